@@ -1,0 +1,23 @@
+# Shared helpers for the test-environment scripts. Sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUN=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
+STEP=init
+say() { echo "[$(date +%T)] testenv: $*" >&2; }
+die() { echo "testenv: step '$STEP' failed: $*" >&2; exit 1; }
+# True when every process recorded in $RUN/pids is still alive.
+env_alive() {
+  [ -s "$RUN/pids" ] || return 1
+  local name pid
+  while read -r name pid; do kill -0 "$pid" 2>/dev/null || return 1; done < "$RUN/pids"
+}
+stop_recorded() {
+  [ -f "$RUN/pids" ] || return 0
+  local name pid i
+  # Reverse start order, one at a time: the apiserver hangs if etcd goes first.
+  tac "$RUN/pids" | while read -r name pid; do
+    kill "$pid" 2>/dev/null || continue
+    for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then say "$name ($pid) ignored SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; fi
+  done
+  rm -f "$RUN/pids"
+}

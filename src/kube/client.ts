@@ -1,0 +1,157 @@
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import PQueue from 'p-queue';
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { KubeApiError, KubeConnectionError } from './errors.ts';
+import { isRecord } from './object.ts';
+
+export interface KubeClientOptions {
+  /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
+  kubeconfig?: string;
+  context?: string;
+  /** Requests in flight at once (client-side fairness towards the API server). */
+  maxInFlight?: number;
+}
+
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+interface AuthState {
+  headers: Record<string, string>;
+  dispatcher: Dispatcher | undefined;
+  expires: number;
+}
+
+const AUTH_TTL_MS = 30_000;
+const RETRIES = 4;
+
+/**
+ * The one place that talks HTTP to the API server. Requests are raw JSON, signed with
+ * the kubeconfig's credentials (client certs, tokens, exec plugins) through
+ * client-node's `applySecurityAuthentication`; objects are never parsed into typed
+ * models, so unknown fields and timestamps survive untouched.
+ */
+export class KubeClient {
+  readonly server: string;
+  private readonly queue: PQueue;
+  private auth: AuthState | undefined;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    options: { maxInFlight?: number } = {},
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new KubeConnectionError('(none)', new Error('the kubeconfig has no current cluster'));
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.queue = new PQueue({ concurrency: options.maxInFlight ?? 48 });
+  }
+
+  static fromKubeconfig(options: KubeClientOptions = {}): KubeClient {
+    const kc = new KubeConfig();
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+    if (options.context) kc.setCurrentContext(options.context);
+    return new KubeClient(kc, options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight });
+  }
+
+  /** Sends a request and parses the JSON answer; throws KubeApiError for a non-2xx status. */
+  async request<T = unknown>(req: KubeRequest): Promise<T> {
+    const res = await this.send(req);
+    const text = await res.text();
+    if (text === '') return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  /** Sends a request and returns the open response (for watches and other streams). */
+  async send(req: KubeRequest): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.queue.add(() => this.sendOnce(req));
+      if (res.ok) return res;
+      const err = await toApiError(res, req);
+      if (!err.transient || err.conflict || attempt >= RETRIES || !isIdempotent(req)) throw err;
+      await sleep(retryDelay(res, attempt));
+    }
+  }
+
+  private async sendOnce(req: KubeRequest): Promise<Response> {
+    const auth = await this.authenticate();
+    const headers: Record<string, string> = { ...auth.headers, Accept: 'application/json' };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+    }
+    const url = this.server + req.path + queryString(req.query);
+    try {
+      return await fetch(url, {
+        method: req.method,
+        headers,
+        body,
+        ...(auth.dispatcher ? { dispatcher: auth.dispatcher } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      throw new KubeConnectionError(this.server, err instanceof Error && err.cause ? err.cause : err);
+    }
+  }
+
+  /**
+   * client-node re-reads certificate files and re-runs exec plugins on every call,
+   * so the resulting headers and connection pool are reused for a short while.
+   */
+  private async authenticate(): Promise<AuthState> {
+    if (this.auth && this.auth.expires > Date.now()) return this.auth;
+    const ctx = new RequestContext(this.server, HttpMethod.GET);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    this.auth = {
+      headers: ctx.getHeaders(),
+      dispatcher: ctx.getDispatcher(),
+      expires: Date.now() + AUTH_TTL_MS,
+    };
+    return this.auth;
+  }
+}
+
+function isIdempotent(req: KubeRequest): boolean {
+  return req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE';
+}
+
+function retryDelay(res: Response, attempt: number): number {
+  const after = Number(res.headers.get('retry-after'));
+  if (Number.isFinite(after) && after > 0) return Math.min(after, 10) * 1000;
+  return 200 * 2 ** attempt;
+}
+
+function queryString(query: KubeRequest['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+async function toApiError(res: Response, req: KubeRequest): Promise<KubeApiError> {
+  const text = await res.text().catch(() => '');
+  let reason = res.statusText || 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const status: unknown = JSON.parse(text);
+    if (isRecord(status)) {
+      if (typeof status.reason === 'string') reason = status.reason;
+      if (typeof status.message === 'string') message = status.message;
+    }
+  } catch {
+    // not a Status object: keep the raw text
+  }
+  return new KubeApiError(res.status, reason, message, { method: req.method, path: req.path });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

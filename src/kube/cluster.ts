@@ -1,0 +1,129 @@
+import type { KubeClient } from './client.ts';
+import { discover, type Discovery } from './discovery.ts';
+import { isNotFound } from './errors.ts';
+import { listObjects, type ListOptions } from './list.ts';
+import type { KubeObject } from './object.ts';
+import { resourcePath, type ResourceRef, type ResourceType } from './resource.ts';
+import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  force?: boolean;
+}
+
+/**
+ * The verbs domain code uses to read and write a cluster. Planners take this
+ * interface (or plain data) so that they are testable without a server.
+ */
+export class Cluster {
+  private discovery: Promise<Discovery> | undefined;
+
+  constructor(readonly client: KubeClient) {}
+
+  /** Discovery, fetched once and cached; `refresh` forces a new read (after installing CRDs). */
+  discover(refresh = false): Promise<Discovery> {
+    if (refresh || !this.discovery) {
+      this.discovery = discover(this.client);
+      this.discovery.catch(() => (this.discovery = undefined));
+    }
+    return this.discovery;
+  }
+
+  list(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject> {
+    return listObjects(this.client, rt, opts);
+  }
+
+  async get(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject> {
+    return this.client.request<KubeObject>({ method: 'GET', path: resourcePath(rt, namespace, name) });
+  }
+
+  /** Like `get`, but `undefined` when the object does not exist. */
+  async find(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.get(rt, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async create(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.client.request<KubeObject>({
+      method: 'POST',
+      path: resourcePath(rt, obj.metadata.namespace),
+      query: writeQuery(opts),
+      body: obj,
+    });
+  }
+
+  async replace(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.client.request<KubeObject>({
+      method: 'PUT',
+      path: resourcePath(rt, obj.metadata.namespace, obj.metadata.name),
+      query: writeQuery(opts),
+      body: obj,
+    });
+  }
+
+  async patch(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.client.request<KubeObject>({
+      method: 'PATCH',
+      path: resourcePath(rt, target.namespace, target.name, target.subresource),
+      query: writeQuery(opts),
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+    });
+  }
+
+  /** Merge-patches the status subresource. */
+  patchStatus(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined },
+    status: unknown,
+  ): Promise<KubeObject> {
+    return this.patch(rt, { ...target, subresource: 'status' }, 'merge', { status });
+  }
+
+  /** Deletes an object; a missing object is not an error. Returns whether it existed. */
+  async delete(rt: ResourceRef, name: string, namespace?: string, propagationPolicy = 'Background'): Promise<boolean> {
+    try {
+      await this.client.request({
+        method: 'DELETE',
+        path: resourcePath(rt, namespace, name),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  watch(rt: ResourceRef, opts: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    return watchObjects(this.client, rt, opts);
+  }
+}
+
+function writeQuery(opts: WriteOptions): Record<string, string | boolean | undefined> {
+  return {
+    dryRun: opts.dryRun ? 'All' : undefined,
+    fieldManager: opts.fieldManager ?? 'skiff',
+    force: opts.force,
+  };
+}

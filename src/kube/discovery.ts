@@ -1,0 +1,140 @@
+import type { KubeClient } from './client.ts';
+import { groupResource, type ResourceType } from './resource.ts';
+
+interface ApiResource {
+  name: string;
+  singularName?: string;
+  namespaced: boolean;
+  kind: string;
+  verbs?: string[];
+  shortNames?: string[];
+}
+interface ApiResourceList {
+  groupVersion: string;
+  resources: ApiResource[];
+}
+interface ApiGroup {
+  name: string;
+  versions: { groupVersion: string; version: string }[];
+  preferredVersion?: { groupVersion: string; version: string };
+}
+
+/** What the API server serves: every resource type of every version, and the preferred version of each group. */
+export class Discovery {
+  private readonly byName = new Map<string, ResourceType[]>();
+
+  constructor(
+    /** All served (group, version, resource) triples, preferred versions first. */
+    readonly all: ResourceType[],
+    /** Preferred version per group, keyed by group name ('' for core). */
+    readonly preferredVersions: ReadonlyMap<string, string>,
+  ) {
+    for (const rt of all) {
+      const names = new Set([rt.resource, rt.kind.toLowerCase(), rt.singularName ?? '', ...(rt.shortNames ?? [])]);
+      for (const n of names) {
+        if (!n) continue;
+        this.index(n, rt);
+        this.index(`${n}.${rt.group}`, rt);
+      }
+    }
+  }
+
+  private index(key: string, rt: ResourceType): void {
+    const list = this.byName.get(key);
+    if (list) list.push(rt);
+    else this.byName.set(key, [rt]);
+  }
+
+  /** Resource types in their group's preferred version (one entry per group+resource). */
+  get preferred(): ResourceType[] {
+    const seen = new Set<string>();
+    const out: ResourceType[] = [];
+    for (const rt of this.all) {
+      const key = groupResource(rt);
+      if (seen.has(key)) continue;
+      if (
+        this.preferredVersions.get(rt.group) !== rt.version &&
+        this.all.some((o) => groupResource(o) === key && this.preferredVersions.get(o.group) === o.version)
+      )
+        continue;
+      seen.add(key);
+      out.push(rt);
+    }
+    return out;
+  }
+
+  /**
+   * Resolves a user's resource name the way kubectl and Velero do: plural, singular,
+   * kind or short name, optionally suffixed with `.group`. Core group wins ties
+   * (as kubectl's RESTMapper prefers it). Returns the preferred version.
+   */
+  resolve(name: string): ResourceType | undefined {
+    const candidates = this.byName.get(name.toLowerCase()) ?? [];
+    if (candidates.length === 0) return undefined;
+    const preferred = candidates.filter((rt) => this.preferredVersions.get(rt.group) === rt.version);
+    const pool = preferred.length > 0 ? preferred : candidates;
+    return pool.find((rt) => rt.group === '') ?? pool[0];
+  }
+
+  /** All versions of a group+resource (e.g. for `preferred-version` folders). */
+  versionsOf(group: string, resource: string): ResourceType[] {
+    return this.all.filter((rt) => rt.group === group && rt.resource === resource);
+  }
+
+  findByKind(apiVersion: string, kind: string): ResourceType | undefined {
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+    return (
+      this.all.find((rt) => rt.group === group && rt.version === version && rt.kind === kind) ??
+      this.all.find((rt) => rt.group === group && rt.kind === kind && this.preferredVersions.get(group) === rt.version)
+    );
+  }
+}
+
+export async function discover(client: KubeClient): Promise<Discovery> {
+  const core = await client.request<{ versions: string[] }>({ method: 'GET', path: '/api' });
+  const groups = await client.request<{ groups: ApiGroup[] }>({ method: 'GET', path: '/apis' });
+  const preferred = new Map<string, string>([['', core.versions[0] ?? 'v1']]);
+  const gvs: { group: string; version: string; path: string }[] = core.versions.map((v) => ({
+    group: '',
+    version: v,
+    path: `/api/${v}`,
+  }));
+  for (const g of groups.groups) {
+    preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version ?? '');
+    // Preferred version first so that `all` lists it before older ones.
+    const versions = [...g.versions].sort(
+      (a, b) => Number(b.version === g.preferredVersion?.version) - Number(a.version === g.preferredVersion?.version),
+    );
+    for (const v of versions) gvs.push({ group: g.name, version: v.version, path: `/apis/${v.groupVersion}` });
+  }
+  const lists = await Promise.all(
+    gvs.map(async (gv) => {
+      try {
+        return { gv, list: await client.request<ApiResourceList>({ method: 'GET', path: gv.path }) };
+      } catch {
+        // An unavailable aggregated API (its backing service is down) must not stop discovery of the rest.
+        return { gv, list: { groupVersion: gv.path, resources: [] } };
+      }
+    }),
+  );
+  const all: ResourceType[] = [];
+  for (const { gv, list } of lists) {
+    for (const r of list.resources) {
+      if (r.name.includes('/')) continue; // subresources
+      if (!(r.verbs ?? []).includes('list')) continue;
+      all.push({
+        group: gv.group,
+        version: gv.version,
+        resource: r.name,
+        kind: r.kind,
+        namespaced: r.namespaced,
+        verbs: r.verbs ?? [],
+        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+        ...(r.singularName ? { singularName: r.singularName } : {}),
+      });
+    }
+  }
+  return new Discovery(all, preferred);
+}

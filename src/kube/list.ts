@@ -1,0 +1,56 @@
+import type { KubeClient } from './client.ts';
+import type { KubeList, KubeObject } from './object.ts';
+import { apiVersionOf, resourcePath, type ResourceType } from './resource.ts';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size (the API server's `limit`). */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Every object of a resource type, page by page. The next page is requested while the
+ * caller consumes the current one, so listing overlaps with whatever the caller does.
+ * Items get their `apiVersion`/`kind` filled in, as a LIST answer omits them.
+ */
+export async function* listObjects(
+  client: KubeClient,
+  rt: ResourceType,
+  opts: ListOptions = {},
+): AsyncGenerator<KubeObject> {
+  const fetchPage = (cont: string | undefined): Promise<KubeList> =>
+    client.request<KubeList>({
+      method: 'GET',
+      path: resourcePath(rt, opts.namespace),
+      query: {
+        limit: opts.pageSize ?? 500,
+        continue: cont,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  const apiVersion = apiVersionOf(rt);
+  let next: Promise<KubeList> | undefined = fetchPage(undefined);
+  while (next) {
+    const page: KubeList = await next;
+    const cont = page.metadata.continue;
+    next = cont ? fetchPage(cont) : undefined;
+    // A rejected prefetch must not crash the process before the caller reaches it.
+    next?.catch(() => undefined);
+    for (const item of page.items) {
+      item.apiVersion = apiVersion;
+      item.kind = rt.kind;
+      yield item;
+    }
+  }
+}
+
+export async function listAll(client: KubeClient, rt: ResourceType, opts: ListOptions = {}): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for await (const item of listObjects(client, rt, opts)) out.push(item);
+  return out;
+}
