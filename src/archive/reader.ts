@@ -1,0 +1,255 @@
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as createExtract, type Extract } from 'tar-stream';
+import { ArchiveError, ArchiveErrorCode, isArchiveError } from './errors.ts';
+import {
+  METADATA_VERSION_PATH,
+  normalizeEntryName,
+  parseEntryPath,
+  RESOURCES_DIR,
+  type ParsedEntryPath,
+} from './layout.ts';
+import { CompressedMeter, InflateGuard, resolveLimits, type ArchiveLimits } from './limits.ts';
+
+/** An item entry whose content is a JSON object. `object` is the parsed content of `data`. */
+export interface ArchiveItemRecord {
+  kind: 'item';
+  path: string;
+  parsed: ParsedEntryPath;
+  data: Buffer;
+  object: Record<string, unknown>;
+}
+
+/**
+ * An item entry that could not be used (invalid JSON, not an object). The restore records a
+ * warning for this item and goes on, as Velero does for items it cannot decode.
+ */
+export interface ArchiveItemErrorRecord {
+  kind: 'item-error';
+  path: string;
+  parsed: ParsedEntryPath;
+  data: Buffer;
+  error: ArchiveError;
+}
+
+/** `metadata/version` and any other file under `metadata/` that we understand. */
+export interface ArchiveMetadataRecord {
+  kind: 'metadata';
+  path: string;
+  data: Buffer;
+}
+
+/** An entry that was skipped (unknown top-level folder, path not in the layout) and why. */
+export interface ArchiveNoteRecord {
+  kind: 'note';
+  path: string;
+  message: string;
+}
+
+export type ArchiveRecord = ArchiveItemRecord | ArchiveItemErrorRecord | ArchiveMetadataRecord | ArchiveNoteRecord;
+
+/**
+ * Reads a `.tar.gz` in Velero's layout (§2.4) and yields its entries in order, as buffers;
+ * nothing touches the disk. Throws an `ArchiveError` for anything that makes the whole archive
+ * untrustworthy (unsafe paths, links or devices, size limits, bomb ratio, corrupt or truncated
+ * input) and stops reading at once. Per-item problems come back as `item-error` records.
+ *
+ * The reader owns `source`: it is destroyed when reading stops early (error or `break`).
+ */
+export async function* readBackupArchive(
+  source: Readable,
+  limits?: Partial<ArchiveLimits>,
+): AsyncGenerator<ArchiveRecord, void, undefined> {
+  const resolved = resolveLimits(limits);
+  const extract = createExtract();
+  const meter = new CompressedMeter();
+  const abort = new AbortController();
+  const feeding = pipeline(
+    source,
+    meter,
+    createGunzip({ chunkSize: INFLATE_CHUNK }),
+    new InflateGuard(meter, resolved),
+    extractSink(extract),
+    {
+      signal: abort.signal,
+    },
+  ).catch((err: unknown) => {
+    // Hands any failure upstream of tar (bad gzip, limits, source errors) to the loop below.
+    if (!abort.signal.aborted) extract.destroy(asError(toArchiveError(err)));
+  });
+  const state: ReadState = { limits: resolved, entries: 0, notedTopLevel: new Set() };
+  try {
+    for await (const entry of extract) {
+      const record = await readEntry(entry, state);
+      if (record) yield record;
+    }
+    await feeding;
+  } catch (err) {
+    throw toArchiveError(err);
+  } finally {
+    abort.abort();
+    extract.destroy(null);
+  }
+}
+
+interface ReadState {
+  limits: ArchiveLimits;
+  entries: number;
+  notedTopLevel: Set<string>;
+}
+
+/** zlib inflates in the thread pool; bigger output chunks mean fewer round trips (~15% faster here). */
+const INFLATE_CHUNK = 64 * 1024;
+
+/** One tar entry as tar-stream's extractor yields it. */
+type Entry = Extract extends AsyncIterable<infer E> ? E : never;
+
+/** Bridges node's pipeline into tar-stream's (streamx) extractor, keeping backpressure. */
+function extractSink(extract: Extract): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (extract.write(chunk)) callback();
+      else extract.once('drain', () => callback());
+    },
+    final(callback) {
+      extract.end(null);
+      callback();
+    },
+  });
+}
+
+const ACCEPTED_TYPES = new Set(['file', 'contiguous-file', 'directory']);
+
+async function readEntry(entry: Entry, state: ReadState): Promise<ArchiveRecord | undefined> {
+  const { header } = entry;
+  state.entries++;
+  if (state.entries > state.limits.maxEntries) {
+    throw new ArchiveError(
+      ArchiveErrorCode.TooManyEntries,
+      `backup archive has more than ${state.limits.maxEntries} entries`,
+    );
+  }
+  const path = normalizeEntryName(header.name);
+  const type = header.type;
+  // Velero writes regular files only (§2.4); a link or device can only be hostile or foreign.
+  if (!ACCEPTED_TYPES.has(type)) {
+    throw new ArchiveError(ArchiveErrorCode.UnsupportedEntryType, `tar entry ${JSON.stringify(path)} is a ${type}`, {
+      path,
+    });
+  }
+  if (type === 'directory') return discard(entry, undefined);
+  const size = header.size;
+  if (size > state.limits.maxEntryBytes) {
+    throw new ArchiveError(
+      ArchiveErrorCode.EntryTooLarge,
+      `tar entry ${JSON.stringify(path)} is ${size} bytes, over the limit of ${state.limits.maxEntryBytes}`,
+      { path },
+    );
+  }
+  if (path === METADATA_VERSION_PATH) return { kind: 'metadata', path, data: await collect(entry, size) };
+  const top = path.split('/', 1)[0] ?? path;
+  if (top !== RESOURCES_DIR) return discard(entry, noteTopLevel(path, top, state));
+  let parsed: ParsedEntryPath;
+  try {
+    parsed = parseEntryPath(path);
+  } catch (err) {
+    if (!isArchiveError(err, ArchiveErrorCode.InvalidPath)) throw err;
+    // §2.4: the restore parser ignores entries it does not recognise under resources/.
+    return discard(entry, { kind: 'note', path, message: `ignored: ${err.message}` });
+  }
+  const data = await collect(entry, size);
+  return decodeItem(path, parsed, data);
+}
+
+function noteTopLevel(path: string, top: string, state: ReadState): ArchiveNoteRecord | undefined {
+  // One note per unknown folder is enough to explain what was skipped.
+  if (state.notedTopLevel.has(top)) return undefined;
+  state.notedTopLevel.add(top);
+  return { kind: 'note', path, message: `ignored entries under unknown top-level folder ${JSON.stringify(top)}` };
+}
+
+async function discard<T>(entry: Entry, result: T): Promise<T> {
+  for await (const _chunk of entry) {
+    // Skipped content still passes the inflate guard, so its size counts against the limits.
+  }
+  return result;
+}
+
+async function collect(entry: Entry, size: number): Promise<Buffer> {
+  const data = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for await (const chunk of entry) {
+    const bytes = chunk as Buffer;
+    if (offset + bytes.length > size) {
+      throw new ArchiveError(
+        ArchiveErrorCode.Corrupt,
+        `tar entry ${JSON.stringify(entry.header.name)} is longer than its header says`,
+      );
+    }
+    bytes.copy(data, offset);
+    offset += bytes.length;
+  }
+  if (offset !== size) {
+    throw new ArchiveError(ArchiveErrorCode.Truncated, `tar entry ${JSON.stringify(entry.header.name)} ends early`);
+  }
+  return data;
+}
+
+function decodeItem(path: string, parsed: ParsedEntryPath, data: Buffer): ArchiveItemRecord | ArchiveItemErrorRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    const error = new ArchiveError(
+      ArchiveErrorCode.InvalidItemJson,
+      `item ${JSON.stringify(path)} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      { path, cause: err },
+    );
+    return { kind: 'item-error', path, parsed, data, error };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const error = new ArchiveError(
+      ArchiveErrorCode.InvalidItemJson,
+      `item ${JSON.stringify(path)} is not a JSON object`,
+      {
+        path,
+      },
+    );
+    return { kind: 'item-error', path, parsed, data, error };
+  }
+  return { kind: 'item', path, parsed, data, object: value as Record<string, unknown> };
+}
+
+/**
+ * Turns zlib and tar-stream failures into archive errors. tar-stream has no error codes, so
+ * its messages are matched here and nowhere else. Anything else (e.g. the download failing)
+ * passes through unchanged so the caller sees the real cause.
+ */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function toArchiveError(err: unknown): unknown {
+  if (err instanceof ArchiveError || !(err instanceof Error)) return err;
+  const zcode = (err as NodeJS.ErrnoException).code;
+  if (zcode === 'Z_BUF_ERROR') {
+    return new ArchiveError(ArchiveErrorCode.Truncated, `backup archive is truncated: ${err.message}`, { cause: err });
+  }
+  if (zcode?.startsWith('Z_')) {
+    return new ArchiveError(ArchiveErrorCode.Corrupt, `backup archive gzip data is corrupt: ${err.message}`, {
+      cause: err,
+    });
+  }
+  if (err.message === 'Unexpected end of data') {
+    return new ArchiveError(ArchiveErrorCode.Truncated, 'backup archive is truncated inside a tar entry', {
+      cause: err,
+    });
+  }
+  if (/invalid (tar )?header|header exceeds max size/i.test(err.message)) {
+    return new ArchiveError(ArchiveErrorCode.Corrupt, `backup archive tar data is corrupt: ${err.message}`, {
+      cause: err,
+    });
+  }
+  return err;
+}

@@ -1,0 +1,28 @@
+import { podAction } from './pod-action.ts';
+import { pvcAction } from './pvc-action.ts';
+import { serviceAccountAction } from './service-account-action.ts';
+import type { BackupItemAction } from './types.ts';
+
+/** Backup item actions keyed by the group-resource they apply to, in the order they run. */
+export class BackupActionRegistry {
+  private readonly byResource = new Map<string, BackupItemAction[]>();
+
+  constructor(actions: readonly BackupItemAction[]) {
+    for (const a of actions) {
+      for (const r of a.appliesTo) {
+        const list = this.byResource.get(r) ?? [];
+        list.push(a);
+        this.byResource.set(r, list);
+      }
+    }
+  }
+
+  for(groupResource: string): readonly BackupItemAction[] {
+    return this.byResource.get(groupResource) ?? [];
+  }
+}
+
+/** Velero's default backup item actions. */
+export function defaultBackupActions(): BackupActionRegistry {
+  return new BackupActionRegistry([podAction, pvcAction, serviceAccountAction]);
+}

@@ -1,0 +1,35 @@
+import type { KubeObject } from '../../kube/object.ts';
+
+/** A reference to another object a backup item needs (a pod's PVC, a PVC's PV, ...). */
+export interface ItemRef {
+  group: string;
+  resource: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface BackupActionResult {
+  /** The item to write (actions may clean it). */
+  item: KubeObject;
+  additionalItems: ItemRef[];
+  warnings?: string[];
+}
+
+/** What an action may look up while it runs (read-only). */
+export interface BackupActionContext {
+  backupName: string;
+  /** Every object of a cluster-scoped type, fetched once per backup and shared by actions. */
+  listClusterScoped(group: string, resource: string): Promise<KubeObject[]>;
+}
+
+/**
+ * Per-resource behaviour during a backup (Velero's BackupItemAction): a small object in a
+ * registry, selected by `appliesTo`, never a branch in the engine.
+ */
+export interface BackupItemAction {
+  /** Velero's action name where one exists, e.g. `velero.io/pod`. */
+  readonly name: string;
+  /** Group-resources this action applies to, e.g. `pods`, `persistentvolumeclaims`. */
+  readonly appliesTo: readonly string[];
+  execute(item: KubeObject, ctx: BackupActionContext): Promise<BackupActionResult> | BackupActionResult;
+}

@@ -1,0 +1,21 @@
+import type { Cluster } from '../../kube/cluster.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceRef, ResourceType } from '../../kube/resource.ts';
+
+/** Read access to the objects a backup collects: a Cluster, or plain data in unit tests. */
+export interface ItemSource {
+  list(type: ResourceType, opts: { namespace?: string; labelSelector?: string }): AsyncIterable<KubeObject>;
+  find(ref: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined>;
+}
+
+export function clusterItemSource(cluster: Cluster, pageSize = 500): ItemSource {
+  return {
+    list: (type, opts) =>
+      cluster.list(type, {
+        pageSize,
+        ...(opts.namespace ? { namespace: opts.namespace } : {}),
+        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+      }),
+    find: (ref, name, namespace) => cluster.find(ref, name, namespace),
+  };
+}

@@ -1,0 +1,156 @@
+import type { BackupSpec } from '../../api/backup.ts';
+import { groupResource, type ResourceType } from '../../kube/resource.ts';
+import {
+  excludedResourceType,
+  labelSelectorFromObject,
+  namespacesToBackUp,
+  resolveBackupSelection,
+  selectorToString,
+  validateBackupSelection,
+  withLabelExcludedNamespaces,
+  type BackupSelection,
+} from '../../selection/index.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { parseOrderedResources } from './ordered-resources.ts';
+import { backupResourceOrder } from './resource-order.ts';
+
+export interface NamespaceInfo {
+  name: string;
+  labels?: Record<string, string>;
+  phase?: string;
+}
+
+/** What the planner needs to know about the cluster, as plain data. */
+export interface BackupPlanInput {
+  spec: BackupSpec;
+  /** Preferred-version resource types, in discovery order. */
+  resourceTypes: readonly ResourceType[];
+  resolve: (name: string) => ResourceType | undefined;
+  namespaces: readonly NamespaceInfo[];
+}
+
+/** One resource type to list, and where. */
+export interface ListStep {
+  type: ResourceType;
+  groupResource: string;
+  /** Namespaces to list in; `[undefined]` = one cluster-wide List. */
+  namespaces: (string | undefined)[];
+  /** One List per selector (OR-selectors); `[undefined]` = no selector. */
+  labelSelectors: (string | undefined)[];
+}
+
+export interface SkippedType {
+  groupResource: string;
+  reason: string;
+}
+
+/**
+ * A backup, decided: which types are listed where, with which selectors, and why the
+ * others are not. Pure data: `--dry-run` prints it, the collector runs it.
+ */
+export interface BackupPlan {
+  selection: BackupSelection;
+  steps: ListStep[];
+  skippedTypes: SkippedType[];
+  /** Included, existing, active namespaces (all active ones for a whole-cluster backup). */
+  namespaces: readonly string[];
+  allNamespaces: boolean;
+  orderedResources: Map<string, string[]>;
+  validationErrors: string[];
+  /** Problems that do not stop the backup but make it PartiallyFailed (errors) or are noted (warnings). */
+  errors: string[];
+  warnings: string[];
+  /** Whether the CRD type was named in a filter: then CRDs are not added automatically (§3.3 step 7). */
+  crdTypeExplicit: boolean;
+}
+
+const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io';
+
+export function planBackup(input: BackupPlanInput): BackupPlan {
+  const { spec } = input;
+  const validationErrors = validateBackupSelection(spec);
+  const active = input.namespaces.filter((ns) => (ns.phase ?? 'Active') === 'Active');
+  const effectiveSpec: BackupSpec = {
+    ...spec,
+    excludedNamespaces: withLabelExcludedNamespaces(spec.excludedNamespaces, active),
+  };
+  let selection: BackupSelection;
+  let labelSelectors: (string | undefined)[] = [undefined];
+  try {
+    selection = resolveBackupSelection(effectiveSpec, (n) => input.resolve(n));
+    labelSelectors = selectorStrings(spec);
+  } catch (err) {
+    validationErrors.push(errorMessage(err));
+    selection = resolveBackupSelection({ ...effectiveSpec, labelSelector: null, orLabelSelectors: null }, (n) =>
+      input.resolve(n),
+    );
+  }
+  const nsChoice = namespacesToBackUp(
+    selection,
+    active.map((n) => n.name),
+  );
+  const errors = nsChoice.missing.map(
+    (ns) => `namespace ${ns} is included by spec.includedNamespaces but does not exist`,
+  );
+  const warnings = nsChoice.unmatchedPatterns.map((p) => `namespace pattern ${p} matched no namespace`);
+
+  const steps: ListStep[] = [];
+  const skippedTypes: SkippedType[] = [];
+  for (const type of backupResourceOrder(input.resourceTypes)) {
+    const gr = groupResource(type);
+    const reason = excludedResourceType(selection, { groupResource: gr, namespaced: type.namespaced });
+    if (reason) {
+      skippedTypes.push({ groupResource: gr, reason });
+      continue;
+    }
+    if (type.namespaced && !nsChoice.all && nsChoice.namespaces.length === 0) {
+      skippedTypes.push({ groupResource: gr, reason: 'no included namespace exists' });
+      continue;
+    }
+    const namespaces: (string | undefined)[] =
+      !type.namespaced || nsChoice.all ? [undefined] : [...nsChoice.namespaces];
+    // Namespace objects are filtered later (they depend on which items were collected), so
+    // they are listed without a label selector (reference §3.2 "Which Namespace objects").
+    steps.push({
+      type,
+      groupResource: gr,
+      namespaces,
+      labelSelectors: gr === 'namespaces' ? [undefined] : labelSelectors,
+    });
+  }
+  return {
+    selection,
+    steps,
+    skippedTypes,
+    namespaces: nsChoice.namespaces,
+    allNamespaces: nsChoice.all,
+    orderedResources: parseOrderedResources(spec.orderedResources),
+    validationErrors,
+    errors,
+    warnings,
+    crdTypeExplicit: isNamed(spec, CRD_GR, input.resolve),
+  };
+}
+
+function selectorStrings(spec: BackupSpec): (string | undefined)[] {
+  if (spec.orLabelSelectors && spec.orLabelSelectors.length > 0) {
+    return spec.orLabelSelectors.map((s) => selectorToString(labelSelectorFromObject(s)) || undefined);
+  }
+  if (spec.labelSelector) return [selectorToString(labelSelectorFromObject(spec.labelSelector)) || undefined];
+  return [undefined];
+}
+
+function isNamed(spec: BackupSpec, gr: string, resolve: (n: string) => ResourceType | undefined): boolean {
+  const lists = [
+    spec.includedResources,
+    spec.excludedResources,
+    spec.includedClusterScopedResources,
+    spec.excludedClusterScopedResources,
+  ];
+  return lists.some((l) =>
+    (l ?? []).some((n) => {
+      const rt = resolve(n);
+      return (rt ? groupResource(rt) : n) === gr;
+    }),
+  );
+}

@@ -1,0 +1,174 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { BackupArchiveWriter } from '../archive/index.ts';
+import type { Backup, BackupStatus } from '../api/backup.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { groupResource } from '../kube/resource.ts';
+import { OperationLog } from '../results/operation-log.ts';
+import { scopeOf } from '../results/results.ts';
+import type { BackupStore } from '../storage/index.ts';
+import type { Clock } from '../util/clock.ts';
+import { kubeTime } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import { defaultBackupActions } from './actions/registry.ts';
+import { collectBackupItems } from './collect/collect-items.ts';
+import { clusterItemSource } from './collect/item-source.ts';
+import type { BackupPlan } from './plan/backup-plan.ts';
+import { ResourceListBuilder } from './write/resource-list.ts';
+
+export interface BackupProgress {
+  totalItems: number;
+  itemsBackedUp: number;
+}
+
+export interface BackupRunDeps {
+  cluster: Cluster;
+  store: BackupStore;
+  clock: Clock;
+  pageSize?: number;
+  listConcurrency?: number;
+}
+
+/** The status a finished run leaves, already uploaded with the backup's metadata. */
+export type BackupOutcome = Pick<
+  BackupStatus,
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+>;
+
+/**
+ * Carries out a planned backup: collect → stream into the tarball upload → companion
+ * files → metadata last (so a backup visible in storage always has its tarball).
+ * `backup` must already carry its InProgress status (start time, expiration).
+ */
+export async function runBackup(
+  deps: BackupRunDeps,
+  backup: Backup,
+  plan: BackupPlan,
+  onProgress: (p: BackupProgress) => void = () => undefined,
+): Promise<BackupOutcome> {
+  const name = backup.metadata.name ?? '';
+  const log = await OperationLog.create({ backup: `${backup.metadata.namespace ?? ''}/${name}` });
+  try {
+    log.info('backup started');
+    for (const e of plan.errors) log.error('operation', e);
+    for (const w of plan.warnings) log.warn('operation', w);
+    let failure: string | undefined;
+    let progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
+    const resourceList = new ResourceListBuilder();
+    try {
+      progress = await writeTarball({ deps, backup, plan, log, resourceList }, onProgress);
+    } catch (err) {
+      failure = errorMessage(err);
+      log.error('operation', `backup failed: ${failure}`);
+      await deps.store.deleteBackup(name).catch(() => undefined);
+    }
+    const outcome: BackupOutcome = {
+      phase: failure ? 'Failed' : log.results.errorCount > 0 ? 'PartiallyFailed' : 'Completed',
+      completionTimestamp: kubeTime(deps.clock.now()),
+      errors: log.results.errorCount,
+      warnings: log.results.warningCount,
+      progress,
+      ...(failure ? { failureReason: failure } : {}),
+    };
+    log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
+    await uploadCompanions(
+      deps.store,
+      { ...backup, status: { ...backup.status, ...outcome } },
+      log,
+      failure ? undefined : resourceList,
+    );
+    return outcome;
+  } finally {
+    await log.dispose();
+  }
+}
+
+interface RunContext {
+  deps: BackupRunDeps;
+  backup: Backup;
+  plan: BackupPlan;
+  log: OperationLog;
+  resourceList: ResourceListBuilder;
+}
+
+async function writeTarball(
+  { deps, backup, plan, log, resourceList }: RunContext,
+  onProgress: (p: BackupProgress) => void,
+): Promise<BackupProgress> {
+  const name = backup.metadata.name ?? '';
+  const start = backup.status?.startTimestamp ? new Date(backup.status.startTimestamp) : deps.clock.now();
+  const writer = new BackupArchiveWriter({ mtime: start });
+  const upload = deps.store.putBackupContents(name, writer.stream);
+  upload.catch(() => undefined);
+  const discovery = await deps.cluster.discover();
+  const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
+  try {
+    const events = collectBackupItems(plan, {
+      backupName: name,
+      source: clusterItemSource(deps.cluster, deps.pageSize),
+      actions: defaultBackupActions(),
+      typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
+      ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
+    });
+    for await (const ev of events) {
+      if (ev.kind === 'warning') log.warn(scopeOf(ev.namespace), ev.message);
+      else if (ev.kind === 'error') log.error(scopeOf(ev.namespace), ev.message);
+      if (ev.kind !== 'included') continue;
+      progress.totalItems++;
+      const { type, item } = ev;
+      await writer.addItem({
+        group: type.group,
+        version: type.version,
+        resource: type.resource,
+        namespaced: type.namespaced,
+        namespace: item.metadata.namespace,
+        name: item.metadata.name ?? '',
+        preferredVersion: true,
+        json: JSON.stringify(item),
+      });
+      resourceList.add(item);
+      progress.itemsBackedUp++;
+      onProgress(progress);
+    }
+    await writer.finalize();
+  } catch (err) {
+    writer.abort(err instanceof Error ? err : new Error(String(err)));
+    await upload.catch(() => undefined);
+    throw err;
+  }
+  await upload;
+  log.info('backup tarball uploaded', {
+    items: progress.itemsBackedUp,
+    types: plan.steps.map((s) => groupResource(s.type)).length,
+  });
+  return progress;
+}
+
+/** Log, results and resource list, then `velero-backup.json` last. */
+async function uploadCompanions(
+  store: BackupStore,
+  backup: Backup,
+  log: OperationLog,
+  resourceList?: ResourceListBuilder,
+): Promise<void> {
+  const name = backup.metadata.name ?? '';
+  const results = log.results.toJSON();
+  await log.close();
+  // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
+  await store.putBackupLog(name, createReadStreamGz(log.path)).catch(() => undefined);
+  await store.putBackupFile(name, 'results', results);
+  if (resourceList) {
+    await store.putBackupFile(name, 'resourceList', resourceList.toJSON());
+    await store.putBackupFile(name, 'itemOperations', []);
+    await store.putBackupFile(name, 'volumeSnapshots', []);
+    await store.putBackupFile(name, 'podVolumeBackups', []);
+    await store.putBackupFile(name, 'volumeInfo', []);
+  }
+  await store.putBackupMetadata(name, backup);
+}
+
+/** The log file is already gzipped; the store gzips logs itself, so hand it the plain text. */
+function createReadStreamGz(path: string): Readable {
+  return createReadStream(path).pipe(createGunzip());
+}

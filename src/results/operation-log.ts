@@ -1,0 +1,84 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { createGzip, type Gzip } from 'node:zlib';
+import { Results, type ResultScope } from './results.ts';
+
+type Level = 'info' | 'warning' | 'error';
+type Fields = Record<string, string | number | undefined>;
+
+/**
+ * The log of one backup or restore, as the user downloads it (`skiff backup logs`):
+ * text lines in logrus's `key=value` shape, gzipped to a temp file as they come (memory
+ * stays flat), uploaded at the end. Warnings and errors also go into the Results, which
+ * is what decides PartiallyFailed, as in Velero (reference §0 "Error accounting").
+ */
+export class OperationLog {
+  readonly results = new Results();
+  private readonly gzip: Gzip;
+  private readonly file: WriteStream;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly base: Fields,
+  ) {
+    this.gzip = createGzip();
+    this.file = createWriteStream(join(dir, 'log.gz'));
+    this.gzip.pipe(this.file);
+  }
+
+  static async create(base: Fields): Promise<OperationLog> {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-log-'));
+    return new OperationLog(dir, base);
+  }
+
+  get path(): string {
+    return join(this.dir, 'log.gz');
+  }
+
+  info(msg: string, fields: Fields = {}): void {
+    this.write('info', msg, fields);
+  }
+
+  warn(scope: ResultScope, msg: string, fields: Fields = {}): void {
+    this.results.addWarning(scope, msg);
+    this.write('warning', msg, { ...scopeFields(scope), ...fields });
+  }
+
+  error(scope: ResultScope, msg: string, fields: Fields = {}): void {
+    this.results.addError(scope, msg);
+    this.write('error', msg, { ...scopeFields(scope), ...fields });
+  }
+
+  /** Flushes the gzip stream; the file at `path` is then complete. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.gzip.end();
+    await finished(this.file);
+  }
+
+  async dispose(): Promise<void> {
+    await this.close().catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private write(level: Level, msg: string, fields: Fields): void {
+    if (this.closed) return;
+    const parts = [`time="${new Date().toISOString()}"`, `level=${level}`, `msg=${quote(msg)}`];
+    for (const [k, v] of Object.entries({ ...this.base, ...fields }))
+      if (v !== undefined) parts.push(`${k}=${quote(String(v))}`);
+    this.gzip.write(`${parts.join(' ')}\n`);
+  }
+}
+
+function scopeFields(scope: ResultScope): Fields {
+  return typeof scope === 'object' ? { namespace: scope.namespace } : {};
+}
+
+function quote(s: string): string {
+  return /^[\w./:@-]+$/.test(s) ? s : JSON.stringify(s);
+}

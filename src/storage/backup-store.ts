@@ -1,0 +1,263 @@
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { ValidationError } from '../util/errors.ts';
+import { ObjectNotFoundError } from './errors.ts';
+import { decodeJsonGz, encodeJsonGz, encodePrettyJson } from './gzip-json.ts';
+import {
+  isDownloadTargetKind,
+  StoreLayout,
+  topLevelDirectories,
+  downloadTargets,
+  type BackupJsonFile,
+  type RestoreJsonFile,
+} from './layout.ts';
+import { collect, readAll, type ObjectBody, type ObjectStore } from './object-store.ts';
+
+export type { BackupJsonFile, RestoreJsonFile, DownloadTargetKind } from './layout.ts';
+
+/** Everything a finished backup uploads (§2.2 `PutBackup`). */
+export interface BackupUpload {
+  name: string;
+  /** The Backup CR, written as `velero-backup.json`. */
+  metadata: unknown;
+  /** The gzipped tarball (§2.4). */
+  contents: ObjectBody;
+  /** Plain-text log; gzipped on upload. */
+  log?: ObjectBody;
+  /** The gzip-JSON companion files: results, resourceList, itemOperations, volumeSnapshots, ... */
+  files?: Partial<Record<BackupJsonFile, unknown>>;
+}
+
+export interface PutBackupOutcome {
+  /** Set when the log upload failed; Velero only logs that and carries on (§2.2). */
+  logError?: Error;
+}
+
+/** Signed download URLs live 10 minutes (§1.8). */
+export const DOWNLOAD_URL_TTL_SECONDS = 600;
+
+const JSON_TYPE = 'application/json';
+const GZIP_TYPE = 'application/gzip';
+
+/** Gzips a body on its way to the store: a stream stays a stream, so memory stays flat. */
+function gzipBody(body: ObjectBody): Buffer | Readable {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return gzipSync(body);
+  return pipeline(body, createGzip(), () => undefined);
+}
+
+function gunzipStream(body: Readable): Readable {
+  return pipeline(body, createGunzip(), () => undefined);
+}
+
+/**
+ * Velero's object layout on top of an ObjectStore: the one place that knows the keys of
+ * backups and restores (reference §2), their encodings and upload order.
+ */
+export class BackupStore {
+  readonly layout: StoreLayout;
+
+  constructor(
+    readonly objectStore: ObjectStore,
+    prefix: string | undefined,
+  ) {
+    this.layout = new StoreLayout(prefix);
+  }
+
+  // ---- listing and validation -------------------------------------------------------
+
+  /** Backup names: the "directories" under `backups/` (§2.1), sorted. */
+  async listBackups(): Promise<string[]> {
+    return this.listChildren(this.layout.backupsDir());
+  }
+
+  async listRestores(): Promise<string[]> {
+    return this.listChildren(this.layout.restoresDir());
+  }
+
+  /** A backup exists iff its `velero-backup.json` does (§2.1). */
+  backupExists(name: string): Promise<boolean> {
+    return this.objectStore.objectExists(this.layout.backupKey(name, 'metadata'));
+  }
+
+  /**
+   * Top-level "directories" under the prefix that Velero does not own (§2.1 `IsValid`).
+   * Also proves the bucket is reachable with these credentials: the listing fails otherwise.
+   */
+  async invalidTopLevelDirectories(): Promise<string[]> {
+    const root = this.layout.root();
+    const owned: readonly string[] = topLevelDirectories;
+    const names = (await collect(this.objectStore.listCommonPrefixes(root, '/'))).map((p) =>
+      StoreLayout.childName(root, p),
+    );
+    return names.filter((n) => !owned.includes(n));
+  }
+
+  // ---- backups ----------------------------------------------------------------------
+
+  /**
+   * Uploads a finished backup in Velero's order (§2.2): log (failure tolerated), metadata
+   * (fatal), tarball (on failure the metadata is removed), companion files (on failure
+   * tarball and metadata are removed), so a half-uploaded backup never looks complete.
+   * Everything is encoded first: if that fails, only the log is uploaded.
+   */
+  async putBackup(upload: BackupUpload): Promise<PutBackupOutcome> {
+    const { name } = upload;
+    let encoded: { metadata: Buffer; files: [BackupJsonFile, Buffer][] } | undefined;
+    let encodeError: unknown;
+    try {
+      encoded = {
+        metadata: encodePrettyJson(upload.metadata),
+        files: Object.entries(upload.files ?? {}).map(([f, v]) => [f as BackupJsonFile, encodeJsonGz(v)]),
+      };
+    } catch (err) {
+      encodeError = err;
+    }
+    const outcome: PutBackupOutcome = {};
+    if (upload.log !== undefined) {
+      try {
+        await this.putBackupLog(name, upload.log);
+      } catch (err) {
+        outcome.logError = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    if (encoded === undefined) throw encodeError;
+
+    const metadataKey = this.layout.backupKey(name, 'metadata');
+    const contentsKey = this.layout.backupKey(name, 'contents');
+    await this.objectStore.putObject(metadataKey, encoded.metadata, { contentType: JSON_TYPE });
+    await this.undoOnFailure([metadataKey], () => this.putBackupContents(name, upload.contents));
+    await this.undoOnFailure([contentsKey, metadataKey], async () => {
+      for (const [file, data] of encoded.files) {
+        await this.objectStore.putObject(this.layout.backupKey(name, file), data, { contentType: GZIP_TYPE });
+      }
+    });
+    return outcome;
+  }
+
+  /** Rewrites `velero-backup.json` (operations controller, finalizer). */
+  async putBackupMetadata(name: string, backup: unknown): Promise<void> {
+    const key = this.layout.backupKey(name, 'metadata');
+    await this.objectStore.putObject(key, encodePrettyJson(backup), { contentType: JSON_TYPE });
+  }
+
+  /** The stored Backup CR, unparsed. Rejects with ObjectNotFoundError when the backup is absent. */
+  async getBackupMetadata(name: string): Promise<unknown> {
+    const body = await this.objectStore.getObject(this.layout.backupKey(name, 'metadata'));
+    return JSON.parse((await readAll(body)).toString('utf8'));
+  }
+
+  /** Uploads the (already gzipped) tarball; the finalizer also uses it to replace it. */
+  async putBackupContents(name: string, tarball: ObjectBody): Promise<void> {
+    await this.objectStore.putObject(this.layout.backupKey(name, 'contents'), tarball, { contentType: GZIP_TYPE });
+  }
+
+  /** The gzipped tarball as stored. */
+  getBackupContents(name: string): Promise<Readable> {
+    return this.objectStore.getObject(this.layout.backupKey(name, 'contents'));
+  }
+
+  /** Uploads a plain-text log, gzipping it on the way. */
+  async putBackupLog(name: string, log: ObjectBody): Promise<void> {
+    await this.objectStore.putObject(this.layout.backupKey(name, 'log'), gzipBody(log), { contentType: GZIP_TYPE });
+  }
+
+  /** The backup log, decompressed. */
+  async getBackupLog(name: string): Promise<Readable> {
+    return gunzipStream(await this.objectStore.getObject(this.layout.backupKey(name, 'log')));
+  }
+
+  async putBackupFile(name: string, file: BackupJsonFile, value: unknown): Promise<void> {
+    const key = this.layout.backupKey(name, file);
+    await this.objectStore.putObject(key, encodeJsonGz(value), { contentType: GZIP_TYPE });
+  }
+
+  /**
+   * A companion file, parsed but unvalidated; undefined when absent, as older backups lack
+   * some of them (volume info before 1.13, CSI files after 1.16).
+   */
+  getBackupFile(name: string, file: BackupJsonFile): Promise<unknown> {
+    return this.getJsonGz(this.layout.backupKey(name, file));
+  }
+
+  /** Deletes every object under `backups/<name>/` (§2.3), one by one as Velero does. */
+  deleteBackup(name: string): Promise<void> {
+    return this.deleteAllUnder(this.layout.backupDir(name));
+  }
+
+  // ---- restores ---------------------------------------------------------------------
+
+  /** Restore files are written even on a ReadOnly BSL (§2.3, §5.6): no check here. */
+  async putRestoreLog(name: string, log: ObjectBody): Promise<void> {
+    await this.objectStore.putObject(this.layout.restoreKey(name, 'log'), gzipBody(log), { contentType: GZIP_TYPE });
+  }
+
+  async getRestoreLog(name: string): Promise<Readable> {
+    return gunzipStream(await this.objectStore.getObject(this.layout.restoreKey(name, 'log')));
+  }
+
+  async putRestoreFile(name: string, file: RestoreJsonFile, value: unknown): Promise<void> {
+    const key = this.layout.restoreKey(name, file);
+    await this.objectStore.putObject(key, encodeJsonGz(value), { contentType: GZIP_TYPE });
+  }
+
+  getRestoreFile(name: string, file: RestoreJsonFile): Promise<unknown> {
+    return this.getJsonGz(this.layout.restoreKey(name, file));
+  }
+
+  deleteRestore(name: string): Promise<void> {
+    return this.deleteAllUnder(this.layout.restoreDir(name));
+  }
+
+  // ---- downloads and repositories ---------------------------------------------------
+
+  /**
+   * A pre-signed URL for a DownloadRequest target (§1.8). The URL serves the object as
+   * stored: gzipped for every kind, and the CLI gunzips all but BackupContents.
+   */
+  getDownloadUrl(kind: string, name: string, ttlSeconds = DOWNLOAD_URL_TTL_SECONDS): Promise<string> {
+    if (!isDownloadTargetKind(kind)) {
+      const known = Object.keys(downloadTargets).join(', ');
+      throw new ValidationError(`download target kind "${kind}" is not one of ${known}`);
+    }
+    return this.objectStore.createSignedUrl(this.layout.downloadKey(kind, name), ttlSeconds);
+  }
+
+  /** Key prefix of a workload namespace's kopia or restic repository in this bucket (§2.5). */
+  repositoryPrefix(kind: 'kopia' | 'restic', volumeNamespace: string): string {
+    return this.layout.repositoryPrefix(kind, volumeNamespace);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------
+
+  private async listChildren(dir: string): Promise<string[]> {
+    const prefixes = await collect(this.objectStore.listCommonPrefixes(dir, '/'));
+    return prefixes.map((p) => StoreLayout.childName(dir, p)).sort();
+  }
+
+  private async getJsonGz(key: string): Promise<unknown> {
+    let body: Readable;
+    try {
+      body = await this.objectStore.getObject(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+    return decodeJsonGz(await readAll(body));
+  }
+
+  private async deleteAllUnder(dir: string): Promise<void> {
+    // Collect first: deleting while paging through a listing can skip keys on some stores.
+    const keys = await collect(this.objectStore.listObjects(dir));
+    for (const key of keys) await this.objectStore.deleteObject(key);
+  }
+
+  /** Runs `step`; if it fails, deletes `keys` (best effort) and rethrows the step's error. */
+  private async undoOnFailure(keys: string[], step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      for (const key of keys) await this.objectStore.deleteObject(key).catch(() => undefined);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { BackupStore } from './backup-store.ts';
+import { InvalidBackupStoreError, StorageConfigError } from './errors.ts';
+import type { ObjectStore } from './object-store.ts';
+import type { ObjectStoreProvider, ProviderDeps, ProviderInit } from './provider.ts';
+import { defaultProviders, providerFor } from './providers/index.ts';
+
+/** The fields of a BackupStorageLocation (§1.4) that storage reads; the full type lives in api/. */
+export interface BackupStorageLocationLike {
+  metadata?: { name?: string; namespace?: string };
+  spec: {
+    provider: string;
+    objectStorage: {
+      bucket: string;
+      prefix?: string;
+      /** Base64 PEM bundle (deprecated in Velero, still honoured). */
+      caCert?: string;
+      caCertRef?: { name: string; key: string };
+    };
+    config?: Record<string, string>;
+    credential?: { name: string; key: string };
+    accessMode?: string;
+  };
+}
+
+export interface LocationDeps extends ProviderDeps {
+  providers?: ReadonlyMap<string, ObjectStoreProvider>;
+  /** Namespace of the BSL's secrets when the object has none (Velero's install namespace). */
+  defaultNamespace?: string;
+}
+
+/** Velero's install namespace (Appendix B); BSLs and their secrets live there. */
+const VELERO_NAMESPACE = 'velero';
+
+/**
+ * `spec.objectStorage.bucket` as Velero reads it (§1.4): surrounding `/` trimmed, no `/`
+ * inside except in an S3 Multi-Region Access Point ARN.
+ */
+export function normalizeBucket(provider: string, bucket: string): string {
+  const trimmed = bucket.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') {
+    throw new StorageConfigError(provider, 'spec.objectStorage.bucket', 'spec.objectStorage.bucket is empty');
+  }
+  if (trimmed.includes('/') && !trimmed.startsWith('arn:aws:s3:')) {
+    throw new StorageConfigError(
+      provider,
+      'spec.objectStorage.bucket',
+      `bucket "${trimmed}" contains "/": put the sub-path in spec.objectStorage.prefix instead`,
+    );
+  }
+  return trimmed;
+}
+
+export function isReadOnly(bsl: BackupStorageLocationLike): boolean {
+  return bsl.spec.accessMode === 'ReadOnly';
+}
+
+async function caCertOf(
+  bsl: BackupStorageLocationLike,
+  namespace: string,
+  deps: LocationDeps,
+): Promise<string | undefined> {
+  const { provider, objectStorage } = bsl.spec;
+  // Velero refuses a BSL that sets both (§5.5 validation step 1).
+  if (objectStorage.caCert && objectStorage.caCertRef) {
+    throw new StorageConfigError(
+      provider,
+      'spec.objectStorage.caCertRef',
+      'spec.objectStorage.caCert and spec.objectStorage.caCertRef are mutually exclusive: keep only caCertRef',
+    );
+  }
+  if (objectStorage.caCertRef) {
+    if (!deps.readSecretKey) {
+      throw new StorageConfigError(
+        provider,
+        'spec.objectStorage.caCertRef',
+        'caCertRef is set but no secret reader was provided',
+      );
+    }
+    const { name, key } = objectStorage.caCertRef;
+    return deps.readSecretKey(namespace, name, key);
+  }
+  if (objectStorage.caCert) return Buffer.from(objectStorage.caCert, 'base64').toString('utf8');
+  return undefined;
+}
+
+/** Builds the ObjectStore of a BSL: what Velero passes to the plugin's Init (§1.4). */
+export async function objectStoreForLocation(
+  bsl: BackupStorageLocationLike,
+  deps: LocationDeps = {},
+): Promise<ObjectStore> {
+  const { provider: name, objectStorage, config, credential } = bsl.spec;
+  const provider = providerFor(name, deps.providers ?? defaultProviders);
+  const namespace = bsl.metadata?.namespace ?? deps.defaultNamespace ?? VELERO_NAMESPACE;
+  const caCert = await caCertOf(bsl, namespace, deps);
+  const init: ProviderInit = {
+    provider: name,
+    bucket: normalizeBucket(name, objectStorage.bucket),
+    config: { ...config },
+    ...(caCert !== undefined ? { caCert } : {}),
+    ...(credential ? { credential: { namespace, name: credential.name, key: credential.key } } : {}),
+  };
+  return provider.create(init, deps);
+}
+
+export async function backupStoreForLocation(
+  bsl: BackupStorageLocationLike,
+  deps: LocationDeps = {},
+): Promise<BackupStore> {
+  return new BackupStore(await objectStoreForLocation(bsl, deps), bsl.spec.objectStorage.prefix);
+}
+
+/**
+ * Velero's BSL validation (§5.5, §2.1 IsValid): the bucket must answer a listing of the
+ * prefix with these credentials, and hold no top-level directory Velero does not own.
+ * Rejects with BucketNotFoundError, AccessDeniedError, EndpointUnreachableError or
+ * InvalidBackupStoreError, whose messages say what to fix.
+ */
+export async function validateLocation(store: BackupStore): Promise<void> {
+  const invalid = await store.invalidTopLevelDirectories();
+  if (invalid.length > 0) throw new InvalidBackupStoreError(invalid);
+}

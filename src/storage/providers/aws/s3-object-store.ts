@@ -1,0 +1,158 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { ObjectNotFoundError, ObjectStoreRequestError } from '../../errors.ts';
+import type { ObjectBody, ObjectStore, PutObjectOptions } from '../../object-store.ts';
+import { mapS3Error } from './map-error.ts';
+import { presignGetUrl } from './presign.ts';
+import type { AwsSettings } from './settings.ts';
+
+/**
+ * Upload tuning. lib-storage buffers at most queueSize × partSize bytes, so a stream of
+ * any length is uploaded with flat memory (~40 MiB); 10,000 parts × 10 MiB caps an object
+ * at ~97 GiB, above any tarball we expect.
+ */
+export interface UploadTuning {
+  partSize: number;
+  queueSize: number;
+}
+export const defaultUploadTuning: UploadTuning = { partSize: 10 * 1024 * 1024, queueSize: 4 };
+
+const PAGE_SIZE = 1000;
+
+/** A bucket name usable as a DNS label; others must be addressed path-style. */
+const dnsCompatibleBucket = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+export class S3ObjectStore implements ObjectStore {
+  readonly provider = 'aws';
+  readonly endpoint: string;
+
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+    private readonly settings: AwsSettings,
+    private readonly tuning: UploadTuning = defaultUploadTuning,
+  ) {
+    this.endpoint = settings.displayEndpoint;
+  }
+
+  async putObject(key: string, body: ObjectBody, opts: PutObjectOptions = {}): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+        ...(this.settings.checksumAlgorithm ? { ChecksumAlgorithm: this.settings.checksumAlgorithm } : {}),
+        ...(this.settings.serverSideEncryption
+          ? { ServerSideEncryption: this.settings.serverSideEncryption as ServerSideEncryption }
+          : {}),
+        ...(this.settings.kmsKeyId ? { SSEKMSKeyId: this.settings.kmsKeyId } : {}),
+      },
+      partSize: this.tuning.partSize,
+      queueSize: this.tuning.queueSize,
+      // Abort the multipart upload on failure, so no orphaned parts keep costing storage.
+      leavePartsOnError: false,
+    });
+    const onAbort = (): void => void upload.abort().catch(() => undefined);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (err) {
+      throw mapS3Error(this, err, 'PutObject', key);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async getObject(key: string): Promise<Readable> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (out.Body instanceof Readable) return out.Body;
+      throw new ObjectStoreRequestError(this, key, 'GetObject', 'UnexpectedBody', {
+        message: 'the response body is not a Node.js stream',
+        transient: false,
+      });
+    } catch (err) {
+      throw mapS3Error(this, err, 'GetObject', key);
+    }
+  }
+
+  async objectExists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      const mapped = mapS3Error(this, err, 'HeadObject', key);
+      if (mapped instanceof ObjectNotFoundError) return false;
+      throw mapped;
+    }
+  }
+
+  async *listObjects(prefix: string): AsyncGenerator<string> {
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client, pageSize: PAGE_SIZE },
+        { Bucket: this.bucket, Prefix: prefix },
+      );
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
+      }
+    } catch (err) {
+      throw mapS3Error(this, err, 'ListObjectsV2', '');
+    }
+  }
+
+  async *listCommonPrefixes(prefix: string, delimiter: string): AsyncGenerator<string> {
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client, pageSize: PAGE_SIZE },
+        { Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter },
+      );
+      for await (const page of pages) {
+        for (const common of page.CommonPrefixes ?? []) if (common.Prefix !== undefined) yield common.Prefix;
+      }
+    } catch (err) {
+      throw mapS3Error(this, err, 'ListObjectsV2', '');
+    }
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      throw mapS3Error(this, err, 'DeleteObject', key);
+    }
+  }
+
+  async createSignedUrl(key: string, ttlSeconds: number): Promise<string> {
+    let credentials;
+    try {
+      credentials = await this.client.config.credentials();
+    } catch (err) {
+      throw mapS3Error(this, err, 'CreateSignedUrl', key);
+    }
+    const s = this.settings;
+    // Velero's AWS plugin signs against publicUrl when set, so clients outside the cluster
+    // (the CLI on a laptop) can download while the server talks to an internal endpoint.
+    const endpoint = s.publicUrl ?? s.endpoint ?? `https://s3.${s.region}.amazonaws.com`;
+    return presignGetUrl({
+      endpoint,
+      bucket: this.bucket,
+      key,
+      region: s.region,
+      credentials,
+      pathStyle: s.forcePathStyle || !dnsCompatibleBucket.test(this.bucket),
+      expiresSeconds: ttlSeconds,
+      now: new Date(),
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Merges several async iterables into one, running at most `concurrency` of them at a
+ * time. Items are handed over one at a time, so a slow consumer holds every producer
+ * back (memory stays bounded by `concurrency` in-flight items plus their open pages).
+ */
+export async function* mergeBounded<T>(
+  sources: Iterable<() => AsyncIterable<T>>,
+  concurrency: number,
+): AsyncGenerator<T> {
+  const pending = [...sources];
+  type Slot = { it: AsyncIterator<T>; next: Promise<{ slot: Slot; res: IteratorResult<T> }> };
+  const active = new Set<Slot>();
+  const start = (): void => {
+    const make = pending.shift();
+    if (!make) return;
+    const it = make()[Symbol.asyncIterator]();
+    const slot: Slot = { it, next: undefined as unknown as Slot['next'] };
+    slot.next = it.next().then((res) => ({ slot, res }));
+    active.add(slot);
+  };
+  for (let i = 0; i < concurrency; i++) start();
+  try {
+    while (active.size > 0) {
+      const { slot, res } = await Promise.race([...active].map((s) => s.next));
+      if (res.done) {
+        active.delete(slot);
+        start();
+        continue;
+      }
+      yield res.value;
+      slot.next = slot.it.next().then((r) => ({ slot, res: r }));
+    }
+  } finally {
+    for (const slot of active) await slot.it.return?.();
+  }
+}
+
+/** Calls `fn` at most once per `intervalMs`; the last call is delivered by `flush`. */
+export function throttle(
+  fn: () => Promise<void> | void,
+  intervalMs: number,
+): { call: () => void; flush: () => Promise<void> } {
+  let last = 0;
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  const run = (): void => {
+    last = Date.now();
+    dirty = false;
+    running = Promise.resolve(fn())
+      .catch(() => undefined)
+      .finally(() => (running = undefined));
+  };
+  return {
+    call: () => {
+      dirty = true;
+      if (!running && Date.now() - last >= intervalMs) run();
+    },
+    flush: async () => {
+      await running;
+      if (dirty) {
+        run();
+        await running;
+      }
+    },
+  };
+}

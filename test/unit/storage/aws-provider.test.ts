@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { Agent } from 'node:https';
+import { describe, test } from 'node:test';
+import {
+  AccessDeniedError,
+  BucketNotFoundError,
+  EndpointUnreachableError,
+  ObjectNotFoundError,
+  ObjectStoreRequestError,
+  StorageConfigError,
+} from '../../../src/storage/errors.ts';
+import { parseAwsSettings, s3ClientConfig } from '../../../src/storage/providers/aws/index.ts';
+import { mapS3Error } from '../../../src/storage/providers/aws/map-error.ts';
+import { presignGetUrl } from '../../../src/storage/providers/aws/presign.ts';
+
+describe('AWS plugin config keys', () => {
+  test('an S3-compatible endpoint: s3Url, path style, and checksums only when required', () => {
+    const s = parseAwsSettings('aws', { region: 'minio', s3Url: 'http://minio:9000/', s3ForcePathStyle: 'true' });
+    assert.equal(s.endpoint, 'http://minio:9000');
+    assert.equal(s.forcePathStyle, true);
+    assert.equal(s.checksumsWhenRequired, true);
+    assert.equal(s.displayEndpoint, 'http://minio:9000');
+    const c = s3ClientConfig(s, { accessKeyId: 'a', secretAccessKey: 'b' });
+    assert.equal(c.requestChecksumCalculation, 'WHEN_REQUIRED');
+    assert.equal(c.responseChecksumValidation, 'WHEN_REQUIRED');
+    assert.equal(c.followRegionRedirects, false);
+  });
+
+  test('AWS itself keeps the SDK checksums (Velero defaults to CRC32) and follows region redirects without a region', () => {
+    const s = parseAwsSettings('aws', {});
+    assert.equal(s.checksumsWhenRequired, false);
+    assert.equal(s.region, 'us-east-1');
+    assert.equal(s.profile, 'default');
+    const c = s3ClientConfig(s, undefined);
+    assert.equal(c.followRegionRedirects, true);
+    assert.equal(c.profile, 'default');
+    assert.equal(c.requestChecksumCalculation, undefined);
+  });
+
+  test('checksumAlgorithm "" turns checksums off; a named one is attached to uploads; others are refused', () => {
+    assert.equal(parseAwsSettings('aws', { checksumAlgorithm: '' }).checksumsWhenRequired, true);
+    assert.equal(parseAwsSettings('aws', { checksumAlgorithm: 'crc32c' }).checksumAlgorithm, 'CRC32C');
+    assert.throws(() => parseAwsSettings('aws', { checksumAlgorithm: 'MD5' }), StorageConfigError);
+  });
+
+  test('s3Url and publicUrl must be http(s) URLs', () => {
+    assert.throws(() => parseAwsSettings('aws', { s3Url: 'minio:9000' }), /spec.config.s3Url/);
+    assert.throws(() => parseAwsSettings('aws', { publicUrl: 'ftp://x' }), /must be http or https/);
+  });
+
+  test('a CA bundle or insecureSkipTLSVerify configures the HTTPS agent', () => {
+    const s = parseAwsSettings('aws', { s3Url: 'https://s3.local', insecureSkipTLSVerify: 'true' });
+    const handler = s3ClientConfig(s, undefined, 'PEM').requestHandler as { httpsAgent?: Agent };
+    assert.ok(handler.httpsAgent instanceof Agent);
+    assert.equal(handler.httpsAgent.options.ca, 'PEM');
+    assert.equal(handler.httpsAgent.options.rejectUnauthorized, false);
+  });
+});
+
+describe('pre-signed URLs', () => {
+  const credentials = {
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  };
+
+  test('match the worked example of AWS S3 query-string authentication', () => {
+    const url = presignGetUrl({
+      endpoint: 'https://s3.amazonaws.com',
+      bucket: 'examplebucket',
+      key: 'test.txt',
+      region: 'us-east-1',
+      credentials,
+      pathStyle: false,
+      expiresSeconds: 86400,
+      now: new Date('2013-05-24T00:00:00Z'),
+    });
+    assert.equal(new URL(url).host, 'examplebucket.s3.amazonaws.com');
+    assert.equal(
+      new URL(url).searchParams.get('X-Amz-Signature'),
+      'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    );
+  });
+
+  test('path style puts the bucket in the path and keeps the endpoint port; a session token is signed along', () => {
+    const url = new URL(
+      presignGetUrl({
+        endpoint: 'http://public.example:9000',
+        bucket: 'velero',
+        key: 'backups/b 1/b 1.tar.gz',
+        region: 'minio',
+        credentials: { ...credentials, sessionToken: 'tok' },
+        pathStyle: true,
+        expiresSeconds: 600,
+        now: new Date(),
+      }),
+    );
+    assert.equal(url.host, 'public.example:9000');
+    assert.equal(url.pathname, '/velero/backups/b%201/b%201.tar.gz');
+    assert.equal(url.searchParams.get('X-Amz-Expires'), '600');
+    assert.equal(url.searchParams.get('X-Amz-Security-Token'), 'tok');
+  });
+});
+
+describe('S3 error mapping', () => {
+  const target = { provider: 'aws', bucket: 'velero', endpoint: 'http://minio:9000' };
+  const sdkError = (name: string, status: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+  test('NoSuchBucket names the bucket and the field to fix', () => {
+    const err = mapS3Error(target, sdkError('NoSuchBucket', 404), 'ListObjectsV2', '');
+    assert.ok(err instanceof BucketNotFoundError);
+    assert.equal(
+      err.message,
+      'bucket "velero" does not exist at http://minio:9000: create it or fix spec.objectStorage.bucket',
+    );
+  });
+
+  test('a missing key (GET NoSuchKey or bare HEAD 404) is ObjectNotFoundError', () => {
+    assert.ok(mapS3Error(target, sdkError('NoSuchKey', 404), 'GetObject', 'k') instanceof ObjectNotFoundError);
+    assert.ok(mapS3Error(target, sdkError('NotFound', 404), 'HeadObject', 'k') instanceof ObjectNotFoundError);
+  });
+
+  test('wrong credentials are AccessDeniedError naming the S3 error code', () => {
+    for (const name of ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied']) {
+      const err = mapS3Error(target, sdkError(name, 403), 'ListObjectsV2', '');
+      assert.ok(err instanceof AccessDeniedError);
+      assert.match(err.message, new RegExp(`denied \\(${name}\\): check the credentials`));
+      assert.equal(err.transient, false);
+    }
+  });
+
+  test('a refused connection is a transient EndpointUnreachableError; a bad certificate is not transient', () => {
+    const refused = mapS3Error(target, Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'GetObject', 'k');
+    assert.ok(refused instanceof EndpointUnreachableError);
+    assert.equal(refused.transient, true);
+    const tls = mapS3Error(
+      target,
+      Object.assign(new Error('x'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+      'GetObject',
+      'k',
+    );
+    assert.equal(tls.transient, false);
+  });
+
+  test('throttling and 5xx answers are transient; other answers are not', () => {
+    const slow = mapS3Error(target, sdkError('SlowDown', 503), 'PutObject', 'k');
+    assert.ok(slow instanceof ObjectStoreRequestError);
+    assert.equal(slow.transient, true);
+    assert.equal(mapS3Error(target, sdkError('InvalidArgument', 400), 'PutObject', 'k').transient, false);
+  });
+
+  test('a wrong region says to set spec.config.region', () => {
+    assert.match(
+      mapS3Error(target, sdkError('PermanentRedirect', 301), 'ListObjectsV2', '').message,
+      /spec.config.region/,
+    );
+  });
+});
