@@ -14,10 +14,10 @@ export interface BackupStorageLocationLike {
       prefix?: string;
       /** Base64 PEM bundle (deprecated in Velero, still honoured). */
       caCert?: string;
-      caCertRef?: { name: string; key: string };
+      caCertRef?: { name?: string | undefined; key: string } | null;
     };
     config?: Record<string, string>;
-    credential?: { name: string; key: string };
+    credential?: { name?: string | undefined; key: string } | null;
     accessMode?: string;
   };
 }
@@ -76,7 +76,7 @@ async function caCertOf(
         'caCertRef is set but no secret reader was provided',
       );
     }
-    const { name, key } = objectStorage.caCertRef;
+    const { name = '', key } = objectStorage.caCertRef;
     return deps.readSecretKey(namespace, name, key);
   }
   if (objectStorage.caCert) return Buffer.from(objectStorage.caCert, 'base64').toString('utf8');
@@ -97,7 +97,7 @@ export async function objectStoreForLocation(
     bucket: normalizeBucket(name, objectStorage.bucket),
     config: { ...config },
     ...(caCert !== undefined ? { caCert } : {}),
-    ...(credential ? { credential: { namespace, name: credential.name, key: credential.key } } : {}),
+    ...(credential ? { credential: { namespace, name: credential.name ?? '', key: credential.key } } : {}),
   };
   return provider.create(init, deps);
 }

@@ -68,7 +68,7 @@ const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io';
 
 export function planBackup(input: BackupPlanInput): BackupPlan {
   const { spec } = input;
-  const validationErrors = validateBackupSelection(spec);
+  const validationErrors = [...validateBackupSelection(spec), ...unknownIncludedResources(spec, input.resolve)];
   const active = input.namespaces.filter((ns) => (ns.phase ?? 'Active') === 'Active');
   const effectiveSpec: BackupSpec = {
     ...spec,
@@ -153,4 +153,20 @@ function isNamed(spec: BackupSpec, gr: string, resolve: (n: string) => ResourceT
       return (rt ? groupResource(rt) : n) === gr;
     }),
   );
+}
+
+/**
+ * A name in an include list that no served type answers to would silently back up
+ * nothing of what the user asked for; Velero keeps such names as given, we refuse them.
+ */
+function unknownIncludedResources(spec: BackupSpec, resolve: (n: string) => ResourceType | undefined): string[] {
+  const fields = ['includedResources', 'includedNamespaceScopedResources', 'includedClusterScopedResources'] as const;
+  const out: string[] = [];
+  for (const field of fields) {
+    for (const name of spec[field] ?? []) {
+      if (name === '*' || /[*?[\]]/.test(name) || resolve(name)) continue;
+      out.push(`resource "${name}" in spec.${field} is not served by this cluster`);
+    }
+  }
+  return out;
 }

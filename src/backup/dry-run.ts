@@ -1,0 +1,91 @@
+import { groupResource } from '../kube/resource.ts';
+import type { CollectedEvent } from './collect/collect-items.ts';
+import type { BackupPlan } from './plan/backup-plan.ts';
+
+export interface ExplainedItem {
+  ref: string;
+  included: boolean;
+  reason?: string;
+  origin?: 'listed' | 'additional';
+}
+
+/** What a backup would take, grouped by resource and namespace: the dry run's report. */
+export interface BackupDryRun {
+  /** groupResource → namespace ('' for cluster-scoped) → count */
+  included: Map<string, Map<string, number>>;
+  totalIncluded: number;
+  totalExcluded: number;
+  warnings: string[];
+  errors: string[];
+  /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
+  explained: ExplainedItem[];
+}
+
+/** Consumes the collector's stream into counts; keeps detail only for the items asked about. */
+export async function summarizeDryRun(
+  events: AsyncIterable<CollectedEvent>,
+  plan: BackupPlan,
+  explain: string[] = [],
+): Promise<BackupDryRun> {
+  const out: BackupDryRun = {
+    included: new Map(),
+    totalIncluded: 0,
+    totalExcluded: 0,
+    warnings: [...plan.warnings],
+    errors: [...plan.errors],
+    explained: [],
+  };
+  const wanted = explain.map(parseExplain);
+  for await (const ev of events) {
+    if (ev.kind !== 'included' && ev.kind !== 'excluded') {
+      (ev.kind === 'warning' ? out.warnings : out.errors).push(ev.message);
+    } else {
+      const gr = groupResource(ev.type);
+      const ns = ev.item.metadata.namespace ?? '';
+      const name = ev.item.metadata.name ?? '';
+      if (ev.kind === 'included') {
+        const byNs = out.included.get(gr) ?? new Map<string, number>();
+        byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
+        out.included.set(gr, byNs);
+        out.totalIncluded++;
+      } else out.totalExcluded++;
+      const w = wanted.find((x) => x.matches(ev.type.kind, gr, ev.type.resource, ns, name));
+      if (w) {
+        out.explained.push({
+          ref: `${gr}/${ns ? `${ns}/` : ''}${name}`,
+          included: ev.kind === 'included',
+          ...(ev.kind === 'excluded' ? { reason: ev.reason } : { origin: ev.origin }),
+        });
+      }
+    }
+  }
+  // An item of a type that is not listed at all is out for the type's reason.
+  for (const skipped of plan.skippedTypes) {
+    for (const w of wanted) {
+      if (w.kindMatches(skipped.groupResource))
+        out.explained.push({ ref: `${skipped.groupResource}/${w.text}`, included: false, reason: skipped.reason });
+    }
+  }
+  return out;
+}
+
+function parseExplain(text: string): {
+  text: string;
+  kindMatches: (gr: string) => boolean;
+  matches: (kind: string, gr: string, resource: string, ns: string, name: string) => boolean;
+} {
+  const parts = text.split('/');
+  const kind = (parts[0] ?? '').toLowerCase();
+  const ns = parts.length >= 3 ? parts[1] : undefined;
+  const name = parts[parts.length - 1] ?? '';
+  const kindMatches = (gr: string): boolean =>
+    gr === kind || gr.split('.')[0] === kind || gr.split('.')[0] === `${kind}s`;
+  return {
+    text: parts.slice(1).join('/'),
+    kindMatches,
+    matches: (k, gr, resource, itemNs, itemName) =>
+      (k.toLowerCase() === kind || resource === kind || kindMatches(gr)) &&
+      itemName === name &&
+      (ns === undefined || ns === itemNs),
+  };
+}

@@ -1,0 +1,163 @@
+import { Defaults, Kinds, Labels, parseBackup, resourceRef, type Backup, type BackupSpec } from '../api/index.ts';
+import type { BackupPlan } from '../backup/plan/backup-plan.ts';
+import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
+import { runBackup, type BackupProgress } from '../backup/run-backup.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { validateLocation, type BackupStore } from '../storage/index.ts';
+import { throttle } from '../util/async.ts';
+import { kubeTime, type Clock } from '../util/clock.ts';
+import { parseDuration } from '../util/duration.ts';
+import { errorMessage } from '../util/errors.ts';
+import { validLabelValue } from '../util/label-value.ts';
+import type { Logger } from '../util/log.ts';
+import type { ControllerSpec, ReconcileResult } from './controller.ts';
+import type { LocationResolver } from './locations.ts';
+
+export interface BackupControllerDeps {
+  cluster: Cluster;
+  namespace: string;
+  locations: LocationResolver;
+  clock: Clock;
+  log: Logger;
+  defaultTtl: string;
+  defaultLocation: string;
+  pageSize: number;
+}
+
+const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
+
+/** Reason Velero gives for a backup that was running when the server stopped (reference §1.1). */
+export const INTERRUPTED_REASON =
+  'found a backup with status "InProgress" during the server starting, mark it as "Failed"';
+
+interface Prepared {
+  spec: BackupSpec;
+  location: string;
+  plan: BackupPlan;
+  store: BackupStore;
+}
+
+/**
+ * New Backup → validate and plan → InProgress → run → Completed / PartiallyFailed /
+ * Failed, or FailedValidation with every problem listed. Backup has no status
+ * subresource (reference §0), so status is written with merge patches of the object.
+ */
+export function backupController(deps: BackupControllerDeps): ControllerSpec {
+  return { name: 'backup', type: BACKUPS, namespace: deps.namespace, reconcile: (obj) => reconcileBackup(deps, obj) };
+}
+
+async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Promise<ReconcileResult | undefined> {
+  const phase = (obj.status as { phase?: string } | undefined)?.phase;
+  if (phase !== undefined && phase !== '' && phase !== 'New') return undefined;
+  let backup: Backup;
+  try {
+    backup = parseBackup(obj);
+  } catch (err) {
+    await patchBackup(deps, obj.metadata.name ?? '', {
+      status: { phase: 'FailedValidation', validationErrors: [errorMessage(err)] },
+    });
+    return undefined;
+  }
+  const name = backup.metadata.name ?? '';
+  const prepared = await prepare(deps, backup);
+  if ('errors' in prepared) {
+    deps.log.info({ backup: name, errors: prepared.errors }, 'backup failed validation');
+    await patchBackup(deps, name, {
+      status: {
+        phase: 'FailedValidation',
+        validationErrors: prepared.errors,
+        version: 1,
+        formatVersion: Defaults.BackupFormatVersion,
+      },
+    });
+    return undefined;
+  }
+  if (await prepared.store.backupExists(name)) {
+    await patchBackup(deps, name, {
+      status: { phase: 'Failed', failureReason: 'backup already exists in object storage' },
+    });
+    return undefined;
+  }
+  const start = deps.clock.now();
+  const status = {
+    phase: 'InProgress',
+    version: 1,
+    formatVersion: Defaults.BackupFormatVersion,
+    startTimestamp: kubeTime(start),
+    expiration: kubeTime(new Date(start.getTime() + parseDuration(prepared.spec.ttl ?? deps.defaultTtl))),
+    progress: {},
+  } as const;
+  const labels = { [Labels.StorageLocation]: validLabelValue(prepared.location) };
+  const running = (await patchBackup(deps, name, { metadata: { labels }, spec: prepared.spec, status })) as Backup;
+  deps.log.info({ backup: name, location: prepared.location }, 'backup started');
+  const progress = { totalItems: 0, itemsBackedUp: 0 };
+  const reporter = throttle(() => patchBackup(deps, name, { status: { progress } }).then(() => undefined), 1000);
+  const outcome = await runBackup(
+    { cluster: deps.cluster, store: prepared.store, clock: deps.clock, pageSize: deps.pageSize },
+    running,
+    prepared.plan,
+    (p: BackupProgress) => {
+      Object.assign(progress, p);
+      reporter.call();
+    },
+  );
+  await reporter.flush();
+  await patchBackup(deps, name, { status: outcome });
+  deps.log.info({ backup: name, phase: outcome.phase, items: outcome.progress?.itemsBackedUp }, 'backup finished');
+  return undefined;
+}
+
+/** Fills defaults and checks everything that would make the backup pointless to start. */
+async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prepared | { errors: string[] }> {
+  const errors: string[] = [];
+  const spec: BackupSpec = { ...backup.spec, ttl: backup.spec.ttl ?? deps.defaultTtl };
+  try {
+    parseDuration(spec.ttl ?? '', 'spec.ttl');
+  } catch (err) {
+    errors.push(errorMessage(err));
+  }
+  const location = spec.storageLocation ?? (await deps.locations.defaultName(deps.defaultLocation));
+  spec.storageLocation = location;
+  let store: BackupStore | undefined;
+  try {
+    const bsl = await deps.locations.get(location);
+    if (bsl.spec.accessMode === 'ReadOnly') {
+      errors.push(`backup storage location "${location}" is ReadOnly: choose another with --storage-location`);
+    } else {
+      store = await deps.locations.store(bsl);
+      await validateLocation(store);
+    }
+  } catch (err) {
+    errors.push(`backup storage location "${location}" cannot be used: ${errorMessage(err)}`);
+  }
+  const plan = await planBackupForCluster(deps.cluster, spec);
+  errors.push(...plan.validationErrors);
+  if (errors.length > 0 || !store) return { errors };
+  return { spec, location, plan, store };
+}
+
+function patchBackup(deps: BackupControllerDeps, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
+  return deps.cluster.patch(resourceRef(Kinds.Backup), { name, namespace: deps.namespace }, 'merge', patch);
+}
+
+/** On start, a backup left InProgress by a previous server can never finish: mark it Failed. */
+export async function failInterruptedBackups(
+  deps: Pick<BackupControllerDeps, 'cluster' | 'namespace' | 'log' | 'clock'>,
+): Promise<number> {
+  let n = 0;
+  for await (const b of deps.cluster.list(BACKUPS, { namespace: deps.namespace })) {
+    if ((b.status as { phase?: string } | undefined)?.phase !== 'InProgress') continue;
+    await deps.cluster.patch(
+      resourceRef(Kinds.Backup),
+      { name: b.metadata.name ?? '', namespace: deps.namespace },
+      'merge',
+      {
+        status: { phase: 'Failed', failureReason: INTERRUPTED_REASON, completionTimestamp: kubeTime(deps.clock.now()) },
+      },
+    );
+    deps.log.warn({ backup: b.metadata.name }, 'marked interrupted backup Failed');
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,112 @@
+import type { Cluster } from '../kube/cluster.ts';
+import { runInformer } from '../kube/informer.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resource.ts';
+import type { Logger } from '../util/log.ts';
+
+/** What a reconcile asks for next: nothing, or another look after a delay. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export interface ControllerSpec {
+  name: string;
+  type: ResourceType;
+  namespace: string;
+  reconcile: (obj: KubeObject) => Promise<ReconcileResult | undefined>;
+  /** Periodic re-look at every known object (e.g. BSL validation, expiry); 0 = none. */
+  resyncMs?: number;
+}
+
+/**
+ * One reconciler per kind: an informer feeds object names into a de-duplicating queue,
+ * worked off one at a time (Velero runs one backup and one restore at a time by
+ * default). State lives only in the objects, so a restart simply reconciles again.
+ */
+export class Controller {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly latest = new Map<string, KubeObject>();
+  private wake: (() => void) | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly spec: ControllerSpec,
+    private readonly log: Logger,
+  ) {}
+
+  async run(signal: AbortSignal): Promise<void> {
+    const informer = runInformer(
+      this.cluster,
+      this.spec.type,
+      (type, obj) => {
+        const name = obj.metadata.name ?? '';
+        if (type === 'DELETED') {
+          this.latest.delete(name);
+          return;
+        }
+        this.latest.set(name, obj);
+        this.enqueue(name);
+      },
+      {
+        namespace: this.spec.namespace,
+        signal,
+        onError: (err) => this.log.warn({ err, controller: this.spec.name }, 'watch failed; retrying'),
+      },
+    );
+    const resync = this.spec.resyncMs
+      ? setInterval(() => {
+          for (const name of this.latest.keys()) this.enqueue(name);
+        }, this.spec.resyncMs)
+      : undefined;
+    signal.addEventListener('abort', () => this.wake?.());
+    try {
+      await Promise.all([informer, this.work(signal)]);
+    } finally {
+      if (resync) clearInterval(resync);
+      for (const t of this.timers) clearTimeout(t);
+    }
+  }
+
+  enqueue(name: string): void {
+    if (this.queued.has(name)) return;
+    this.queued.add(name);
+    this.queue.push(name);
+    this.wake?.();
+  }
+
+  private async work(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const name = this.queue.shift();
+      if (name === undefined) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      this.queued.delete(name);
+      const obj = this.latest.get(name);
+      if (!obj) continue;
+      await this.reconcileOne(name, obj);
+    }
+  }
+
+  private async reconcileOne(name: string, obj: KubeObject): Promise<void> {
+    try {
+      const res = await this.spec.reconcile(obj);
+      if (res?.requeueAfterMs !== undefined) this.later(name, res.requeueAfterMs);
+    } catch (err) {
+      this.log.error({ err, controller: this.spec.name, name }, 'reconcile failed; retrying in 5s');
+      this.later(name, 5000);
+    }
+  }
+
+  private later(name: string, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.enqueue(name);
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+}

@@ -1,0 +1,22 @@
+/** Flags of `skiff server` (names follow `velero server`, reference §10.2). */
+export interface ServerOptions {
+  kubeconfig?: string;
+  kubecontext?: string;
+  /** Namespace the server watches and keeps its objects in (Velero: `velero`). */
+  namespace: string;
+  /** `--default-backup-ttl`, a Go duration; default 720h. */
+  defaultBackupTtl?: string;
+  /** `--default-backup-storage-location`; default `default`. */
+  defaultBackupStorageLocation?: string;
+  /** Path of an AWS shared credentials file used when a location has no `spec.credential`. */
+  credentialsFile?: string;
+  /** `--restore-resource-priorities`, comma-separated. */
+  restoreResourcePriorities?: string[];
+  /** `--client-page-size`; default 500. */
+  clientPageSize?: number;
+  /** `--store-validation-frequency` (Go duration); default 1m. */
+  storeValidationFrequency?: string;
+  /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
+  metricsAddress?: string;
+  logLevel?: string;
+}

@@ -1,0 +1,131 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
+import type { Cluster } from '../../src/kube/index.ts';
+import { runServer } from '../../src/server/server.ts';
+import { backupStoreForLocation, type BackupStore } from '../../src/storage/index.ts';
+import { core, waitFor } from './cluster.ts';
+import { uniqueName } from './names.ts';
+import { loadTestEnv } from './testenv.ts';
+
+/** A Skiff server running in this process against the test cluster, in its own namespace. */
+export interface TestServer {
+  namespace: string;
+  /** Prefix inside the test bucket used by the `default` location. */
+  prefix: string;
+  /** Root directory of the `local` filesystem location. */
+  fsRoot: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(cluster: Cluster): Promise<TestServer> {
+  const env = loadTestEnv();
+  const namespace = uniqueName('skiff');
+  const prefix = uniqueName('backups');
+  const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
+  const controller = new AbortController();
+  const running = runServer(
+    {
+      namespace,
+      kubeconfig: env.kubeconfig,
+      logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
+      storeValidationFrequency: '10s',
+    },
+    controller.signal,
+  );
+  running.catch(() => undefined);
+  await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
+  await cluster.create(core('secrets'), {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'cloud-credentials', namespace },
+    stringData: {
+      cloud: `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
+    },
+  });
+  await createLocation(cluster, namespace, 'default', s3LocationSpec(prefix));
+  await createLocation(cluster, namespace, 'local', {
+    provider: 'filesystem',
+    objectStorage: { bucket: 'skiff' },
+    config: { path: fsRoot, createBucket: 'true' },
+  });
+  return {
+    namespace,
+    prefix,
+    fsRoot,
+    stop: async () => {
+      controller.abort();
+      await running.catch(() => undefined);
+      await cluster.delete(core('namespaces'), namespace);
+    },
+  };
+}
+
+export function s3LocationSpec(
+  prefix: string,
+  overrides: { bucket?: string; credentialName?: string } = {},
+): Record<string, unknown> {
+  const env = loadTestEnv();
+  return {
+    provider: 'aws',
+    objectStorage: { bucket: overrides.bucket ?? env.s3.bucket, prefix },
+    config: { region: env.s3.region, s3Url: env.s3.endpoint, s3ForcePathStyle: 'true' },
+    credential: { name: overrides.credentialName ?? 'cloud-credentials', key: 'cloud' },
+  };
+}
+
+export async function createLocation(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  await cluster.create(resourceRef(Kinds.BackupStorageLocation), {
+    apiVersion: 'velero.io/v1',
+    kind: 'BackupStorageLocation',
+    metadata: { name, namespace },
+    spec,
+  });
+}
+
+const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation']);
+
+/** Creates a Backup and waits until the server has finished with it. */
+export async function backupAndWait(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  spec: BackupSpec,
+  timeoutMs = 120_000,
+): Promise<Backup> {
+  await cluster.create(resourceRef(Kinds.Backup), {
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    metadata: { name, namespace },
+    spec,
+  });
+  return waitFor(
+    `backup ${name} to finish`,
+    async () => {
+      const b = (await cluster.get(resourceRef(Kinds.Backup), name, namespace)) as Backup;
+      return TERMINAL.has(b.status?.phase ?? '') ? b : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The BackupStore of the `default` (MinIO) location of a test server. */
+export function defaultStore(server: TestServer): Promise<BackupStore> {
+  return backupStoreForLocation(
+    { metadata: { namespace: server.namespace }, spec: s3LocationSpec(server.prefix) as never },
+    {
+      readSecretKey: () => {
+        const env = loadTestEnv();
+        return Promise.resolve(
+          `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
+        );
+      },
+    },
+  );
+}
