@@ -7,8 +7,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$ROOT/scripts/testenv/versions.env"
 mkdir -p "$(dirname "$RUN")"
+if env_alive && [ -f "$RUN/env" ]; then say "already up (run folder $RUN)"; echo "$RUN/env"; exit 0; fi
 exec 8>"$RUN.lock"; flock 8
-
 if env_alive && [ -f "$RUN/env" ]; then say "already up (run folder $RUN)"; echo "$RUN/env"; exit 0; fi
 stop_recorded
 t0=$(date +%s.%N)
@@ -32,7 +32,8 @@ PKI=$RUN/pki
 
 freeport() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 ETCDP=$(freeport); ETCDPEER=$(freeport); API=$(freeport); KWOKP=$(freeport); S3=$(freeport); S3CON=$(freeport)
-start() { local name=$1; shift; setsid "$@" > "$RUN/logs/$name.log" 2>&1 < /dev/null & echo "$name $!" >> "$RUN/pids"; }
+# The lock's descriptor (8) is closed for the daemons, or they would hold the lock for their whole life.
+start() { local name=$1; shift; setsid "$@" > "$RUN/logs/$name.log" 2>&1 < /dev/null 8>&- & echo "$name $!" >> "$RUN/pids"; }
 waitfor() { # what timeout-seconds command...
   local what=$1 limit=$2 i; shift 2
   for i in $(seq $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
