@@ -98,7 +98,10 @@ async function writeTarball(
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
   const start = backup.status?.startTimestamp ? new Date(backup.status.startTimestamp) : deps.clock.now();
-  const writer = new BackupArchiveWriter({ mtime: start });
+  const writer = new BackupArchiveWriter({
+    mtime: start,
+    ...(process.env.SKIFF_GZIP_LEVEL ? { gzipLevel: Number(process.env.SKIFF_GZIP_LEVEL) } : {}),
+  });
   const upload = deps.store.putBackupContents(name, writer.stream);
   upload.catch(() => undefined);
   const discovery = await deps.cluster.discover();
@@ -156,14 +159,19 @@ async function uploadCompanions(
   const results = log.results.toJSON();
   await log.close();
   // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
-  await store.putBackupLog(name, createReadStreamGz(log.path)).catch(() => undefined);
-  await store.putBackupFile(name, 'results', results);
+  await Promise.all([
+    store.putBackupLog(name, createReadStreamGz(log.path)).catch(() => undefined),
+    store.putBackupFile(name, 'results', results),
+  ]);
   if (resourceList) {
-    await store.putBackupFile(name, 'resourceList', resourceList.toJSON());
-    await store.putBackupFile(name, 'itemOperations', []);
-    await store.putBackupFile(name, 'volumeSnapshots', []);
-    await store.putBackupFile(name, 'podVolumeBackups', []);
-    await store.putBackupFile(name, 'volumeInfo', []);
+    // Independent small files: uploaded together; the metadata still goes last.
+    await Promise.all([
+      store.putBackupFile(name, 'resourceList', resourceList.toJSON()),
+      store.putBackupFile(name, 'itemOperations', []),
+      store.putBackupFile(name, 'volumeSnapshots', []),
+      store.putBackupFile(name, 'podVolumeBackups', []),
+      store.putBackupFile(name, 'volumeInfo', []),
+    ]);
   }
   await store.putBackupMetadata(name, backup);
 }

@@ -38,7 +38,14 @@ const CRD_TYPE = { group: 'apiextensions.k8s.io', resource: 'customresourcedefin
  */
 export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions): AsyncGenerator<CollectedEvent> {
   const c = new Collector(plan, opts);
-  const listings = plan.steps.map((step) => () => listStep(step, opts.source, plan.orderedResources));
+  // One unit per (type, namespace) so that lists of a per-namespace backup overlap; a type
+  // with ordered objects stays one unit, since its order spans namespaces.
+  const units = plan.steps.flatMap((step) =>
+    plan.orderedResources.has(step.type.resource)
+      ? [step]
+      : step.namespaces.map((ns) => ({ ...step, namespaces: [ns] })),
+  );
+  const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
   for await (const { step, item } of mergeBounded(listings, opts.listConcurrency ?? 6)) {
     if (step.groupResource === 'namespaces') {

@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import pMap from 'p-map';
+import { Cluster, KubeClient, type KubeObject } from '../src/kube/index.ts';
+import { loadTestEnv, type TestEnv } from '../test/helpers/testenv.ts';
+
+const root = join(import.meta.dirname, '..');
+
+/** Starts (or reuses) the local environment; benchmarks run against the same real servers as the tests. */
+export function benchEnv(): TestEnv {
+  const res = spawnSync('bash', [join(root, 'scripts/testenv/up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (res.status !== 0) throw new Error('the test environment did not start (scripts/testenv/up.sh failed)');
+  return loadTestEnv();
+}
+
+export function benchCluster(env: TestEnv): Cluster {
+  return new Cluster(KubeClient.fromKubeconfig({ kubeconfig: env.kubeconfig }));
+}
+
+const core = (resource: string): { group: string; version: string; resource: string } => ({
+  group: '',
+  version: 'v1',
+  resource,
+});
+
+/**
+ * N objects (half ConfigMaps, half Secrets, ~200-byte payloads) spread over `spread`
+ * namespaces named `<prefix>-<i>`. Namespaces already holding the set are reused.
+ */
+export async function ensureObjects(
+  cluster: Cluster,
+  prefix: string,
+  total: number,
+  spread: number,
+): Promise<string[]> {
+  const namespaces = Array.from({ length: spread }, (_, i) => `${prefix}-${i}`);
+  const perNs = Math.ceil(total / spread);
+  await pMap(
+    namespaces,
+    async (ns) => {
+      const existing = await cluster.find(core('namespaces'), ns);
+      if (existing?.metadata.annotations?.['skiff.dev/bench-objects'] === String(perNs)) return;
+      if (!existing)
+        await cluster.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      const payload = 'x'.repeat(200);
+      await pMap(
+        Array.from({ length: perNs }, (_, i) => i),
+        async (i) => {
+          const obj: KubeObject =
+            i % 2 === 0
+              ? {
+                  apiVersion: 'v1',
+                  kind: 'ConfigMap',
+                  metadata: { name: `cm-${i}`, namespace: ns, labels: { bench: 'yes' } },
+                  data: { payload },
+                }
+              : {
+                  apiVersion: 'v1',
+                  kind: 'Secret',
+                  metadata: { name: `secret-${i}`, namespace: ns, labels: { bench: 'yes' } },
+                  stringData: { payload },
+                };
+          await cluster.create(core(i % 2 === 0 ? 'configmaps' : 'secrets'), obj).catch((err: unknown) => {
+            if (!(err instanceof Error && err.message.includes('AlreadyExists'))) throw err;
+          });
+        },
+        { concurrency: 32 },
+      );
+      await cluster.patch(core('namespaces'), { name: ns }, 'merge', {
+        metadata: { annotations: { 'skiff.dev/bench-objects': String(perNs) } },
+      });
+    },
+    { concurrency: 2 },
+  );
+  return namespaces;
+}
+
+/** Samples RSS so a run can report its peak (maxRSS of the process would include start-up). */
+export function rssSampler(): { stop: () => number } {
+  let peak = process.memoryUsage.rss();
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}

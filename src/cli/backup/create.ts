@@ -1,0 +1,246 @@
+/**
+ * `skiff backup create NAME`: bind flags, complete, validate, run (reference §8.3).
+ * Without --dry-run it only creates the Backup CR (and, with --wait, watches it); with
+ * --dry-run it runs the planner and the collector against the cluster and writes nothing.
+ */
+import { Command } from '@commander-js/extra-typings';
+import type { Backup } from '../../api/backup.ts';
+import { Kinds, resourceRef } from '../../api/kinds.ts';
+import type { Schedule } from '../../api/schedule.ts';
+import { summarizeDryRun } from '../../backup/dry-run.ts';
+import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
+import { isAlreadyExists } from '../../kube/errors.ts';
+import { timestampSuffix } from '../../util/clock.ts';
+import { CliContext } from '../context.ts';
+import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
+import { collect } from '../flags.ts';
+import { createProgress, formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
+import {
+  backupFromSchedule,
+  buildBackupRequest,
+  type BackupCreateFlags,
+  type BackupRequest,
+} from './create-options.ts';
+import { formatDryRun, formatValidationErrors } from './dry-run-report.ts';
+import { explainUnseen } from './explain-unseen.ts';
+import { waitForBackup } from './wait.ts';
+
+export interface CreateBackupFlags extends BackupCreateFlags {
+  output?: string | undefined;
+}
+
+export class CreateBackupOptions {
+  private name = '';
+  private request: BackupRequest | undefined;
+  private output: Exclude<OutputFormat, 'table'> | undefined;
+  private problems: string[] = [];
+
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly flags: CreateBackupFlags,
+  ) {}
+
+  /** Fills in what the flags leave open: the name (from the schedule) and the spec (from the template). */
+  async complete(name: string | undefined): Promise<void> {
+    this.output = parseOutputFormat(this.flags.output, ['json', 'yaml']);
+    const from = this.flags.fromSchedule;
+    if (from === undefined) {
+      this.name = name ?? '';
+      ({ request: this.request, problems: this.problems } = buildBackupRequest(this.flags));
+      return;
+    }
+    const schedule = (await this.ctx.cluster().find(resourceRef(Kinds.Schedule), from, this.ctx.namespace)) as
+      Schedule | undefined;
+    if (!schedule)
+      throw new FlagError([`--from-schedule: schedule ${from} not found in namespace ${this.ctx.namespace}`]);
+    // Velero names a backup made from a schedule like the schedule's own: `<schedule>-<timestamp>`.
+    this.name = name ?? `${from}-${timestampSuffix(new Date())}`;
+    ({ request: this.request, problems: this.problems } = backupFromSchedule(schedule, this.flags));
+  }
+
+  /** Every problem at once, before anything is created. */
+  async validate(): Promise<void> {
+    const problems = [...this.problems];
+    if (this.name === '') problems.push('a backup name is required: skiff backup create NAME (or --from-schedule S)');
+    throwIfProblems(problems);
+    const location = this.request?.spec.storageLocation;
+    if (location && !this.flags.dryRun && this.output === undefined) {
+      const bsl = await this.ctx.cluster().find(resourceRef(Kinds.BackupStorageLocation), location, this.ctx.namespace);
+      if (!bsl) {
+        throw new FlagError([
+          `--storage-location: backup storage location ${location} not found in namespace ${this.ctx.namespace}: list them with skiff backup-location get`,
+        ]);
+      }
+    }
+  }
+
+  async run(): Promise<void> {
+    const request = this.request;
+    if (!request) throw new Error('run() before complete()');
+    if (this.flags.dryRun) return this.dryRun(request);
+    const backup = this.buildBackup(request);
+    if (this.output) {
+      // As in Velero, -o prints the object instead of sending it.
+      process.stdout.write(formatObjects([backup], this.output));
+      return;
+    }
+    try {
+      await this.ctx.cluster().create(resourceRef(Kinds.Backup), backup);
+    } catch (err) {
+      if (isAlreadyExists(err)) {
+        throw new FlagError([
+          `backup ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
+        ]);
+      }
+      throw err;
+    }
+    console.log(`Backup request "${this.name}" submitted successfully.`);
+    if (!this.flags.wait) {
+      console.log(`Run \`skiff backup describe ${this.name}\` or \`skiff backup logs ${this.name}\` for more details.`);
+      return;
+    }
+    await this.waitAndReport();
+  }
+
+  private buildBackup(request: BackupRequest): Backup {
+    return {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: {
+        name: this.name,
+        namespace: this.ctx.namespace,
+        ...(Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
+        ...(Object.keys(request.annotations).length > 0 ? { annotations: request.annotations } : {}),
+      },
+      spec: request.spec,
+    };
+  }
+
+  private async dryRun(request: BackupRequest): Promise<void> {
+    const cluster = this.ctx.cluster();
+    const plan = await planBackupForCluster(cluster, request.spec);
+    if (plan.validationErrors.length > 0) {
+      process.stdout.write(formatValidationErrors(this.name, plan.validationErrors));
+      throw new CommandFailedError(`backup ${this.name} would fail validation`);
+    }
+    const explain = this.flags.explain ?? [];
+    const report = await summarizeDryRun(await collectFromCluster(cluster, this.name, plan), plan, explain);
+    if (this.output) {
+      const byResource = Object.fromEntries([...report.included].map(([gr, byNs]) => [gr, Object.fromEntries(byNs)]));
+      const unseen = Object.fromEntries(await explainUnseen(cluster, plan, report, explain));
+      const doc = { ...report, included: byResource, unseen, namespaces: plan.namespaces };
+      process.stdout.write(this.output === 'json' ? JSON.stringify(doc, null, 2) + '\n' : formatObjectsYaml(doc));
+      return;
+    }
+    const unseen = await explainUnseen(cluster, plan, report, explain);
+    process.stdout.write(formatDryRun(this.name, report, unseen));
+  }
+
+  private async waitAndReport(): Promise<void> {
+    console.log(
+      'Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.',
+    );
+    const progress = createProgress(`Backup ${this.name}`);
+    let final: Backup;
+    try {
+      final = await waitForBackup(this.ctx.cluster(), this.ctx.namespace, this.name, (b) => {
+        const p = b.status?.progress;
+        if (p?.totalItems) progress.update(p.itemsBackedUp ?? 0, p.totalItems);
+      });
+    } finally {
+      progress.stop();
+    }
+    reportFinalPhase(this.name, final);
+  }
+}
+
+/** Prints the outcome; Failed and FailedValidation exit non-zero, PartiallyFailed is said but exits 0. */
+export function reportFinalPhase(name: string, backup: Backup): void {
+  const status = backup.status ?? {};
+  const phase = status.phase ?? 'New';
+  console.log(`Backup ${name} finished with phase ${phase}.`);
+  if (phase === 'PartiallyFailed') {
+    console.log(
+      `The backup completed with ${status.errors ?? 0} error(s) and ${status.warnings ?? 0} warning(s): run \`skiff backup describe ${name} --details\` or \`skiff backup logs ${name}\`.`,
+    );
+  }
+  if (phase === 'FailedValidation') {
+    for (const e of status.validationErrors ?? []) console.log(`  - ${e}`);
+    throw new CommandFailedError(`backup ${name} failed validation`);
+  }
+  if (phase === 'Failed') {
+    throw new CommandFailedError(`backup ${name} failed: ${status.failureReason ?? 'see skiff backup logs ' + name}`);
+  }
+}
+
+function formatObjectsYaml(doc: unknown): string {
+  return formatObjects([doc as never], 'yaml');
+}
+
+const EXAMPLES = `
+Examples:
+  # Back up two namespaces and wait, showing progress
+  skiff backup create web-daily --include-namespaces web,db --wait
+
+  # Only items labelled app=web or tier=cache, kept for 3 days
+  skiff backup create web-sel --or-selector 'app=web or tier=cache' --ttl 72h
+
+  # See what a backup would take, and why a secret is left out, without writing anything
+  skiff backup create preview --include-namespaces web --exclude-resources secrets --dry-run --explain secrets/web/db-password
+
+  # Back up now from a schedule's template
+  skiff backup create --from-schedule nightly
+`;
+
+export function backupCreateCommand() {
+  return new Command('create')
+    .description('Create a backup')
+    .argument('[name]', 'name of the backup')
+    .option('--include-namespaces <list>', 'namespaces to include (comma-separated, globs allowed; default *)', collect)
+    .option('--exclude-namespaces <list>', 'namespaces to exclude (comma-separated, globs allowed)', collect)
+    .option('--include-resources <list>', 'resources to include, e.g. pods,deployments.apps (default all)', collect)
+    .option('--exclude-resources <list>', 'resources to exclude', collect)
+    .option('--include-cluster-resources [bool]', 'include cluster-scoped resources (true, false, or unset)')
+    .option('--include-cluster-scoped-resources <list>', 'cluster-scoped resources to include (new-style)', collect)
+    .option('--exclude-cluster-scoped-resources <list>', 'cluster-scoped resources to exclude (new-style)', collect)
+    .option('--include-namespace-scoped-resources <list>', 'namespaced resources to include (new-style)', collect)
+    .option('--exclude-namespace-scoped-resources <list>', 'namespaced resources to exclude (new-style)', collect)
+    .option('-l, --selector <selector>', "only back up items matching this label selector, e.g. 'app=web,tier!=db'")
+    .option('--or-selector <selectors>', "back up items matching any of these selectors, separated by ' or '")
+    .option(
+      '--ordered-resources <mapping>',
+      "back these items up first: 'pods=ns1/pod1,ns1/pod2;persistentvolumes=pv4'",
+    )
+    .option('--ttl <duration>', 'how long to keep the backup, e.g. 720h (default: the server default)')
+    .option('--storage-location <name>', 'backup storage location (default: the default location)')
+    .option('--volume-snapshot-locations <list>', 'volume snapshot locations', collect)
+    .option('--labels <pairs>', 'labels for the backup, k=v,...', collect)
+    .option('--annotations <pairs>', 'annotations for the backup, k=v,...', collect)
+    .option('--snapshot-volumes [bool]', 'take snapshots of PersistentVolumes (true, false, or unset)')
+    .option('--snapshot-move-data [bool]', 'move CSI snapshot data into the storage location (true, false, or unset)')
+    .option(
+      '--default-volumes-to-fs-backup [bool]',
+      'back up all pod volumes with file-system backup (true, false, or unset)',
+    )
+    .option('--csi-snapshot-timeout <duration>', 'how long to wait for CSI snapshots (default 10m)')
+    .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
+    .option('--data-mover <name>', 'data mover to use (default: the built-in one)')
+    .option('--resource-policies-configmap <name>', 'ConfigMap with resource policies')
+    .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover')
+    .option('--from-schedule <schedule>', "create the backup from a schedule's template (other filters are ignored)")
+    .option('-w, --wait', 'wait for the backup to finish, showing progress')
+    .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')
+    .option(
+      '--explain <item>',
+      'with --dry-run: say why KIND/NAME or KIND/NAMESPACE/NAME is in or out (repeatable)',
+      collect,
+    )
+    .option('-o, --output <format>', 'print the Backup (json|yaml) instead of creating it; with --dry-run, the report')
+    .addHelpText('after', EXAMPLES)
+    .action(async (name, flags, cmd) => {
+      const options = new CreateBackupOptions(CliContext.fromCommand(cmd), flags);
+      await options.complete(name);
+      await options.validate();
+      await options.run();
+    });
+}

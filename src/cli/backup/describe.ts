@@ -1,0 +1,75 @@
+/** `skiff backup describe NAME... [--details]` (reference §8.2). */
+import { Command } from '@commander-js/extra-typings';
+import type { Backup } from '../../api/backup.ts';
+import { Kinds } from '../../api/kinds.ts';
+import type { Cluster } from '../../kube/cluster.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { CliContext } from '../context.ts';
+import { downloadText } from '../download-request.ts';
+import { formatObjects, parseOutputFormat } from '../output.ts';
+import { getNamedOrSelected, newestFirst } from '../resources.ts';
+import { describeBackup, parseResourceList, parseResultsFile, type BackupDetails } from './describe-format.ts';
+
+/** Only a finished backup has its resource list and results in the bucket. */
+const HAS_FILES = new Set(['Completed', 'PartiallyFailed', 'Failed']);
+
+async function fetchDetails(
+  cluster: Cluster,
+  namespace: string,
+  backup: Backup,
+  timeoutMs: number,
+): Promise<BackupDetails> {
+  const name = backup.metadata.name ?? '';
+  if (!HAS_FILES.has(backup.status?.phase ?? '')) {
+    const why = 'not available until the backup has finished';
+    return { resourceList: why, results: why };
+  }
+  const get = async <T>(kind: 'BackupResourceList' | 'BackupResults', parse: (t: string) => T): Promise<T | string> => {
+    try {
+      return parse(await downloadText({ cluster, namespace, kind, name, timeoutMs }));
+    } catch (err) {
+      return `error getting ${kind}: ${errorMessage(err)}`;
+    }
+  };
+  const [resourceList, results] = await Promise.all([
+    get('BackupResourceList', parseResourceList),
+    get('BackupResults', parseResultsFile),
+  ]);
+  return { resourceList, results };
+}
+
+export function backupDescribeCommand() {
+  return new Command('describe')
+    .description('Describe backups')
+    .argument('[names...]', 'backups to describe (default: all)')
+    .option('-l, --selector <selector>', 'only backups whose labels match this selector')
+    .option('--details', 'also show the resource list and the warnings and errors (needs a running server)')
+    .option('--timeout <seconds>', 'how long to wait for the server to serve each file', '60')
+    .option('-o, --output <format>', 'json or yaml instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  skiff backup describe web-daily
+  skiff backup describe web-daily --details`,
+    )
+    .action(async (names, flags, cmd) => {
+      const ctx = CliContext.fromCommand(cmd);
+      const output = parseOutputFormat(flags.output, ['json', 'yaml']);
+      const cluster = ctx.cluster();
+      const backups = newestFirst(
+        await getNamedOrSelected<Backup>(cluster, Kinds.Backup, ctx.namespace, names, flags.selector),
+      );
+      if (output) {
+        process.stdout.write(formatObjects(backups, output, names.length !== 1));
+        return;
+      }
+      const timeoutMs = Number(flags.timeout) * 1000 || 60_000;
+      const texts: string[] = [];
+      for (const b of backups) {
+        const details = flags.details ? await fetchDetails(cluster, ctx.namespace, b, timeoutMs) : undefined;
+        texts.push(describeBackup(b, details));
+      }
+      process.stdout.write(texts.join('\n\n'));
+    });
+}

@@ -1,0 +1,33 @@
+/** `skiff backup logs NAME`: the backup's log, fetched through a DownloadRequest (reference §1.8, §8.2). */
+import { pipeline } from 'node:stream/promises';
+import { Command } from '@commander-js/extra-typings';
+import { Kinds, resourceRef } from '../../api/kinds.ts';
+import { CliContext } from '../context.ts';
+import { openDownload } from '../download-request.ts';
+import { FlagError } from '../errors.ts';
+import { parseIntFlag } from '../flags.ts';
+
+export function backupLogsCommand() {
+  return new Command('logs')
+    .description('Print the log of a backup')
+    .argument('<name>', 'the backup')
+    .option('--timeout <seconds>', 'how long to wait for the server to serve the log', '60')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  skiff backup logs web-daily
+  skiff backup logs web-daily | grep level=error`,
+    )
+    .action(async (name, flags, cmd) => {
+      const ctx = CliContext.fromCommand(cmd);
+      const timeoutMs = (parseIntFlag(flags.timeout, '--timeout') ?? 60) * 1000;
+      const cluster = ctx.cluster();
+      if (!(await cluster.find(resourceRef(Kinds.Backup), name, ctx.namespace))) {
+        throw new FlagError([`backup ${name} not found in namespace ${ctx.namespace}`]);
+      }
+      const log = await openDownload({ cluster, namespace: ctx.namespace, kind: 'BackupLog', name, timeoutMs });
+      // end: false keeps stdout open; a closed stdout (e.g. `| head`) just stops the copy.
+      await pipeline(log, process.stdout, { end: false });
+    });
+}

@@ -1,0 +1,28 @@
+import { SkiffError } from '../util/errors.ts';
+
+/** A flag or argument the user must fix; `problems` lists every one found, not only the first. */
+export class FlagError extends SkiffError {
+  readonly code = 'InvalidFlag';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.length === 1 ? (problems[0] ?? '') : `invalid flags:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/**
+ * The command ran but its outcome is a failure the user already saw printed (a backup
+ * that ended Failed, a dry run with validation errors): exit non-zero without repeating it.
+ */
+export class CommandFailedError extends SkiffError {
+  readonly code = 'CommandFailed';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Throws a FlagError when validation found problems; `validate()` methods end with this. */
+export function throwIfProblems(problems: readonly string[]): void {
+  if (problems.length > 0) throw new FlagError(problems);
+}

@@ -1,0 +1,52 @@
+/** Reading velero.io objects of the server namespace, for listings and lookups. */
+import { resourceRef, type KindInfo } from '../api/kinds.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resource.ts';
+import { FlagError } from './errors.ts';
+
+/** A velero.io kind as the list helper wants it; no discovery needed, the CRDs are ours. */
+export function veleroType(kind: KindInfo): ResourceType {
+  return { ...resourceRef(kind), kind: kind.kind, namespaced: true, verbs: ['list'] };
+}
+
+export async function listVelero<T extends KubeObject>(
+  cluster: Cluster,
+  kind: KindInfo,
+  namespace: string,
+  labelSelector?: string,
+): Promise<T[]> {
+  const out: T[] = [];
+  const opts = { namespace, ...(labelSelector ? { labelSelector } : {}) };
+  for await (const obj of cluster.list(veleroType(kind), opts)) out.push(obj as T);
+  return out;
+}
+
+/** Named objects, or all matching a selector; a missing name is an error naming the namespace. */
+export async function getNamedOrSelected<T extends KubeObject>(
+  cluster: Cluster,
+  kind: KindInfo,
+  namespace: string,
+  names: readonly string[],
+  selector?: string,
+): Promise<T[]> {
+  if (names.length === 0) return listVelero<T>(cluster, kind, namespace, selector);
+  const out: T[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const obj = await cluster.find(resourceRef(kind), name, namespace);
+    if (obj) out.push(obj as T);
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new FlagError(missing.map((n) => `${kind.singular} ${n} not found in namespace ${namespace}`));
+  }
+  return out;
+}
+
+/** Newest first, as Velero lists backups. */
+export function newestFirst<T extends KubeObject>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) =>
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+  );
+}

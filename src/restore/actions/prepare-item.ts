@@ -1,0 +1,59 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Labels } from '../../api/labels.ts';
+import { validLabelValue } from '../../util/label-value.ts';
+import { resetMetadataAndStatus } from './generic-clean.ts';
+import type { RestoreActionRegistry } from './registry.ts';
+import type { RestoreActionEnv } from './types.ts';
+
+export interface PrepareInput {
+  object: KubeObject;
+  groupResource: string;
+  sourceNamespace: string | undefined;
+  targetNamespace: string | undefined;
+  env: RestoreActionEnv;
+  actions: RestoreActionRegistry;
+}
+
+export interface PreparedItem {
+  object: KubeObject;
+  status: unknown;
+  skip?: string;
+  warnings: string[];
+}
+
+/**
+ * The per-item pipeline up to the create (reference §4.4 steps 2–7): reset server-set
+ * metadata and status, run the item actions, set the target namespace, add the restore
+ * labels. Used for the backed-up object and, to compare like with like, for a live one.
+ * Throws `RestoreActionError` when an action refuses the item.
+ */
+export function prepareItem(input: PrepareInput): PreparedItem {
+  const { object: cleaned, status } = resetMetadataAndStatus(input.object);
+  let object = cleaned;
+  const warnings: string[] = [];
+  for (const action of input.actions.for(input.groupResource)) {
+    const result = action.execute({
+      item: object,
+      original: input.object,
+      env: input.env,
+      sourceNamespace: input.sourceNamespace,
+      targetNamespace: input.targetNamespace,
+    });
+    object = result.item;
+    warnings.push(...(result.warnings ?? []));
+    if (result.skip !== undefined) return { object, status, skip: `${action.name}: ${result.skip}`, warnings };
+  }
+  if (input.targetNamespace !== undefined) object.metadata.namespace = input.targetNamespace;
+  else delete object.metadata.namespace;
+  addRestoreLabels(object, input.env);
+  return { object, status, warnings };
+}
+
+/** Both values normalised with GetValidName (reference §0, §4.4 step 7). */
+export function addRestoreLabels(object: KubeObject, env: { backupName: string; restoreName: string }): void {
+  object.metadata.labels = {
+    ...object.metadata.labels,
+    [Labels.BackupName]: validLabelValue(env.backupName),
+    [Labels.RestoreName]: validLabelValue(env.restoreName),
+  };
+}

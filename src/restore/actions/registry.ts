@@ -1,0 +1,51 @@
+import {
+  apiServiceAction,
+  crdPreserveFieldsAction,
+  dataUploadAction,
+  webhookConfigurationAction,
+} from './cluster-config-actions.ts';
+import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
+import { podAction } from './pod-action.ts';
+import { serviceAction } from './service-action.ts';
+import type { RestoreItemAction } from './types.ts';
+import { changeStorageClassAction, pvAction, pvcAction } from './volume-actions.ts';
+import { changeImageNameAction, jobAction } from './workload-actions.ts';
+
+/** Restore item actions keyed by the group-resource they apply to, in registration order. */
+export class RestoreActionRegistry {
+  private readonly byResource = new Map<string, RestoreItemAction[]>();
+
+  constructor(readonly actions: readonly RestoreItemAction[]) {
+    for (const a of actions) {
+      for (const r of a.appliesTo) {
+        const list = this.byResource.get(r) ?? [];
+        list.push(a);
+        this.byResource.set(r, list);
+      }
+    }
+  }
+
+  for(groupResource: string): readonly RestoreItemAction[] {
+    return this.byResource.get(groupResource) ?? [];
+  }
+}
+
+/** Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI and pod-volume ones. */
+export function defaultRestoreActions(): RestoreActionRegistry {
+  return new RestoreActionRegistry([
+    pvAction,
+    pvcAction,
+    changeStorageClassAction,
+    podAction,
+    changeImageNameAction,
+    jobAction,
+    serviceAction,
+    serviceAccountAction,
+    secretAction,
+    roleBindingAction,
+    crdPreserveFieldsAction,
+    apiServiceAction,
+    webhookConfigurationAction,
+    dataUploadAction,
+  ]);
+}

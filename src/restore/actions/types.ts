@@ -1,0 +1,104 @@
+import type { KubeObject } from '../../kube/object.ts';
+
+/** What a PV decision says about a backed-up PersistentVolume (reference §4.5). */
+export const PvDecision = {
+  /** Create the PV object from the backup (no snapshot, or a snapshot we cannot restore). */
+  Restore: 'restore',
+  /** Do not create the PV; its PVC loses `volumeName` and gets a fresh volume. */
+  Dynamic: 'dynamic',
+} as const;
+export type PvDecision = (typeof PvDecision)[keyof typeof PvDecision];
+
+/**
+ * Everything restore actions may consult, as plain data fixed for one restore, so that the
+ * plan can carry it and the executor can clean a live object the same way later.
+ */
+export interface RestoreActionEnv {
+  restoreName: string;
+  backupName: string;
+  namespaceMapping: Record<string, string>;
+  preserveNodePorts: boolean;
+  /** `spec.restorePVs`; nil behaves as true (reference §1.2). */
+  restorePVs: boolean;
+  /** PV name (in the backup) → decision. PVs not listed are not part of the backup. */
+  pvDecisions: Record<string, PvDecision>;
+  /** Plugin ConfigMap data keyed by the plugin label (`velero.io/change-storage-class`). */
+  pluginConfigs: Record<string, Record<string, string>>;
+  /** StorageClasses that exist in the target or are restored; undefined skips the check. */
+  storageClasses?: string[];
+  /** ServiceAccount names per source namespace, for the secret action (reference §4.6). */
+  serviceAccounts: Record<string, string[]>;
+}
+
+export interface RestoreActionInput {
+  /** The object as cleaned so far; actions may mutate and return it. */
+  item: KubeObject;
+  /** The object as it was in the backup (or in the cluster, when cleaning a live copy). */
+  original: KubeObject;
+  env: RestoreActionEnv;
+  sourceNamespace: string | undefined;
+  targetNamespace: string | undefined;
+}
+
+export interface RestoreActionResult {
+  item: KubeObject;
+  /** Set to skip the item without error (Velero's `skipRestore`). */
+  skip?: string;
+  warnings?: string[];
+}
+
+/**
+ * Per-resource restore behaviour (Velero's RestoreItemAction, reference §4.6): a small object
+ * in a registry, selected by group-resource. Throwing `RestoreActionError` fails the item.
+ */
+export interface RestoreItemAction {
+  readonly name: string;
+  readonly appliesTo: readonly string[];
+  execute(input: RestoreActionInput): RestoreActionResult;
+}
+
+/** An action refused the item; the restore records a namespace-scoped error (reference §4.4 step 3). */
+export class RestoreActionError extends Error {
+  readonly code = 'RestoreActionError';
+  constructor(
+    readonly action: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RestoreActionError';
+  }
+}
+
+export function getPath(obj: unknown, ...path: string[]): unknown {
+  let cur = obj;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+export function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Removes annotation keys, and the annotations map itself when it ends up empty. */
+export function removeAnnotations(obj: KubeObject, keys: readonly string[]): void {
+  const ann = obj.metadata.annotations;
+  if (!ann) return;
+  for (const k of keys) delete ann[k];
+  if (Object.keys(ann).length === 0) delete obj.metadata.annotations;
+}
+
+export function removeLabels(obj: KubeObject, keys: readonly string[]): void {
+  const labels = obj.metadata.labels;
+  if (!labels) return;
+  for (const k of keys) delete labels[k];
+  if (Object.keys(labels).length === 0) delete obj.metadata.labels;
+}

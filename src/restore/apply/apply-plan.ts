@@ -1,0 +1,96 @@
+import pMap from 'p-map';
+import type { ResultScope } from '../../results/results.ts';
+import { scopeOf } from '../../results/results.ts';
+import type { OperationLog } from '../../results/operation-log.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
+import {
+  isRestoreRecord,
+  planTotals,
+  type RestoreOperation,
+  type RestorePlan,
+  type RestoreTier,
+} from '../plan/types.ts';
+import { applyOperation, type OperationDeps } from './apply-operation.ts';
+import { describe, fields } from './describe.ts';
+import { ItemAction, RestoreResourceList } from './resource-list.ts';
+import type { RestoreTargetCluster } from './target-cluster.ts';
+
+export interface RestoreProgress {
+  totalItems: number;
+  itemsRestored: number;
+}
+
+export interface ApplyRestoreDeps {
+  cluster: RestoreTargetCluster;
+  log: OperationLog;
+  actions?: RestoreActionRegistry;
+  /** Requests in flight at once within a tier (default 8). */
+  concurrency?: number;
+  onProgress?: (p: RestoreProgress) => void;
+  /** `--resource-timeout` (default 10m): CRD readiness (reference §4.2). */
+  resourceTimeoutMs?: number;
+  /** `--terminating-resource-timeout` (default 10m): terminating namespaces (reference §4.3). */
+  terminatingTimeoutMs?: number;
+  pollIntervalMs?: number;
+}
+
+export interface ApplyRestoreOutcome {
+  progress: RestoreProgress;
+  /** The restore resource list (reference §1.14). */
+  resourceList: Record<string, string[]>;
+  counts: RestoreResourceList['counts'];
+}
+
+const TEN_MINUTES = 10 * 60 * 1000;
+
+/**
+ * Carries out a plan: tier after tier, each tier's operations in parallel with at most
+ * `concurrency` in flight. Never deletes anything. Every item's outcome goes into the log
+ * (warnings and errors into its Results) and into the resource list.
+ */
+export async function applyRestorePlan(plan: RestorePlan, deps: ApplyRestoreDeps): Promise<ApplyRestoreOutcome> {
+  const list = new RestoreResourceList();
+  const progress: RestoreProgress = { totalItems: planTotals(plan).items, itemsRestored: 0 };
+  deps.onProgress?.({ ...progress });
+  const opDeps: OperationDeps = {
+    cluster: deps.cluster,
+    log: deps.log,
+    plan,
+    actions: deps.actions ?? defaultRestoreActions(),
+    resourceWait: { timeoutMs: deps.resourceTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
+    terminatingWait: { timeoutMs: deps.terminatingTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
+  };
+  for (const tier of plan.tiers) {
+    deps.log.info('restoring tier', { resources: tier.resources.join(','), operations: tier.operations.length });
+    await pMap(
+      tier.operations,
+      async (op) => {
+        await runOne(op, tier, opDeps, list);
+        if (!isRestoreRecord(op)) return;
+        progress.itemsRestored++;
+        deps.onProgress?.({ ...progress });
+      },
+      { concurrency: deps.concurrency ?? 8 },
+    );
+  }
+  return { progress, resourceList: list.toJSON(), counts: list.counts };
+}
+
+async function runOne(
+  op: RestoreOperation,
+  tier: RestoreTier,
+  deps: OperationDeps,
+  list: RestoreResourceList,
+): Promise<void> {
+  const scope: ResultScope = scopeOf(op.target.namespace);
+  for (const w of op.warnings) deps.log.warn(scope, w, fields(op));
+  let action: ItemAction | undefined;
+  try {
+    action = await applyOperation(op, tier, deps);
+  } catch (err) {
+    deps.log.error(scope, `error restoring ${describe(op)}: ${errorMessage(err)}`, fields(op));
+    action = ItemAction.Failed;
+  }
+  if (action !== undefined) list.add({ ...op.target }, action);
+}

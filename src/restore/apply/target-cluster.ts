@@ -1,0 +1,15 @@
+import type { PatchType } from '../../kube/cluster.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceRef } from '../../kube/resource.ts';
+
+/** The verbs the executor uses; `Cluster` from kube/ satisfies it, tests may pass a fake. */
+export interface RestoreTargetCluster {
+  create(rt: ResourceRef, obj: KubeObject): Promise<KubeObject>;
+  find(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined>;
+  patch(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+  ): Promise<KubeObject>;
+}

@@ -1,0 +1,126 @@
+import type { ArchiveLimits } from '../archive/index.ts';
+import { Labels } from '../api/labels.ts';
+import type { Restore } from '../api/restore.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { Discovery } from '../kube/discovery.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceRef, ResourceType } from '../kube/resource.ts';
+import type { BackupStore } from '../storage/index.ts';
+import { ValidationError } from '../util/errors.ts';
+import type { LiveLookup } from './plan/plan-item.ts';
+import { planRestore } from './plan/plan-restore.ts';
+import type { RestorePriorities } from './plan/priorities.ts';
+import type { RestorePlan } from './plan/types.ts';
+import { readBackupCatalogue } from './read/read-backup.ts';
+
+export interface RestorePlanDeps {
+  cluster: Cluster;
+  store: BackupStore;
+  /** Namespace of the Velero install, where plugin ConfigMaps live (default `velero`). */
+  veleroNamespace?: string;
+  /** `--restore-resource-priorities`, parsed. */
+  priorities?: RestorePriorities;
+  archiveLimits?: Partial<ArchiveLimits>;
+  /** Parent directory of the restore's spool directory. */
+  tempDir?: string;
+}
+
+export interface ClusterPlan {
+  plan: RestorePlan;
+  /** Tarball entries the reader skipped, for the restore log. */
+  notes: readonly string[];
+}
+
+/**
+ * Reads the backup and the live cluster and plans the restore. Writes nothing: this is both
+ * the first half of `runRestore` and the whole of `restore create --dry-run`.
+ */
+export async function planRestoreForCluster(deps: RestorePlanDeps, restore: Restore): Promise<RestorePlan> {
+  return (await planWithNotes(deps, restore)).plan;
+}
+
+export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Promise<ClusterPlan> {
+  const backupName = restore.spec.backupName ?? '';
+  if (backupName === '') throw new ValidationError('restore has no spec.backupName; resolve scheduleName first');
+  // Fresh discovery: CRDs installed since the last restore must be seen.
+  const discovery = await deps.cluster.discover(true);
+  const catalogue = await readBackupCatalogue(await deps.store.getBackupContents(backupName), {
+    ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
+    ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+  });
+  try {
+    const volumeInfo = await deps.store.getBackupFile(backupName, 'volumeInfo');
+    const plan = await planRestore({
+      restoreName: restore.metadata.name ?? '',
+      spec: restore.spec,
+      catalogue,
+      discovery,
+      live: clusterLiveLookup(deps.cluster, discovery),
+      pluginConfigs: await pluginConfigMaps(deps.cluster, discovery, deps.veleroNamespace ?? 'velero'),
+      storageClasses: (
+        await listOrEmpty(deps.cluster, discovery, {
+          group: 'storage.k8s.io',
+          version: 'v1',
+          resource: 'storageclasses',
+        })
+      ).map((sc) => sc.metadata.name ?? ''),
+      ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
+      ...(deps.priorities ? { priorities: deps.priorities } : {}),
+    });
+    return { plan, notes: catalogue.notes };
+  } finally {
+    await catalogue.dispose();
+  }
+}
+
+function typeFor(discovery: Discovery, ref: ResourceRef): ResourceType | undefined {
+  return discovery.all.find(
+    (rt) => rt.group === ref.group && rt.version === ref.version && rt.resource === ref.resource,
+  );
+}
+
+async function listOrEmpty(
+  cluster: Cluster,
+  discovery: Discovery,
+  ref: ResourceRef,
+  namespace?: string,
+): Promise<KubeObject[]> {
+  const type = typeFor(discovery, ref);
+  if (!type) return [];
+  const out: KubeObject[] = [];
+  try {
+    for await (const obj of cluster.list(type, namespace ? { namespace } : {})) out.push(obj);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  return out;
+}
+
+async function pluginConfigMaps(cluster: Cluster, discovery: Discovery, namespace: string): Promise<KubeObject[]> {
+  const type = typeFor(discovery, { group: '', version: 'v1', resource: 'configmaps' });
+  if (!type) return [];
+  const out: KubeObject[] = [];
+  for await (const cm of cluster.list(type, { namespace, labelSelector: Labels.PluginConfig })) out.push(cm);
+  return out;
+}
+
+/**
+ * Live objects, listed once per (type, namespace) and kept for the plan (Velero reads through
+ * an informer cache for the same reason, reference §4.4 step 9): one LIST instead of one GET
+ * per item. A type the cluster does not serve yet (a CR whose CRD the restore creates) is empty.
+ */
+export function clusterLiveLookup(cluster: Cluster, discovery: Discovery): LiveLookup {
+  const cache = new Map<string, Promise<Map<string, KubeObject>>>();
+  return async (ref, name, namespace) => {
+    const key = `${ref.group}/${ref.version}/${ref.resource}|${namespace ?? ''}`;
+    let page = cache.get(key);
+    if (!page) {
+      page = listOrEmpty(cluster, discovery, ref, namespace).then(
+        (objs) => new Map(objs.map((o) => [o.metadata.name ?? '', o])),
+      );
+      cache.set(key, page);
+    }
+    return (await page).get(name);
+  };
+}

@@ -1,0 +1,100 @@
+import { planTotals, type FieldChange, type RestoreOperation, type RestorePlan, type RestoreTier } from './types.ts';
+
+export interface FormatPlanOptions {
+  /** Also list items the filters leave out (`--explain`); off by default. */
+  showExcluded?: boolean;
+  /** Most field changes shown per object. */
+  maxChanges?: number;
+}
+
+/**
+ * The plan as `skiff restore create --dry-run` prints it: tier by tier, one line per object
+ * with its operation, a compact diff under conflicts and updates, then warnings and totals.
+ */
+export function formatRestorePlan(plan: RestorePlan, opts: FormatPlanOptions = {}): string {
+  const lines = [
+    `Restore plan for ${plan.restoreName} from backup ${plan.backupName} (existing resource policy: ${plan.policy})`,
+  ];
+  plan.tiers.forEach((tier, i) => lines.push('', ...formatTier(tier, i + 1, opts)));
+  if (plan.warnings.length > 0) lines.push('', 'Warnings:', ...plan.warnings.map((w) => `  ${w}`));
+  if (plan.errors.length > 0) lines.push('', 'Errors:', ...plan.errors.map((e) => `  ${e}`));
+  const t = planTotals(plan);
+  lines.push(
+    '',
+    `Totals: ${t.create} to create, ${t.update} to update, ${t.skip} skipped, ${t.conflict} in conflict, ${t.fail} failing (${t.items} items)`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function formatTier(tier: RestoreTier, n: number, opts: FormatPlanOptions): string[] {
+  const wait =
+    tier.wait === 'established'
+      ? ' (then wait until Established)'
+      : tier.wait === 'active'
+        ? ' (then wait until Active)'
+        : '';
+  const title =
+    tier.resources.length === 1
+      ? (tier.resources[0] ?? '')
+      : `${tier.resources.length} resource types: ${tier.resources.join(', ')}`;
+  const lines = [`Tier ${n}: ${title}${wait}`];
+  let hidden = 0;
+  for (const op of tier.operations) {
+    if (!opts.showExcluded && op.kind === 'skip' && (op.reason === 'excluded' || op.reason === 'non-restorable')) {
+      hidden++;
+      continue;
+    }
+    lines.push(...formatOperation(op, opts.maxChanges ?? 20));
+  }
+  if (hidden > 0) lines.push(`  (${hidden} item${hidden === 1 ? '' : 's'} left out by the restore filters)`);
+  if (tier.operations.length === 0) lines.push('  (nothing)');
+  return lines;
+}
+
+function objectName(op: RestoreOperation): string {
+  const { kind, namespace, name, sourceNamespace } = op.target;
+  const moved = sourceNamespace !== undefined && sourceNamespace !== namespace ? ` (from ${sourceNamespace})` : '';
+  return `${kind} ${namespace ? `${namespace}/` : ''}${name}${moved}`;
+}
+
+function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
+  const head = `  ${op.kind.padEnd(8)} ${objectName(op)}`;
+  const lines: string[] = [];
+  switch (op.kind) {
+    case 'create':
+      lines.push(op.awaitTermination ? `${head} (after the terminating namespace is gone)` : head);
+      break;
+    case 'skip':
+      lines.push(`${head} (${op.reason}: ${op.detail})`);
+      break;
+    case 'fail':
+      lines.push(`${head}: ${op.error}`);
+      break;
+    case 'update':
+      lines.push(op.labelsOnly ? `${head} (restore labels only)` : head, ...formatChanges(op.changes, maxChanges));
+      break;
+    case 'conflict':
+      lines.push(
+        `${head} (exists and differs; not changed under policy none)`,
+        ...formatChanges(op.changes, maxChanges),
+      );
+      break;
+  }
+  for (const w of op.warnings) lines.push(`             warning: ${w}`);
+  return lines;
+}
+
+function formatChanges(changes: readonly FieldChange[], max: number): string[] {
+  const lines = changes.slice(0, max).map((c) => {
+    if (c.op === 'add') return `             + ${c.path}: ${short(c.desired)}`;
+    if (c.op === 'remove') return `             - ${c.path}: ${short(c.live)}`;
+    return `             ~ ${c.path}: ${short(c.live)} -> ${short(c.desired)}`;
+  });
+  if (changes.length > max) lines.push(`             ... ${changes.length - max} more changes`);
+  return lines;
+}
+
+function short(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

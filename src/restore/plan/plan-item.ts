@@ -1,0 +1,154 @@
+import type { RestoreSpec } from '../../api/restore.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { apiVersionOf, type ResourceRef } from '../../kube/resource.ts';
+import {
+  decideRestoreItem,
+  mapNamespace,
+  NON_RESTORABLE_RESOURCES,
+  shouldRestoreStatus,
+  skippedOutright,
+  type RestoreSelection,
+  type SelectionItem,
+} from '../../selection/index.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { prepareItem } from '../actions/prepare-item.ts';
+import type { RestoreActionRegistry } from '../actions/registry.ts';
+import type { RestoreActionEnv } from '../actions/types.ts';
+import type { CatalogueEntry } from '../read/catalogue.ts';
+import { decideExisting } from './existing.ts';
+import type { TargetTypes } from './target-types.ts';
+import { SkipReason, type ExistingPolicy, type OperationTarget, type RestoreOperation } from './types.ts';
+import { additionalKey } from './volumes.ts';
+
+/** Finds the live object, or undefined. A function so that the planner stays free of I/O of its own. */
+export type LiveLookup = (
+  type: ResourceRef,
+  name: string,
+  namespace?: string,
+) => Promise<KubeObject | undefined> | KubeObject | undefined;
+
+export interface PlanContext {
+  spec: RestoreSpec;
+  selection: RestoreSelection;
+  types: TargetTypes;
+  env: RestoreActionEnv;
+  actions: RestoreActionRegistry;
+  policy: ExistingPolicy;
+  live: LiveLookup;
+  /** Items some included item pulls in (a PVC's PV, a pod's PVCs). */
+  additional: Set<string>;
+}
+
+function selectionItem(entry: CatalogueEntry, object: KubeObject): SelectionItem {
+  return {
+    groupResource: entry.groupResource,
+    namespaced: entry.namespace !== undefined,
+    ...(entry.namespace !== undefined ? { namespace: entry.namespace } : {}),
+    name: entry.name,
+    labels: object.metadata.labels ?? {},
+    annotations: object.metadata.annotations ?? {},
+  };
+}
+
+/** The first reason an item is out, or null: filters (an additional item gets a second chance), then §4.3 skips. */
+function filteredOut(
+  ctx: PlanContext,
+  entry: CatalogueEntry,
+  object: KubeObject,
+): Omit<RestoreOperation & { kind: 'skip' }, 'target' | 'warnings' | 'kind'> | null {
+  if ((NON_RESTORABLE_RESOURCES as readonly string[]).includes(entry.groupResource)) {
+    return { reason: SkipReason.NonRestorable, detail: `resource ${entry.groupResource} is never restored` };
+  }
+  const item = selectionItem(entry, object);
+  let decision = decideRestoreItem(ctx.selection, item);
+  if (!decision.included && ctx.additional.has(additionalKey(entry.groupResource, entry.namespace, entry.name))) {
+    decision = decideRestoreItem(ctx.selection, item, { origin: 'additional' });
+  }
+  if (!decision.included) return { reason: SkipReason.Excluded, detail: decision.reason };
+  const outright = skippedOutright({
+    groupResource: entry.groupResource,
+    annotations: object.metadata.annotations ?? null,
+    status: (object.status as { phase?: string; completionTime?: string } | undefined) ?? null,
+  });
+  return outright === null ? null : { reason: SkipReason.Outright, detail: outright };
+}
+
+/** Whether the filters take the item on its own (not as an additional item). */
+export function includedAsPrimary(ctx: PlanContext, entry: CatalogueEntry, object: KubeObject): boolean {
+  return decideRestoreItem(ctx.selection, selectionItem(entry, object)).included;
+}
+
+/** Plans one backed-up item: filtered out, failed, created, or compared with the live object. */
+export async function planItem(ctx: PlanContext, entry: CatalogueEntry, object: KubeObject): Promise<RestoreOperation> {
+  const target: OperationTarget = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    groupResource: entry.groupResource,
+    name: entry.name,
+    ...(entry.namespace !== undefined
+      ? { sourceNamespace: entry.namespace, namespace: mapNamespace(ctx.spec, entry.namespace) }
+      : {}),
+  };
+  const skip = filteredOut(ctx, entry, object);
+  if (skip) return { kind: 'skip', target, warnings: [], ...skip };
+  const lookup = ctx.types.forItem(entry.group, entry.resource, object.apiVersion);
+  if ('error' in lookup) return { kind: 'fail', target, warnings: [], error: lookup.error };
+  const type = lookup.type;
+  target.type = { group: type.group, version: type.version, resource: type.resource };
+  target.apiVersion = apiVersionOf(type);
+  target.kind = type.kind;
+  if (type.namespaced !== (entry.namespace !== undefined)) {
+    const scope = type.namespaced ? 'namespaced' : 'cluster-scoped';
+    return { kind: 'fail', target, warnings: [], error: `${entry.groupResource} is ${scope} in the target cluster` };
+  }
+  // Velero uses the name from the object; the path name only locates it (§2.4).
+  target.name = object.metadata.name ?? entry.name;
+  try {
+    return await planPrepared(ctx, target, object);
+  } catch (err) {
+    return { kind: 'fail', target, warnings: [], error: errorMessage(err) };
+  }
+}
+
+async function planPrepared(ctx: PlanContext, target: OperationTarget, object: KubeObject): Promise<RestoreOperation> {
+  const prepared = prepareItem({
+    object,
+    groupResource: target.groupResource,
+    sourceNamespace: target.sourceNamespace,
+    targetNamespace: target.namespace,
+    env: ctx.env,
+    actions: ctx.actions,
+  });
+  const warnings = prepared.warnings;
+  if (prepared.skip !== undefined) {
+    return { kind: 'skip', target, warnings, reason: SkipReason.Action, detail: prepared.skip };
+  }
+  if (!target.type) throw new Error('target type unresolved');
+  const live = await ctx.live(target.type, target.name, target.namespace);
+  if (live) {
+    return decideExisting({
+      target,
+      desired: prepared.object,
+      live,
+      policy: ctx.policy,
+      env: ctx.env,
+      actions: ctx.actions,
+      warnings,
+    });
+  }
+  const withStatus =
+    prepared.status !== undefined &&
+    shouldRestoreStatus(ctx.selection, {
+      groupResource: target.groupResource,
+      namespaced: target.namespace !== undefined,
+      name: target.name,
+      annotations: object.metadata.annotations ?? {},
+    });
+  return {
+    kind: 'create',
+    target,
+    warnings,
+    object: prepared.object,
+    ...(withStatus ? { status: prepared.status } : {}),
+  };
+}

@@ -1,0 +1,151 @@
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceRef } from '../../kube/resource.ts';
+import type { RestoreActionEnv } from '../actions/types.ts';
+
+export const OperationKind = {
+  Create: 'create',
+  Update: 'update',
+  Skip: 'skip',
+  Conflict: 'conflict',
+  Fail: 'fail',
+} as const;
+export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
+
+/** Why an item is skipped; `excluded`/`non-restorable` items are not restore records at all. */
+export const SkipReason = {
+  /** The live object already equals the backed-up one (reference §4.4 step 10, "Equal"). */
+  Identical: 'identical',
+  /** A filter of the restore spec leaves it out (reference §4.3). */
+  Excluded: 'excluded',
+  /** Never restored (reference §4.1 step 2). */
+  NonRestorable: 'non-restorable',
+  /** Finished pods and jobs, mirror pods (reference §4.3 "Items skipped outright"). */
+  Outright: 'skipped-outright',
+  /** A restore item action asked to skip it. */
+  Action: 'action',
+  /** A namespace that already exists (the ensure-namespace step, reference §4.3). */
+  Exists: 'exists',
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
+export const ExistingPolicy = { None: 'none', Update: 'update' } as const;
+export type ExistingPolicy = (typeof ExistingPolicy)[keyof typeof ExistingPolicy];
+
+/** One field that differs between the live object and the one we would restore. */
+export interface FieldChange {
+  op: 'add' | 'remove' | 'replace';
+  /** JSON pointer, e.g. `/data/greeting`. */
+  path: string;
+  live?: unknown;
+  desired?: unknown;
+}
+
+/** The object an operation concerns, in the target cluster. */
+export interface OperationTarget {
+  /** `v1/ConfigMap`-style key parts for the resource list (reference §1.14). */
+  apiVersion: string;
+  kind: string;
+  /** Where to send requests; undefined when the target cluster does not serve the type. */
+  type?: ResourceRef;
+  /** Folder name in the backup (`deployments.apps`): filters and actions use it. */
+  groupResource: string;
+  namespace?: string;
+  sourceNamespace?: string;
+  name: string;
+}
+
+interface OperationBase {
+  target: OperationTarget;
+  /** Warnings raised while planning this item (by actions, for example). */
+  warnings: string[];
+}
+
+export interface CreateOperation extends OperationBase {
+  kind: 'create';
+  object: KubeObject;
+  /** The backed-up status, to write after the create when status restore is chosen (§4.4 step 11). */
+  status?: unknown;
+  /** Set for a namespace that exists but is Terminating: wait for it to go, then create (reference §4.3). */
+  awaitTermination?: boolean;
+}
+
+export interface UpdateOperation extends OperationBase {
+  kind: 'update';
+  object: KubeObject;
+  /** JSON merge patch (RFC 7386) from the live object to the desired one (reference §4.4 step 10). */
+  patch: Record<string, unknown>;
+  changes: FieldChange[];
+  /** Only the restore labels differ (policy update on an otherwise identical object). */
+  labelsOnly: boolean;
+}
+
+export interface SkipOperation extends OperationBase {
+  kind: 'skip';
+  reason: SkipReason;
+  detail: string;
+}
+
+export interface ConflictOperation extends OperationBase {
+  kind: 'conflict';
+  changes: FieldChange[];
+}
+
+export interface FailOperation extends OperationBase {
+  kind: 'fail';
+  error: string;
+}
+
+export type RestoreOperation = CreateOperation | UpdateOperation | SkipOperation | ConflictOperation | FailOperation;
+
+export const TierWait = {
+  /** CRDs: wait until Established before the next tier (reference §4.2 pass 1). */
+  Established: 'established',
+  /** Namespaces: wait until Active. */
+  Active: 'active',
+} as const;
+export type TierWait = (typeof TierWait)[keyof typeof TierWait];
+
+/** Operations that may run in parallel; tiers run one after the other. */
+export interface RestoreTier {
+  /** Group-resources in this tier, e.g. `['persistentvolumes']`, or several for the alphabetical rest. */
+  resources: string[];
+  wait?: TierWait;
+  operations: RestoreOperation[];
+}
+
+export interface RestorePlan {
+  restoreName: string;
+  backupName: string;
+  policy: ExistingPolicy;
+  tiers: RestoreTier[];
+  /** Restore-level warnings and errors (reference §4.9 `velero` list). */
+  warnings: string[];
+  errors: string[];
+  /** What actions need to clean a live object like the planned ones (AlreadyExists at apply time). */
+  env: RestoreActionEnv;
+}
+
+export interface PlanTotals {
+  create: number;
+  update: number;
+  skip: number;
+  conflict: number;
+  fail: number;
+  /** Items the restore acts on: everything but filtered-out skips (progress.totalItems). */
+  items: number;
+}
+
+export function isRestoreRecord(op: RestoreOperation): boolean {
+  return !(op.kind === 'skip' && (op.reason === SkipReason.Excluded || op.reason === SkipReason.NonRestorable));
+}
+
+export function planTotals(plan: RestorePlan): PlanTotals {
+  const totals: PlanTotals = { create: 0, update: 0, skip: 0, conflict: 0, fail: 0, items: 0 };
+  for (const tier of plan.tiers) {
+    for (const op of tier.operations) {
+      totals[op.kind]++;
+      if (isRestoreRecord(op)) totals.items++;
+    }
+  }
+  return totals;
+}

@@ -1,0 +1,81 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { PvDecision } from '../actions/types.ts';
+import { asArray, asRecord, getPath } from '../actions/types.ts';
+
+/** BackupVolumeInfo fields the PV decision reads (reference §1.14). */
+interface VolumeInfoEntry {
+  pvName?: string;
+  backupMethod?: string;
+}
+
+export interface PvDecisions {
+  decisions: Record<string, PvDecision>;
+  warnings: string[];
+}
+
+/**
+ * The PV decision of reference §4.5, keyed by the volume-info backup method: data that
+ * comes back through a pod volume or a CSI snapshot lands on a freshly provisioned volume;
+ * a PV without any backup is provisioned again when its reclaim policy is Delete and
+ * restored as is otherwise. Native snapshots need a volume snapshotter, which Skiff does not
+ * have yet: the PV object is restored without its data, with a warning.
+ */
+export function decidePersistentVolumes(
+  pvs: readonly KubeObject[],
+  volumeInfo: readonly unknown[],
+  restorePVs: boolean,
+): PvDecisions {
+  const methods = new Map<string, string>();
+  for (const raw of volumeInfo) {
+    const info = asRecord(raw) as VolumeInfoEntry | undefined;
+    if (info?.pvName && info.backupMethod) methods.set(info.pvName, info.backupMethod);
+  }
+  const out: PvDecisions = { decisions: {}, warnings: [] };
+  for (const pv of pvs) {
+    const name = pv.metadata.name ?? '';
+    const method = methods.get(name);
+    if (method === 'PodVolumeBackup' || method === 'CSISnapshot') {
+      out.decisions[name] = PvDecision.Dynamic;
+    } else if (method === 'NativeSnapshot') {
+      out.decisions[name] = PvDecision.Restore;
+      if (restorePVs) {
+        out.warnings.push(
+          `persistent volume ${name} has a native snapshot, but volume snapshotters are not supported yet: the PV is restored without its data`,
+        );
+      }
+    } else {
+      const reclaim = getPath(pv, 'spec', 'persistentVolumeReclaimPolicy');
+      out.decisions[name] = reclaim === 'Delete' ? PvDecision.Dynamic : PvDecision.Restore;
+    }
+  }
+  return out;
+}
+
+/** `group-resource|namespace|name` of an item another item pulls in (reference §4.3 "additional items"). */
+export function additionalKey(groupResource: string, namespace: string | undefined, name: string): string {
+  return `${groupResource}|${namespace ?? ''}|${name}`;
+}
+
+/** The PVCs a pod mounts and its PriorityClass (`velero.io/add-pvc-from-pod`, `velero.io/pod`). */
+export function podAdditionalItems(pod: KubeObject): string[] {
+  const ns = pod.metadata.namespace;
+  const out: string[] = [];
+  for (const v of asArray(getPath(pod, 'spec', 'volumes'))) {
+    const claim = getPath(v, 'persistentVolumeClaim', 'claimName');
+    if (typeof claim === 'string' && claim !== '') out.push(additionalKey('persistentvolumeclaims', ns, claim));
+  }
+  const priorityClass = getPath(pod, 'spec', 'priorityClassName');
+  if (typeof priorityClass === 'string' && priorityClass !== '') {
+    out.push(additionalKey('priorityclasses.scheduling.k8s.io', undefined, priorityClass));
+  }
+  return out;
+}
+
+/** A claim that was Bound in the backup pulls in its PV (`velero.io/pvc`, reference §4.5). */
+export function pvcAdditionalItems(pvc: KubeObject): string[] {
+  const volume = getPath(pvc, 'spec', 'volumeName');
+  const bound = getPath(pvc, 'status', 'phase') === 'Bound';
+  return bound && typeof volume === 'string' && volume !== ''
+    ? [additionalKey('persistentvolumes', undefined, volume)]
+    : [];
+}

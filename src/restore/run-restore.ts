@@ -1,0 +1,111 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Restore, RestoreStatus } from '../api/restore.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { OperationLog } from '../results/operation-log.ts';
+import type { BackupStore } from '../storage/index.ts';
+import type { Clock } from '../util/clock.ts';
+import { kubeTime } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import { applyRestorePlan, type ApplyRestoreDeps, type RestoreProgress } from './apply/apply-plan.ts';
+import { planWithNotes, type RestorePlanDeps } from './plan-for-cluster.ts';
+import type { RestorePlan } from './plan/types.ts';
+
+export { planRestoreForCluster } from './plan-for-cluster.ts';
+
+export interface RestoreRunDeps extends RestorePlanDeps {
+  cluster: Cluster;
+  store: BackupStore;
+  clock: Clock;
+  /** Requests in flight at once within a tier. */
+  concurrency?: number;
+  resourceTimeoutMs?: number;
+  terminatingTimeoutMs?: number;
+  pollIntervalMs?: number;
+}
+
+/** The status a finished run leaves (the controller writes it). */
+export type RestoreOutcome = Pick<
+  RestoreStatus,
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+>;
+
+/**
+ * Runs a restore (reference §4.1 steps 4–7): read the backup → plan against the live
+ * cluster → apply → upload log, results and resource list under `restores/<name>/`.
+ */
+export async function runRestore(
+  deps: RestoreRunDeps,
+  restore: Restore,
+  onProgress: (p: RestoreProgress) => void = () => undefined,
+): Promise<RestoreOutcome> {
+  const name = restore.metadata.name ?? '';
+  const log = await OperationLog.create({ restore: `${restore.metadata.namespace ?? ''}/${name}` });
+  try {
+    log.info('restore started', { backup: restore.spec.backupName });
+    let failure: string | undefined;
+    let resourceList: Record<string, string[]> | undefined;
+    let restored = 0;
+    try {
+      const { plan, notes } = await planWithNotes(deps, restore);
+      for (const note of notes) log.info(note);
+      recordPlanProblems(plan, log);
+      const applied = await applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });
+      resourceList = applied.resourceList;
+      restored = Object.values(applied.resourceList).reduce((n, l) => n + l.length, 0);
+    } catch (err) {
+      failure = errorMessage(err);
+      log.error('operation', `restore failed: ${failure}`);
+    }
+    const outcome: RestoreOutcome = {
+      phase: failure ? 'Failed' : log.results.errorCount > 0 ? 'PartiallyFailed' : 'Completed',
+      completionTimestamp: kubeTime(deps.clock.now()),
+      errors: log.results.errorCount,
+      warnings: log.results.warningCount,
+      // Reference §4.1: both end as the number of restored-item records.
+      progress: { totalItems: restored, itemsRestored: restored },
+      ...(failure ? { failureReason: failure } : {}),
+    };
+    log.info(`restore ended with phase ${outcome.phase ?? ''}`, { items: restored });
+    await uploadRestoreFiles(deps.store, name, log, resourceList);
+    return outcome;
+  } finally {
+    await log.dispose();
+  }
+}
+
+function applyOptions(deps: RestoreRunDeps): Omit<ApplyRestoreDeps, 'log'> {
+  return {
+    cluster: deps.cluster,
+    ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+    ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+    ...(deps.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: deps.resourceTimeoutMs } : {}),
+    ...(deps.terminatingTimeoutMs !== undefined ? { terminatingTimeoutMs: deps.terminatingTimeoutMs } : {}),
+  };
+}
+
+/** Restore-level problems go to the `velero` list of the results (reference §4.9). */
+function recordPlanProblems(plan: RestorePlan, log: OperationLog): void {
+  for (const w of plan.warnings) log.warn('operation', w);
+  for (const e of plan.errors) log.error('operation', e);
+}
+
+/** Log, results and resource list under `restores/<name>/` (reference §2.3). */
+async function uploadRestoreFiles(
+  store: BackupStore,
+  name: string,
+  log: OperationLog,
+  resourceList: Record<string, string[]> | undefined,
+): Promise<void> {
+  const results = log.results.toJSON();
+  await log.close();
+  // The store gzips logs itself; our log file is already gzipped, so hand it the plain text.
+  await store.putRestoreLog(name, plainLog(log.path));
+  await store.putRestoreFile(name, 'results', results);
+  if (resourceList) await store.putRestoreFile(name, 'resourceList', resourceList);
+}
+
+function plainLog(path: string): Readable {
+  return createReadStream(path).pipe(createGunzip());
+}

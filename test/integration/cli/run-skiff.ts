@@ -1,0 +1,71 @@
+/** Runs the `skiff` binary as a user would, against the test cluster. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadTestEnv } from '../../helpers/testenv.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'skiff.mjs');
+
+export interface SkiffResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: loadTestEnv().kubeconfig, ...extra };
+  // The CLI must get its namespace from -n in these tests, never from the runner's environment.
+  delete env.VELERO_NAMESPACE;
+  return env;
+}
+
+export function skiff(args: readonly string[], opts: { cwd?: string } = {}): Promise<SkiffResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Like `skiff`, but fails the test with both streams when the exit code is not 0. */
+export async function skiffOk(args: readonly string[], opts: { cwd?: string } = {}): Promise<SkiffResult> {
+  const r = await skiff(args, opts);
+  if (r.code !== 0) {
+    throw new Error(`skiff ${args.join(' ')} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+  return r;
+}
+
+/** `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. */
+export function startSkiffServer(args: readonly string[]): {
+  child: ChildProcess;
+  logs: () => string;
+  stop: () => Promise<void>;
+} {
+  const child = spawn(process.execPath, [BIN, 'server', ...args], {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  child.stdout?.on('data', (c: Buffer) => (logs += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (logs += c.toString()));
+  return {
+    child,
+    logs: () => logs,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('close', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { resolveNamespace } from '../../../src/cli/context.ts';
+import { deleteBackupRequestFor, deleteSelectionProblems } from '../../../src/cli/backup/delete.ts';
+import { buildLocation } from '../../../src/cli/backup-location/location-options.ts';
+import { locationPatch } from '../../../src/cli/backup-location/set.ts';
+import { installObjects } from '../../../src/cli/install/manifests.ts';
+import { parseCredential } from '../../../src/cli/flags.ts';
+
+describe('install objects', () => {
+  test('--crds-only yields only the CRDs', () => {
+    const { objects, problems } = installObjects('velero', { crdsOnly: true });
+    assert.deepEqual(problems, []);
+    assert.ok(objects.length > 10);
+    assert.ok(objects.every((o) => o.kind === 'CustomResourceDefinition'));
+  });
+
+  test('a full install has the namespace, the cloud-credentials secret and the default locations', () => {
+    const { objects, problems } = installObjects('backups', {
+      provider: 'aws',
+      bucket: '/skiff/',
+      prefix: 'p',
+      backupLocationConfig: ['region=minio,s3Url=http://minio:9000'],
+      secretFileContents: Buffer.from('[default]\n'),
+    });
+    assert.deepEqual(problems, []);
+    const rest = objects.filter((o) => o.kind !== 'CustomResourceDefinition');
+    assert.deepEqual(
+      rest.map((o) => `${o.kind}/${o.metadata.name ?? ''}`),
+      [
+        'Namespace/backups',
+        'Secret/cloud-credentials',
+        'BackupStorageLocation/default',
+        'VolumeSnapshotLocation/default',
+      ],
+    );
+    const [ns, secret, bsl] = rest;
+    assert.equal(ns!.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+    assert.deepEqual(secret!.data, { cloud: Buffer.from('[default]\n').toString('base64') });
+    assert.deepEqual(bsl!.spec, {
+      provider: 'aws',
+      objectStorage: { bucket: 'skiff', prefix: 'p' },
+      config: { region: 'minio', s3Url: 'http://minio:9000' },
+      credential: { name: 'cloud-credentials', key: 'cloud' },
+      default: true,
+    });
+  });
+
+  test('--no-default-backup-location and --use-volume-snapshots=false leave out the locations', () => {
+    const { objects, problems } = installObjects('velero', {
+      defaultBackupLocation: false,
+      useVolumeSnapshots: 'false',
+      secret: false,
+    });
+    assert.deepEqual(problems, []);
+    assert.ok(!objects.some((o) => o.kind === 'BackupStorageLocation' || o.kind === 'VolumeSnapshotLocation'));
+  });
+
+  test('missing provider, bucket or credentials are all reported', () => {
+    const { problems } = installObjects('velero', { provider: 'aws' });
+    assert.ok(problems.some((p) => /--secret-file FILE, or --no-secret/.test(p)));
+    assert.ok(problems.some((p) => /--bucket is required/.test(p)));
+    assert.ok(installObjects('velero', {}).problems.some((p) => /--provider is required/.test(p)));
+    // A filesystem location needs no credentials.
+    assert.deepEqual(
+      installObjects('velero', { provider: 'filesystem', bucket: 'b', useVolumeSnapshots: 'false' }).problems,
+      [],
+    );
+  });
+});
+
+describe('backup-location flags', () => {
+  test('create builds the spec from flags', () => {
+    const { location, problems } = buildLocation('minio', 'velero', {
+      provider: 'aws',
+      bucket: 'b',
+      config: ['region=x', 's3ForcePathStyle=true'],
+      credential: 'minio-creds=cloud',
+      accessMode: 'ReadOnly',
+      default: true,
+      backupSyncPeriod: '2m',
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(location.spec, {
+      provider: 'aws',
+      objectStorage: { bucket: 'b' },
+      config: { region: 'x', s3ForcePathStyle: 'true' },
+      credential: { name: 'minio-creds', key: 'cloud' },
+      default: true,
+      accessMode: 'ReadOnly',
+      backupSyncPeriod: '2m0s',
+    });
+  });
+
+  test('a bucket with a slash inside, a bad access mode and a bad credential are refused', () => {
+    const { problems } = buildLocation('x', 'velero', {
+      provider: 'aws',
+      bucket: 'a/b',
+      accessMode: 'WriteOnly',
+      credential: 'nokey',
+    });
+    assert.equal(problems.length, 3);
+    assert.throws(() => parseCredential('a=b,c=d'), /exactly one secret-name=key/);
+  });
+
+  test('set patches only what was given, and needs something to change', () => {
+    assert.deepEqual(locationPatch({ default: true }).patch, { default: true });
+    assert.deepEqual(locationPatch({ default: 'false', accessMode: 'ReadOnly' }).patch, {
+      default: false,
+      accessMode: 'ReadOnly',
+    });
+    assert.match(locationPatch({}).problems[0] ?? '', /nothing to change/);
+  });
+});
+
+describe('backup delete', () => {
+  test('a DeleteBackupRequest is named after the backup and labelled with its name and uid', () => {
+    const dbr = deleteBackupRequestFor({
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name: 'web', namespace: 'velero', uid: 'u-1' },
+      spec: {},
+    });
+    assert.equal(dbr.metadata.generateName, 'web-');
+    assert.deepEqual(dbr.metadata.labels, { 'velero.io/backup-name': 'web', 'velero.io/backup-uid': 'u-1' });
+    assert.deepEqual(dbr.spec, { backupName: 'web' });
+  });
+
+  test('names, --all and --selector are mutually exclusive and one is required', () => {
+    assert.equal(deleteSelectionProblems([], false, undefined).length, 1);
+    assert.equal(deleteSelectionProblems(['a'], true, undefined).length, 1);
+    assert.deepEqual(deleteSelectionProblems([], false, 'a=b'), []);
+  });
+});
+
+describe('client namespace', () => {
+  test('flag, then client config, then VELERO_NAMESPACE, then velero', () => {
+    assert.equal(resolveNamespace('flag', { VELERO_NAMESPACE: 'env' }, { namespace: 'cfg' }), 'flag');
+    assert.equal(resolveNamespace(undefined, { VELERO_NAMESPACE: 'env' }, { namespace: 'cfg' }), 'cfg');
+    assert.equal(resolveNamespace(undefined, { VELERO_NAMESPACE: 'env' }, {}), 'env');
+    assert.equal(resolveNamespace(undefined, {}, {}), 'velero');
+  });
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { OperationLog } from '../../../src/results/operation-log.ts';
+import { applyRestorePlan, type RestoreProgress } from '../../../src/restore/apply/apply-plan.ts';
+import { FakeRestoreCluster } from '../../helpers/restore-fake-cluster.ts';
+import { item, obj, planFor } from '../../helpers/restore-fixtures.ts';
+
+const cms = Array.from({ length: 20 }, (_, i) =>
+  item('configmaps', obj('v1', 'ConfigMap', `cm-${String(i).padStart(2, '0')}`, 'app', { data: { i: String(i) } })),
+);
+
+async function withLog<T>(fn: (log: OperationLog) => Promise<T>): Promise<T> {
+  const log = await OperationLog.create({ restore: 'test' });
+  try {
+    return await fn(log);
+  } finally {
+    await log.dispose();
+  }
+}
+
+describe('applying a restore plan', () => {
+  test('creates tier by tier with bounded concurrency, reports progress and a sorted resource list', async () => {
+    const plan = await planFor({ items: cms, spec: { restoreStatus: { includedResources: ['configmaps'] } } });
+    const cluster = new FakeRestoreCluster();
+    const progress: RestoreProgress[] = [];
+    const out = await withLog((log) =>
+      applyRestorePlan(plan, { cluster, log, concurrency: 3, onProgress: (p) => progress.push(p) }),
+    );
+    assert.ok(cluster.maxInFlight <= 3, `max in flight ${cluster.maxInFlight}`);
+    assert.ok(cluster.calls[0]?.startsWith('create /namespaces//app'), 'the namespace comes first');
+    assert.equal(out.resourceList['v1/ConfigMap']?.length, 20);
+    assert.equal(out.resourceList['v1/ConfigMap']?.[0], 'app/cm-00(created)');
+    assert.deepEqual(out.resourceList['v1/Namespace'], ['app(created)']);
+    assert.deepEqual(progress.at(-1), { totalItems: 21, itemsRestored: 21 });
+  });
+
+  test('an object that appears before its create is re-read: identical is skipped, different is a warning', async () => {
+    const plan = await planFor({ items: cms.slice(0, 2) });
+    const cluster = new FakeRestoreCluster();
+    const same = structuredClone(cms[0]!.object);
+    cluster.appearOnCreate.set('/configmaps/app/cm-00', {
+      ...same,
+      metadata: { name: 'cm-00', namespace: 'app', uid: 'x' },
+    });
+    cluster.appearOnCreate.set(
+      '/configmaps/app/cm-01',
+      obj('v1', 'ConfigMap', 'cm-01', 'app', { data: { i: 'changed' } }),
+    );
+    const { out, results } = await withLog(async (log) => ({
+      out: await applyRestorePlan(plan, { cluster, log }),
+      results: log.results.toJSON(),
+    }));
+    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-00(skipped)', 'app/cm-01(failed)']);
+    assert.deepEqual(results.warnings.namespaces?.app, [
+      'could not restore, ConfigMap "cm-01" already exists. Warning: the in-cluster version is different than the backed-up version',
+    ]);
+    assert.equal(results.errors.namespaces, undefined);
+  });
+
+  test('policy update patches what changed; failed items are errors in their namespace', async () => {
+    const gadget = item('gadgets.other.io', obj('other.io/v1', 'Gadget', 'g', 'app'));
+    const live = [
+      obj('v1', 'Namespace', 'app', undefined, { status: { phase: 'Active' } }),
+      obj('v1', 'ConfigMap', 'cm-00', 'app', { data: { i: 'old' } }),
+    ];
+    const plan = await planFor({ items: [cms[0]!, gadget], spec: { existingResourcePolicy: 'update' }, live });
+    const cluster = new FakeRestoreCluster();
+    cluster.objects.set('/configmaps/app/cm-00', live[1]!);
+    const { out, results } = await withLog(async (log) => ({
+      out: await applyRestorePlan(plan, { cluster, log }),
+      results: log.results.toJSON(),
+    }));
+    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-00(updated)']);
+    assert.ok(cluster.calls.some((c) => c.startsWith('patch /configmaps/app/cm-00 ') && c.includes('"i":"0"')));
+    assert.deepEqual(out.resourceList['other.io/v1/Gadget'], ['app/g(failed)']);
+    assert.equal(results.errors.namespaces?.app?.length, 1);
+  });
+
+  test('status is written to the status subresource after create when chosen', async () => {
+    const withStatus = item('configmaps', obj('v1', 'ConfigMap', 's', 'app', { status: { ok: true } }));
+    const plan = await planFor({ items: [withStatus], spec: { restoreStatus: { includedResources: ['*'] } } });
+    const cluster = new FakeRestoreCluster();
+    await withLog((log) => applyRestorePlan(plan, { cluster, log }));
+    assert.ok(cluster.calls.includes('patch /configmaps/app/s/status {"status":{"ok":true}}'));
+  });
+});
