@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
-import { Cluster, KubeClient, type KubeObject } from '../src/kube/index.ts';
+import { Cluster, isNotFound, KubeClient, resourcePath, type KubeObject } from '../src/kube/index.ts';
+import { backupStoreForLocation, type BackupStore } from '../src/storage/index.ts';
 import { loadTestEnv, type TestEnv } from '../test/helpers/testenv.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -89,4 +91,54 @@ export function rssSampler(): { stop: () => number } {
 
 export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** A BackupStore on the environment's MinIO bucket under `prefix`, as a BackupStorageLocation would give. */
+export async function benchStore(env: TestEnv, prefix: string): Promise<BackupStore> {
+  return backupStoreForLocation(
+    {
+      metadata: { namespace: 'velero' },
+      spec: {
+        provider: 'aws',
+        objectStorage: { bucket: env.s3.bucket, prefix },
+        config: { region: env.s3.region, s3Url: env.s3.endpoint, s3ForcePathStyle: 'true' },
+        credential: { name: 'x', key: 'cloud' },
+      },
+    },
+    {
+      readSecretKey: () =>
+        Promise.resolve(
+          `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
+        ),
+    },
+  );
+}
+
+/**
+ * Deletes the namespaces and waits until they are gone. Their ConfigMaps and Secrets are
+ * removed first with one DELETE of the collection each, so the namespace controller has
+ * little left to do (it would otherwise delete thousands of objects with backoff between passes).
+ */
+export async function deleteNamespaces(cluster: Cluster, namespaces: string[], timeoutMs = 10 * 60_000): Promise<void> {
+  await pMap(
+    namespaces,
+    async (ns) => {
+      for (const resource of ['configmaps', 'secrets']) {
+        await cluster.client
+          .request({ method: 'DELETE', path: resourcePath(core(resource), ns) })
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+      }
+      await cluster.delete(core('namespaces'), ns);
+    },
+    { concurrency: 4 },
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (const ns of namespaces) {
+    while ((await cluster.find(core('namespaces'), ns)) !== undefined) {
+      if (Date.now() > deadline) throw new Error(`namespace ${ns} still exists after ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
 }

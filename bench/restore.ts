@@ -1,0 +1,153 @@
+/**
+ * `npm run bench:restore -- --objects 10000 [--runs 3] [--spread 10] [--concurrency N] [--cpu-prof-dir DIR]`
+ * Creates N ConfigMaps and Secrets over several namespaces and backs them up once with Skiff
+ * to MinIO. Then, alternating, each in a fresh process and each after deleting the namespaces
+ * (outside the timing): (a) a raw parallel CREATE of the backed-up objects at the restore's
+ * concurrency, (b) a Skiff restore of the backup. Prints objects/s, the ratio b/a and the
+ * restore's peak RSS. No timed assertions.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Backup } from '../src/api/index.ts';
+import { planBackupForCluster } from '../src/backup/plan-for-cluster.ts';
+import { runBackup } from '../src/backup/run-backup.ts';
+import type { Cluster, KubeObject } from '../src/kube/index.ts';
+import { DEFAULT_RESTORE_CONCURRENCY } from '../src/restore/apply/apply-plan.ts';
+import { readBackupCatalogue } from '../src/restore/index.ts';
+import type { BackupStore } from '../src/storage/index.ts';
+import { kubeTime, systemClock } from '../src/util/clock.ts';
+import { benchCluster, benchEnv, benchStore, deleteNamespaces, ensureObjects, mib } from './bench-env.ts';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '3' },
+    spread: { type: 'string', default: '10' },
+    concurrency: { type: 'string' },
+    /** Write a CPU profile of each measured run into this directory. */
+    'cpu-prof-dir': { type: 'string' },
+  },
+});
+const total = Number(values.objects);
+const runs = Number(values.runs);
+const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_RESTORE_CONCURRENCY;
+const env = benchEnv();
+const cluster = benchCluster(env);
+const prefix = `rbench-${total}`;
+console.log(`creating ${total} objects (or reusing them)...`);
+const namespaces = await ensureObjects(cluster, `skiff-rbench-${total}`, total, Number(values.spread));
+
+async function backUp(store: BackupStore, name: string): Promise<void> {
+  const spec = { includedNamespaces: namespaces, includedResources: ['namespaces', 'configmaps', 'secrets'] };
+  const plan = await planBackupForCluster(cluster, spec);
+  const backup: Backup = {
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    metadata: { name, namespace: 'velero' },
+    spec,
+    status: { phase: 'InProgress', startTimestamp: kubeTime(new Date()) },
+  };
+  const outcome = await runBackup({ cluster, store, clock: systemClock }, backup, plan);
+  if (outcome.phase !== 'Completed')
+    throw new Error(`bench backup ended ${outcome.phase ?? '?'}: ${outcome.failureReason ?? ''}`);
+}
+
+const SERVER_SET = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink'];
+
+/**
+ * The backed-up objects as a plain client would send them back: server-set fields and status
+ * stripped. Each namespace's kube-root-ca.crt is left out: kube-controller-manager makes it.
+ */
+async function rawBodies(store: BackupStore, name: string): Promise<KubeObject[]> {
+  const catalogue = await readBackupCatalogue(await store.getBackupContents(name));
+  const out: KubeObject[] = [];
+  try {
+    for (const entries of catalogue.resources.values()) {
+      for (const entry of entries) {
+        if (entry.name === 'kube-root-ca.crt') continue;
+        const obj = await catalogue.read(entry);
+        for (const k of SERVER_SET) delete obj.metadata[k];
+        delete obj.status;
+        out.push(obj);
+      }
+    }
+  } finally {
+    await catalogue.dispose();
+  }
+  return out;
+}
+
+interface Run {
+  mode: string;
+  objects: number;
+  seconds: number;
+  peakRss: number;
+  phases?: Record<string, number>;
+}
+
+function measure(mode: 'raw' | 'restore', args: string[]): Run {
+  const script = join(import.meta.dirname, 'restore-run.ts');
+  const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
+  const res = spawnSync(
+    process.execPath,
+    [...process.execArgv, ...prof, script, '--mode', mode, '--concurrency', String(concurrency), ...args],
+    { encoding: 'utf8', env: { ...process.env, SKIFF_TESTENV_RUN: env.runDir } },
+  );
+  if (res.status !== 0) throw new Error(`${mode} run failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Run;
+}
+
+async function emptied(c: Cluster): Promise<number> {
+  const start = performance.now();
+  await deleteNamespaces(c, namespaces);
+  return (performance.now() - start) / 1000;
+}
+
+const store = await benchStore(env, prefix);
+const backupName = `rbench-${Date.now()}`;
+console.log(`backing up to MinIO (${backupName})...`);
+await backUp(store, backupName);
+const dir = await mkdtemp(join(tmpdir(), 'skiff-rbench-'));
+const objectsFile = join(dir, 'objects.json');
+await writeFile(objectsFile, JSON.stringify(await rawBodies(store, backupName)));
+
+const raws: Run[] = [];
+const restores: Run[] = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const d1 = await emptied(cluster);
+    raws.push(measure('raw', ['--objects-file', objectsFile]));
+    const d2 = await emptied(cluster);
+    restores.push(measure('restore', ['--backup', backupName, '--prefix', prefix]));
+    console.log(`run ${i + 1} done (namespace deletion took ${d1.toFixed(1)} s and ${d2.toFixed(1)} s, not timed)`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+  await store.deleteBackup(backupName);
+}
+
+const rate = (r: Run): number => r.objects / r.seconds;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const rawRate = median(raws.map(rate));
+const restoreRate = median(restores.map(rate));
+console.log(
+  `objects: raw ${raws[0]?.objects ?? 0} (namespaces, ConfigMaps, Secrets), restore ${restores[0]?.objects ?? 0} (also each namespace's kube-root-ca.crt); concurrency ${concurrency}`,
+);
+for (let i = 0; i < runs; i++) {
+  const a = raws[i];
+  const b = restores[i];
+  if (!a || !b) continue;
+  const phases = Object.entries(b.phases ?? {})
+    .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+    .join(', ');
+  console.log(
+    `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; peak ${mib(b.peakRss)})`,
+  );
+}
+console.log(
+  `median: raw create ${rawRate.toFixed(0)} obj/s, restore ${restoreRate.toFixed(0)} obj/s, ratio restore/raw ${(restoreRate / rawRate).toFixed(2)} (target >= 0.7)`,
+);
+console.log(`restore peak RSS: ${mib(Math.max(...restores.map((r) => r.peakRss)))}`);
