@@ -9,7 +9,7 @@ CACHE=${SKIFF_TESTENV_CACHE:-$HOME/.cache/skiff-testenv}
 
 fail() { echo "testenv build: step '$STEP' failed: $*" >&2; exit 1; }
 STEP="check toolchain"
-command -v go >/dev/null 2>&1 || fail "Go is not installed (need Go >= 1.26 on PATH; on Debian install it from go.dev packages or golang-1.26)"
+command -v go >/dev/null 2>&1 || fail "Go is not installed: kwok $KWOK and the Kubernetes build need Go >= 1.26 on PATH"
 GOV=$(go env GOVERSION)
 case "$GOV" in go1.2[6-9]*|go1.[3-9]*) ;; *) fail "need Go >= 1.26 (kwok $KWOK requires it), have $GOV";; esac
 BIN=$CACHE/bin/$GOV; mkdir -p "$BIN" "$CACHE/src" "$CACHE/logs"
@@ -40,8 +40,9 @@ build_k8s() {
   IFS=. read -r _ KMIN KPATCH <<<"$KUBE"
   mkdir -p "$d" "$BIN/.tmp"; cd "$d"
   printf 'module skiff.local/k8sbins\n\ngo 1.26.0\n' > go.mod; rm -f go.sum
-  KMOD=$(go mod download -json "k8s.io/kubernetes@v$KUBE" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [ -n "$KMOD" ] || { echo "could not download k8s.io/kubernetes@v$KUBE"; return 1; }
+  local dl; dl=$(go mod download -json "k8s.io/kubernetes@v$KUBE" 2>&1) || true
+  KMOD=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")
+  [ -n "$KMOD" ] || { echo "could not download k8s.io/kubernetes@v$KUBE: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")"; return 1; }
   GD=$(sed -n 's/^godebug default=\(go[0-9.]*\).*/\1/p' "$KMOD")
   if [ -n "$GD" ]; then printf '\ngodebug default=%s\n' "$GD" >> go.mod; fi
   go mod edit -require="k8s.io/kubernetes@v$KUBE"
