@@ -9,6 +9,7 @@ import { SkiffError, errorMessage } from '../util/errors.ts';
 import { backupLocationCommand } from './backup-location/backup-location-command.ts';
 import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
+import { restoreCommand } from './restore/restore-command.ts';
 import { installCommand } from './install/install.ts';
 import { serverCommand } from './server/server.ts';
 
@@ -26,12 +27,14 @@ Examples:
   skiff install --provider aws --bucket backups --secret-file ./credentials --backup-location-config region=us-east-1
   skiff server &
   skiff backup create web --include-namespaces web --wait
-  skiff backup get`,
+  skiff backup get
+  skiff restore create --from-backup web --wait`,
     );
   program.addCommand(installCommand());
   program.addCommand(serverCommand());
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());
+  program.addCommand(restoreCommand());
   return program;
 }
 

@@ -6,9 +6,11 @@ import { deleteBackupController } from '../controllers/delete-backup-controller.
 import { downloadRequestController } from '../controllers/download-request-controller.ts';
 import { locationController } from '../controllers/location-controller.ts';
 import { LocationResolver } from '../controllers/locations.ts';
+import { restoreController } from '../controllers/restore-controller.ts';
 import { serverStatusController } from '../controllers/server-status-controller.ts';
 import { Cluster } from '../kube/cluster.ts';
 import { KubeClient } from '../kube/client.ts';
+import { parseRestorePriorities } from '../restore/index.ts';
 import { systemClock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import type { ServerOptions } from './options.ts';
@@ -55,6 +57,16 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       defaultTtl: opts.defaultBackupTtl ?? '720h',
       defaultLocation: opts.defaultBackupStorageLocation ?? 'default',
       pageSize: opts.clientPageSize ?? 500,
+    }),
+    restoreController({
+      cluster,
+      namespace,
+      locations,
+      clock,
+      log,
+      ...(opts.restoreResourcePriorities?.length
+        ? { priorities: parseRestorePriorities(opts.restoreResourcePriorities.join(',')) }
+        : {}),
     }),
     locationController({
       cluster,

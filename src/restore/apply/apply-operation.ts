@@ -52,6 +52,8 @@ export async function applyOperation(
     case 'skip':
       if (op.reason === SkipReason.Excluded || op.reason === SkipReason.NonRestorable) return undefined;
       deps.log.info(`skipping ${describe(op)}: ${op.detail}`, fields(op));
+      // A resumed restore: the earlier attempt created it, so it is this restore's creation.
+      if (op.restoredEarlier) return ItemAction.Created;
       // An existing namespace is not a restored item (reference §4.3 records only created ones).
       return op.reason === SkipReason.Exists ? undefined : ItemAction.Skipped;
   }

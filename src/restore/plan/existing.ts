@@ -46,7 +46,7 @@ export function decideExisting(input: ExistingInput): RestoreOperation {
     if (policy === ExistingPolicy.Update && !restoreLabelsMatch(live, desired)) {
       return { kind: 'update', target, warnings, object: desired, ...labelsOnlyPatch(desired) };
     }
-    return { kind: 'skip', target, warnings, reason: SkipReason.Identical, detail: 'already restored (identical)' };
+    return identicalSkip(input, 'already restored (identical)');
   }
   const desiredForPatch = withoutManagedFields(desired);
   if (target.groupResource === 'serviceaccounts') {
@@ -82,6 +82,23 @@ function withoutManagedFields(obj: KubeObject): KubeObject {
   const copy = structuredClone(obj);
   delete copy.metadata.managedFields;
   return copy;
+}
+
+/** A skip of an identical object; one carrying this restore's name was created by an earlier attempt of it. */
+function identicalSkip(input: ExistingInput, detail: string): RestoreOperation {
+  const { target, warnings, live, desired } = input;
+  const restoreName = desired.metadata.labels?.[Labels.RestoreName];
+  if (restoreName !== undefined && restoreName !== '' && live.metadata.labels?.[Labels.RestoreName] === restoreName) {
+    return {
+      kind: 'skip',
+      target,
+      warnings,
+      reason: SkipReason.Identical,
+      detail: 'created earlier by this restore (identical)',
+      restoredEarlier: true,
+    };
+  }
+  return { kind: 'skip', target, warnings, reason: SkipReason.Identical, detail };
 }
 
 function restoreLabelsMatch(live: KubeObject, desired: KubeObject): boolean {
@@ -122,15 +139,7 @@ function mergeServiceAccount(input: ExistingInput, liveCmp: KubeObject, desiredC
     if (Object.keys(merged.metadata[k] ?? {}).length === 0) delete merged.metadata[k];
   }
   const { target, warnings, desired } = input;
-  if (jsonEqual(merged, liveCmp)) {
-    return {
-      kind: 'skip',
-      target,
-      warnings,
-      reason: SkipReason.Identical,
-      detail: 'service account already has everything the backup adds',
-    };
-  }
+  if (jsonEqual(merged, liveCmp)) return identicalSkip(input, 'service account already has everything the backup adds');
   for (const k of RESTORE_LABELS) (merged.metadata.labels ??= {})[k] = desired.metadata.labels?.[k] ?? '';
   return {
     kind: 'update',

@@ -83,6 +83,12 @@ export interface SkipOperation extends OperationBase {
   kind: 'skip';
   reason: SkipReason;
   detail: string;
+  /**
+   * Identical and labelled with this restore's name: an earlier attempt of this same
+   * restore created it (a run resumed after a server restart). The resource list records
+   * it as created, so a resumed restore ends with the counts of an uninterrupted one.
+   */
+  restoredEarlier?: boolean;
 }
 
 export interface ConflictOperation extends OperationBase {

@@ -1,0 +1,258 @@
+/**
+ * `skiff restore create [NAME]`: bind flags, complete, validate, run (reference §8.4).
+ * Without --dry-run it only creates the Restore CR (and, with --wait, watches it); with
+ * --dry-run it opens the backup's location as the server would, plans the restore against
+ * the live cluster and prints the plan, writing nothing.
+ */
+import { Command } from '@commander-js/extra-typings';
+import { Kinds, resourceRef } from '../../api/kinds.ts';
+import type { Restore } from '../../api/restore.ts';
+import { LocationResolver } from '../../controllers/locations.ts';
+import { resolveRestoreSource } from '../../controllers/restore-source.ts';
+import { isAlreadyExists } from '../../kube/errors.ts';
+import { formatRestorePlan, planRestoreForCluster, planTotals, type RestorePlan } from '../../restore/index.ts';
+import { CliContext } from '../context.ts';
+import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
+import { collect } from '../flags.ts';
+import { createProgress, formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
+import {
+  buildRestoreRequest,
+  defaultRestoreName,
+  type RestoreCreateFlags,
+  type RestoreRequest,
+} from './create-options.ts';
+import { waitForRestore } from './wait.ts';
+
+export interface CreateRestoreFlags extends RestoreCreateFlags {
+  dryRun?: boolean | undefined;
+  wait?: boolean | undefined;
+  output?: string | undefined;
+}
+
+export class CreateRestoreOptions {
+  private name = '';
+  private request: RestoreRequest | undefined;
+  private output: Exclude<OutputFormat, 'table'> | undefined;
+  private problems: string[] = [];
+
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly flags: CreateRestoreFlags,
+  ) {}
+
+  complete(name: string | undefined, now = new Date()): void {
+    this.output = parseOutputFormat(this.flags.output, ['json', 'yaml']);
+    this.name = name ?? defaultRestoreName(this.flags, now);
+    ({ request: this.request, problems: this.problems } = buildRestoreRequest(this.flags));
+  }
+
+  /** Every problem at once, before anything is created. */
+  async validate(): Promise<void> {
+    throwIfProblems(this.problems);
+    if (this.flags.dryRun || this.output !== undefined) return;
+    // The server would end the Restore FailedValidation; saying so before creating it is kinder.
+    const cluster = this.ctx.cluster();
+    const { fromBackup, fromSchedule } = this.flags;
+    if (fromBackup && !(await cluster.find(resourceRef(Kinds.Backup), fromBackup, this.ctx.namespace))) {
+      throw new FlagError([
+        `--from-backup: backup ${fromBackup} not found in namespace ${this.ctx.namespace}: list them with skiff backup get`,
+      ]);
+    }
+    if (fromSchedule && !(await cluster.find(resourceRef(Kinds.Schedule), fromSchedule, this.ctx.namespace))) {
+      throw new FlagError([`--from-schedule: schedule ${fromSchedule} not found in namespace ${this.ctx.namespace}`]);
+    }
+  }
+
+  async run(): Promise<void> {
+    const request = this.request;
+    if (!request) throw new Error('run() before complete()');
+    const restore = this.buildRestore(request);
+    if (this.flags.dryRun) return this.dryRun(restore);
+    if (this.output) {
+      // As in Velero, -o prints the object instead of sending it.
+      process.stdout.write(formatObjects([restore], this.output));
+      return;
+    }
+    try {
+      await this.ctx.cluster().create(resourceRef(Kinds.Restore), restore);
+    } catch (err) {
+      if (isAlreadyExists(err)) {
+        throw new FlagError([
+          `restore ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
+        ]);
+      }
+      throw err;
+    }
+    console.log(`Restore request "${this.name}" submitted successfully.`);
+    if (!this.flags.wait) {
+      console.log(
+        `Run \`skiff restore describe ${this.name}\` or \`skiff restore logs ${this.name}\` for more details.`,
+      );
+      return;
+    }
+    await this.waitAndReport();
+  }
+
+  private buildRestore(request: RestoreRequest): Restore {
+    return {
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      metadata: {
+        name: this.name,
+        namespace: this.ctx.namespace,
+        ...(Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
+        ...(Object.keys(request.annotations).length > 0 ? { annotations: request.annotations } : {}),
+      },
+      spec: request.spec,
+    };
+  }
+
+  /** The server's own checks and location lookup (restore-source.ts), then the planner; nothing is written. */
+  private async dryRun(restore: Restore): Promise<void> {
+    const cluster = this.ctx.cluster();
+    const namespace = this.ctx.namespace;
+    const locations = new LocationResolver(cluster, namespace, undefined);
+    const source = await resolveRestoreSource({ cluster, namespace, locations }, restore.spec);
+    if ('errors' in source) {
+      process.stdout.write(
+        [`Restore ${this.name} would fail validation:`, ...source.errors.map((e) => `  - ${e}`), ''].join('\n'),
+      );
+      throw new CommandFailedError(`restore ${this.name} would fail validation`);
+    }
+    const plan = await planRestoreForCluster(
+      { cluster, store: source.store, veleroNamespace: namespace },
+      { ...restore, spec: source.spec },
+    );
+    if (this.output) {
+      process.stdout.write(formatObjects([planDocument(plan) as never], this.output));
+      return;
+    }
+    process.stdout.write(formatRestorePlan(plan));
+    process.stdout.write('Dry run: nothing was created or changed.\n');
+  }
+
+  private async waitAndReport(): Promise<void> {
+    console.log(
+      'Waiting for restore to complete. You may safely press ctrl-c to stop waiting - your restore will continue in the background.',
+    );
+    const progress = createProgress(`Restore ${this.name}`);
+    let final: Restore;
+    try {
+      final = await waitForRestore(this.ctx.cluster(), this.ctx.namespace, this.name, (r) => {
+        const p = r.status?.progress;
+        if (p?.totalItems) progress.update(p.itemsRestored ?? 0, p.totalItems);
+      });
+    } finally {
+      progress.stop();
+    }
+    reportFinalRestorePhase(this.name, final);
+  }
+}
+
+/** Prints the outcome; Failed and FailedValidation exit non-zero, PartiallyFailed is said but exits 0. */
+export function reportFinalRestorePhase(name: string, restore: Restore): void {
+  const status = restore.status ?? {};
+  const phase = status.phase ?? 'New';
+  console.log(`Restore ${name} finished with phase ${phase}.`);
+  if (phase === 'PartiallyFailed' || (status.warnings ?? 0) > 0) {
+    console.log(
+      `The restore completed with ${status.errors ?? 0} error(s) and ${status.warnings ?? 0} warning(s): run \`skiff restore describe ${name} --details\` or \`skiff restore logs ${name}\`.`,
+    );
+  }
+  if (phase === 'FailedValidation') {
+    for (const e of status.validationErrors ?? []) console.log(`  - ${e}`);
+    throw new CommandFailedError(`restore ${name} failed validation`);
+  }
+  if (phase === 'Failed') {
+    throw new CommandFailedError(`restore ${name} failed: ${status.failureReason ?? 'see skiff restore logs ' + name}`);
+  }
+}
+
+/** The plan as data for `-o json|yaml`: operations without the object bodies. */
+export function planDocument(plan: RestorePlan): Record<string, unknown> {
+  return {
+    restoreName: plan.restoreName,
+    backupName: plan.backupName,
+    existingResourcePolicy: plan.policy,
+    totals: planTotals(plan),
+    tiers: plan.tiers.map((tier) => ({
+      resources: tier.resources,
+      ...(tier.wait ? { wait: tier.wait } : {}),
+      operations: tier.operations.map((op) => {
+        const { type: _type, ...target } = op.target;
+        const base = { action: op.kind, ...target, ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}) };
+        switch (op.kind) {
+          case 'skip':
+            return { ...base, reason: op.reason, detail: op.detail };
+          case 'fail':
+            return { ...base, error: op.error };
+          case 'update':
+          case 'conflict':
+            return { ...base, changes: op.changes };
+          case 'create':
+            return base;
+        }
+      }),
+    })),
+    warnings: plan.warnings,
+    errors: plan.errors,
+  };
+}
+
+const EXAMPLES = `
+Examples:
+  # Restore everything in a backup and wait, showing progress
+  skiff restore create --from-backup web-daily --wait
+
+  # Restore one namespace into a new one, next to the original
+  skiff restore create web-copy --from-backup web-daily --include-namespaces web --namespace-mappings web:web-copy
+
+  # See what a restore would create, skip, update or find in conflict, without writing anything
+  skiff restore create --from-backup web-daily --existing-resource-policy update --dry-run
+
+  # Restore the newest Completed backup of a schedule
+  skiff restore create --from-schedule nightly
+`;
+
+export function restoreCreateCommand() {
+  return new Command('create')
+    .description('Create a restore')
+    .argument('[name]', 'name of the restore (default: <backup or schedule>-<YYYYMMDDhhmmss>)')
+    .option('--from-backup <backup>', 'backup to restore from')
+    .option('--from-schedule <schedule>', "restore the schedule's newest Completed backup")
+    .option(
+      '--include-namespaces <list>',
+      'namespaces to restore (comma-separated, globs allowed; default all)',
+      collect,
+    )
+    .option('--exclude-namespaces <list>', 'namespaces not to restore', collect)
+    .option(
+      '--include-resources <list>',
+      'resources to restore, e.g. configmaps,deployments.apps (default all)',
+      collect,
+    )
+    .option('--exclude-resources <list>', 'resources not to restore', collect)
+    .option('--include-cluster-resources [bool]', 'restore cluster-scoped resources (true, false, or unset = auto)')
+    .option('--namespace-mappings <pairs>', 'restore namespaces under other names: src1:dst1,src2:dst2', collect)
+    .option('--existing-resource-policy <policy>', 'what to do with objects that exist: none (default) or update')
+    .option('--restore-volumes [bool]', 'restore volumes from snapshots (true, false, or unset = true)')
+    .option('--preserve-nodeports [bool]', 'keep the nodePorts of Services (true, false, or unset = false)')
+    .option('--status-include-resources <list>', 'resources whose status is restored', collect)
+    .option('--status-exclude-resources <list>', 'resources whose status is not restored', collect)
+    .option('-l, --selector <selector>', "only restore items matching this label selector, e.g. 'app=web'")
+    .option('--or-selector <selectors>', "restore items matching any of these selectors, separated by ' or '")
+    .option('--labels <pairs>', 'labels for the restore, k=v,...', collect)
+    .option('--annotations <pairs>', 'annotations for the restore, k=v,...', collect)
+    .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
+    .option('--resource-modifier-configmap <name>', 'ConfigMap with resource modifier rules')
+    .option('-w, --wait', 'wait for the restore to finish, showing progress')
+    .option('--dry-run', 'print the restore plan (create/skip/conflict/update per object, tier by tier); write nothing')
+    .option('-o, --output <format>', 'print the Restore (json|yaml) instead of creating it; with --dry-run, the plan')
+    .addHelpText('after', EXAMPLES)
+    .action(async (name, flags, cmd) => {
+      const options = new CreateRestoreOptions(CliContext.fromCommand(cmd), flags);
+      options.complete(name);
+      await options.validate();
+      await options.run();
+    });
+}

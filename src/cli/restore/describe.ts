@@ -1,0 +1,79 @@
+/** `skiff restore describe NAME... [--details]` (reference §8.2). */
+import { Command } from '@commander-js/extra-typings';
+import { Kinds } from '../../api/kinds.ts';
+import type { Restore } from '../../api/restore.ts';
+import type { Cluster } from '../../kube/cluster.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { parseResourceList, parseResultsFile } from '../backup/describe-format.ts';
+import { CliContext } from '../context.ts';
+import { downloadText } from '../download-request.ts';
+import { formatObjects, parseOutputFormat } from '../output.ts';
+import { getNamedOrSelected, newestFirst } from '../resources.ts';
+import { describeRestore, type RestoreDetails } from './describe-format.ts';
+
+/** Only a finished restore has its resource list and results in the bucket. */
+const HAS_FILES = new Set(['Completed', 'PartiallyFailed', 'Failed']);
+
+async function fetchDetails(
+  cluster: Cluster,
+  namespace: string,
+  restore: Restore,
+  timeoutMs: number,
+): Promise<RestoreDetails> {
+  const name = restore.metadata.name ?? '';
+  if (!HAS_FILES.has(restore.status?.phase ?? '')) {
+    const why = 'not available until the restore has finished';
+    return { resourceList: why, results: why };
+  }
+  const get = async <T>(
+    kind: 'RestoreResourceList' | 'RestoreResults',
+    parse: (t: string) => T,
+  ): Promise<T | string> => {
+    try {
+      return parse(await downloadText({ cluster, namespace, kind, name, timeoutMs }));
+    } catch (err) {
+      return `error getting ${kind}: ${errorMessage(err)}`;
+    }
+  };
+  const [resourceList, results] = await Promise.all([
+    get('RestoreResourceList', parseResourceList),
+    get('RestoreResults', parseResultsFile),
+  ]);
+  return { resourceList, results };
+}
+
+export function restoreDescribeCommand() {
+  return new Command('describe')
+    .description('Describe restores')
+    .argument('[names...]', 'restores to describe (default: all)')
+    .option('-l, --selector <selector>', 'only restores whose labels match this selector')
+    .option('--details', 'also show the warnings, errors and the resource list (needs a running server)')
+    .option('--timeout <seconds>', 'how long to wait for the server to serve each file', '60')
+    .option('-o, --output <format>', 'json or yaml instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  skiff restore describe web-daily-20250131140509
+  skiff restore describe web-daily-20250131140509 --details`,
+    )
+    .action(async (names, flags, cmd) => {
+      const ctx = CliContext.fromCommand(cmd);
+      const output = parseOutputFormat(flags.output, ['json', 'yaml']);
+      const cluster = ctx.cluster();
+      const restores = newestFirst(
+        await getNamedOrSelected<Restore>(cluster, Kinds.Restore, ctx.namespace, names, flags.selector),
+      );
+      if (output) {
+        process.stdout.write(formatObjects(restores, output, names.length !== 1));
+        return;
+      }
+      const timeoutMs = Number(flags.timeout) * 1000 || 60_000;
+      const texts: string[] = [];
+      for (const r of restores) {
+        const details = flags.details ? await fetchDetails(cluster, ctx.namespace, r, timeoutMs) : undefined;
+        texts.push(describeRestore(r, details));
+      }
+      process.stdout.write(texts.join('\n\n'));
+    });
+}

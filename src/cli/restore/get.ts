@@ -1,0 +1,72 @@
+/** `skiff restore get [NAMES...]`: a table (or json/yaml) of restores (reference §8.2). */
+import { Command } from '@commander-js/extra-typings';
+import { Kinds } from '../../api/kinds.ts';
+import type { Restore } from '../../api/restore.ts';
+import { CliContext } from '../context.ts';
+import { formatObjects, formatTable, formatTimestamp, parseOutputFormat } from '../output.ts';
+import { getNamedOrSelected, newestFirst } from '../resources.ts';
+import { selectorText } from '../selector-text.ts';
+
+export const RESTORE_COLUMNS = [
+  'NAME',
+  'BACKUP',
+  'STATUS',
+  'STARTED',
+  'COMPLETED',
+  'ERRORS',
+  'WARNINGS',
+  'CREATED',
+  'SELECTOR',
+] as const;
+
+/** The phase as shown: unset is New, and a restore being deleted shows Deleting. */
+export function displayRestorePhase(restore: Restore): string {
+  if (restore.metadata.deletionTimestamp) return 'Deleting';
+  return restore.status?.phase ?? 'New';
+}
+
+export function restoreRow(restore: Restore): string[] {
+  const status = restore.status ?? {};
+  return [
+    restore.metadata.name ?? '',
+    restore.spec.backupName ?? '',
+    displayRestorePhase(restore),
+    formatTimestamp(status.startTimestamp),
+    formatTimestamp(status.completionTimestamp),
+    String(status.errors ?? 0),
+    String(status.warnings ?? 0),
+    formatTimestamp(restore.metadata.creationTimestamp),
+    selectorText(restore.spec.labelSelector, restore.spec.orLabelSelectors),
+  ];
+}
+
+export function formatRestoreTable(restores: readonly Restore[]): string {
+  return formatTable(RESTORE_COLUMNS, restores.map(restoreRow));
+}
+
+export function restoreGetCommand() {
+  return new Command('get')
+    .description('Get restores')
+    .argument('[names...]', 'restores to show (default: all)')
+    .option('-l, --selector <selector>', 'only restores whose labels match this selector')
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  skiff restore get
+  skiff restore get web-daily-20250131140509 -o yaml`,
+    )
+    .action(async (names, flags, cmd) => {
+      const ctx = CliContext.fromCommand(cmd);
+      const output = parseOutputFormat(flags.output) ?? 'table';
+      const restores = newestFirst(
+        await getNamedOrSelected<Restore>(ctx.cluster(), Kinds.Restore, ctx.namespace, names, flags.selector),
+      );
+      if (output !== 'table') {
+        process.stdout.write(formatObjects(restores, output, names.length !== 1));
+        return;
+      }
+      process.stdout.write(formatRestoreTable(restores));
+    });
+}

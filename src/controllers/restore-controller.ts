@@ -1,0 +1,198 @@
+import { Finalizers, Kinds, parseRestore, resourceRef, type Restore } from '../api/index.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { runRestore, type RestoreOutcome, type RestorePriorities, type RestoreProgress } from '../restore/index.ts';
+import type { BackupStore } from '../storage/index.ts';
+import { throttle } from '../util/async.ts';
+import { kubeTime, type Clock } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { Logger } from '../util/log.ts';
+import type { ControllerSpec, ReconcileResult } from './controller.ts';
+import type { LocationResolver } from './locations.ts';
+import { resolveRestoreSource, storeOfBackup } from './restore-source.ts';
+
+export interface RestoreControllerDeps {
+  cluster: Cluster;
+  namespace: string;
+  locations: LocationResolver;
+  clock: Clock;
+  log: Logger;
+  /** `--restore-resource-priorities`, parsed; Velero's defaults when absent. */
+  priorities?: RestorePriorities;
+  /** Parent directory of each restore's spool directory (default: the OS temp dir). */
+  tempDir?: string;
+}
+
+const RESTORES = {
+  group: 'velero.io',
+  version: 'v1',
+  resource: 'restores',
+  kind: 'Restore',
+  namespaced: true,
+  verbs: [],
+};
+
+const FINALIZER = Finalizers.RestoreExternalResources;
+
+/**
+ * Restore (reference §4.1): New → finalizer, validation → InProgress → run → Completed /
+ * PartiallyFailed / Failed, or FailedValidation with every problem listed. A Restore left
+ * InProgress by a server that stopped is run again: the plan is recomputed against the
+ * cluster, so what the earlier attempt created is found and counted, not created twice.
+ * Deleting a Restore removes its files under `restores/<name>/` before the finalizer goes.
+ * Restore has no status subresource (reference §0): status is written with merge patches.
+ */
+export function restoreController(deps: RestoreControllerDeps): ControllerSpec {
+  const active = new Set<string>();
+  return {
+    name: 'restore',
+    type: RESTORES,
+    namespace: deps.namespace,
+    reconcile: (obj) => reconcileRestore(deps, active, obj),
+  };
+}
+
+async function reconcileRestore(
+  deps: RestoreControllerDeps,
+  active: Set<string>,
+  seen: KubeObject,
+): Promise<ReconcileResult | undefined> {
+  const name = seen.metadata.name ?? '';
+  if (active.has(name)) return undefined;
+  // The informer's copy may predate our own patches (a progress patch queued behind the run):
+  // decide on the object as it is now.
+  const obj = await deps.cluster.find(resourceRef(Kinds.Restore), name, deps.namespace);
+  if (!obj) return undefined;
+  if (obj.metadata.deletionTimestamp) return finalizeDeletion(deps, obj);
+  const phase = (obj.status as { phase?: string } | undefined)?.phase ?? '';
+  if (phase !== '' && phase !== 'New' && phase !== 'InProgress') return undefined;
+  active.add(name);
+  try {
+    if (phase === 'InProgress') await resumeRestore(deps, obj);
+    else await startRestore(deps, obj);
+  } finally {
+    active.delete(name);
+  }
+  return undefined;
+}
+
+async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<void> {
+  const name = obj.metadata.name ?? '';
+  const finalizers = withFinalizer(obj);
+  // resourceVersion makes the transition a compare-and-swap: two servers cannot both start it.
+  const metadata = { finalizers, resourceVersion: obj.metadata.resourceVersion };
+  let restore: Restore;
+  try {
+    restore = parseRestore(obj);
+  } catch (err) {
+    await patchRestore(deps, name, { metadata, status: failedValidation([errorMessage(err)]) });
+    return;
+  }
+  const source = await resolveRestoreSource(deps, restore.spec);
+  if ('errors' in source) {
+    deps.log.info({ restore: name, errors: source.errors }, 'restore failed validation');
+    await patchRestore(deps, name, { metadata, status: failedValidation(source.errors) });
+    return;
+  }
+  const status = { phase: 'InProgress', startTimestamp: kubeTime(deps.clock.now()), progress: {} };
+  const running = parseRestore(
+    await patchRestore(deps, name, { metadata, spec: { backupName: source.spec.backupName }, status }),
+  );
+  deps.log.info({ restore: name, backup: source.spec.backupName }, 'restore started');
+  await runAndRecord(deps, running, source.store);
+}
+
+/** A Restore InProgress that no run in this process owns: its server stopped. Run it again. */
+async function resumeRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<void> {
+  const name = obj.metadata.name ?? '';
+  let restore: Restore;
+  let store: BackupStore | undefined;
+  try {
+    restore = parseRestore(obj);
+    store = await storeOfBackup(deps, restore.spec.backupName ?? '');
+  } catch (err) {
+    await patchRestore(deps, name, { status: failed(deps, `cannot resume the restore: ${errorMessage(err)}`) });
+    return;
+  }
+  if (!store) {
+    const reason = `cannot resume the restore: backup "${restore.spec.backupName ?? ''}" no longer exists`;
+    await patchRestore(deps, name, { status: failed(deps, reason) });
+    return;
+  }
+  deps.log.warn({ restore: name, backup: restore.spec.backupName }, 'resuming a restore interrupted by a restart');
+  await runAndRecord(deps, restore, store);
+}
+
+async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store: BackupStore): Promise<void> {
+  const name = restore.metadata.name ?? '';
+  const progress: RestoreProgress = { totalItems: 0, itemsRestored: 0 };
+  // Reference §4.1: progress is patched at most once per second.
+  const reporter = throttle(() => patchRestore(deps, name, { status: { progress } }).then(() => undefined), 1000);
+  let outcome: RestoreOutcome;
+  try {
+    outcome = await runRestore(
+      {
+        cluster: deps.cluster,
+        store,
+        clock: deps.clock,
+        veleroNamespace: deps.namespace,
+        ...(deps.priorities ? { priorities: deps.priorities } : {}),
+        ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+      },
+      restore,
+      (p) => {
+        Object.assign(progress, p);
+        reporter.call();
+      },
+    );
+  } catch (err) {
+    // Only the upload of the restore's files escapes runRestore; the restore itself ran.
+    outcome = failed(deps, `restore could not be recorded: ${errorMessage(err)}`);
+  }
+  await reporter.flush();
+  await patchRestore(deps, name, { status: outcome });
+  deps.log.info({ restore: name, phase: outcome.phase, items: outcome.progress?.itemsRestored }, 'restore finished');
+}
+
+/** Reference §1.2: the restore's files go first, then the finalizer; the API server then deletes it. */
+async function finalizeDeletion(deps: RestoreControllerDeps, obj: KubeObject): Promise<ReconcileResult | undefined> {
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (!finalizers.includes(FINALIZER)) return undefined;
+  const name = obj.metadata.name ?? '';
+  const backupName = (obj.spec as { backupName?: string } | undefined)?.backupName ?? '';
+  if (backupName !== '') {
+    // A backup that is gone took its restores' files with it (reference §5.3).
+    const store = await storeOfBackup(deps, backupName);
+    await store?.deleteRestore(name);
+  }
+  try {
+    await patchRestore(deps, name, {
+      metadata: {
+        finalizers: finalizers.filter((f) => f !== FINALIZER),
+        resourceVersion: obj.metadata.resourceVersion,
+      },
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  deps.log.info({ restore: name }, 'restore deleted with its files');
+  return undefined;
+}
+
+function withFinalizer(obj: KubeObject): string[] {
+  const finalizers = obj.metadata.finalizers ?? [];
+  return finalizers.includes(FINALIZER) ? finalizers : [...finalizers, FINALIZER];
+}
+
+function failedValidation(errors: string[]): Record<string, unknown> {
+  return { phase: 'FailedValidation', validationErrors: errors };
+}
+
+function failed(deps: RestoreControllerDeps, reason: string): RestoreOutcome {
+  return { phase: 'Failed', failureReason: reason, completionTimestamp: kubeTime(deps.clock.now()) };
+}
+
+function patchRestore(deps: RestoreControllerDeps, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
+  return deps.cluster.patch(resourceRef(Kinds.Restore), { name, namespace: deps.namespace }, 'merge', patch);
+}
