@@ -39,6 +39,8 @@ const RESOURCE_OF_KIND: Record<string, string> = {
 interface Measured {
   objects: number;
   seconds: number;
+  /** CPU seconds (user + system) this process spent in the timed part. */
+  cpuSeconds: number;
   /** Seconds spent in each part of the run (restore only). */
   phases?: Record<string, number>;
 }
@@ -48,6 +50,7 @@ async function rawCreate(): Promise<Measured> {
   const objects = JSON.parse(await readFile(values['objects-file'] ?? '', 'utf8')) as KubeObject[];
   const create = (o: KubeObject): Promise<KubeObject> => cluster.create(core(RESOURCE_OF_KIND[o.kind] ?? ''), o);
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await pMap(
     objects.filter((o) => o.kind === 'Namespace'),
     create,
@@ -58,7 +61,7 @@ async function rawCreate(): Promise<Measured> {
     create,
     { concurrency: concurrency ?? 1 },
   );
-  return { objects: objects.length, seconds: (performance.now() - start) / 1000 };
+  return { objects: objects.length, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSince(cpu) };
 }
 
 async function skiffRestore(): Promise<Measured> {
@@ -74,6 +77,7 @@ async function skiffRestore(): Promise<Measured> {
   let applyStart: number | undefined;
   let applyEnd = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const outcome = await runRestore(
     { cluster, store, clock: systemClock, ...(concurrency !== undefined ? { concurrency } : {}) },
     restore,
@@ -83,6 +87,7 @@ async function skiffRestore(): Promise<Measured> {
     },
   );
   const end = performance.now();
+  const cpuSeconds = cpuSince(cpu);
   await store.deleteRestore(name);
   if (outcome.phase !== 'Completed')
     throw new Error(`bench restore ended ${outcome.phase ?? '?'}: ${outcome.failureReason ?? ''}`);
@@ -90,12 +95,18 @@ async function skiffRestore(): Promise<Measured> {
   return {
     objects: outcome.progress?.itemsRestored ?? 0,
     seconds: (end - start) / 1000,
+    cpuSeconds,
     phases: {
       'read+plan': (planned - start) / 1000,
       apply: (applyEnd - planned) / 1000,
       'upload results': (end - Math.max(applyEnd, planned)) / 1000,
     },
   };
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 const rss = rssSampler();

@@ -84,6 +84,7 @@ interface Run {
   mode: string;
   objects: number;
   seconds: number;
+  cpuSeconds: number;
   peakRss: number;
   phases?: Record<string, number>;
 }
@@ -144,7 +145,7 @@ for (let i = 0; i < runs; i++) {
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
   console.log(
-    `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; peak ${mib(b.peakRss)})`,
+    `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
   );
 }
 console.log(

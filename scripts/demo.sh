@@ -87,5 +87,6 @@ kubectl -n "$NS" wait --for=condition=available deployment/web --timeout=60s >/d
 done_ "restore restore-$STAMP: $(kubectl -n "$VELERO_NS" get restores.velero.io "restore-$STAMP" -o jsonpath='{.status.phase}, {.status.progress.itemsRestored} items')"
 
 step "It is back"
-kubectl -n "$NS" get deployment,service,configmap/web-config,secret/web-secret,pvc
+kubectl -n "$NS" get deployment/web service/web configmap/web-config secret/web-secret pvc/web-data
+kubectl -n "$NS" get pods -o wide
 done_ "ConfigMap says: $(kubectl -n "$NS" get configmap web-config -o jsonpath='{.data.greeting}'); PVC $(kubectl -n "$NS" get pvc web-data -o jsonpath='{.status.phase}')"

@@ -25,7 +25,7 @@ export interface ApplyRestoreDeps {
   cluster: RestoreTargetCluster;
   log: OperationLog;
   actions?: RestoreActionRegistry;
-  /** Requests in flight at once within a tier (default 8). */
+  /** Requests in flight at once within a tier (default DEFAULT_RESTORE_CONCURRENCY). */
   concurrency?: number;
   onProgress?: (p: RestoreProgress) => void;
   /** `--resource-timeout` (default 10m): CRD readiness (reference §4.2). */
@@ -43,6 +43,8 @@ export interface ApplyRestoreOutcome {
 }
 
 const TEN_MINUTES = 10 * 60 * 1000;
+/** Requests in flight at once within a tier when the caller does not say. */
+export const DEFAULT_RESTORE_CONCURRENCY = 8;
 
 /**
  * Carries out a plan: tier after tier, each tier's operations in parallel with at most
@@ -71,7 +73,7 @@ export async function applyRestorePlan(plan: RestorePlan, deps: ApplyRestoreDeps
         progress.itemsRestored++;
         deps.onProgress?.({ ...progress });
       },
-      { concurrency: deps.concurrency ?? 8 },
+      { concurrency: deps.concurrency ?? DEFAULT_RESTORE_CONCURRENCY },
     );
   }
   return { progress, resourceList: list.toJSON(), counts: list.counts };
