@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { planBackup, type BackupPlanInput } from '../../../src/backup/plan/backup-plan.ts';
+import { backupResourceOrder } from '../../../src/backup/plan/resource-order.ts';
+import { resolve, TYPES } from './fixtures.ts';
+
+const namespaces = [
+  { name: 'shop' },
+  { name: 'blog' },
+  { name: 'kube-system' },
+  { name: 'secret-lab', labels: { 'velero.io/exclude-from-backup': 'true' } },
+  { name: 'gone', phase: 'Terminating' },
+];
+const input = (spec: BackupPlanInput['spec']): BackupPlanInput => ({ spec, resourceTypes: TYPES, resolve, namespaces });
+
+describe('backup planning', () => {
+  test('core types come first with pods, PVCs and PVs leading; extensions deployments are dropped for apps', () => {
+    const order = backupResourceOrder(TYPES).map((t) => (t.group ? `${t.resource}.${t.group}` : t.resource));
+    assert.deepEqual(order.slice(0, 3), ['pods', 'persistentvolumeclaims', 'persistentvolumes']);
+    assert.ok(order.includes('deployments.apps'));
+    assert.ok(!order.includes('deployments.extensions'));
+  });
+
+  test('a whole-cluster backup lists every type once, cluster-wide', () => {
+    // No namespace carries the exclude label here: one that does makes the backup no longer
+    // "every namespace" (Velero appends it to excludedNamespaces, reference §3.1 step 4).
+    const plan = planBackup({ ...input({}), namespaces: namespaces.filter((n) => !n.labels) });
+    assert.deepEqual(plan.validationErrors, []);
+    assert.ok(plan.allNamespaces);
+    for (const step of plan.steps) assert.deepEqual(step.namespaces, [undefined]);
+    assert.ok(plan.steps.some((s) => s.groupResource === 'nodes'));
+  });
+
+  test('a namespace backup lists namespaced types per namespace and leaves unrelated cluster-scoped types out', () => {
+    const plan = planBackup(input({ includedNamespaces: ['shop', 'blog'] }));
+    const cm = plan.steps.find((s) => s.groupResource === 'configmaps');
+    assert.deepEqual(cm?.namespaces, ['blog', 'shop']);
+    assert.ok(!plan.steps.some((s) => s.groupResource === 'nodes'));
+    assert.match(
+      plan.skippedTypes.find((s) => s.groupResource === 'nodes')?.reason ?? '',
+      /only backed up when related/,
+    );
+    assert.ok(
+      plan.steps.some((s) => s.groupResource === 'namespaces'),
+      'Namespace objects are always considered',
+    );
+  });
+
+  test('namespaces labelled velero.io/exclude-from-backup and terminating namespaces are not backed up', () => {
+    const plan = planBackup(input({}));
+    assert.ok(!plan.namespaces.includes('secret-lab'));
+    assert.ok(!plan.namespaces.includes('gone'));
+  });
+
+  test('an included namespace that does not exist is an error, an unmatched glob a warning', () => {
+    const plan = planBackup(input({ includedNamespaces: ['ghost', 'zz*'] }));
+    assert.match(plan.errors.join(), /namespace ghost .* does not exist/);
+    assert.match(plan.warnings.join(), /zz\* matched no namespace/);
+  });
+
+  test('an unknown resource name in an include list is a validation error naming it', () => {
+    const plan = planBackup(input({ includedResources: ['configmaps', 'gizmos'] }));
+    assert.deepEqual(plan.validationErrors, [
+      'resource "gizmos" in spec.includedResources is not served by this cluster',
+    ]);
+  });
+
+  test('OR selectors become one list per selector; labelSelector with orLabelSelectors is invalid', () => {
+    const plan = planBackup(
+      input({ orLabelSelectors: [{ matchLabels: { app: 'a' } }, { matchLabels: { app: 'b' } }] }),
+    );
+    assert.deepEqual(plan.steps.find((s) => s.groupResource === 'configmaps')?.labelSelectors, ['app=a', 'app=b']);
+    assert.deepEqual(plan.steps.find((s) => s.groupResource === 'namespaces')?.labelSelectors, [undefined]);
+    const bad = planBackup(
+      input({ labelSelector: { matchLabels: { a: 'b' } }, orLabelSelectors: [{ matchLabels: { c: 'd' } }] }),
+    );
+    assert.ok(bad.validationErrors.length > 0);
+  });
+
+  test('naming the CRD type in a filter turns off automatic CRDs', () => {
+    assert.equal(planBackup(input({})).crdTypeExplicit, false);
+    assert.equal(
+      planBackup(input({ excludedResources: ['customresourcedefinitions.apiextensions.k8s.io'] })).crdTypeExplicit,
+      true,
+    );
+  });
+});
