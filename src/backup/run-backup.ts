@@ -17,6 +17,8 @@ import { clusterItemSource } from './collect/item-source.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 
+const WRITE_WINDOW = 64;
+
 export interface BackupProgress {
   totalItems: number;
   itemsBackedUp: number;
@@ -106,6 +108,7 @@ async function writeTarball(
   upload.catch(() => undefined);
   const discovery = await deps.cluster.discover();
   const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
+  const inFlight: Promise<void>[] = [];
   try {
     const events = collectBackupItems(plan, {
       backupName: name,
@@ -120,7 +123,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
-      await writer.addItem({
+      const written = writer.addItem({
         group: type.group,
         version: type.version,
         resource: type.resource,
@@ -130,10 +133,16 @@ async function writeTarball(
         preferredVersion: true,
         json: JSON.stringify(item),
       });
+      // A bounded window of writes in flight: awaiting each one costs a full event-loop turn
+      // per item, while the window still stops us when gzip or the upload falls behind.
+      written.catch(() => undefined);
+      inFlight.push(written);
+      if (inFlight.length >= WRITE_WINDOW) await inFlight.shift();
       resourceList.add(item);
       progress.itemsBackedUp++;
       onProgress(progress);
     }
+    await Promise.all(inFlight);
     await writer.finalize();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));
