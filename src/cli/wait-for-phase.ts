@@ -4,6 +4,7 @@ import { resourceRef } from '../api/kinds.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { CommandFailedError } from './errors.ts';
+import { createProgress } from './output.ts';
 
 /** Phases after which the server does not touch a backup or restore again (reference §1.1, §1.2). */
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set([
@@ -54,5 +55,62 @@ export async function waitForTerminalPhase<T extends WithPhase>(
       // A watch can expire (410 Gone) or drop; re-reading the object recovers either way.
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+  }
+}
+
+/** The status fields the CLI reports once a backup or restore is done. */
+interface FinalStatus {
+  phase?: string;
+  errors?: number;
+  warnings?: number;
+  validationErrors?: string[] | null;
+  failureReason?: string;
+  progress?: { totalItems?: number; itemsBackedUp?: number; itemsRestored?: number };
+}
+
+type Tracked = KubeObject & { status?: FinalStatus };
+
+/**
+ * `create --wait`: shows progress (a bar on a terminal, lines otherwise) until the object
+ * is done, then reports the final phase.
+ */
+export async function waitAndReport(
+  cluster: Cluster,
+  kind: KindInfo,
+  target: { namespace: string; name: string },
+): Promise<void> {
+  const noun = kind.singular;
+  console.log(
+    `Waiting for ${noun} to complete. You may safely press ctrl-c to stop waiting - your ${noun} will continue in the background.`,
+  );
+  const progress = createProgress(`${kind.kind} ${target.name}`);
+  let final: Tracked;
+  try {
+    final = await waitForTerminalPhase<Tracked>(cluster, kind, target, (obj) => {
+      const p = obj.status?.progress;
+      if (p?.totalItems) progress.update(p.itemsBackedUp ?? p.itemsRestored ?? 0, p.totalItems);
+    });
+  } finally {
+    progress.stop();
+  }
+  reportFinalPhase(kind, target.name, final.status ?? {});
+}
+
+/** Prints the outcome; Failed and FailedValidation exit non-zero, PartiallyFailed is said but exits 0. */
+export function reportFinalPhase(kind: KindInfo, name: string, status: FinalStatus): void {
+  const noun = kind.singular;
+  const phase = status.phase ?? 'New';
+  console.log(`${kind.kind} ${name} finished with phase ${phase}.`);
+  if (phase === 'PartiallyFailed' || (status.warnings ?? 0) > 0) {
+    console.log(
+      `The ${noun} completed with ${status.errors ?? 0} error(s) and ${status.warnings ?? 0} warning(s): run \`skiff ${noun} describe ${name} --details\` or \`skiff ${noun} logs ${name}\`.`,
+    );
+  }
+  if (phase === 'FailedValidation') {
+    for (const e of status.validationErrors ?? []) console.log(`  - ${e}`);
+    throw new CommandFailedError(`${noun} ${name} failed validation`);
+  }
+  if (phase === 'Failed') {
+    throw new CommandFailedError(`${noun} ${name} failed: ${status.failureReason ?? `see skiff ${noun} logs ${name}`}`);
   }
 }

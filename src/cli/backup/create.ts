@@ -14,7 +14,7 @@ import { timestampSuffix } from '../../util/clock.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
-import { createProgress, formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
+import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   backupFromSchedule,
   buildBackupRequest,
@@ -23,7 +23,7 @@ import {
 } from './create-options.ts';
 import { formatDryRun, formatValidationErrors } from './dry-run-report.ts';
 import { explainUnseen } from './explain-unseen.ts';
-import { waitForBackup } from './wait.ts';
+import { waitAndReport } from '../wait-for-phase.ts';
 
 export interface CreateBackupFlags extends BackupCreateFlags {
   output?: string | undefined;
@@ -136,40 +136,8 @@ export class CreateBackupOptions {
     process.stdout.write(formatDryRun(this.name, report, unseen));
   }
 
-  private async waitAndReport(): Promise<void> {
-    console.log(
-      'Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.',
-    );
-    const progress = createProgress(`Backup ${this.name}`);
-    let final: Backup;
-    try {
-      final = await waitForBackup(this.ctx.cluster(), this.ctx.namespace, this.name, (b) => {
-        const p = b.status?.progress;
-        if (p?.totalItems) progress.update(p.itemsBackedUp ?? 0, p.totalItems);
-      });
-    } finally {
-      progress.stop();
-    }
-    reportFinalPhase(this.name, final);
-  }
-}
-
-/** Prints the outcome; Failed and FailedValidation exit non-zero, PartiallyFailed is said but exits 0. */
-export function reportFinalPhase(name: string, backup: Backup): void {
-  const status = backup.status ?? {};
-  const phase = status.phase ?? 'New';
-  console.log(`Backup ${name} finished with phase ${phase}.`);
-  if (phase === 'PartiallyFailed') {
-    console.log(
-      `The backup completed with ${status.errors ?? 0} error(s) and ${status.warnings ?? 0} warning(s): run \`skiff backup describe ${name} --details\` or \`skiff backup logs ${name}\`.`,
-    );
-  }
-  if (phase === 'FailedValidation') {
-    for (const e of status.validationErrors ?? []) console.log(`  - ${e}`);
-    throw new CommandFailedError(`backup ${name} failed validation`);
-  }
-  if (phase === 'Failed') {
-    throw new CommandFailedError(`backup ${name} failed: ${status.failureReason ?? 'see skiff backup logs ' + name}`);
+  private waitAndReport(): Promise<void> {
+    return waitAndReport(this.ctx.cluster(), Kinds.Backup, { namespace: this.ctx.namespace, name: this.name });
   }
 }
 

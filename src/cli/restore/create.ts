@@ -14,14 +14,14 @@ import { formatRestorePlan, planRestoreForCluster, planTotals, type RestorePlan 
 import { CliContext } from '../context.ts';
 import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
-import { createProgress, formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
+import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   buildRestoreRequest,
   defaultRestoreName,
   type RestoreCreateFlags,
   type RestoreRequest,
 } from './create-options.ts';
-import { waitForRestore } from './wait.ts';
+import { waitAndReport } from '../wait-for-phase.ts';
 
 export interface CreateRestoreFlags extends RestoreCreateFlags {
   dryRun?: boolean | undefined;
@@ -131,40 +131,8 @@ export class CreateRestoreOptions {
     process.stdout.write('Dry run: nothing was created or changed.\n');
   }
 
-  private async waitAndReport(): Promise<void> {
-    console.log(
-      'Waiting for restore to complete. You may safely press ctrl-c to stop waiting - your restore will continue in the background.',
-    );
-    const progress = createProgress(`Restore ${this.name}`);
-    let final: Restore;
-    try {
-      final = await waitForRestore(this.ctx.cluster(), this.ctx.namespace, this.name, (r) => {
-        const p = r.status?.progress;
-        if (p?.totalItems) progress.update(p.itemsRestored ?? 0, p.totalItems);
-      });
-    } finally {
-      progress.stop();
-    }
-    reportFinalRestorePhase(this.name, final);
-  }
-}
-
-/** Prints the outcome; Failed and FailedValidation exit non-zero, PartiallyFailed is said but exits 0. */
-export function reportFinalRestorePhase(name: string, restore: Restore): void {
-  const status = restore.status ?? {};
-  const phase = status.phase ?? 'New';
-  console.log(`Restore ${name} finished with phase ${phase}.`);
-  if (phase === 'PartiallyFailed' || (status.warnings ?? 0) > 0) {
-    console.log(
-      `The restore completed with ${status.errors ?? 0} error(s) and ${status.warnings ?? 0} warning(s): run \`skiff restore describe ${name} --details\` or \`skiff restore logs ${name}\`.`,
-    );
-  }
-  if (phase === 'FailedValidation') {
-    for (const e of status.validationErrors ?? []) console.log(`  - ${e}`);
-    throw new CommandFailedError(`restore ${name} failed validation`);
-  }
-  if (phase === 'Failed') {
-    throw new CommandFailedError(`restore ${name} failed: ${status.failureReason ?? 'see skiff restore logs ' + name}`);
+  private waitAndReport(): Promise<void> {
+    return waitAndReport(this.ctx.cluster(), Kinds.Restore, { namespace: this.ctx.namespace, name: this.name });
   }
 }
 
