@@ -47,7 +47,9 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
   );
   const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
-  for await (const { step, item } of mergeBounded(listings, opts.listConcurrency ?? 6)) {
+  // Two lists at a time: measured on 2 cores, more only adds pages in flight (memory) while
+  // the consumer, not the API server, sets the pace; two still hide the latency of empty lists.
+  for await (const { step, item } of mergeBounded(listings, opts.listConcurrency ?? 2)) {
     if (step.groupResource === 'namespaces') {
       namespaceObjects.push(item);
       continue;
