@@ -1,4 +1,4 @@
-import { groupResource, type ResourceType } from '../../kube/resource.ts';
+import type { ResourceType } from '../../kube/resource.ts';
 
 /** Core resources Velero backs up before every other core type (reference §3.3 step 3). */
 const CORE_FIRST = ['pods', 'persistentvolumeclaims', 'persistentvolumes'];
@@ -45,5 +45,3 @@ function coreRank(resource: string): number {
   const i = CORE_FIRST.indexOf(resource);
   return i < 0 ? CORE_FIRST.length : i;
 }
-
-export { groupResource };

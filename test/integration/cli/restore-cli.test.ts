@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kinds, resourceRef, type BackupStorageLocation } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import { adminCluster, core, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { skiff, skiffOk, startSkiffServer } from './run-skiff.ts';
+import { installAndStartServer, skiff, skiffOk, type startSkiffServer } from './run-skiff.ts';
 
 const cluster = adminCluster();
 const serverNs = uniqueName('skiff-rcli');
@@ -29,10 +28,6 @@ async function restoreNames(): Promise<string[]> {
 
 describe('skiff restore with a running server', { concurrency: false }, () => {
   before(async () => {
-    await skiffOk([
-      ...['install', '-n', serverNs, '--provider', 'filesystem', '--bucket', 'skiff'],
-      ...['--backup-location-config', `path=${fsRoot},createBucket=true`, '--use-volume-snapshots=false'],
-    ]);
     await createNamespace(cluster, appNs);
     await cluster.create(core('configmaps'), {
       apiVersion: 'v1',
@@ -40,21 +35,7 @@ describe('skiff restore with a running server', { concurrency: false }, () => {
       metadata: { name: 'web-config', namespace: appNs },
       data: { greeting: 'hello' },
     });
-    server = startSkiffServer(['-n', serverNs, '--metrics-address', '', '--store-validation-frequency', '10s']);
-    await waitFor(
-      'the default location to be Available',
-      async () => {
-        const bsl = (await cluster.get(
-          resourceRef(Kinds.BackupStorageLocation),
-          'default',
-          serverNs,
-        )) as BackupStorageLocation;
-        return bsl.status?.phase === 'Available';
-      },
-      90_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nserver output:\n${server?.logs() ?? ''}`);
-    });
+    server = await installAndStartServer(cluster, serverNs, fsRoot);
     await skiffOk(['-n', serverNs, 'backup', 'create', 'b1', '--include-namespaces', appNs, '--wait']);
     await cluster.delete(core('configmaps'), 'web-config', appNs);
   });

@@ -1,6 +1,9 @@
 /** Runs the `skiff` binary as a user would, against the test cluster. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { Kinds, resourceRef, type BackupStorageLocation } from '../../../src/api/index.ts';
+import type { Cluster } from '../../../src/kube/index.ts';
+import { waitFor } from '../../helpers/cluster.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -68,4 +71,35 @@ export function startSkiffServer(args: readonly string[]): {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * `skiff install` with a filesystem location in `fsRoot`, then `skiff server` in `namespace`,
+ * ready once the server has validated the default location.
+ */
+export async function installAndStartServer(
+  cluster: Cluster,
+  namespace: string,
+  fsRoot: string,
+): Promise<ReturnType<typeof startSkiffServer>> {
+  await skiffOk([
+    ...['install', '-n', namespace, '--provider', 'filesystem', '--bucket', 'skiff'],
+    ...['--backup-location-config', `path=${fsRoot},createBucket=true`, '--use-volume-snapshots=false'],
+  ]);
+  const server = startSkiffServer(['-n', namespace, '--metrics-address', '', '--store-validation-frequency', '10s']);
+  await waitFor(
+    'the default location to be Available',
+    async () => {
+      const bsl = (await cluster.get(
+        resourceRef(Kinds.BackupStorageLocation),
+        'default',
+        namespace,
+      )) as BackupStorageLocation;
+      return bsl.status?.phase === 'Available';
+    },
+    90_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nserver output:\n${server.logs()}`);
+  });
+  return server;
 }

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kinds, resourceRef, type BackupStorageLocation } from '../../../src/api/index.ts';
+import { Kinds, resourceRef } from '../../../src/api/index.ts';
 import { adminCluster, core, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { skiff, skiffOk, startSkiffServer } from './run-skiff.ts';
+import { installAndStartServer, skiff, skiffOk, type startSkiffServer } from './run-skiff.ts';
 
 const cluster = adminCluster();
 const serverNs = uniqueName('skiff-srv');
@@ -22,10 +22,6 @@ let server: ReturnType<typeof startSkiffServer> | undefined;
 
 describe('skiff CLI with a running server', { concurrency: false }, () => {
   before(async () => {
-    await skiffOk([
-      ...['install', '-n', serverNs, '--provider', 'filesystem', '--bucket', 'skiff'],
-      ...['--backup-location-config', `path=${fsRoot},createBucket=true`, '--use-volume-snapshots=false'],
-    ]);
     await createNamespace(cluster, appNs);
     await cluster.create(core('configmaps'), {
       apiVersion: 'v1',
@@ -33,21 +29,7 @@ describe('skiff CLI with a running server', { concurrency: false }, () => {
       metadata: { name: 'web-config', namespace: appNs },
       data: { k: 'v' },
     });
-    server = startSkiffServer(['-n', serverNs, '--metrics-address', '', '--store-validation-frequency', '10s']);
-    await waitFor(
-      'the default location to be Available',
-      async () => {
-        const bsl = (await cluster.get(
-          resourceRef(Kinds.BackupStorageLocation),
-          'default',
-          serverNs,
-        )) as BackupStorageLocation;
-        return bsl.status?.phase === 'Available';
-      },
-      90_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nserver output:\n${server?.logs() ?? ''}`);
-    });
+    server = await installAndStartServer(cluster, serverNs, fsRoot);
   });
   after(async () => {
     await server?.stop();
