@@ -89,9 +89,22 @@ export function itemEntryPath(
   loc: Omit<ArchiveItemLocation, 'version' | 'preferredVersion'>,
   versionDir?: string,
 ): string {
+  return itemEntryDir(loc, versionDir) + itemFileName(loc.name);
+}
+
+/** `<name>.json`, after checking the name is one safe path segment. */
+export function itemFileName(name: string): string {
+  assertSegment(name, 'name');
+  return `${name}${ITEM_SUFFIX}`;
+}
+
+/** The folder (with a trailing slash) holding an item's entry; the same for every item of a type and namespace. */
+function itemEntryDir(
+  loc: Omit<ArchiveItemLocation, 'version' | 'preferredVersion' | 'name'> & { name?: string },
+  versionDir?: string,
+): string {
   assertSegment(loc.resource, 'resource');
   if (loc.group !== '') assertSegment(loc.group, 'group');
-  assertSegment(loc.name, 'name');
   const parts = [RESOURCES_DIR, groupResourceFolder(loc.group, loc.resource)];
   if (versionDir !== undefined) {
     assertSegment(versionDir, 'version');
@@ -102,7 +115,7 @@ export function itemEntryPath(
     if (namespace === '') {
       throw new ArchiveError(
         ArchiveErrorCode.InvalidPath,
-        `namespaced item ${JSON.stringify(loc.name)} has no namespace`,
+        `namespaced item ${JSON.stringify(loc.name ?? '')} has no namespace`,
       );
     }
     assertSegment(namespace, 'namespace');
@@ -111,13 +124,12 @@ export function itemEntryPath(
     if (namespace !== '') {
       throw new ArchiveError(
         ArchiveErrorCode.InvalidPath,
-        `cluster-scoped item ${JSON.stringify(loc.name)} was given namespace ${JSON.stringify(namespace)}`,
+        `cluster-scoped item ${JSON.stringify(loc.name ?? '')} was given namespace ${JSON.stringify(namespace)}`,
       );
     }
     parts.push(CLUSTER_DIR);
   }
-  parts.push(`${loc.name}${ITEM_SUFFIX}`);
-  return parts.join('/');
+  return `${parts.join('/')}/`;
 }
 
 /**
@@ -126,10 +138,14 @@ export function itemEntryPath(
  * an item at any other version (EnableAPIGroupVersions) goes only under `<version>/`.
  */
 export function itemEntryPaths(loc: ArchiveItemLocation): string[] {
-  if (loc.preferredVersion) {
-    return [itemEntryPath(loc), itemEntryPath(loc, versionFolder(loc.version, true))];
-  }
-  return [itemEntryPath(loc, versionFolder(loc.version, false))];
+  const file = itemFileName(loc.name);
+  return itemEntryDirs(loc).map((dir) => dir + file);
+}
+
+/** The folders of `itemEntryPaths`, which depend only on the item's type and namespace. */
+export function itemEntryDirs(loc: Omit<ArchiveItemLocation, 'name'> & { name?: string }): string[] {
+  if (loc.preferredVersion) return [itemEntryDir(loc), itemEntryDir(loc, versionFolder(loc.version, true))];
+  return [itemEntryDir(loc, versionFolder(loc.version, false))];
 }
 
 /**

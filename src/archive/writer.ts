@@ -1,8 +1,14 @@
-import type { Readable } from 'node:stream';
-import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
-import { pack as createPack, type Pack } from 'tar-stream';
+import type { Readable, TransformOptions } from 'node:stream';
+import { constants as zlibConstants, createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 import { ArchiveError, ArchiveErrorCode } from './errors.ts';
-import { itemEntryPaths, METADATA_VERSION_CONTENT, METADATA_VERSION_PATH, type ArchiveItemLocation } from './layout.ts';
+import {
+  itemEntryDirs,
+  itemFileName,
+  METADATA_VERSION_CONTENT,
+  METADATA_VERSION_PATH,
+  type ArchiveItemLocation,
+} from './layout.ts';
+import { TAR_END, TarHeaderEncoder, tarPaddingLength } from './tar-header.ts';
 
 /** One object to store: where it goes (§2.4) plus its compact JSON. */
 export interface ArchiveItem extends ArchiveItemLocation {
@@ -16,8 +22,7 @@ export interface BackupArchiveWriterOptions {
    * start time instead so the same items always give the same bytes. Defaults to now.
    */
   mtime?: Date;
-  /** Size of the blocks handed to gzip. tar-stream emits many tiny chunks (512-byte headers,
-   * padding); batching them is what keeps 200k entries fast and memory flat (STYLE.md). */
+  /** Size of the blocks handed to gzip: one zlib call per block, so few large ones are cheap. */
   chunkSize?: number;
   /** Defaults to zlib's default level, as Velero uses (§2.2). */
   gzipLevel?: number;
@@ -25,41 +30,50 @@ export interface BackupArchiveWriterOptions {
 
 /** Velero writes every entry with mode 0755 (§2.4), odd as that is for JSON files. */
 const ENTRY_MODE = 0o755;
-const DEFAULT_CHUNK_SIZE = 64 * 1024;
+const DEFAULT_CHUNK_SIZE = 256 * 1024;
 
 /**
  * Streams a backup tarball in Velero's layout (§2.4): gzip-compressed tar, regular-file
- * entries only, `metadata/version` first. Pipe `stream` into the upload *before* adding items:
- * `addItem` only resolves once the data was accepted, so a slow upload slows the backup down
- * instead of filling memory.
+ * entries only, `metadata/version` first. Pipe `stream` into the upload *before* adding items.
+ *
+ * Entries are encoded synchronously into large blocks (ADR 0003). `writeItem` tells when
+ * gzip is full and the caller must wait for `drained()`; `addItem` does both, so a slow
+ * upload slows the backup down instead of filling memory.
  */
 export class BackupArchiveWriter {
   /** The `.tar.gz` bytes. Ends after `finalize()`; errors if the writer is aborted. */
   readonly stream: Readable;
-  private readonly pack: Pack;
   private readonly gzip: Gzip;
-  private readonly mtime: Date;
+  private readonly headers: TarHeaderEncoder;
   private readonly chunkSize: number;
+  /** Entry folders per type, version and namespace: the same for thousands of items. */
+  private readonly dirs = new Map<string, string[]>();
   private chunk: Buffer;
   private chunkUsed = 0;
   private finalizing = false;
   private failure: Error | undefined;
-  private readonly handedOver: Promise<void>;
+  private full = false;
+  private drain: Promise<void> | undefined;
   private entries = 0;
   private tarBytes = 0;
 
   constructor(options: BackupArchiveWriterOptions = {}) {
-    this.mtime = options.mtime ?? new Date();
+    this.headers = new TarHeaderEncoder(ENTRY_MODE, Math.floor((options.mtime ?? new Date()).getTime() / 1000));
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.chunk = Buffer.allocUnsafe(this.chunkSize);
-    this.pack = createPack();
-    this.gzip = createGzip({ level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+    // zlib streams take Transform options too; room for a few blocks keeps the next one queued.
+    const gzipOptions: ZlibOptions & TransformOptions = {
+      level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION,
+      writableHighWaterMark: 4 * this.chunkSize,
+    };
+    this.gzip = createGzip(gzipOptions);
     this.stream = this.gzip;
-    this.handedOver = this.connect();
-    // Marks errors on this promise as handled; a failure also rejects every later call.
-    this.handedOver.catch(() => undefined);
+    this.gzip.on('error', (err) => this.fail(closedError('the output', err)));
+    this.gzip.on('close', () => {
+      if (!this.gzip.writableFinished) this.fail(closedError('the output', new Error('output stream closed early')));
+    });
     // §2.4: the first entry is the format version marker.
-    this.writeEntry(METADATA_VERSION_PATH, Buffer.from(METADATA_VERSION_CONTENT)).catch(() => undefined);
+    this.writeEntries([METADATA_VERSION_PATH], METADATA_VERSION_CONTENT);
   }
 
   /** Number of tar entries accepted so far, including `metadata/version` and both copies of preferred items. */
@@ -67,20 +81,34 @@ export class BackupArchiveWriter {
     return this.entries;
   }
 
-  /** Uncompressed tar bytes handed to gzip so far. */
+  /** Uncompressed tar bytes accepted so far. */
   get uncompressedBytes(): number {
     return this.tarBytes;
   }
 
   /**
    * Adds one item at every path Velero writes for it (§2.4: twice when at the preferred
-   * version). The copies are queued together, so they are adjacent in the tarball even when
-   * several workers add items at once. Resolves when the data was accepted downstream.
+   * version), adjacent in the tarball. Returns false when gzip is full: wait for `drained()`
+   * before the next write. Throws an ArchiveError for an unusable location (nothing is
+   * written then) or a closed writer.
    */
+  writeItem(item: ArchiveItem): boolean {
+    const key = `${item.group}\0${item.resource}\0${item.version}\0${String(item.preferredVersion)}\0${String(item.namespaced)}\0${item.namespace ?? ''}`;
+    let dirs = this.dirs.get(key);
+    if (!dirs) {
+      dirs = itemEntryDirs(item);
+      this.dirs.set(key, dirs);
+    }
+    const file = itemFileName(item.name);
+    return this.writeEntries(
+      dirs.map((dir) => dir + file),
+      item.json,
+    );
+  }
+
+  /** `writeItem`, then the wait it may ask for. */
   async addItem(item: ArchiveItem): Promise<void> {
-    const paths = itemEntryPaths(item);
-    const data = typeof item.json === 'string' ? Buffer.from(item.json) : item.json;
-    await Promise.all(paths.map((path) => this.writeEntry(path, data)));
+    if (!this.writeItem(item)) await this.drained();
   }
 
   /**
@@ -88,20 +116,28 @@ export class BackupArchiveWriter {
    * tarball into a new one (§2.4 "Finalize rewrite"). Prefer `addItem` for new items.
    */
   async addEntry(path: string, data: Buffer): Promise<void> {
-    await this.writeEntry(path, data);
+    if (!this.writeEntries([path], data)) await this.drained();
+  }
+
+  /** Resolves once gzip has room again (at once if it has); rejects if the writer failed. */
+  drained(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return this.drain ?? Promise.resolve();
   }
 
   /**
    * Ends the tarball. Resolves when all bytes were handed to gzip; the upload reading
    * `stream` tells when the compressed output is complete.
    */
-  async finalize(): Promise<void> {
-    if (this.failure) throw this.failure;
+  finalize(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (!this.finalizing) {
       this.finalizing = true;
-      this.pack.finalize();
+      this.append(TAR_END);
+      this.flush();
+      this.gzip.end();
     }
-    await this.handedOver;
+    return Promise.resolve();
   }
 
   /** Stops writing and makes `stream` fail, so a half-written tarball is never uploaded as complete. */
@@ -109,80 +145,82 @@ export class BackupArchiveWriter {
     this.fail(reason);
   }
 
-  private writeEntry(path: string, data: Buffer): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.finalizing) {
-      return Promise.reject(
-        new ArchiveError(ArchiveErrorCode.WriterClosed, `cannot add ${path}: the archive was finalized`, { path }),
-      );
+  /** Writes one entry per path, all holding `data`, encoded once and copied. */
+  private writeEntries(paths: string[], data: Buffer | string): boolean {
+    this.assertOpen(paths[0] ?? '');
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const padding = tarPaddingLength(size);
+    let total = 0;
+    for (const path of paths) total += this.headers.length(path) + size + padding;
+    const buf = this.reserve(total);
+    let at = this.chunkUsed;
+    let dataAt = -1;
+    for (const path of paths) {
+      at = this.headers.write(buf, at, path, size);
+      if (dataAt >= 0) buf.copy(buf, at, dataAt, dataAt + size);
+      else if (typeof data === 'string') buf.write(data, at, 'utf8');
+      else data.copy(buf, at);
+      dataAt = at;
+      at += size;
+      buf.fill(0, at, at + padding);
+      at += padding;
     }
-    return new Promise((resolve, reject) => {
-      const header = { name: path, size: data.length, mode: ENTRY_MODE, mtime: this.mtime, type: 'file' as const };
-      this.pack.entry(header, data, (err) => {
-        if (err) {
-          reject(this.failure ?? closedError(path, err));
-          return;
-        }
-        this.entries++;
-        resolve();
-      });
-    });
+    this.chunkUsed = at;
+    this.entries += paths.length;
+    this.tarBytes += total;
+    if (this.chunkUsed >= this.chunk.length) this.flush();
+    return !this.full;
   }
 
-  /** Moves tar bytes into gzip in `chunkSize` blocks, pausing tar while gzip is full. */
-  private connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pack.on('data', (chunk) => {
-        const data = chunk as Buffer;
-        this.tarBytes += data.length;
-        if (!this.append(data)) {
-          this.pack.pause();
-          this.gzip.once('drain', () => this.pack.resume());
-        }
-      });
-      this.pack.on('end', () => {
-        this.flush();
-        this.gzip.end();
-        resolve();
-      });
-      this.pack.on('error', (err: Error) => {
-        this.fail(err);
-        reject(this.failure ?? err);
-      });
-      this.gzip.on('error', (err) => this.fail(closedError('the output', err)));
-      this.gzip.on('close', () => {
-        if (!this.gzip.writableFinished) this.fail(closedError('the output', new Error('output stream closed early')));
-      });
-    });
+  /** The block to write `length` bytes into at `chunkUsed`: the current one, or a fresh (larger if need be) one. */
+  private reserve(length: number): Buffer {
+    if (this.chunkUsed + length <= this.chunk.length) return this.chunk;
+    this.flush();
+    if (length > this.chunk.length) this.chunk = Buffer.allocUnsafe(length);
+    return this.chunk;
   }
 
-  /** Copies `data` into the current block; returns false when gzip asks us to wait. */
-  private append(data: Buffer): boolean {
-    let ok = true;
-    if (data.length >= this.chunkSize) {
-      ok = this.flush();
-      return this.gzip.write(data) && ok;
-    }
-    if (this.chunkUsed + data.length > this.chunkSize) ok = this.flush();
+  private append(data: Buffer): void {
+    this.reserve(data.length);
     data.copy(this.chunk, this.chunkUsed);
     this.chunkUsed += data.length;
-    if (this.chunkUsed === this.chunkSize) ok = this.flush() && ok;
-    return ok;
   }
 
-  private flush(): boolean {
-    if (this.chunkUsed === 0) return true;
+  private flush(): void {
+    if (this.chunkUsed === 0) return;
     // gzip keeps a reference until it has compressed the block, so each block is fresh memory.
     const block = this.chunk.subarray(0, this.chunkUsed);
     this.chunk = Buffer.allocUnsafe(this.chunkSize);
     this.chunkUsed = 0;
-    return this.gzip.write(block);
+    if (this.gzip.write(block) || this.full) return;
+    this.full = true;
+    this.drain = new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        this.gzip.off('close', onClose);
+        this.full = false;
+        this.drain = undefined;
+        resolve();
+      };
+      const onClose = (): void => {
+        this.gzip.off('drain', onDrain);
+        reject(this.failure ?? closedError('the output', new Error('output stream closed')));
+      };
+      this.gzip.once('drain', onDrain);
+      this.gzip.once('close', onClose);
+    });
+    this.drain.catch(() => undefined);
+  }
+
+  private assertOpen(path: string): void {
+    if (this.failure) throw this.failure;
+    if (this.finalizing) {
+      throw new ArchiveError(ArchiveErrorCode.WriterClosed, `cannot add ${path}: the archive was finalized`, { path });
+    }
   }
 
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err instanceof ArchiveError ? err : closedError('the archive', err);
-    this.pack.destroy(this.failure);
     this.gzip.destroy(this.failure);
   }
 }

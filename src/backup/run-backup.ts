@@ -17,8 +17,6 @@ import { clusterItemSource } from './collect/item-source.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 
-const WRITE_WINDOW = 64;
-
 export interface BackupProgress {
   totalItems: number;
   itemsBackedUp: number;
@@ -58,11 +56,15 @@ export async function runBackup(
     let failure: string | undefined;
     let progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
     const resourceList = new ResourceListBuilder();
+    // Files whose content is known up front go while the items stream, off the critical path.
+    const fixedFiles = uploadFixedFiles(deps.store, name);
+    fixedFiles.catch(() => undefined);
     try {
       progress = await writeTarball({ deps, backup, plan, log, resourceList }, onProgress);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
+      await fixedFiles.catch(() => undefined);
       await deps.store.deleteBackup(name).catch(() => undefined);
     }
     const outcome: BackupOutcome = {
@@ -78,7 +80,7 @@ export async function runBackup(
       deps.store,
       { ...backup, status: { ...backup.status, ...outcome } },
       log,
-      failure ? undefined : resourceList,
+      failure ? undefined : { resourceList, fixedFiles },
     );
     return outcome;
   } finally {
@@ -108,7 +110,6 @@ async function writeTarball(
   upload.catch(() => undefined);
   const discovery = await deps.cluster.discover();
   const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
-  const inFlight: Promise<void>[] = [];
   try {
     const events = collectBackupItems(plan, {
       backupName: name,
@@ -123,7 +124,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
-      const written = writer.addItem({
+      const more = writer.writeItem({
         group: type.group,
         version: type.version,
         resource: type.resource,
@@ -133,16 +134,12 @@ async function writeTarball(
         preferredVersion: true,
         json: JSON.stringify(item),
       });
-      // A bounded window of writes in flight: awaiting each one costs a full event-loop turn
-      // per item, while the window still stops us when gzip or the upload falls behind.
-      written.catch(() => undefined);
-      inFlight.push(written);
-      if (inFlight.length >= WRITE_WINDOW) await inFlight.shift();
       resourceList.add(item);
       progress.itemsBackedUp++;
       onProgress(progress);
+      // Only wait when gzip or the upload falls behind: an await per item would cost an event-loop turn each.
+      if (!more) await writer.drained();
     }
-    await Promise.all(inFlight);
     await writer.finalize();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));
@@ -157,31 +154,38 @@ async function writeTarball(
   return progress;
 }
 
-/** Log, results and resource list, then `velero-backup.json` last. */
+/**
+ * The companion files of a resource-only backup that are the same for every backup: no
+ * async operations, no snapshots, no pod volume backups, no volume info.
+ */
+async function uploadFixedFiles(store: BackupStore, name: string): Promise<void> {
+  await Promise.all([
+    store.putBackupFile(name, 'itemOperations', []),
+    store.putBackupFile(name, 'volumeSnapshots', []),
+    store.putBackupFile(name, 'podVolumeBackups', []),
+    store.putBackupFile(name, 'volumeInfo', []),
+  ]);
+}
+
+/** Log and results (and, for a backup that has its tarball, the other companions), then `velero-backup.json` last. */
 async function uploadCompanions(
   store: BackupStore,
   backup: Backup,
   log: OperationLog,
-  resourceList?: ResourceListBuilder,
+  complete?: { resourceList: ResourceListBuilder; fixedFiles: Promise<void> },
 ): Promise<void> {
   const name = backup.metadata.name ?? '';
   const results = log.results.toJSON();
   await log.close();
-  // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
+  // Independent files go together; only the metadata must wait for all of them.
   await Promise.all([
+    // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
     store.putBackupLog(name, createReadStreamGz(log.path)).catch(() => undefined),
     store.putBackupFile(name, 'results', results),
+    ...(complete
+      ? [store.putBackupFile(name, 'resourceList', complete.resourceList.toJSON()), complete.fixedFiles]
+      : []),
   ]);
-  if (resourceList) {
-    // Independent small files: uploaded together; the metadata still goes last.
-    await Promise.all([
-      store.putBackupFile(name, 'resourceList', resourceList.toJSON()),
-      store.putBackupFile(name, 'itemOperations', []),
-      store.putBackupFile(name, 'volumeSnapshots', []),
-      store.putBackupFile(name, 'podVolumeBackups', []),
-      store.putBackupFile(name, 'volumeInfo', []),
-    ]);
-  }
   await store.putBackupMetadata(name, backup);
 }
 

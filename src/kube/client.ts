@@ -18,6 +18,8 @@ export interface KubeRequest {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Defaults to `application/json`. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -80,7 +82,7 @@ export class KubeClient {
 
   private async sendOnce(req: KubeRequest): Promise<Response> {
     const auth = await this.authenticate();
-    const headers: Record<string, string> = { ...auth.headers, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...auth.headers, Accept: req.accept ?? 'application/json' };
     let body: string | undefined;
     if (req.body !== undefined) {
       body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);

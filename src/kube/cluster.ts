@@ -1,7 +1,7 @@
 import type { KubeClient } from './client.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
-import { listObjects, type ListOptions } from './list.ts';
+import { listObjects, listPages, type ListOptions } from './list.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceRef, type ResourceType } from './resource.ts';
 import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
@@ -41,6 +41,11 @@ export class Cluster {
 
   list(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject> {
     return listObjects(this.client, rt, opts);
+  }
+
+  /** `list` a page at a time, for consumers that handle many objects per turn. */
+  listPages(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject[]> {
+    return listPages(this.client, rt, opts);
   }
 
   async get(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject> {

@@ -92,16 +92,97 @@ export class Discovery {
   }
 }
 
+/**
+ * Aggregated discovery (Kubernetes ≥ 1.26 beta, 1.30 GA): every group, version and resource
+ * in two answers instead of one request per group-version. Older servers ignore the media
+ * type parameters and answer with the classic lists, which `discover` then walks.
+ */
+const AGGREGATED_ACCEPT = [
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
+  'application/json',
+].join(',');
+
+interface DiscoveryResource {
+  resource: string;
+  responseKind?: { kind?: string };
+  scope: 'Namespaced' | 'Cluster';
+  singularResource?: string;
+  shortNames?: string[];
+  verbs?: string[];
+}
+interface DiscoveryVersion {
+  version: string;
+  resources?: DiscoveryResource[];
+  /** `Stale` when an aggregated API server did not answer: its resources cannot be listed now. */
+  freshness?: string;
+}
+interface DiscoveryGroup {
+  metadata?: { name?: string };
+  /** In preference order: the first is the group's preferred version. */
+  versions?: DiscoveryVersion[];
+}
+interface AggregatedList {
+  kind?: string;
+  items?: DiscoveryGroup[];
+}
+
 export async function discover(client: KubeClient): Promise<Discovery> {
-  const core = await client.request<{ versions: string[] }>({ method: 'GET', path: '/api' });
-  const groups = await client.request<{ groups: ApiGroup[] }>({ method: 'GET', path: '/apis' });
-  const preferred = new Map<string, string>([['', core.versions[0] ?? 'v1']]);
-  const gvs: { group: string; version: string; path: string }[] = core.versions.map((v) => ({
+  const [core, groups] = await Promise.all([
+    client.request<AggregatedList & { versions?: string[] }>({
+      method: 'GET',
+      path: '/api',
+      accept: AGGREGATED_ACCEPT,
+    }),
+    client.request<AggregatedList & { groups?: ApiGroup[] }>({
+      method: 'GET',
+      path: '/apis',
+      accept: AGGREGATED_ACCEPT,
+    }),
+  ]);
+  if (core.kind === 'APIGroupDiscoveryList' && groups.kind === 'APIGroupDiscoveryList') {
+    return fromAggregated([...(core.items ?? []), ...(groups.items ?? [])]);
+  }
+  return discoverLegacy(client, core.versions ?? [], groups.groups ?? []);
+}
+
+function fromAggregated(groups: DiscoveryGroup[]): Discovery {
+  const preferred = new Map<string, string>();
+  const all: ResourceType[] = [];
+  for (const g of groups) {
+    const group = g.metadata?.name ?? '';
+    const versions = g.versions ?? [];
+    const first = versions[0];
+    if (first) preferred.set(group, first.version);
+    for (const v of versions) {
+      if (v.freshness === 'Stale') continue;
+      for (const r of v.resources ?? []) {
+        const verbs = r.verbs ?? [];
+        if (!verbs.includes('list') || !r.responseKind?.kind) continue;
+        all.push({
+          group,
+          version: v.version,
+          resource: r.resource,
+          kind: r.responseKind.kind,
+          namespaced: r.scope === 'Namespaced',
+          verbs,
+          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+          ...(r.singularResource ? { singularName: r.singularResource } : {}),
+        });
+      }
+    }
+  }
+  return new Discovery(all, preferred);
+}
+
+async function discoverLegacy(client: KubeClient, coreVersions: string[], groups: ApiGroup[]): Promise<Discovery> {
+  const preferred = new Map<string, string>([['', coreVersions[0] ?? 'v1']]);
+  const gvs: { group: string; version: string; path: string }[] = coreVersions.map((v) => ({
     group: '',
     version: v,
     path: `/api/${v}`,
   }));
-  for (const g of groups.groups) {
+  for (const g of groups) {
     preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version ?? '');
     // Preferred version first so that `all` lists it before older ones.
     const versions = [...g.versions].sort(

@@ -12,15 +12,15 @@ export interface ListOptions {
 }
 
 /**
- * Every object of a resource type, page by page. The next page is requested while the
+ * Every object of a resource type, one page at a time. The next page is requested while the
  * caller consumes the current one, so listing overlaps with whatever the caller does.
  * Items get their `apiVersion`/`kind` filled in, as a LIST answer omits them.
  */
-export async function* listObjects(
+export async function* listPages(
   client: KubeClient,
   rt: ResourceType,
   opts: ListOptions = {},
-): AsyncGenerator<KubeObject> {
+): AsyncGenerator<KubeObject[]> {
   const fetchPage = (cont: string | undefined): Promise<KubeList> =>
     client.request<KubeList>({
       method: 'GET',
@@ -44,9 +44,18 @@ export async function* listObjects(
     for (const item of page.items) {
       item.apiVersion = apiVersion;
       item.kind = rt.kind;
-      yield item;
     }
+    if (page.items.length > 0) yield page.items;
   }
+}
+
+/** `listPages`, item by item. */
+export async function* listObjects(
+  client: KubeClient,
+  rt: ResourceType,
+  opts: ListOptions = {},
+): AsyncGenerator<KubeObject> {
+  for await (const page of listPages(client, rt, opts)) yield* page;
 }
 
 export async function listAll(client: KubeClient, rt: ResourceType, opts: ListOptions = {}): Promise<KubeObject[]> {

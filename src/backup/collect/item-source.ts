@@ -4,14 +4,15 @@ import type { ResourceRef, ResourceType } from '../../kube/resource.ts';
 
 /** Read access to the objects a backup collects: a Cluster, or plain data in unit tests. */
 export interface ItemSource {
-  list(type: ResourceType, opts: { namespace?: string; labelSelector?: string }): AsyncIterable<KubeObject>;
+  /** Pages of objects: the collector handles a page per turn instead of paying a turn per item. */
+  list(type: ResourceType, opts: { namespace?: string; labelSelector?: string }): AsyncIterable<KubeObject[]>;
   find(ref: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined>;
 }
 
 export function clusterItemSource(cluster: Cluster, pageSize = 500): ItemSource {
   return {
     list: (type, opts) =>
-      cluster.list(type, {
+      cluster.listPages(type, {
         pageSize,
         ...(opts.namespace ? { namespace: opts.namespace } : {}),
         ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),

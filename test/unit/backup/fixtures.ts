@@ -62,12 +62,17 @@ export function memorySource(objects: KubeObject[]): ItemSource & { lists: strin
       lists.push(
         `${type.resource}${opts.namespace ? `@${opts.namespace}` : ''}${opts.labelSelector ? `?${opts.labelSelector}` : ''}`,
       );
+      const page: KubeObject[] = [];
       for (const o of objects) {
         if (o.kind !== type.kind || (o.apiVersion.split('/')[0] !== type.group && type.group !== '')) continue;
         if (opts.namespace && o.metadata.namespace !== opts.namespace) continue;
-        if (matches(o, opts.labelSelector)) yield structuredClone(o);
+        if (matches(o, opts.labelSelector)) page.push(structuredClone(o));
       }
       await Promise.resolve();
+      // Two pages when there is more than one object, so page boundaries are exercised.
+      const half = Math.ceil(page.length / 2);
+      if (page.length > 0) yield page.slice(0, half);
+      if (page.length > half) yield page.slice(half);
     },
     find(ref, name, namespace) {
       const type = typeOf(ref.group, ref.resource);
