@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.testenv/**', 'coverage/**', 'config/crds/**', 'bin/**'] },
+  { ignores: ['node_modules/**', '.testenv/**', 'coverage/**', 'dist/**', 'config/crds/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

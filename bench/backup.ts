@@ -5,9 +5,9 @@
  * a fresh process. Prints objects/s, the ratio b/a and peak RSS. No timed assertions.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCluster, benchEnv, ensureObjects, mib } from './bench-env.ts';
+import { bundledRun } from './bundled.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +22,7 @@ const env = benchEnv();
 const cluster = benchCluster(env);
 console.log(`creating ${total} objects (or reusing them)...`);
 const namespaces = await ensureObjects(cluster, `skiff-bench-${total}`, total, Number(values.spread));
+const runScript = await bundledRun('backup-run');
 
 interface Run {
   mode: string;
@@ -32,17 +33,7 @@ interface Run {
 function measure(mode: 'list' | 'backup'): Run {
   const res = spawnSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'backup-run.ts'),
-      '--mode',
-      mode,
-      '--namespaces',
-      namespaces.join(','),
-      '--prefix',
-      `bench-${total}`,
-    ],
+    [runScript, '--mode', mode, '--namespaces', namespaces.join(','), '--prefix', `bench-${total}`],
     {
       encoding: 'utf8',
       env: { ...process.env, SKIFF_TESTENV_RUN: env.runDir },

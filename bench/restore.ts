@@ -20,6 +20,7 @@ import { readBackupCatalogue } from '../src/restore/index.ts';
 import type { BackupStore } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
 import { benchCluster, benchEnv, benchStore, deleteNamespaces, ensureObjects, mib } from './bench-env.ts';
+import { bundledRun, withoutTsx } from './bundled.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const cluster = benchCluster(env);
 const prefix = `rbench-${total}`;
 console.log(`creating ${total} objects (or reusing them)...`);
 const namespaces = await ensureObjects(cluster, `skiff-rbench-${total}`, total, Number(values.spread));
+const runScript = await bundledRun('restore-run');
 
 async function backUp(store: BackupStore, name: string): Promise<void> {
   const spec = { includedNamespaces: namespaces, includedResources: ['namespaces', 'configmaps', 'secrets'] };
@@ -90,11 +92,19 @@ interface Run {
 }
 
 function measure(mode: 'raw' | 'restore', args: string[]): Run {
-  const script = join(import.meta.dirname, 'restore-run.ts');
   const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
   const res = spawnSync(
     process.execPath,
-    [...process.execArgv, ...prof, script, '--mode', mode, '--concurrency', String(concurrency), ...args],
+    [
+      ...withoutTsx(process.execArgv),
+      ...prof,
+      runScript,
+      '--mode',
+      mode,
+      '--concurrency',
+      String(concurrency),
+      ...args,
+    ],
     { encoding: 'utf8', env: { ...process.env, SKIFF_TESTENV_RUN: env.runDir } },
   );
   if (res.status !== 0) throw new Error(`${mode} run failed: ${res.stderr}`);
