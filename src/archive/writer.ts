@@ -1,5 +1,5 @@
-import type { Readable, TransformOptions } from 'node:stream';
-import { constants as zlibConstants, createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { constants as zlibConstants } from 'node:zlib';
 import { ArchiveError, ArchiveErrorCode } from './errors.ts';
 import {
   itemEntryDirs,
@@ -8,6 +8,7 @@ import {
   METADATA_VERSION_PATH,
   type ArchiveItemLocation,
 } from './layout.ts';
+import { ParallelGzip } from './parallel-gzip.ts';
 import { TAR_END, TarHeaderEncoder, tarPaddingLength } from './tar-header.ts';
 
 /** One object to store: where it goes (§2.4) plus its compact JSON. */
@@ -22,7 +23,7 @@ export interface BackupArchiveWriterOptions {
    * start time instead so the same items always give the same bytes. Defaults to now.
    */
   mtime?: Date;
-  /** Size of the blocks handed to gzip: one zlib call per block, so few large ones are cheap. */
+  /** Size of the blocks handed to gzip: one zlib call (and one gzip member) per block. */
   chunkSize?: number;
   /** Defaults to zlib's default level, as Velero uses (§2.2). */
   gzipLevel?: number;
@@ -30,7 +31,9 @@ export interface BackupArchiveWriterOptions {
 
 /** Velero writes every entry with mode 0755 (§2.4), odd as that is for JSON files. */
 const ENTRY_MODE = 0o755;
-const DEFAULT_CHUNK_SIZE = 256 * 1024;
+const DEFAULT_CHUNK_SIZE = 512 * 1024;
+/** Blocks compressed at once: enough to keep two cores busy while the next one fills. */
+const GZIP_IN_FLIGHT = 3;
 
 /**
  * Streams a backup tarball in Velero's layout (§2.4): gzip-compressed tar, regular-file
@@ -43,17 +46,21 @@ const DEFAULT_CHUNK_SIZE = 256 * 1024;
 export class BackupArchiveWriter {
   /** The `.tar.gz` bytes. Ends after `finalize()`; errors if the writer is aborted. */
   readonly stream: Readable;
-  private readonly gzip: Gzip;
+  private readonly gzip: ParallelGzip;
   private readonly headers: TarHeaderEncoder;
   private readonly chunkSize: number;
   /** Entry folders per type, version and namespace: the same for thousands of items. */
   private readonly dirs = new Map<string, string[]>();
   private chunk: Buffer;
+  /**
+   * Blocks gzip has finished reading, for reuse. Fresh blocks would each be garbage that V8
+   * frees only when external memory has grown by tens of MiB: measured as the largest part of
+   * the difference between the peak RSS of a 10,000- and a 50,000-object backup.
+   */
+  private readonly spare: Buffer[] = [];
   private chunkUsed = 0;
   private finalizing = false;
   private failure: Error | undefined;
-  private full = false;
-  private drain: Promise<void> | undefined;
   private entries = 0;
   private tarBytes = 0;
 
@@ -61,17 +68,12 @@ export class BackupArchiveWriter {
     this.headers = new TarHeaderEncoder(ENTRY_MODE, Math.floor((options.mtime ?? new Date()).getTime() / 1000));
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.chunk = Buffer.allocUnsafe(this.chunkSize);
-    // zlib streams take Transform options too; room for a few blocks keeps the next one queued.
-    const gzipOptions: ZlibOptions & TransformOptions = {
+    this.gzip = new ParallelGzip({
       level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION,
-      writableHighWaterMark: 4 * this.chunkSize,
-    };
-    this.gzip = createGzip(gzipOptions);
-    this.stream = this.gzip;
-    this.gzip.on('error', (err) => this.fail(closedError('the output', err)));
-    this.gzip.on('close', () => {
-      if (!this.gzip.writableFinished) this.fail(closedError('the output', new Error('output stream closed early')));
+      maxInFlight: GZIP_IN_FLIGHT,
     });
+    this.stream = this.gzip.output;
+    this.stream.on('error', (err) => this.fail(closedError('the output', err)));
     // §2.4: the first entry is the format version marker.
     this.writeEntries([METADATA_VERSION_PATH], METADATA_VERSION_CONTENT);
   }
@@ -122,7 +124,9 @@ export class BackupArchiveWriter {
   /** Resolves once gzip has room again (at once if it has); rejects if the writer failed. */
   drained(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return this.drain ?? Promise.resolve();
+    return this.gzip.drained().catch((err: unknown) => {
+      throw this.failure ?? closedError('the output', err);
+    });
   }
 
   /**
@@ -169,7 +173,7 @@ export class BackupArchiveWriter {
     this.entries += paths.length;
     this.tarBytes += total;
     if (this.chunkUsed >= this.chunk.length) this.flush();
-    return !this.full;
+    return this.gzip.ready;
   }
 
   /** The block to write `length` bytes into at `chunkUsed`: the current one, or a fresh (larger if need be) one. */
@@ -188,27 +192,14 @@ export class BackupArchiveWriter {
 
   private flush(): void {
     if (this.chunkUsed === 0) return;
-    // gzip keeps a reference until it has compressed the block, so each block is fresh memory.
-    const block = this.chunk.subarray(0, this.chunkUsed);
-    this.chunk = Buffer.allocUnsafe(this.chunkSize);
+    const whole = this.chunk;
+    const block = whole.subarray(0, this.chunkUsed);
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(this.chunkSize);
     this.chunkUsed = 0;
-    if (this.gzip.write(block) || this.full) return;
-    this.full = true;
-    this.drain = new Promise((resolve, reject) => {
-      const onDrain = (): void => {
-        this.gzip.off('close', onClose);
-        this.full = false;
-        this.drain = undefined;
-        resolve();
-      };
-      const onClose = (): void => {
-        this.gzip.off('drain', onDrain);
-        reject(this.failure ?? closedError('the output', new Error('output stream closed')));
-      };
-      this.gzip.once('drain', onDrain);
-      this.gzip.once('close', onClose);
+    // gzip reads the block until it calls back: only then may the block be filled again.
+    this.gzip.write(block, () => {
+      if (whole.length === this.chunkSize && this.spare.length < GZIP_IN_FLIGHT) this.spare.push(whole);
     });
-    this.drain.catch(() => undefined);
   }
 
   private assertOpen(path: string): void {

@@ -32,6 +32,11 @@ interface AuthState {
 const AUTH_TTL_MS = 30_000;
 const RETRIES = 4;
 
+/** Parses a JSON answer; an empty body (some DELETEs) is undefined. */
+export function parseJson(text: string): unknown {
+  return text === '' ? undefined : JSON.parse(text);
+}
+
 /**
  * The one place that talks HTTP to the API server. Requests are raw JSON, signed with
  * the kubeconfig's credentials (client certs, tokens, exec plugins) through
@@ -63,10 +68,16 @@ export class KubeClient {
 
   /** Sends a request and parses the JSON answer; throws KubeApiError for a non-2xx status. */
   async request<T = unknown>(req: KubeRequest): Promise<T> {
+    return parseJson(await this.requestText(req)) as T;
+  }
+
+  /**
+   * The answer's body unparsed: a caller holding answers before it uses them (a prefetched
+   * page) keeps one string instead of thousands of objects that the GC must copy around.
+   */
+  async requestText(req: KubeRequest): Promise<string> {
     const res = await this.send(req);
-    const text = await res.text();
-    if (text === '') return undefined as T;
-    return JSON.parse(text) as T;
+    return res.text();
   }
 
   /** Sends a request and returns the open response (for watches and other streams). */

@@ -1,4 +1,4 @@
-import type { KubeClient } from './client.ts';
+import { parseJson, type KubeClient } from './client.ts';
 import type { KubeList, KubeObject } from './object.ts';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource.ts';
 
@@ -21,8 +21,9 @@ export async function* listPages(
   rt: ResourceType,
   opts: ListOptions = {},
 ): AsyncGenerator<KubeObject[]> {
-  const fetchPage = (cont: string | undefined): Promise<KubeList> =>
-    client.request<KubeList>({
+  // Pages are parsed when the caller reaches them, not when they arrive (see requestText).
+  const fetchPage = (cont: string | undefined): Promise<string> =>
+    client.requestText({
       method: 'GET',
       path: resourcePath(rt, opts.namespace),
       query: {
@@ -34,10 +35,10 @@ export async function* listPages(
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   const apiVersion = apiVersionOf(rt);
-  let next: Promise<KubeList> | undefined = fetchPage(undefined);
+  let next: Promise<string> | undefined = fetchPage(undefined);
   while (next) {
-    const page: KubeList = await next;
-    const cont = page.metadata.continue;
+    const page = parseJson(await next) as KubeList;
+    const cont: string | undefined = page.metadata.continue;
     next = cont ? fetchPage(cont) : undefined;
     // A rejected prefetch must not crash the process before the caller reaches it.
     next?.catch(() => undefined);

@@ -10,6 +10,7 @@ interface PodSpec {
 export const podAction: BackupItemAction = {
   name: 'velero.io/pod',
   appliesTo: ['pods'],
+  mayAdd: ['persistentvolumeclaims', 'priorityclasses.scheduling.k8s.io'],
   execute(item: KubeObject) {
     const spec = (item.spec ?? {}) as PodSpec;
     const namespace = item.metadata.namespace;

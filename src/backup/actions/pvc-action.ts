@@ -23,6 +23,7 @@ const STALE_LABELS = [
 export const pvcAction: BackupItemAction = {
   name: 'velero.io/pv',
   appliesTo: ['persistentvolumeclaims'],
+  mayAdd: ['persistentvolumes'],
   execute(original: KubeObject, ctx: BackupActionContext) {
     const spec = original.spec as PvcSpec | undefined;
     const phase = (original.status as { phase?: string } | undefined)?.phase;

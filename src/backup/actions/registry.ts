@@ -6,9 +6,11 @@ import type { BackupItemAction } from './types.ts';
 /** Backup item actions keyed by the group-resource they apply to, in the order they run. */
 export class BackupActionRegistry {
   private readonly byResource = new Map<string, BackupItemAction[]>();
+  private readonly addable = new Set<string>();
 
   constructor(actions: readonly BackupItemAction[]) {
     for (const a of actions) {
+      for (const r of a.mayAdd) this.addable.add(r);
       for (const r of a.appliesTo) {
         const list = this.byResource.get(r) ?? [];
         list.push(a);
@@ -19,6 +21,11 @@ export class BackupActionRegistry {
 
   for(groupResource: string): readonly BackupItemAction[] {
     return this.byResource.get(groupResource) ?? [];
+  }
+
+  /** Whether some action may return items of this group-resource as related items. */
+  mayAdd(groupResource: string): boolean {
+    return this.addable.has(groupResource);
   }
 }
 

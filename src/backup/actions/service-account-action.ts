@@ -10,6 +10,7 @@ interface Binding {
 export const serviceAccountAction: BackupItemAction = {
   name: 'velero.io/service-account',
   appliesTo: ['serviceaccounts'],
+  mayAdd: ['clusterrolebindings.rbac.authorization.k8s.io', 'clusterroles.rbac.authorization.k8s.io'],
   async execute(item: KubeObject, ctx) {
     const { name, namespace } = item.metadata;
     const bindings = await ctx.listClusterScoped('rbac.authorization.k8s.io', 'clusterrolebindings');

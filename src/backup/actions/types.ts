@@ -31,5 +31,10 @@ export interface BackupItemAction {
   readonly name: string;
   /** Group-resources this action applies to, e.g. `pods`, `persistentvolumeclaims`. */
   readonly appliesTo: readonly string[];
+  /**
+   * Group-resources of the related items it may return. Only items of these types can reach
+   * a backup twice (listed, and as someone's related item), so only they are remembered.
+   */
+  readonly mayAdd: readonly string[];
   execute(item: KubeObject, ctx: BackupActionContext): Promise<BackupActionResult> | BackupActionResult;
 }

@@ -55,7 +55,11 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
       continue;
     }
     const withActions = opts.actions.for(step.groupResource).length > 0;
-    for (const item of items) {
+    const mayRepeat = c.mayRepeat(step);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as KubeObject;
+      // Let processed items die young: a page outliving a GC cycle would make V8 grow the heap.
+      (items as (KubeObject | undefined)[])[i] = undefined;
       const decision = decideBackupItem(plan.selection, selectionItem(step.type, item), { origin: 'listed' });
       if (!decision.included) {
         yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
@@ -67,7 +71,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
       }
       // Most items have no action: taking them without a generator per item is what keeps
       // a backup of many small objects close to the speed of listing them.
-      const event = c.takePlain(step.type, step.groupResource, item, 'listed');
+      const event = c.takePlain(step.type, step.groupResource, item, mayRepeat);
       if (event) yield event;
     }
   }
@@ -103,16 +107,20 @@ class Collector {
     };
   }
 
-  /** An included item of a type without actions; undefined when it was already taken. */
-  takePlain(
-    type: ResourceType,
-    gr: string,
-    item: KubeObject,
-    origin: 'listed' | 'additional',
-  ): CollectedEvent | undefined {
-    if (!this.markSeen(gr, item)) return undefined;
+  /**
+   * Whether an item of this step can reach the backup twice: when an action or the CRD step
+   * may add its type as a related item, or when several label selectors may list it again.
+   * Only those items are remembered, so memory does not grow with every ConfigMap and Secret.
+   */
+  mayRepeat(step: ListStep): boolean {
+    return this.mayBeRelated(step.groupResource) || step.labelSelectors.length > 1;
+  }
+
+  /** A listed item of a type without actions; undefined when it was already taken. */
+  takePlain(type: ResourceType, gr: string, item: KubeObject, mayRepeat: boolean): CollectedEvent | undefined {
+    if (mayRepeat && !this.markSeen(gr, item)) return undefined;
     this.noteTaken(gr, type, item);
-    return { kind: 'included', type, item, origin };
+    return { kind: 'included', type, item, origin: 'listed' };
   }
 
   /** Runs the item actions on an included item, yields it, then its related items. */
@@ -155,9 +163,22 @@ class Collector {
     this.backedUpTypes.set(gr, type);
   }
 
+  private mayBeRelated(gr: string): boolean {
+    return gr === groupResource(CRD_TYPE) || this.opts.actions.mayAdd(gr);
+  }
+
   private async *takeRelated(ref: ItemRef): AsyncGenerator<CollectedEvent> {
     const type = this.opts.typeOf(ref.group, ref.resource);
     if (!type) return;
+    if (!this.mayBeRelated(groupResource(type))) {
+      // Its listed copies were not remembered, so taking it could write it twice.
+      yield {
+        kind: 'error',
+        namespace: ref.namespace,
+        message: `a backup item action returned a related ${groupResource(type)} without declaring it in mayAdd`,
+      };
+      return;
+    }
     if (this.seen.has(itemKey(groupResource(type), ref.namespace, ref.name))) return;
     let obj: KubeObject | undefined;
     try {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -70,6 +71,27 @@ async function rawEntries(gz: Buffer): Promise<{ header: Header; body: string }[
   extract.end(gunzipSync(gz));
   await done;
   return out;
+}
+
+/** gzip members start with the magic bytes and deflate method; counted by walking gunzip's member boundaries. */
+function countGzipMembers(gz: Buffer): number {
+  let members = 0;
+  for (let at = gz.indexOf(GZIP_MAGIC); at !== -1; at = gz.indexOf(GZIP_MAGIC, at + 1)) {
+    // A member's trailer ends with the input size; only accept starts that gunzip agrees are members.
+    if (at === 0 || isMemberStart(gz, at)) members++;
+  }
+  return members;
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+
+function isMemberStart(gz: Buffer, at: number): boolean {
+  try {
+    gunzipSync(gz.subarray(at));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readRecords(gz: Buffer): Promise<ArchiveRecord[]> {
@@ -152,6 +174,22 @@ describe('BackupArchiveWriter', () => {
     assert.deepEqual(crds.items.cluster, ['rockbands.music.example.io']);
     assert.equal(crds.items.namespaces.size, 0);
     assert.deepEqual(index.notes, []);
+  });
+
+  test('a large archive is several gzip members, read as one stream by our reader and by GNU tar', async () => {
+    const writer = new BackupArchiveWriter({ mtime: START, chunkSize: 64 * 1024 });
+    const output = readAll(writer.stream);
+    const count = 2000;
+    for (let i = 0; i < count; i++) await writer.addItem({ ...pod, name: `p${i}`, json: `{"n":${i}}` });
+    await writer.finalize();
+    const gz = await output;
+    const members = countGzipMembers(gz);
+    assert.ok(members > 1, `expected several gzip members, got ${members}`);
+    const records = await readRecords(gz);
+    assert.equal(records.filter((r) => r.kind === 'item').length, 2 * count);
+    const listing = execFileSync('tar', ['-tzf', '-'], { input: gz, encoding: 'utf8' }).trim().split('\n');
+    assert.equal(listing.length, 1 + 2 * count);
+    assert.equal(listing.at(-1), `resources/pods/v1-preferredversion/namespaces/ns1/p${count - 1}.json`);
   });
 
   test('concurrent addItem calls keep each item’s two copies together', async () => {
