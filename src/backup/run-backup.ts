@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { BackupArchiveWriter } from '../archive/index.ts';
 import type { Backup, BackupStatus } from '../api/backup.ts';
 import type { Cluster } from '../kube/cluster.ts';
@@ -56,8 +55,9 @@ export async function runBackup(
     let failure: string | undefined;
     let progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
     const resourceList = new ResourceListBuilder();
-    // Files whose content is known up front go while the items stream, off the critical path.
-    const fixedFiles = uploadFixedFiles(deps.store, name);
+    // Files whose content is known up front go while the items stream, off the critical path;
+    // on the next turn, so the first LIST requests leave before the S3 client's set-up work.
+    const fixedFiles = setImmediatePromise().then(() => uploadFixedFiles(deps.store, name));
     fixedFiles.catch(() => undefined);
     try {
       progress = await writeTarball({ deps, backup, plan, log, resourceList }, onProgress);
@@ -180,16 +180,13 @@ async function uploadCompanions(
   // Independent files go together; only the metadata must wait for all of them.
   await Promise.all([
     // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
-    store.putBackupLog(name, createReadStreamGz(log.path)).catch(() => undefined),
+    readFile(log.path)
+      .then((gzipped) => store.putBackupLog(name, { gzipped }))
+      .catch(() => undefined),
     store.putBackupFile(name, 'results', results),
     ...(complete
       ? [store.putBackupFile(name, 'resourceList', complete.resourceList.toJSON()), complete.fixedFiles]
       : []),
   ]);
   await store.putBackupMetadata(name, backup);
-}
-
-/** The log file is already gzipped; the store gzips logs itself, so hand it the plain text. */
-function createReadStreamGz(path: string): Readable {
-  return createReadStream(path).pipe(createGunzip());
 }

@@ -21,9 +21,9 @@ export async function* listPages(
   rt: ResourceType,
   opts: ListOptions = {},
 ): AsyncGenerator<KubeObject[]> {
-  // Pages are parsed when the caller reaches them, not when they arrive (see requestText).
-  const fetchPage = (cont: string | undefined): Promise<string> =>
-    client.requestText({
+  // Pages are parsed when the caller reaches them, not when they arrive (see requestBytes).
+  const fetchPage = (cont: string | undefined): Promise<Buffer> =>
+    client.requestBytes({
       method: 'GET',
       path: resourcePath(rt, opts.namespace),
       query: {
@@ -35,7 +35,7 @@ export async function* listPages(
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   const apiVersion = apiVersionOf(rt);
-  let next: Promise<string> | undefined = fetchPage(undefined);
+  let next: Promise<Buffer> | undefined = fetchPage(undefined);
   while (next) {
     const page = parseJson(await next) as KubeList;
     const cont: string | undefined = page.metadata.continue;

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
 import type { Restore, RestoreStatus } from '../api/restore.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import { OperationLog } from '../results/operation-log.ts';
@@ -101,11 +99,7 @@ async function uploadRestoreFiles(
   const results = log.results.toJSON();
   await log.close();
   // The store gzips logs itself; our log file is already gzipped, so hand it the plain text.
-  await store.putRestoreLog(name, plainLog(log.path));
+  await store.putRestoreLog(name, { gzipped: await readFile(log.path) });
   await store.putRestoreFile(name, 'results', results);
   if (resourceList) await store.putRestoreFile(name, 'resourceList', resourceList);
-}
-
-function plainLog(path: string): Readable {
-  return createReadStream(path).pipe(createGunzip());
 }

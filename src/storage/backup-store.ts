@@ -40,6 +40,10 @@ const JSON_TYPE = 'application/json';
 const GZIP_TYPE = 'application/gzip';
 
 /** Gzips a body on its way to the store: a stream stays a stream, so memory stays flat. */
+function logBody(log: ObjectBody | { gzipped: Buffer }): Buffer | Readable {
+  return typeof log === 'object' && 'gzipped' in log ? log.gzipped : gzipBody(log);
+}
+
 function gzipBody(body: ObjectBody): Buffer | Readable {
   if (typeof body === 'string' || Buffer.isBuffer(body)) return gzipSync(body);
   return pipeline(body, createGzip(), () => undefined);
@@ -156,9 +160,9 @@ export class BackupStore {
     return this.objectStore.getObject(this.layout.backupKey(name, 'contents'));
   }
 
-  /** Uploads a plain-text log, gzipping it on the way. */
-  async putBackupLog(name: string, log: ObjectBody): Promise<void> {
-    await this.objectStore.putObject(this.layout.backupKey(name, 'log'), gzipBody(log), { contentType: GZIP_TYPE });
+  /** Uploads a log: plain text is gzipped on the way; an operation log's file is gzip already. */
+  async putBackupLog(name: string, log: ObjectBody | { gzipped: Buffer }): Promise<void> {
+    await this.objectStore.putObject(this.layout.backupKey(name, 'log'), logBody(log), { contentType: GZIP_TYPE });
   }
 
   /** The backup log, decompressed. */
@@ -187,8 +191,8 @@ export class BackupStore {
   // ---- restores ---------------------------------------------------------------------
 
   /** Restore files are written even on a ReadOnly BSL (§2.3, §5.6): no check here. */
-  async putRestoreLog(name: string, log: ObjectBody): Promise<void> {
-    await this.objectStore.putObject(this.layout.restoreKey(name, 'log'), gzipBody(log), { contentType: GZIP_TYPE });
+  async putRestoreLog(name: string, log: ObjectBody | { gzipped: Buffer }): Promise<void> {
+    await this.objectStore.putObject(this.layout.restoreKey(name, 'log'), logBody(log), { contentType: GZIP_TYPE });
   }
 
   async getRestoreLog(name: string): Promise<Readable> {

@@ -3,6 +3,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
+  PutObjectCommand,
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
@@ -44,19 +45,31 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putObject(key: string, body: ObjectBody, opts: PutObjectOptions = {}): Promise<void> {
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+      ...(this.settings.checksumAlgorithm ? { ChecksumAlgorithm: this.settings.checksumAlgorithm } : {}),
+      ...(this.settings.serverSideEncryption
+        ? { ServerSideEncryption: this.settings.serverSideEncryption as ServerSideEncryption }
+        : {}),
+      ...(this.settings.kmsKeyId ? { SSEKMSKeyId: this.settings.kmsKeyId } : {}),
+    };
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      // Small files of known size (companions, metadata): one PutObject. lib-storage's
+      // chunking costs more CPU than the request itself, and a backup uploads eight of them.
+      try {
+        await this.client.send(new PutObjectCommand({ ...params, Body: body }), {
+          ...(opts.signal ? { abortSignal: opts.signal } : {}),
+        });
+      } catch (err) {
+        throw mapS3Error(this, err, 'PutObject', key);
+      }
+      return;
+    }
     const upload = new Upload({
       client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ...(opts.contentType ? { ContentType: opts.contentType } : {}),
-        ...(this.settings.checksumAlgorithm ? { ChecksumAlgorithm: this.settings.checksumAlgorithm } : {}),
-        ...(this.settings.serverSideEncryption
-          ? { ServerSideEncryption: this.settings.serverSideEncryption as ServerSideEncryption }
-          : {}),
-        ...(this.settings.kmsKeyId ? { SSEKMSKeyId: this.settings.kmsKeyId } : {}),
-      },
+      params: { ...params, Body: body },
       partSize: this.tuning.partSize,
       queueSize: this.tuning.queueSize,
       // Abort the multipart upload on failure, so no orphaned parts keep costing storage.
