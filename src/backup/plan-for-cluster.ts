@@ -18,9 +18,11 @@ const NAMESPACES = {
 /** Reads what the planner needs from the cluster (discovery, namespaces) and plans. Writes nothing. */
 export async function planBackupForCluster(cluster: Cluster, spec: BackupSpec): Promise<BackupPlan> {
   // Fresh discovery per backup: CRDs installed since the last one must be seen.
-  const discovery = await cluster.discover(true);
+  const discovering = cluster.discover(true);
+  discovering.catch(() => undefined);
   const namespaces: NamespaceInfo[] = [];
   for await (const ns of cluster.list(NAMESPACES)) namespaces.push(namespaceInfo(ns));
+  const discovery = await discovering;
   return planBackup({ spec, resourceTypes: discovery.preferred, resolve: (n) => discovery.resolve(n), namespaces });
 }
 

@@ -57,14 +57,21 @@ export async function runBackup(
     const resourceList = new ResourceListBuilder();
     // Files whose content is known up front go while the items stream, off the critical path;
     // on the next turn, so the first LIST requests leave before the S3 client's set-up work.
-    const fixedFiles = setImmediatePromise().then(() => uploadFixedFiles(deps.store, name));
-    fixedFiles.catch(() => undefined);
+    const sideUploads: Promise<void>[] = [setImmediatePromise().then(() => uploadFixedFiles(deps.store, name))];
+    const itemsDone = (): void => {
+      // The resource list is complete with the last item: it goes while the tarball's last bytes do.
+      const upload = deps.store.putBackupFile(name, 'resourceList', resourceList.toJSON());
+      upload.catch(() => undefined);
+      sideUploads.push(upload);
+    };
+    sideUploads[0]?.catch(() => undefined);
     try {
-      progress = await writeTarball({ deps, backup, plan, log, resourceList }, onProgress);
+      progress = await writeTarball({ deps, backup, plan, log, resourceList, itemsDone }, onProgress);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
-      await fixedFiles.catch(() => undefined);
+      // Nothing may land after the cleanup.
+      await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
     }
     const outcome: BackupOutcome = {
@@ -80,7 +87,7 @@ export async function runBackup(
       deps.store,
       { ...backup, status: { ...backup.status, ...outcome } },
       log,
-      failure ? undefined : { resourceList, fixedFiles },
+      failure ? [] : sideUploads,
     );
     return outcome;
   } finally {
@@ -94,10 +101,12 @@ interface RunContext {
   plan: BackupPlan;
   log: OperationLog;
   resourceList: ResourceListBuilder;
+  /** Called once every item is in the archive, before the upload has finished. */
+  itemsDone: () => void;
 }
 
 async function writeTarball(
-  { deps, backup, plan, log, resourceList }: RunContext,
+  { deps, backup, plan, log, resourceList, itemsDone }: RunContext,
   onProgress: (p: BackupProgress) => void,
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
@@ -141,6 +150,7 @@ async function writeTarball(
       if (!more) await writer.drained();
     }
     await writer.finalize();
+    itemsDone();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));
     await upload.catch(() => undefined);
@@ -167,12 +177,15 @@ async function uploadFixedFiles(store: BackupStore, name: string): Promise<void>
   ]);
 }
 
-/** Log and results (and, for a backup that has its tarball, the other companions), then `velero-backup.json` last. */
+/**
+ * Log and results, with the uploads already under way (the other companions of a backup that
+ * has its tarball), then `velero-backup.json` last.
+ */
 async function uploadCompanions(
   store: BackupStore,
   backup: Backup,
   log: OperationLog,
-  complete?: { resourceList: ResourceListBuilder; fixedFiles: Promise<void> },
+  underWay: Promise<void>[],
 ): Promise<void> {
   const name = backup.metadata.name ?? '';
   const results = log.results.toJSON();
@@ -184,9 +197,7 @@ async function uploadCompanions(
       .then((gzipped) => store.putBackupLog(name, { gzipped }))
       .catch(() => undefined),
     store.putBackupFile(name, 'results', results),
-    ...(complete
-      ? [store.putBackupFile(name, 'resourceList', complete.resourceList.toJSON()), complete.fixedFiles]
-      : []),
+    ...underWay,
   ]);
   await store.putBackupMetadata(name, backup);
 }
