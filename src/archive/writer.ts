@@ -188,6 +188,7 @@ export class BackupArchiveWriter {
     this.reserve(data.length);
     data.copy(this.chunk, this.chunkUsed);
     this.chunkUsed += data.length;
+    this.tarBytes += data.length;
   }
 
   private flush(): void {
