@@ -83,12 +83,23 @@ export async function runBackup(
       ...(failure ? { failureReason: failure } : {}),
     };
     log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
-    await uploadCompanions(
-      deps.store,
-      { ...backup, status: { ...backup.status, ...outcome } },
-      log,
-      failure ? [] : sideUploads,
-    );
+    try {
+      await uploadCompanions(
+        deps.store,
+        { ...backup, status: { ...backup.status, ...outcome } },
+        log,
+        failure ? [] : sideUploads,
+      );
+    } catch (err) {
+      // Without its metadata a backup does not exist in storage (ADR 0002): whatever did land
+      // is removed, and the run is Failed, never reported Completed.
+      await Promise.allSettled(sideUploads);
+      await deps.store.deleteBackup(name).catch(() => undefined);
+      const detail = errorMessage(err);
+      const reason = `uploading the backup's files to object storage failed: ${detail}`;
+      const failureReason = !failure ? reason : detail === failure ? failure : `${failure}; then ${reason}`;
+      return { ...outcome, phase: 'Failed', failureReason };
+    }
     return outcome;
   } finally {
     await log.dispose();
@@ -190,8 +201,9 @@ async function uploadCompanions(
   const name = backup.metadata.name ?? '';
   const results = log.results.toJSON();
   await log.close();
-  // Independent files go together; only the metadata must wait for all of them.
-  await Promise.all([
+  // Independent files go together; only the metadata must wait for all of them. All of them
+  // settle before a failure is reported, so a cleanup after it is not raced by a late upload.
+  const settled = await Promise.allSettled([
     // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
     readFile(log.path)
       .then((gzipped) => store.putBackupLog(name, { gzipped }))
@@ -199,5 +211,6 @@ async function uploadCompanions(
     store.putBackupFile(name, 'results', results),
     ...underWay,
   ]);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   await store.putBackupMetadata(name, backup);
 }

@@ -1,7 +1,7 @@
 import { Defaults, Kinds, Labels, parseBackup, resourceRef, type Backup, type BackupSpec } from '../api/index.ts';
 import type { BackupPlan } from '../backup/plan/backup-plan.ts';
 import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
-import { runBackup, type BackupProgress } from '../backup/run-backup.ts';
+import { runBackup, type BackupOutcome, type BackupProgress } from '../backup/run-backup.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { validateLocation, type BackupStore } from '../storage/index.ts';
@@ -93,15 +93,21 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   deps.log.info({ backup: name, location: prepared.location }, 'backup started');
   const progress = { totalItems: 0, itemsBackedUp: 0 };
   const reporter = throttle(() => patchBackup(deps, name, { status: { progress } }).then(() => undefined), 1000);
-  const outcome = await runBackup(
-    { cluster: deps.cluster, store: prepared.store, clock: deps.clock, pageSize: deps.pageSize },
-    running,
-    prepared.plan,
-    (p: BackupProgress) => {
-      Object.assign(progress, p);
-      reporter.call();
-    },
-  );
+  let outcome: BackupOutcome;
+  try {
+    outcome = await runBackup(
+      { cluster: deps.cluster, store: prepared.store, clock: deps.clock, pageSize: deps.pageSize },
+      running,
+      prepared.plan,
+      (p: BackupProgress) => {
+        Object.assign(progress, p);
+        reporter.call();
+      },
+    );
+  } catch (err) {
+    // An unexpected error must end the backup, not leave it InProgress until the next restart.
+    outcome = { phase: 'Failed', failureReason: errorMessage(err), completionTimestamp: kubeTime(deps.clock.now()) };
+  }
   await reporter.flush();
   await patchBackup(deps, name, { status: outcome });
   deps.log.info({ backup: name, phase: outcome.phase, items: outcome.progress?.itemsBackedUp }, 'backup finished');
