@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultBackupActions } from '../../../src/backup/actions/registry.ts';
+import { BackupActionRegistry, defaultBackupActions } from '../../../src/backup/actions/registry.ts';
+import type { BackupItemAction } from '../../../src/backup/actions/types.ts';
 import { collectBackupItems, type CollectedEvent } from '../../../src/backup/collect/collect-items.ts';
 import { summarizeDryRun } from '../../../src/backup/dry-run.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
@@ -130,6 +131,38 @@ describe('collecting backup items', () => {
     }))
       evs.push(ev);
     assert.ok(evs.some((e) => e.kind === 'warning' && /persistentvolumes pv-data not found/.test(e.message)));
+  });
+
+  test('an item listed twice (two OR selectors) is taken once; one added by an undeclared action is an error', async () => {
+    const twice = included(
+      await collect({
+        includedNamespaces: ['shop'],
+        // Both select the same objects: each LIST returns them, the backup must hold them once.
+        orLabelSelectors: [{ matchLabels: { app: 'web' } }, { matchLabels: { app: 'web' } }],
+      }),
+    );
+    assert.ok(twice.includes('configmaps/shop/settings'));
+    assert.equal(new Set(twice).size, twice.length, `duplicates in ${twice.join(', ')}`);
+
+    const sneaky: BackupItemAction = {
+      name: 'test/sneaky',
+      appliesTo: ['configmaps'],
+      mayAdd: [],
+      execute: (item) => ({
+        item,
+        additionalItems: [{ group: '', resource: 'secrets', namespace: 'shop', name: 's' }],
+      }),
+    };
+    const plan = planBackup({ spec: {}, resourceTypes: TYPES, resolve, namespaces: [{ name: 'shop' }] });
+    const evs: CollectedEvent[] = [];
+    for await (const ev of collectBackupItems(plan, {
+      backupName: 'b1',
+      source: memorySource(world),
+      actions: new BackupActionRegistry([sneaky]),
+      typeOf,
+    }))
+      evs.push(ev);
+    assert.ok(evs.some((e) => e.kind === 'error' && /secrets without declaring it in mayAdd/.test(e.message)));
   });
 
   test('the dry-run summary counts by resource and namespace and explains a named item', async () => {
