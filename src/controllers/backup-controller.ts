@@ -125,6 +125,10 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   }
   const location = spec.storageLocation ?? (await deps.locations.defaultName(deps.defaultLocation));
   spec.storageLocation = location;
+  // Planning waits on the API server and validation on object storage: done at once, and the
+  // storage client is warm when the run starts.
+  const planning = planBackupForCluster(deps.cluster, spec);
+  planning.catch(() => undefined);
   let store: BackupStore | undefined;
   try {
     const bsl = await deps.locations.get(location);
@@ -137,7 +141,7 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   } catch (err) {
     errors.push(`backup storage location "${location}" cannot be used: ${errorMessage(err)}`);
   }
-  const plan = await planBackupForCluster(deps.cluster, spec);
+  const plan = await planning;
   errors.push(...plan.validationErrors);
   if (errors.length > 0 || !store) return { errors };
   return { spec, location, plan, store };
