@@ -56,11 +56,8 @@ export class TarHeaderEncoder {
     let sum = this.templateSum;
     sum += writeAscii(buf, offset, split.name);
     if (split.prefix) sum += writeAscii(buf, offset + 345, split.prefix);
-    sum += writeOctalDigits(buf, offset + 124, size, 11);
-    buf[offset + 135] = 0x20;
-    sum += 0x20;
-    writeOctalDigits(buf, offset + 148, sum, 6);
-    buf[offset + 154] = 0x20;
+    sum += writeOctal(buf, offset + 124, size, 11);
+    writeOctal(buf, offset + 148, sum, 6);
     buf[offset + 155] = 0;
     return offset + BLOCK_SIZE;
   }
@@ -131,20 +128,6 @@ function writeAscii(buf: Buffer, offset: number, text: string): number {
   return sum;
 }
 
-/** `digits` zero-padded octal digits; returns the sum of the bytes written. */
-function writeOctalDigits(buf: Buffer, offset: number, value: number, digits: number): number {
-  let rest = value;
-  let sum = 0;
-  for (let i = digits - 1; i >= 0; i--) {
-    const c = 0x30 + (rest % 8);
-    buf[offset + i] = c;
-    sum += c;
-    rest = Math.floor(rest / 8);
-  }
-  if (rest > 0) throw new RangeError(`${String(value)} does not fit a ${String(digits)}-digit tar field`);
-  return sum;
-}
-
 /** The two zero blocks that end a tar archive. */
 export const TAR_END = Buffer.alloc(2 * BLOCK_SIZE);
 
@@ -174,11 +157,22 @@ function writeUstarBlock(buf: Buffer, offset: number, h: UstarBlock): void {
   writeOctal(buf, offset + 148, sum, 6);
 }
 
-/** `digits` octal digits, zero-padded, then a space (the field's last byte stays NUL). */
-function writeOctal(buf: Buffer, offset: number, value: number, digits: number): void {
-  const text = value.toString(8);
-  if (text.length > digits) throw new RangeError(`${String(value)} does not fit a ${String(digits)}-digit tar field`);
-  buf.write(`${'0'.repeat(digits - text.length)}${text} `, offset, 'latin1');
+/**
+ * `digits` octal digits, zero-padded, then a space (a field's last byte, if any, stays as it
+ * was). Returns the sum of the bytes written, for the header checksum.
+ */
+function writeOctal(buf: Buffer, offset: number, value: number, digits: number): number {
+  let rest = value;
+  let sum = 0x20;
+  for (let i = digits - 1; i >= 0; i--) {
+    const c = 0x30 + (rest % 8);
+    buf[offset + i] = c;
+    sum += c;
+    rest = Math.floor(rest / 8);
+  }
+  if (rest > 0) throw new RangeError(`${String(value)} does not fit a ${String(digits)}-digit tar field`);
+  buf[offset + digits] = 0x20;
+  return sum;
 }
 
 /** ustar's name/prefix split, or undefined when the path needs a PAX record. */

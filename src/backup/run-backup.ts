@@ -57,14 +57,15 @@ export async function runBackup(
     const resourceList = new ResourceListBuilder();
     // Files whose content is known up front go while the items stream, off the critical path;
     // on the next turn, so the first LIST requests leave before the S3 client's set-up work.
-    const sideUploads: Promise<void>[] = [setImmediatePromise().then(() => uploadFixedFiles(deps.store, name))];
-    const itemsDone = (): void => {
-      // The resource list is complete with the last item: it goes while the tarball's last bytes do.
-      const upload = deps.store.putBackupFile(name, 'resourceList', resourceList.toJSON());
-      upload.catch(() => undefined);
+    const sideUploads: Promise<void>[] = [];
+    const startSideUpload = (upload: Promise<void>): void => {
+      upload.catch(() => undefined); // awaited later, with the others
       sideUploads.push(upload);
     };
-    sideUploads[0]?.catch(() => undefined);
+    startSideUpload(setImmediatePromise().then(() => uploadFixedFiles(deps.store, name)));
+    // The resource list is complete with the last item: it goes while the tarball's last bytes do.
+    const itemsDone = (): void =>
+      startSideUpload(deps.store.putBackupFile(name, 'resourceList', resourceList.toJSON()));
     try {
       progress = await writeTarball({ deps, backup, plan, log, resourceList, itemsDone }, onProgress);
     } catch (err) {

@@ -159,16 +159,13 @@ function fromAggregated(groups: DiscoveryGroup[]): Discovery {
       for (const r of v.resources ?? []) {
         const verbs = r.verbs ?? [];
         if (!verbs.includes('list') || !r.responseKind?.kind) continue;
-        all.push({
-          group,
-          version: v.version,
-          resource: r.resource,
-          kind: r.responseKind.kind,
-          namespaced: r.scope === 'Namespaced',
-          verbs,
-          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
-          ...(r.singularResource ? { singularName: r.singularResource } : {}),
-        });
+        all.push(
+          resourceType({ group, version: v.version }, r.resource, r.responseKind.kind, r.scope === 'Namespaced', {
+            verbs,
+            shortNames: r.shortNames,
+            singularName: r.singularResource,
+          }),
+        );
       }
     }
   }
@@ -205,17 +202,34 @@ async function discoverLegacy(client: KubeClient, coreVersions: string[], groups
     for (const r of list.resources) {
       if (r.name.includes('/')) continue; // subresources
       if (!(r.verbs ?? []).includes('list')) continue;
-      all.push({
-        group: gv.group,
-        version: gv.version,
-        resource: r.name,
-        kind: r.kind,
-        namespaced: r.namespaced,
-        verbs: r.verbs ?? [],
-        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
-        ...(r.singularName ? { singularName: r.singularName } : {}),
-      });
+      all.push(
+        resourceType(gv, r.name, r.kind, r.namespaced, {
+          verbs: r.verbs ?? [],
+          shortNames: r.shortNames,
+          singularName: r.singularName,
+        }),
+      );
     }
   }
   return new Discovery(all, preferred);
+}
+
+/** One discovered type, in the shape both discovery formats are read into. */
+function resourceType(
+  gv: { group: string; version: string },
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  names: { verbs: string[]; shortNames?: string[] | undefined; singularName?: string | undefined },
+): ResourceType {
+  return {
+    group: gv.group,
+    version: gv.version,
+    resource,
+    kind,
+    namespaced,
+    verbs: names.verbs,
+    ...(names.shortNames ? { shortNames: names.shortNames } : {}),
+    ...(names.singularName ? { singularName: names.singularName } : {}),
+  };
 }
