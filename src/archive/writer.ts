@@ -71,6 +71,8 @@ export class BackupArchiveWriter {
     this.gzip = new ParallelGzip({
       level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION,
       maxInFlight: GZIP_IN_FLIGHT,
+      // Room for a block even when it does not compress, and for several when it does.
+      outputChunkSize: 2 * this.chunkSize,
     });
     this.stream = this.gzip.output;
     this.stream.on('error', (err) => this.fail(closedError('the output', err)));

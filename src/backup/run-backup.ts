@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.ts';
 import { kubeTime } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { defaultBackupActions } from './actions/registry.ts';
-import { collectBackupItems } from './collect/collect-items.ts';
+import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
@@ -47,7 +47,15 @@ export async function runBackup(
   onProgress: (p: BackupProgress) => void = () => undefined,
 ): Promise<BackupOutcome> {
   const name = backup.metadata.name ?? '';
-  const log = await OperationLog.create({ backup: `${backup.metadata.namespace ?? ''}/${name}` });
+  // The first LIST requests leave before the log file and the archive are set up.
+  const items = await startCollecting(deps, name, plan);
+  let log: OperationLog;
+  try {
+    log = await OperationLog.create({ backup: `${backup.metadata.namespace ?? ''}/${name}` });
+  } catch (err) {
+    await items.iterator.return(undefined);
+    throw err;
+  }
   try {
     log.info('backup started');
     for (const e of plan.errors) log.error('operation', e);
@@ -65,9 +73,9 @@ export async function runBackup(
     startSideUpload(setImmediatePromise().then(() => uploadFixedFiles(deps.store, name)));
     // The resource list is complete with the last item: it goes while the tarball's last bytes do.
     const itemsDone = (): void =>
-      startSideUpload(deps.store.putBackupFile(name, 'resourceList', resourceList.toJSON()));
+      startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
     try {
-      progress = await writeTarball({ deps, backup, plan, log, resourceList, itemsDone }, onProgress);
+      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone }, onProgress);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
@@ -111,14 +119,35 @@ interface RunContext {
   deps: BackupRunDeps;
   backup: Backup;
   plan: BackupPlan;
+  items: StartedCollection;
   log: OperationLog;
   resourceList: ResourceListBuilder;
   /** Called once every item is in the archive, before the upload has finished. */
   itemsDone: () => void;
 }
 
+/** The backup's items, with the first of them already asked for. */
+interface StartedCollection {
+  first: Promise<IteratorResult<CollectedEvent>>;
+  iterator: AsyncGenerator<CollectedEvent>;
+}
+
+async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPlan): Promise<StartedCollection> {
+  const discovery = await deps.cluster.discover();
+  const iterator = collectBackupItems(plan, {
+    backupName: name,
+    source: clusterItemSource(deps.cluster, deps.pageSize),
+    actions: defaultBackupActions(),
+    typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
+    ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
+  });
+  const first = iterator.next();
+  first.catch(() => undefined); // awaited by writeTarball
+  return { first, iterator };
+}
+
 async function writeTarball(
-  { deps, backup, plan, log, resourceList, itemsDone }: RunContext,
+  { deps, backup, plan, items, log, resourceList, itemsDone }: RunContext,
   onProgress: (p: BackupProgress) => void,
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
@@ -129,17 +158,11 @@ async function writeTarball(
   });
   const upload = deps.store.putBackupContents(name, writer.stream);
   upload.catch(() => undefined);
-  const discovery = await deps.cluster.discover();
   const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
+  let done = false;
   try {
-    const events = collectBackupItems(plan, {
-      backupName: name,
-      source: clusterItemSource(deps.cluster, deps.pageSize),
-      actions: defaultBackupActions(),
-      typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
-      ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
-    });
-    for await (const ev of events) {
+    for (let next = await items.first; !next.done; next = await items.iterator.next()) {
+      const ev = next.value;
       if (ev.kind === 'warning') log.warn(scopeOf(ev.namespace), ev.message);
       else if (ev.kind === 'error') log.error(scopeOf(ev.namespace), ev.message);
       if (ev.kind !== 'included') continue;
@@ -161,12 +184,16 @@ async function writeTarball(
       // Only wait when gzip or the upload falls behind: an await per item would cost an event-loop turn each.
       if (!more) await writer.drained();
     }
+    done = true;
     await writer.finalize();
     itemsDone();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));
     await upload.catch(() => undefined);
     throw err;
+  } finally {
+    // Stops the listings when the loop did not run to its end.
+    if (!done) await items.iterator.return(undefined).catch(() => undefined);
   }
   await upload;
   log.info('backup tarball uploaded', {

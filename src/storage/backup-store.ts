@@ -2,7 +2,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { ValidationError } from '../util/errors.ts';
 import { ObjectNotFoundError } from './errors.ts';
-import { decodeJsonGz, encodeJsonGz, encodePrettyJson } from './gzip-json.ts';
+import { decodeJsonGz, encodeJsonGz, encodeJsonPiecesGz, encodePrettyJson } from './gzip-json.ts';
 import {
   isDownloadTargetKind,
   StoreLayout,
@@ -65,6 +65,10 @@ export class BackupStore {
     prefix: string | undefined,
   ) {
     this.layout = new StoreLayout(prefix);
+  }
+
+  dispose(): void {
+    this.objectStore.dispose?.();
   }
 
   // ---- listing and validation -------------------------------------------------------
@@ -173,6 +177,12 @@ export class BackupStore {
   async putBackupFile(name: string, file: BackupJsonFile, value: unknown): Promise<void> {
     const key = this.layout.backupKey(name, file);
     await this.objectStore.putObject(key, encodeJsonGz(value), { contentType: GZIP_TYPE });
+  }
+
+  /** `putBackupFile` of a value given as the pieces of its JSON, for files that grow with the backup. */
+  async putBackupFilePieces(name: string, file: BackupJsonFile, pieces: Iterable<string>): Promise<void> {
+    const key = this.layout.backupKey(name, file);
+    await this.objectStore.putObject(key, await encodeJsonPiecesGz(pieces), { contentType: GZIP_TYPE });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * The encoding of Velero's small companion files (§2.2): gzip of compact JSON with a
@@ -8,6 +8,32 @@ export function encodeJsonGz(value: unknown): Buffer {
   const text = JSON.stringify(value) as string | undefined;
   if (text === undefined) throw new TypeError('value is not JSON-serialisable');
   return gzipSync(`${text}\n`);
+}
+
+/**
+ * `encodeJsonGz` of a value given as the pieces of its compact JSON, compressed as they
+ * come: the whole text is never held at once.
+ */
+export async function encodeJsonPiecesGz(pieces: Iterable<string>): Promise<Buffer> {
+  const gzip = createGzip();
+  const out: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    gzip.on('end', resolve);
+    gzip.on('error', reject);
+  });
+  // Pieces are batched: one zlib call per piece would cost more than the compression.
+  let batch = '';
+  for (const piece of pieces) {
+    batch += piece;
+    if (batch.length >= 64 * 1024) {
+      gzip.write(batch);
+      batch = '';
+    }
+  }
+  gzip.end(`${batch}\n`);
+  await ended;
+  return Buffer.concat(out);
 }
 
 export function decodeJsonGz(data: Buffer): unknown {

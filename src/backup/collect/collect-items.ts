@@ -1,6 +1,12 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, groupResource, type ResourceType } from '../../kube/resource.ts';
-import { decideBackupItem, decideNamespaceObject, type Decision, type SelectionItem } from '../../selection/index.ts';
+import {
+  decideBackupItem,
+  decideNamespaceObject,
+  listedItemDecider,
+  type Decision,
+  type SelectionItem,
+} from '../../selection/index.ts';
 import { mergeBounded } from '../../util/async.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { BackupActionRegistry } from '../actions/registry.ts';
@@ -47,6 +53,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
   );
   const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
+  const decideListed = listedItemDecider(plan.selection);
   // Two lists at a time: measured on 2 cores, more only adds pages in flight (memory) while
   // the consumer, not the API server, sets the pace; two still hide the latency of empty lists.
   for await (const { step, items } of mergeBounded(listings, opts.listConcurrency ?? 2)) {
@@ -60,7 +67,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
       const item = items[i] as KubeObject;
       // Let processed items die young: a page outliving a GC cycle would make V8 grow the heap.
       (items as (KubeObject | undefined)[])[i] = undefined;
-      const decision = decideBackupItem(plan.selection, selectionItem(step.type, item), { origin: 'listed' });
+      const decision = decideListed(selectionItem(step.type, item, step.groupResource));
       if (!decision.included) {
         yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
         continue;
@@ -81,7 +88,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
     for (const ns of namespaceObjects) {
       const decision: Decision = decideNamespaceObject(
         plan.selection,
-        selectionItem(nsType, ns),
+        selectionItem(nsType, ns, groupResource(nsType)),
         c.namespacesWithItems,
       );
       if (decision.included) yield* c.take(nsType, ns, 'listed');
@@ -201,7 +208,9 @@ class Collector {
     }
     obj.apiVersion = apiVersionOf(type);
     obj.kind = type.kind;
-    const decision = decideBackupItem(this.plan.selection, selectionItem(type, obj), { origin: 'additional' });
+    const decision = decideBackupItem(this.plan.selection, selectionItem(type, obj, groupResource(type)), {
+      origin: 'additional',
+    });
     if (!decision.included) {
       yield { kind: 'excluded', type, item: obj, reason: decision.reason };
       return;
@@ -265,9 +274,9 @@ async function* listStep(
   yield { step, items: buffered.sort((a, b) => rank(a) - rank(b)) };
 }
 
-function selectionItem(type: ResourceType, item: KubeObject): SelectionItem {
+function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
   return {
-    groupResource: groupResource(type),
+    groupResource: gr,
     namespaced: type.namespaced,
     ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
     name: item.metadata.name ?? '',

@@ -22,14 +22,33 @@ export class ResourceListBuilder {
   }
 
   toJSON(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
+    return JSON.parse([...this.jsonPieces()].join('')) as Record<string, string[]>;
+  }
+
+  /**
+   * The map's compact JSON in pieces, one kind at a time: a backup of many objects never
+   * holds the whole list as one string (nor every kind's `ns/name` strings at once), which
+   * showed as peak memory growing with the number of objects.
+   */
+  *jsonPieces(): Generator<string> {
+    yield '{';
+    let first = true;
     for (const key of [...this.map.keys()].sort()) {
       const entries: string[] = [];
       for (const [ns, names] of this.map.get(key) ?? []) {
         for (const name of names) entries.push(ns ? `${ns}/${name}` : name);
       }
-      out[key] = entries.sort();
+      entries.sort();
+      yield `${first ? '' : ','}${JSON.stringify(key)}:[`;
+      first = false;
+      for (let i = 0; i < entries.length; i += PIECE_ENTRIES) {
+        const piece = JSON.stringify(entries.slice(i, i + PIECE_ENTRIES));
+        yield `${i > 0 ? ',' : ''}${piece.slice(1, -1)}`;
+      }
+      yield ']';
     }
-    return out;
+    yield '}';
   }
 }
+
+const PIECE_ENTRIES = 1000;

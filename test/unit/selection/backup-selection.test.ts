@@ -5,6 +5,7 @@ import {
   decideNamespaceObject,
   excludedByNamespace,
   excludedResourceType,
+  listedItemDecider,
 } from '../../../src/selection/backup-predicates.ts';
 import {
   namespacesToBackUp,
@@ -277,3 +278,45 @@ for (const [name, spec, expected] of validationCases) {
     expected.forEach((re, i) => assert.match(errs[i] ?? '', re));
   });
 }
+
+test('the listed-item decider gives decideBackupItem’s answer and reason for every item', () => {
+  const specs: BackupSelectionSpec[] = [
+    {},
+    { includedNamespaces: ['app-*'], excludedNamespaces: ['app-secret'] },
+    { includedResources: ['pods', 'pv'], includeClusterResources: true },
+    { excludedResources: ['secrets'], includeClusterResources: false },
+    { includedNamespaces: ['app-web'], labelSelector: { matchLabels: { tier: 'web' } } },
+    { orLabelSelectors: [{ matchLabels: { tier: 'db' } }, { matchLabels: { tier: 'web' } }] },
+    { includedNamespaceScopedResources: ['pods'], includedClusterScopedResources: ['nodes'] },
+    { excludedNamespaceScopedResources: ['configmaps'], excludedClusterScopedResources: ['*'] },
+  ];
+  const labelSets: Record<string, string>[] = [
+    {},
+    { tier: 'web' },
+    { tier: 'db', 'velero.io/exclude-from-backup': 'true' },
+  ];
+  const items: SelectionItem[] = [];
+  for (const labels of labelSets) {
+    for (const ns of ['app-web', 'app-secret', 'other']) {
+      for (const gr of ['pods', 'secrets', 'configmaps', 'deployments.apps']) {
+        items.push({ ...nsItem(gr, ns), labels });
+        items.push({ ...nsItem(gr, ns), labels, deletionTimestamp: '2026-01-01T00:00:00Z' });
+      }
+    }
+    for (const gr of ['persistentvolumes', 'nodes', 'clusterroles.rbac.authorization.k8s.io']) {
+      items.push({ ...clusterItem(gr), labels });
+    }
+  }
+  for (const spec of specs) {
+    const selection = resolveBackupSelection(spec, resolve);
+    const decide = listedItemDecider(selection);
+    // Twice over, so the second pass reads what the first one remembered.
+    for (const item of [...items, ...items.reverse()]) {
+      assert.deepEqual(
+        decide(item),
+        decideBackupItem(selection, item, { origin: 'listed' }),
+        `${JSON.stringify(spec)} ${JSON.stringify(item)}`,
+      );
+    }
+  }
+});
