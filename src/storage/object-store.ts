@@ -32,6 +32,8 @@ export interface ObjectStore extends ObjectStoreTarget {
   deleteObject(key: string): Promise<void>;
   /** A URL that lets anyone holding it GET the object for `ttlSeconds`. */
   createSignedUrl(key: string, ttlSeconds: number): Promise<string>;
+  /** Releases the store's connections; it is not used afterwards. */
+  dispose?(): void;
 }
 
 /** Collects an async iterable; for small listings only (the names of backups, a test's keys). */

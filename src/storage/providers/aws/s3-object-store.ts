@@ -44,6 +44,10 @@ export class S3ObjectStore implements ObjectStore {
     this.endpoint = settings.displayEndpoint;
   }
 
+  dispose(): void {
+    this.client.destroy();
+  }
+
   async putObject(key: string, body: ObjectBody, opts: PutObjectOptions = {}): Promise<void> {
     const params = {
       Bucket: this.bucket,
