@@ -7,6 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { benchCluster, benchEnv, ensureObjects, mib } from './bench-env.ts';
+// @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
+import { SERVER_NODE_FLAGS } from '../bin/server-process.mjs';
 import { bundledRun } from './bundled.ts';
 
 const { values } = parseArgs({
@@ -31,9 +33,19 @@ interface Run {
   peakRss: number;
 }
 function measure(mode: 'list' | 'backup'): Run {
+  // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
   const res = spawnSync(
     process.execPath,
-    [runScript, '--mode', mode, '--namespaces', namespaces.join(','), '--prefix', `bench-${total}`],
+    [
+      ...(SERVER_NODE_FLAGS as string[]),
+      runScript,
+      '--mode',
+      mode,
+      '--namespaces',
+      namespaces.join(','),
+      '--prefix',
+      `bench-${total}`,
+    ],
     {
       encoding: 'utf8',
       env: { ...process.env, SKIFF_TESTENV_RUN: env.runDir },

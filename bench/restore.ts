@@ -20,6 +20,8 @@ import { readBackupCatalogue } from '../src/restore/index.ts';
 import type { BackupStore } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
 import { benchCluster, benchEnv, benchStore, deleteNamespaces, ensureObjects, mib } from './bench-env.ts';
+// @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
+import { SERVER_NODE_FLAGS } from '../bin/server-process.mjs';
 import { bundledRun, withoutTsx } from './bundled.ts';
 
 const { values } = parseArgs({
@@ -93,9 +95,11 @@ interface Run {
 
 function measure(mode: 'raw' | 'restore', args: string[]): Run {
   const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
+  // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
   const res = spawnSync(
     process.execPath,
     [
+      ...(SERVER_NODE_FLAGS as string[]),
       ...withoutTsx(process.execArgv),
       ...prof,
       runScript,

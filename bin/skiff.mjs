@@ -4,9 +4,11 @@
 // time and memory of tsx. Otherwise runs the TypeScript through tsx as before, because a stale
 // bundle must never run in place of code that has since been edited (or deleted: a directory's
 // mtime changes then, so directories count too).
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SERVER_CHILD_ENV, SERVER_NODE_FLAGS, serverFlagsApplied, subcommand } from './server-process.mjs';
 
 const root = join(import.meta.dirname, '..');
 const bundle = join(root, 'dist', 'skiff.mjs');
@@ -26,7 +28,40 @@ function bundleIsFresh() {
   }
 }
 
-if (bundleIsFresh()) {
+/**
+ * `skiff server` runs in a Node started with SERVER_NODE_FLAGS: V8 reads heap settings only at
+ * start-up. This process stays as a thin parent that passes signals on and exits as the server does.
+ */
+function runServerWithFlags() {
+  // The IPC channel is how the server learns that this parent died, even by SIGKILL.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [SERVER_CHILD_ENV]: '1' },
+  });
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    for (const s of signals) process.removeAllListeners(s);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+  child.on('error', (err) => {
+    console.error(`skiff: cannot start the server process: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+if (process.env[SERVER_CHILD_ENV] === '1' && process.channel) {
+  // Started by runServerWithFlags: die with the parent, as a server killed outright would, and
+  // never run on as a second server nobody can stop.
+  delete process.env[SERVER_CHILD_ENV];
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+}
+
+if (subcommand(process.argv.slice(2)) === 'server' && !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS)) {
+  runServerWithFlags();
+} else if (bundleIsFresh()) {
   await import(pathToFileURL(bundle).href);
 } else {
   const { register } = await import('tsx/esm/api');
