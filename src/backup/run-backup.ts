@@ -71,9 +71,13 @@ export async function runBackup(
       sideUploads.push(upload);
     };
     startSideUpload(setImmediatePromise().then(() => uploadFixedFiles(deps.store, name)));
-    // The resource list is complete with the last item: it goes while the tarball's last bytes do.
-    const itemsDone = (): void =>
+    // The resource list and the results are complete with the last item: they go while the
+    // tarball's last bytes do. Should the tarball's upload still fail, the failure path
+    // removes them and uploads the results again.
+    const itemsDone = (): void => {
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
+      startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
+    };
     try {
       progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone }, onProgress);
     } catch (err) {
@@ -217,8 +221,13 @@ async function uploadFixedFiles(store: BackupStore, name: string): Promise<void>
 }
 
 /**
- * Log and results, with the uploads already under way (the other companions of a backup that
- * has its tarball), then `velero-backup.json` last.
+ * The files still to upload once the tarball is complete, then `velero-backup.json` last
+ * among the files a backup needs (ADR 0002).
+ *
+ * After a complete tarball, the results and resource list are already under way: the log goes
+ * alongside the metadata. A log is best-effort (reference §2.2), so it is the one file that
+ * may land a moment after the metadata; the Backup reports its phase only once both settled.
+ * After a failure, the results go again, with the log, before the metadata.
  */
 async function uploadCompanions(
   store: BackupStore,
@@ -227,18 +236,22 @@ async function uploadCompanions(
   underWay: Promise<void>[],
 ): Promise<void> {
   const name = backup.metadata.name ?? '';
+  const failed = backup.status?.phase === 'Failed';
   const results = log.results.toJSON();
   await log.close();
-  // Independent files go together; only the metadata must wait for all of them. All of them
-  // settle before a failure is reported, so a cleanup after it is not raced by a late upload.
-  const settled = await Promise.allSettled([
-    // A failed log upload only costs the log (reference §2.2): the backup itself is intact.
-    readFile(log.path)
-      .then((gzipped) => store.putBackupLog(name, { gzipped }))
-      .catch(() => undefined),
-    store.putBackupFile(name, 'results', results),
+  const logUpload = readFile(log.path)
+    .then((gzipped) => store.putBackupLog(name, { gzipped }))
+    .catch(() => undefined);
+  // Every upload settles before a failure is reported, so a cleanup after it is not raced by a late one.
+  const before = await Promise.allSettled([
     ...underWay,
+    ...(failed ? [store.putBackupFile(name, 'results', results), logUpload] : []),
   ]);
-  for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  await store.putBackupMetadata(name, backup);
+  for (const r of before)
+    if (r.status === 'rejected') {
+      await logUpload;
+      throw r.reason;
+    }
+  const [metadata] = await Promise.allSettled([store.putBackupMetadata(name, backup), logUpload]);
+  if (metadata.status === 'rejected') throw metadata.reason;
 }

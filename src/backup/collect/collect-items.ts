@@ -54,9 +54,11 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
   const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
   const decideListed = listedItemDecider(plan.selection);
-  // Two lists at a time: measured on 2 cores, more only adds pages in flight (memory) while
-  // the consumer, not the API server, sets the pace; two still hide the latency of empty lists.
-  for await (const { step, items } of mergeBounded(listings, opts.listConcurrency ?? 2)) {
+  // Three lists at a time, measured with bench:backup on 2 cores: a page's handling now costs
+  // less than the API server's time to serve the next one, so a third list keeps the backup
+  // busy (+5-10 % objects/s over two); a fourth added pages in flight (+10 MiB peak at 50,000
+  // objects) for no more speed.
+  for await (const { step, items } of mergeBounded(listings, opts.listConcurrency ?? 3)) {
     if (step.groupResource === 'namespaces') {
       namespaceObjects.push(...items);
       continue;
