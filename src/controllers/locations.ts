@@ -6,11 +6,16 @@ import { ValidationError } from '../util/errors.ts';
 
 const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
 
+/** A secret key or file read while opening a store: how to read it again, and what it said. */
+interface Input {
+  read: () => Promise<string>;
+  value: string;
+}
+
 /** A store opened for a location, with what it was opened from. */
 interface OpenedStore {
   spec: string;
-  /** The secret keys and files read while opening it, by where they came from. */
-  inputs: Map<string, string>;
+  inputs: Input[];
   store: BackupStore;
 }
 
@@ -65,23 +70,21 @@ export class LocationResolver {
     const id = `${bsl.metadata.namespace ?? this.namespace}/${bsl.metadata.name ?? ''}`;
     const spec = JSON.stringify(bsl.spec);
     const previous = this.opened.get(id);
-    if (previous && previous.spec === spec && (await this.unchanged(previous.inputs))) return previous.store;
-    const inputs = new Map<string, string>();
-    const read = async (source: string): Promise<string> => {
-      const value = await this.readInput(source);
-      inputs.set(source, value);
+    if (previous && previous.spec === spec && (await unchanged(previous.inputs))) return previous.store;
+    const inputs: Input[] = [];
+    const remember = async (read: () => Promise<string>): Promise<string> => {
+      const value = await read();
+      inputs.push({ read, value });
       return value;
     };
     const store = await backupStoreForLocation(bsl, {
       defaultNamespace: this.namespace,
       ...(this.credentialsFile ? { awsSharedCredentialsFile: this.credentialsFile } : {}),
-      readSecretKey: (namespace, name, key) => read(secretSource(namespace, name, key)),
+      readSecretKey: (namespace, name, key) => remember(() => this.readSecretKey(namespace, name, key)),
     });
     // The provider reads the credentials file itself; its content decides reuse all the same.
-    if (this.credentialsFile) {
-      const file = fileSource(this.credentialsFile);
-      inputs.set(file, await this.readInput(file).catch(() => ''));
-    }
+    const file = this.credentialsFile;
+    if (file) await remember(() => readFile(file, 'utf8').catch(() => ''));
     const current = this.opened.get(id);
     if (current && current !== previous) {
       // Opened concurrently by another caller: keep one of the two.
@@ -93,17 +96,7 @@ export class LocationResolver {
     return store;
   }
 
-  private async unchanged(inputs: Map<string, string>): Promise<boolean> {
-    for (const [source, value] of inputs) {
-      const now = await this.readInput(source).catch(() => undefined);
-      if (now !== value) return false;
-    }
-    return true;
-  }
-
-  private async readInput(source: string): Promise<string> {
-    if (source.startsWith('file:')) return readFile(source.slice('file:'.length), 'utf8');
-    const [namespace = '', name = '', key = ''] = JSON.parse(source.slice('secret:'.length)) as string[];
+  private async readSecretKey(namespace: string, name: string, key: string): Promise<string> {
     const secret = await this.cluster.get(SECRETS, name, namespace);
     const value = (secret.data as Record<string, string> | undefined)?.[key];
     if (value === undefined) throw new ValidationError(`secret ${namespace}/${name} has no key "${key}"`);
@@ -111,10 +104,10 @@ export class LocationResolver {
   }
 }
 
-function secretSource(namespace: string, name: string, key: string): string {
-  return `secret:${JSON.stringify([namespace, name, key])}`;
-}
-
-function fileSource(path: string): string {
-  return `file:${path}`;
+async function unchanged(inputs: readonly Input[]): Promise<boolean> {
+  for (const { read, value } of inputs) {
+    const now = await read().catch(() => undefined);
+    if (now !== value) return false;
+  }
+  return true;
 }

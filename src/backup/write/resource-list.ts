@@ -21,10 +21,6 @@ export class ResourceListBuilder {
     else byNamespace.set(ns, [item.metadata.name ?? '']);
   }
 
-  toJSON(): Record<string, string[]> {
-    return JSON.parse([...this.jsonPieces()].join('')) as Record<string, string[]>;
-  }
-
   /**
    * The map's compact JSON in pieces, one kind at a time: a backup of many objects never
    * holds the whole list as one string (nor every kind's `ns/name` strings at once), which

@@ -4,6 +4,11 @@ import { describe, test } from 'node:test';
 import { ResourceListBuilder } from '../../../src/backup/write/resource-list.ts';
 import { decodeJsonGz, encodeJsonGz, encodeJsonPiecesGz } from '../../../src/storage/gzip-json.ts';
 
+/** The map the pieces spell. */
+function parsed(builder: ResourceListBuilder): Record<string, string[]> {
+  return JSON.parse([...builder.jsonPieces()].join('')) as Record<string, string[]>;
+}
+
 function item(apiVersion: string, kind: string, name: string, namespace?: string) {
   return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
 }
@@ -28,8 +33,8 @@ describe('resource list', () => {
   for (const names of Object.values(expected)) names.sort();
 
   test('lists every item as ns/name (or name), sorted, under apiVersion/Kind', () => {
-    assert.deepEqual(builder.toJSON(), expected);
-    assert.deepEqual(Object.keys(builder.toJSON()), Object.keys(expected).sort());
+    assert.deepEqual(parsed(builder), expected);
+    assert.deepEqual(Object.keys(parsed(builder)), Object.keys(expected).sort());
   });
 
   test('its pieces, compressed as they come, give the same file as encoding the whole value', async () => {
