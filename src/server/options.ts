@@ -19,4 +19,6 @@ export interface ServerOptions {
   /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
   metricsAddress?: string;
   logLevel?: string;
+  /** `--schedule-skip-immediately`: the value of an unset Schedule `spec.skipImmediately`; default false. */
+  scheduleSkipImmediately?: boolean;
 }

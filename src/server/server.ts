@@ -7,6 +7,7 @@ import { downloadRequestController } from '../controllers/download-request-contr
 import { locationController } from '../controllers/location-controller.ts';
 import { LocationResolver } from '../controllers/locations.ts';
 import { restoreController } from '../controllers/restore-controller.ts';
+import { scheduleController } from '../controllers/schedule-controller.ts';
 import { serverStatusController } from '../controllers/server-status-controller.ts';
 import { Cluster } from '../kube/cluster.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -79,6 +80,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
     downloadRequestController({ cluster, namespace, locations, clock, log }),
     deleteBackupController({ cluster, namespace, locations, log }),
     serverStatusController({ cluster, namespace, clock }),
+    scheduleController({ cluster, namespace, clock, log, skipImmediately: opts.scheduleSkipImmediately ?? false }),
   ];
   const health = opts.metricsAddress ? serveHealth(opts.metricsAddress) : undefined;
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');

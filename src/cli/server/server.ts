@@ -4,7 +4,7 @@ import type { ServerOptions } from '../../server/options.ts';
 import { runServer } from '../../server/server.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
-import { parseDurationFlag, parseIntFlag, ProblemCollector, splitList } from '../flags.ts';
+import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 
 export interface ServerFlags {
   defaultBackupTtl?: string | undefined;
@@ -15,6 +15,7 @@ export interface ServerFlags {
   storeValidationFrequency?: string | undefined;
   metricsAddress?: string | undefined;
   logLevel?: string | undefined;
+  scheduleSkipImmediately?: string | boolean | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -29,6 +30,9 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
     p.add(`--log-level "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const skipImmediately = p.attempt(() =>
+    parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
+  );
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -44,6 +48,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(pageSize !== undefined ? { clientPageSize: pageSize } : {}),
     ...(flags.storeValidationFrequency ? { storeValidationFrequency: flags.storeValidationFrequency } : {}),
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
+    ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
   };
 }
@@ -59,6 +64,7 @@ export function serverCommand() {
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
     .option('--metrics-address <host:port>', 'address for /metrics and /healthz (empty disables)', ':8085')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--schedule-skip-immediately [bool]', 'schedules without spec.skipImmediately skip their first run')
     .addHelpText(
       'after',
       `

@@ -1,0 +1,188 @@
+/**
+ * Schedule controller (reference §5.1): carries out what `decideSchedule` decides — patches
+ * the phase, skipImmediately and lastSkipped, creates the due Backup and records
+ * lastBackup — and applies the `skiff.io/retain` retention plan through DeleteBackupRequests,
+ * which the delete-backup controller carries out (storage first, then the Backup).
+ */
+import { Kinds, Labels, parseSchedule, resourceRef, type Backup, type Schedule } from '../api/index.ts';
+import { deleteBackupRequestFor } from '../cli/backup/delete.ts';
+import { isAlreadyExists } from '../kube/errors.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { decideSchedule, SCHEDULE_RESYNC_MS, type ScheduleDecision } from '../schedule/decide.ts';
+import { planRetention, type RetentionPlan } from '../schedule/retention.ts';
+import { kubeTime, type Clock } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import { validLabelValue } from '../util/label-value.ts';
+import type { Logger } from '../util/log.ts';
+import type { ControllerSpec, ReconcileResult } from './controller.ts';
+
+export interface ScheduleControllerDeps {
+  cluster: Cluster;
+  namespace: string;
+  clock: Clock;
+  log: Logger;
+  /** `--schedule-skip-immediately` (reference §10.2), default false. */
+  skipImmediately: boolean;
+}
+
+const SCHEDULES = {
+  group: 'velero.io',
+  version: 'v1',
+  resource: 'schedules',
+  kind: 'Schedule',
+  namespaced: true,
+  verbs: [],
+};
+const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
+const DELETE_REQUESTS = {
+  group: 'velero.io',
+  version: 'v1',
+  resource: 'deletebackuprequests',
+  kind: 'DeleteBackupRequest',
+  namespaced: true,
+  verbs: [],
+};
+
+export function scheduleController(deps: ScheduleControllerDeps): ControllerSpec {
+  return {
+    name: 'schedule',
+    type: SCHEDULES,
+    namespace: deps.namespace,
+    // Every schedule is looked at at least once a minute (reference §5.1, §10.2).
+    resyncMs: SCHEDULE_RESYNC_MS,
+    reconcile: (obj) => reconcileSchedule(deps, obj),
+  };
+}
+
+export async function reconcileSchedule(
+  deps: ScheduleControllerDeps,
+  obj: KubeObject,
+): Promise<ReconcileResult | undefined> {
+  const name = obj.metadata.name ?? '';
+  const ref = resourceRef(Kinds.Schedule);
+  const target = { name, namespace: deps.namespace };
+  // The informer's copy may predate our own last write (lastBackup); decide on the current object.
+  const fresh = await deps.cluster.find(ref, name, deps.namespace);
+  if (!fresh) return undefined;
+  let schedule: Schedule;
+  try {
+    schedule = parseSchedule(fresh);
+  } catch (err) {
+    if ((fresh.spec as { paused?: unknown } | undefined)?.paused === true) return undefined;
+    await writeStatus(deps, name, fresh, { phase: 'FailedValidation', validationErrors: [errorMessage(err)] });
+    return undefined;
+  }
+  if (schedule.spec.paused) return undefined;
+  const now = deps.clock.now();
+  const backups = await schedulesBackups(deps, name);
+  const decision = decideSchedule({ schedule, backups, now, skipImmediatelyDefault: deps.skipImmediately });
+  const log = deps.log.child({ schedule: name });
+
+  if (decision.skipped) {
+    // One-shot (reference §1.3): reset the flag so only this run is skipped.
+    await deps.cluster.patch(ref, target, 'merge', { spec: { skipImmediately: false } });
+    log.info('skipImmediately: this run is skipped, waiting for the next one');
+  }
+  const status: Record<string, unknown> = {
+    phase: decision.phase,
+    validationErrors: decision.validationErrors.length > 0 ? decision.validationErrors : null,
+    ...(decision.skipped ? { lastSkipped: kubeTime(now) } : {}),
+  };
+  await writeStatus(deps, name, schedule, status);
+  // METRIC (schedule): FailedValidation → record a schedule validation failure here.
+  if (decision.action.kind === 'invalid') {
+    log.warn({ errors: decision.validationErrors }, 'schedule failed validation');
+    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
+  }
+  await act(deps, schedule, decision, now, log);
+  if (decision.retention && decision.cron) {
+    const fresher = decision.action.kind === 'create' ? await schedulesBackups(deps, name) : backups;
+    const plan = planRetention(fresher, decision.retention, { timeZone: decision.cron.timeZone });
+    await applyRetention(deps, plan, fresher, log);
+  }
+  return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
+}
+
+async function act(
+  deps: ScheduleControllerDeps,
+  schedule: Schedule,
+  decision: ScheduleDecision,
+  now: Date,
+  log: Logger,
+): Promise<void> {
+  const action = decision.action;
+  if (action.kind === 'skip-running') {
+    // METRIC (schedule): a due run skipped because a backup of the schedule is still running.
+    log.info({ running: action.running, due: kubeTime(action.next) }, 'run due, but a backup is still running');
+    return;
+  }
+  if (action.kind !== 'create') return;
+  const backupName = action.backup.metadata.name ?? '';
+  try {
+    await deps.cluster.create(resourceRef(Kinds.Backup), action.backup);
+    // METRIC (schedule): a backup was created by the schedule (label schedule=<name>).
+    log.info({ backup: backupName, due: kubeTime(action.next) }, 'schedule created a backup');
+  } catch (err) {
+    // Created by an earlier pass in the same second: the run has happened.
+    if (!isAlreadyExists(err)) throw err;
+  }
+  await deps.cluster.patchStatus(
+    resourceRef(Kinds.Schedule),
+    { name: schedule.metadata.name ?? '', namespace: deps.namespace },
+    { lastBackup: kubeTime(now) },
+  );
+}
+
+/** Patches only the status fields that differ, so an idle schedule causes no writes. */
+async function writeStatus(
+  deps: ScheduleControllerDeps,
+  name: string,
+  current: KubeObject,
+  wanted: Record<string, unknown>,
+): Promise<void> {
+  const have = (current.status ?? {}) as Record<string, unknown>;
+  const diff = Object.fromEntries(
+    Object.entries(wanted).filter(([k, v]) => v !== undefined && JSON.stringify(have[k] ?? null) !== JSON.stringify(v)),
+  );
+  if (Object.keys(diff).length === 0) return;
+  await deps.cluster.patchStatus(resourceRef(Kinds.Schedule), { name, namespace: deps.namespace }, diff);
+}
+
+async function schedulesBackups(deps: ScheduleControllerDeps, schedule: string): Promise<Backup[]> {
+  const out: Backup[] = [];
+  const labelSelector = `${Labels.ScheduleName}=${validLabelValue(schedule)}`;
+  for await (const b of deps.cluster.list(BACKUPS, { namespace: deps.namespace, labelSelector })) out.push(b as Backup);
+  return out;
+}
+
+/**
+ * One DeleteBackupRequest per backup the plan deletes, unless one already exists for it: a
+ * request still running will finish, and one that failed stays visible (with its errors)
+ * until the delete controller's housekeeping removes it, after which the next pass retries.
+ */
+async function applyRetention(
+  deps: ScheduleControllerDeps,
+  plan: RetentionPlan,
+  backups: readonly Backup[],
+  log: Logger,
+): Promise<void> {
+  const byName = new Map(backups.map((b) => [b.metadata.name ?? '', b]));
+  for (const entry of plan.entries) {
+    if (entry.action !== 'delete') continue;
+    const backup = byName.get(entry.name);
+    if (!backup) continue;
+    const labelSelector = `${Labels.BackupName}=${validLabelValue(entry.name)}`;
+    let pending = false;
+    for await (const r of deps.cluster.list(DELETE_REQUESTS, { namespace: deps.namespace, labelSelector })) {
+      if ((r.metadata.labels?.[Labels.BackupUID] ?? '') === (backup.metadata.uid ?? '')) pending = true;
+    }
+    if (pending) continue;
+    try {
+      await deps.cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
+      log.info({ backup: entry.name, reason: entry.reason }, 'retention: deleting backup');
+    } catch (err) {
+      log.warn({ backup: entry.name, err: errorMessage(err) }, 'retention: could not request deletion');
+    }
+  }
+}
