@@ -10,6 +10,7 @@ import { backupLocationCommand } from './backup-location/backup-location-command
 import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
 import { restoreCommand } from './restore/restore-command.ts';
+import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
 import { serverCommand } from './server/server.ts';
 
@@ -35,6 +36,7 @@ Examples:
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());
   program.addCommand(restoreCommand());
+  program.addCommand(scheduleCommand());
   return program;
 }
 

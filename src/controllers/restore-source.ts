@@ -97,14 +97,22 @@ function policyErrors(spec: RestoreSpec): string[] {
   return [`invalid existingResourcePolicy "${policy}": use "none" or "update"`];
 }
 
-/** Reference §1.2: the newest Completed backup labelled with the schedule, by `status.startTimestamp`. */
-async function newestScheduledBackup(deps: RestoreSourceDeps, schedule: string): Promise<string | undefined> {
+/**
+ * Reference §1.2: the newest Completed backup labelled with the schedule, by
+ * `status.startTimestamp`. `skiff restore create --allow-partially-failed` also accepts
+ * PartiallyFailed ones (reference §8.4).
+ */
+export async function newestScheduledBackup(
+  deps: Pick<RestoreSourceDeps, 'cluster' | 'namespace'>,
+  schedule: string,
+  phases: readonly string[] = ['Completed'],
+): Promise<string | undefined> {
   let newest: Backup | undefined;
   const labelSelector = `${Labels.ScheduleName}=${validLabelValue(schedule)}`;
   for await (const obj of deps.cluster.list(BACKUPS, { namespace: deps.namespace, labelSelector })) {
     const b = obj as Backup;
-    if (b.status?.phase !== 'Completed') continue;
-    if (!newest || (b.status.startTimestamp ?? '') > (newest.status?.startTimestamp ?? '')) newest = b;
+    if (!phases.includes(b.status?.phase ?? '')) continue;
+    if (!newest || (b.status?.startTimestamp ?? '') > (newest.status?.startTimestamp ?? '')) newest = b;
   }
   return newest?.metadata.name;
 }

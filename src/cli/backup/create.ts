@@ -3,7 +3,7 @@
  * Without --dry-run it only creates the Backup CR (and, with --wait, watches it); with
  * --dry-run it runs the planner and the collector against the cluster and writes nothing.
  */
-import { Command } from '@commander-js/extra-typings';
+import { Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Backup } from '../../api/backup.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
@@ -160,10 +160,12 @@ Examples:
   skiff backup create --from-schedule nightly
 `;
 
-export function backupCreateCommand() {
-  return new Command('create')
-    .description('Create a backup')
-    .argument('[name]', 'name of the backup')
+/**
+ * The flags that shape a BackupSpec (reference §8.3), shared by `backup create` and
+ * `schedule create` so both parse them the same way (`buildBackupRequest`).
+ */
+export function backupSpecOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
+  return cmd
     .option('--include-namespaces <list>', 'namespaces to include (comma-separated, globs allowed; default *)', collect)
     .option('--exclude-namespaces <list>', 'namespaces to exclude (comma-separated, globs allowed)', collect)
     .option('--include-resources <list>', 'resources to include, e.g. pods,deployments.apps (default all)', collect)
@@ -194,7 +196,13 @@ export function backupCreateCommand() {
     .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
     .option('--data-mover <name>', 'data mover to use (default: the built-in one)')
     .option('--resource-policies-configmap <name>', 'ConfigMap with resource policies')
-    .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover')
+    .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover');
+}
+
+export function backupCreateCommand() {
+  return backupSpecOptions(
+    new Command('create').description('Create a backup').argument('[name]', 'name of the backup'),
+  )
     .option('--from-schedule <schedule>', "create the backup from a schedule's template (other filters are ignored)")
     .option('-w, --wait', 'wait for the backup to finish, showing progress')
     .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')

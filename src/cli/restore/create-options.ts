@@ -38,6 +38,7 @@ export interface RestoreCreateFlags {
   annotations?: string[] | undefined;
   itemOperationTimeout?: string | undefined;
   resourceModifierConfigmap?: string | undefined;
+  allowPartiallyFailed?: string | boolean | undefined;
 }
 
 /** What `run()` needs: the spec plus the Restore's own labels and annotations. */
@@ -94,6 +95,7 @@ export function buildRestoreRequest(flags: RestoreCreateFlags): BuiltRestore {
   }
   const labels = p.attempt(() => parseLabels(flags.labels)) ?? {};
   const annotations = p.attempt(() => parseKeyValues(flags.annotations, '--annotations')) ?? {};
+  checkAllowPartiallyFailed(p, flags);
   // The server would reject these as FailedValidation; saying so now saves a round trip.
   if (p.problems.length === 0) for (const e of validateRestoreSelection(spec)) p.add(e);
   return { request: { spec, labels, annotations }, problems: p.problems };
@@ -122,6 +124,16 @@ export function parseNamespaceMappings(values: readonly string[] | undefined): R
   }
   if (problems.length > 0) throw new FlagError(problems);
   return out;
+}
+
+/** reference §8.4: `--allow-partially-failed` only means something when a schedule chooses the backup. */
+function checkAllowPartiallyFailed(p: ProblemCollector, flags: RestoreCreateFlags): void {
+  const allow = p.attempt(() => parseOptionalBool(flags.allowPartiallyFailed, '--allow-partially-failed'));
+  if (allow !== undefined && (flags.fromSchedule ?? '') === '') {
+    p.add(
+      '--allow-partially-failed only works with --from-schedule: it lets the newest PartiallyFailed backup of the schedule be chosen (with --from-backup, name that backup directly)',
+    );
+  }
 }
 
 function sourceOf(

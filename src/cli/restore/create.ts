@@ -8,12 +8,12 @@ import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
 import { LocationResolver } from '../../controllers/locations.ts';
-import { resolveRestoreSource } from '../../controllers/restore-source.ts';
+import { newestScheduledBackup, resolveRestoreSource } from '../../controllers/restore-source.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { formatRestorePlan, planRestoreForCluster, planTotals, type RestorePlan } from '../../restore/index.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
-import { collect } from '../flags.ts';
+import { collect, parseOptionalBool } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   buildRestoreRequest,
@@ -66,6 +66,9 @@ export class CreateRestoreOptions {
   async run(): Promise<void> {
     const request = this.request;
     if (!request) throw new Error('run() before complete()');
+    if (this.flags.fromSchedule && parseOptionalBool(this.flags.allowPartiallyFailed, '--allow-partially-failed')) {
+      await this.pickScheduledBackup(request, this.flags.fromSchedule);
+    }
     const restore = this.buildRestore(request);
     if (this.flags.dryRun) return this.dryRun(restore);
     if (this.output) {
@@ -91,6 +94,22 @@ export class CreateRestoreOptions {
       return;
     }
     await this.waitAndReport();
+  }
+
+  /**
+   * `--allow-partially-failed` (reference §8.4): the CLI itself picks the schedule's newest
+   * Completed or PartiallyFailed backup and restores from that backup by name, as Velero's does.
+   */
+  private async pickScheduledBackup(request: RestoreRequest, schedule: string): Promise<void> {
+    const deps = { cluster: this.ctx.cluster(), namespace: this.ctx.namespace };
+    const backup = await newestScheduledBackup(deps, schedule, ['Completed', 'PartiallyFailed']);
+    if (backup === undefined) {
+      throw new FlagError([
+        `--from-schedule: schedule ${schedule} has no Completed or PartiallyFailed backup in namespace ${this.ctx.namespace}`,
+      ]);
+    }
+    delete request.spec.scheduleName;
+    request.spec.backupName = backup;
   }
 
   private buildRestore(request: RestoreRequest): Restore {
@@ -180,6 +199,9 @@ Examples:
 
   # Restore the newest Completed backup of a schedule
   skiff restore create --from-schedule nightly
+
+  # Restore the newest backup of a schedule even if it only PartiallyFailed
+  skiff restore create --from-schedule nightly --allow-partially-failed
 `;
 
 export function restoreCreateCommand() {
@@ -188,6 +210,10 @@ export function restoreCreateCommand() {
     .argument('[name]', 'name of the restore (default: <backup or schedule>-<YYYYMMDDhhmmss>)')
     .option('--from-backup <backup>', 'backup to restore from')
     .option('--from-schedule <schedule>', "restore the schedule's newest Completed backup")
+    .option(
+      '--allow-partially-failed [bool]',
+      'with --from-schedule: the newest backup that is Completed or PartiallyFailed (true, false, or unset = false)',
+    )
     .option(
       '--include-namespaces <list>',
       'namespaces to restore (comma-separated, globs allowed; default all)',
