@@ -45,14 +45,38 @@ const DELETE_REQUESTS = {
 };
 
 export function scheduleController(deps: ScheduleControllerDeps): ControllerSpec {
+  const wakes = new WakeBook();
   return {
     name: 'schedule',
     type: SCHEDULES,
     namespace: deps.namespace,
     // Every schedule is looked at at least once a minute (reference §5.1, §10.2).
     resyncMs: SCHEDULE_RESYNC_MS,
-    reconcile: (obj) => reconcileSchedule(deps, obj),
+    reconcile: async (obj) => {
+      const name = obj.metadata.name ?? '';
+      const result = await reconcileSchedule(deps, obj);
+      return wakes.request(name, deps.clock.now().getTime(), result?.requeueAfterMs);
+    },
   };
+}
+
+/**
+ * Each reconcile asks to be called again at the schedule's next run, and reconciles also come
+ * from watch events and the minute's resync. Every granted request is a timer that leads to
+ * another request, so without this book each resync would start one more chain of timers.
+ * A request is granted only when no wake-up at or before the wanted time is already pending.
+ */
+export class WakeBook {
+  private readonly pending = new Map<string, number>();
+
+  request(name: string, nowMs: number, afterMs: number | undefined): ReconcileResult | undefined {
+    if (afterMs === undefined) return undefined;
+    const at = nowMs + afterMs;
+    const already = this.pending.get(name);
+    if (already !== undefined && already > nowMs && already <= at) return undefined;
+    this.pending.set(name, at);
+    return { requeueAfterMs: afterMs };
+  }
 }
 
 export async function reconcileSchedule(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Backup, Schedule } from '../../../src/api/index.ts';
+import { WakeBook } from '../../../src/controllers/schedule-controller.ts';
 import { backupForSchedule, decideSchedule, type ScheduleInput } from '../../../src/schedule/decide.ts';
 
 function schedule(
@@ -178,5 +179,23 @@ describe('schedule decisions on a fake clock (reference §5.1)', () => {
       { period: 'daily', count: 7 },
       { period: 'monthly', count: 12 },
     ]);
+  });
+});
+
+describe('schedule controller wake-ups', () => {
+  test('one pending wake-up per schedule: later or equal requests ride on it, earlier ones replace it', () => {
+    const book = new WakeBook();
+    assert.deepEqual(book.request('s', 0, 60_000), { requeueAfterMs: 60_000 });
+    // A resync 20s later wants the same moment: already covered.
+    assert.equal(book.request('s', 20_000, 40_000), undefined);
+    assert.equal(book.request('s', 20_000, 50_000), undefined);
+    // A running backup wants a look in 10s: sooner, so granted.
+    assert.deepEqual(book.request('s', 20_000, 10_000), { requeueAfterMs: 10_000 });
+    // When that wake-up arrives the next request is granted again.
+    assert.deepEqual(book.request('s', 30_000, 60_000), { requeueAfterMs: 60_000 });
+    // The stale 60s timer firing later asks for nothing new.
+    assert.equal(book.request('s', 60_000, 30_000), undefined);
+    assert.deepEqual(book.request('other', 60_000, 5_000), { requeueAfterMs: 5_000 });
+    assert.equal(book.request('s', 0, undefined), undefined);
   });
 });
