@@ -88,6 +88,7 @@ export async function reconcileSchedule(
   const target = { name, namespace: deps.namespace };
   // The informer's copy may predate our own last write (lastBackup); decide on the current object.
   const fresh = await deps.cluster.find(ref, name, deps.namespace);
+  // METRIC (schedule): the Schedule is gone → remove its per-schedule series here (reference §5.1).
   if (!fresh) return undefined;
   let schedule: Schedule;
   try {
@@ -102,6 +103,7 @@ export async function reconcileSchedule(
   const backups = await schedulesBackups(deps, name);
   const decision = decideSchedule({ schedule, backups, now, skipImmediatelyDefault: deps.skipImmediately });
   const log = deps.log.child({ schedule: name });
+  // METRIC (schedule): register the schedule here; decision.cron gives the expected interval.
 
   if (decision.skipped) {
     // One-shot (reference §1.3): reset the flag so only this run is skipped.
