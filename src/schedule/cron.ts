@@ -92,8 +92,8 @@ function everySchedule(expression: string, timeZone: string, rest: string): Cron
 function cronSchedule(expression: string, timeZone: string, pattern: string): CronSchedule {
   let cron: Cron;
   try {
-    // legacyMode: day-of-month and day-of-week are ORed unless one of them is `*`, as in robfig.
-    cron = new Cron(pattern, { paused: true, mode: '5-part', timezone: timeZone, legacyMode: true });
+    // domAndDow false: day-of-month and day-of-week are ORed unless one of them is `*`, as in robfig.
+    cron = new Cron(pattern, { paused: true, mode: '5-part', timezone: timeZone, domAndDow: false });
   } catch (err) {
     throw invalid(expression, errorMessage(err).replace(/^Cron\w*: /, ''));
   }
