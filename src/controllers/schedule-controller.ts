@@ -115,10 +115,11 @@ export async function reconcileSchedule(
     validationErrors: decision.validationErrors.length > 0 ? decision.validationErrors : null,
     ...(decision.skipped ? { lastSkipped: kubeTime(now) } : {}),
   };
-  await writeStatus(deps, name, schedule, status);
-  // METRIC (schedule): FailedValidation → record a schedule validation failure here.
+  const changed = await writeStatus(deps, name, schedule, status);
   if (decision.action.kind === 'invalid') {
-    log.warn({ errors: decision.validationErrors }, 'schedule failed validation');
+    // METRIC (schedule): FailedValidation → record a schedule validation failure here (when `changed`).
+    // Said once per change, not at every minute's look.
+    if (changed) log.warn({ errors: decision.validationErrors }, 'schedule failed validation');
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
   }
   await act(deps, schedule, decision, now, log);
@@ -160,19 +161,20 @@ async function act(
   );
 }
 
-/** Patches only the status fields that differ, so an idle schedule causes no writes. */
+/** Patches only the status fields that differ, so an idle schedule causes no writes; says whether it wrote. */
 async function writeStatus(
   deps: ScheduleControllerDeps,
   name: string,
   current: KubeObject,
   wanted: Record<string, unknown>,
-): Promise<void> {
+): Promise<boolean> {
   const have = (current.status ?? {}) as Record<string, unknown>;
   const diff = Object.fromEntries(
     Object.entries(wanted).filter(([k, v]) => v !== undefined && JSON.stringify(have[k] ?? null) !== JSON.stringify(v)),
   );
-  if (Object.keys(diff).length === 0) return;
+  if (Object.keys(diff).length === 0) return false;
   await deps.cluster.patchStatus(resourceRef(Kinds.Schedule), { name, namespace: deps.namespace }, diff);
+  return true;
 }
 
 async function schedulesBackups(deps: ScheduleControllerDeps, schedule: string): Promise<Backup[]> {

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
+import { Kinds, resourceRef, type Backup, type Schedule } from '../../../src/api/index.ts';
 import { adminCluster, core, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
-import { skiffOk } from '../cli/run-skiff.ts';
+import { skiff, skiffOk } from '../cli/run-skiff.ts';
 
 const cluster = adminCluster();
 const app = uniqueName('keep-app');
@@ -125,5 +125,61 @@ describe('retention beyond TTL', { concurrency: false, timeout: 300_000 }, () =>
     assert.match(described.stdout, / {2}Deletes: none/);
     const got = await skiffOk(['-n', server.namespace, 'schedule', 'get']);
     assert.match(got.stdout, new RegExp(`^${scheduleName} +Enabled `, 'm'));
+  });
+  test('restore --from-schedule --allow-partially-failed picks the newest Completed or PartiallyFailed backup', async () => {
+    await cluster.create(resourceRef(Kinds.Backup), {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: {
+        name: full('partial'),
+        namespace: server.namespace,
+        labels: { 'velero.io/schedule-name': scheduleName },
+      },
+      spec: { includedNamespaces: [app] },
+      status: { phase: 'PartiallyFailed', startTimestamp: '2025-03-02T01:00:00Z' },
+    });
+    const ns = ['-n', server.namespace];
+    const allow = await skiffOk([
+      ...ns,
+      'restore',
+      'create',
+      '--from-schedule',
+      scheduleName,
+      '--allow-partially-failed',
+      '-o',
+      'json',
+    ]);
+    const picked = JSON.parse(allow.stdout) as { spec: { backupName?: string; scheduleName?: string } };
+    assert.deepEqual([picked.spec.backupName, picked.spec.scheduleName], [full('partial'), undefined]);
+    const plain = await skiffOk([...ns, 'restore', 'create', '--from-schedule', scheduleName, '-o', 'json']);
+    assert.equal((JSON.parse(plain.stdout) as { spec: { scheduleName?: string } }).spec.scheduleName, scheduleName);
+    const refused = await skiff([
+      ...ns,
+      'restore',
+      'create',
+      '--from-backup',
+      full('feb20'),
+      '--allow-partially-failed',
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--allow-partially-failed only works with --from-schedule/);
+  });
+
+  test('pause, unpause --skip-immediately and delete through the CLI', async () => {
+    const ns = ['-n', server.namespace];
+    const ref = resourceRef(Kinds.Schedule);
+    await skiffOk([...ns, 'schedule', 'pause', scheduleName]);
+    assert.equal(((await cluster.get(ref, scheduleName, server.namespace)) as Schedule).spec.paused, true);
+    await skiffOk([...ns, 'schedule', 'unpause', scheduleName, '--skip-immediately']);
+    // The server applies the one-shot flag: it records lastSkipped and resets the flag.
+    const unpaused = await waitFor('skipImmediately to be applied', async () => {
+      const s = (await cluster.get(ref, scheduleName, server.namespace)) as Schedule;
+      return s.spec.skipImmediately === false && s.status?.lastSkipped ? s : undefined;
+    });
+    assert.equal(unpaused.spec.paused, false);
+    const deleted = await skiffOk([...ns, 'schedule', 'delete', scheduleName, '--confirm']);
+    assert.match(deleted.stdout, new RegExp(`Schedule deleted: ${scheduleName}`));
+    assert.equal(await cluster.find(ref, scheduleName, server.namespace), undefined);
+    for (const short of KEPT) assert.ok(await exists(short), `${short} stays after the schedule is deleted`);
   });
 });
