@@ -18,6 +18,10 @@ export const SCHEDULE_RESYNC_MS = 60_000;
 /** How soon to look again while a backup of the schedule is still running. */
 export const IN_PROGRESS_RECHECK_MS = 10_000;
 
+/** `-YYYYMMDDhhmmss` after the schedule's name, and Kubernetes' limit on object names. */
+const BACKUP_SUFFIX_LENGTH = 15;
+const MAX_NAME_LENGTH = 253;
+
 /** Phases during which a new run is skipped (reference §5.1 step 4: Queued/ReadyToStart are not checked). */
 const RUNNING_PHASES = new Set(['', 'New', 'InProgress']);
 
@@ -67,6 +71,12 @@ export function validateSchedule(schedule: Schedule): {
     errors.push(errorMessage(err));
   }
   for (const e of validateBackupSelection(schedule.spec.template)) errors.push(`spec.template: ${e}`);
+  const name = schedule.metadata.name ?? '';
+  if (name.length + BACKUP_SUFFIX_LENGTH > MAX_NAME_LENGTH) {
+    errors.push(
+      `metadata.name: "${name}" is ${name.length} characters; backups are named <schedule>-<YYYYMMDDhhmmss>, so at most ${MAX_NAME_LENGTH - BACKUP_SUFFIX_LENGTH} fit`,
+    );
+  }
   const retain = schedule.metadata.annotations?.[RETAIN_ANNOTATION];
   if (retain !== undefined) {
     try {

@@ -169,6 +169,14 @@ describe('schedule decisions on a fake clock (reference §5.1)', () => {
     assert.match(d.validationErrors[2] ?? '', /annotation skiff\.io\/retain "daily=seven"/);
   });
 
+  test('a name too long for its backups names is refused', () => {
+    const d = decide(schedule({}, { name: 'n'.repeat(239) }), '2025-01-01T01:00:05Z');
+    assert.deepEqual(d.validationErrors, [
+      `metadata.name: "${'n'.repeat(239)}" is 239 characters; backups are named <schedule>-<YYYYMMDDhhmmss>, so at most 238 fit`,
+    ]);
+    assert.equal(decide(schedule({}, { name: 'n'.repeat(238) }), '2025-01-01T01:00:05Z').phase, 'Enabled');
+  });
+
   test('a valid retention annotation is parsed for the controller', () => {
     const d = decide(
       schedule({}, { annotations: { 'skiff.io/retain': 'daily=7, monthly=12' } }),
