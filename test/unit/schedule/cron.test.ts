@@ -101,6 +101,14 @@ describe('schedule expressions, read as Velero (robfig/cron standard) reads them
     ]);
   });
 
+  test('a fixed time in the hour repeated when DST ends runs once, at its first occurrence', () => {
+    // 02:30 happens twice in Berlin on 2025-10-26 (CEST, then CET).
+    assert.deepEqual(runs('CRON_TZ=Europe/Berlin 30 2 * * *', '2025-10-25T12:00:00Z', 2), [
+      '2025-10-26T00:30',
+      '2025-10-27T01:30',
+    ]);
+  });
+
   test('bad expressions are refused, naming spec.schedule and the problem', () => {
     rejects('', /empty/);
     rejects('   ', /empty/);
