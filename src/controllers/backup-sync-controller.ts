@@ -171,10 +171,13 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
     }
     if (imported.note) deps.log.info({ backup: name, location }, imported.note);
     try {
-      if (await createBackup(deps, imported.backup)) outcome.created.push(name);
+      if (!(await createBackup(deps, imported.backup))) continue;
     } catch (err) {
       skip(`the API server refused its Backup object: ${errorMessage(err)}`);
+      continue;
     }
+    outcome.created.push(name);
+    await warnOfPodVolumeBackups(deps, store, name, location);
   }
   for (const { name, reason } of plan.delete) {
     if (await deps.cluster.delete(BACKUPS, name, deps.namespace)) {
@@ -184,6 +187,27 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
   }
   for (const { name, reason } of plan.keep) deps.log.debug({ backup: name, location }, reason);
   return outcome;
+}
+
+/**
+ * Velero also recreates the backup's PodVolumeBackup objects (§5.4 step 4). Skiff has no
+ * file-system backup yet, so it does not; a backup that has some is named in the log, as
+ * restoring it cannot bring that volume data back.
+ */
+async function warnOfPodVolumeBackups(
+  deps: BackupSyncDeps,
+  store: BackupStore,
+  name: string,
+  location: string,
+): Promise<void> {
+  const pvbs = await store.getBackupFile(name, 'podVolumeBackups').catch(() => undefined);
+  if (!Array.isArray(pvbs) || pvbs.length === 0) return;
+  deps.log.warn(
+    { backup: name, location, podVolumeBackups: pvbs.length },
+    `backup sync: backup "${name}" in location "${location}" has ${String(pvbs.length)} pod volume backups; ` +
+      'Skiff has no file-system backup yet, so their PodVolumeBackup objects are not recreated and a restore ' +
+      'of this backup cannot bring back that volume data',
+  );
 }
 
 /** The stored metadata, or undefined when `velero-backup.json` is absent. */

@@ -302,6 +302,10 @@ describe('backup sync against a running server', { concurrency: false }, () => {
     assert.equal(made.status?.phase, 'Completed');
     const store = await storeFor(ns, prefix);
     const stored = (await store.getBackupMetadata('corrupt-source')) as Backup;
+    // With a pod volume backup, which Skiff cannot restore: the sync says so.
+    await store.putBackupFile('copied-good', 'podVolumeBackups', [
+      { apiVersion: 'velero.io/v1', kind: 'PodVolumeBackup', metadata: { name: 'copied-good-x1' } },
+    ]);
     await store.putBackupMetadata('copied-good', { ...stored, metadata: { ...stored.metadata, name: 'copied-good' } });
     await store.objectStore.putObject(
       store.layout.backupKey('corrupt-bad', 'metadata'),
@@ -322,6 +326,7 @@ describe('backup sync against a running server', { concurrency: false }, () => {
     assert.match(line, /skipping backup \\"corrupt-bad\\" in location \\"with-corrupt\\"/);
     assert.match(line, /not valid JSON/);
     assert.equal(await findBackup(ns, 'corrupt-bad'), undefined);
+    assert.match(server.logs(), /backup \\"copied-good\\" in location \\"with-corrupt\\" has 1 pod volume backups/);
     // Still running and still syncing: a later sync happens and still leaves it out.
     await waitSyncedAfter(server, ns, 'with-corrupt', new Date());
     assert.equal(server.child.exitCode, null);
