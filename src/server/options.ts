@@ -16,6 +16,8 @@ export interface ServerOptions {
   clientPageSize?: number;
   /** `--store-validation-frequency` (Go duration); default 1m. */
   storeValidationFrequency?: string;
+  /** `--backup-sync-period` (Go duration); default 1m; 0 disables backup sync. */
+  backupSyncPeriod?: string;
   /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
   metricsAddress?: string;
   logLevel?: string;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { installCrds } from '../api/index.ts';
 import { backupController, failInterruptedBackups } from '../controllers/backup-controller.ts';
+import { backupSyncController } from '../controllers/backup-sync-controller.ts';
 import { Controller, type ControllerSpec } from '../controllers/controller.ts';
 import { deleteBackupController } from '../controllers/delete-backup-controller.ts';
 import { downloadRequestController } from '../controllers/download-request-controller.ts';
@@ -81,6 +82,14 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
     deleteBackupController({ cluster, namespace, locations, log }),
     serverStatusController({ cluster, namespace, clock }),
     scheduleController({ cluster, namespace, clock, log, skipImmediately: opts.scheduleSkipImmediately ?? false }),
+    backupSyncController({
+      cluster,
+      namespace,
+      locations,
+      clock,
+      log,
+      defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
+    }),
   ];
   const health = opts.metricsAddress ? serveHealth(opts.metricsAddress) : undefined;
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');

@@ -1,7 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
-import { ValidationError } from '../util/errors.ts';
-import { ObjectNotFoundError } from './errors.ts';
+import { errorMessage, ValidationError } from '../util/errors.ts';
+import { CorruptBackupMetadataError, ObjectNotFoundError } from './errors.ts';
 import { decodeJsonGz, encodeJsonGz, encodeJsonPiecesGz, encodePrettyJson } from './gzip-json.ts';
 import {
   isDownloadTargetKind,
@@ -148,10 +148,23 @@ export class BackupStore {
     await this.objectStore.putObject(key, encodePrettyJson(backup), { contentType: JSON_TYPE });
   }
 
-  /** The stored Backup CR, unparsed. Rejects with ObjectNotFoundError when the backup is absent. */
+  /**
+   * The stored Backup CR, unvalidated. Rejects with ObjectNotFoundError when the backup is
+   * absent and with CorruptBackupMetadataError when the file is not a JSON object.
+   */
   async getBackupMetadata(name: string): Promise<unknown> {
-    const body = await this.objectStore.getObject(this.layout.backupKey(name, 'metadata'));
-    return JSON.parse((await readAll(body)).toString('utf8'));
+    const key = this.layout.backupKey(name, 'metadata');
+    const text = (await readAll(await this.objectStore.getObject(key))).toString('utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new CorruptBackupMetadataError(name, key, `not valid JSON (${errorMessage(err)})`, { cause: err });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new CorruptBackupMetadataError(name, key, 'not a JSON object');
+    }
+    return value;
   }
 
   /** Uploads the (already gzipped) tarball; the finalizer also uses it to replace it. */

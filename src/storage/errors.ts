@@ -137,3 +137,16 @@ export class InvalidBackupStoreError extends SkiffError {
     );
   }
 }
+
+/** A `velero-backup.json` that exists but is not a JSON object (truncated, corrupted, hand-edited). */
+export class CorruptBackupMetadataError extends SkiffError {
+  readonly code = 'CorruptBackupMetadata';
+  constructor(
+    readonly backup: string,
+    readonly key: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the metadata of backup "${backup}" (${key}) is unreadable: ${reason}`, options);
+  }
+}

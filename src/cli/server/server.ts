@@ -13,6 +13,7 @@ export interface ServerFlags {
   restoreResourcePriorities?: string | undefined;
   clientPageSize?: string | undefined;
   storeValidationFrequency?: string | undefined;
+  backupSyncPeriod?: string | undefined;
   metricsAddress?: string | undefined;
   logLevel?: string | undefined;
   scheduleSkipImmediately?: string | boolean | undefined;
@@ -25,6 +26,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const p = new ProblemCollector();
   const ttl = p.attempt(() => parseDurationFlag(flags.defaultBackupTtl, '--default-backup-ttl'));
   p.attempt(() => parseDurationFlag(flags.storeValidationFrequency, '--store-validation-frequency'));
+  p.attempt(() => parseDurationFlag(flags.backupSyncPeriod, '--backup-sync-period'));
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   if (pageSize === 0) p.add('--client-page-size must be at least 1');
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
@@ -47,6 +49,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(priorities ? { restoreResourcePriorities: priorities } : {}),
     ...(pageSize !== undefined ? { clientPageSize: pageSize } : {}),
     ...(flags.storeValidationFrequency ? { storeValidationFrequency: flags.storeValidationFrequency } : {}),
+    ...(flags.backupSyncPeriod ? { backupSyncPeriod: flags.backupSyncPeriod } : {}),
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
     ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
@@ -62,6 +65,7 @@ export function serverCommand() {
     .option('--restore-resource-priorities <list>', 'resources restored first, comma-separated')
     .option('--client-page-size <n>', 'page size of list calls to the API server', '500')
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
+    .option('--backup-sync-period <duration>', 'how often backups in each location are synced (0 disables)', '1m')
     .option('--metrics-address <host:port>', 'address for /metrics and /healthz (empty disables)', ':8085')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--schedule-skip-immediately [bool]', 'schedules without spec.skipImmediately skip their first run')
@@ -70,7 +74,8 @@ export function serverCommand() {
       `
 Examples:
   skiff server
-  skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug`,
+  skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
+  skiff server --backup-sync-period 5m`,
     )
     .action(async (flags, cmd) => {
       await runServer(serverOptions(CliContext.fromCommand(cmd), flags));

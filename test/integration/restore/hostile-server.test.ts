@@ -29,9 +29,10 @@ async function plantBackup(name: string, tarball: Buffer): Promise<void> {
     spec: { storageLocation: 'default', includedNamespaces: [target] },
     status: { phase: 'Completed', formatVersion: '1.1.0', version: 1 },
   };
+  // The object first: were the metadata in the bucket first, the server's backup sync could create it in between.
+  await cluster.create(resourceRef(Kinds.Backup), backup);
   await store.putBackupContents(name, tarball);
   await store.putBackupMetadata(name, backup);
-  await cluster.create(resourceRef(Kinds.Backup), backup);
 }
 
 function configMap(name: string): KubeObject {

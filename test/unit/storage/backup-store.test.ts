@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { BackupStore } from '../../../src/storage/backup-store.ts';
-import { InvalidBackupStoreError, ObjectNotFoundError } from '../../../src/storage/errors.ts';
+import {
+  CorruptBackupMetadataError,
+  InvalidBackupStoreError,
+  ObjectNotFoundError,
+} from '../../../src/storage/errors.ts';
 import { validateLocation } from '../../../src/storage/location.ts';
 import { readAll } from '../../../src/storage/object-store.ts';
 import { MemoryObjectStore } from '../../helpers/memory-object-store.ts';
@@ -129,6 +133,18 @@ describe('BackupStore key layout (reference §2.2, §2.3)', () => {
     );
     assert.equal(await store.getBackupFile('b1', 'volumeInfo'), undefined);
     await assert.rejects(store.getBackupMetadata('b1'), ObjectNotFoundError);
+  });
+
+  test('a velero-backup.json that is not a JSON object is refused with an error naming the backup and key', async () => {
+    const { mem, store } = setup('p');
+    mem.objects.set('p/backups/b1/velero-backup.json', Buffer.from('{"apiVersion": "velero.io/v1", "kind": "Ba'));
+    mem.objects.set('p/backups/b2/velero-backup.json', Buffer.from('[1, 2]'));
+    await assert.rejects(store.getBackupMetadata('b1'), (err: unknown) => {
+      assert.ok(err instanceof CorruptBackupMetadataError);
+      assert.match(err.message, /backup "b1" \(p\/backups\/b1\/velero-backup\.json\) is unreadable: not valid JSON/);
+      return true;
+    });
+    await assert.rejects(store.getBackupMetadata('b2'), /backup "b2" .* is unreadable: not a JSON object/);
   });
 
   test('restore files carry the restore- prefix, except volume info', async () => {
