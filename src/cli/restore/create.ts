@@ -148,7 +148,12 @@ export function planDocument(plan: RestorePlan): Record<string, unknown> {
       ...(tier.wait ? { wait: tier.wait } : {}),
       operations: tier.operations.map((op) => {
         const { type: _type, ...target } = op.target;
-        const base = { action: op.kind, ...target, ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}) };
+        const base = {
+          action: op.kind,
+          ...target,
+          ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}),
+          ...(op.rewrites ? { rewrites: op.rewrites } : {}),
+        };
         switch (op.kind) {
           case 'skip':
             return { ...base, reason: op.reason, detail: op.detail };
