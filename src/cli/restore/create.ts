@@ -185,6 +185,10 @@ Examples:
 
   # Restore the newest Completed backup of a schedule
   skiff restore create --from-schedule nightly
+
+  # In another cluster or region: list each storage class, zone and region value that the
+  # velero.io/change-storage-class and skiff.io/change-topology ConfigMaps rewrite
+  skiff restore create web-moved --from-backup web-daily --dry-run
 `;
 
 export function restoreCreateCommand() {
