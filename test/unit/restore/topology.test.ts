@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { planDocument } from '../../../src/cli/restore/create.ts';
 import type { KubeObject } from '../../../src/kube/object.ts';
 import { prepareItem } from '../../../src/restore/actions/prepare-item.ts';
 import { defaultRestoreActions } from '../../../src/restore/actions/registry.ts';
@@ -270,7 +271,7 @@ describe('the topology map in a restore plan', () => {
     spec: { template: { spec: { nodeSelector: { [ZONE]: 'us-east-1a' }, containers: [] } } },
   });
 
-  test('the dry run shows each rewrite: field, from, to and the ConfigMap action', async () => {
+  test('the dry run shows each rewrite: field, from, to and the ConfigMap action; -o json carries them too', async () => {
     const plan = await planFor({
       items: [item('persistentvolumes', pv), item('deployments.apps', deploy)],
       input: { pluginConfigs: [topologyCm(pluginLabels), storageClassCm], storageClasses: ['gp3'] },
@@ -289,6 +290,16 @@ describe('the topology map in a restore plan', () => {
       text,
       /create {3}PersistentVolume pv1\n {13}rewrite \/spec\/storageClassName: "gp2" -> "gp3" \(velero\.io\/change-storage-class\)\n {13}rewrite \/spec\/nodeAffinity\/required\/nodeSelectorTerms\/0\/matchExpressions\/0\/values\/0: "us-east-1a" -> "eu-west-1b" \(skiff\.io\/change-topology\)/,
     );
+    const doc = planDocument(plan) as { tiers: { operations: { name: string; rewrites?: unknown[] }[] }[] };
+    const web = doc.tiers.flatMap((t) => t.operations).find((o) => o.name === 'web');
+    assert.deepEqual(web?.rewrites, [
+      {
+        action: 'skiff.io/change-topology',
+        path: '/spec/template/spec/nodeSelector/topology.kubernetes.io~1zone',
+        from: 'us-east-1a',
+        to: 'eu-west-1b',
+      },
+    ]);
     assert.match(
       text,
       /create {3}Deployment app\/web\n {13}rewrite \/spec\/template\/spec\/nodeSelector\/topology\.kubernetes\.io~1zone: "us-east-1a" -> "eu-west-1b" \(skiff\.io\/change-topology\)/,
