@@ -64,7 +64,9 @@ const POD_SPEC_PATHS: Record<string, readonly string[]> = {
  * their labels; they hold no zone or region value. With the default `nodeAffinityPolicy: Honor`
  * a spread constraint counts only the nodes the (rewritten) node selector and affinity allow,
  * so it follows the map by itself. A PVC's `volume.kubernetes.io/selected-node` names a
- * node of the source cluster: `velero.io/pvc` always removes it (reference §4.5).
+ * node of the source cluster: `velero.io/pvc` always removes it (reference §4.5). Other pins
+ * to a source node (a `kubernetes.io/hostname` selector or PV affinity, a template's
+ * `nodeName`) cannot be translated by zone: they stay, with a warning naming them.
  */
 export const changeTopologyAction: RestoreItemAction = {
   name: CHANGE_TOPOLOGY_LABEL,
@@ -85,13 +87,23 @@ export const changeTopologyAction: RestoreItemAction = {
   execute({ item, env }) {
     const map = env.pluginConfigs[CHANGE_TOPOLOGY_LABEL];
     if (!map) return { item };
-    const rewrites = rewriteTopology(item, map);
-    return rewrites.length > 0 ? { item, rewrites } : { item };
+    const { rewrites, warnings } = rewriteTopology(item, map);
+    return { item, ...(rewrites.length > 0 ? { rewrites } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
   },
 };
 
-/** Rewrites the object in place; returns each value changed. Pure apart from that mutation. */
-export function rewriteTopology(item: KubeObject, map: Record<string, string>): FieldRewrite[] {
+/** Node-name label: a value names one node, which a topology map cannot translate. */
+const HOSTNAME_KEY = 'kubernetes.io/hostname';
+
+export interface TopologyRewrite {
+  /** Each value changed. */
+  rewrites: FieldRewrite[];
+  /** Pins to nodes of the source cluster (hostname selectors, a template's nodeName), which stay as they are. */
+  warnings: string[];
+}
+
+/** Rewrites the object in place and says what it changed and what it could not. Pure apart from that mutation. */
+export function rewriteTopology(item: KubeObject, map: Record<string, string>): TopologyRewrite {
   const r = new Rewriter(map);
   switch (item.kind) {
     case 'PersistentVolume':
@@ -118,12 +130,13 @@ export function rewriteTopology(item: KubeObject, map: Record<string, string>): 
     );
   }
   const podSpecPath = POD_SPEC_PATHS[item.kind];
-  if (podSpecPath) r.podSpec(getPath(item, ...podSpecPath), [...podSpecPath]);
-  return r.rewrites;
+  if (podSpecPath) r.podSpec(getPath(item, ...podSpecPath), [...podSpecPath], item.kind !== 'Pod');
+  return { rewrites: r.rewrites, warnings: r.warnings };
 }
 
 class Rewriter {
   readonly rewrites: FieldRewrite[] = [];
+  readonly warnings: string[] = [];
   constructor(private readonly map: Record<string, string>) {}
 
   private mapped(value: unknown): string | undefined {
@@ -136,11 +149,21 @@ class Rewriter {
     this.rewrites.push({ action: CHANGE_TOPOLOGY_LABEL, path: jsonPointer(path), from, to });
   }
 
+  private pinned(path: readonly string[], nodes: readonly unknown[]): void {
+    const names = nodes.filter((n) => typeof n === 'string').map((n) => JSON.stringify(n));
+    if (names.length === 0) return;
+    this.warnings.push(
+      `${jsonPointer(path)} names node ${names.join(', ')} of the source cluster; ` +
+        `${CHANGE_TOPOLOGY_LABEL} rewrites zones and regions only, so this stays as it is`,
+    );
+  }
+
   /** A `key: value` map (labels, nodeSelector, matchLabels). */
   labels(value: unknown, path: readonly string[]): void {
     const map = asRecord(value);
     if (!map) return;
     for (const [key, v] of Object.entries(map)) {
+      if (key === HOSTNAME_KEY) this.pinned([...path, key], [v]);
       const to = isTopologyKey(key) ? this.mapped(v) : undefined;
       if (to === undefined) continue;
       map[key] = to;
@@ -152,7 +175,9 @@ class Rewriter {
   requirements(value: unknown, path: readonly string[]): void {
     asArray(value).forEach((e, i) => {
       const req = asRecord(e);
-      if (!req || typeof req.key !== 'string' || !isTopologyKey(req.key) || !Array.isArray(req.values)) return;
+      if (!req || typeof req.key !== 'string' || !Array.isArray(req.values)) return;
+      if (req.key === HOSTNAME_KEY && req.operator === 'In') this.pinned([...path, String(i)], req.values as unknown[]);
+      if (!isTopologyKey(req.key)) return;
       const values = req.values as unknown[];
       values.forEach((v, j) => {
         const to = this.mapped(v);
@@ -176,9 +201,13 @@ class Rewriter {
     this.requirements(sel.matchExpressions, [...path, 'matchExpressions']);
   }
 
-  podSpec(value: unknown, path: readonly string[]): void {
+  /** `template`: a workload's pod template, whose `nodeName` (unlike a pod's, which `velero.io/pod` clears) stays. */
+  podSpec(value: unknown, path: readonly string[], template: boolean): void {
     const spec = asRecord(value);
     if (!spec) return;
+    if (template && typeof spec.nodeName === 'string' && spec.nodeName !== '') {
+      this.pinned([...path, 'nodeName'], [spec.nodeName]);
+    }
     this.labels(spec.nodeSelector, [...path, 'nodeSelector']);
     const nodeAffinity = asRecord(getPath(spec, 'affinity', 'nodeAffinity'));
     if (!nodeAffinity) return;

@@ -221,7 +221,7 @@ describe('skiff.io/change-topology', () => {
       },
     });
     const swapped = structuredClone(pod);
-    const rewrites = rewriteTopology(swapped, { a: 'b', b: 'a' });
+    const { rewrites } = rewriteTopology(swapped, { a: 'b', b: 'a' });
     assert.deepEqual(
       rewrites.map((r) => `${r.from}>${r.to}`),
       ['a>b', 'b>a'],
@@ -233,6 +233,62 @@ describe('skiff.io/change-topology', () => {
       (untouched.object.spec as { affinity: unknown }).affinity,
       (pod.spec as { affinity: unknown }).affinity,
     );
+  });
+
+  test("pins to nodes of the source cluster are warned about, not changed; a pod's own nodeName is cleared anyway", () => {
+    const d = obj('apps/v1', 'Deployment', 'web', 'app', {
+      spec: {
+        template: {
+          spec: {
+            nodeName: 'node-7',
+            nodeSelector: { 'kubernetes.io/hostname': 'node-3' },
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1', 'node-2'] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    });
+    const out = prepare('deployments.apps', d);
+    assert.deepEqual(out.rewrites, []);
+    assert.deepEqual(
+      out.warnings.map((w) => w.replace(/ of the source cluster.*/, '')),
+      [
+        '/spec/template/spec/nodeName names node "node-7"',
+        '/spec/template/spec/nodeSelector/kubernetes.io~1hostname names node "node-3"',
+        '/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/0 names node "node-1", "node-2"',
+      ],
+    );
+    assert.equal((out.object.spec as { template: { spec: { nodeName: string } } }).template.spec.nodeName, 'node-7');
+    const pod = obj('v1', 'Pod', 'p', 'ns', { spec: { nodeName: 'node-7', containers: [] } });
+    assert.deepEqual(prepare('pods', pod).warnings, []);
+    const local = obj('v1', 'PersistentVolume', 'local-pv', undefined, {
+      spec: {
+        local: { path: '/mnt/disk' },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] },
+            ],
+          },
+        },
+      },
+    });
+    assert.match(
+      prepare('persistentvolumes', local, { pvDecisions: { 'local-pv': 'restore' } }).warnings[0] ?? '',
+      /names node "node-1" of the source cluster; skiff\.io\/change-topology rewrites zones and regions only/,
+    );
+    assert.deepEqual(prepare('deployments.apps', d, { pluginConfigs: {} }).warnings, []);
   });
 
   test('bad map data is named: empty, invalid label values, no data at all', () => {
