@@ -67,6 +67,8 @@ const POD_SPEC_PATHS: Record<string, readonly string[]> = {
  * node of the source cluster: `velero.io/pvc` always removes it (reference §4.5). Other pins
  * to a source node (a `kubernetes.io/hostname` selector or PV affinity, a template's
  * `nodeName`) cannot be translated by zone: they stay, with a warning naming them.
+ * ControllerRevisions keep the source template: they are history named by its hash, and the
+ * StatefulSet or DaemonSet controller records a new revision from the rewritten template.
  */
 export const changeTopologyAction: RestoreItemAction = {
   name: CHANGE_TOPOLOGY_LABEL,
