@@ -10,14 +10,15 @@ env_alive() {
   local name pid
   while read -r name pid; do kill -0 "$pid" 2>/dev/null || return 1; done < "$RUN/pids"
 }
-stop_recorded() {
+# Stops the processes recorded in $RUN/pids, or only those after the first KEEP lines.
+stop_recorded() { # [KEEP]
   [ -f "$RUN/pids" ] || return 0
-  local name pid i
+  local keep=${1:-0} name pid i
   # Reverse start order, one at a time: the apiserver hangs if etcd goes first.
-  tac "$RUN/pids" | while read -r name pid; do
+  tail -n +$((keep + 1)) "$RUN/pids" | tac | while read -r name pid; do
     kill "$pid" 2>/dev/null || continue
     for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then say "$name ($pid) ignored SIGTERM, killing"; kill -9 "$pid" 2>/dev/null || true; fi
   done
-  rm -f "$RUN/pids"
+  if [ "$keep" -gt 0 ]; then head -n "$keep" "$RUN/pids" > "$RUN/pids.tmp" && mv "$RUN/pids.tmp" "$RUN/pids"; else rm -f "$RUN/pids"; fi
 }

@@ -8,6 +8,7 @@ import type { KubeObject } from '../kube/object.ts';
 import type { ResourceRef, ResourceType } from '../kube/resource.ts';
 import type { BackupStore } from '../storage/index.ts';
 import { ValidationError } from '../util/errors.ts';
+import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
 import type { LiveLookup } from './plan/plan-item.ts';
 import { planRestore } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
@@ -100,9 +101,12 @@ async function listOrEmpty(
 async function pluginConfigMaps(cluster: Cluster, discovery: Discovery, namespace: string): Promise<KubeObject[]> {
   const type = typeFor(discovery, { group: '', version: 'v1', resource: 'configmaps' });
   if (!type) return [];
-  const out: KubeObject[] = [];
-  for await (const cm of cluster.list(type, { namespace, labelSelector: Labels.PluginConfig })) out.push(cm);
-  return out;
+  const byName = new Map<string, KubeObject>();
+  // The second list finds a topology map that lacks the plugin-config label, so that the plan can name it.
+  for (const labelSelector of [Labels.PluginConfig, CHANGE_TOPOLOGY_LABEL]) {
+    for await (const cm of cluster.list(type, { namespace, labelSelector })) byName.set(cm.metadata.name ?? '', cm);
+  }
+  return [...byName.values()];
 }
 
 /**

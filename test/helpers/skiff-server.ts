@@ -19,18 +19,28 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(cluster: Cluster): Promise<TestServer> {
+export interface TestServerOptions {
+  /** The cluster the server runs against (default: cluster A); `cluster` must be a client of the same. */
+  kubeconfig?: string;
+  /** Prefix of the `default` location, e.g. another server's, to share its backups (default: a fresh one). */
+  prefix?: string;
+  /** `--backup-sync-period` of the server (default: the server's own, 1m). */
+  backupSyncPeriod?: string;
+}
+
+export async function startTestServer(cluster: Cluster, options: TestServerOptions = {}): Promise<TestServer> {
   const env = loadTestEnv();
   const namespace = uniqueName('skiff');
-  const prefix = uniqueName('backups');
+  const prefix = options.prefix ?? uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
   const controller = new AbortController();
   const running = runServer(
     {
       namespace,
-      kubeconfig: env.kubeconfig,
+      kubeconfig: options.kubeconfig ?? env.kubeconfig,
       logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
       storeValidationFrequency: '10s',
+      ...(options.backupSyncPeriod ? { backupSyncPeriod: options.backupSyncPeriod } : {}),
     },
     controller.signal,
   );

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -29,7 +30,8 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
+/** The env file's keys, and a reader that fails naming a missing key. */
+function readEnv(runDir: string): { need: (key: string) => string } {
   let text: string;
   try {
     text = readFileSync(join(runDir, 'env'), 'utf8');
@@ -37,11 +39,17 @@ export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
     throw new Error(`no test environment at ${runDir}: run 'npm run env:up' first (or run the tests with 'npm test')`);
   }
   const e = parseEnvFile(text);
-  const need = (k: string): string => {
-    const v = e[k];
-    if (!v) throw new Error(`test environment file ${join(runDir, 'env')} lacks ${k}`);
-    return v;
+  return {
+    need: (k) => {
+      const v = e[k];
+      if (!v) throw new Error(`test environment file ${join(runDir, 'env')} lacks ${k}`);
+      return v;
+    },
   };
+}
+
+export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
+  const { need } = readEnv(runDir);
   return {
     runDir,
     kubeconfig: need('KUBECONFIG'),
@@ -55,5 +63,51 @@ export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
     },
     nodes: need('SKIFF_NODES').split(','),
     nodeRoot: (node) => join(runDir, 'nodes', node),
+  };
+}
+
+/** One control plane of the test environment, with its kwok nodes and their topology labels. */
+export interface TestCluster {
+  kubeconfig: string;
+  nodes: string[];
+  /** `topology.kubernetes.io/region` of every node. */
+  region: string;
+  /** The distinct `topology.kubernetes.io/zone` values of the nodes, in node order. */
+  zones: string[];
+}
+
+/** Cluster A: the one `up.sh` starts and every test uses (`KUBECONFIG`). */
+export function testClusterA(runDir = testEnvRunDir()): TestCluster {
+  const { need } = readEnv(runDir);
+  return {
+    kubeconfig: need('KUBECONFIG'),
+    nodes: need('SKIFF_NODES').split(','),
+    region: need('SKIFF_REGION'),
+    zones: need('SKIFF_ZONES').split(','),
+  };
+}
+
+/**
+ * Cluster B, a second control plane in another region beside cluster A, sharing its MinIO.
+ * Started on first use (`scripts/testenv/up-cluster-b.sh`; idempotent, a few seconds) so
+ * that runs without cross-cluster tests do not pay for it; `env:down` stops it.
+ */
+export function testClusterB(runDir = testEnvRunDir()): TestCluster {
+  const res = spawnSync('bash', [join(import.meta.dirname, '..', '..', 'scripts/testenv/up-cluster-b.sh')], {
+    env: { ...process.env, SKIFF_TESTENV_RUN: runDir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) {
+    throw new Error(
+      `cluster B did not start (scripts/testenv/up-cluster-b.sh exited ${res.status ?? res.signal}): ${res.stderr}`,
+    );
+  }
+  const { need } = readEnv(runDir);
+  return {
+    kubeconfig: need('SKIFF_B_KUBECONFIG'),
+    nodes: need('SKIFF_B_NODES').split(','),
+    region: need('SKIFF_B_REGION'),
+    zones: need('SKIFF_B_ZONES').split(','),
   };
 }

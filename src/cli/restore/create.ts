@@ -167,7 +167,12 @@ export function planDocument(plan: RestorePlan): Record<string, unknown> {
       ...(tier.wait ? { wait: tier.wait } : {}),
       operations: tier.operations.map((op) => {
         const { type: _type, ...target } = op.target;
-        const base = { action: op.kind, ...target, ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}) };
+        const base = {
+          action: op.kind,
+          ...target,
+          ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}),
+          ...(op.rewrites ? { rewrites: op.rewrites } : {}),
+        };
         switch (op.kind) {
           case 'skip':
             return { ...base, reason: op.reason, detail: op.detail };
@@ -202,6 +207,10 @@ Examples:
 
   # Restore the newest backup of a schedule even if it only PartiallyFailed
   skiff restore create --from-schedule nightly --allow-partially-failed
+
+  # In another cluster or region: list each storage class, zone and region value that the
+  # velero.io/change-storage-class and skiff.io/change-topology ConfigMaps rewrite
+  skiff restore create web-moved --from-backup web-daily --dry-run
 `;
 
 export function restoreCreateCommand() {

@@ -3,7 +3,7 @@ import { Labels } from '../../api/labels.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { resetMetadataAndStatus } from './generic-clean.ts';
 import type { RestoreActionRegistry } from './registry.ts';
-import type { RestoreActionEnv } from './types.ts';
+import type { FieldRewrite, RestoreActionEnv } from './types.ts';
 
 export interface PrepareInput {
   object: KubeObject;
@@ -19,6 +19,8 @@ export interface PreparedItem {
   status: unknown;
   skip?: string;
   warnings: string[];
+  /** Values the actions rewrote through plugin ConfigMaps, in order. */
+  rewrites: FieldRewrite[];
 }
 
 /**
@@ -31,6 +33,7 @@ export function prepareItem(input: PrepareInput): PreparedItem {
   const { object: cleaned, status } = resetMetadataAndStatus(input.object);
   let object = cleaned;
   const warnings: string[] = [];
+  const rewrites: FieldRewrite[] = [];
   for (const action of input.actions.for(input.groupResource)) {
     const result = action.execute({
       item: object,
@@ -41,12 +44,15 @@ export function prepareItem(input: PrepareInput): PreparedItem {
     });
     object = result.item;
     warnings.push(...(result.warnings ?? []));
-    if (result.skip !== undefined) return { object, status, skip: `${action.name}: ${result.skip}`, warnings };
+    rewrites.push(...(result.rewrites ?? []));
+    if (result.skip !== undefined) {
+      return { object, status, skip: `${action.name}: ${result.skip}`, warnings, rewrites };
+    }
   }
   if (input.targetNamespace !== undefined) object.metadata.namespace = input.targetNamespace;
   else delete object.metadata.namespace;
   addRestoreLabels(object, input.env);
-  return { object, status, warnings };
+  return { object, status, warnings, rewrites };
 }
 
 /** Both values normalised with GetValidName (reference §0, §4.4 step 7). */

@@ -7,6 +7,7 @@ import {
 import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
 import { podAction } from './pod-action.ts';
 import { serviceAction } from './service-action.ts';
+import { changeTopologyAction } from './topology-actions.ts';
 import type { RestoreItemAction } from './types.ts';
 import { changeStorageClassAction, pvAction, pvcAction } from './volume-actions.ts';
 import { changeImageNameAction, jobAction } from './workload-actions.ts';
@@ -30,12 +31,16 @@ export class RestoreActionRegistry {
   }
 }
 
-/** Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI and pod-volume ones. */
+/**
+ * Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI and pod-volume
+ * ones, plus Skiff's `skiff.io/change-topology`.
+ */
 export function defaultRestoreActions(): RestoreActionRegistry {
   return new RestoreActionRegistry([
     pvAction,
     pvcAction,
     changeStorageClassAction,
+    changeTopologyAction,
     podAction,
     changeImageNameAction,
     jobAction,

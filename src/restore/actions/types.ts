@@ -40,11 +40,23 @@ export interface RestoreActionInput {
   targetNamespace: string | undefined;
 }
 
+/** One value an action rewrote on purpose (a storage class, a zone): the dry run shows each. */
+export interface FieldRewrite {
+  /** The action's name, e.g. `velero.io/change-storage-class`. */
+  action: string;
+  /** RFC 6901 JSON pointer to the field, e.g. `/spec/storageClassName`. */
+  path: string;
+  from: string;
+  to: string;
+}
+
 export interface RestoreActionResult {
   item: KubeObject;
   /** Set to skip the item without error (Velero's `skipRestore`). */
   skip?: string;
   warnings?: string[];
+  /** Values rewritten through a plugin ConfigMap, for the plan. */
+  rewrites?: FieldRewrite[];
 }
 
 /**
@@ -76,6 +88,11 @@ export function getPath(obj: unknown, ...path: string[]): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/** RFC 6901 JSON pointer of a path, as the plan's field changes spell them. */
+export function jsonPointer(path: readonly string[]): string {
+  return path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
 export function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -4,9 +4,11 @@ import {
   asArray,
   asRecord,
   getPath,
+  jsonPointer,
   PvDecision,
   removeAnnotations,
   RestoreActionError,
+  type FieldRewrite,
   type RestoreItemAction,
 } from './types.ts';
 
@@ -87,11 +89,15 @@ export const changeStorageClassAction: RestoreItemAction = {
   execute({ item, env }) {
     const mapping = env.pluginConfigs[CHANGE_STORAGE_CLASS_LABEL];
     if (!mapping) return { item };
-    const specs =
+    const specs: { spec: Record<string, unknown> | undefined; path: string[] }[] =
       item.kind === 'StatefulSet'
-        ? asArray(getPath(item, 'spec', 'volumeClaimTemplates')).map((t) => asRecord(asRecord(t)?.spec))
-        : [asRecord(item.spec)];
-    for (const spec of specs) {
+        ? asArray(getPath(item, 'spec', 'volumeClaimTemplates')).map((t, i) => ({
+            spec: asRecord(asRecord(t)?.spec),
+            path: ['spec', 'volumeClaimTemplates', String(i), 'spec', 'storageClassName'],
+          }))
+        : [{ spec: asRecord(item.spec), path: ['spec', 'storageClassName'] }];
+    const rewrites: FieldRewrite[] = [];
+    for (const { spec, path } of specs) {
       const from = spec?.storageClassName;
       if (!spec || typeof from !== 'string') continue;
       const to = mapping[from];
@@ -103,7 +109,8 @@ export const changeStorageClassAction: RestoreItemAction = {
         );
       }
       spec.storageClassName = to;
+      if (to !== from) rewrites.push({ action: CHANGE_STORAGE_CLASS_LABEL, path: jsonPointer(path), from, to });
     }
-    return { item };
+    return rewrites.length > 0 ? { item, rewrites } : { item };
   },
 };

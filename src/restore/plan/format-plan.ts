@@ -80,6 +80,9 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
       );
       break;
   }
+  for (const r of op.rewrites ?? []) {
+    lines.push(`             rewrite ${r.path}: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)} (${r.action})`);
+  }
   for (const w of op.warnings) lines.push(`             warning: ${w}`);
   return lines;
 }

@@ -123,10 +123,11 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
   if (prepared.skip !== undefined) {
     return { kind: 'skip', target, warnings, reason: SkipReason.Action, detail: prepared.skip };
   }
+  const rewrites = prepared.rewrites.length > 0 ? { rewrites: prepared.rewrites } : {};
   if (!target.type) throw new Error('target type unresolved');
   const live = await ctx.live(target.type, target.name, target.namespace);
   if (live) {
-    return decideExisting({
+    const op = decideExisting({
       target,
       desired: prepared.object,
       live,
@@ -135,6 +136,7 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
       actions: ctx.actions,
       warnings,
     });
+    return op.kind === 'update' || op.kind === 'conflict' ? { ...op, ...rewrites } : op;
   }
   const withStatus =
     prepared.status !== undefined &&
@@ -150,5 +152,6 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
     warnings,
     object: prepared.object,
     ...(withStatus ? { status: prepared.status } : {}),
+    ...rewrites,
   };
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { resolveRestoreSelection, validateRestoreSelection } from '../../selection/index.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
+import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
 import { NAMESPACE_TYPE, planNamespaces } from './namespaces.ts';
@@ -31,7 +32,10 @@ export interface RestorePlanInput {
   live: LiveLookup;
   /** `--restore-resource-priorities`; Velero's defaults when absent. */
   priorities?: RestorePriorities;
-  /** ConfigMaps in the Velero namespace labelled `velero.io/plugin-config` (reference §4.6). */
+  /**
+   * ConfigMaps in the Velero namespace labelled `velero.io/plugin-config` (reference §4.6), and
+   * those labelled `skiff.io/change-topology` (so that one missing the first label is named, not ignored).
+   */
   pluginConfigs?: readonly KubeObject[];
   /** The backup's `volumeinfo` file (reference §1.14), for the PV decision. */
   volumeInfo?: readonly unknown[];
@@ -40,8 +44,8 @@ export interface RestorePlanInput {
   actions?: RestoreActionRegistry;
 }
 
-/** Plugin ConfigMaps the restore actions read, by their plugin label (reference §4.5, §4.6). */
-const PLUGIN_LABELS = ['velero.io/change-storage-class', 'velero.io/change-image-name'] as const;
+/** Plugin ConfigMaps the restore actions read, by their plugin label (reference §4.5, §4.6; the last is Skiff's). */
+const PLUGIN_LABELS = ['velero.io/change-storage-class', 'velero.io/change-image-name', CHANGE_TOPOLOGY_LABEL] as const;
 const REMOVED_PLUGIN_LABELS = ['velero.io/change-pvc-node-selector'] as const;
 
 /**
@@ -142,6 +146,7 @@ function pluginConfigs(
       configs[label] = { ...((found[0].data as Record<string, string> | undefined) ?? {}) };
     }
   }
+  checkTopologyMap(configMaps, configs[CHANGE_TOPOLOGY_LABEL]);
   for (const label of REMOVED_PLUGIN_LABELS) {
     if (configMaps.some((cm) => isPlugin(cm, label))) {
       out.warnings.push(
@@ -150,6 +155,33 @@ function pluginConfigs(
     }
   }
   return configs;
+}
+
+/**
+ * A topology map that cannot be applied as written fails the restore before anything is
+ * created: restoring the objects with the source cluster's zones would leave them unschedulable.
+ */
+function checkTopologyMap(configMaps: readonly KubeObject[], data: Record<string, string> | undefined): void {
+  for (const cm of configMaps) {
+    const value = cm.metadata.labels?.[CHANGE_TOPOLOGY_LABEL];
+    if (value === undefined) continue;
+    const name = `ConfigMap ${cm.metadata.name ?? ''}`;
+    if (value !== 'RestoreItemAction') {
+      throw new ValidationError(
+        `${name} is labelled ${CHANGE_TOPOLOGY_LABEL}=${JSON.stringify(value)}: the value must be RestoreItemAction`,
+      );
+    }
+    if (cm.metadata.labels?.[Labels.PluginConfig] === undefined) {
+      throw new ValidationError(
+        `${name} is labelled ${CHANGE_TOPOLOGY_LABEL} but lacks the label ${Labels.PluginConfig}`,
+      );
+    }
+  }
+  if (data === undefined) return;
+  const problems = topologyMapProblems(data);
+  if (problems.length > 0) {
+    throw new ValidationError(`the ${CHANGE_TOPOLOGY_LABEL} ConfigMap cannot be used: ${problems.join('; ')}`);
+  }
 }
 
 /** Items that included pods and PVCs pull in (reference §4.3): their PVCs, PVs and PriorityClasses. */

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
-import type { RestoreActionEnv } from '../actions/types.ts';
+import type { FieldRewrite, RestoreActionEnv } from '../actions/types.ts';
 
 export const OperationKind = {
   Create: 'create',
@@ -58,6 +58,8 @@ interface OperationBase {
   target: OperationTarget;
   /** Warnings raised while planning this item (by actions, for example). */
   warnings: string[];
+  /** Values rewritten through plugin ConfigMaps (storage class, topology); absent when none. */
+  rewrites?: FieldRewrite[];
 }
 
 export interface CreateOperation extends OperationBase {
