@@ -16,7 +16,17 @@ export interface ServerOptions {
   clientPageSize?: number;
   /** `--store-validation-frequency` (Go duration); default 1m. */
   storeValidationFrequency?: string;
-  /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
+  /** Address for /metrics, /healthz and /readyz, e.g. `127.0.0.1:8085`; empty disables it. */
   metricsAddress?: string;
+  /** `--leader-elect`: only the holder of a Lease runs the controllers; default true. */
+  leaderElect?: boolean;
+  /** `--leader-elect-lease-duration` (Go duration); default 15s. */
+  leaderElectLeaseDuration?: string;
+  /** `--leader-elect-renew-deadline` (Go duration); default 10s. */
+  leaderElectRenewDeadline?: string;
+  /** `--leader-elect-retry-period` (Go duration); default 2s. */
+  leaderElectRetryPeriod?: string;
+  /** `--leader-elect-resource-name`: the Lease in the server namespace; default `skiff-server`. */
+  leaderElectResourceName?: string;
   logLevel?: string;
 }
