@@ -101,9 +101,16 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   const progress = { totalItems: 0, itemsBackedUp: 0 };
   const reporter = throttle(() => patchBackup(deps, name, { status: { progress } }).then(() => undefined), 1000);
   let outcome: BackupOutcome;
+  let tarballBytes: number | undefined;
   try {
     outcome = await runBackup(
-      { cluster: deps.cluster, store: prepared.store, clock: deps.clock, pageSize: deps.pageSize },
+      {
+        cluster: deps.cluster,
+        store: prepared.store,
+        clock: deps.clock,
+        pageSize: deps.pageSize,
+        onTarballStored: (bytes) => (tarballBytes = bytes),
+      },
       running,
       prepared.plan,
       (p: BackupProgress) => {
@@ -117,7 +124,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   }
   await reporter.flush();
   await patchBackup(deps, name, { status: outcome });
-  recordFinished(deps, schedule, start, outcome);
+  recordFinished(deps, schedule, start, outcome, tarballBytes);
   deps.log.info({ backup: name, phase: outcome.phase, items: outcome.progress?.itemsBackedUp }, 'backup finished');
   return undefined;
 }
@@ -155,7 +162,13 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   return { spec, location, plan, store };
 }
 
-function recordFinished(deps: BackupControllerDeps, schedule: string, start: Date, outcome: BackupOutcome): void {
+function recordFinished(
+  deps: BackupControllerDeps,
+  schedule: string,
+  start: Date,
+  outcome: BackupOutcome,
+  tarballBytes: number | undefined,
+): void {
   const end = deps.clock.now();
   deps.metrics?.backupFinished(schedule, {
     phase: outcome.phase ?? 'Failed',
@@ -164,6 +177,8 @@ function recordFinished(deps: BackupControllerDeps, schedule: string, start: Dat
     items: outcome.progress?.itemsBackedUp ?? 0,
     errors: outcome.errors ?? 0,
     warnings: outcome.warnings ?? 0,
+    // A failed run's tarball was removed from storage: it has no size to report.
+    ...(tarballBytes !== undefined && outcome.phase !== 'Failed' ? { tarballBytes } : {}),
   });
 }
 
