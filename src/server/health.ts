@@ -87,9 +87,10 @@ export async function serveMetricsAndHealth(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error): void => reject(new Error(`--metrics-address "${address}": ${err.message}`));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -17,7 +17,7 @@ import { systemClock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { parseDuration } from '../util/duration.ts';
 import { SkiffError } from '../util/errors.ts';
-import { Readiness, serveMetricsAndHealth } from './health.ts';
+import { Readiness, serveMetricsAndHealth, type HealthServer } from './health.ts';
 import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-election.ts';
 import { ServerMetrics } from './metrics.ts';
 import { countObjectsEvery } from './object-counts.ts';
@@ -61,9 +61,17 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
   signal?.addEventListener('abort', onSignal);
   const metrics = new ServerMetrics(new Registry());
   const readiness = new Readiness();
-  const http = opts.metricsAddress ? await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness) : undefined;
-  if (http) hooks.onMetricsListening?.(http.address);
+  let http: HealthServer | undefined;
   try {
+    if (opts.metricsAddress) {
+      http = await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness);
+      const { address, port } = http.address;
+      log.info(
+        { address: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` },
+        'serving /metrics, /healthz and /readyz',
+      );
+      hooks.onMetricsListening?.(http.address);
+    }
     // Every replica may install the CRDs (a forced server-side apply, the same from each) and
     // needs the namespace, where the Lease lives.
     const crds = await installCrds(cluster);
@@ -84,18 +92,21 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
     const lost = elector?.holdUntilLost(holding.signal);
     const controllers = runAsLeader({ cluster, opts, log, metrics, readiness, signal: stop.signal });
     controllers.catch(() => undefined);
-    const first = await Promise.race([
-      controllers.then(() => 'stopped' as const),
-      lost ?? new Promise<never>(() => {}),
-    ]);
-    if (first === 'lost') {
-      stop.abort();
-      throw new LeadershipLostError(`${opts.namespace}/${opts.leaderElectResourceName ?? DEFAULT_LEASE_NAME}`);
+    try {
+      const first = await Promise.race([
+        controllers.then(() => 'stopped' as const),
+        lost ?? new Promise<never>(() => {}),
+      ]);
+      if (first === 'lost') {
+        stop.abort();
+        throw new LeadershipLostError(`${opts.namespace}/${opts.leaderElectResourceName ?? DEFAULT_LEASE_NAME}`);
+      }
+      holding.abort();
+      await lost;
+      await elector?.release();
+    } finally {
+      holding.abort();
     }
-    await controllers;
-    holding.abort();
-    await lost;
-    await elector?.release();
   } finally {
     await http?.close();
     process.off('SIGTERM', onSignal);

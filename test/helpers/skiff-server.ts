@@ -16,23 +16,33 @@ export interface TestServer {
   prefix: string;
   /** Root directory of the `local` filesystem location. */
   fsRoot: string;
+  /** `http://127.0.0.1:<port>` of /metrics, /healthz and /readyz, when asked for with `metrics`. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
-export async function startTestServer(cluster: Cluster): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Serve /metrics, /healthz and /readyz on a free loopback port. */
+  metrics?: boolean;
+}
+
+export async function startTestServer(cluster: Cluster, options: TestServerOptions = {}): Promise<TestServer> {
   const env = loadTestEnv();
   const namespace = uniqueName('skiff');
   const prefix = uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
   const controller = new AbortController();
+  let metricsUrl: string | undefined;
   const running = runServer(
     {
       namespace,
       kubeconfig: env.kubeconfig,
       logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
       storeValidationFrequency: '10s',
+      ...(options.metrics ? { metricsAddress: '127.0.0.1:0' } : {}),
     },
     controller.signal,
+    { onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`) },
   );
   running.catch(() => undefined);
   await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
@@ -54,6 +64,7 @@ export async function startTestServer(cluster: Cluster): Promise<TestServer> {
     namespace,
     prefix,
     fsRoot,
+    ...(metricsUrl ? { metricsUrl } : {}),
     stop: async () => {
       controller.abort();
       await running.catch(() => undefined);
