@@ -35,6 +35,7 @@ export class ParallelGzip {
   private readonly queue: Promise<Buffer>[] = [];
   private crc = 0;
   private inputLength = 0;
+  private written = 0;
   private pumping = false;
   private ending = false;
   private failure: Error | undefined;
@@ -57,10 +58,16 @@ export class ParallelGzip {
     this.sink = new PassThrough();
     this.output = this.sink;
     this.sink.write(GZIP_HEADER);
+    this.written = GZIP_HEADER.length;
     this.sink.on('error', (err) => this.fail(err));
     this.sink.on('close', () => {
       if (!this.sink.writableFinished) this.fail(new Error('output stream closed early'));
     });
+  }
+
+  /** Bytes written to `output` so far, header and trailer included. */
+  get outputLength(): number {
+    return this.written;
   }
 
   /** True while the caller may go on writing; false means wait for `drained()`. */
@@ -150,6 +157,7 @@ export class ParallelGzip {
         if (!next || this.failure) break;
         const out = await next;
         void this.queue.shift();
+        this.written += out.length;
         if (!this.sink.write(out)) await this.outputDrained();
         this.wake();
       }

@@ -85,6 +85,11 @@ export class BackupArchiveWriter {
     return this.entries;
   }
 
+  /** Compressed bytes handed to `stream` so far: the tarball's size once it has ended. */
+  get compressedBytes(): number {
+    return this.gzip.outputLength;
+  }
+
   /** Uncompressed tar bytes accepted so far. */
   get uncompressedBytes(): number {
     return this.tarBytes;

@@ -27,6 +27,8 @@ export interface BackupRunDeps {
   clock: Clock;
   pageSize?: number;
   listConcurrency?: number;
+  /** Told the compressed size of the tarball once it is in storage (the metrics' tarball size). */
+  onTarballStored?: (bytes: number) => void;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
@@ -200,6 +202,7 @@ async function writeTarball(
     if (!done) await items.iterator.return(undefined).catch(() => undefined);
   }
   await upload;
+  deps.onTarballStored?.(writer.compressedBytes);
   log.info('backup tarball uploaded', {
     items: progress.itemsBackedUp,
     types: plan.steps.map((s) => groupResource(s.type)).length,

@@ -11,6 +11,7 @@ import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 
@@ -23,6 +24,8 @@ export interface BackupControllerDeps {
   defaultTtl: string;
   defaultLocation: string;
   pageSize: number;
+  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
+  metrics?: ServerMetrics;
 }
 
 const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
@@ -57,11 +60,14 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
     await patchBackup(deps, obj.metadata.name ?? '', {
       status: { phase: 'FailedValidation', validationErrors: [errorMessage(err)] },
     });
+    deps.metrics?.backupFailedValidation(scheduleOf(obj));
     return undefined;
   }
   const name = backup.metadata.name ?? '';
+  const schedule = scheduleOf(backup);
   const prepared = await prepare(deps, backup);
   if ('errors' in prepared) {
+    deps.metrics?.backupFailedValidation(schedule);
     deps.log.info({ backup: name, errors: prepared.errors }, 'backup failed validation');
     await patchBackup(deps, name, {
       status: {
@@ -90,13 +96,21 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   } as const;
   const labels = { [Labels.StorageLocation]: validLabelValue(prepared.location) };
   const running = (await patchBackup(deps, name, { metadata: { labels }, spec: prepared.spec, status })) as Backup;
+  deps.metrics?.backupAttempted(schedule);
   deps.log.info({ backup: name, location: prepared.location }, 'backup started');
   const progress = { totalItems: 0, itemsBackedUp: 0 };
   const reporter = throttle(() => patchBackup(deps, name, { status: { progress } }).then(() => undefined), 1000);
   let outcome: BackupOutcome;
+  let tarballBytes: number | undefined;
   try {
     outcome = await runBackup(
-      { cluster: deps.cluster, store: prepared.store, clock: deps.clock, pageSize: deps.pageSize },
+      {
+        cluster: deps.cluster,
+        store: prepared.store,
+        clock: deps.clock,
+        pageSize: deps.pageSize,
+        onTarballStored: (bytes) => (tarballBytes = bytes),
+      },
       running,
       prepared.plan,
       (p: BackupProgress) => {
@@ -110,6 +124,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   }
   await reporter.flush();
   await patchBackup(deps, name, { status: outcome });
+  recordFinished(deps, schedule, start, outcome, tarballBytes);
   deps.log.info({ backup: name, phase: outcome.phase, items: outcome.progress?.itemsBackedUp }, 'backup finished');
   return undefined;
 }
@@ -145,6 +160,31 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   errors.push(...plan.validationErrors);
   if (errors.length > 0 || !store) return { errors };
   return { spec, location, plan, store };
+}
+
+function recordFinished(
+  deps: BackupControllerDeps,
+  schedule: string,
+  start: Date,
+  outcome: BackupOutcome,
+  tarballBytes: number | undefined,
+): void {
+  const end = deps.clock.now();
+  deps.metrics?.backupFinished(schedule, {
+    phase: outcome.phase ?? 'Failed',
+    durationSeconds: (end.getTime() - start.getTime()) / 1000,
+    completedAt: end,
+    items: outcome.progress?.itemsBackedUp ?? 0,
+    errors: outcome.errors ?? 0,
+    warnings: outcome.warnings ?? 0,
+    // A failed run's tarball was removed from storage: it has no size to report.
+    ...(tarballBytes !== undefined && outcome.phase !== 'Failed' ? { tarballBytes } : {}),
+  });
+}
+
+/** The `schedule` label of a backup's metrics: the schedule that made it, "" for a manual one (reference §10.3). */
+export function scheduleOf(obj: KubeObject): string {
+  return obj.metadata.labels?.[Labels.ScheduleName] ?? '';
 }
 
 function patchBackup(deps: BackupControllerDeps, name: string, patch: Record<string, unknown>): Promise<KubeObject> {

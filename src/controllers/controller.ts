@@ -36,7 +36,8 @@ export class Controller {
     private readonly log: Logger,
   ) {}
 
-  async run(signal: AbortSignal): Promise<void> {
+  /** Runs until `signal` aborts; `onSynced` is called once the informer's first list has been queued. */
+  async run(signal: AbortSignal, onSynced?: () => void): Promise<void> {
     const informer = runInformer(
       this.cluster,
       this.spec.type,
@@ -52,6 +53,7 @@ export class Controller {
       {
         namespace: this.spec.namespace,
         signal,
+        ...(onSynced ? { onSynced } : {}),
         onError: (err) => this.log.warn({ err, controller: this.spec.name }, 'watch failed; retrying'),
       },
     );

@@ -4,6 +4,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 
@@ -12,6 +13,8 @@ export interface DeleteBackupDeps {
   namespace: string;
   locations: LocationResolver;
   log: Logger;
+  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
+  metrics?: ServerMetrics;
 }
 
 const TYPE = {
@@ -46,7 +49,12 @@ async function reconcile(deps: DeleteBackupDeps, obj: KubeObject): Promise<Recon
   const ref = resourceRef(Kinds.DeleteBackupRequest);
   const target = { name, namespace: deps.namespace };
   await deps.cluster.patchStatus(ref, target, { phase: 'InProgress' });
+  // The request carries no schedule; the backup does (reference §10.3 labels deletions by schedule).
+  const backup = await deps.cluster.find(resourceRef(Kinds.Backup), req.spec.backupName, deps.namespace);
+  const schedule = backup?.metadata.labels?.[Labels.ScheduleName] ?? '';
+  deps.metrics?.backupDeletionAttempted(schedule);
   const errors = await deleteBackup(deps, req.spec.backupName);
+  deps.metrics?.backupDeletionFinished(schedule, errors.length === 0);
   await deps.cluster.patchStatus(ref, target, { phase: 'Processed', errors });
   deps.log.info({ backup: req.spec.backupName, errors }, 'delete backup request processed');
   return undefined;

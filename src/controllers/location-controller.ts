@@ -6,6 +6,7 @@ import { kubeTime, type Clock } from '../util/clock.ts';
 import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 
@@ -17,6 +18,8 @@ export interface LocationControllerDeps {
   log: Logger;
   /** `--store-validation-frequency`. */
   validationFrequency: string;
+  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
+  metrics?: ServerMetrics;
 }
 
 const TYPE = {
@@ -54,6 +57,7 @@ async function reconcile(deps: LocationControllerDeps, obj: KubeObject): Promise
     phase = 'Unavailable';
     message = errorMessage(err);
   }
+  deps.metrics?.locationValidated(bsl.metadata.name ?? '', phase === 'Available');
   if (phase !== bsl.status?.phase)
     deps.log.info({ location: bsl.metadata.name, phase, message }, 'backup storage location validated');
   await deps.cluster.patchStatus(

@@ -8,6 +8,7 @@ import { throttle } from '../util/async.ts';
 import { kubeTime, type Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { resolveRestoreSource, storeOfBackup } from './restore-source.ts';
@@ -22,6 +23,8 @@ export interface RestoreControllerDeps {
   priorities?: RestorePriorities;
   /** Parent directory of each restore's spool directory (default: the OS temp dir). */
   tempDir?: string;
+  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
+  metrics?: ServerMetrics;
 }
 
 const RESTORES = {
@@ -87,10 +90,12 @@ async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promi
     restore = parseRestore(obj);
   } catch (err) {
     await patchRestore(deps, name, { metadata, status: failedValidation([errorMessage(err)]) });
+    deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
     return;
   }
   const source = await resolveRestoreSource(deps, restore.spec);
   if ('errors' in source) {
+    deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
     deps.log.info({ restore: name, errors: source.errors }, 'restore failed validation');
     await patchRestore(deps, name, { metadata, status: failedValidation(source.errors) });
     return;
@@ -99,6 +104,7 @@ async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promi
   const running = parseRestore(
     await patchRestore(deps, name, { metadata, spec: { backupName: source.spec.backupName }, status }),
   );
+  deps.metrics?.restoreAttempted(scheduleOfRestore(obj));
   deps.log.info({ restore: name, backup: source.spec.backupName }, 'restore started');
   await runAndRecord(deps, running, source.store);
 }
@@ -152,6 +158,7 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
   }
   await reporter.flush();
   await patchRestore(deps, name, { status: outcome });
+  deps.metrics?.restoreFinished(scheduleOfRestore(restore), outcome.phase ?? 'Failed');
   deps.log.info({ restore: name, phase: outcome.phase, items: outcome.progress?.itemsRestored }, 'restore finished');
 }
 
@@ -178,6 +185,11 @@ async function finalizeDeletion(deps: RestoreControllerDeps, obj: KubeObject): P
   }
   deps.log.info({ restore: name }, 'restore deleted with its files');
   return undefined;
+}
+
+/** The `schedule` label of a restore's metrics: `spec.scheduleName`, "" when it names none (reference §10.3). */
+function scheduleOfRestore(obj: KubeObject): string {
+  return (obj.spec as { scheduleName?: string } | undefined)?.scheduleName ?? '';
 }
 
 function withFinalizer(obj: KubeObject): string[] {

@@ -15,6 +15,7 @@ import { kubeTime, type Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 
 export interface ScheduleControllerDeps {
@@ -24,6 +25,8 @@ export interface ScheduleControllerDeps {
   log: Logger;
   /** `--schedule-skip-immediately` (reference §10.2), default false. */
   skipImmediately: boolean;
+  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
+  metrics?: ServerMetrics;
 }
 
 const SCHEDULES = {
@@ -88,8 +91,11 @@ export async function reconcileSchedule(
   const target = { name, namespace: deps.namespace };
   // The informer's copy may predate our own last write (lastBackup); decide on the current object.
   const fresh = await deps.cluster.find(ref, name, deps.namespace);
-  // METRIC (schedule): the Schedule is gone → remove its per-schedule series here (reference §5.1).
-  if (!fresh) return undefined;
+  if (!fresh) {
+    // Its per-schedule series go with it (reference §5.1).
+    deps.metrics?.scheduleRemoved(name);
+    return undefined;
+  }
   let schedule: Schedule;
   try {
     schedule = parseSchedule(fresh);
@@ -103,7 +109,7 @@ export async function reconcileSchedule(
   const backups = await schedulesBackups(deps, name);
   const decision = decideSchedule({ schedule, backups, now, skipImmediatelyDefault: deps.skipImmediately });
   const log = deps.log.child({ schedule: name });
-  // METRIC (schedule): register the schedule here; decision.cron gives the expected interval.
+  deps.metrics?.scheduleRegistered(name);
 
   if (decision.skipped) {
     // One-shot (reference §1.3): reset the flag so only this run is skipped.
@@ -117,7 +123,6 @@ export async function reconcileSchedule(
   };
   const changed = await writeStatus(deps, name, schedule, status);
   if (decision.action.kind === 'invalid') {
-    // METRIC (schedule): FailedValidation → record a schedule validation failure here (when `changed`).
     // Said once per change, not at every minute's look.
     if (changed) log.warn({ errors: decision.validationErrors }, 'schedule failed validation');
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
@@ -140,7 +145,6 @@ async function act(
 ): Promise<void> {
   const action = decision.action;
   if (action.kind === 'skip-running') {
-    // METRIC (schedule): a due run skipped because a backup of the schedule is still running.
     log.info({ running: action.running, due: kubeTime(action.next) }, 'run due, but a backup is still running');
     return;
   }
@@ -148,7 +152,7 @@ async function act(
   const backupName = action.backup.metadata.name ?? '';
   try {
     await deps.cluster.create(resourceRef(Kinds.Backup), action.backup);
-    // METRIC (schedule): a backup was created by the schedule (label schedule=<name>).
+    // Its attempt and outcome are counted by the backup controller under label schedule=<name>.
     log.info({ backup: backupName, due: kubeTime(action.next) }, 'schedule created a backup');
   } catch (err) {
     // Created by an earlier pass in the same second: the run has happened.

@@ -18,8 +18,18 @@ export interface ServerOptions {
   storeValidationFrequency?: string;
   /** `--backup-sync-period` (Go duration); default 1m; 0 disables backup sync. */
   backupSyncPeriod?: string;
-  /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
+  /** Address for /metrics, /healthz and /readyz, e.g. `127.0.0.1:8085`; empty disables it. */
   metricsAddress?: string;
+  /** `--leader-elect`: only the holder of a Lease runs the controllers; default true. */
+  leaderElect?: boolean;
+  /** `--leader-elect-lease-duration` (Go duration); default 15s. */
+  leaderElectLeaseDuration?: string;
+  /** `--leader-elect-renew-deadline` (Go duration); default 10s. */
+  leaderElectRenewDeadline?: string;
+  /** `--leader-elect-retry-period` (Go duration); default 2s. */
+  leaderElectRetryPeriod?: string;
+  /** `--leader-elect-resource-name`: the Lease in the server namespace; default `skiff-server`. */
+  leaderElectResourceName?: string;
   logLevel?: string;
   /** `--schedule-skip-immediately`: the value of an unset Schedule `spec.skipImmediately`; default false. */
   scheduleSkipImmediately?: boolean;

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { installCrds } from '../api/index.ts';
 import { backupController, failInterruptedBackups } from '../controllers/backup-controller.ts';
 import { backupSyncController } from '../controllers/backup-sync-controller.ts';
@@ -12,18 +13,42 @@ import { scheduleController } from '../controllers/schedule-controller.ts';
 import { serverStatusController } from '../controllers/server-status-controller.ts';
 import { Cluster } from '../kube/cluster.ts';
 import { KubeClient } from '../kube/client.ts';
+import { isAlreadyExists } from '../kube/errors.ts';
 import { parseRestorePriorities } from '../restore/index.ts';
 import { systemClock } from '../util/clock.ts';
-import { createLogger } from '../util/log.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { parseDuration } from '../util/duration.ts';
+import { SkiffError } from '../util/errors.ts';
+import { Readiness, serveMetricsAndHealth, type HealthServer } from './health.ts';
+import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-election.ts';
+import { ServerMetrics } from './metrics.ts';
+import { countObjectsEvery } from './object-counts.ts';
 import type { ServerOptions } from './options.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
+/** Leadership went to another server: every controller must stop at once (the process exits). */
+export class LeadershipLostError extends SkiffError {
+  readonly code = 'LeadershipLost';
+  constructor(lease: string) {
+    super(`leadership lost: lease ${lease} is held by another server or could not be renewed; exiting`);
+  }
+}
+
+/** For callers that run the server in-process (tests). */
+export interface ServerHooks {
+  /** The metrics address is bound: its real port when port 0 was asked for. */
+  onMetricsListening?: (address: AddressInfo) => void;
+}
+
 /**
  * `skiff server`: the controllers of one namespace against one cluster. Runs until
- * SIGTERM/SIGINT (or `signal`), then stops watching and returns.
+ * SIGTERM/SIGINT (or `signal`), then stops watching and returns. With leader election (the
+ * default) only the holder of the namespace's Lease runs the controllers; the others stand by.
+ * Rejects with LeadershipLostError, without waiting for the controllers' work in flight, when
+ * leadership is lost: the caller must then end the process, as client-go's callers do.
  */
-export async function runServer(opts: ServerOptions, signal?: AbortSignal): Promise<void> {
+export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks: ServerHooks = {}): Promise<void> {
   const log = createLogger('skiff-server', opts.logLevel);
   const cluster = new Cluster(
     KubeClient.fromKubeconfig({
@@ -36,16 +61,93 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   signal?.addEventListener('abort', onSignal);
-
-  const crds = await installCrds(cluster);
-  log.info({ changed: crds.filter((c) => c.action !== 'unchanged').map((c) => c.name) }, 'CRDs ensured');
-  await cluster.discover(true);
-  if (!(await cluster.find(NAMESPACES, opts.namespace))) {
-    await cluster.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } });
+  const metrics = new ServerMetrics(new Registry());
+  const readiness = new Readiness();
+  let http: HealthServer | undefined;
+  try {
+    if (opts.metricsAddress) {
+      http = await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness);
+      const { address, port } = http.address;
+      log.info(
+        { address: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` },
+        'serving /metrics, /healthz and /readyz',
+      );
+      hooks.onMetricsListening?.(http.address);
+    }
+    // Every replica may install the CRDs (a forced server-side apply, the same from each) and
+    // needs the namespace, where the Lease lives.
+    const crds = await installCrds(cluster);
+    log.info({ changed: crds.filter((c) => c.action !== 'unchanged').map((c) => c.name) }, 'CRDs ensured');
+    await cluster.discover(true);
+    if (!(await cluster.find(NAMESPACES, opts.namespace))) {
+      await cluster
+        .create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } })
+        .catch((err: unknown) => {
+          if (!isAlreadyExists(err)) throw err;
+        });
+    }
+    const elector = opts.leaderElect === false ? undefined : leaderElector(cluster, opts, log);
+    if (elector && !(await elector.acquire(stop.signal, () => readiness.standingBy()))) return;
+    // Renewal goes on until the controllers have stopped, in-flight work included: a graceful
+    // stop must not let a standby start while a backup still runs here.
+    const holding = new AbortController();
+    const lost = elector?.holdUntilLost(holding.signal);
+    const controllers = runAsLeader({ cluster, opts, log, metrics, readiness, signal: stop.signal });
+    controllers.catch(() => undefined);
+    try {
+      const first = await Promise.race([
+        controllers.then(() => 'stopped' as const),
+        lost ?? new Promise<never>(() => {}),
+      ]);
+      if (first === 'lost') {
+        stop.abort();
+        throw new LeadershipLostError(`${opts.namespace}/${opts.leaderElectResourceName ?? DEFAULT_LEASE_NAME}`);
+      }
+      holding.abort();
+      await lost;
+      await elector?.release();
+    } finally {
+      holding.abort();
+    }
+  } finally {
+    await http?.close();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    log.info('skiff server stopped');
   }
+}
+
+function leaderElector(cluster: Cluster, opts: ServerOptions, log: Logger): LeaderElector {
+  return new LeaderElector(
+    cluster,
+    {
+      namespace: opts.namespace,
+      name: opts.leaderElectResourceName ?? DEFAULT_LEASE_NAME,
+      identity: candidateIdentity(),
+      leaseDurationMs: parseDuration(opts.leaderElectLeaseDuration ?? '15s'),
+      renewDeadlineMs: parseDuration(opts.leaderElectRenewDeadline ?? '10s'),
+      retryPeriodMs: parseDuration(opts.leaderElectRetryPeriod ?? '2s'),
+    },
+    systemClock,
+    log,
+  );
+}
+
+interface LeaderContext {
+  cluster: Cluster;
+  opts: ServerOptions;
+  log: Logger;
+  metrics: ServerMetrics;
+  readiness: Readiness;
+  signal: AbortSignal;
+}
+
+/** What only the leader does: the start-up repairs, then the controllers until `signal` aborts. */
+async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: LeaderContext): Promise<void> {
   const clock = systemClock;
   const namespace = opts.namespace;
   const locations = new LocationResolver(cluster, namespace, opts.credentialsFile);
+  // Only the leader: a standby would fail the backup its leader is running.
   const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock });
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
 
@@ -56,6 +158,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       locations,
       clock,
       log,
+      metrics,
       defaultTtl: opts.defaultBackupTtl ?? '720h',
       defaultLocation: opts.defaultBackupStorageLocation ?? 'default',
       pageSize: opts.clientPageSize ?? 500,
@@ -66,6 +169,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       locations,
       clock,
       log,
+      metrics,
       ...(opts.restoreResourcePriorities?.length
         ? { priorities: parseRestorePriorities(opts.restoreResourcePriorities.join(',')) }
         : {}),
@@ -76,12 +180,20 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       locations,
       clock,
       log,
+      metrics,
       validationFrequency: opts.storeValidationFrequency ?? '1m',
     }),
     downloadRequestController({ cluster, namespace, locations, clock, log }),
-    deleteBackupController({ cluster, namespace, locations, log }),
+    deleteBackupController({ cluster, namespace, locations, log, metrics }),
     serverStatusController({ cluster, namespace, clock }),
-    scheduleController({ cluster, namespace, clock, log, skipImmediately: opts.scheduleSkipImmediately ?? false }),
+    scheduleController({
+      cluster,
+      namespace,
+      clock,
+      log,
+      metrics,
+      skipImmediately: opts.scheduleSkipImmediately ?? false,
+    }),
     backupSyncController({
       cluster,
       namespace,
@@ -91,27 +203,12 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
     }),
   ];
-  const health = opts.metricsAddress ? serveHealth(opts.metricsAddress) : undefined;
+  readiness.leading(specs.map((s) => s.name));
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');
-  try {
-    await Promise.all(specs.map((s) => new Controller(cluster, s, log.child({ controller: s.name })).run(stop.signal)));
-  } finally {
-    health?.close();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    log.info('skiff server stopped');
-  }
-}
-
-/** `/healthz` for liveness probes on the metrics address. */
-function serveHealth(address: string): Server {
-  const [host, port] = address.includes(':')
-    ? [address.slice(0, address.lastIndexOf(':')), address.slice(address.lastIndexOf(':') + 1)]
-    : ['127.0.0.1', address];
-  const server = createServer((req, res) => {
-    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
-    res.end(req.url === '/healthz' ? 'ok\n' : 'not found\n');
-  });
-  server.listen(Number(port), host || '127.0.0.1');
-  return server;
+  await Promise.all([
+    countObjectsEvery(cluster, namespace, metrics, signal, log),
+    ...specs.map((s) =>
+      new Controller(cluster, s, log.child({ controller: s.name })).run(signal, () => readiness.informerSynced(s.name)),
+    ),
+  ]);
 }

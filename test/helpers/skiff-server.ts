@@ -16,6 +16,8 @@ export interface TestServer {
   prefix: string;
   /** Root directory of the `local` filesystem location. */
   fsRoot: string;
+  /** `http://127.0.0.1:<port>` of /metrics, /healthz and /readyz, when asked for with `metrics`. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,8 @@ export interface TestServerOptions {
   prefix?: string;
   /** `--backup-sync-period` of the server (default: the server's own, 1m). */
   backupSyncPeriod?: string;
+  /** Serve /metrics, /healthz and /readyz on a free loopback port. */
+  metrics?: boolean;
 }
 
 export async function startTestServer(cluster: Cluster, options: TestServerOptions = {}): Promise<TestServer> {
@@ -34,6 +38,7 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
   const prefix = options.prefix ?? uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
   const controller = new AbortController();
+  let metricsUrl: string | undefined;
   const running = runServer(
     {
       namespace,
@@ -41,8 +46,10 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
       storeValidationFrequency: '10s',
       ...(options.backupSyncPeriod ? { backupSyncPeriod: options.backupSyncPeriod } : {}),
+      ...(options.metrics ? { metricsAddress: '127.0.0.1:0' } : {}),
     },
     controller.signal,
+    { onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`) },
   );
   running.catch(() => undefined);
   await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
@@ -64,6 +71,7 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
     namespace,
     prefix,
     fsRoot,
+    ...(metricsUrl ? { metricsUrl } : {}),
     stop: async () => {
       controller.abort();
       await running.catch(() => undefined);

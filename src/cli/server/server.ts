@@ -1,7 +1,9 @@
 /** `skiff server`: runs the controllers (reference §10.2 for the flag names and defaults). */
 import { Command } from '@commander-js/extra-typings';
 import type { ServerOptions } from '../../server/options.ts';
-import { runServer } from '../../server/server.ts';
+import { leaseTimingProblems } from '../../server/lease.ts';
+import { LeadershipLostError, runServer } from '../../server/server.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
@@ -17,6 +19,11 @@ export interface ServerFlags {
   metricsAddress?: string | undefined;
   logLevel?: string | undefined;
   scheduleSkipImmediately?: string | boolean | undefined;
+  leaderElect?: string | boolean | undefined;
+  leaderElectLeaseDuration?: string | undefined;
+  leaderElectRenewDeadline?: string | undefined;
+  leaderElectRetryPeriod?: string | undefined;
+  leaderElectResourceName?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -35,6 +42,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const skipImmediately = p.attempt(() =>
     parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
   );
+  const election = leaderElectionOptions(p, flags);
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -53,6 +61,42 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
     ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
+    ...election,
+  };
+}
+
+type LeaderElectionOptions = Pick<
+  ServerOptions,
+  | 'leaderElect'
+  | 'leaderElectLeaseDuration'
+  | 'leaderElectRenewDeadline'
+  | 'leaderElectRetryPeriod'
+  | 'leaderElectResourceName'
+>;
+
+/** The `--leader-elect*` flags (Kubernetes' names), with the timings checked against each other. */
+function leaderElectionOptions(p: ProblemCollector, flags: ServerFlags): LeaderElectionOptions {
+  const leaderElect = p.attempt(() => parseOptionalBool(flags.leaderElect, '--leader-elect'));
+  const lease = p.attempt(() => ({
+    leaseDuration: parseDurationFlag(flags.leaderElectLeaseDuration, '--leader-elect-lease-duration'),
+    renewDeadline: parseDurationFlag(flags.leaderElectRenewDeadline, '--leader-elect-renew-deadline'),
+    retryPeriod: parseDurationFlag(flags.leaderElectRetryPeriod, '--leader-elect-retry-period'),
+  }));
+  if (!lease) return {};
+  if (leaderElect !== false) {
+    const timings = {
+      leaseDurationMs: parseDuration(lease.leaseDuration ?? '15s'),
+      renewDeadlineMs: parseDuration(lease.renewDeadline ?? '10s'),
+      retryPeriodMs: parseDuration(lease.retryPeriod ?? '2s'),
+    };
+    for (const problem of leaseTimingProblems(timings)) p.add(problem);
+  }
+  return {
+    ...(leaderElect !== undefined ? { leaderElect } : {}),
+    ...(lease.leaseDuration ? { leaderElectLeaseDuration: lease.leaseDuration } : {}),
+    ...(lease.renewDeadline ? { leaderElectRenewDeadline: lease.renewDeadline } : {}),
+    ...(lease.retryPeriod ? { leaderElectRetryPeriod: lease.retryPeriod } : {}),
+    ...(flags.leaderElectResourceName ? { leaderElectResourceName: flags.leaderElectResourceName } : {}),
   };
 }
 
@@ -66,18 +110,42 @@ export function serverCommand() {
     .option('--client-page-size <n>', 'page size of list calls to the API server', '500')
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
     .option('--backup-sync-period <duration>', 'how often backups in each location are synced (0 disables)', '1m')
-    .option('--metrics-address <host:port>', 'address for /metrics and /healthz (empty disables)', ':8085')
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--schedule-skip-immediately [bool]', 'schedules without spec.skipImmediately skip their first run')
+    .option('--metrics-address <host:port>', 'address for /metrics, /healthz and /readyz (empty disables)', ':8085')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--leader-elect [bool]', 'run the controllers only while holding the Lease (false: single server)', 'true')
+    .option(
+      '--leader-elect-lease-duration <duration>',
+      'how long a standby waits before taking an unrenewed lease',
+      '15s',
+    )
+    .option('--leader-elect-renew-deadline <duration>', 'how long the leader retries renewing before it exits', '10s')
+    .option('--leader-elect-retry-period <duration>', 'how often candidates try to acquire or renew', '2s')
+    .option('--leader-elect-resource-name <name>', 'name of the Lease in the server namespace', 'skiff-server')
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
-  skiff server --backup-sync-period 5m`,
+  skiff server --backup-sync-period 5m
+  skiff server --leader-elect=false                       # one server only: no Lease
+  skiff server --leader-elect-lease-duration 30s --leader-elect-renew-deadline 20s
+
+Two or more servers against one cluster and namespace elect a leader through the Lease
+skiff-server (coordination.k8s.io/v1): only the leader runs backups and restores; the others
+stand by and take over within the lease duration when it dies. A leader that loses the lease
+exits with status 1 so that its supervisor restarts it as a standby.`,
     )
     .action(async (flags, cmd) => {
-      await runServer(serverOptions(CliContext.fromCommand(cmd), flags));
+      try {
+        await runServer(serverOptions(CliContext.fromCommand(cmd), flags));
+      } catch (err) {
+        if (!(err instanceof LeadershipLostError)) throw err;
+        // As client-go's callers do: work in flight cannot be stopped safely, so the process ends
+        // at once and its supervisor (the Deployment, or bin/skiff.mjs's parent) restarts it.
+        console.error(`Error: ${err.message}`);
+        process.exit(1);
+      }
     });
 }

@@ -47,8 +47,15 @@ export async function skiffOk(args: readonly string[], opts: { cwd?: string } = 
   return r;
 }
 
-/** `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. */
-export function startSkiffServer(args: readonly string[]): {
+/**
+ * `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. With
+ * `ownProcessGroup`, the process leads its own group, so that a test can kill it together with
+ * the server process it starts (`process.kill(-child.pid, 'SIGKILL')`), as a node failure would.
+ */
+export function startSkiffServer(
+  args: readonly string[],
+  opts: { ownProcessGroup?: boolean } = {},
+): {
   child: ChildProcess;
   logs: () => string;
   stop: () => Promise<void>;
@@ -57,6 +64,7 @@ export function startSkiffServer(args: readonly string[]): {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownProcessGroup ?? false,
   });
   let logs = '';
   child.stdout?.on('data', (c: Buffer) => (logs += c.toString()));

@@ -164,6 +164,7 @@ describe('BackupArchiveWriter', () => {
     const gz = await output;
     assert.ok(writer.uncompressedBytes > 8 * 64 * 1024, 'the archive spans many blocks');
     assert.equal(gunzipSync(gz).length, writer.uncompressedBytes);
+    assert.equal(writer.compressedBytes, gz.length, 'the size the metrics report is the stored size');
     execFileSync('gzip', ['-t'], { input: gz });
     const records = await readRecords(gz);
     assert.equal(records.filter((r) => r.kind === 'item').length, 2 * count);
