@@ -19,4 +19,8 @@ export interface ServerOptions {
   /** Address for /metrics and /healthz, e.g. `127.0.0.1:8085`; empty disables it. */
   metricsAddress?: string;
   logLevel?: string;
+  /** `--garbage-collection-frequency` (Go duration); default (and 0) 1h. */
+  garbageCollectionFrequency?: string;
+  /** `--disable-controllers`: Velero controller names (reference §10.1) that do not run. */
+  disableControllers?: string[];
 }

@@ -3,6 +3,8 @@ import { installCrds } from '../api/index.ts';
 import { backupController, failInterruptedBackups } from '../controllers/backup-controller.ts';
 import { Controller, type ControllerSpec } from '../controllers/controller.ts';
 import { deleteBackupController } from '../controllers/delete-backup-controller.ts';
+import { gcFrequencyMs } from '../deletion/gc-decision.ts';
+import { gcController } from '../controllers/gc-controller.ts';
 import { downloadRequestController } from '../controllers/download-request-controller.ts';
 import { locationController } from '../controllers/location-controller.ts';
 import { LocationResolver } from '../controllers/locations.ts';
@@ -12,6 +14,7 @@ import { Cluster } from '../kube/cluster.ts';
 import { KubeClient } from '../kube/client.ts';
 import { parseRestorePriorities } from '../restore/index.ts';
 import { systemClock } from '../util/clock.ts';
+import { parseDuration } from '../util/duration.ts';
 import { createLogger } from '../util/log.ts';
 import type { ServerOptions } from './options.ts';
 
@@ -77,9 +80,17 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal): Prom
       validationFrequency: opts.storeValidationFrequency ?? '1m',
     }),
     downloadRequestController({ cluster, namespace, locations, clock, log }),
-    deleteBackupController({ cluster, namespace, locations, log }),
+    deleteBackupController({ cluster, namespace, locations, clock, log }),
+    gcController({
+      cluster,
+      namespace,
+      locations,
+      clock,
+      log,
+      frequencyMs: gcFrequencyMs(parseDuration(opts.garbageCollectionFrequency ?? '1h')),
+    }),
     serverStatusController({ cluster, namespace, clock }),
-  ];
+  ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   const health = opts.metricsAddress ? serveHealth(opts.metricsAddress) : undefined;
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');
   try {

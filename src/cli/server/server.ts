@@ -4,6 +4,7 @@ import type { ServerOptions } from '../../server/options.ts';
 import { runServer } from '../../server/server.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
+import { disableControllersProblems } from '../../server/controller-names.ts';
 import { parseDurationFlag, parseIntFlag, ProblemCollector, splitList } from '../flags.ts';
 
 export interface ServerFlags {
@@ -15,6 +16,8 @@ export interface ServerFlags {
   storeValidationFrequency?: string | undefined;
   metricsAddress?: string | undefined;
   logLevel?: string | undefined;
+  garbageCollectionFrequency?: string | undefined;
+  disableControllers?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -26,6 +29,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   p.attempt(() => parseDurationFlag(flags.storeValidationFrequency, '--store-validation-frequency'));
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   if (pageSize === 0) p.add('--client-page-size must be at least 1');
+  const controllers = controllerOptions(p, flags);
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
     p.add(`--log-level "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -44,7 +48,24 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(pageSize !== undefined ? { clientPageSize: pageSize } : {}),
     ...(flags.storeValidationFrequency ? { storeValidationFrequency: flags.storeValidationFrequency } : {}),
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
+    ...controllers,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
+  };
+}
+
+/** The flags that choose which controllers run and how often garbage collection looks. */
+function controllerOptions(
+  p: ProblemCollector,
+  flags: ServerFlags,
+): Pick<ServerOptions, 'garbageCollectionFrequency' | 'disableControllers'> {
+  const gcFrequency = p.attempt(() =>
+    parseDurationFlag(flags.garbageCollectionFrequency, '--garbage-collection-frequency'),
+  );
+  const disabled = splitList(flags.disableControllers === undefined ? undefined : [flags.disableControllers]);
+  for (const problem of disableControllersProblems(disabled ?? [])) p.add(problem);
+  return {
+    ...(gcFrequency !== undefined ? { garbageCollectionFrequency: gcFrequency } : {}),
+    ...(disabled?.length ? { disableControllers: disabled } : {}),
   };
 }
 
@@ -59,12 +80,16 @@ export function serverCommand() {
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
     .option('--metrics-address <host:port>', 'address for /metrics and /healthz (empty disables)', ':8085')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--garbage-collection-frequency <duration>', 'how often expired backups are looked for (0 = 1h)', '1h')
+    .option('--disable-controllers <names>', 'controllers not to run, comma-separated (e.g. gc,restore)')
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
-  skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug`,
+  skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
+  skiff server --garbage-collection-frequency 10m
+  skiff server --disable-controllers gc,backup-deletion    # keep every backup, expired or not`,
     )
     .action(async (flags, cmd) => {
       await runServer(serverOptions(CliContext.fromCommand(cmd), flags));
