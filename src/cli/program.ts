@@ -12,6 +12,9 @@ import { CommandFailedError } from './errors.ts';
 import { restoreCommand } from './restore/restore-command.ts';
 import { installCommand } from './install/install.ts';
 import { serverCommand } from './server/server.ts';
+import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
+import { versionCommand } from './version/version.ts';
+import { completionCommand } from './completion/completion.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skiff')
@@ -35,6 +38,9 @@ Examples:
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());
   program.addCommand(restoreCommand());
+  program.addCommand(snapshotLocationCommand());
+  program.addCommand(versionCommand());
+  program.addCommand(completionCommand(() => program));
   return program;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
+import type { ServerOptions } from '../../src/server/options.ts';
 import { runServer } from '../../src/server/server.ts';
 import { backupStoreForLocation, type BackupStore } from '../../src/storage/index.ts';
 import { core, waitFor } from './cluster.ts';
@@ -16,25 +17,33 @@ export interface TestServer {
   prefix: string;
   /** Root directory of the `local` filesystem location. */
   fsRoot: string;
+  /** Stops the server and starts a new one in the same namespace (a restart), with these options. */
+  restart(overrides?: Partial<ServerOptions>): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTestServer(cluster: Cluster): Promise<TestServer> {
+/** `overrides`: server options for this test (e.g. a GC frequency of seconds, disabled controllers). */
+export async function startTestServer(cluster: Cluster, overrides: Partial<ServerOptions> = {}): Promise<TestServer> {
   const env = loadTestEnv();
   const namespace = uniqueName('skiff');
   const prefix = uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
-  const controller = new AbortController();
-  const running = runServer(
-    {
-      namespace,
-      kubeconfig: env.kubeconfig,
-      logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
-      storeValidationFrequency: '10s',
-    },
-    controller.signal,
-  );
-  running.catch(() => undefined);
+  const start = (opts: Partial<ServerOptions>): { controller: AbortController; running: Promise<void> } => {
+    const controller = new AbortController();
+    const running = runServer(
+      {
+        namespace,
+        kubeconfig: env.kubeconfig,
+        logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
+        storeValidationFrequency: '10s',
+        ...opts,
+      },
+      controller.signal,
+    );
+    running.catch(() => undefined);
+    return { controller, running };
+  };
+  let current = start(overrides);
   await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
   await cluster.create(core('secrets'), {
     apiVersion: 'v1',
@@ -54,9 +63,14 @@ export async function startTestServer(cluster: Cluster): Promise<TestServer> {
     namespace,
     prefix,
     fsRoot,
+    restart: async (next = overrides) => {
+      current.controller.abort();
+      await current.running.catch(() => undefined);
+      current = start(next);
+    },
     stop: async () => {
-      controller.abort();
-      await running.catch(() => undefined);
+      current.controller.abort();
+      await current.running.catch(() => undefined);
       await cluster.delete(core('namespaces'), namespace);
     },
   };
