@@ -1,4 +1,4 @@
-import { Kinds, resourceRef, type Backup, type DeleteBackupRequest } from '../api/index.ts';
+import { Kinds, Labels, resourceRef, type Backup, type DeleteBackupRequest } from '../api/index.ts';
 import { deleteRequestLabels } from '../deletion/delete-request.ts';
 import { backupLocationName, readLocationState } from '../deletion/location-state.ts';
 import { decideRequest, refusal } from '../deletion/request-decision.ts';
@@ -13,12 +13,24 @@ import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
 
+/**
+ * Where deletions are counted: `velero_backup_deletion_attempt_total`, `_success_total` and
+ * `_failure_total`, labelled by schedule ("" for ad-hoc backups) (reference §10.3). Refusals
+ * are not attempts, as in Velero.
+ */
+export interface DeletionRecorder {
+  attempt(schedule: string): void;
+  success(schedule: string): void;
+  failure(schedule: string): void;
+}
+
 export interface DeleteBackupDeps {
   cluster: Cluster;
   namespace: string;
   locations: LocationResolver;
   clock: Clock;
   log: Logger;
+  metrics?: DeletionRecorder;
 }
 
 const REQUESTS = veleroListType(Kinds.DeleteBackupRequest);
@@ -96,7 +108,8 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
     await finish(deps, name, errors);
     return;
   }
-  // Metrics hook (velero_backup_deletion_attempt_total): the deletion starts here.
+  const schedule = backup.metadata.labels?.[Labels.ScheduleName] ?? '';
+  deps.metrics?.attempt(schedule);
   await deps.cluster.patch(resourceRef(Kinds.DeleteBackupRequest), { name, namespace: deps.namespace }, 'merge', {
     metadata: { labels: deleteRequestLabels(backupName, backup.metadata.uid) },
   });
@@ -110,13 +123,13 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
   const errors = await deleteBackupAndRestores(deps, backup);
   await finish(deps, name, errors);
   if (errors.length === 0) {
-    // Metrics hook (velero_backup_deletion_success_total).
+    deps.metrics?.success(schedule);
     for (const r of await requestsFor(deps, backupName)) {
       await deps.cluster.delete(resourceRef(Kinds.DeleteBackupRequest), r.metadata.name ?? '', deps.namespace);
     }
     deps.log.info({ backup: backupName }, 'backup deleted');
   } else {
-    // Metrics hook (velero_backup_deletion_failure_total).
+    deps.metrics?.failure(schedule);
     deps.log.warn({ backup: backupName, errors }, 'backup deletion failed');
   }
 }
