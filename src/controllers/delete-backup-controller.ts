@@ -101,6 +101,9 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
     deps.log.info({ backup: backupName, removed: others.length }, 'duplicate delete requests removed');
   const backup = (await deps.cluster.find(resourceRef(Kinds.Backup), backupName, deps.namespace)) as Backup | undefined;
   const location = backup ? await readLocationState(deps.locations, backupLocationName(backup)) : undefined;
+  // A failed read of the location is not an answer: try again (the controller retries in 5s).
+  if (location?.kind === 'unreadable')
+    throw new Error(`cannot read backup storage location ${location.name}: ${location.error}`);
   const refused = refusal(backupName, backup, location);
   if (refused !== null || !backup) {
     const errors = [refused ?? `backup ${backupName} not found`];
