@@ -62,10 +62,14 @@ async function carryOut(deps: GcControllerDeps, backup: Backup, d: GcDecision): 
   switch (d.action) {
     case 'keep':
       return undefined;
-    case 'mark':
-      await setFailureLabel(deps, backup, d.label);
-      log.warn({ label: `${Labels.GCFailure}=${d.label}`, reason: d.reason }, 'expired backup not deleted');
+    case 'mark': {
+      // Said at warn level once, when the label is set; every later pass repeats it at debug level.
+      const changed = await setFailureLabel(deps, backup, d.label);
+      const fields = { label: `${Labels.GCFailure}=${d.label}`, reason: d.reason };
+      if (changed) log.warn(fields, 'expired backup not deleted');
+      else log.debug(fields, 'expired backup still not deleted');
       return undefined;
+    }
     case 'retry':
       if (d.clearLabel) await setFailureLabel(deps, backup, null);
       log.info({ reason: d.reason }, 'expired backup not deleted yet; will look again');
@@ -89,16 +93,17 @@ async function carryOut(deps: GcControllerDeps, backup: Backup, d: GcDecision): 
   }
 }
 
-/** Sets (or, with null, removes) `velero.io/gc-failure`; no write when it already says so. */
-async function setFailureLabel(deps: GcControllerDeps, backup: Backup, value: string | null): Promise<void> {
+/** Sets (or, with null, removes) `velero.io/gc-failure`; no write when it already says so. Returns whether it wrote. */
+async function setFailureLabel(deps: GcControllerDeps, backup: Backup, value: string | null): Promise<boolean> {
   const current = backup.metadata.labels?.[Labels.GCFailure];
-  if ((current ?? null) === value) return;
+  if ((current ?? null) === value) return false;
   await deps.cluster.patch(
     resourceRef(Kinds.Backup),
     { name: backup.metadata.name ?? '', namespace: deps.namespace },
     'merge',
     { metadata: { labels: { [Labels.GCFailure]: value } } },
   );
+  return true;
 }
 
 async function restoresOf(deps: GcControllerDeps, backupName: string): Promise<{ name: string; phase?: string }[]> {
