@@ -182,6 +182,28 @@ describe('garbage collection and deletion', { concurrency: false }, () => {
     assert.deepEqual(await requestsFor(server, 'archived'), [], 'no deletion was even requested');
   });
 
+  test('an expired backup whose location was removed stays, labelled BSLNotFound, and cannot be deleted by request', async () => {
+    await createS3Location(server, 'retired');
+    await backupAndWait(cluster, server.namespace, 'orphaned', {
+      includedNamespaces: [appNs],
+      storageLocation: 'retired',
+    });
+    // Removed with kubectl, which (unlike `skiff backup-location delete`) leaves the Backup objects.
+    await cluster.delete(resourceRef(Kinds.BackupStorageLocation), 'retired', server.namespace);
+    await expire(server, 'orphaned');
+    await waitFor('the BSLNotFound label', async () => {
+      const b = await findBackup(server, 'orphaned');
+      return b?.metadata.labels?.['velero.io/gc-failure'] === 'BSLNotFound';
+    });
+    await requestDeletion(server, 'orphaned');
+    const [req] = await waitFor('the request to be processed', async () => {
+      const reqs = await requestsFor(server, 'orphaned');
+      return reqs[0]?.status?.phase === 'Processed' ? reqs : undefined;
+    });
+    assert.deepEqual(req?.status?.errors, ['backup storage location retired not found']);
+    assert.ok(await findBackup(server, 'orphaned'));
+  });
+
   test('a restore that has not started holds GC back; once it has run, backup and restore go with their files', async () => {
     const targetNs = uniqueName('gc-restored');
     // A server that runs no restores: the Restore stays New, as it would while queued.
