@@ -123,7 +123,8 @@ function fishScript(root: CommandNode): string {
     if (condition) parts.push(`-n ${fq(condition)}`);
     if (f.long) parts.push(`-l ${f.long.replace(/^--/, '')}`);
     if (f.short) parts.push(`-s ${f.short.replace(/^-/, '')}`);
-    if (f.takesValue) parts.push('-r');
+    // -F: a value may be a file (--secret-file, --cacert) although files are otherwise not offered.
+    if (f.takesValue) parts.push('-r', '-F');
     parts.push(`-d ${fq(f.description)}`);
     return parts.join(' ');
   };
