@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { commandTree } from '../../../src/cli/completion/command-tree.ts';
@@ -59,6 +60,28 @@ describe('skiff completion', () => {
     const res = spawnSync('bash', ['-n'], { input: completionScript('bash', tree), encoding: 'utf8' });
     assert.equal(res.status, 0, res.stderr);
   });
+
+  const installed = (shell: string): boolean => spawnSync(shell, ['-c', 'exit 0']).status === 0;
+
+  for (const shell of ['zsh', 'fish'] as const) {
+    test(`the ${shell} script is valid ${shell}`, { skip: !installed(shell) && `${shell} is not installed` }, () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'skiff-completion-')), `skiff.${shell}`);
+      writeFileSync(file, completionScript(shell, tree));
+      const res = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+    });
+  }
+
+  test(
+    'fish completes subcommands past global flags and their values',
+    { skip: !installed('fish') && 'fish is not installed' },
+    () => {
+      const script = completionScript('fish', tree);
+      const res = spawnSync('fish', ['-c', `${script}\ncomplete -C 'skiff -n backup backup cr'`], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+      assert.match(res.stdout, /^create\tCreate a backup$/m);
+    },
+  );
 
   test('bash completes commands, subcommands and flags, past global flags and their values', () => {
     assert.deepEqual(bashComplete(['skiff', 'snap']), ['snapshot-location']);
