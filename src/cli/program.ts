@@ -13,6 +13,9 @@ import { restoreCommand } from './restore/restore-command.ts';
 import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
 import { serverCommand } from './server/server.ts';
+import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
+import { versionCommand } from './version/version.ts';
+import { completionCommand } from './completion/completion.ts';
 
 export function buildProgram(): Command {
   const program = new Command('skiff')
@@ -37,6 +40,9 @@ Examples:
   program.addCommand(backupLocationCommand());
   program.addCommand(restoreCommand());
   program.addCommand(scheduleCommand());
+  program.addCommand(snapshotLocationCommand());
+  program.addCommand(versionCommand());
+  program.addCommand(completionCommand(() => program));
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { Defaults, Kinds, Labels, parseBackup, resourceRef, type Backup, type BackupSpec } from '../api/index.ts';
 import type { BackupPlan } from '../backup/plan/backup-plan.ts';
 import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
+import { effectiveTtl, expirationOf } from '../backup/ttl.ts';
 import { runBackup, type BackupOutcome, type BackupProgress } from '../backup/run-backup.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -91,7 +92,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
     version: 1,
     formatVersion: Defaults.BackupFormatVersion,
     startTimestamp: kubeTime(start),
-    expiration: kubeTime(new Date(start.getTime() + parseDuration(prepared.spec.ttl ?? deps.defaultTtl))),
+    expiration: kubeTime(expirationOf(start, prepared.spec.ttl, deps.defaultTtl)),
     progress: {},
   } as const;
   const labels = { [Labels.StorageLocation]: validLabelValue(prepared.location) };
@@ -132,7 +133,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
 /** Fills defaults and checks everything that would make the backup pointless to start. */
 async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prepared | { errors: string[] }> {
   const errors: string[] = [];
-  const spec: BackupSpec = { ...backup.spec, ttl: backup.spec.ttl ?? deps.defaultTtl };
+  const spec: BackupSpec = { ...backup.spec, ttl: effectiveTtl(backup.spec.ttl, deps.defaultTtl) };
   try {
     parseDuration(spec.ttl ?? '', 'spec.ttl');
   } catch (err) {

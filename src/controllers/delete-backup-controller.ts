@@ -1,96 +1,201 @@
 import { Kinds, Labels, resourceRef, type Backup, type DeleteBackupRequest } from '../api/index.ts';
+import { deleteRequestLabels } from '../deletion/delete-request.ts';
+import { backupLocationName, readLocationState } from '../deletion/location-state.ts';
+import { decideRequest, refusal } from '../deletion/request-decision.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
+import type { BackupStore } from '../storage/index.ts';
+import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
-import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
+
+/**
+ * Where deletions are counted: `velero_backup_deletion_attempt_total`, `_success_total` and
+ * `_failure_total`, labelled by schedule ("" for ad-hoc backups) (reference §10.3). Refusals
+ * are not attempts, as in Velero.
+ */
+export interface DeletionRecorder {
+  attempt(schedule: string): void;
+  success(schedule: string): void;
+  failure(schedule: string): void;
+}
 
 export interface DeleteBackupDeps {
   cluster: Cluster;
   namespace: string;
   locations: LocationResolver;
+  clock: Clock;
   log: Logger;
-  /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
-  metrics?: ServerMetrics;
+  metrics?: DeletionRecorder;
 }
 
-const TYPE = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'deletebackuprequests',
-  kind: 'DeleteBackupRequest',
-  namespaced: true,
-  verbs: [],
-};
-const RESTORES = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'restores',
-  kind: 'Restore',
-  namespaced: true,
-  verbs: [],
-};
+const REQUESTS = veleroListType(Kinds.DeleteBackupRequest);
+const RESTORES = veleroListType(Kinds.Restore);
+
+/** Velero re-looks at every request hourly (reference §5.3, §10.2): old processed ones go. */
+const RESYNC_MS = 3_600_000;
 
 /**
- * DeleteBackupRequest (reference §5.3): the backup's objects in storage go first, then
- * its restores' files and objects, then the Backup object. A ReadOnly location refuses.
+ * DeleteBackupRequest (reference §5.3). Housekeeping first (old requests deleted, one request
+ * per backup kept), then the refusals (backup not finished or not found; location missing,
+ * ReadOnly or unavailable), then the deletion: the Backup goes `Deleting`, its files in
+ * storage go, its restores go with their files, and the Backup object goes last, only when
+ * nothing failed. On full success every request for the backup is deleted too.
  */
 export function deleteBackupController(deps: DeleteBackupDeps): ControllerSpec {
-  return { name: 'delete-backup', type: TYPE, namespace: deps.namespace, reconcile: (obj) => reconcile(deps, obj) };
+  const active = new Set<string>();
+  return {
+    name: 'backup-deletion',
+    type: REQUESTS,
+    namespace: deps.namespace,
+    resyncMs: RESYNC_MS,
+    reconcile: (obj) => reconcile(deps, active, obj),
+  };
 }
 
-async function reconcile(deps: DeleteBackupDeps, obj: KubeObject): Promise<ReconcileResult | undefined> {
-  const req = obj as DeleteBackupRequest;
-  if (req.status?.phase === 'Processed') return undefined;
-  const name = req.metadata.name ?? '';
-  const ref = resourceRef(Kinds.DeleteBackupRequest);
-  const target = { name, namespace: deps.namespace };
-  await deps.cluster.patchStatus(ref, target, { phase: 'InProgress' });
-  // The request carries no schedule; the backup does (reference §10.3 labels deletions by schedule).
-  const backup = await deps.cluster.find(resourceRef(Kinds.Backup), req.spec.backupName, deps.namespace);
-  const schedule = backup?.metadata.labels?.[Labels.ScheduleName] ?? '';
-  deps.metrics?.backupDeletionAttempted(schedule);
-  const errors = await deleteBackup(deps, req.spec.backupName);
-  deps.metrics?.backupDeletionFinished(schedule, errors.length === 0);
-  await deps.cluster.patchStatus(ref, target, { phase: 'Processed', errors });
-  deps.log.info({ backup: req.spec.backupName, errors }, 'delete backup request processed');
+async function reconcile(
+  deps: DeleteBackupDeps,
+  active: Set<string>,
+  seen: KubeObject,
+): Promise<ReconcileResult | undefined> {
+  const name = seen.metadata.name ?? '';
+  // The informer's copy may predate our own status patches: decide on the object as it is now.
+  const req = (await deps.cluster.find(resourceRef(Kinds.DeleteBackupRequest), name, deps.namespace)) as
+    DeleteBackupRequest | undefined;
+  if (!req) return undefined;
+  const decision = decideRequest(req, deps.clock.now(), active.has(name));
+  switch (decision.action) {
+    case 'expire':
+      await deps.cluster.delete(resourceRef(Kinds.DeleteBackupRequest), name, deps.namespace);
+      deps.log.debug({ request: name, reason: decision.reason }, 'old delete backup request removed');
+      return undefined;
+    case 'skip':
+      return decision.recheckAfterMs > 0 ? { requeueAfterMs: decision.recheckAfterMs } : undefined;
+    case 'reject':
+      await finish(deps, name, decision.errors);
+      return undefined;
+    case 'process':
+      break;
+  }
+  active.add(name);
+  try {
+    await processRequest(deps, req);
+  } finally {
+    active.delete(name);
+  }
   return undefined;
 }
 
-async function deleteBackup(deps: DeleteBackupDeps, backupName: string): Promise<string[]> {
-  const backupRef = resourceRef(Kinds.Backup);
-  const backup = (await deps.cluster.find(backupRef, backupName, deps.namespace)) as Backup | undefined;
-  if (!backup) return [`backup ${backupName} not found`];
-  const location = backup.spec.storageLocation ?? 'default';
-  try {
-    const bsl = await deps.locations.get(location);
-    if (bsl.spec.accessMode === 'ReadOnly') {
-      return [`cannot delete backup because backup storage location ${location} is currently in read-only mode`];
-    }
-    await deps.cluster.patch(backupRef, { name: backupName, namespace: deps.namespace }, 'merge', {
-      status: { phase: 'Deleting' },
-    });
-    const store = await deps.locations.store(bsl);
-    await store.deleteBackup(backupName);
-    for await (const r of deps.cluster.list(RESTORES, { namespace: deps.namespace })) {
-      if ((r.spec as { backupName?: string } | undefined)?.backupName !== backupName) continue;
-      await store.deleteRestore(r.metadata.name ?? '');
-      await deps.cluster.delete(RESTORES, r.metadata.name ?? '', deps.namespace);
-    }
-  } catch (err) {
-    return [`deleting backup ${backupName} from storage location ${location}: ${errorMessage(err)}`];
+async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest): Promise<void> {
+  const name = req.metadata.name ?? '';
+  const backupName = req.spec.backupName;
+  const others = (await requestsFor(deps, backupName)).filter((r) => r.metadata.name !== name);
+  for (const other of others) {
+    await deps.cluster.delete(resourceRef(Kinds.DeleteBackupRequest), other.metadata.name ?? '', deps.namespace);
   }
-  await deps.cluster.delete(backupRef, backupName, deps.namespace);
-  return [];
+  if (others.length > 0)
+    deps.log.info({ backup: backupName, removed: others.length }, 'duplicate delete requests removed');
+  const backup = (await deps.cluster.find(resourceRef(Kinds.Backup), backupName, deps.namespace)) as Backup | undefined;
+  const location = backup ? await readLocationState(deps.locations, backupLocationName(backup)) : undefined;
+  // A failed read of the location is not an answer: try again (the controller retries in 5s).
+  if (location?.kind === 'unreadable')
+    throw new Error(`cannot read backup storage location ${location.name}: ${location.error}`);
+  const refused = refusal(backupName, backup, location);
+  if (refused !== null || !backup) {
+    const errors = [refused ?? `backup ${backupName} not found`];
+    deps.log.info({ request: name, backup: backupName, errors }, 'delete backup request refused');
+    await finish(deps, name, errors);
+    return;
+  }
+  const schedule = backup.metadata.labels?.[Labels.ScheduleName] ?? '';
+  deps.metrics?.attempt(schedule);
+  await deps.cluster.patch(resourceRef(Kinds.DeleteBackupRequest), { name, namespace: deps.namespace }, 'merge', {
+    metadata: { labels: deleteRequestLabels(backupName, backup.metadata.uid) },
+  });
+  await deps.cluster.patchStatus(
+    resourceRef(Kinds.DeleteBackupRequest),
+    { name, namespace: deps.namespace },
+    {
+      phase: 'InProgress',
+    },
+  );
+  const errors = await deleteBackupAndRestores(deps, backup);
+  await finish(deps, name, errors);
+  if (errors.length === 0) {
+    deps.metrics?.success(schedule);
+    for (const r of await requestsFor(deps, backupName)) {
+      await deps.cluster.delete(resourceRef(Kinds.DeleteBackupRequest), r.metadata.name ?? '', deps.namespace);
+    }
+    deps.log.info({ backup: backupName }, 'backup deleted');
+  } else {
+    deps.metrics?.failure(schedule);
+    deps.log.warn({ backup: backupName, errors }, 'backup deletion failed');
+  }
 }
 
-/** Labels a DeleteBackupRequest carries (reference §1.7). */
-export function deleteRequestLabels(backup: Backup): Record<string, string> {
-  return {
-    [Labels.BackupName]: validLabelValue(backup.metadata.name ?? ''),
-    [Labels.BackupUID]: backup.metadata.uid ?? '',
-  };
+/** Steps 1 and 6-8 of reference §5.3 (Skiff takes no native or pod-volume snapshots to delete). */
+async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): Promise<string[]> {
+  const backupName = backup.metadata.name ?? '';
+  const location = backupLocationName(backup);
+  const errors: string[] = [];
+  await deps.cluster.patch(resourceRef(Kinds.Backup), { name: backupName, namespace: deps.namespace }, 'merge', {
+    status: { phase: 'Deleting' },
+  });
+  let store: BackupStore | undefined;
+  try {
+    store = await deps.locations.store(await deps.locations.get(location));
+    await store.deleteBackup(backupName);
+  } catch (err) {
+    errors.push(`error deleting backup ${backupName} from backup storage location ${location}: ${errorMessage(err)}`);
+  }
+  for (const restore of await restoresOf(deps, backupName)) {
+    const restoreName = restore.metadata.name ?? '';
+    try {
+      // The restore's finalizer would remove these too, but only while a server runs restores.
+      await store?.deleteRestore(restoreName);
+      await deps.cluster.delete(resourceRef(Kinds.Restore), restoreName, deps.namespace);
+    } catch (err) {
+      errors.push(`error deleting restore ${restoreName}: ${errorMessage(err)}`);
+    }
+  }
+  if (errors.length === 0) await deps.cluster.delete(resourceRef(Kinds.Backup), backupName, deps.namespace);
+  return errors;
+}
+
+/** Every request naming the backup, labelled or not (one created by hand may lack the labels). */
+async function requestsFor(deps: DeleteBackupDeps, backupName: string): Promise<DeleteBackupRequest[]> {
+  const out: DeleteBackupRequest[] = [];
+  for await (const obj of deps.cluster.list(REQUESTS, { namespace: deps.namespace })) {
+    const r = obj as DeleteBackupRequest;
+    if (r.spec.backupName === backupName) out.push(r);
+  }
+  return out;
+}
+
+async function restoresOf(deps: DeleteBackupDeps, backupName: string): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for await (const r of deps.cluster.list(RESTORES, { namespace: deps.namespace })) {
+    if ((r.spec as { backupName?: string } | undefined)?.backupName === backupName) out.push(r);
+  }
+  return out;
+}
+
+async function finish(deps: DeleteBackupDeps, name: string, errors: string[]): Promise<void> {
+  try {
+    await deps.cluster.patchStatus(
+      resourceRef(Kinds.DeleteBackupRequest),
+      { name, namespace: deps.namespace },
+      {
+        phase: 'Processed',
+        errors,
+      },
+    );
+  } catch (err) {
+    // Deleted meanwhile (by a newer request for the same backup): nothing left to record.
+    if (!isNotFound(err)) throw err;
+  }
 }

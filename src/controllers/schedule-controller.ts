@@ -5,7 +5,7 @@
  * which the delete-backup controller carries out (storage first, then the Backup).
  */
 import { Kinds, Labels, parseSchedule, resourceRef, type Backup, type Schedule } from '../api/index.ts';
-import { deleteBackupRequestFor } from '../cli/backup/delete.ts';
+import { deleteBackupRequestFor } from '../deletion/delete-request.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';

@@ -2,9 +2,11 @@ import { Kinds, resourceRef } from '../api/index.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { kubeTime, type Clock } from '../util/clock.ts';
+import { SKIFF_VERSION } from '../util/version.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 
-export const SERVER_VERSION = 'skiff-0.1.0';
+/** What a ServerStatusRequest reports as `status.serverVersion`. */
+export const SERVER_VERSION = `skiff-${SKIFF_VERSION}`;
 const TYPE = {
   group: 'velero.io',
   version: 'v1',

@@ -33,4 +33,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** `--schedule-skip-immediately`: the value of an unset Schedule `spec.skipImmediately`; default false. */
   scheduleSkipImmediately?: boolean;
+  /** `--garbage-collection-frequency` (Go duration); default (and 0) 1h. */
+  garbageCollectionFrequency?: string;
+  /** `--disable-controllers`: Velero controller names (reference §10.1) that do not run. */
+  disableControllers?: string[];
 }

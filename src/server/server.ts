@@ -5,6 +5,8 @@ import { backupController, failInterruptedBackups } from '../controllers/backup-
 import { backupSyncController } from '../controllers/backup-sync-controller.ts';
 import { Controller, type ControllerSpec } from '../controllers/controller.ts';
 import { deleteBackupController } from '../controllers/delete-backup-controller.ts';
+import { gcFrequencyMs } from '../deletion/gc-decision.ts';
+import { gcController } from '../controllers/gc-controller.ts';
 import { downloadRequestController } from '../controllers/download-request-controller.ts';
 import { locationController } from '../controllers/location-controller.ts';
 import { LocationResolver } from '../controllers/locations.ts';
@@ -184,7 +186,26 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       validationFrequency: opts.storeValidationFrequency ?? '1m',
     }),
     downloadRequestController({ cluster, namespace, locations, clock, log }),
-    deleteBackupController({ cluster, namespace, locations, log, metrics }),
+    deleteBackupController({
+      cluster,
+      namespace,
+      locations,
+      clock,
+      log,
+      metrics: {
+        attempt: (schedule) => metrics.backupDeletionAttempted(schedule),
+        success: (schedule) => metrics.backupDeletionFinished(schedule, true),
+        failure: (schedule) => metrics.backupDeletionFinished(schedule, false),
+      },
+    }),
+    gcController({
+      cluster,
+      namespace,
+      locations,
+      clock,
+      log,
+      frequencyMs: gcFrequencyMs(parseDuration(opts.garbageCollectionFrequency ?? '1h')),
+    }),
     serverStatusController({ cluster, namespace, clock }),
     scheduleController({
       cluster,
@@ -202,7 +223,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       log,
       defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
     }),
-  ];
+  ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   readiness.leading(specs.map((s) => s.name));
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');
   await Promise.all([

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
+import type { ServerOptions } from '../../src/server/options.ts';
 import { runServer } from '../../src/server/server.ts';
 import { backupStoreForLocation, type BackupStore } from '../../src/storage/index.ts';
 import { core, waitFor } from './cluster.ts';
@@ -18,16 +19,18 @@ export interface TestServer {
   fsRoot: string;
   /** `http://127.0.0.1:<port>` of /metrics, /healthz and /readyz, when asked for with `metrics`. */
   metricsUrl?: string;
+  /** Stops the server and starts a new one in the same namespace (a restart), with these options. */
+  restart(overrides?: TestServerOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
-export interface TestServerOptions {
-  /** The cluster the server runs against (default: cluster A); `cluster` must be a client of the same. */
-  kubeconfig?: string;
+/**
+ * Server options for this test (e.g. a GC frequency of seconds, disabled controllers, the
+ * kubeconfig of cluster B), plus the test's own settings.
+ */
+export interface TestServerOptions extends Partial<ServerOptions> {
   /** Prefix of the `default` location, e.g. another server's, to share its backups (default: a fresh one). */
   prefix?: string;
-  /** `--backup-sync-period` of the server (default: the server's own, 1m). */
-  backupSyncPeriod?: string;
   /** Serve /metrics, /healthz and /readyz on a free loopback port. */
   metrics?: boolean;
 }
@@ -37,21 +40,26 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
   const namespace = uniqueName('skiff');
   const prefix = options.prefix ?? uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
-  const controller = new AbortController();
   let metricsUrl: string | undefined;
-  const running = runServer(
-    {
-      namespace,
-      kubeconfig: options.kubeconfig ?? env.kubeconfig,
-      logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
-      storeValidationFrequency: '10s',
-      ...(options.backupSyncPeriod ? { backupSyncPeriod: options.backupSyncPeriod } : {}),
-      ...(options.metrics ? { metricsAddress: '127.0.0.1:0' } : {}),
-    },
-    controller.signal,
-    { onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`) },
-  );
-  running.catch(() => undefined);
+  const start = (next: TestServerOptions): { controller: AbortController; running: Promise<void> } => {
+    const { prefix: _prefix, metrics, ...serverOptions } = next;
+    const controller = new AbortController();
+    const running = runServer(
+      {
+        namespace,
+        kubeconfig: env.kubeconfig,
+        logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
+        storeValidationFrequency: '10s',
+        ...(metrics ? { metricsAddress: '127.0.0.1:0' } : {}),
+        ...serverOptions,
+      },
+      controller.signal,
+      { onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`) },
+    );
+    running.catch(() => undefined);
+    return { controller, running };
+  };
+  let current = start(options);
   await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
   await cluster.create(core('secrets'), {
     apiVersion: 'v1',
@@ -71,10 +79,17 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
     namespace,
     prefix,
     fsRoot,
-    ...(metricsUrl ? { metricsUrl } : {}),
+    get metricsUrl() {
+      return metricsUrl;
+    },
+    restart: async (next = options) => {
+      current.controller.abort();
+      await current.running.catch(() => undefined);
+      current = start(next);
+    },
     stop: async () => {
-      controller.abort();
-      await running.catch(() => undefined);
+      current.controller.abort();
+      await current.running.catch(() => undefined);
       await cluster.delete(core('namespaces'), namespace);
     },
   };

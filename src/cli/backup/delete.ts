@@ -6,31 +6,11 @@
 import { Command } from '@commander-js/extra-typings';
 import type { Backup } from '../../api/backup.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
-import { Labels } from '../../api/labels.ts';
-import type { DeleteBackupRequest } from '../../api/requests.ts';
-import { validLabelValue } from '../../util/label-value.ts';
+import { deleteBackupRequestFor } from '../../deletion/delete-request.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import { confirmed } from '../prompt.ts';
 import { getNamedOrSelected } from '../resources.ts';
-
-/** The request for one backup: generateName `<backup>-`, labelled with the backup's name and uid. */
-export function deleteBackupRequestFor(backup: Backup): DeleteBackupRequest {
-  const name = backup.metadata.name ?? '';
-  return {
-    apiVersion: 'velero.io/v1',
-    kind: 'DeleteBackupRequest',
-    metadata: {
-      generateName: `${name}-`,
-      namespace: backup.metadata.namespace ?? '',
-      labels: {
-        [Labels.BackupName]: validLabelValue(name),
-        [Labels.BackupUID]: backup.metadata.uid ?? '',
-      },
-    },
-    spec: { backupName: name },
-  };
-}
 
 /** Names, --all and -l choose backups in mutually exclusive ways, as in Velero. */
 export function deleteSelectionProblems(

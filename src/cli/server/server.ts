@@ -7,6 +7,7 @@ import { parseDuration } from '../../util/duration.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
+import { disableControllersProblems } from '../../server/controller-names.ts';
 
 export interface ServerFlags {
   defaultBackupTtl?: string | undefined;
@@ -24,6 +25,8 @@ export interface ServerFlags {
   leaderElectRenewDeadline?: string | undefined;
   leaderElectRetryPeriod?: string | undefined;
   leaderElectResourceName?: string | undefined;
+  garbageCollectionFrequency?: string | undefined;
+  disableControllers?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -36,6 +39,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   p.attempt(() => parseDurationFlag(flags.backupSyncPeriod, '--backup-sync-period'));
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   if (pageSize === 0) p.add('--client-page-size must be at least 1');
+  const controllers = controllerOptions(p, flags);
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
     p.add(`--log-level "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -60,6 +64,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.backupSyncPeriod ? { backupSyncPeriod: flags.backupSyncPeriod } : {}),
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
     ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
+    ...controllers,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
   };
@@ -100,6 +105,22 @@ function leaderElectionOptions(p: ProblemCollector, flags: ServerFlags): LeaderE
   };
 }
 
+/** The flags that choose which controllers run and how often garbage collection looks. */
+function controllerOptions(
+  p: ProblemCollector,
+  flags: ServerFlags,
+): Pick<ServerOptions, 'garbageCollectionFrequency' | 'disableControllers'> {
+  const gcFrequency = p.attempt(() =>
+    parseDurationFlag(flags.garbageCollectionFrequency, '--garbage-collection-frequency'),
+  );
+  const disabled = splitList(flags.disableControllers === undefined ? undefined : [flags.disableControllers]);
+  for (const problem of disableControllersProblems(disabled ?? [])) p.add(problem);
+  return {
+    ...(gcFrequency !== undefined ? { garbageCollectionFrequency: gcFrequency } : {}),
+    ...(disabled?.length ? { disableControllers: disabled } : {}),
+  };
+}
+
 export function serverCommand() {
   return new Command('server')
     .description('Run the Skiff server: the controllers that carry out backups, deletions and downloads')
@@ -122,6 +143,8 @@ export function serverCommand() {
     .option('--leader-elect-renew-deadline <duration>', 'how long the leader retries renewing before it exits', '10s')
     .option('--leader-elect-retry-period <duration>', 'how often candidates try to acquire or renew', '2s')
     .option('--leader-elect-resource-name <name>', 'name of the Lease in the server namespace', 'skiff-server')
+    .option('--garbage-collection-frequency <duration>', 'how often expired backups are looked for (0 = 1h)', '1h')
+    .option('--disable-controllers <names>', 'controllers not to run, comma-separated (e.g. gc,restore)')
     .addHelpText(
       'after',
       `
@@ -131,6 +154,8 @@ Examples:
   skiff server --backup-sync-period 5m
   skiff server --leader-elect=false                       # one server only: no Lease
   skiff server --leader-elect-lease-duration 30s --leader-elect-renew-deadline 20s
+  skiff server --garbage-collection-frequency 10m
+  skiff server --disable-controllers gc,backup-deletion    # keep every backup, expired or not
 
 Two or more servers against one cluster and namespace elect a leader through the Lease
 skiff-server (coordination.k8s.io/v1): only the leader runs backups and restores; the others

@@ -144,14 +144,10 @@ describe('schedule controller', { concurrency: false, timeout: 300_000 }, () => 
     assert.deepEqual(await backupsOf(badRetain), []);
   });
 
-  test(
-    'a template ttl of 0s means the server default (720h), as in Velero',
-    { todo: 'needs the backup controller to read ttl 0 as the default (the GC part of issue 11)' },
-    async () => {
-      const [b] = await backupsOf(every);
-      assert.ok(b?.status?.startTimestamp && b.status.expiration);
-      const ttl = new Date(b.status.expiration).getTime() - new Date(b.status.startTimestamp).getTime();
-      assert.equal(ttl, 720 * 3_600_000);
-    },
-  );
+  test('a template ttl of 0s means the server default (720h), as in Velero', async () => {
+    const [b] = await backupsOf(every);
+    assert.ok(b?.status?.startTimestamp && b.status.expiration);
+    const ttl = new Date(b.status.expiration).getTime() - new Date(b.status.startTimestamp).getTime();
+    assert.equal(ttl, 720 * 3_600_000);
+  });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolveNamespace } from '../../../src/cli/context.ts';
-import { deleteBackupRequestFor, deleteSelectionProblems } from '../../../src/cli/backup/delete.ts';
+import { deleteSelectionProblems } from '../../../src/cli/backup/delete.ts';
+import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts';
 import { buildLocation } from '../../../src/cli/backup-location/location-options.ts';
 import { locationPatch } from '../../../src/cli/backup-location/set.ts';
 import { installObjects } from '../../../src/cli/install/manifests.ts';

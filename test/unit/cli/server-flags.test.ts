@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CliContext } from '../../../src/cli/context.ts';
+import { FlagError } from '../../../src/cli/errors.ts';
+import { serverOptions } from '../../../src/cli/server/server.ts';
+
+const ctx = new CliContext({ namespace: 'velero' });
+
+describe('skiff server flags for garbage collection and controllers', () => {
+  test('--garbage-collection-frequency and --disable-controllers reach the server options', () => {
+    const opts = serverOptions(ctx, { garbageCollectionFrequency: '10m', disableControllers: 'gc, restore' });
+    assert.equal(opts.garbageCollectionFrequency, '10m0s');
+    assert.deepEqual(opts.disableControllers, ['gc', 'restore']);
+  });
+
+  test('a bad frequency and an unknown controller are both named', () => {
+    assert.throws(
+      () => serverOptions(ctx, { garbageCollectionFrequency: 'hourly', disableControllers: 'gc,gardener' }),
+      (err: unknown) =>
+        err instanceof FlagError &&
+        err.problems.length === 2 &&
+        /--garbage-collection-frequency: invalid duration "hourly"/.test(err.problems[0] ?? '') &&
+        /"gardener" is not a controller/.test(err.problems[1] ?? ''),
+    );
+  });
+});
