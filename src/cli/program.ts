@@ -11,6 +11,7 @@ import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
 import { restoreCommand } from './restore/restore-command.ts';
 import { installCommand } from './install/install.ts';
+import { uninstallCommand } from './install/uninstall.ts';
 import { serverCommand } from './server/server.ts';
 
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ Examples:
   skiff restore create --from-backup web --wait`,
     );
   program.addCommand(installCommand());
+  program.addCommand(uninstallCommand());
   program.addCommand(serverCommand());
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());
