@@ -100,7 +100,14 @@ export function serverDeployment(namespace: string, s: DeploymentSettings, label
           serviceAccountName: s.serviceAccount,
           restartPolicy: 'Always',
           terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+          // Meets the `restricted` Pod Security Standard, should the namespace enforce it.
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           // Velero keeps its server off Windows nodes; the image is Linux-only too.
           affinity: {
             nodeAffinity: {

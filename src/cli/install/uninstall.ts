@@ -122,7 +122,7 @@ Examples:
     .action(async (flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
       const question = `You are about to uninstall Skiff from namespace ${ctx.namespace}${flags.keepCrds ? '' : ' and delete the velero.io CRDs with every object of theirs'}.`;
-      if (!(await confirmed(question, flags.force))) {
+      if (!(await confirmed(question, flags.force, '--force'))) {
         console.log('Uninstall cancelled.');
         return;
       }
