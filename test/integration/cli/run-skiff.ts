@@ -47,15 +47,21 @@ export async function skiffOk(args: readonly string[], opts: { cwd?: string } = 
   return r;
 }
 
-/** `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. */
-export function startSkiffServer(args: readonly string[]): {
+/**
+ * `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit.
+ * `env` adds to (or overrides) the environment, e.g. KUBECONFIG of another user.
+ */
+export function startSkiffServer(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): {
   child: ChildProcess;
   logs: () => string;
   stop: () => Promise<void>;
 } {
   const child = spawn(process.execPath, [BIN, 'server', ...args], {
     cwd: ROOT,
-    env: childEnv(),
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let logs = '';
