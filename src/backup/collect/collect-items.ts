@@ -267,20 +267,9 @@ async function* listStep(
   const buffered: KubeObject[] = [];
   for (const namespace of step.namespaces) {
     for (const labelSelector of step.labelSelectors) {
-      const opts = { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) };
-      try {
-        for await (const items of source.list(step.type, opts)) {
-          if (order) buffered.push(...items);
-          else yield { step, items };
-        }
-      } catch (err) {
-        // A kind the server may not list (least-privilege RBAC), or one whose CRD went away
-        // mid-backup: an error naming the kind, and the rest of the backup goes on (as Velero's
-        // item collector logs "Error listing items" and continues). Anything else fails the backup.
-        if (!(err instanceof KubeApiError && (err.forbidden || err.notFound))) throw err;
-        const where = namespace ? ` in namespace ${namespace}` : '';
-        const message = `cannot list ${step.groupResource}${where}: ${err.status} ${err.reason}: ${err.apiMessage}`;
-        yield { step, items: [], error: { namespace, message } };
+      for await (const page of listOnce(step, source, namespace, labelSelector)) {
+        if (order && !page.error) buffered.push(...page.items);
+        else yield page;
       }
     }
   }
@@ -291,6 +280,27 @@ async function* listStep(
     return i < 0 ? order.length : i;
   };
   yield { step, items: buffered.sort((a, b) => rank(a) - rank(b)) };
+}
+
+/** One LIST of a step (a namespace, a label selector), page by page. */
+async function* listOnce(
+  step: ListStep,
+  source: ItemSource,
+  namespace: string | undefined,
+  labelSelector: string | undefined,
+): AsyncGenerator<ListedPage> {
+  const opts = { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) };
+  try {
+    for await (const items of source.list(step.type, opts)) yield { step, items };
+  } catch (err) {
+    // A kind the server may not list (least-privilege RBAC), or one whose CRD went away
+    // mid-backup: an error naming the kind, and the rest of the backup goes on (as Velero's
+    // item collector logs "Error listing items" and continues). Anything else fails the backup.
+    if (!(err instanceof KubeApiError && (err.forbidden || err.notFound))) throw err;
+    const where = namespace ? ` in namespace ${namespace}` : '';
+    const message = `cannot list ${step.groupResource}${where}: ${err.status} ${err.reason}: ${err.apiMessage}`;
+    yield { step, items: [], error: { namespace, message } };
+  }
 }
 
 function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
