@@ -89,6 +89,7 @@ export function installCommand() {
       'a `skiff server` flag for the Deployment, e.g. --server-arg=--log-level=debug (repeatable)',
       collect,
     )
+    .option('--no-server', 'create no ServiceAccount, RBAC or Deployment: you run `skiff server` yourself')
     .option('--wait', 'wait until the server Deployment is available')
     .option('--dry-run', 'print the objects instead of creating them (yaml unless -o json)')
     .option('-o, --output <format>', 'json or yaml: print the objects instead of creating them')
@@ -104,8 +105,8 @@ Examples:
       --backup-location-config region=minio,s3ForcePathStyle=true,s3Url=http://minio.minio:9000 \\
       --use-volume-snapshots=false
 
-  # A local directory as the default location
-  skiff install --provider filesystem --bucket skiff --backup-location-config path=/var/backups
+  # A local directory as the default location; the server runs outside the cluster (skiff server)
+  skiff install --provider filesystem --bucket skiff --backup-location-config path=/var/backups --no-server
 
   # Least-privilege RBAC, a pinned image and smaller requests; wait for the server to be ready
   skiff install --provider aws --bucket backups --secret-file ./credentials \\
@@ -119,6 +120,9 @@ Examples:
       const ctx = CliContext.fromCommand(cmd);
       if (flags.wait && (flags.dryRun || flags.output))
         throw new FlagError(['--wait cannot be combined with --dry-run or -o']);
+      if (flags.wait && !flags.server) {
+        throw new FlagError(['--wait waits for the server Deployment, which --no-server leaves out']);
+      }
       const output = parseOutputFormat(flags.output, ['json', 'yaml']) ?? (flags.dryRun ? 'yaml' : undefined);
       const secretFileContents = await readSecretFile(flags.secretFile);
       const { objects, problems } = installObjects(ctx.namespace, { ...flags, secretFileContents });
@@ -138,6 +142,12 @@ Examples:
         cluster,
         objects.filter((o) => o.kind !== 'CustomResourceDefinition'),
       );
+      if (!flags.server) {
+        console.log(
+          `Skiff is installed in namespace ${ctx.namespace}. Start the server with: skiff server -n ${ctx.namespace}`,
+        );
+        return;
+      }
       if (flags.wait) {
         console.log('Waiting for the server Deployment to be available...');
         await waitForServerAvailable(cluster, ctx.namespace);

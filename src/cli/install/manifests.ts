@@ -39,7 +39,24 @@ export interface InstallFlags {
   rbac?: string | undefined;
   /** Extra `skiff server` flags, passed through to the Deployment. */
   serverArg?: string[] | undefined;
+  /** Commander's value of `--no-server`: false when given (no ServiceAccount, RBAC or Deployment). */
+  server?: boolean | undefined;
 }
+
+/** The flags that shape the in-cluster server, refused with `--no-server`. */
+const SERVER_FLAGS: [keyof InstallFlags, string][] = [
+  ['image', '--image'],
+  ['veleroPodCpuRequest', '--velero-pod-cpu-request'],
+  ['veleroPodMemRequest', '--velero-pod-mem-request'],
+  ['veleroPodCpuLimit', '--velero-pod-cpu-limit'],
+  ['veleroPodMemLimit', '--velero-pod-mem-limit'],
+  ['podAnnotations', '--pod-annotations'],
+  ['podLabels', '--pod-labels'],
+  ['saAnnotations', '--sa-annotations'],
+  ['serviceAccountName', '--service-account-name'],
+  ['rbac', '--rbac'],
+  ['serverArg', '--server-arg'],
+];
 
 const COMPONENT = { component: 'velero' };
 
@@ -52,8 +69,13 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
   const withSnapshots = p.attempt(() => parseOptionalBool(flags.useVolumeSnapshots, '--use-volume-snapshots')) ?? true;
   checkInstallFlags(p, flags, withLocation, withSnapshots);
   const objects: KubeObject[] = [...crds, namespaceObject(namespace)];
+  const inCluster = flags.server !== false;
+  if (!inCluster) {
+    const given = SERVER_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+    if (given.length > 0) p.add(`${given.join(', ')} configure the server Deployment: drop them or drop --no-server`);
+  }
   const server = serverSettings(flags, p);
-  if (!flags.serviceAccountName) {
+  if (inCluster && !flags.serviceAccountName) {
     objects.push(serviceAccountObject(namespace, Names.ServiceAccount, COMPONENT, server.saAnnotations));
     objects.push(...rbacObjects(namespace, server.rbac, Names.ServiceAccount, COMPONENT));
   }
@@ -73,6 +95,7 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
     objects.push(location);
   }
   if (withSnapshots) objects.push(snapshotLocation(namespace, flags, p));
+  if (!inCluster) return { objects, problems: p.problems };
   objects.push(
     serverDeployment(
       namespace,

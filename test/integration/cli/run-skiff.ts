@@ -91,6 +91,8 @@ export async function installAndStartServer(
   await skiffOk([
     ...['install', '-n', namespace, '--provider', 'filesystem', '--bucket', 'skiff'],
     ...['--backup-location-config', `path=${fsRoot},createBucket=true`, '--use-volume-snapshots=false'],
+    // The server runs here, as a process: no Deployment, ServiceAccount or RBAC in the cluster.
+    '--no-server',
   ]);
   const server = startSkiffServer(['-n', namespace, '--metrics-address', '', '--store-validation-frequency', '10s']);
   await waitFor(

@@ -132,6 +132,19 @@ describe('skiff install: server objects', () => {
     assert.equal(deployment(objects).template.spec.serviceAccountName, 'backup-bot');
   });
 
+  test('--no-server leaves out the ServiceAccount, RBAC and Deployment, and refuses the flags that shape them', () => {
+    const { objects, problems } = installObjects('velero', { ...BASE, server: false });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(kinds(objects), [
+      'Namespace/velero',
+      'Secret/cloud-credentials',
+      'BackupStorageLocation/default',
+      'VolumeSnapshotLocation/default',
+    ]);
+    const refused = installObjects('velero', { ...BASE, server: false, image: 'x', rbac: 'least-privilege' }).problems;
+    assert.ok(refused.some((p) => p.includes('--image, --rbac') && p.includes('--no-server')));
+  });
+
   test('bad values are all reported, each naming its flag', () => {
     const { problems } = installObjects('velero', {
       ...BASE,
