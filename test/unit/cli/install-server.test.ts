@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { installObjects } from '../../../src/cli/install/manifests.ts';
 import { leastPrivilegeClusterRules, serverNamespaceRules } from '../../../src/cli/install/rbac.ts';
 import { uninstallTargets } from '../../../src/cli/install/uninstall.ts';
+import { deploymentAvailable } from '../../../src/cli/install/wait-available.ts';
 import type { KubeObject } from '../../../src/kube/object.ts';
 
 const BASE = { provider: 'aws', bucket: 'b', secretFileContents: Buffer.from('[default]\n') };
@@ -172,5 +173,20 @@ describe('skiff uninstall targets', () => {
     assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13);
     assert.ok(!uninstallTargets('skiff', { keepCrds: true }).some((t) => t.kind === 'CustomResourceDefinition'));
     assert.equal(uninstallTargets('velero', {})[1]?.name, 'velero');
+  });
+});
+
+describe('install --wait', () => {
+  test('the Deployment counts as available only when its controller has seen the latest spec and says so', () => {
+    const d = (observedGeneration: number, available: string): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'velero', generation: 2 },
+      status: { observedGeneration, conditions: [{ type: 'Available', status: available }] },
+    });
+    assert.equal(deploymentAvailable(d(2, 'True')), true);
+    assert.equal(deploymentAvailable(d(1, 'True')), false, 'an older generation');
+    assert.equal(deploymentAvailable(d(2, 'False')), false);
+    assert.equal(deploymentAvailable(undefined), false);
   });
 });
