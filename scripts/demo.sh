@@ -16,7 +16,7 @@ BACKUP=demo-$STAMP
 
 step "Install Skiff into namespace $VELERO_NS with a local-directory backup location ($STORE)"
 skiff install -n "$VELERO_NS" --provider filesystem --bucket skiff \
-  --backup-location-config "path=$STORE,createBucket=true" --use-volume-snapshots=false >/dev/null
+  --backup-location-config "path=$STORE,createBucket=true" --use-volume-snapshots=false --no-server >/dev/null
 # Not through the skiff function: $! would be a subshell's pid and the trap would leave node running.
 node "$ROOT/bin/skiff.mjs" server -n "$VELERO_NS" --metrics-address '' --log-level warn \
   > "$SKIFF_TESTENV_RUN/logs/demo-server.log" 2>&1 &

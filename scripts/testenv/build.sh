@@ -67,11 +67,14 @@ build_etcd() {
 }
 build_kwok() { GOBIN=$BIN go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK"; }
 build_minio() { GOBIN=$BIN go install -trimpath -ldflags "-s -w" "github.com/minio/minio@$MINIO"; }
+# Helm, for the chart tests (helm template | kubectl apply --dry-run=server); the -X flag gives `helm version` its full version.
+build_helm() { GOBIN=$BIN go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM" "helm.sh/helm/v3/cmd/helm@v$HELM"; }
 
 start=$(date +%s)
 have kube-apiserver "$KUBE" && have kubectl "$KUBE" || { run kubernetes-$KUBE build_k8s; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do mark $b "$KUBE"; done; }
 have etcd "$ETCD" || { run etcd-$ETCD build_etcd; mark etcd "$ETCD"; }
 have kwok "$KWOK" || { run kwok-$KWOK build_kwok; mark kwok "$KWOK"; }
 have minio "$MINIO" || { run minio build_minio; mark minio "$MINIO"; }
+have helm "$HELM" || { run helm-$HELM build_helm; mark helm "$HELM"; }
 t "binaries ready in $BIN ($(( $(date +%s) - start )) s)"
 echo "$BIN"

@@ -38,7 +38,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 export function formatObjects(objects: readonly KubeObject[], format: 'json' | 'yaml', forceList = false): string {
   const doc: unknown =
     objects.length === 1 && !forceList ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
-  return format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : stringify(doc);
+  // No anchors and aliases for objects that share a value: plain YAML, as kubectl and Velero print it.
+  return format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : stringify(doc, { aliasDuplicateObjects: false });
 }
 
 /** `2025-01-31 14:05:09 +0000 UTC`: Go's default time format, in UTC, as Velero prints timestamps. */

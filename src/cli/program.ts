@@ -12,6 +12,7 @@ import { CommandFailedError } from './errors.ts';
 import { restoreCommand } from './restore/restore-command.ts';
 import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
+import { uninstallCommand } from './install/uninstall.ts';
 import { serverCommand } from './server/server.ts';
 import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
 import { versionCommand } from './version/version.ts';
@@ -35,6 +36,7 @@ Examples:
   skiff restore create --from-backup web --wait`,
     );
   program.addCommand(installCommand());
+  program.addCommand(uninstallCommand());
   program.addCommand(serverCommand());
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());

@@ -6,10 +6,10 @@ import { FlagError } from './errors.ts';
  * `true` when `--confirm` was given or the user answers y on a terminal. Without a
  * terminal there is nobody to ask, so the command refuses rather than guessing.
  */
-export async function confirmed(question: string, confirm: boolean | undefined): Promise<boolean> {
+export async function confirmed(question: string, confirm: boolean | undefined, flag = '--confirm'): Promise<boolean> {
   if (confirm) return true;
   if (!process.stdin.isTTY) {
-    throw new FlagError([`${question} needs confirmation: stdin is not a terminal, so rerun with --confirm`]);
+    throw new FlagError([`${question} needs confirmation: stdin is not a terminal, so rerun with ${flag}`]);
   }
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {

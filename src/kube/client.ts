@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import { fetch, type Dispatcher, type Response } from 'undici';
@@ -30,6 +33,29 @@ interface AuthState {
 }
 
 const AUTH_TTL_MS = 30_000;
+
+/** Where Kubernetes mounts a pod's ServiceAccount token. */
+export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export type KubeconfigSource = { kind: 'file'; path: string } | { kind: 'in-cluster' } | { kind: 'default' };
+
+/**
+ * Where the credentials come from, as client-go decides: a kubeconfig named by the flag
+ * or $KUBECONFIG, else ~/.kube/config, else the pod's ServiceAccount when
+ * KUBERNETES_SERVICE_HOST says we run in a pod (how the server Deployment authenticates).
+ */
+export function kubeconfigSource(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): KubeconfigSource {
+  if (flag) return { kind: 'file', path: flag };
+  if (env.KUBECONFIG) return { kind: 'default' };
+  const home = env.HOME ?? homedir();
+  if (home && exists(join(home, '.kube', 'config'))) return { kind: 'default' };
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return { kind: 'in-cluster' };
+  return { kind: 'default' };
+}
 const RETRIES = 4;
 
 /** Parses a JSON answer; an empty body (some DELETEs) is undefined. */
@@ -61,8 +87,17 @@ export class KubeClient {
 
   static fromKubeconfig(options: KubeClientOptions = {}): KubeClient {
     const kc = new KubeConfig();
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromDefault();
+    const source = kubeconfigSource(options.kubeconfig);
+    if (source.kind === 'file') kc.loadFromFile(source.path);
+    else if (source.kind === 'in-cluster') {
+      if (!existsSync(IN_CLUSTER_TOKEN)) {
+        throw new KubeConnectionError(
+          `${process.env.KUBERNETES_SERVICE_HOST ?? ''}:${process.env.KUBERNETES_SERVICE_PORT ?? ''}`,
+          new Error(`running in a pod, but ${IN_CLUSTER_TOKEN} is missing (automountServiceAccountToken: false?)`),
+        );
+      }
+      kc.loadFromCluster();
+    } else kc.loadFromDefault();
     if (options.context) kc.setCurrentContext(options.context);
     return new KubeClient(kc, options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight });
   }

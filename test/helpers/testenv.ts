@@ -13,6 +13,8 @@ export interface TestEnv {
   restrictedKubeconfig: string;
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   nodes: string[];
+  /** The folder of the environment's binaries (kubectl, helm, ...); see `envTool`. */
+  bin: string;
   /** Host root of a kwok node: `<run>/nodes/<node>` (holds var/lib/kubelet/pods/...). */
   nodeRoot: (node: string) => string;
 }
@@ -62,6 +64,7 @@ export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
       secretAccessKey: need('AWS_SECRET_ACCESS_KEY'),
     },
     nodes: need('SKIFF_NODES').split(','),
+    bin: need('SKIFF_TESTENV_BIN'),
     nodeRoot: (node) => join(runDir, 'nodes', node),
   };
 }

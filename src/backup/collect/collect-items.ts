@@ -1,3 +1,4 @@
+import { KubeApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, groupResource, type ResourceType } from '../../kube/resource.ts';
 import {
@@ -33,6 +34,8 @@ export interface CollectOptions {
 interface ListedPage {
   step: ListStep;
   items: KubeObject[];
+  /** Set instead of items when the API server refused the list (see listStep). */
+  error?: { namespace: string | undefined; message: string };
 }
 
 const CRD_TYPE = { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' };
@@ -58,7 +61,11 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
   // less than the API server's time to serve the next one, so a third list keeps the backup
   // busy (+5-10 % objects/s over two); a fourth added pages in flight (+10 MiB peak at 50,000
   // objects) for no more speed.
-  for await (const { step, items } of mergeBounded(listings, opts.listConcurrency ?? 3)) {
+  for await (const { step, items, error } of mergeBounded(listings, opts.listConcurrency ?? 3)) {
+    if (error) {
+      yield { kind: 'error', namespace: error.namespace, message: error.message };
+      continue;
+    }
     if (step.groupResource === 'namespaces') {
       namespaceObjects.push(...items);
       continue;
@@ -260,10 +267,9 @@ async function* listStep(
   const buffered: KubeObject[] = [];
   for (const namespace of step.namespaces) {
     for (const labelSelector of step.labelSelectors) {
-      const opts = { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) };
-      for await (const items of source.list(step.type, opts)) {
-        if (order) buffered.push(...items);
-        else yield { step, items };
+      for await (const page of listOnce(step, source, namespace, labelSelector)) {
+        if (order && !page.error) buffered.push(...page.items);
+        else yield page;
       }
     }
   }
@@ -274,6 +280,27 @@ async function* listStep(
     return i < 0 ? order.length : i;
   };
   yield { step, items: buffered.sort((a, b) => rank(a) - rank(b)) };
+}
+
+/** One LIST of a step (a namespace, a label selector), page by page. */
+async function* listOnce(
+  step: ListStep,
+  source: ItemSource,
+  namespace: string | undefined,
+  labelSelector: string | undefined,
+): AsyncGenerator<ListedPage> {
+  const opts = { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) };
+  try {
+    for await (const items of source.list(step.type, opts)) yield { step, items };
+  } catch (err) {
+    // A kind the server may not list (least-privilege RBAC), or one whose CRD went away
+    // mid-backup: an error naming the kind, and the rest of the backup goes on (as Velero's
+    // item collector logs "Error listing items" and continues). Anything else fails the backup.
+    if (!(err instanceof KubeApiError && (err.forbidden || err.notFound))) throw err;
+    const where = namespace ? ` in namespace ${namespace}` : '';
+    const message = `cannot list ${step.groupResource}${where}: ${err.status} ${err.reason}: ${err.apiMessage}`;
+    yield { step, items: [], error: { namespace, message } };
+  }
 }
 
 function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {

@@ -1,36 +1,28 @@
-/** `skiff install` (reference §8.5): CRDs, namespace, credentials Secret, default locations. */
+/**
+ * `skiff install` (reference §8.5): CRDs, namespace, ServiceAccount and RBAC, credentials
+ * Secret, default locations and the server Deployment.
+ */
 import { readFile } from 'node:fs/promises';
-import { Command } from '@commander-js/extra-typings';
+import { Command, Option } from '@commander-js/extra-typings';
 import { installCrds } from '../../api/install.ts';
-import { findKind, resourceRef } from '../../api/kinds.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import type { ResourceRef } from '../../kube/resource.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
+import { DEFAULT_IMAGE, DEFAULT_RESOURCES } from './deployment.ts';
 import { installObjects } from './manifests.ts';
-
-const CORE: Record<string, ResourceRef> = {
-  Namespace: { group: '', version: 'v1', resource: 'namespaces' },
-  Secret: { group: '', version: 'v1', resource: 'secrets' },
-};
-
-function refOf(obj: KubeObject): ResourceRef {
-  const core = CORE[obj.kind];
-  if (core) return core;
-  const kind = findKind(obj.kind);
-  if (!kind) throw new Error(`install does not know how to create a ${obj.kind}`);
-  return resourceRef(kind);
-}
+import { describeObject, refOf } from './object-refs.ts';
+import { RBAC_MODES } from './rbac.ts';
+import { waitForServerAvailable } from './wait-available.ts';
 
 /** Creates each object; one that already exists is left as it is, as `velero install` does. */
 async function createAll(cluster: Cluster, objects: readonly KubeObject[]): Promise<void> {
   for (const obj of objects) {
-    const what = `${obj.kind}/${obj.metadata.name ?? ''}`;
+    const what = describeObject(obj);
     try {
       await cluster.create(refOf(obj), obj);
       console.log(`${what}: created`);
@@ -52,7 +44,9 @@ async function readSecretFile(path: string | undefined): Promise<Buffer | undefi
 
 export function installCommand() {
   return new Command('install')
-    .description('Install the CRDs, namespace, credentials and default storage location in a cluster')
+    .description(
+      'Install Skiff in a cluster: CRDs, namespace, ServiceAccount and RBAC, credentials, default locations and the server Deployment',
+    )
     .option('--crds-only', 'only install (or update) the CustomResourceDefinitions')
     .option('--provider <name>', 'object-store provider of the default location: aws or filesystem')
     .option('--bucket <bucket>', 'bucket of the default location')
@@ -63,6 +57,40 @@ export function installCommand() {
     .option('--no-secret', 'create no credentials secret (the server gets credentials another way)')
     .option('--no-default-backup-location', 'create no default backup storage location')
     .option('--use-volume-snapshots [bool]', 'create the default volume snapshot location (default true)')
+    .option('--image <image>', `image of the server Deployment (default ${DEFAULT_IMAGE})`)
+    .option(
+      '--velero-pod-cpu-request <quantity>',
+      `CPU request of the server pod (default ${DEFAULT_RESOURCES.cpuRequest}; 0 for none)`,
+    )
+    .option(
+      '--velero-pod-mem-request <quantity>',
+      `memory request of the server pod (default ${DEFAULT_RESOURCES.memRequest}; 0 for none)`,
+    )
+    .option(
+      '--velero-pod-cpu-limit <quantity>',
+      `CPU limit of the server pod (default ${DEFAULT_RESOURCES.cpuLimit}; 0 for none)`,
+    )
+    .option(
+      '--velero-pod-mem-limit <quantity>',
+      `memory limit of the server pod (default ${DEFAULT_RESOURCES.memLimit}; 0 for none)`,
+    )
+    .option('--pod-annotations <pairs>', 'annotations of the server pod, k=v,...', collect)
+    .option('--pod-labels <pairs>', 'labels of the server pod, k=v,...', collect)
+    .option('--sa-annotations <pairs>', 'annotations of the ServiceAccount install creates, k=v,...', collect)
+    .option(
+      '--service-account-name <name>',
+      'run the server as this existing ServiceAccount; install creates no ServiceAccount or RBAC',
+    )
+    .addOption(
+      new Option('--rbac <mode>', 'cluster-admin (as Velero) or least-privilege (see README)').choices(RBAC_MODES),
+    )
+    .option(
+      '--server-arg <flag>',
+      'a `skiff server` flag for the Deployment, e.g. --server-arg=--log-level=debug (repeatable)',
+      collect,
+    )
+    .option('--no-server', 'create no ServiceAccount, RBAC or Deployment: you run `skiff server` yourself')
+    .option('--wait', 'wait until the server Deployment is available')
     .option('--dry-run', 'print the objects instead of creating them (yaml unless -o json)')
     .option('-o, --output <format>', 'json or yaml: print the objects instead of creating them')
     .addHelpText(
@@ -77,14 +105,24 @@ Examples:
       --backup-location-config region=minio,s3ForcePathStyle=true,s3Url=http://minio.minio:9000 \\
       --use-volume-snapshots=false
 
-  # A local directory as the default location
-  skiff install --provider filesystem --bucket skiff --backup-location-config path=/var/backups
+  # A local directory as the default location; the server runs outside the cluster (skiff server)
+  skiff install --provider filesystem --bucket skiff --backup-location-config path=/var/backups --no-server
 
-  # See what would be created
+  # Least-privilege RBAC, a pinned image and smaller requests; wait for the server to be ready
+  skiff install --provider aws --bucket backups --secret-file ./credentials \\
+      --backup-location-config region=us-east-1 --rbac least-privilege \\
+      --image registry.example.com/skiff:0.1.0 --velero-pod-mem-request 256Mi --wait
+
+  # See what would be created, in creation order
   skiff install --provider filesystem --bucket skiff --backup-location-config path=/tmp/b --dry-run -o yaml`,
     )
     .action(async (flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
+      if (flags.wait && (flags.dryRun || flags.output))
+        throw new FlagError(['--wait cannot be combined with --dry-run or -o']);
+      if (flags.wait && !flags.server) {
+        throw new FlagError(['--wait waits for the server Deployment, which --no-server leaves out']);
+      }
       const output = parseOutputFormat(flags.output, ['json', 'yaml']) ?? (flags.dryRun ? 'yaml' : undefined);
       const secretFileContents = await readSecretFile(flags.secretFile);
       const { objects, problems } = installObjects(ctx.namespace, { ...flags, secretFileContents });
@@ -104,8 +142,20 @@ Examples:
         cluster,
         objects.filter((o) => o.kind !== 'CustomResourceDefinition'),
       );
+      if (!flags.server) {
+        console.log(
+          `Skiff is installed in namespace ${ctx.namespace}. Start the server with: skiff server -n ${ctx.namespace}`,
+        );
+        return;
+      }
+      if (flags.wait) {
+        console.log('Waiting for the server Deployment to be available...');
+        await waitForServerAvailable(cluster, ctx.namespace);
+        console.log(`Skiff is installed in namespace ${ctx.namespace} and its server is running.`);
+        return;
+      }
       console.log(
-        `Skiff is installed in namespace ${ctx.namespace}. Start the server with: skiff server -n ${ctx.namespace}`,
+        `Skiff is installed in namespace ${ctx.namespace}. Check the server with: kubectl -n ${ctx.namespace} logs deployment/velero`,
       );
     });
 }

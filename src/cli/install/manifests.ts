@@ -1,14 +1,16 @@
 /**
  * The objects `skiff install` creates, built without touching the cluster (reference
- * §8.5, §5.7): CRDs, the namespace, the `cloud-credentials` Secret, the `default`
- * BackupStorageLocation and VolumeSnapshotLocation. No Deployment: `skiff server` runs
- * wherever the user starts it.
+ * §8.5, §5.7): CRDs, the namespace, the ServiceAccount and RBAC, the `cloud-credentials`
+ * Secret, the `default` BackupStorageLocation and VolumeSnapshotLocation, and the server
+ * Deployment, in the order `velero install` creates them.
  */
 import { buildCrds } from '../../api/crds.ts';
 import { Names } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { parseKeyValues, parseOptionalBool, ProblemCollector } from '../flags.ts';
+import { parseKeyValues, parseLabels, parseOptionalBool, ProblemCollector } from '../flags.ts';
 import { buildLocation } from '../backup-location/location-options.ts';
+import { DEFAULT_IMAGE, DEFAULT_RESOURCES, serverDeployment, serviceAccountObject } from './deployment.ts';
+import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
 
 export interface InstallFlags {
   crdsOnly?: boolean | undefined;
@@ -24,7 +26,37 @@ export interface InstallFlags {
   secretFileContents?: Buffer | undefined;
   /** Commander's value of `--no-secret`: false when the flag is given. */
   secret?: boolean | undefined;
+  image?: string | undefined;
+  veleroPodCpuRequest?: string | undefined;
+  veleroPodMemRequest?: string | undefined;
+  veleroPodCpuLimit?: string | undefined;
+  veleroPodMemLimit?: string | undefined;
+  podAnnotations?: string[] | undefined;
+  podLabels?: string[] | undefined;
+  saAnnotations?: string[] | undefined;
+  /** An existing ServiceAccount: install then creates neither it nor RBAC (as Velero). */
+  serviceAccountName?: string | undefined;
+  rbac?: string | undefined;
+  /** Extra `skiff server` flags, passed through to the Deployment. */
+  serverArg?: string[] | undefined;
+  /** Commander's value of `--no-server`: false when given (no ServiceAccount, RBAC or Deployment). */
+  server?: boolean | undefined;
 }
+
+/** The flags that shape the in-cluster server, refused with `--no-server`. */
+const SERVER_FLAGS: [keyof InstallFlags, string][] = [
+  ['image', '--image'],
+  ['veleroPodCpuRequest', '--velero-pod-cpu-request'],
+  ['veleroPodMemRequest', '--velero-pod-mem-request'],
+  ['veleroPodCpuLimit', '--velero-pod-cpu-limit'],
+  ['veleroPodMemLimit', '--velero-pod-mem-limit'],
+  ['podAnnotations', '--pod-annotations'],
+  ['podLabels', '--pod-labels'],
+  ['saAnnotations', '--sa-annotations'],
+  ['serviceAccountName', '--service-account-name'],
+  ['rbac', '--rbac'],
+  ['serverArg', '--server-arg'],
+];
 
 const COMPONENT = { component: 'velero' };
 
@@ -37,6 +69,16 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
   const withSnapshots = p.attempt(() => parseOptionalBool(flags.useVolumeSnapshots, '--use-volume-snapshots')) ?? true;
   checkInstallFlags(p, flags, withLocation, withSnapshots);
   const objects: KubeObject[] = [...crds, namespaceObject(namespace)];
+  const inCluster = flags.server !== false;
+  if (!inCluster) {
+    const given = SERVER_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+    if (given.length > 0) p.add(`${given.join(', ')} configure the server Deployment: drop them or drop --no-server`);
+  }
+  const server = serverSettings(flags, p);
+  if (inCluster && !flags.serviceAccountName) {
+    objects.push(serviceAccountObject(namespace, Names.ServiceAccount, COMPONENT, server.saAnnotations));
+    objects.push(...rbacObjects(namespace, server.rbac, Names.ServiceAccount, COMPONENT));
+  }
   const withSecret = flags.secretFileContents !== undefined;
   if (withSecret) objects.push(secretObject(namespace, flags.secretFileContents ?? Buffer.alloc(0)));
   if (withLocation) {
@@ -53,7 +95,70 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
     objects.push(location);
   }
   if (withSnapshots) objects.push(snapshotLocation(namespace, flags, p));
+  if (!inCluster) return { objects, problems: p.problems };
+  objects.push(
+    serverDeployment(
+      namespace,
+      {
+        image: server.image,
+        serviceAccount: flags.serviceAccountName ?? Names.ServiceAccount,
+        resources: server.resources,
+        podAnnotations: server.podAnnotations,
+        podLabels: server.podLabels,
+        withCredentials: withSecret,
+        serverArgs: flags.serverArg ?? [],
+      },
+      COMPONENT,
+    ),
+  );
   return { objects, problems: p.problems };
+}
+
+interface ServerSettings {
+  image: string;
+  rbac: RbacMode;
+  resources: { cpuRequest: string; memRequest: string; cpuLimit: string; memLimit: string };
+  podAnnotations: Record<string, string>;
+  podLabels: Record<string, string>;
+  saAnnotations: Record<string, string>;
+}
+
+/** A Kubernetes quantity (`500m`, `128Mi`, `1.5`, `0`): checked here so a typo fails before anything is created. */
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
+
+function serverSettings(flags: InstallFlags, p: ProblemCollector): ServerSettings {
+  const quantity = (value: string | undefined, fallback: string, flag: string): string => {
+    if (value === undefined) return fallback;
+    if (!QUANTITY.test(value.trim()))
+      p.add(`${flag}: "${value}" is not a Kubernetes quantity (e.g. 500m, 128Mi; 0 for none)`);
+    return value.trim();
+  };
+  const rbac = flags.rbac ?? 'cluster-admin';
+  if (!(RBAC_MODES as readonly string[]).includes(rbac)) {
+    p.add(`--rbac: "${rbac}" is not one of ${RBAC_MODES.join(', ')}`);
+  }
+  if (flags.serviceAccountName && flags.rbac !== undefined) {
+    p.add(
+      '--rbac applies to the ServiceAccount install creates: drop it with --service-account-name (that account keeps its own RBAC)',
+    );
+  }
+  if (flags.serviceAccountName && flags.saAnnotations?.length) {
+    p.add('--sa-annotations applies to the ServiceAccount install creates: drop it with --service-account-name');
+  }
+  if (flags.image !== undefined && flags.image.trim() === '') p.add('--image must not be empty');
+  return {
+    image: flags.image?.trim() || DEFAULT_IMAGE,
+    rbac: rbac as RbacMode,
+    resources: {
+      cpuRequest: quantity(flags.veleroPodCpuRequest, DEFAULT_RESOURCES.cpuRequest, '--velero-pod-cpu-request'),
+      memRequest: quantity(flags.veleroPodMemRequest, DEFAULT_RESOURCES.memRequest, '--velero-pod-mem-request'),
+      cpuLimit: quantity(flags.veleroPodCpuLimit, DEFAULT_RESOURCES.cpuLimit, '--velero-pod-cpu-limit'),
+      memLimit: quantity(flags.veleroPodMemLimit, DEFAULT_RESOURCES.memLimit, '--velero-pod-mem-limit'),
+    },
+    podAnnotations: p.attempt(() => parseKeyValues(flags.podAnnotations, '--pod-annotations')) ?? {},
+    podLabels: p.attempt(() => parseLabels(flags.podLabels, '--pod-labels')) ?? {},
+    saAnnotations: p.attempt(() => parseKeyValues(flags.saAnnotations, '--sa-annotations')) ?? {},
+  };
 }
 
 function checkInstallFlags(

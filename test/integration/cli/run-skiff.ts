@@ -48,13 +48,14 @@ export async function skiffOk(args: readonly string[], opts: { cwd?: string } = 
 }
 
 /**
- * `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. With
- * `ownProcessGroup`, the process leads its own group, so that a test can kill it together with
- * the server process it starts (`process.kill(-child.pid, 'SIGKILL')`), as a node failure would.
+ * `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. `env` adds
+ * to (or overrides) the environment, e.g. KUBECONFIG of another user. With `ownProcessGroup`, the
+ * process leads its own group, so that a test can kill it together with the server process it
+ * starts (`process.kill(-child.pid, 'SIGKILL')`), as a node failure would.
  */
 export function startSkiffServer(
   args: readonly string[],
-  opts: { ownProcessGroup?: boolean } = {},
+  opts: { ownProcessGroup?: boolean; env?: Record<string, string> } = {},
 ): {
   child: ChildProcess;
   logs: () => string;
@@ -62,7 +63,7 @@ export function startSkiffServer(
 } {
   const child = spawn(process.execPath, [BIN, 'server', ...args], {
     cwd: ROOT,
-    env: childEnv(),
+    env: childEnv(opts.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.ownProcessGroup ?? false,
   });
@@ -93,6 +94,8 @@ export async function installAndStartServer(
   await skiffOk([
     ...['install', '-n', namespace, '--provider', 'filesystem', '--bucket', 'skiff'],
     ...['--backup-location-config', `path=${fsRoot},createBucket=true`, '--use-volume-snapshots=false'],
+    // The server runs here, as a process: no Deployment, ServiceAccount or RBAC in the cluster.
+    '--no-server',
   ]);
   const server = startSkiffServer(['-n', namespace, '--metrics-address', '', '--store-validation-frequency', '10s']);
   await waitFor(

@@ -32,6 +32,11 @@ test('the committed config/crds/velero.io.yaml matches the schemas (run scripts/
   assert.equal(readFileSync(committedPath, 'utf8'), renderCrdsYaml());
 });
 
+test('the Helm chart carries the same CRDs (run scripts/gen-crds.ts after changing src/api)', () => {
+  const chartCopy = new URL('../../../charts/skiff/crds/velero.io.yaml', import.meta.url);
+  assert.equal(readFileSync(chartCopy, 'utf8'), renderCrdsYaml());
+});
+
 test('the committed file parses as one CRD per velero.io kind', () => {
   const docs = parseAllDocuments(readFileSync(committedPath, 'utf8')).map((d) => d.toJS() as Json);
   assert.deepEqual(docs, buildCrds());

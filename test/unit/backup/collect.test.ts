@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { BackupActionRegistry, defaultBackupActions } from '../../../src/backup/actions/registry.ts';
 import type { BackupItemAction } from '../../../src/backup/actions/types.ts';
 import { collectBackupItems, type CollectedEvent } from '../../../src/backup/collect/collect-items.ts';
+import type { ItemSource } from '../../../src/backup/collect/item-source.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
 import { summarizeDryRun } from '../../../src/backup/dry-run.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
 import type { BackupSpec } from '../../../src/api/index.ts';
@@ -131,6 +133,43 @@ describe('collecting backup items', () => {
     }))
       evs.push(ev);
     assert.ok(evs.some((e) => e.kind === 'warning' && /persistentvolumes pv-data not found/.test(e.message)));
+  });
+
+  test('a kind the server may not list is an error naming it; the other kinds are still backed up', async () => {
+    const plan = planBackup({ spec: {}, resourceTypes: TYPES, resolve, namespaces: [{ name: 'shop' }] });
+    const source = memorySource(world);
+    const denied: ItemSource = {
+      list: (type, opts) => {
+        if (type.resource === 'secrets') {
+          throw new KubeApiError(
+            403,
+            'Forbidden',
+            'secrets is forbidden: User "system:serviceaccount:velero:velero" cannot list resource "secrets"',
+            {
+              method: 'GET',
+              path: '/api/v1/namespaces/shop/secrets',
+            },
+          );
+        }
+        return source.list(type, opts);
+      },
+      find: (ref, name, ns) => source.find(ref, name, ns),
+    };
+    const evs: CollectedEvent[] = [];
+    for await (const ev of collectBackupItems(plan, {
+      backupName: 'b1',
+      source: denied,
+      actions: defaultBackupActions(),
+      typeOf,
+    }))
+      evs.push(ev);
+    const errors = evs.filter((e) => e.kind === 'error');
+    assert.equal(errors.length, 1);
+    assert.match(
+      errors[0]?.kind === 'error' ? errors[0].message : '',
+      /cannot list secrets: 403 Forbidden: .*cannot list resource "secrets"/,
+    );
+    assert.ok(included(evs).includes('configmaps/blog/theme'));
   });
 
   test('an item listed twice (two OR selectors) is taken once; one added by an undeclared action is an error', async () => {

@@ -16,7 +16,7 @@ describe('install objects', () => {
     assert.ok(objects.every((o) => o.kind === 'CustomResourceDefinition'));
   });
 
-  test('a full install has the namespace, the cloud-credentials secret and the default locations', () => {
+  test('a full install has the namespace, RBAC, the cloud-credentials secret, the default locations and the server', () => {
     const { objects, problems } = installObjects('backups', {
       provider: 'aws',
       bucket: '/skiff/',
@@ -30,12 +30,15 @@ describe('install objects', () => {
       rest.map((o) => `${o.kind}/${o.metadata.name ?? ''}`),
       [
         'Namespace/backups',
+        'ServiceAccount/velero',
+        'ClusterRoleBinding/velero-backups',
         'Secret/cloud-credentials',
         'BackupStorageLocation/default',
         'VolumeSnapshotLocation/default',
+        'Deployment/velero',
       ],
     );
-    const [ns, secret, bsl] = rest;
+    const [ns, , , secret, bsl] = rest;
     assert.equal(ns!.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
     assert.deepEqual(secret!.data, { cloud: Buffer.from('[default]\n').toString('base64') });
     assert.deepEqual(bsl!.spec, {
