@@ -5,12 +5,15 @@
 // bundle must never run in place of code that has since been edited (or deleted: a directory's
 // mtime changes then, so directories count too).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeTooOld, nodeTooOldMessage } from './node-version.mjs';
 import { SERVER_CHILD_ENV, SERVER_NODE_FLAGS, serverFlagsApplied, subcommand } from './server-process.mjs';
 
-const root = join(import.meta.dirname, '..');
+// Not import.meta.dirname: Node before 20.11 lacks it, and this file must run there long enough
+// to say which Node it needs.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'skiff.mjs');
 
 function bundleIsFresh() {
@@ -26,6 +29,25 @@ function bundleIsFresh() {
   } catch {
     return false; // no bundle yet, or a file vanished while we looked: take the safe path
   }
+}
+
+/**
+ * Runs this same command under `node` and exits as it does, passing signals on: used to move from
+ * a Node too old for Skiff to the project's pinned one.
+ */
+function rerunUnder(node) {
+  const child = spawn(node, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    for (const s of signals) process.removeAllListeners(s);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+  child.on('error', (err) => {
+    console.error(`skiff: cannot start ${node}: ${err.message}`);
+    process.exit(1);
+  });
 }
 
 /**
@@ -51,20 +73,31 @@ function runServerWithFlags() {
   });
 }
 
-if (process.env[SERVER_CHILD_ENV] === '1' && process.channel) {
-  // Started by runServerWithFlags: die with the parent, as a server killed outright would, and
-  // never run on as a second server nobody can stop.
-  delete process.env[SERVER_CHILD_ENV];
-  process.channel.unref();
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
-}
-
-if (subcommand(process.argv.slice(2)) === 'server' && !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS)) {
-  runServerWithFlags();
-} else if (bundleIsFresh()) {
-  await import(pathToFileURL(bundle).href);
+const pinnedNode = join(root, 'node_modules', '.bin', 'node');
+if (nodeTooOld(process.versions.node)) {
+  if (!existsSync(pinnedNode)) {
+    console.error(nodeTooOldMessage(process.versions.node, root));
+    process.exit(1);
+  }
+  rerunUnder(pinnedNode);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+  if (process.env[SERVER_CHILD_ENV] === '1' && process.channel) {
+    // Started by runServerWithFlags: die with the parent, as a server killed outright would, and
+    // never run on as a second server nobody can stop.
+    delete process.env[SERVER_CHILD_ENV];
+    process.channel.unref();
+    process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  }
+  if (
+    subcommand(process.argv.slice(2)) === 'server' &&
+    !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS)
+  ) {
+    runServerWithFlags();
+  } else if (bundleIsFresh()) {
+    await import(pathToFileURL(bundle).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  }
 }
