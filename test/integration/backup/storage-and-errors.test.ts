@@ -197,6 +197,20 @@ describe('backup locations, download and delete', { concurrency: false }, () => 
     assert.match((bsl.status as { message: string }).message, /no-such-bucket-skiff/);
   });
 
+  test('a location with an unknown provider is Unavailable with a message naming it; the server goes on', async () => {
+    await createLocation(cluster, server.namespace, 'oddprovider', {
+      provider: 'no-such-cloud',
+      objectStorage: { bucket: 'anything' },
+    });
+    const bsl = await waitFor('oddprovider to be validated', async () => {
+      const l = await cluster.get(resourceRef(Kinds.BackupStorageLocation), 'oddprovider', server.namespace);
+      return (l.status as { phase?: string } | undefined)?.phase === 'Unavailable' ? l : undefined;
+    });
+    assert.match((bsl.status as { message: string }).message, /provider "no-such-cloud" is not supported/);
+    const b = await backupAndWait(cluster, server.namespace, uniqueName('after-odd'), { includedNamespaces: [ns] });
+    assert.equal(b.status?.phase, 'Completed');
+  });
+
   test('a backup left InProgress by a stopped server is marked Failed on start, never left hanging', async () => {
     const name = uniqueName('stuck');
     const ref = resourceRef(Kinds.Backup);
