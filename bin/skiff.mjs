@@ -32,11 +32,11 @@ function bundleIsFresh() {
 }
 
 /**
- * Runs this same command under `node` and exits as it does, passing signals on: used to move from
- * a Node too old for Skiff to the project's pinned one.
+ * Starts `command args` and lives only as its thin parent: passes signals on and exits as it does.
+ * `what` names it in the message when it cannot start.
  */
-function rerunUnder(node) {
-  const child = spawn(node, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+function runChildAndExit(command, args, options, what) {
+  const child = spawn(command, args, options);
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
@@ -45,9 +45,14 @@ function rerunUnder(node) {
     else process.exit(code ?? 1);
   });
   child.on('error', (err) => {
-    console.error(`skiff: cannot start ${node}: ${err.message}`);
+    console.error(`skiff: cannot start ${what}: ${err.message}`);
     process.exit(1);
   });
+}
+
+/** Runs this same command under `node`: moves from a Node too old for Skiff to the pinned one. */
+function rerunUnder(node) {
+  runChildAndExit(node, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' }, node);
 }
 
 /**
@@ -56,21 +61,12 @@ function rerunUnder(node) {
  */
 function runServerWithFlags() {
   // The IPC channel is how the server learns that this parent died, even by SIGKILL.
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, [SERVER_CHILD_ENV]: '1' },
-  });
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => {
-    for (const s of signals) process.removeAllListeners(s);
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
-  });
-  child.on('error', (err) => {
-    console.error(`skiff: cannot start the server process: ${err.message}`);
-    process.exit(1);
-  });
+  runChildAndExit(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [SERVER_CHILD_ENV]: '1' } },
+    'the server process',
+  );
 }
 
 const pinnedNode = join(root, 'node_modules', '.bin', 'node');

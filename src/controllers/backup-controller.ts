@@ -15,6 +15,7 @@ import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface BackupControllerDeps {
   cluster: Cluster;
@@ -29,7 +30,7 @@ export interface BackupControllerDeps {
   metrics?: ServerMetrics;
 }
 
-const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
+const BACKUPS = veleroListType(Kinds.Backup);
 
 /** Reason Velero gives for a backup that was running when the server stopped (reference §1.1). */
 export const INTERRUPTED_REASON =

@@ -23,6 +23,7 @@ import {
 } from './backup-sync-plan.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface BackupSyncDeps {
   cluster: Cluster;
@@ -44,16 +45,9 @@ export interface SyncOutcome {
   skipped: PlannedBackup[];
 }
 
-const TYPE = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'backupstoragelocations',
-  kind: 'BackupStorageLocation',
-  namespaced: true,
-  verbs: [],
-};
-const BACKUPS = { ...resourceRef(Kinds.Backup), kind: 'Backup', namespaced: true, verbs: [] };
-const SCHEDULES = { ...resourceRef(Kinds.Schedule), kind: 'Schedule', namespaced: true, verbs: [] };
+const TYPE = veleroListType(Kinds.BackupStorageLocation);
+const BACKUPS = veleroListType(Kinds.Backup);
+const SCHEDULES = veleroListType(Kinds.Schedule);
 
 /**
  * The backup-sync controller: reconciles each location on its sync period (the location's

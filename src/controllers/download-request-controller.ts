@@ -7,6 +7,7 @@ import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface DownloadRequestDeps {
   cluster: Cluster;
@@ -17,14 +18,7 @@ export interface DownloadRequestDeps {
 }
 
 const TTL_MS = 10 * 60_000; // signed URLs and the request itself live 10 minutes (reference §1.8)
-const TYPE = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'downloadrequests',
-  kind: 'DownloadRequest',
-  namespaced: true,
-  verbs: [],
-};
+const TYPE = veleroListType(Kinds.DownloadRequest);
 
 /** New → Processed with a signed URL of the target file; expired requests are deleted. */
 export function downloadRequestController(deps: DownloadRequestDeps): ControllerSpec {

@@ -9,6 +9,7 @@ import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface LocationControllerDeps {
   cluster: Cluster;
@@ -22,14 +23,7 @@ export interface LocationControllerDeps {
   metrics?: ServerMetrics;
 }
 
-const TYPE = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'backupstoragelocations',
-  kind: 'BackupStorageLocation',
-  namespaced: true,
-  verbs: [],
-};
+const TYPE = veleroListType(Kinds.BackupStorageLocation);
 
 /** Validates each location (reference §5.5): reachable bucket, valid layout → Available, else Unavailable with why. */
 export function locationController(deps: LocationControllerDeps): ControllerSpec {

@@ -12,6 +12,7 @@ import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { resolveRestoreSource, storeOfBackup } from './restore-source.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface RestoreControllerDeps {
   cluster: Cluster;
@@ -27,14 +28,7 @@ export interface RestoreControllerDeps {
   metrics?: ServerMetrics;
 }
 
-const RESTORES = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'restores',
-  kind: 'Restore',
-  namespaced: true,
-  verbs: [],
-};
+const RESTORES = veleroListType(Kinds.Restore);
 
 const FINALIZER = Finalizers.RestoreExternalResources;
 

@@ -10,6 +10,7 @@ import { validateLocation, type BackupStore } from '../storage/index.ts';
 import { errorMessage } from '../util/errors.ts';
 import { validLabelValue } from '../util/label-value.ts';
 import type { LocationResolver } from './locations.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface RestoreSourceDeps {
   cluster: Cluster;
@@ -25,7 +26,7 @@ export interface RestoreSource {
   store: BackupStore;
 }
 
-const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
+const BACKUPS = veleroListType(Kinds.Backup);
 
 /** Backups a restore may read (reference §1.2: the backup must have finished writing). */
 const RESTORABLE_PHASES = new Set(['Completed', 'PartiallyFailed']);

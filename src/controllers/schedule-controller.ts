@@ -17,6 +17,7 @@ import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
+import { veleroListType } from './velero-types.ts';
 
 export interface ScheduleControllerDeps {
   cluster: Cluster;
@@ -29,23 +30,9 @@ export interface ScheduleControllerDeps {
   metrics?: ServerMetrics;
 }
 
-const SCHEDULES = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'schedules',
-  kind: 'Schedule',
-  namespaced: true,
-  verbs: [],
-};
-const BACKUPS = { group: 'velero.io', version: 'v1', resource: 'backups', kind: 'Backup', namespaced: true, verbs: [] };
-const DELETE_REQUESTS = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'deletebackuprequests',
-  kind: 'DeleteBackupRequest',
-  namespaced: true,
-  verbs: [],
-};
+const SCHEDULES = veleroListType(Kinds.Schedule);
+const BACKUPS = veleroListType(Kinds.Backup);
+const DELETE_REQUESTS = veleroListType(Kinds.DeleteBackupRequest);
 
 export function scheduleController(deps: ScheduleControllerDeps): ControllerSpec {
   const wakes = new WakeBook();

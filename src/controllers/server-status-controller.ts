@@ -4,17 +4,11 @@ import type { KubeObject } from '../kube/object.ts';
 import { kubeTime, type Clock } from '../util/clock.ts';
 import { SKIFF_VERSION } from '../util/version.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
+import { veleroListType } from './velero-types.ts';
 
 /** What a ServerStatusRequest reports as `status.serverVersion`. */
 export const SERVER_VERSION = `skiff-${SKIFF_VERSION}`;
-const TYPE = {
-  group: 'velero.io',
-  version: 'v1',
-  resource: 'serverstatusrequests',
-  kind: 'ServerStatusRequest',
-  namespaced: true,
-  verbs: [],
-};
+const TYPE = veleroListType(Kinds.ServerStatusRequest);
 
 /** ServerStatusRequest (reference §1.9): answered with the version, deleted a minute later. */
 export function serverStatusController(deps: { cluster: Cluster; namespace: string; clock: Clock }): ControllerSpec {

@@ -1,4 +1,5 @@
-import { Kinds, resourceRef, type KindInfo } from '../api/index.ts';
+import { Kinds } from '../api/index.ts';
+import { veleroListType } from '../controllers/velero-types.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { ResourceType } from '../kube/resource.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -19,8 +20,8 @@ export async function countObjectsEvery(
   while (!signal.aborted) {
     try {
       const [backups, restores] = await Promise.all([
-        count(cluster, asType(Kinds.Backup), namespace),
-        count(cluster, asType(Kinds.Restore), namespace),
+        count(cluster, veleroListType(Kinds.Backup), namespace),
+        count(cluster, veleroListType(Kinds.Restore), namespace),
       ]);
       metrics.objectsCounted({ backups, restores });
     } catch (err) {
@@ -42,8 +43,4 @@ async function count(cluster: Cluster, type: ResourceType, namespace: string): P
   let n = 0;
   for await (const page of cluster.listPages(type, { namespace })) n += page.length;
   return n;
-}
-
-function asType(kind: KindInfo): ResourceType {
-  return { ...resourceRef(kind), kind: kind.kind, namespaced: true, verbs: [] };
 }
