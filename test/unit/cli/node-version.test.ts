@@ -42,3 +42,18 @@ test(
     assert.match(res.stdout, /Version: \d+\.\d+\.\d+/);
   },
 );
+
+test(
+  '`/usr/bin/node bin/skiff.mjs --help` (the machine’s own, too old Node) prints the help',
+  { skip: old && nodeTooOld(old) ? false : `${SYSTEM_NODE} is not an old Node here (${old ?? 'absent'})` },
+  () => {
+    const res = spawnSync(SYSTEM_NODE, [join(ROOT, 'bin', 'skiff.mjs'), '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: '/usr/bin:/bin' },
+    });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^Usage: skiff /m);
+    assert.match(res.stdout, /skiff backup create web/);
+    assert.doesNotMatch(res.stderr, /TypeError/);
+  },
+);
