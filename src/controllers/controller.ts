@@ -2,6 +2,7 @@ import type { Cluster } from '../kube/cluster.ts';
 import { runInformer } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resource.ts';
+import { FailureBackoff, RETRY_BACKOFF, type BackoffPolicy, type RandomSource } from '../util/backoff.ts';
 import type { Logger } from '../util/log.ts';
 
 /** What a reconcile asks for next: nothing, or another look after a delay. */
@@ -18,10 +19,18 @@ export interface ControllerSpec {
   resyncMs?: number;
 }
 
+/** How a controller waits before retrying an object whose reconcile failed (tests shorten it). */
+export interface ControllerRetry {
+  backoff?: BackoffPolicy;
+  random?: RandomSource;
+}
+
 /**
  * One reconciler per kind: an informer feeds object names into a de-duplicating queue,
  * worked off one at a time (Velero runs one backup and one restore at a time by
  * default). State lives only in the objects, so a restart simply reconciles again.
+ * A failed reconcile is retried after an exponential backoff with jitter, per object, reset
+ * by its next success; the informer lists again after the same kind of backoff.
  */
 export class Controller {
   private readonly queue: string[] = [];
@@ -29,12 +38,16 @@ export class Controller {
   private readonly latest = new Map<string, KubeObject>();
   private wake: (() => void) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly failures: FailureBackoff;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly spec: ControllerSpec,
     private readonly log: Logger,
-  ) {}
+    private readonly retry: ControllerRetry = {},
+  ) {
+    this.failures = new FailureBackoff(retry.backoff ?? RETRY_BACKOFF, retry.random);
+  }
 
   /** Runs until `signal` aborts; `onSynced` is called once the informer's first list has been queued. */
   async run(signal: AbortSignal, onSynced?: () => void): Promise<void> {
@@ -45,6 +58,7 @@ export class Controller {
         const name = obj.metadata.name ?? '';
         if (type === 'DELETED') {
           this.latest.delete(name);
+          this.failures.reset(name);
           return;
         }
         this.latest.set(name, obj);
@@ -54,7 +68,10 @@ export class Controller {
         namespace: this.spec.namespace,
         signal,
         ...(onSynced ? { onSynced } : {}),
-        onError: (err) => this.log.warn({ err, controller: this.spec.name }, 'watch failed; retrying'),
+        onError: (err, retryInMs) =>
+          this.log.warn({ err, controller: this.spec.name, retryInMs }, 'watch failed; listing again after a backoff'),
+        ...(this.retry.backoff ? { backoff: this.retry.backoff } : {}),
+        ...(this.retry.random ? { random: this.retry.random } : {}),
       },
     );
     const resync = this.spec.resyncMs
@@ -96,10 +113,15 @@ export class Controller {
   private async reconcileOne(name: string, obj: KubeObject): Promise<void> {
     try {
       const res = await this.spec.reconcile(obj);
+      this.failures.reset(name);
       if (res?.requeueAfterMs !== undefined) this.later(name, res.requeueAfterMs);
     } catch (err) {
-      this.log.error({ err, controller: this.spec.name, name }, 'reconcile failed; retrying in 5s');
-      this.later(name, 5000);
+      const { failures, delayMs } = this.failures.failed(name);
+      this.log.error(
+        { err, controller: this.spec.name, name, failures, retryInMs: delayMs },
+        `reconcile failed; retrying in ${formatSeconds(delayMs)}`,
+      );
+      this.later(name, delayMs);
     }
   }
 
@@ -111,4 +133,8 @@ export class Controller {
     t.unref();
     this.timers.add(t);
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }

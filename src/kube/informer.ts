@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, RETRY_BACKOFF, type BackoffPolicy, type RandomSource } from '../util/backoff.ts';
 import type { Cluster } from './cluster.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeObject } from './object.ts';
@@ -12,13 +14,18 @@ export interface InformerOptions {
   signal: AbortSignal;
   /** Called once after the initial list has been handled. */
   onSynced?: () => void;
-  onError?: (err: unknown) => void;
+  /** A list or watch failed; the informer lists again after `retryInMs`. */
+  onError?: (err: unknown, retryInMs: number) => void;
+  /** Wait before listing again after failures in a row (default RETRY_BACKOFF). */
+  backoff?: BackoffPolicy;
+  random?: RandomSource;
 }
 
 /**
  * List, then watch from the list's resourceVersion; on a closed stream resume from the
  * last seen version, on an expired version (410 Gone / ERROR event) list again.
- * Handlers run one at a time, in order.
+ * Handlers run one at a time, in order. Failures in a row (an API server that is down, a
+ * CRD that is missing) wait longer and longer before the next list, up to the backoff's cap.
  */
 export async function runInformer(
   cluster: Cluster,
@@ -27,6 +34,7 @@ export async function runInformer(
   opts: InformerOptions,
 ): Promise<void> {
   let synced = false;
+  let failures = 0;
   // A function, not the property: TypeScript would keep the loop condition's narrowing.
   const stopped = (): boolean => opts.signal.aborted;
   while (!stopped()) {
@@ -41,11 +49,16 @@ export async function runInformer(
         synced = true;
         opts.onSynced?.();
       }
+      failures = 0;
       await watchUntilExpired(cluster, rt, handler, opts, page.metadata.resourceVersion);
     } catch (err) {
       if (stopped()) return;
-      if (!(err instanceof KubeApiError && err.status === 410)) opts.onError?.(err);
-      await new Promise((r) => setTimeout(r, 1000));
+      // An expired resourceVersion is routine: list again at once.
+      if (err instanceof KubeApiError && err.status === 410) continue;
+      failures++;
+      const delay = backoffDelay(failures, opts.backoff ?? RETRY_BACKOFF, opts.random);
+      opts.onError?.(err, delay);
+      await sleep(delay, undefined, { signal: opts.signal }).catch(() => undefined);
     }
   }
 }
