@@ -5,7 +5,7 @@
  */
 import { Command } from '@commander-js/extra-typings';
 import { KubeApiError } from '../kube/errors.ts';
-import { SkiffError, errorMessage } from '../util/errors.ts';
+import { SkiffError, formatError } from '../util/errors.ts';
 import { backupLocationCommand } from './backup-location/backup-location-command.ts';
 import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
@@ -55,5 +55,5 @@ export function describeError(err: unknown): { message: string; exitCode: number
     return { message: `${err.message}\n(your kubeconfig user lacks permission for this)`, exitCode: 1 };
   }
   if (err instanceof SkiffError) return { message: err.message, exitCode: 1 };
-  return { message: errorMessage(err), exitCode: 1 };
+  return { message: formatError(err), exitCode: 1 };
 }

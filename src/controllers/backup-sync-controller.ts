@@ -79,7 +79,7 @@ async function reconcile(
       `spec.backupSyncPeriod of location ${name}`,
     );
   } catch (err) {
-    deps.log.warn({ location: name, err: errorMessage(err) }, 'backup sync skipped: invalid sync period');
+    deps.log.warn({ location: name, err }, 'backup sync skipped: invalid sync period');
     return undefined;
   }
   const due = syncDue({
@@ -101,7 +101,7 @@ async function reconcile(
     }
   } catch (err) {
     // An unreachable store or API server: the location controller reports the store; retry next period.
-    deps.log.warn({ location: name, err: errorMessage(err) }, `backup sync of location ${name} failed`);
+    deps.log.warn({ location: name, err }, `backup sync of location ${name} failed`);
     return { requeueAfterMs: periodMs };
   }
   await deps.cluster.patchStatus(

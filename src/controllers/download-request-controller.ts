@@ -3,7 +3,6 @@ import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isDownloadTargetKind, downloadTargets } from '../storage/index.ts';
 import { kubeTime, type Clock } from '../util/clock.ts';
-import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
@@ -50,7 +49,7 @@ async function reconcile(deps: DownloadRequestDeps, obj: KubeObject): Promise<Re
     url = await (await deps.locations.store(bsl)).getDownloadUrl(kind, target);
   } catch (err) {
     // DownloadRequest has no field for an error; the CLI times out and says so. Log why here.
-    deps.log.warn({ request: name, err: errorMessage(err) }, 'download request cannot be served');
+    deps.log.warn({ request: name, err }, 'download request cannot be served');
     return { requeueAfterMs: 10_000 };
   }
   const expiration = kubeTime(new Date(deps.clock.now().getTime() + TTL_MS));

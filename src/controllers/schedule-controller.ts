@@ -201,7 +201,7 @@ async function applyRetention(
       await deps.cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
       log.info({ backup: entry.name, reason: entry.reason }, 'retention: deleting backup');
     } catch (err) {
-      log.warn({ backup: entry.name, err: errorMessage(err) }, 'retention: could not request deletion');
+      log.warn({ backup: entry.name, err }, 'retention: could not request deletion');
     }
   }
 }

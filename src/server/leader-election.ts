@@ -4,7 +4,6 @@ import type { Cluster } from '../kube/cluster.ts';
 import { isAlreadyExists, isConflict } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { Clock } from '../util/clock.ts';
-import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import {
   decideLease,
@@ -76,10 +75,7 @@ export class LeaderElector {
           this.log.info({ lease: this.opts.name, holder: outcome.holder }, 'standing by: another server leads');
         }
       } catch (err) {
-        this.log.warn(
-          { err: errorMessage(err), lease: this.opts.name },
-          'leader election: cannot read or write the lease',
-        );
+        this.log.warn({ err, lease: this.opts.name }, 'leader election: cannot read or write the lease');
       }
       await sleep(this.opts.retryPeriodMs * (1 + Math.random() * (RETRY_JITTER - 1)), signal);
     }
@@ -112,7 +108,7 @@ export class LeaderElector {
           return 'lost';
         }
       } catch (err) {
-        this.log.warn({ err: errorMessage(err), lease: this.opts.name }, 'leader election: renewal failed');
+        this.log.warn({ err, lease: this.opts.name }, 'leader election: renewal failed');
       }
       if (renewDeadlinePassed(this.lastRenewed, this.clock.now(), this.opts.renewDeadlineMs)) {
         this.log.error(
@@ -134,7 +130,7 @@ export class LeaderElector {
       await this.cluster.replace(LEASES, { ...lease, spec: releasedSpec(spec, this.clock.now()) });
       this.log.info({ lease: this.opts.name }, 'lease released');
     } catch (err) {
-      this.log.warn({ err: errorMessage(err), lease: this.opts.name }, 'could not release the lease');
+      this.log.warn({ err, lease: this.opts.name }, 'could not release the lease');
     }
   }
 

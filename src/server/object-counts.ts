@@ -2,7 +2,6 @@ import { Kinds } from '../api/index.ts';
 import { veleroListType } from '../controllers/velero-types.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { ResourceType } from '../kube/resource.ts';
-import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -25,7 +24,7 @@ export async function countObjectsEvery(
       ]);
       metrics.objectsCounted({ backups, restores });
     } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'cannot count backups and restores for the metrics');
+      log.warn({ err }, 'cannot count backups and restores for the metrics');
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, OBJECT_COUNT_INTERVAL_MS);

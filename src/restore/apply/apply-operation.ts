@@ -3,7 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
 import { scopeOf } from '../../results/results.ts';
-import { errorMessage } from '../../util/errors.ts';
+import { formatError } from '../../util/errors.ts';
 import type { RestoreActionRegistry } from '../actions/registry.ts';
 import { decideExisting } from '../plan/existing.ts';
 import { NAMESPACE_TYPE } from '../plan/namespaces.ts';
@@ -100,7 +100,7 @@ async function alreadyExists(op: CreateOperation, deps: OperationDeps): Promise<
   const live = await deps.cluster.find(typeOf(op), op.target.name, op.target.namespace).catch((err: unknown) => {
     deps.log.warn(
       scopeOf(op.target.namespace),
-      `${describe(op)} already exists and could not be read: ${errorMessage(err)}`,
+      `${describe(op)} already exists and could not be read: ${formatError(err)}`,
       fields(op),
     );
     return null;
@@ -126,7 +126,7 @@ async function restoreStatus(op: CreateOperation, deps: OperationDeps): Promise<
   } catch (err) {
     deps.log.warn(
       scopeOf(op.target.namespace),
-      `could not restore the status of ${describe(op)}: ${errorMessage(err)}`,
+      `could not restore the status of ${describe(op)}: ${formatError(err)}`,
       fields(op),
     );
   }
@@ -143,7 +143,7 @@ async function update(op: UpdateOperation, deps: OperationDeps): Promise<ItemAct
     return ItemAction.Updated;
   } catch (err) {
     if (op.labelsOnly) throw err;
-    deps.log.warn(scope, `could not update ${describe(op)}: ${errorMessage(err)}`, fields(op));
+    deps.log.warn(scope, `could not update ${describe(op)}: ${formatError(err)}`, fields(op));
   }
   await deps.cluster.patch(type, target, 'merge', { metadata: { labels: restoreLabels(op.object) } });
   return ItemAction.Failed;

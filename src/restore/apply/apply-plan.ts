@@ -2,7 +2,7 @@ import pMap from 'p-map';
 import type { ResultScope } from '../../results/results.ts';
 import { scopeOf } from '../../results/results.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
-import { errorMessage } from '../../util/errors.ts';
+import { formatError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
 import {
   isRestoreRecord,
@@ -91,7 +91,7 @@ async function runOne(
   try {
     action = await applyOperation(op, tier, deps);
   } catch (err) {
-    deps.log.error(scope, `error restoring ${describe(op)}: ${errorMessage(err)}`, fields(op));
+    deps.log.error(scope, `error restoring ${describe(op)}: ${formatError(err)}`, fields(op));
     action = ItemAction.Failed;
   }
   if (action !== undefined) list.add({ ...op.target }, action);

@@ -14,9 +14,16 @@ test('the delay doubles from the base with each failure in a row, up to the cap'
 
 test('jitter takes up to its share off the delay, never all of it', () => {
   assert.equal(backoffDelay(3, policy, bottom), 2000, 'half of 4 s at the lowest draw');
-  assert.equal(backoffDelay(3, policy, () => 0.5), 3000);
+  assert.equal(
+    backoffDelay(3, policy, () => 0.5),
+    3000,
+  );
   assert.equal(backoffDelay(20, policy, bottom), 150_000, 'half the cap at the lowest draw');
-  assert.equal(backoffDelay(3, { ...policy, jitter: 0 }, () => 0.3), 4000, 'no jitter: exact');
+  assert.equal(
+    backoffDelay(3, { ...policy, jitter: 0 }, () => 0.3),
+    4000,
+    'no jitter: exact',
+  );
 });
 
 test('two objects failing together do not retry in lock-step', () => {
