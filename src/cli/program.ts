@@ -9,6 +9,7 @@ import { SkiffError, formatError } from '../util/errors.ts';
 import { backupLocationCommand } from './backup-location/backup-location-command.ts';
 import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
+import { missingKindMessage } from './missing-kind.ts';
 import { restoreCommand } from './restore/restore-command.ts';
 import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
@@ -51,6 +52,8 @@ Examples:
 /** The message for an error that escaped a verb, and the exit code. */
 export function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof CommandFailedError) return { message: err.message, exitCode: err.exitCode };
+  const missingKind = missingKindMessage(err);
+  if (missingKind !== undefined) return { message: missingKind, exitCode: 1 };
   if (err instanceof KubeApiError && err.forbidden) {
     return { message: `${err.message}\n(your kubeconfig user lacks permission for this)`, exitCode: 1 };
   }

@@ -193,16 +193,21 @@ async function toApiError(res: Response, req: KubeRequest): Promise<KubeApiError
   const text = await res.text().catch(() => '');
   let reason = res.statusText || 'Unknown';
   let message = text.slice(0, 500);
+  let namesAnObject = false;
   try {
     const status: unknown = JSON.parse(text);
     if (isRecord(status)) {
       if (typeof status.reason === 'string') reason = status.reason;
       if (typeof status.message === 'string') message = status.message;
+      namesAnObject = isRecord(status.details) && typeof status.details.name === 'string' && status.details.name !== '';
     }
   } catch {
     // not a Status object: keep the raw text
   }
-  return new KubeApiError(res.status, reason, message, { method: req.method, path: req.path });
+  // A missing object's 404 names it in `details`; a path the server does not serve at all gets
+  // "404 page not found" (unknown group/version) or a Status without a name (unknown resource).
+  const typeNotServed = res.status === 404 && !namesAnObject;
+  return new KubeApiError(res.status, reason, message, { method: req.method, path: req.path }, typeNotServed);
 }
 
 function sleep(ms: number): Promise<void> {

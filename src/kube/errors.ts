@@ -17,6 +17,12 @@ export class KubeApiError extends SkiffError {
     readonly reason: string,
     readonly apiMessage: string,
     readonly target: KubeErrorTarget,
+    /**
+     * The 404 is about the resource type, not an object: the API server does not serve the path
+     * at all (a CRD not installed, an API group or version it lacks). Such an answer carries no
+     * object name, or is not even a Status object ("404 page not found").
+     */
+    readonly typeNotServed = false,
   ) {
     super(`${target.method} ${target.path}: ${status} ${reason}: ${apiMessage}`);
     this.transient = status === 429 || status >= 500 || reason === 'Conflict';

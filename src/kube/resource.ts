@@ -36,3 +36,14 @@ export function resourcePath(rt: ResourceRef, namespace?: string, name?: string,
   if (subresource) path += `/${subresource}`;
   return path;
 }
+
+/** The resource type a URL path (as `resourcePath` builds it) addresses; undefined for other paths. */
+export function resourceOfPath(path: string): ResourceRef | undefined {
+  const m = /^\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/[^/]+)?\/([^/?]+)/.exec(path);
+  if (!m) return undefined;
+  const [, coreVersion, group, version, resource] = m;
+  if (resource === undefined) return undefined;
+  return coreVersion !== undefined
+    ? { group: '', version: coreVersion, resource }
+    : { group: group ?? '', version: version ?? '', resource };
+}

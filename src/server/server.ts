@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { installCrds } from '../api/index.ts';
 import { backupController, failInterruptedBackups } from '../controllers/backup-controller.ts';
 import { backupSyncController } from '../controllers/backup-sync-controller.ts';
 import { Controller, type ControllerSpec } from '../controllers/controller.ts';
@@ -24,6 +23,7 @@ import { SkiffError } from '../util/errors.ts';
 import { Readiness, serveMetricsAndHealth, type HealthServer } from './health.ts';
 import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-election.ts';
 import { ServerMetrics } from './metrics.ts';
+import { ensureCrds } from './ensure-crds.ts';
 import { countObjectsEvery } from './object-counts.ts';
 import type { ServerOptions } from './options.ts';
 
@@ -78,7 +78,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
     }
     // Every replica may install the CRDs (a forced server-side apply, the same from each) and
     // needs the namespace, where the Lease lives.
-    const crds = await installCrds(cluster);
+    const crds = await ensureCrds(cluster);
     log.info({ changed: crds.filter((c) => c.action !== 'unchanged').map((c) => c.name) }, 'CRDs ensured');
     await cluster.discover(true);
     if (!(await cluster.find(NAMESPACES, opts.namespace))) {
