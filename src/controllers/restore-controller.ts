@@ -1,6 +1,5 @@
 import { Finalizers, Kinds, parseRestore, resourceRef, type Restore } from '../api/index.ts';
 import type { Cluster } from '../kube/cluster.ts';
-import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { runRestore, type RestoreOutcome, type RestorePriorities, type RestoreProgress } from '../restore/index.ts';
 import type { BackupStore } from '../storage/index.ts';
@@ -11,6 +10,7 @@ import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
+import { RestoreFinalizer } from './restore-finalizer.ts';
 import { resolveRestoreSource, storeOfBackup } from './restore-source.ts';
 import { veleroListType } from './velero-types.ts';
 
@@ -26,6 +26,8 @@ export interface RestoreControllerDeps {
   tempDir?: string;
   /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
   metrics?: ServerMetrics;
+  /** Attempts at deleting a deleted Restore's files before its finalizer goes without them. */
+  cleanupAttempts?: number;
 }
 
 const RESTORES = veleroListType(Kinds.Restore);
@@ -37,22 +39,25 @@ const FINALIZER = Finalizers.RestoreExternalResources;
  * PartiallyFailed / Failed, or FailedValidation with every problem listed. A Restore left
  * InProgress by a server that stopped is run again: the plan is recomputed against the
  * cluster, so what the earlier attempt created is found and counted, not created twice.
- * Deleting a Restore removes its files under `restores/<name>/` before the finalizer goes.
+ * Deleting a Restore removes its files under `restores/<name>/` before the finalizer goes
+ * (restore-finalizer.ts: never blocking the deletion forever).
  * Restore has no status subresource (reference §0): status is written with merge patches.
  */
 export function restoreController(deps: RestoreControllerDeps): ControllerSpec {
   const active = new Set<string>();
+  const finalizer = new RestoreFinalizer(deps);
   return {
     name: 'restore',
     type: RESTORES,
     namespace: deps.namespace,
-    reconcile: (obj) => reconcileRestore(deps, active, obj),
+    reconcile: (obj) => reconcileRestore(deps, active, finalizer, obj),
   };
 }
 
 async function reconcileRestore(
   deps: RestoreControllerDeps,
   active: Set<string>,
+  finalizer: RestoreFinalizer,
   seen: KubeObject,
 ): Promise<ReconcileResult | undefined> {
   const name = seen.metadata.name ?? '';
@@ -61,7 +66,7 @@ async function reconcileRestore(
   // decide on the object as it is now.
   const obj = await deps.cluster.find(resourceRef(Kinds.Restore), name, deps.namespace);
   if (!obj) return undefined;
-  if (obj.metadata.deletionTimestamp) return finalizeDeletion(deps, obj);
+  if (obj.metadata.deletionTimestamp) return finalizer.finalize(obj);
   const phase = (obj.status as { phase?: string } | undefined)?.phase ?? '';
   if (phase !== '' && phase !== 'New' && phase !== 'InProgress') return undefined;
   active.add(name);
@@ -154,31 +159,6 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
   await patchRestore(deps, name, { status: outcome });
   deps.metrics?.restoreFinished(scheduleOfRestore(restore), outcome.phase ?? 'Failed');
   deps.log.info({ restore: name, phase: outcome.phase, items: outcome.progress?.itemsRestored }, 'restore finished');
-}
-
-/** Reference §1.2: the restore's files go first, then the finalizer; the API server then deletes it. */
-async function finalizeDeletion(deps: RestoreControllerDeps, obj: KubeObject): Promise<ReconcileResult | undefined> {
-  const finalizers = obj.metadata.finalizers ?? [];
-  if (!finalizers.includes(FINALIZER)) return undefined;
-  const name = obj.metadata.name ?? '';
-  const backupName = (obj.spec as { backupName?: string } | undefined)?.backupName ?? '';
-  if (backupName !== '') {
-    // A backup that is gone took its restores' files with it (reference §5.3).
-    const store = await storeOfBackup(deps, backupName);
-    await store?.deleteRestore(name);
-  }
-  try {
-    await patchRestore(deps, name, {
-      metadata: {
-        finalizers: finalizers.filter((f) => f !== FINALIZER),
-        resourceVersion: obj.metadata.resourceVersion,
-      },
-    });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  deps.log.info({ restore: name }, 'restore deleted with its files');
-  return undefined;
 }
 
 /** The `schedule` label of a restore's metrics: `spec.scheduleName`, "" when it names none (reference §10.3). */
