@@ -6,8 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$SKIFF_TESTENV_BIN:$ROOT/node_modules/.bin:$PATH"
 skiff() { node "$ROOT/bin/skiff.mjs" "$@"; }
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-done_() { printf '    \033[32m✔ %s\033[0m\n' "$*"; }
+. "$ROOT/scripts/say.sh"
 NS=skiff-demo
 VELERO_NS=skiff-system
 STORE="$SKIFF_TESTENV_RUN/demo-store"
