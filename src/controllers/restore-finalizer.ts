@@ -24,9 +24,7 @@ export const CLEANUP_ATTEMPTS = 5;
 /** Phases a Restore that never started can be in: nothing was written for it. */
 const NEVER_STARTED = new Set(['', 'New', 'FailedValidation']);
 
-export type RestoreCleanupPlan =
-  | { action: 'release'; reason: string }
-  | { action: 'clean'; backupName: string };
+export type RestoreCleanupPlan = { action: 'release'; reason: string } | { action: 'clean'; backupName: string };
 
 /** Whether a deleted Restore can have left files in object storage (pure, from the object alone). */
 export function planRestoreCleanup(restore: KubeObject): RestoreCleanupPlan {
@@ -67,10 +65,10 @@ export class RestoreFinalizer {
     const plan = planRestoreCleanup(obj);
     if (plan.action === 'release') return this.release(obj, `nothing to clean: ${plan.reason}`);
     const backup = (await this.deps.cluster.find(resourceRef(Kinds.Backup), plan.backupName, this.deps.namespace)) as
-      | Backup
-      | undefined;
+      Backup | undefined;
     // A backup that is gone took its restores' files with it (reference §5.3).
-    if (!backup) return this.release(obj, `nothing to clean: backup "${plan.backupName}" is gone, and its files with it`);
+    if (!backup)
+      return this.release(obj, `nothing to clean: backup "${plan.backupName}" is gone, and its files with it`);
     const locationName = backup.spec.storageLocation ?? 'default';
     const bsl = await this.deps.locations.find(locationName);
     if (!bsl) {
@@ -114,17 +112,12 @@ export class RestoreFinalizer {
   private async release(obj: KubeObject, why: string, level: 'info' | 'warn' = 'info'): Promise<undefined> {
     const name = obj.metadata.name ?? '';
     try {
-      await this.deps.cluster.patch(
-        resourceRef(Kinds.Restore),
-        { name, namespace: this.deps.namespace },
-        'merge',
-        {
-          metadata: {
-            finalizers: (obj.metadata.finalizers ?? []).filter((f) => f !== RESTORE_FINALIZER),
-            resourceVersion: obj.metadata.resourceVersion,
-          },
+      await this.deps.cluster.patch(resourceRef(Kinds.Restore), { name, namespace: this.deps.namespace }, 'merge', {
+        metadata: {
+          finalizers: (obj.metadata.finalizers ?? []).filter((f) => f !== RESTORE_FINALIZER),
+          resourceVersion: obj.metadata.resourceVersion,
         },
-      );
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
