@@ -14,6 +14,7 @@ import { validLabelValue } from '../util/label-value.ts';
 import type { Logger } from '../util/log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
+import { removeOrphanedBackupFiles } from './interrupted-backups.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
 
@@ -193,13 +194,17 @@ function patchBackup(deps: BackupControllerDeps, name: string, patch: Record<str
   return deps.cluster.patch(resourceRef(Kinds.Backup), { name, namespace: deps.namespace }, 'merge', patch);
 }
 
-/** On start, a backup left InProgress by a previous server can never finish: mark it Failed. */
+/**
+ * On start, a backup left InProgress by a previous server can never finish: its orphaned files
+ * are removed from storage (interrupted-backups.ts), then it is marked Failed.
+ */
 export async function failInterruptedBackups(
-  deps: Pick<BackupControllerDeps, 'cluster' | 'namespace' | 'log' | 'clock'>,
+  deps: Pick<BackupControllerDeps, 'cluster' | 'namespace' | 'log' | 'clock' | 'locations'>,
 ): Promise<number> {
   let n = 0;
   for await (const b of deps.cluster.list(BACKUPS, { namespace: deps.namespace })) {
     if ((b.status as { phase?: string } | undefined)?.phase !== 'InProgress') continue;
+    await removeOrphanedBackupFiles(deps, b);
     await deps.cluster.patch(
       resourceRef(Kinds.Backup),
       { name: b.metadata.name ?? '', namespace: deps.namespace },

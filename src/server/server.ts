@@ -150,7 +150,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   const namespace = opts.namespace;
   const locations = new LocationResolver(cluster, namespace, opts.credentialsFile);
   // Only the leader: a standby would fail the backup its leader is running.
-  const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock });
+  const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock, locations });
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
 
   const specs: ControllerSpec[] = [

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
 import { failInterruptedBackups, INTERRUPTED_REASON } from '../../../src/controllers/backup-controller.ts';
+import { LocationResolver } from '../../../src/controllers/locations.ts';
 import { collect } from '../../../src/storage/index.ts';
 import { systemClock } from '../../../src/util/clock.ts';
 import { silentLogger } from '../../../src/util/log.ts';
@@ -223,7 +224,13 @@ describe('backup locations, download and delete', { concurrency: false }, () => 
       status: { phase: 'InProgress' },
     });
     await cluster.patch(ref, { name, namespace: server.namespace }, 'merge', { status: { phase: 'InProgress' } });
-    await failInterruptedBackups({ cluster, namespace: server.namespace, log: silentLogger(), clock: systemClock });
+    await failInterruptedBackups({
+      cluster,
+      namespace: server.namespace,
+      log: silentLogger(),
+      clock: systemClock,
+      locations: new LocationResolver(cluster, server.namespace, undefined),
+    });
     const b = (await cluster.get(ref, name, server.namespace)) as Backup;
     assert.equal(b.status?.phase, 'Failed');
     assert.equal(b.status?.failureReason, INTERRUPTED_REASON);

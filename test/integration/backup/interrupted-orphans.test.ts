@@ -1,0 +1,114 @@
+/**
+ * A server killed mid-backup leaves that backup's companion files in the bucket; the next start
+ * marks the backup Failed and removes them (issue 12). Only the files of that backup, never a
+ * completed backup's, and never in a ReadOnly location.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
+import { INTERRUPTED_REASON } from '../../../src/controllers/backup-controller.ts';
+import { backupStoreForLocation, collect, type BackupStore } from '../../../src/storage/index.ts';
+import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
+import { uniqueName } from '../../helpers/names.ts';
+import {
+  backupAndWait,
+  createLocation,
+  defaultStore,
+  s3LocationSpec,
+  startTestServer,
+  type TestServer,
+} from '../../helpers/skiff-server.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
+
+const cluster = adminCluster();
+const BACKUPS = resourceRef(Kinds.Backup);
+
+/** What ADR 0002 uploads beside the tarball, before anything else of the backup is known. */
+async function writeCompanions(store: BackupStore, name: string): Promise<void> {
+  await store.putBackupFile(name, 'itemOperations', []);
+  await store.putBackupFile(name, 'volumeSnapshots', []);
+  await store.putBackupFile(name, 'podVolumeBackups', []);
+  await store.putBackupFile(name, 'volumeInfo', []);
+}
+
+async function files(store: BackupStore, name: string): Promise<string[]> {
+  return collect(store.objectStore.listObjects(store.layout.backupDir(name)));
+}
+
+describe('orphaned files of a backup interrupted by a restart', () => {
+  let server: TestServer;
+  let store: BackupStore;
+  const ns = uniqueName('orphans');
+
+  before(async () => {
+    server = await startTestServer(cluster);
+    store = await defaultStore(server);
+    await createNamespace(cluster, ns);
+  });
+  after(() => server.stop());
+
+  async function inProgressBackup(location: string): Promise<string> {
+    const name = uniqueName('killed');
+    await cluster.create(BACKUPS, {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name, namespace: server.namespace },
+      spec: { storageLocation: location, includedNamespaces: [ns] },
+      status: { phase: 'InProgress', startTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    });
+    return name;
+  }
+
+  test('are removed when the next start marks it Failed; other backups keep theirs', async () => {
+    const completed = await backupAndWait(cluster, server.namespace, uniqueName('done'), { includedNamespaces: [ns] });
+    assert.equal(completed.status?.phase, 'Completed');
+    const completedName = completed.metadata.name ?? '';
+    const completedFiles = await files(store, completedName);
+    assert.ok(completedFiles.length >= 5, `the completed backup has its files: ${completedFiles.join(', ')}`);
+
+    const killed = await inProgressBackup('default');
+    await writeCompanions(store, killed);
+    // An interrupted backup whose upload had finished (velero-backup.json is there) is a complete backup.
+    const uploaded = await inProgressBackup('default');
+    await writeCompanions(store, uploaded);
+    await store.putBackupMetadata(uploaded, {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name: uploaded },
+    });
+    // A ReadOnly location is never written to.
+    const roPrefix = uniqueName('ro');
+    await createLocation(cluster, server.namespace, 'readonly', {
+      ...s3LocationSpec(roPrefix),
+      accessMode: 'ReadOnly',
+    });
+    const roStore = await backupStoreForLocation(
+      { metadata: { namespace: server.namespace }, spec: s3LocationSpec(roPrefix) as never },
+      {
+        readSecretKey: () => {
+          const env = loadTestEnv();
+          return Promise.resolve(
+            `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
+          );
+        },
+      },
+    );
+    const readOnly = await inProgressBackup('readonly');
+    await writeCompanions(roStore, readOnly);
+    assert.equal((await files(store, killed)).length, 4);
+
+    await server.restart();
+    for (const name of [killed, uploaded, readOnly]) {
+      const b = await waitFor(`backup ${name} to be marked Failed`, async () => {
+        const got = (await cluster.get(BACKUPS, name, server.namespace)) as Backup;
+        return got.status?.phase === 'Failed' ? got : undefined;
+      });
+      assert.equal(b.status?.failureReason, INTERRUPTED_REASON);
+    }
+
+    assert.deepEqual(await files(store, killed), [], 'the interrupted backup left nothing behind');
+    assert.deepEqual(await files(store, completedName), completedFiles, 'the completed backup is untouched');
+    assert.equal((await files(store, uploaded)).length, 5, 'a finished upload is kept');
+    assert.equal((await files(roStore, readOnly)).length, 4, 'nothing is removed from a ReadOnly location');
+  });
+});
