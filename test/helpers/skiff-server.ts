@@ -150,8 +150,13 @@ export async function backupAndWait(
 
 /** The BackupStore of the `default` (MinIO) location of a test server. */
 export function defaultStore(server: TestServer): Promise<BackupStore> {
+  return storeAtPrefix(server, server.prefix);
+}
+
+/** A BackupStore on the test bucket at `prefix`, as a location with `s3LocationSpec(prefix)` opens it. */
+export function storeAtPrefix(server: TestServer, prefix: string): Promise<BackupStore> {
   return backupStoreForLocation(
-    { metadata: { namespace: server.namespace }, spec: s3LocationSpec(server.prefix) as never },
+    { metadata: { namespace: server.namespace }, spec: s3LocationSpec(prefix) as never },
     {
       readSecretKey: () => {
         const env = loadTestEnv();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
 import { INTERRUPTED_REASON } from '../../../src/controllers/backup-controller.ts';
-import { backupStoreForLocation, collect, type BackupStore } from '../../../src/storage/index.ts';
+import { collect, type BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import {
@@ -16,9 +16,9 @@ import {
   defaultStore,
   s3LocationSpec,
   startTestServer,
+  storeAtPrefix,
   type TestServer,
 } from '../../helpers/skiff-server.ts';
-import { loadTestEnv } from '../../helpers/testenv.ts';
 
 const cluster = adminCluster();
 const BACKUPS = resourceRef(Kinds.Backup);
@@ -82,17 +82,7 @@ describe('orphaned files of a backup interrupted by a restart', () => {
       ...s3LocationSpec(roPrefix),
       accessMode: 'ReadOnly',
     });
-    const roStore = await backupStoreForLocation(
-      { metadata: { namespace: server.namespace }, spec: s3LocationSpec(roPrefix) as never },
-      {
-        readSecretKey: () => {
-          const env = loadTestEnv();
-          return Promise.resolve(
-            `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
-          );
-        },
-      },
-    );
+    const roStore = await storeAtPrefix(server, roPrefix);
     const readOnly = await inProgressBackup('readonly');
     await writeCompanions(roStore, readOnly);
     assert.equal((await files(store, killed)).length, 4);

@@ -8,10 +8,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
-import { backupStoreForLocation, collect, type BackupStore } from '../../../src/storage/index.ts';
+import { collect, type BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, core, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { createLocation, s3LocationSpec, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+import {
+  createLocation,
+  s3LocationSpec,
+  startTestServer,
+  storeAtPrefix,
+  type TestServer,
+} from '../../helpers/skiff-server.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
 
 const cluster = adminCluster();
@@ -43,17 +49,7 @@ describe('restore finalizer', () => {
   async function junkyLocation(): Promise<{ name: string; store: BackupStore }> {
     const name = uniqueName('junky');
     const prefix = uniqueName('junky-prefix');
-    const store = await backupStoreForLocation(
-      { metadata: { namespace: server.namespace }, spec: s3LocationSpec(prefix) as never },
-      {
-        readSecretKey: () => {
-          const env = loadTestEnv();
-          return Promise.resolve(
-            `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
-          );
-        },
-      },
-    );
+    const store = await storeAtPrefix(server, prefix);
     await store.objectStore.putObject(`${store.layout.root()}not-velero/file.txt`, 'foreign');
     await createLocation(cluster, server.namespace, name, s3LocationSpec(prefix));
     return { name, store };
