@@ -26,6 +26,8 @@ export interface RestoreControllerDeps {
   tempDir?: string;
   /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
   metrics?: ServerMetrics;
+  /** Server feature EnableAPIGroupVersions: each group's version is chosen (reference §2.4). */
+  enableApiGroupVersions?: boolean;
 }
 
 const RESTORES = veleroListType(Kinds.Restore);
@@ -139,6 +141,7 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
         veleroNamespace: deps.namespace,
         ...(deps.priorities ? { priorities: deps.priorities } : {}),
         ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+        ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
       },
       restore,
       (p) => {
