@@ -14,6 +14,7 @@ import { defaultBackupActions } from './actions/registry.ts';
 import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
 
@@ -179,16 +180,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
-      const more = writer.writeItem({
-        group: type.group,
-        version: type.version,
-        resource: type.resource,
-        namespaced: type.namespaced,
-        namespace: item.metadata.namespace,
-        name: item.metadata.name ?? '',
-        preferredVersion: true,
-        json: JSON.stringify(item),
-      });
+      const more = writer.writeItem(archiveItem(type, item, true));
       resourceList.add(item);
       taken?.add(groupResource(type));
       progress.itemsBackedUp++;

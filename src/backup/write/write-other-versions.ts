@@ -2,6 +2,7 @@ import type { BackupArchiveWriter } from '../../archive/index.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
 import { scopeOf } from '../../results/results.ts';
+import { archiveItem } from './archive-item.ts';
 import { collectOtherVersions } from '../collect/other-versions.ts';
 import { clusterItemSource } from '../collect/item-source.ts';
 import type { BackupPlan } from '../plan/backup-plan.ts';
@@ -35,17 +36,7 @@ export async function writeOtherVersions(
       target.log.error(scopeOf(ev.namespace), ev.message);
       continue;
     }
-    const { type, item } = ev;
-    const more = target.writer.writeItem({
-      group: type.group,
-      version: type.version,
-      resource: type.resource,
-      namespaced: type.namespaced,
-      namespace: item.metadata.namespace,
-      name: item.metadata.name ?? '',
-      preferredVersion: false,
-      json: JSON.stringify(item),
-    });
+    const more = target.writer.writeItem(archiveItem(ev.type, ev.item, false));
     if (!more) await target.writer.drained();
   }
 }
