@@ -110,15 +110,20 @@ async function deleteBand(f: Fixture): Promise<void> {
   await waitFor('the band to be gone', async () => !(await cluster.find(f.at('v1'), 'quartet', f.ns)));
 }
 
-/** Restores the band through the server with the feature; returns the restore-resource-list keys of it. */
-async function restoreBand(f: Fixture, backupName: string): Promise<string[]> {
+/**
+ * Restores the band through the server with the feature; returns the restore-resource-list keys
+ * of it, and the restore's warnings.
+ */
+async function restoreBand(f: Fixture, backupName: string, warnings: string[] = []): Promise<string[]> {
   const name = uniqueName('r');
   const restore = await restoreAndWait(cluster, withFeature.namespace, name, {
     backupName,
     includedResources: [f.gr],
   });
   const store = await defaultStore(withFeature);
-  assert.equal(restore.status?.phase, 'Completed', JSON.stringify(await store.getRestoreFile(name, 'results')));
+  const results = (await store.getRestoreFile(name, 'results')) as { warnings?: { velero?: string[] } };
+  assert.equal(restore.status?.phase, 'Completed', JSON.stringify(results));
+  warnings.push(...(results.warnings?.velero ?? []));
   const list = (await store.getRestoreFile(name, 'resourceList')) as Record<string, string[]>;
   return Object.entries(list)
     .filter(([, items]) => items.includes(`${f.ns}/quartet(created)`))
@@ -205,11 +210,16 @@ describe('EnableAPIGroupVersions (reference §2.4)', () => {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'enableapigroupversions', namespace: withFeature.namespace },
-      data: { restoreResourcesVersionPriority: `${f.gr}=v3,v1\n` },
+      data: { restoreResourcesVersionPriority: `${f.gr}=v3,v1\nnot a priority line\n` },
     };
     await cluster.create(core('configmaps'), configMap);
+    const warnings: string[] = [];
     try {
-      assert.deepEqual(await restoreBand(f, backupName), [`${f.group}/v1/Band`]);
+      assert.deepEqual(await restoreBand(f, backupName, warnings), [`${f.group}/v1/Band`]);
+      assert.ok(
+        warnings.some((w) => w.includes('restoreResourcesVersionPriority: line 2 "not a priority line"')),
+        JSON.stringify(warnings),
+      );
     } finally {
       await cluster.delete(core('configmaps'), 'enableapigroupversions', withFeature.namespace);
     }
