@@ -14,7 +14,9 @@ import { defaultBackupActions } from './actions/registry.ts';
 import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
+import { writeOtherVersions } from './write/write-other-versions.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -29,6 +31,8 @@ export interface BackupRunDeps {
   listConcurrency?: number;
   /** Told the compressed size of the tarball once it is in storage (the metrics' tarball size). */
   onTarballStored?: (bytes: number) => void;
+  /** Server feature EnableAPIGroupVersions: every served version of each type goes in (reference §2.4). */
+  enableApiGroupVersions?: boolean;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
@@ -165,6 +169,8 @@ async function writeTarball(
   const upload = deps.store.putBackupContents(name, writer.stream);
   upload.catch(() => undefined);
   const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
+  // Group-resources taken, for EnableAPIGroupVersions' second pass; not kept without the feature.
+  const taken = deps.enableApiGroupVersions ? new Set<string>() : undefined;
   let done = false;
   try {
     for (let next = await items.first; !next.done; next = await items.iterator.next()) {
@@ -174,23 +180,16 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
-      const more = writer.writeItem({
-        group: type.group,
-        version: type.version,
-        resource: type.resource,
-        namespaced: type.namespaced,
-        namespace: item.metadata.namespace,
-        name: item.metadata.name ?? '',
-        preferredVersion: true,
-        json: JSON.stringify(item),
-      });
+      const more = writer.writeItem(archiveItem(type, item, true));
       resourceList.add(item);
+      taken?.add(groupResource(type));
       progress.itemsBackedUp++;
       onProgress(progress);
       // Only wait when gzip or the upload falls behind: an await per item would cost an event-loop turn each.
       if (!more) await writer.drained();
     }
     done = true;
+    if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writer.finalize();
     itemsDone();
   } catch (err) {

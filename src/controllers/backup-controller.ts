@@ -29,6 +29,8 @@ export interface BackupControllerDeps {
   pageSize: number;
   /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
   metrics?: ServerMetrics;
+  /** Server feature EnableAPIGroupVersions: backups take every served version (reference §2.4). */
+  enableApiGroupVersions?: boolean;
 }
 
 const BACKUPS = veleroListType(Kinds.Backup);
@@ -112,6 +114,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
         store: prepared.store,
         clock: deps.clock,
         pageSize: deps.pageSize,
+        ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
         onTarballStored: (bytes) => (tarballBytes = bytes),
       },
       running,

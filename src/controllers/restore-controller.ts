@@ -28,6 +28,8 @@ export interface RestoreControllerDeps {
   metrics?: ServerMetrics;
   /** Attempts at deleting a deleted Restore's files before its finalizer goes without them. */
   cleanupAttempts?: number;
+  /** Server feature EnableAPIGroupVersions: each group's version is chosen (reference §2.4). */
+  enableApiGroupVersions?: boolean;
 }
 
 const RESTORES = veleroListType(Kinds.Restore);
@@ -144,6 +146,7 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
         veleroNamespace: deps.namespace,
         ...(deps.priorities ? { priorities: deps.priorities } : {}),
         ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+        ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
       },
       restore,
       (p) => {

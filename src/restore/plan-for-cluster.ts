@@ -14,6 +14,7 @@ import { planRestore } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
 import type { RestorePlan } from './plan/types.ts';
 import { readBackupCatalogue } from './read/read-backup.ts';
+import { versionedCopies } from './read/version-config.ts';
 
 export interface RestorePlanDeps {
   cluster: Cluster;
@@ -25,6 +26,8 @@ export interface RestorePlanDeps {
   archiveLimits?: Partial<ArchiveLimits>;
   /** Parent directory of the restore's spool directory. */
   tempDir?: string;
+  /** The server feature EnableAPIGroupVersions: choose each group's version (reference §2.4). */
+  enableApiGroupVersions?: boolean;
 }
 
 export interface ClusterPlan {
@@ -46,9 +49,13 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
   if (backupName === '') throw new ValidationError('restore has no spec.backupName; resolve scheduleName first');
   // Fresh discovery: CRDs installed since the last restore must be seen.
   const discovery = await deps.cluster.discover(true);
+  const versions = deps.enableApiGroupVersions
+    ? await versionedCopies(deps.cluster, discovery, deps.veleroNamespace ?? 'velero')
+    : undefined;
   const catalogue = await readBackupCatalogue(await deps.store.getBackupContents(backupName), {
     ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
     ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+    ...(versions ? { copies: versions.copies } : {}),
   });
   try {
     const volumeInfo = await deps.store.getBackupFile(backupName, 'volumeInfo');
@@ -69,6 +76,7 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
     });
+    plan.warnings.push(...(versions?.warnings ?? []));
     return { plan, notes: catalogue.notes };
   } finally {
     await catalogue.dispose();

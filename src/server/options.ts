@@ -37,4 +37,6 @@ export interface ServerOptions {
   garbageCollectionFrequency?: string;
   /** `--disable-controllers`: Velero controller names (reference §10.1) that do not run. */
   disableControllers?: string[];
+  /** `--features`: server feature names (src/server/features.ts), already checked. */
+  features?: string[];
 }

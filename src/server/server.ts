@@ -25,6 +25,7 @@ import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-e
 import { ServerMetrics } from './metrics.ts';
 import { ensureCrds } from './ensure-crds.ts';
 import { countObjectsEvery } from './object-counts.ts';
+import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
@@ -149,6 +150,8 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   const clock = systemClock;
   const namespace = opts.namespace;
   const locations = new LocationResolver(cluster, namespace, opts.credentialsFile);
+  for (const warning of featureWarnings(opts.features ?? [])) log.warn(warning);
+  const enableApiGroupVersions = featureEnabled(opts.features, Feature.EnableAPIGroupVersions);
   // Only the leader: a standby would fail the backup its leader is running.
   const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock, locations });
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
@@ -164,6 +167,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       defaultTtl: opts.defaultBackupTtl ?? '720h',
       defaultLocation: opts.defaultBackupStorageLocation ?? 'default',
       pageSize: opts.clientPageSize ?? 500,
+      enableApiGroupVersions,
     }),
     restoreController({
       cluster,
@@ -175,6 +179,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       ...(opts.restoreResourcePriorities?.length
         ? { priorities: parseRestorePriorities(opts.restoreResourcePriorities.join(',')) }
         : {}),
+      enableApiGroupVersions,
     }),
     locationController({
       cluster,

@@ -31,7 +31,7 @@ export interface CollectOptions {
   listConcurrency?: number;
 }
 
-interface ListedPage {
+export interface ListedPage {
   step: ListStep;
   items: KubeObject[];
   /** Set instead of items when the API server refused the list (see listStep). */
@@ -283,7 +283,7 @@ async function* listStep(
 }
 
 /** One LIST of a step (a namespace, a label selector), page by page. */
-async function* listOnce(
+export async function* listOnce(
   step: ListStep,
   source: ItemSource,
   namespace: string | undefined,
@@ -303,7 +303,7 @@ async function* listOnce(
   }
 }
 
-function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
+export function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
   return {
     groupResource: gr,
     namespaced: type.namespaced,

@@ -8,6 +8,7 @@ import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
+import { featureProblems } from '../../server/features.ts';
 
 export interface ServerFlags {
   defaultBackupTtl?: string | undefined;
@@ -27,6 +28,7 @@ export interface ServerFlags {
   leaderElectResourceName?: string | undefined;
   garbageCollectionFrequency?: string | undefined;
   disableControllers?: string | undefined;
+  features?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -47,6 +49,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
   );
   const election = leaderElectionOptions(p, flags);
+  const features = featureOptions(p, flags);
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -67,7 +70,15 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...controllers,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
+    ...features,
   };
+}
+
+/** `--features`: each name checked (src/server/features.ts). */
+function featureOptions(p: ProblemCollector, flags: ServerFlags): Pick<ServerOptions, 'features'> {
+  const features = splitList(flags.features === undefined ? undefined : [flags.features]);
+  for (const problem of featureProblems(features ?? [])) p.add(problem);
+  return features?.length ? { features } : {};
 }
 
 type LeaderElectionOptions = Pick<
@@ -145,6 +156,7 @@ export function serverCommand() {
     .option('--leader-elect-resource-name <name>', 'name of the Lease in the server namespace', 'skiff-server')
     .option('--garbage-collection-frequency <duration>', 'how often expired backups are looked for (0 = 1h)', '1h')
     .option('--disable-controllers <names>', 'controllers not to run, comma-separated (e.g. gc,restore)')
+    .option('--features <list>', 'server features, comma-separated (EnableAPIGroupVersions)')
     .addHelpText(
       'after',
       `
@@ -156,6 +168,7 @@ Examples:
   skiff server --leader-elect-lease-duration 30s --leader-elect-renew-deadline 20s
   skiff server --garbage-collection-frequency 10m
   skiff server --disable-controllers gc,backup-deletion    # keep every backup, expired or not
+  skiff server --features EnableAPIGroupVersions           # back up every API version; restore picks one
 
 Two or more servers against one cluster and namespace elect a leader through the Lease
 skiff-server (coordination.k8s.io/v1): only the leader runs backups and restores; the others

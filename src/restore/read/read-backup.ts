@@ -11,11 +11,14 @@ import {
   type CatalogueIssue,
   type ItemCatalogue,
 } from './catalogue.ts';
+import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
 
 export interface ReadBackupOptions {
   limits?: Partial<ArchiveLimits>;
   /** Parent of the spool directory; the OS temp dir by default. */
   tempDir?: string;
+  /** Which copy of an item is restored; Velero's choice without EnableAPIGroupVersions by default. */
+  copies?: CopyChooser;
 }
 
 /** Where one item's bytes sit in the spool file. */
@@ -24,12 +27,10 @@ interface SpoolSlot {
   length: number;
 }
 
-/** Which copy of an item we hold: the legacy path wins over the preferred-version copy (§2.4). */
-type Copy = 'legacy' | 'preferred';
-
 interface Held {
   entry: CatalogueEntry;
-  copy: Copy;
+  /** The held copy's rank from the CopyChooser: a later copy replaces it only when it ranks lower. */
+  rank: number;
 }
 
 /**
@@ -42,9 +43,10 @@ interface Held {
  * hostile entry name cannot write outside that directory. The hardened reader rejects
  * traversal, links, devices and bombs as a fatal `ArchiveError`, which we let through.
  *
- * Version choice, as Velero without EnableAPIGroupVersions (reference §2.4 "Restore-side
- * parsing"): the legacy, unversioned copy is restored; a `<v>-preferredversion/` copy is used
- * only when its legacy twin is missing; other version folders are ignored.
+ * Version choice (reference §2.4 "Restore-side parsing"): `opts.copies` ranks each copy of an
+ * item (version-choice.ts). By default, as Velero without EnableAPIGroupVersions: the legacy,
+ * unversioned copy is restored; a `<v>-preferredversion/` copy is used only when its legacy twin
+ * is missing; other version folders are ignored.
  */
 export async function readBackupCatalogue(source: Readable, opts: ReadBackupOptions = {}): Promise<ItemCatalogue> {
   const dir = await mkdtemp(join(opts.tempDir ?? tmpdir(), 'skiff-restore-'));
@@ -71,7 +73,7 @@ async function readInto(
   const held = new Map<string, Held>();
   const issues = new Map<string, CatalogueIssue>();
   const notes: string[] = [];
-  const ignoredVersions = new Set<string>();
+  const copies = opts.copies ?? legacyCopyChooser();
   let formatVersion: string | undefined;
   let offset = 0;
   for await (const record of readBackupArchive(source, opts.limits)) {
@@ -83,15 +85,11 @@ async function readInto(
       notes.push(`${record.path}: ${record.message}`);
       continue;
     }
-    const copy = copyOf(record.parsed);
-    if (copy === undefined) {
-      if (!ignoredVersions.has(record.parsed.groupResource)) notes.push(versionNote(record.parsed));
-      ignoredVersions.add(record.parsed.groupResource);
-      continue;
-    }
+    const rank = copies.rank(record.parsed, record.kind === 'item' ? apiVersionOf(record.object) : undefined);
+    if (rank === undefined) continue;
     const key = itemKey(record.parsed);
     const previous = held.get(key);
-    if (previous?.copy === 'legacy' || (previous && copy === 'preferred')) continue;
+    if (previous && previous.rank <= rank) continue;
     const problem = record.kind === 'item-error' ? record.error.message : objectProblem(record.path, record.object);
     if (problem !== null) {
       issues.set(key, issueFor(record.path, record.parsed, problem));
@@ -102,18 +100,14 @@ async function readInto(
     await spool.write(record.data, 0, record.data.length, offset);
     slots.push({ offset, length: record.data.length });
     offset += record.data.length;
-    held.set(key, { entry: entryFor(record.parsed, slots.length - 1), copy });
+    held.set(key, { entry: entryFor(record.parsed, slots.length - 1), rank });
   }
+  notes.push(...copies.notes());
   return spooledCatalogue({ formatVersion, held, issues: [...issues.values()], notes, slots, spool, dispose });
 }
 
-function copyOf(parsed: ParsedEntryPath): Copy | undefined {
-  if (parsed.version === undefined) return 'legacy';
-  return parsed.preferred ? 'preferred' : undefined;
-}
-
-function versionNote(parsed: ParsedEntryPath): string {
-  return `${parsed.groupResource}: non-preferred version folders are ignored (EnableAPIGroupVersions is not supported on restore)`;
+function apiVersionOf(object: Record<string, unknown>): string | undefined {
+  return typeof object.apiVersion === 'string' ? object.apiVersion : undefined;
 }
 
 function itemKey(parsed: ParsedEntryPath): string {

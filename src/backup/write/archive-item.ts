@@ -1,0 +1,20 @@
+import type { ArchiveItem } from '../../archive/index.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resource.ts';
+
+/**
+ * A collected object as the tarball writer takes it. `preferredVersion` false puts it only
+ * under `resources/<gr>/<version>/` (EnableAPIGroupVersions, reference §2.4).
+ */
+export function archiveItem(type: ResourceType, item: KubeObject, preferredVersion: boolean): ArchiveItem {
+  return {
+    group: type.group,
+    version: type.version,
+    resource: type.resource,
+    namespaced: type.namespaced,
+    namespace: item.metadata.namespace,
+    name: item.metadata.name ?? '',
+    preferredVersion,
+    json: JSON.stringify(item),
+  };
+}
