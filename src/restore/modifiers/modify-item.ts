@@ -56,9 +56,12 @@ export function modifyPreparedItem(modifiers: PlanResourceModifiers, input: Modi
   target.name = object.metadata.name ?? target.name;
 }
 
-/** The prepared object with the source namespace and the labels it had before the restore labels. */
+/**
+ * The prepared object with the source namespace and the labels it had before the restore
+ * labels. A shallow copy is enough: applying rules never changes its input.
+ */
 function asBeforeStep6(prepared: KubeObject, original: KubeObject, sourceNamespace: string | undefined): KubeObject {
-  const view = structuredClone(prepared);
+  const view: KubeObject = { ...prepared, metadata: { ...prepared.metadata } };
   if (sourceNamespace !== undefined) view.metadata.namespace = sourceNamespace;
   else delete view.metadata.namespace;
   const labels = { ...view.metadata.labels };
