@@ -48,6 +48,13 @@ export function modifyPreparedItem(modifiers: PlanResourceModifiers, input: Modi
   }
   if (result.changes.length === 0) return;
   const object = result.object;
+  if (object.apiVersion !== view.apiVersion || object.kind !== view.kind) {
+    // Velero resolves the type again (reference §4.4 step 8); the plan resolved it before the rules ran.
+    throw new Error(
+      `resource modifiers in ${modifiers.source} change ${view.kind} ${view.apiVersion} into ${object.kind} ${object.apiVersion}: ` +
+        'a rule may not change apiVersion or kind',
+    );
+  }
   if (target.namespace !== undefined) object.metadata.namespace = target.namespace;
   else delete object.metadata.namespace;
   addRestoreLabels(object, env);

@@ -135,3 +135,18 @@ resourceModifierRules:
     assert.equal(settings.rewrites, undefined);
   });
 });
+
+test('a rule that changes apiVersion or kind fails the item, saying so', async () => {
+  const text = `version: v1
+resourceModifierRules:
+- conditions: {groupResource: configmaps, resourceNameRegex: settings}
+  patches: [{operation: replace, path: /kind, value: Secret}]
+`;
+  const plan = await planFor({ items, input: { resourceModifiers: modifiers(text) } });
+  const op = opFor(plan, 'ConfigMap', 'settings');
+  assert.equal(op.kind, 'fail');
+  assert.match(
+    op.kind === 'fail' ? op.error : '',
+    /change ConfigMap v1 into Secret v1: a rule may not change apiVersion or kind/,
+  );
+});
