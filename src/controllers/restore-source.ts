@@ -5,6 +5,7 @@
  */
 import { Kinds, Labels, resourceRef, type Backup, type RestoreSpec } from '../api/index.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { resourceModifierProblems } from '../restore/modifiers/load.ts';
 import { validateRestoreSelection } from '../selection/index.ts';
 import { validateLocation, type BackupStore } from '../storage/index.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -39,7 +40,11 @@ export async function resolveRestoreSource(
   deps: RestoreSourceDeps,
   spec: RestoreSpec,
 ): Promise<RestoreSource | { errors: string[] }> {
-  const errors = [...validateRestoreSelection(spec), ...policyErrors(spec)];
+  const errors = [
+    ...validateRestoreSelection(spec),
+    ...policyErrors(spec),
+    ...(await resourceModifierProblems(deps.cluster, deps.namespace, spec)),
+  ];
   const hasBackup = (spec.backupName ?? '') !== '';
   const hasSchedule = (spec.scheduleName ?? '') !== '';
   if (hasBackup === hasSchedule) {

@@ -9,6 +9,8 @@ import type { ResourceRef, ResourceType } from '../kube/resource.ts';
 import type { BackupStore } from '../storage/index.ts';
 import { ValidationError } from '../util/errors.ts';
 import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
+import { loadResourceModifiers } from './modifiers/load.ts';
+import type { ModifierEvent } from './modifiers/types.ts';
 import type { LiveLookup } from './plan/plan-item.ts';
 import { planRestore } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
@@ -28,6 +30,8 @@ export interface RestorePlanDeps {
   tempDir?: string;
   /** The server feature EnableAPIGroupVersions: choose each group's version (reference §2.4). */
   enableApiGroupVersions?: boolean;
+  /** Told what each resource-modifier rule did to each object (the restore log records it). */
+  onResourceModified?: (event: ModifierEvent) => void;
 }
 
 export interface ClusterPlan {
@@ -47,10 +51,13 @@ export async function planRestoreForCluster(deps: RestorePlanDeps, restore: Rest
 export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Promise<ClusterPlan> {
   const backupName = restore.spec.backupName ?? '';
   if (backupName === '') throw new ValidationError('restore has no spec.backupName; resolve scheduleName first');
+  const veleroNamespace = deps.veleroNamespace ?? 'velero';
+  // Reference §4.8: the ConfigMap lives in the Velero namespace; read before the backup, to fail fast.
+  const modifiers = await loadResourceModifiers(deps.cluster, veleroNamespace, restore.spec);
   // Fresh discovery: CRDs installed since the last restore must be seen.
   const discovery = await deps.cluster.discover(true);
   const versions = deps.enableApiGroupVersions
-    ? await versionedCopies(deps.cluster, discovery, deps.veleroNamespace ?? 'velero')
+    ? await versionedCopies(deps.cluster, discovery, veleroNamespace)
     : undefined;
   const catalogue = await readBackupCatalogue(await deps.store.getBackupContents(backupName), {
     ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
@@ -65,7 +72,7 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
       catalogue,
       discovery,
       live: clusterLiveLookup(deps.cluster, discovery),
-      pluginConfigs: await pluginConfigMaps(deps.cluster, discovery, deps.veleroNamespace ?? 'velero'),
+      pluginConfigs: await pluginConfigMaps(deps.cluster, discovery, veleroNamespace),
       storageClasses: (
         await listOrEmpty(deps.cluster, discovery, {
           group: 'storage.k8s.io',
@@ -75,6 +82,7 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
       ).map((sc) => sc.metadata.name ?? ''),
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
+      ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),
     });
     plan.warnings.push(...(versions?.warnings ?? []));
     return { plan, notes: catalogue.notes };

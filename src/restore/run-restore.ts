@@ -7,6 +7,8 @@ import type { Clock } from '../util/clock.ts';
 import { kubeTime } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { applyRestorePlan, type ApplyRestoreDeps, type RestoreProgress } from './apply/apply-plan.ts';
+import { modifierLogLine } from './modifiers/modify-item.ts';
+import type { ModifierEvent } from './modifiers/types.ts';
 import { planWithNotes, type RestorePlanDeps } from './plan-for-cluster.ts';
 import type { RestorePlan } from './plan/types.ts';
 
@@ -46,7 +48,11 @@ export async function runRestore(
     let resourceList: Record<string, string[]> | undefined;
     let restored = 0;
     try {
-      const { plan, notes } = await planWithNotes(deps, restore);
+      const onResourceModified = (e: ModifierEvent): void => {
+        const line = modifierLogLine(e);
+        log.info(line.message, line.fields);
+      };
+      const { plan, notes } = await planWithNotes({ ...deps, onResourceModified }, restore);
       for (const note of notes) log.info(note);
       recordPlanProblems(plan, log);
       const applied = await applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });

@@ -9,14 +9,19 @@
 
 const cache = new Map<string, RegExp | null>();
 
-/** Compiles a pattern to an anchored RegExp, or `null` when the pattern is malformed. */
-export function compileGlob(pattern: string): RegExp | null {
-  const hit = cache.get(pattern);
+/**
+ * Compiles a pattern to an anchored RegExp, or `null` when the pattern is malformed.
+ * With a `separator` (gobwas's separators; resource modifiers compile `groupResource` with
+ * `.`, reference §4.8), `*` and `?` stop at it and only `**` crosses it.
+ */
+export function compileGlob(pattern: string, separator?: string): RegExp | null {
+  const key = separator === undefined ? pattern : `${separator}\0${pattern}`;
+  const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const source = translate(pattern);
+  const source = translate(pattern, separator);
   const re = source === null ? null : new RegExp(`^${source}$`, 'su');
   if (cache.size > 1000) cache.clear();
-  cache.set(pattern, re);
+  cache.set(key, re);
   return re;
 }
 
@@ -105,7 +110,8 @@ function escapeRegExp(c: string): string {
 }
 
 /** Translates gobwas-style syntax into a RegExp source, or `null` if malformed. */
-function translate(pattern: string): string | null {
+function translate(pattern: string, separator?: string): string | null {
+  const notSeparator = separator === undefined ? '.' : `[^${escapeRegExp(separator)}]`;
   let out = '';
   let braceDepth = 0;
   for (let i = 0; i < pattern.length; i++) {
@@ -115,9 +121,14 @@ function translate(pattern: string): string | null {
       if (i >= pattern.length) return null;
       out += escapeRegExp(pattern.charAt(i));
     } else if (c === '*') {
-      out += '.*';
+      if (separator !== undefined && pattern.charAt(i + 1) === '*') {
+        i++;
+        out += '.*';
+      } else {
+        out += `${notSeparator}*`;
+      }
     } else if (c === '?') {
-      out += '.';
+      out += notSeparator;
     } else if (c === '[') {
       const cls = translateClass(pattern, i);
       if (!cls) return null;

@@ -208,6 +208,10 @@ Examples:
   # Restore the newest backup of a schedule even if it only PartiallyFailed
   skiff restore create --from-schedule nightly --allow-partially-failed
 
+  # Change objects on the way back with the rules in the ConfigMap velero/staging-tweaks
+  # (resource modifiers); the dry run shows each field a rule changes
+  skiff restore create --from-backup web-daily --resource-modifier-configmap staging-tweaks --dry-run
+
   # In another cluster or region: list each storage class, zone and region value that the
   # velero.io/change-storage-class and skiff.io/change-topology ConfigMaps rewrite
   skiff restore create web-moved --from-backup web-daily --dry-run
@@ -247,7 +251,10 @@ export function restoreCreateCommand() {
     .option('--labels <pairs>', 'labels for the restore, k=v,...', collect)
     .option('--annotations <pairs>', 'annotations for the restore, k=v,...', collect)
     .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
-    .option('--resource-modifier-configmap <name>', 'ConfigMap with resource modifier rules')
+    .option(
+      '--resource-modifier-configmap <name>',
+      'ConfigMap (in the server namespace) with resource modifier rules applied to restored objects',
+    )
     .option('-w, --wait', 'wait for the restore to finish, showing progress')
     .option('--dry-run', 'print the restore plan (create/skip/conflict/update per object, tier by tier); write nothing')
     .option('-o, --output <format>', 'print the Restore (json|yaml) instead of creating it; with --dry-run, the plan')

@@ -63,6 +63,9 @@ export function describeRestore(restore: Restore, details?: RestoreDetails): str
     '',
     `Existing Resource Policy:   ${spec.existingResourcePolicy || '<none>'}`,
     `Preserve Service NodePorts:  ${boolText(spec.preserveNodePorts, 'auto')}`,
+    ...(spec.resourceModifier
+      ? ['', 'Resource modifier:', `  Type:  ${spec.resourceModifier.kind}`, `  Name:  ${spec.resourceModifier.name}`]
+      : []),
     '',
     'Restore status:',
     `  Included:  ${list(spec.restoreStatus?.includedResources)}`,

@@ -14,6 +14,7 @@ import { errorMessage } from '../../util/errors.ts';
 import { prepareItem } from '../actions/prepare-item.ts';
 import type { RestoreActionRegistry } from '../actions/registry.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
+import { modifyPreparedItem, type PlanResourceModifiers } from '../modifiers/modify-item.ts';
 import type { CatalogueEntry } from '../read/catalogue.ts';
 import { decideExisting } from './existing.ts';
 import type { TargetTypes } from './target-types.ts';
@@ -37,6 +38,8 @@ export interface PlanContext {
   live: LiveLookup;
   /** Items some included item pulls in (a PVC's PV, a pod's PVCs). */
   additional: Set<string>;
+  /** The Restore's `spec.resourceModifier` rules (reference §4.8). */
+  modifiers?: PlanResourceModifiers;
 }
 
 function selectionItem(entry: CatalogueEntry, object: KubeObject): SelectionItem {
@@ -123,6 +126,8 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
   if (prepared.skip !== undefined) {
     return { kind: 'skip', target, warnings, reason: SkipReason.Action, detail: prepared.skip };
   }
+  // Reference §4.4 step 5: after the item actions; throws (the item fails) when a rule cannot apply.
+  if (ctx.modifiers) modifyPreparedItem(ctx.modifiers, { prepared, target, original: object, env: ctx.env });
   const rewrites = prepared.rewrites.length > 0 ? { rewrites: prepared.rewrites } : {};
   if (!target.type) throw new Error('target type unresolved');
   const live = await ctx.live(target.type, target.name, target.namespace);

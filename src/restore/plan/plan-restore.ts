@@ -9,6 +9,7 @@ import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-
 import type { RestoreActionEnv } from '../actions/types.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
 import { NAMESPACE_TYPE, planNamespaces } from './namespaces.ts';
+import type { PlanResourceModifiers } from '../modifiers/modify-item.ts';
 import { includedAsPrimary, planItem, type LiveLookup, type PlanContext } from './plan-item.ts';
 import {
   CRD_GROUP_RESOURCE,
@@ -42,6 +43,8 @@ export interface RestorePlanInput {
   /** StorageClass names in the target cluster, for change-storage-class. */
   storageClasses?: readonly string[];
   actions?: RestoreActionRegistry;
+  /** The parsed `spec.resourceModifier` ConfigMap (reference §4.8), applied to each item after its actions. */
+  resourceModifiers?: PlanResourceModifiers;
 }
 
 /** Plugin ConfigMaps the restore actions read, by their plugin label (reference §4.5, §4.6; the last is Skiff's). */
@@ -75,6 +78,7 @@ export async function planRestore(input: RestorePlanInput): Promise<RestorePlan>
     policy,
     live: input.live,
     additional: new Set(),
+    ...(input.resourceModifiers ? { modifiers: input.resourceModifiers } : {}),
   };
   ctx.additional = await additionalItems(catalogue, (e, o) => includedAsPrimary(ctx, e, o));
   for (const issue of catalogue.issues) warnings.push(`${issue.message}; the item is not restored`);

@@ -182,3 +182,23 @@ describe('restore create: names and printing', () => {
     assert.match(text, /^ {4}- web-copy\/cfg\(created\)$/m);
   });
 });
+
+describe('restore resource modifier flag and describe', () => {
+  test('--resource-modifier-configmap names the ConfigMap in spec.resourceModifier; describe shows it', () => {
+    const restore: Restore = {
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      metadata: { name: 'r2', namespace: 'velero' },
+      spec: { backupName: 'b1', resourceModifier: { kind: 'configmap', name: 'staging-tweaks' } },
+    };
+    const { request, problems } = buildRestoreRequest({
+      fromBackup: 'b1',
+      resourceModifierConfigmap: 'staging-tweaks',
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(request.spec, restore.spec);
+    const text = describeRestore(restore);
+    assert.match(text, /^Resource modifier:\n {2}Type: {2}configmap\n {2}Name: {2}staging-tweaks$/m);
+    assert.doesNotMatch(describeRestore({ ...restore, spec: { backupName: 'b1' } }), /Resource modifier/);
+  });
+});

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expandNamespacePatterns, globMatch, validateNamespacePattern } from '../../../src/selection/glob.ts';
+import {
+  compileGlob,
+  expandNamespacePatterns,
+  globMatch,
+  validateNamespacePattern,
+} from '../../../src/selection/glob.ts';
 
 const cases: [pattern: string, value: string, expected: boolean][] = [
   ['*', 'anything', true],
@@ -48,4 +53,15 @@ test('expanding patterns keeps plain names and reports patterns that matched not
   const r = expandNamespacePatterns(['app-*', 'db', 'zzz-*'], ['app-a', 'app-b', 'web']);
   assert.deepEqual(r.namespaces, ['app-a', 'app-b', 'db']);
   assert.deepEqual(r.unmatchedPatterns, ['zzz-*']);
+});
+
+test('with a separator, * and ? stop at it and ** crosses it (resource modifiers, reference §4.8)', () => {
+  const re = (p: string): RegExp | null => compileGlob(p, '.');
+  assert.equal(re('*.apps')?.test('deployments.apps'), true);
+  assert.equal(re('*')?.test('deployments.apps'), false);
+  assert.equal(re('*')?.test('configmaps'), true);
+  assert.equal(re('**')?.test('deployments.apps'), true);
+  assert.equal(re('deployments.?pps')?.test('deployments.apps'), true);
+  assert.equal(re('deployments?apps')?.test('deployments.apps'), false);
+  assert.equal(compileGlob('*')?.test('deployments.apps'), true, 'without a separator * still crosses dots');
 });
