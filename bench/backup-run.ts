@@ -1,12 +1,16 @@
 /**
  * One measured run, in its own process so its memory is its own:
- *   list   — a bare paginated LIST of configmaps and secrets in the bench namespaces
- *   backup — a Skiff backup of the same objects to the MinIO location
+ *   list          — a bare paginated LIST of configmaps and secrets in the bench namespaces, one
+ *                   (type, namespace) at a time
+ *   list-parallel — the same LISTs, as many at a time as a backup runs (LIST_CONCURRENCY)
+ *   backup        — a Skiff backup of the same objects to the MinIO location
  * Prints one JSON line: {mode, objects, seconds, peakRss}.
  */
 import { parseArgs } from 'node:util';
 import { planBackupForCluster } from '../src/backup/plan-for-cluster.ts';
+import { LIST_CONCURRENCY } from '../src/backup/collect/collect-items.ts';
 import { runBackup } from '../src/backup/run-backup.ts';
+import { mergeBounded } from '../src/util/async.ts';
 import type { Backup } from '../src/api/index.ts';
 import { backupStoreForLocation, validateLocation } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
@@ -31,6 +35,12 @@ let objects = 0;
 if (values.mode === 'list') {
   for (const ns of namespaces)
     for (const t of types) for await (const _ of cluster.list(t, { namespace: ns, pageSize: 500 })) objects++;
+} else if (values.mode === 'list-parallel') {
+  // The units a backup lists: one per (type, namespace), LIST_CONCURRENCY of them at once.
+  const units = types.flatMap((t) =>
+    namespaces.map((ns) => () => cluster.listPages(t, { namespace: ns, pageSize: 500 })),
+  );
+  for await (const page of mergeBounded(units, LIST_CONCURRENCY)) objects += page.length;
 } else {
   const name = `bench-${Date.now()}`;
   const store = await backupStoreForLocation(

@@ -25,15 +25,24 @@ const core = (resource: string): { group: string; version: string; resource: str
   resource,
 });
 
+/** How `ensureObjects` creates: namespaces at a time, and a callback with each namespace's new objects. */
+export interface EnsureOptions {
+  /** Namespaces filled at once, each with 32 creates in flight (default 2). */
+  namespaceConcurrency?: number;
+  onCreated?: (objects: number) => void;
+}
+
 /**
  * N objects (half ConfigMaps, half Secrets, ~200-byte payloads) spread over `spread`
- * namespaces named `<prefix>-<i>`. Namespaces already holding the set are reused.
+ * namespaces named `<prefix>-<i>`. Namespaces already holding some of the set are reused: each
+ * records how many objects it holds, and only the missing ones are created, so a set can grow.
  */
 export async function ensureObjects(
   cluster: Cluster,
   prefix: string,
   total: number,
   spread: number,
+  opts: EnsureOptions = {},
 ): Promise<string[]> {
   const namespaces = Array.from({ length: spread }, (_, i) => `${prefix}-${i}`);
   const perNs = Math.ceil(total / spread);
@@ -41,12 +50,13 @@ export async function ensureObjects(
     namespaces,
     async (ns) => {
       const existing = await cluster.find(core('namespaces'), ns);
-      if (existing?.metadata.annotations?.['skiff.dev/bench-objects'] === String(perNs)) return;
+      const held = Number(existing?.metadata.annotations?.['skiff.dev/bench-objects'] ?? 0);
+      if (held >= perNs) return;
       if (!existing)
         await cluster.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       const payload = 'x'.repeat(200);
       await pMap(
-        Array.from({ length: perNs }, (_, i) => i),
+        Array.from({ length: perNs - held }, (_, i) => held + i),
         async (i) => {
           const obj: KubeObject =
             i % 2 === 0
@@ -71,20 +81,24 @@ export async function ensureObjects(
       await cluster.patch(core('namespaces'), { name: ns }, 'merge', {
         metadata: { annotations: { 'skiff.dev/bench-objects': String(perNs) } },
       });
+      opts.onCreated?.(perNs - held);
     },
-    { concurrency: 2 },
+    { concurrency: opts.namespaceConcurrency ?? 2 },
   );
   return namespaces;
 }
 
-/** Samples RSS so a run can report its peak (maxRSS of the process would include start-up). */
-export function rssSampler(): { stop: () => number } {
-  let peak = process.memoryUsage.rss();
-  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+/**
+ * Samples RSS so a run can report its peak (maxRSS of the process would include start-up):
+ * this process's by default, or what `read` returns (e.g. a server's whole process tree).
+ */
+export function rssSampler(read: () => number = () => process.memoryUsage.rss(), everyMs = 20): { stop: () => number } {
+  let peak = read();
+  const t = setInterval(() => (peak = Math.max(peak, read())), everyMs);
   return {
     stop: () => {
       clearInterval(t);
-      return Math.max(peak, process.memoryUsage.rss());
+      return Math.max(peak, read());
     },
   };
 }

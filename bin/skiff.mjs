@@ -57,13 +57,21 @@ function rerunUnder(node) {
 
 /**
  * `skiff server` runs in a Node started with SERVER_NODE_FLAGS: V8 reads heap settings only at
- * start-up. This process stays as a thin parent that passes signals on and exits as the server does.
+ * start-up. Where Node has `process.execve` (22.15, 23.11 and later) this process becomes that
+ * Node: one process, same PID, so signals and a container's memory limit meet the server itself
+ * and no supervising parent costs a second Node heap (ADR 0004). Elsewhere a child is started,
+ * and this process stays as its thin parent that passes signals on and exits as it does.
  */
 function runServerWithFlags() {
+  const args = [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
+  if (typeof process.execve === 'function') {
+    // Never returns: Node aborts the process should the exec of its own executable fail.
+    process.execve(process.execPath, [process.execPath, ...args], process.env);
+  }
   // The IPC channel is how the server learns that this parent died, even by SIGKILL.
   runChildAndExit(
     process.execPath,
-    [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
+    args,
     { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [SERVER_CHILD_ENV]: '1' } },
     'the server process',
   );

@@ -38,6 +38,14 @@ export interface ListedPage {
   error?: { namespace: string | undefined; message: string };
 }
 
+/**
+ * Lists a backup runs at a time, measured with bench:backup on 2 cores: a page's handling now
+ * costs less than the API server's time to serve the next one, so a third list keeps the backup
+ * busy (+5-10 % objects/s over two); a fourth added pages in flight (+10 MiB peak at 50,000
+ * objects) for no more speed. bench:backup's parallel LIST baseline runs as many.
+ */
+export const LIST_CONCURRENCY = 3;
+
 const CRD_TYPE = { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' };
 
 /**
@@ -57,11 +65,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
   const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
   const decideListed = listedItemDecider(plan.selection);
-  // Three lists at a time, measured with bench:backup on 2 cores: a page's handling now costs
-  // less than the API server's time to serve the next one, so a third list keeps the backup
-  // busy (+5-10 % objects/s over two); a fourth added pages in flight (+10 MiB peak at 50,000
-  // objects) for no more speed.
-  for await (const { step, items, error } of mergeBounded(listings, opts.listConcurrency ?? 3)) {
+  for await (const { step, items, error } of mergeBounded(listings, opts.listConcurrency ?? LIST_CONCURRENCY)) {
     if (error) {
       yield { kind: 'error', namespace: error.namespace, message: error.message };
       continue;

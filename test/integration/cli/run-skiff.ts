@@ -50,18 +50,19 @@ export async function skiffOk(args: readonly string[], opts: { cwd?: string } = 
 /**
  * `skiff server` as a child process; `stop()` sends SIGTERM and waits for it to exit. `env` adds
  * to (or overrides) the environment, e.g. KUBECONFIG of another user. With `ownProcessGroup`, the
- * process leads its own group, so that a test can kill it together with the server process it
- * starts (`process.kill(-child.pid, 'SIGKILL')`), as a node failure would.
+ * process leads its own group, so that a test can kill it together with any process it starts
+ * (`process.kill(-child.pid, 'SIGKILL')`), as a node failure would. `node` runs it under another
+ * Node than this one (e.g. the machine's own, too old for Skiff).
  */
 export function startSkiffServer(
   args: readonly string[],
-  opts: { ownProcessGroup?: boolean; env?: Record<string, string> } = {},
+  opts: { ownProcessGroup?: boolean; env?: Record<string, string>; node?: string } = {},
 ): {
   child: ChildProcess;
   logs: () => string;
   stop: () => Promise<void>;
 } {
-  const child = spawn(process.execPath, [BIN, 'server', ...args], {
+  const child = spawn(opts.node ?? process.execPath, [BIN, 'server', ...args], {
     cwd: ROOT,
     env: childEnv(opts.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -108,6 +108,45 @@ describe('aws provider against the test S3 server', () => {
     }
     assert.equal(length, size);
     assert.equal(back.digest('hex'), await digest);
+  });
+
+  test('with checksumAlgorithm CRC32, a stream of three parts reads back identical', async () => {
+    const crc = await objectStoreForLocation(
+      location({ config: { checksumAlgorithm: 'CRC32' } }),
+      depsWith(credentialsText(env.s3.accessKeyId, env.s3.secretAccessKey)),
+    );
+    try {
+      const size = 21 * 1024 * 1024;
+      const { stream, digest } = generated(size);
+      const key = `${prefix}/crc/tarball.tar.gz`;
+      await crc.putObject(key, stream);
+      const back = createHash('sha256');
+      for await (const chunk of await crc.getObject(key)) back.update(chunk as Buffer);
+      assert.equal(back.digest('hex'), await digest);
+    } finally {
+      crc.dispose?.();
+    }
+  });
+
+  test('a stream that fails part-way stores nothing and leaves no temporary file behind', async () => {
+    // The upload spools to a file under the temporary directory: a fresh one for this test.
+    const spool = await mkdtemp(join(tmpdir(), 'skiff-spool-test-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = spool;
+    try {
+      const key = `${prefix}/failed/tarball.tar.gz`;
+      function* failing() {
+        for (let i = 0; i < 22; i++) yield Buffer.alloc(1024 * 1024, i); // two full parts went out
+        throw new Error('the tarball broke');
+      }
+      await assert.rejects(store.putObject(key, Readable.from(failing())), /the tarball broke/);
+      assert.equal(await store.objectExists(key), false);
+      assert.deepEqual(await readdir(spool), []);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(spool, { recursive: true, force: true });
+    }
   });
 
   test('a signed URL downloads the object with a plain GET', async () => {

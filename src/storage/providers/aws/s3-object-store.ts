@@ -7,18 +7,18 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStoreRequestError } from '../../errors.ts';
 import type { ObjectBody, ObjectStore, PutObjectOptions } from '../../object-store.ts';
 import { mapS3Error } from './map-error.ts';
 import { presignGetUrl } from './presign.ts';
+import { uploadSpooled } from './spooled-upload.ts';
 import type { AwsSettings } from './settings.ts';
 
 /**
- * Upload tuning. lib-storage buffers at most queueSize × partSize bytes, so a stream of
- * any length is uploaded with flat memory (~40 MiB); 10,000 parts × 10 MiB caps an object
- * at ~97 GiB, above any tarball we expect.
+ * Upload tuning of a stream (spooled-upload.ts): it goes through a temporary file, and parts
+ * are sent from the file, queueSize at a time; 10,000 parts × 10 MiB caps an object at ~97 GiB,
+ * above any tarball we expect.
  */
 export interface UploadTuning {
   partSize: number;
@@ -71,22 +71,10 @@ export class S3ObjectStore implements ObjectStore {
       }
       return;
     }
-    const upload = new Upload({
-      client: this.client,
-      params: { ...params, Body: body },
-      partSize: this.tuning.partSize,
-      queueSize: this.tuning.queueSize,
-      // Abort the multipart upload on failure, so no orphaned parts keep costing storage.
-      leavePartsOnError: false,
-    });
-    const onAbort = (): void => void upload.abort().catch(() => undefined);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await upload.done();
+      await uploadSpooled(this.client, params, body, this.tuning, opts.signal);
     } catch (err) {
       throw mapS3Error(this, err, 'PutObject', key);
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 
