@@ -37,4 +37,8 @@ export interface ServerOptions {
   garbageCollectionFrequency?: string;
   /** `--disable-controllers`: Velero controller names (reference §10.1) that do not run. */
   disableControllers?: string[];
+  /** `--concurrent-backups`: backups of disjoint namespaces run at once, up to this many; default 1. */
+  concurrentBackups?: number;
+  /** `--item-block-worker-count`: units of work one backup processes at once; default 3 (see runBackup). */
+  itemBlockWorkerCount?: number;
 }
