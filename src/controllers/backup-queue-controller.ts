@@ -1,4 +1,5 @@
 import { Kinds, resourceRef } from '../api/index.ts';
+import { NAMESPACES } from '../backup/plan-for-cluster.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -21,14 +22,6 @@ export interface BackupQueueDeps {
 }
 
 const BACKUPS = veleroListType(Kinds.Backup);
-const NAMESPACES = {
-  group: '',
-  version: 'v1',
-  resource: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-  verbs: [],
-};
 
 /** Phases of a backup waiting for its turn. */
 const WAITING: ReadonlySet<string> = new Set(['', 'New', 'Queued']);
