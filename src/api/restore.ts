@@ -126,6 +126,9 @@ export type RestoreSpec = Static<typeof RestoreSpecSchema>;
 
 export const RestoreStatusSchema = Type.Object({
   phase: Type.Optional(PhaseEnum(RestorePhase)),
+  queuePosition: Type.Optional(
+    Int('Skiff: place in line while New, waiting for restores into the same namespaces; absent once started.'),
+  ),
   validationErrors: Type.Optional(StringList('Why the spec failed validation.')),
   warnings: Type.Optional(Int('Number of warnings; texts are in object storage.')),
   errors: Type.Optional(Int('Number of errors; texts are in object storage.')),

@@ -6,7 +6,8 @@ import { collectBackupItems, type CollectedEvent } from './collect/collect-items
 import { clusterItemSource } from './collect/item-source.ts';
 import { planBackup, type BackupPlan, type NamespaceInfo } from './plan/backup-plan.ts';
 
-const NAMESPACES = {
+/** The namespaces, as a list call takes them. */
+export const NAMESPACES = {
   group: '',
   version: 'v1',
   resource: 'namespaces',

@@ -16,6 +16,7 @@ import type { ServerMetrics } from '../server/metrics.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import { removeOrphanedBackupFiles } from './interrupted-backups.ts';
 import type { LocationResolver } from './locations.ts';
+import type { RunningOperations, RunRemainder } from './running-operations.ts';
 import { veleroListType } from './velero-types.ts';
 
 export interface BackupControllerDeps {
@@ -31,6 +32,10 @@ export interface BackupControllerDeps {
   metrics?: ServerMetrics;
   /** Server feature EnableAPIGroupVersions: backups take every served version (reference §2.4). */
   enableApiGroupVersions?: boolean;
+  /** The backups running in this process, shared with the backup queue. */
+  runs: RunningOperations;
+  /** `--item-block-worker-count`: the units of work a backup processes at once (see runBackup). */
+  itemBlockWorkers?: number;
 }
 
 const BACKUPS = veleroListType(Kinds.Backup);
@@ -47,17 +52,38 @@ interface Prepared {
 }
 
 /**
- * New Backup → validate and plan → InProgress → run → Completed / PartiallyFailed /
- * Failed, or FailedValidation with every problem listed. Backup has no status
- * subresource (reference §0), so status is written with merge patches of the object.
+ * ReadyToStart Backup (the backup queue picked it) → validate and plan → InProgress → run →
+ * Completed / PartiallyFailed / Failed, or FailedValidation with every problem listed. The
+ * run goes on in the background, so that the queue can start others beside it. Backup has no
+ * status subresource (reference §0), so status is written with merge patches of the object.
  */
 export function backupController(deps: BackupControllerDeps): ControllerSpec {
-  return { name: 'backup', type: BACKUPS, namespace: deps.namespace, reconcile: (obj) => reconcileBackup(deps, obj) };
+  return {
+    name: 'backup',
+    type: BACKUPS,
+    namespace: deps.namespace,
+    reconcile: (obj) => reconcileBackup(deps, obj),
+    drain: () => deps.runs.drain(),
+  };
 }
 
-async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Promise<ReconcileResult | undefined> {
-  const phase = (obj.status as { phase?: string } | undefined)?.phase;
-  if (phase !== undefined && phase !== '' && phase !== 'New') return undefined;
+async function reconcileBackup(deps: BackupControllerDeps, seen: KubeObject): Promise<ReconcileResult | undefined> {
+  const name = seen.metadata.name ?? '';
+  if (phaseOf(seen) !== 'ReadyToStart' || deps.runs.has(name)) return undefined;
+  await deps.runs.run(
+    name,
+    async () => {
+      // The informer's copy may predate the end of an earlier run of this name.
+      const obj = await deps.cluster.find(resourceRef(Kinds.Backup), name, deps.namespace);
+      return obj && phaseOf(obj) === 'ReadyToStart' ? startBackup(deps, obj) : undefined;
+    },
+    (err) => deps.log.error({ err, backup: name }, 'backup run ended with an error'),
+  );
+  return undefined;
+}
+
+/** Validates and plans, then moves the backup InProgress; returns the run, undefined when it cannot start. */
+async function startBackup(deps: BackupControllerDeps, obj: KubeObject): Promise<RunRemainder | undefined> {
   let backup: Backup;
   try {
     backup = parseBackup(obj);
@@ -103,6 +129,18 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   const running = (await patchBackup(deps, name, { metadata: { labels }, spec: prepared.spec, status })) as Backup;
   deps.metrics?.backupAttempted(schedule);
   deps.log.info({ backup: name, location: prepared.location }, 'backup started');
+  return () => runStartedBackup(deps, running, prepared, start);
+}
+
+/** The long part of a backup, from InProgress to its final phase; never throws for the backup's own failures. */
+async function runStartedBackup(
+  deps: BackupControllerDeps,
+  running: Backup,
+  prepared: Prepared,
+  start: Date,
+): Promise<void> {
+  const name = running.metadata.name ?? '';
+  const schedule = scheduleOf(running);
   const progress = { totalItems: 0, itemsBackedUp: 0 };
   const reporter = throttle(() => patchBackup(deps, name, { status: { progress } }).then(() => undefined), 1000);
   let outcome: BackupOutcome;
@@ -115,6 +153,7 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
         clock: deps.clock,
         pageSize: deps.pageSize,
         ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
+        ...(deps.itemBlockWorkers ? { listConcurrency: deps.itemBlockWorkers } : {}),
         onTarballStored: (bytes) => (tarballBytes = bytes),
       },
       running,
@@ -132,7 +171,11 @@ async function reconcileBackup(deps: BackupControllerDeps, obj: KubeObject): Pro
   await patchBackup(deps, name, { status: outcome });
   recordFinished(deps, schedule, start, outcome, tarballBytes);
   deps.log.info({ backup: name, phase: outcome.phase, items: outcome.progress?.itemsBackedUp }, 'backup finished');
-  return undefined;
+}
+
+function phaseOf(obj: KubeObject): string {
+  const phase = (obj.status as { phase?: unknown } | undefined)?.phase;
+  return typeof phase === 'string' ? phase : '';
 }
 
 /** Fills defaults and checks everything that would make the backup pointless to start. */

@@ -17,6 +17,8 @@ export interface ControllerSpec {
   reconcile: (obj: KubeObject) => Promise<ReconcileResult | undefined>;
   /** Periodic re-look at every known object (e.g. BSL validation, expiry); 0 = none. */
   resyncMs?: number;
+  /** Settles once work the reconciles left running in the background is done (awaited on stop). */
+  drain?: () => Promise<void>;
 }
 
 /** How a controller waits before retrying an object whose reconcile failed (tests shorten it). */
@@ -82,6 +84,7 @@ export class Controller {
     signal.addEventListener('abort', () => this.wake?.());
     try {
       await Promise.all([informer, this.work(signal)]);
+      await this.spec.drain?.();
     } finally {
       if (resync) clearInterval(resync);
       for (const t of this.timers) clearTimeout(t);

@@ -3,7 +3,7 @@ import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { runRestore, type RestoreOutcome, type RestorePriorities, type RestoreProgress } from '../restore/index.ts';
 import type { BackupStore } from '../storage/index.ts';
-import { throttle } from '../util/async.ts';
+import { coalesced, throttle } from '../util/async.ts';
 import { kubeTime, type Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/log.ts';
@@ -12,6 +12,8 @@ import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { RestoreFinalizer } from './restore-finalizer.ts';
 import { resolveRestoreSource, storeOfBackup } from './restore-source.ts';
+import { scheduleRestores } from './restore-queue.ts';
+import { RunningOperations, type RunRemainder } from './running-operations.ts';
 import { veleroListType } from './velero-types.ts';
 
 export interface RestoreControllerDeps {
@@ -37,7 +39,8 @@ const RESTORES = veleroListType(Kinds.Restore);
 const FINALIZER = Finalizers.RestoreExternalResources;
 
 /**
- * Restore (reference §4.1): New → finalizer, validation → InProgress → run → Completed /
+ * Restore (reference §4.1): New → (its turn: restores into disjoint namespaces run at once,
+ * see restore-queue.ts) → finalizer, validation → InProgress → run → Completed /
  * PartiallyFailed / Failed, or FailedValidation with every problem listed. A Restore left
  * InProgress by a server that stopped is run again: the plan is recomputed against the
  * cluster, so what the earlier attempt created is found and counted, not created twice.
@@ -46,42 +49,60 @@ const FINALIZER = Finalizers.RestoreExternalResources;
  * Restore has no status subresource (reference §0): status is written with merge patches.
  */
 export function restoreController(deps: RestoreControllerDeps): ControllerSpec {
-  const active = new Set<string>();
   const finalizer = new RestoreFinalizer(deps);
+  const runs = new RunningOperations();
+  const onRunError = (name: string) => (err: unknown) =>
+    deps.log.error({ err, restore: name }, 'restore run ended with an error');
+  const schedule = coalesced(() =>
+    scheduleRestores({
+      ...deps,
+      runs,
+      start: (obj) => {
+        const name = obj.metadata.name ?? '';
+        return runs.run(name, () => startRestore(deps, obj), onRunError(name));
+      },
+    }),
+  );
+  runs.onEnded(() => {
+    schedule().catch((err: unknown) => deps.log.warn({ err }, 'restore queue: could not look at the queue'));
+  });
   return {
     name: 'restore',
     type: RESTORES,
     namespace: deps.namespace,
-    reconcile: (obj) => reconcileRestore(deps, active, finalizer, obj),
+    reconcile: (obj) => reconcileRestore(deps, { runs, schedule, onRunError }, finalizer, obj),
+    drain: () => runs.drain(),
   };
+}
+
+interface RestoreRuns {
+  runs: RunningOperations;
+  /** Looks at the restores waiting for their namespaces and starts those that may run. */
+  schedule: () => Promise<void>;
+  onRunError: (name: string) => (err: unknown) => void;
 }
 
 async function reconcileRestore(
   deps: RestoreControllerDeps,
-  active: Set<string>,
+  { runs, schedule, onRunError }: RestoreRuns,
   finalizer: RestoreFinalizer,
   seen: KubeObject,
 ): Promise<ReconcileResult | undefined> {
   const name = seen.metadata.name ?? '';
-  if (active.has(name)) return undefined;
+  if (runs.has(name)) return undefined;
   // The informer's copy may predate our own patches (a progress patch queued behind the run):
   // decide on the object as it is now.
   const obj = await deps.cluster.find(resourceRef(Kinds.Restore), name, deps.namespace);
   if (!obj) return undefined;
   if (obj.metadata.deletionTimestamp) return finalizer.finalize(obj);
   const phase = (obj.status as { phase?: string } | undefined)?.phase ?? '';
-  if (phase !== '' && phase !== 'New' && phase !== 'InProgress') return undefined;
-  active.add(name);
-  try {
-    if (phase === 'InProgress') await resumeRestore(deps, obj);
-    else await startRestore(deps, obj);
-  } finally {
-    active.delete(name);
-  }
+  if (phase === '' || phase === 'New') await schedule();
+  else if (phase === 'InProgress') await runs.run(name, () => resumeRestore(deps, obj), onRunError(name));
   return undefined;
 }
 
-async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<void> {
+/** Validates, then moves the restore InProgress; returns the run, undefined when it cannot start. */
+async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<RunRemainder | undefined> {
   const name = obj.metadata.name ?? '';
   const finalizers = withFinalizer(obj);
   // resourceVersion makes the transition a compare-and-swap: two servers cannot both start it.
@@ -92,26 +113,27 @@ async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promi
   } catch (err) {
     await patchRestore(deps, name, { metadata, status: failedValidation([errorMessage(err)]) });
     deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
-    return;
+    return undefined;
   }
   const source = await resolveRestoreSource(deps, restore.spec);
   if ('errors' in source) {
     deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
     deps.log.info({ restore: name, errors: source.errors }, 'restore failed validation');
     await patchRestore(deps, name, { metadata, status: failedValidation(source.errors) });
-    return;
+    return undefined;
   }
-  const status = { phase: 'InProgress', startTimestamp: kubeTime(deps.clock.now()), progress: {} };
+  // Out of the queue: the position goes (a merge patch's null removes the field).
+  const status = { phase: 'InProgress', startTimestamp: kubeTime(deps.clock.now()), progress: {}, queuePosition: null };
   const running = parseRestore(
     await patchRestore(deps, name, { metadata, spec: { backupName: source.spec.backupName }, status }),
   );
   deps.metrics?.restoreAttempted(scheduleOfRestore(obj));
   deps.log.info({ restore: name, backup: source.spec.backupName }, 'restore started');
-  await runAndRecord(deps, running, source.store);
+  return () => runAndRecord(deps, running, source.store);
 }
 
 /** A Restore InProgress that no run in this process owns: its server stopped. Run it again. */
-async function resumeRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<void> {
+async function resumeRestore(deps: RestoreControllerDeps, obj: KubeObject): Promise<RunRemainder | undefined> {
   const name = obj.metadata.name ?? '';
   let restore: Restore;
   let store: BackupStore | undefined;
@@ -120,15 +142,15 @@ async function resumeRestore(deps: RestoreControllerDeps, obj: KubeObject): Prom
     store = await storeOfBackup(deps, restore.spec.backupName ?? '');
   } catch (err) {
     await patchRestore(deps, name, { status: failed(deps, `cannot resume the restore: ${errorMessage(err)}`) });
-    return;
+    return undefined;
   }
   if (!store) {
     const reason = `cannot resume the restore: backup "${restore.spec.backupName ?? ''}" no longer exists`;
     await patchRestore(deps, name, { status: failed(deps, reason) });
-    return;
+    return undefined;
   }
   deps.log.warn({ restore: name, backup: restore.spec.backupName }, 'resuming a restore interrupted by a restart');
-  await runAndRecord(deps, restore, store);
+  return () => runAndRecord(deps, restore, store);
 }
 
 async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store: BackupStore): Promise<void> {
@@ -175,7 +197,7 @@ function withFinalizer(obj: KubeObject): string[] {
 }
 
 function failedValidation(errors: string[]): Record<string, unknown> {
-  return { phase: 'FailedValidation', validationErrors: errors };
+  return { phase: 'FailedValidation', validationErrors: errors, queuePosition: null };
 }
 
 function failed(deps: RestoreControllerDeps, reason: string): RestoreOutcome {

@@ -39,4 +39,8 @@ export interface ServerOptions {
   disableControllers?: string[];
   /** `--features`: server feature names (src/server/features.ts), already checked. */
   features?: string[];
+  /** `--concurrent-backups`: backups of disjoint namespaces run at once, up to this many; default 1. */
+  concurrentBackups?: number;
+  /** `--item-block-worker-count`: units of work one backup processes at once; default 3 (see runBackup). */
+  itemBlockWorkerCount?: number;
 }

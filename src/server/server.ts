@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { backupController, failInterruptedBackups } from '../controllers/backup-controller.ts';
+import { backupQueueController } from '../controllers/backup-queue-controller.ts';
 import { backupSyncController } from '../controllers/backup-sync-controller.ts';
 import { Controller, type ControllerSpec } from '../controllers/controller.ts';
 import { deleteBackupController } from '../controllers/delete-backup-controller.ts';
@@ -10,6 +11,7 @@ import { downloadRequestController } from '../controllers/download-request-contr
 import { locationController } from '../controllers/location-controller.ts';
 import { LocationResolver } from '../controllers/locations.ts';
 import { restoreController } from '../controllers/restore-controller.ts';
+import { RunningOperations } from '../controllers/running-operations.ts';
 import { scheduleController } from '../controllers/schedule-controller.ts';
 import { serverStatusController } from '../controllers/server-status-controller.ts';
 import { Cluster } from '../kube/cluster.ts';
@@ -156,7 +158,15 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock, locations });
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
 
+  const backupRuns = new RunningOperations();
   const specs: ControllerSpec[] = [
+    backupQueueController({
+      cluster,
+      namespace,
+      log,
+      concurrentBackups: opts.concurrentBackups ?? 1,
+      runs: backupRuns,
+    }),
     backupController({
       cluster,
       namespace,
@@ -168,6 +178,8 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       defaultLocation: opts.defaultBackupStorageLocation ?? 'default',
       pageSize: opts.clientPageSize ?? 500,
       enableApiGroupVersions,
+      runs: backupRuns,
+      ...(opts.itemBlockWorkerCount ? { itemBlockWorkers: opts.itemBlockWorkerCount } : {}),
     }),
     restoreController({
       cluster,

@@ -64,3 +64,32 @@ export function throttle(
     },
   };
 }
+
+/**
+ * Runs `fn` one call at a time. Calls made while a run is under way are folded into a single
+ * run after it, so a burst of triggers costs at most two runs; each returned promise settles
+ * with a run that started after the call.
+ */
+export function coalesced(fn: () => Promise<void>): () => Promise<void> {
+  let current: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const run = fn().finally(() => {
+      if (current === run) current = undefined;
+    });
+    current = run;
+    return run;
+  };
+  return () => {
+    if (next) return next;
+    if (!current) return start();
+    const after = current
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    next = after;
+    return after;
+  };
+}

@@ -33,6 +33,11 @@ export function describeBackup(backup: Backup, details?: BackupDetails): string 
     `Annotations:  ${mapText(backup.metadata.annotations)}`,
     '',
     `Phase:  ${displayPhase(backup)}`,
+    ...(status.phase === 'Queued' && status.queuePosition
+      ? [
+          `Queue position:  ${status.queuePosition} (waits for a free slot of --concurrent-backups, and for running or earlier backups of the same namespaces)`,
+        ]
+      : []),
     ...problems(backup),
     '',
     'Namespaces:',

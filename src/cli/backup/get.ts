@@ -18,10 +18,15 @@ export const BACKUP_COLUMNS = [
   'SELECTOR',
 ] as const;
 
-/** The phase as shown: Velero shows an unset phase as New, and a backup being deleted as Deleting. */
+/**
+ * The phase as shown: Velero shows an unset phase as New, and a backup being deleted as
+ * Deleting. A queued backup shows its place in the queue, e.g. `Queued (2)`.
+ */
 export function displayPhase(backup: Backup): string {
   if (backup.metadata.deletionTimestamp) return 'Deleting';
-  return backup.status?.phase ?? 'New';
+  const phase = backup.status?.phase ?? 'New';
+  const position = backup.status?.queuePosition;
+  return phase === 'Queued' && position ? `Queued (${position})` : phase;
 }
 
 export function backupRow(backup: Backup, now: Date): string[] {

@@ -33,6 +33,11 @@ export function describeRestore(restore: Restore, details?: RestoreDetails): str
     `Annotations:  ${mapText(restore.metadata.annotations, '=', '              ')}`,
     '',
     `Phase:                       ${displayRestorePhase(restore)}`,
+    ...((status.phase ?? 'New') === 'New' && status.queuePosition
+      ? [
+          `Queue position:              ${status.queuePosition} (waits for running or earlier restores into the same namespaces)`,
+        ]
+      : []),
     ...progressLines(restore),
     ...problems(restore),
     '',

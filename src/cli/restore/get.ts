@@ -19,10 +19,15 @@ export const RESTORE_COLUMNS = [
   'SELECTOR',
 ] as const;
 
-/** The phase as shown: unset is New, and a restore being deleted shows Deleting. */
+/**
+ * The phase as shown: unset is New, and a restore being deleted shows Deleting. A restore
+ * waiting for another to finish with its namespaces shows its place, e.g. `New (queued: 2)`.
+ */
 export function displayRestorePhase(restore: Restore): string {
   if (restore.metadata.deletionTimestamp) return 'Deleting';
-  return restore.status?.phase ?? 'New';
+  const phase = restore.status?.phase ?? 'New';
+  const position = restore.status?.queuePosition;
+  return phase === 'New' && position ? `New (queued: ${position})` : phase;
 }
 
 export function restoreRow(restore: Restore): string[] {

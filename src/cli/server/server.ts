@@ -29,6 +29,8 @@ export interface ServerFlags {
   garbageCollectionFrequency?: string | undefined;
   disableControllers?: string | undefined;
   features?: string | undefined;
+  concurrentBackups?: string | undefined;
+  itemBlockWorkerCount?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -42,6 +44,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   if (pageSize === 0) p.add('--client-page-size must be at least 1');
   const controllers = controllerOptions(p, flags);
+  const concurrency = concurrencyOptions(p, flags);
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
     p.add(`--log-level "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
@@ -68,6 +71,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
     ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
     ...controllers,
+    ...concurrency,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
@@ -132,6 +136,24 @@ function controllerOptions(
   };
 }
 
+/** `--concurrent-backups` and `--item-block-worker-count` (reference §3.4, §10.2): whole numbers from 1. */
+function concurrencyOptions(
+  p: ProblemCollector,
+  flags: ServerFlags,
+): Pick<ServerOptions, 'concurrentBackups' | 'itemBlockWorkerCount'> {
+  const atLeastOne = (value: string | undefined, flag: string): number | undefined => {
+    const n = p.attempt(() => parseIntFlag(value, flag));
+    if (n === 0) p.add(`${flag} must be at least 1`);
+    return n ? n : undefined;
+  };
+  const concurrentBackups = atLeastOne(flags.concurrentBackups, '--concurrent-backups');
+  const itemBlockWorkerCount = atLeastOne(flags.itemBlockWorkerCount, '--item-block-worker-count');
+  return {
+    ...(concurrentBackups !== undefined ? { concurrentBackups } : {}),
+    ...(itemBlockWorkerCount !== undefined ? { itemBlockWorkerCount } : {}),
+  };
+}
+
 export function serverCommand() {
   return new Command('server')
     .description('Run the Skiff server: the controllers that carry out backups, deletions and downloads')
@@ -157,6 +179,11 @@ export function serverCommand() {
     .option('--garbage-collection-frequency <duration>', 'how often expired backups are looked for (0 = 1h)', '1h')
     .option('--disable-controllers <names>', 'controllers not to run, comma-separated (e.g. gc,restore)')
     .option('--features <list>', 'server features, comma-separated (EnableAPIGroupVersions)')
+    .option('--concurrent-backups <n>', 'backups of disjoint namespaces that run at once; the others queue', '1')
+    .option(
+      '--item-block-worker-count <n>',
+      'resource listings (one type in one namespace, with the items they pull in) one backup runs at once (default: 3)',
+    )
     .addHelpText(
       'after',
       `
@@ -169,11 +196,19 @@ Examples:
   skiff server --garbage-collection-frequency 10m
   skiff server --disable-controllers gc,backup-deletion    # keep every backup, expired or not
   skiff server --features EnableAPIGroupVersions           # back up every API version; restore picks one
+  skiff server --concurrent-backups 4 --item-block-worker-count 2
 
 Two or more servers against one cluster and namespace elect a leader through the Lease
 skiff-server (coordination.k8s.io/v1): only the leader runs backups and restores; the others
 stand by and take over within the lease duration when it dies. A leader that loses the lease
-exits with status 1 so that its supervisor restarts it as a standby.`,
+exits with status 1 so that its supervisor restarts it as a standby.
+
+Backups whose namespaces do not overlap run at once, up to --concurrent-backups; the others
+wait in phase Queued with status.queuePosition (shown by 'skiff backup get'), oldest first,
+then go ReadyToStart and InProgress. A backup of every namespace, or one that names
+cluster-scoped resources, overlaps every other. Restores into disjoint namespaces run at once;
+a restore into a namespace another restore is writing stays New with a queue position until
+that one is done.`,
     )
     .action(async (flags, cmd) => {
       try {

@@ -24,3 +24,25 @@ describe('skiff server flags for garbage collection and controllers', () => {
     );
   });
 });
+
+describe('skiff server flags for concurrency', () => {
+  test('--concurrent-backups and --item-block-worker-count reach the server options', () => {
+    const opts = serverOptions(ctx, { concurrentBackups: '3', itemBlockWorkerCount: '2' });
+    assert.equal(opts.concurrentBackups, 3);
+    assert.equal(opts.itemBlockWorkerCount, 2);
+    const defaults = serverOptions(ctx, {});
+    assert.equal(defaults.concurrentBackups, undefined, 'the server then runs one backup at a time');
+    assert.equal(defaults.itemBlockWorkerCount, undefined);
+  });
+
+  test('zero and non-numbers are refused, naming each flag', () => {
+    assert.throws(
+      () => serverOptions(ctx, { concurrentBackups: '0', itemBlockWorkerCount: 'many' }),
+      (err: unknown) =>
+        err instanceof FlagError &&
+        err.problems.length === 2 &&
+        /--concurrent-backups must be at least 1/.test(err.problems[0] ?? '') &&
+        /--item-block-worker-count: "many" is not a non-negative integer/.test(err.problems[1] ?? ''),
+    );
+  });
+});
