@@ -32,8 +32,8 @@ describe('reading a backup tarball into a catalogue', () => {
       });
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
     assert.equal(cat.formatVersion, '1.1.0');
-    assert.deepEqual([...cat.resources.keys()].sort(), ['configmaps', 'deployments.apps']);
-    const cms = cat.resources.get('configmaps') ?? [];
+    assert.deepEqual([...cat.groupResources].sort(), ['configmaps', 'deployments.apps']);
+    const cms = [...cat.entries('configmaps')];
     assert.deepEqual(
       cms.map((e) => `${e.namespace}/${e.name}`),
       ['a/y', 'b/z'],
@@ -55,7 +55,7 @@ describe('reading a backup tarball into a catalogue', () => {
         JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }),
       );
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
-    const entries = cat.resources.get('widgets.example.com') ?? [];
+    const entries = [...cat.entries('widgets.example.com')];
     assert.equal(entries.length, 1);
     assert.equal((await cat.read(entries[0]!)).apiVersion, 'example.com/v2');
     assert.ok(cat.notes.some((n) => n.includes('non-preferred version folders are ignored')));
@@ -72,7 +72,7 @@ describe('reading a backup tarball into a catalogue', () => {
       .item({ resource: 'configmaps', namespace: 'a', name: 'ok', object: cm('ok', 'a') });
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
     assert.deepEqual(
-      (cat.resources.get('configmaps') ?? []).map((e) => e.name),
+      [...cat.entries('configmaps')].map((e) => e.name),
       ['ok'],
     );
     assert.equal(cat.issues.length, 2);
