@@ -62,6 +62,37 @@ describe('reading a backup tarball into a catalogue', () => {
     await cat.dispose();
   });
 
+  test('the legacy copy wins whichever comes first; one entry per item, with its apiVersion; many items sort', async () => {
+    const w = (v: string, name = 'w') =>
+      JSON.stringify({ apiVersion: `example.com/${v}`, kind: 'Widget', metadata: { name } });
+    let archive = aBackupArchive()
+      .file('resources/widgets.example.com/v2-preferredversion/namespaces/a/w.json', w('v2'))
+      .file('resources/widgets.example.com/namespaces/a/w.json', w('v1'))
+      .file('resources/widgets.example.com/namespaces/a/x.json', w('v1', 'x'))
+      .file('resources/widgets.example.com/v2-preferredversion/namespaces/a/x.json', w('v2', 'x'));
+    const names = Array.from({ length: 3000 }, (_, i) => `a-rather-long-config-map-name-${(i * 7919) % 3000}`);
+    for (const [i, name] of names.entries()) {
+      archive = archive.item({ resource: 'configmaps', namespace: i % 2 ? 'B' : 'a', name, object: cm(name) });
+    }
+    const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
+    const widgets = [...cat.entries('widgets.example.com')];
+    assert.deepEqual(
+      widgets.map((e) => `${e.name} ${e.apiVersion}`),
+      ['w example.com/v1', 'x example.com/v1'],
+    );
+    assert.equal((await cat.read(widgets[0]!)).apiVersion, 'example.com/v1');
+    assert.equal(cat.count('configmaps'), 3000);
+    const cms = [...cat.entries('configmaps')].map((e) => `${e.namespace}/${e.name}`);
+    const expected = names.map((n, i) => `${i % 2 ? 'B' : 'a'}/${n}`);
+    expected.sort((x, y) => {
+      const [nx = '', ny = ''] = [x.split('/')[0], y.split('/')[0]];
+      return nx.localeCompare(ny) || (x < y ? -1 : x > y ? 1 : 0);
+    });
+    assert.deepEqual(cms, expected);
+    assert.equal((await cat.read([...cat.entries('configmaps')][2999]!)).metadata.name, cms[2999]?.split('/')[1]);
+    await cat.dispose();
+  });
+
   test('invalid JSON and objects without a kind become per-item issues; the rest is read', async () => {
     const archive = aBackupArchive()
       .file('resources/configmaps/namespaces/a/broken.json', '{not json')
