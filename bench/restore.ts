@@ -69,8 +69,8 @@ async function rawBodies(store: BackupStore, name: string): Promise<KubeObject[]
   const catalogue = await readBackupCatalogue(await store.getBackupContents(name));
   const out: KubeObject[] = [];
   try {
-    for (const entries of catalogue.resources.values()) {
-      for (const entry of entries) {
+    for (const gr of catalogue.groupResources) {
+      for (const entry of catalogue.entries(gr)) {
         if (entry.name === 'kube-root-ca.crt') continue;
         const obj = await catalogue.read(entry);
         for (const k of SERVER_SET) delete obj.metadata[k];

@@ -12,9 +12,9 @@ import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
 import { loadResourceModifiers } from './modifiers/load.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
 import type { LiveLookup } from './plan/plan-item.ts';
-import { planRestore } from './plan/plan-restore.ts';
+import { collectPlan, streamRestorePlan } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
-import type { RestorePlan } from './plan/types.ts';
+import type { RestorePlan, RestorePlanStream } from './plan/types.ts';
 import { readBackupCatalogue } from './read/read-backup.ts';
 import { versionedCopies } from './read/version-config.ts';
 
@@ -34,21 +34,26 @@ export interface RestorePlanDeps {
   onResourceModified?: (event: ModifierEvent) => void;
 }
 
-export interface ClusterPlan {
-  plan: RestorePlan;
-  /** Tarball entries the reader skipped, for the restore log. */
-  notes: readonly string[];
+/**
+ * Reads the backup and the live cluster and plans the restore, writing nothing: the whole
+ * plan in memory (for tests and small tools). The restore and its dry run use `withRestorePlan`.
+ */
+export async function planRestoreForCluster(deps: RestorePlanDeps, restore: Restore): Promise<RestorePlan> {
+  return withRestorePlan(deps, restore, (plan) => collectPlan(plan));
 }
 
 /**
- * Reads the backup and the live cluster and plans the restore. Writes nothing: this is both
- * the first half of `runRestore` and the whole of `restore create --dry-run`.
+ * Reads the backup into a catalogue and hands `use` the streamed plan against the live
+ * cluster, with the notes on tarball entries the reader skipped (for the restore log). The
+ * plan reads item bodies from the catalogue as it is consumed, so the catalogue lives until
+ * `use` has finished with it. This is both the first half of `runRestore` and the whole of
+ * `restore create --dry-run`.
  */
-export async function planRestoreForCluster(deps: RestorePlanDeps, restore: Restore): Promise<RestorePlan> {
-  return (await planWithNotes(deps, restore)).plan;
-}
-
-export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Promise<ClusterPlan> {
+export async function withRestorePlan<T>(
+  deps: RestorePlanDeps,
+  restore: Restore,
+  use: (plan: RestorePlanStream, notes: readonly string[]) => Promise<T>,
+): Promise<T> {
   const backupName = restore.spec.backupName ?? '';
   if (backupName === '') throw new ValidationError('restore has no spec.backupName; resolve scheduleName first');
   const veleroNamespace = deps.veleroNamespace ?? 'velero';
@@ -66,7 +71,7 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
   });
   try {
     const volumeInfo = await deps.store.getBackupFile(backupName, 'volumeInfo');
-    const plan = await planRestore({
+    const plan = await streamRestorePlan({
       restoreName: restore.metadata.name ?? '',
       spec: restore.spec,
       catalogue,
@@ -85,7 +90,7 @@ export async function planWithNotes(deps: RestorePlanDeps, restore: Restore): Pr
       ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),
     });
     plan.warnings.push(...(versions?.warnings ?? []));
-    return { plan, notes: catalogue.notes };
+    return await use(plan, catalogue.notes);
   } finally {
     await catalogue.dispose();
   }
@@ -125,21 +130,33 @@ async function pluginConfigMaps(cluster: Cluster, discovery: Discovery, namespac
   return [...byName.values()];
 }
 
+/** Pages of live objects kept at once; the planner walks one (type, namespace) after another. */
+const LIVE_PAGES = 4;
+
 /**
- * Live objects, listed once per (type, namespace) and kept for the plan (Velero reads through
- * an informer cache for the same reason, reference §4.4 step 9): one LIST instead of one GET
- * per item. A type the cluster does not serve yet (a CR whose CRD the restore creates) is empty.
+ * Live objects, listed once per (type, namespace) (Velero reads through an informer cache
+ * for the same reason, reference §4.4 step 9): one LIST instead of one GET per item. A type
+ * the cluster does not serve yet (a CR whose CRD the restore creates) is empty. The planner
+ * takes items grouped by type and then namespace, so only the last few pages are kept: the
+ * pages it has moved past are dropped rather than held for the whole restore.
  */
 export function clusterLiveLookup(cluster: Cluster, discovery: Discovery): LiveLookup {
   const cache = new Map<string, Promise<Map<string, KubeObject>>>();
   return async (ref, name, namespace) => {
     const key = `${ref.group}/${ref.version}/${ref.resource}|${namespace ?? ''}`;
     let page = cache.get(key);
-    if (!page) {
+    if (page) {
+      // Most recently used last: Map keeps insertion order.
+      cache.delete(key);
+    } else {
       page = listOrEmpty(cluster, discovery, ref, namespace).then(
         (objs) => new Map(objs.map((o) => [o.metadata.name ?? '', o])),
       );
-      cache.set(key, page);
+    }
+    cache.set(key, page);
+    for (const oldest of cache.keys()) {
+      if (cache.size <= LIVE_PAGES) break;
+      cache.delete(oldest);
     }
     return (await page).get(name);
   };

@@ -7,10 +7,11 @@ import type { Clock } from '../util/clock.ts';
 import { kubeTime } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { applyRestorePlan, type ApplyRestoreDeps, type RestoreProgress } from './apply/apply-plan.ts';
+import type { RestoreResourceList } from './apply/resource-list.ts';
 import { modifierLogLine } from './modifiers/modify-item.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
-import { planWithNotes, type RestorePlanDeps } from './plan-for-cluster.ts';
-import type { RestorePlan } from './plan/types.ts';
+import { withRestorePlan, type RestorePlanDeps } from './plan-for-cluster.ts';
+import type { RestorePlanStream } from './plan/types.ts';
 
 export { planRestoreForCluster } from './plan-for-cluster.ts';
 
@@ -45,19 +46,21 @@ export async function runRestore(
   try {
     log.info('restore started', { backup: restore.spec.backupName });
     let failure: string | undefined;
-    let resourceList: Record<string, string[]> | undefined;
+    let resourceList: RestoreResourceList | undefined;
     let restored = 0;
     try {
       const onResourceModified = (e: ModifierEvent): void => {
         const line = modifierLogLine(e);
         log.info(line.message, line.fields);
       };
-      const { plan, notes } = await planWithNotes({ ...deps, onResourceModified }, restore);
-      for (const note of notes) log.info(note);
-      recordPlanProblems(plan, log);
-      const applied = await applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });
+      // The plan is streamed into the apply step: the catalogue is read as the tiers run.
+      const applied = await withRestorePlan({ ...deps, onResourceModified }, restore, async (plan, notes) => {
+        for (const note of notes) log.info(note);
+        recordPlanProblems(plan, log);
+        return applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });
+      });
       resourceList = applied.resourceList;
-      restored = Object.values(applied.resourceList).reduce((n, l) => n + l.length, 0);
+      restored = Object.values(applied.counts).reduce((n, c) => n + c, 0);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `restore failed: ${failure}`);
@@ -72,7 +75,11 @@ export async function runRestore(
       ...(failure ? { failureReason: failure } : {}),
     };
     log.info(`restore ended with phase ${outcome.phase ?? ''}`, { items: restored });
-    await uploadRestoreFiles(deps.store, name, log, resourceList);
+    try {
+      await uploadRestoreFiles(deps.store, name, log, resourceList);
+    } finally {
+      await resourceList?.dispose();
+    }
     return outcome;
   } finally {
     await log.dispose();
@@ -86,11 +93,12 @@ function applyOptions(deps: RestoreRunDeps): Omit<ApplyRestoreDeps, 'log'> {
     ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
     ...(deps.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: deps.resourceTimeoutMs } : {}),
     ...(deps.terminatingTimeoutMs !== undefined ? { terminatingTimeoutMs: deps.terminatingTimeoutMs } : {}),
+    ...(deps.tempDir !== undefined ? { tempDir: deps.tempDir } : {}),
   };
 }
 
 /** Restore-level problems go to the `velero` list of the results (reference §4.9). */
-function recordPlanProblems(plan: RestorePlan, log: OperationLog): void {
+function recordPlanProblems(plan: RestorePlanStream, log: OperationLog): void {
   for (const w of plan.warnings) log.warn('operation', w);
   for (const e of plan.errors) log.error('operation', e);
 }
@@ -100,12 +108,12 @@ async function uploadRestoreFiles(
   store: BackupStore,
   name: string,
   log: OperationLog,
-  resourceList: Record<string, string[]> | undefined,
+  resourceList: RestoreResourceList | undefined,
 ): Promise<void> {
   const results = log.results.toJSON();
   await log.close();
   // The store gzips logs itself; our log file is already gzipped, so hand it the plain text.
   await store.putRestoreLog(name, { gzipped: await readFile(log.path) });
   await store.putRestoreFile(name, 'results', results);
-  if (resourceList) await store.putRestoreFile(name, 'resourceList', resourceList);
+  if (resourceList) await store.putRestoreFilePieces(name, 'resourceList', resourceList.jsonPieces());
 }

@@ -227,6 +227,16 @@ export class BackupStore {
     await this.objectStore.putObject(key, encodeJsonGz(value), { contentType: GZIP_TYPE });
   }
 
+  /** `putRestoreFile` of a value given as the pieces of its JSON, for files that grow with the restore. */
+  async putRestoreFilePieces(
+    name: string,
+    file: RestoreJsonFile,
+    pieces: Iterable<string> | AsyncIterable<string>,
+  ): Promise<void> {
+    const key = this.layout.restoreKey(name, file);
+    await this.objectStore.putObject(key, await encodeJsonPiecesGz(pieces), { contentType: GZIP_TYPE });
+  }
+
   getRestoreFile(name: string, file: RestoreJsonFile): Promise<unknown> {
     return this.getJsonGz(this.layout.restoreKey(name, file));
   }

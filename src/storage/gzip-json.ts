@@ -14,7 +14,7 @@ export function encodeJsonGz(value: unknown): Buffer {
  * `encodeJsonGz` of a value given as the pieces of its compact JSON, compressed as they
  * come: the whole text is never held at once.
  */
-export async function encodeJsonPiecesGz(pieces: Iterable<string>): Promise<Buffer> {
+export async function encodeJsonPiecesGz(pieces: Iterable<string> | AsyncIterable<string>): Promise<Buffer> {
   const gzip = createGzip();
   const out: Buffer[] = [];
   gzip.on('data', (chunk: Buffer) => out.push(chunk));
@@ -24,7 +24,7 @@ export async function encodeJsonPiecesGz(pieces: Iterable<string>): Promise<Buff
   });
   // Pieces are batched: one zlib call per piece would cost more than the compression.
   let batch = '';
-  for (const piece of pieces) {
+  for await (const piece of pieces) {
     batch += piece;
     if (batch.length >= 64 * 1024) {
       gzip.write(batch);

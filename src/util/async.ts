@@ -93,3 +93,32 @@ export function coalesced(fn: () => Promise<void>): () => Promise<void> {
     return after;
   };
 }
+
+/**
+ * Calls `fn` for each item of `source` with at most `concurrency` calls in flight. Items are
+ * pulled only when a call can start, so a lazily produced source has at most `concurrency`
+ * items alive at once. The first failure stops the pulling and is thrown once the calls
+ * already started have settled.
+ */
+export async function forEachBounded<T>(
+  source: AsyncIterable<T> | Iterable<T>,
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for await (const item of source) {
+    const call: Promise<void> = fn(item).then(
+      () => void running.delete(call),
+      (error: unknown) => {
+        running.delete(call);
+        failure ??= { error };
+      },
+    );
+    running.add(call);
+    if (running.size >= Math.max(1, concurrency)) await Promise.race(running);
+    if (failure) break;
+  }
+  await Promise.all(running);
+  if (failure) throw failure.error;
+}

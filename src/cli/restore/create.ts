@@ -10,7 +10,7 @@ import type { Restore } from '../../api/restore.ts';
 import { LocationResolver } from '../../controllers/locations.ts';
 import { newestScheduledBackup, resolveRestoreSource } from '../../controllers/restore-source.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
-import { formatRestorePlan, planRestoreForCluster, planTotals, type RestorePlan } from '../../restore/index.ts';
+import { formatRestorePlanStream, withRestorePlan } from '../../restore/index.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
 import { collect, parseOptionalBool } from '../flags.ts';
@@ -22,6 +22,9 @@ import {
   type RestoreRequest,
 } from './create-options.ts';
 import { waitAndReport } from '../wait-for-phase.ts';
+import { planJsonPieces, planYamlPieces, writePieces } from './plan-output.ts';
+
+export { planDocument } from './plan-output.ts';
 
 export interface CreateRestoreFlags extends RestoreCreateFlags {
   dryRun?: boolean | undefined;
@@ -138,57 +141,27 @@ export class CreateRestoreOptions {
       );
       throw new CommandFailedError(`restore ${this.name} would fail validation`);
     }
-    const plan = await planRestoreForCluster(
+    // Printed as it is planned: the plan is never held whole, whatever the backup's size.
+    const output = this.output;
+    await withRestorePlan(
       { cluster, store: source.store, veleroNamespace: namespace },
       { ...restore, spec: source.spec },
+      (plan) =>
+        writePieces(
+          process.stdout,
+          output === 'json'
+            ? planJsonPieces(plan)
+            : output === 'yaml'
+              ? planYamlPieces(plan)
+              : formatRestorePlanStream(plan),
+        ),
     );
-    if (this.output) {
-      process.stdout.write(formatObjects([planDocument(plan) as never], this.output));
-      return;
-    }
-    process.stdout.write(formatRestorePlan(plan));
-    process.stdout.write('Dry run: nothing was created or changed.\n');
+    if (!output) process.stdout.write('Dry run: nothing was created or changed.\n');
   }
 
   private waitAndReport(): Promise<void> {
     return waitAndReport(this.ctx.cluster(), Kinds.Restore, { namespace: this.ctx.namespace, name: this.name });
   }
-}
-
-/** The plan as data for `-o json|yaml`: operations without the object bodies. */
-export function planDocument(plan: RestorePlan): Record<string, unknown> {
-  return {
-    restoreName: plan.restoreName,
-    backupName: plan.backupName,
-    existingResourcePolicy: plan.policy,
-    totals: planTotals(plan),
-    tiers: plan.tiers.map((tier) => ({
-      resources: tier.resources,
-      ...(tier.wait ? { wait: tier.wait } : {}),
-      operations: tier.operations.map((op) => {
-        const { type: _type, ...target } = op.target;
-        const base = {
-          action: op.kind,
-          ...target,
-          ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}),
-          ...(op.rewrites ? { rewrites: op.rewrites } : {}),
-        };
-        switch (op.kind) {
-          case 'skip':
-            return { ...base, reason: op.reason, detail: op.detail };
-          case 'fail':
-            return { ...base, error: op.error };
-          case 'update':
-          case 'conflict':
-            return { ...base, changes: op.changes };
-          case 'create':
-            return base;
-        }
-      }),
-    })),
-    warnings: plan.warnings,
-    errors: plan.errors,
-  };
 }
 
 const EXAMPLES = `

@@ -13,8 +13,7 @@ import {
   TierWait,
   type CreateOperation,
   type RestoreOperation,
-  type RestorePlan,
-  type RestoreTier,
+  type RestorePlanStream,
   type UpdateOperation,
 } from '../plan/types.ts';
 import { describe, fields } from './describe.ts';
@@ -25,16 +24,21 @@ import { waitForCrd, waitForGone, waitForNamespaceActive, type WaitOptions } fro
 export interface OperationDeps {
   cluster: RestoreTargetCluster;
   log: OperationLog;
-  plan: RestorePlan;
+  plan: Pick<RestorePlanStream, 'policy' | 'env'>;
   actions: RestoreActionRegistry;
   resourceWait: WaitOptions;
   terminatingWait: WaitOptions;
 }
 
 /** Runs one operation; returns what the resource list records, or undefined for filtered-out items. */
+/** What an operation needs of its tier: what to wait for after it. */
+export interface TierInfo {
+  wait?: TierWait | undefined;
+}
+
 export async function applyOperation(
   op: RestoreOperation,
-  tier: RestoreTier,
+  tier: TierInfo,
   deps: OperationDeps,
 ): Promise<ItemAction | undefined> {
   const scope = scopeOf(op.target.namespace);
@@ -69,7 +73,7 @@ function typeOf(op: RestoreOperation): ResourceRef {
   return op.target.type;
 }
 
-async function create(op: CreateOperation, tier: RestoreTier, deps: OperationDeps): Promise<ItemAction | undefined> {
+async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
   try {
     await deps.cluster.create(type, op.object);
@@ -116,7 +120,7 @@ async function alreadyExists(op: CreateOperation, deps: OperationDeps): Promise<
     actions: deps.actions,
     warnings: [],
   });
-  return applyOperation(next, { resources: [], operations: [] }, deps);
+  return applyOperation(next, {}, deps);
 }
 
 async function restoreStatus(op: CreateOperation, deps: OperationDeps): Promise<void> {

@@ -1,15 +1,16 @@
-import pMap from 'p-map';
 import type { ResultScope } from '../../results/results.ts';
 import { scopeOf } from '../../results/results.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
+import { forEachBounded } from '../../util/async.ts';
 import { formatError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
 import {
   isRestoreRecord,
-  planTotals,
+  streamOfPlan,
   type RestoreOperation,
   type RestorePlan,
-  type RestoreTier,
+  type RestorePlanStream,
+  type StreamedTier,
 } from '../plan/types.ts';
 import { applyOperation, type OperationDeps } from './apply-operation.ts';
 import { describe, fields } from './describe.ts';
@@ -33,12 +34,14 @@ export interface ApplyRestoreDeps {
   /** `--terminating-resource-timeout` (default 10m): terminating namespaces (reference §4.3). */
   terminatingTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** Parent directory of the resource list's temp directory (the OS temp dir by default). */
+  tempDir?: string;
 }
 
 export interface ApplyRestoreOutcome {
   progress: RestoreProgress;
-  /** The restore resource list (reference §1.14). */
-  resourceList: Record<string, string[]>;
+  /** The restore resource list (reference §1.14); the caller disposes it. */
+  resourceList: RestoreResourceList;
   counts: RestoreResourceList['counts'];
 }
 
@@ -48,12 +51,18 @@ export const DEFAULT_RESTORE_CONCURRENCY = 8;
 
 /**
  * Carries out a plan: tier after tier, each tier's operations in parallel with at most
- * `concurrency` in flight. Never deletes anything. Every item's outcome goes into the log
- * (warnings and errors into its Results) and into the resource list.
+ * `concurrency` in flight. Operations are taken from the plan's stream only as a slot
+ * frees up, so a streamed plan never has more than `concurrency` prepared objects alive.
+ * Never deletes anything. Every item's outcome goes into the log (warnings and errors into
+ * its Results) and into the resource list.
  */
-export async function applyRestorePlan(plan: RestorePlan, deps: ApplyRestoreDeps): Promise<ApplyRestoreOutcome> {
-  const list = new RestoreResourceList();
-  const progress: RestoreProgress = { totalItems: planTotals(plan).items, itemsRestored: 0 };
+export async function applyRestorePlan(
+  planOrStream: RestorePlan | RestorePlanStream,
+  deps: ApplyRestoreDeps,
+): Promise<ApplyRestoreOutcome> {
+  const plan = streamOfPlan(planOrStream);
+  const list = new RestoreResourceList({ tempDir: deps.tempDir });
+  const progress: RestoreProgress = { totalItems: plan.totalItems, itemsRestored: 0 };
   deps.onProgress?.({ ...progress });
   const opDeps: OperationDeps = {
     cluster: deps.cluster,
@@ -63,25 +72,26 @@ export async function applyRestorePlan(plan: RestorePlan, deps: ApplyRestoreDeps
     resourceWait: { timeoutMs: deps.resourceTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
     terminatingWait: { timeoutMs: deps.terminatingTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
   };
-  for (const tier of plan.tiers) {
-    deps.log.info('restoring tier', { resources: tier.resources.join(','), operations: tier.operations.length });
-    await pMap(
-      tier.operations,
-      async (op) => {
+  try {
+    for await (const tier of plan.tiers) {
+      deps.log.info('restoring tier', { resources: tier.resources.join(',') });
+      await forEachBounded(tier.operations, deps.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, async (op) => {
         await runOne(op, tier, opDeps, list);
         if (!isRestoreRecord(op)) return;
         progress.itemsRestored++;
         deps.onProgress?.({ ...progress });
-      },
-      { concurrency: deps.concurrency ?? DEFAULT_RESTORE_CONCURRENCY },
-    );
+      });
+    }
+  } catch (err) {
+    await list.dispose();
+    throw err;
   }
-  return { progress, resourceList: list.toJSON(), counts: list.counts };
+  return { progress, resourceList: list, counts: list.counts };
 }
 
 async function runOne(
   op: RestoreOperation,
-  tier: RestoreTier,
+  tier: StreamedTier,
   deps: OperationDeps,
   list: RestoreResourceList,
 ): Promise<void> {

@@ -1,4 +1,14 @@
-import { planTotals, type FieldChange, type RestoreOperation, type RestorePlan, type RestoreTier } from './types.ts';
+import {
+  countOperation,
+  emptyTotals,
+  planTotals,
+  type FieldChange,
+  type PlanTotals,
+  type RestoreOperation,
+  type RestorePlan,
+  type RestorePlanStream,
+  type StreamedTier,
+} from './types.ts';
 
 export interface FormatPlanOptions {
   /** Also list items the filters leave out (`--explain`); off by default. */
@@ -12,21 +22,58 @@ export interface FormatPlanOptions {
  * with its operation, a compact diff under conflicts and updates, then warnings and totals.
  */
 export function formatRestorePlan(plan: RestorePlan, opts: FormatPlanOptions = {}): string {
-  const lines = [
-    `Restore plan for ${plan.restoreName} from backup ${plan.backupName} (existing resource policy: ${plan.policy})`,
-  ];
-  plan.tiers.forEach((tier, i) => lines.push('', ...formatTier(tier, i + 1, opts)));
+  const lines = [planHeading(plan)];
+  plan.tiers.forEach((tier, i) => {
+    const shown = new TierLines(opts);
+    lines.push('', tierHeading(tier, i + 1));
+    for (const op of tier.operations) lines.push(...shown.operation(op));
+    lines.push(...shown.end());
+  });
+  lines.push(...planFooter(plan, planTotals(plan)));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `formatRestorePlan` of a streamed plan, as pieces of text written as the plan is made:
+ * the same text, without ever holding the plan.
+ */
+export async function* formatRestorePlanStream(
+  plan: RestorePlanStream,
+  opts: FormatPlanOptions = {},
+): AsyncGenerator<string> {
+  yield `${planHeading(plan)}\n`;
+  const totals = emptyTotals();
+  let n = 0;
+  for await (const tier of plan.tiers) {
+    const shown = new TierLines(opts);
+    yield `\n${tierHeading(tier, ++n)}\n`;
+    for await (const op of tier.operations) {
+      countOperation(totals, op);
+      const lines = shown.operation(op);
+      if (lines.length > 0) yield `${lines.join('\n')}\n`;
+    }
+    const end = shown.end();
+    if (end.length > 0) yield `${end.join('\n')}\n`;
+  }
+  yield `${planFooter(plan, totals).join('\n')}\n`;
+}
+
+function planHeading(plan: Pick<RestorePlanStream, 'restoreName' | 'backupName' | 'policy'>): string {
+  return `Restore plan for ${plan.restoreName} from backup ${plan.backupName} (existing resource policy: ${plan.policy})`;
+}
+
+function planFooter(plan: Pick<RestorePlanStream, 'warnings' | 'errors'>, t: PlanTotals): string[] {
+  const lines: string[] = [];
   if (plan.warnings.length > 0) lines.push('', 'Warnings:', ...plan.warnings.map((w) => `  ${w}`));
   if (plan.errors.length > 0) lines.push('', 'Errors:', ...plan.errors.map((e) => `  ${e}`));
-  const t = planTotals(plan);
   lines.push(
     '',
     `Totals: ${t.create} to create, ${t.update} to update, ${t.skip} skipped, ${t.conflict} in conflict, ${t.fail} failing (${t.items} items)`,
   );
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
-function formatTier(tier: RestoreTier, n: number, opts: FormatPlanOptions): string[] {
+function tierHeading(tier: Pick<StreamedTier, 'resources' | 'wait'>, n: number): string {
   const wait =
     tier.wait === 'established'
       ? ' (then wait until Established)'
@@ -37,18 +84,32 @@ function formatTier(tier: RestoreTier, n: number, opts: FormatPlanOptions): stri
     tier.resources.length === 1
       ? (tier.resources[0] ?? '')
       : `${tier.resources.length} resource types: ${tier.resources.join(', ')}`;
-  const lines = [`Tier ${n}: ${title}${wait}`];
-  let hidden = 0;
-  for (const op of tier.operations) {
-    if (!opts.showExcluded && op.kind === 'skip' && (op.reason === 'excluded' || op.reason === 'non-restorable')) {
-      hidden++;
-      continue;
+  return `Tier ${n}: ${title}${wait}`;
+}
+
+/** A tier's operation lines, one operation at a time, and its closing note. */
+class TierLines {
+  private hidden = 0;
+  private seen = 0;
+
+  constructor(private readonly opts: FormatPlanOptions) {}
+
+  operation(op: RestoreOperation): string[] {
+    this.seen++;
+    if (!this.opts.showExcluded && op.kind === 'skip' && (op.reason === 'excluded' || op.reason === 'non-restorable')) {
+      this.hidden++;
+      return [];
     }
-    lines.push(...formatOperation(op, opts.maxChanges ?? 20));
+    return formatOperation(op, this.opts.maxChanges ?? 20);
   }
-  if (hidden > 0) lines.push(`  (${hidden} item${hidden === 1 ? '' : 's'} left out by the restore filters)`);
-  if (tier.operations.length === 0) lines.push('  (nothing)');
-  return lines;
+
+  end(): string[] {
+    const lines: string[] = [];
+    const hidden = this.hidden;
+    if (hidden > 0) lines.push(`  (${hidden} item${hidden === 1 ? '' : 's'} left out by the restore filters)`);
+    if (this.seen === 0) lines.push('  (nothing)');
+    return lines;
+  }
 }
 
 function objectName(op: RestoreOperation): string {

@@ -11,13 +11,13 @@ export const NAMESPACE_TYPE: ResourceRef = { group: '', version: 'v1', resource:
  * item is restored into is created from the backup's copy of its source namespace (labels,
  * annotations, spec; name set to the target) or as a bare Namespace, without restore labels.
  * An existing Active namespace is left alone; a Terminating one is waited out, then created.
+ * Planned one namespace at a time, as the caller consumes them.
  */
-export async function planNamespaces(
+export async function* planNamespaces(
   targets: ReadonlyMap<string, string>,
-  backedUp: ReadonlyMap<string, KubeObject>,
+  backedUp: (sourceNamespace: string) => Promise<KubeObject | undefined>,
   live: LiveLookup,
-): Promise<RestoreOperation[]> {
-  const ops: RestoreOperation[] = [];
+): AsyncGenerator<RestoreOperation> {
   for (const [targetNs, sourceNs] of [...targets].sort(([a], [b]) => a.localeCompare(b))) {
     const target = {
       apiVersion: 'v1',
@@ -31,18 +31,17 @@ export async function planNamespaces(
       existing !== undefined &&
       (existing.metadata.deletionTimestamp !== undefined || phaseOf(existing) === 'Terminating');
     if (existing && !terminating) {
-      ops.push({ kind: 'skip', target, warnings: [], reason: SkipReason.Exists, detail: 'namespace exists' });
+      yield { kind: 'skip', target, warnings: [], reason: SkipReason.Exists, detail: 'namespace exists' };
       continue;
     }
-    ops.push({
+    yield {
       kind: 'create',
       target,
       warnings: [],
-      object: namespaceObject(targetNs, backedUp.get(sourceNs)),
+      object: namespaceObject(targetNs, await backedUp(sourceNs)),
       ...(terminating ? { awaitTermination: true } : {}),
-    });
+    };
   }
-  return ops;
 }
 
 function phaseOf(ns: KubeObject): unknown {

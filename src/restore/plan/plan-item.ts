@@ -42,32 +42,48 @@ export interface PlanContext {
   modifiers?: PlanResourceModifiers;
 }
 
-function selectionItem(entry: CatalogueEntry, object: KubeObject): SelectionItem {
+function selectionItem(
+  entry: CatalogueEntry,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+): SelectionItem {
   return {
     groupResource: entry.groupResource,
     namespaced: entry.namespace !== undefined,
     ...(entry.namespace !== undefined ? { namespace: entry.namespace } : {}),
     name: entry.name,
-    labels: object.metadata.labels ?? {},
-    annotations: object.metadata.annotations ?? {},
+    labels,
+    annotations,
   };
 }
 
-/** The first reason an item is out, or null: filters (an additional item gets a second chance), then §4.3 skips. */
-function filteredOut(
+type SkipDecision = Omit<RestoreOperation & { kind: 'skip' }, 'target' | 'warnings' | 'kind'>;
+
+/**
+ * Why the filters leave the item out (it is then no restore record), or null: never-restored
+ * types, then the filters (an additional item gets a second chance). Needs only the labels,
+ * so that the planner's first pass can decide it without the rest of the object.
+ */
+export function exclusion(
   ctx: PlanContext,
   entry: CatalogueEntry,
-  object: KubeObject,
-): Omit<RestoreOperation & { kind: 'skip' }, 'target' | 'warnings' | 'kind'> | null {
+  labels: Record<string, string>,
+): SkipDecision | null {
   if ((NON_RESTORABLE_RESOURCES as readonly string[]).includes(entry.groupResource)) {
     return { reason: SkipReason.NonRestorable, detail: `resource ${entry.groupResource} is never restored` };
   }
-  const item = selectionItem(entry, object);
+  const item = selectionItem(entry, labels);
   let decision = decideRestoreItem(ctx.selection, item);
   if (!decision.included && ctx.additional.has(additionalKey(entry.groupResource, entry.namespace, entry.name))) {
     decision = decideRestoreItem(ctx.selection, item, { origin: 'additional' });
   }
-  if (!decision.included) return { reason: SkipReason.Excluded, detail: decision.reason };
+  return decision.included ? null : { reason: SkipReason.Excluded, detail: decision.reason };
+}
+
+/** The first reason an item is out, or null: the filters (`exclusion`), then §4.3 skips. */
+function filteredOut(ctx: PlanContext, entry: CatalogueEntry, object: KubeObject): SkipDecision | null {
+  const excluded = exclusion(ctx, entry, object.metadata.labels ?? {});
+  if (excluded) return excluded;
   const outright = skippedOutright({
     groupResource: entry.groupResource,
     annotations: object.metadata.annotations ?? null,
@@ -78,7 +94,8 @@ function filteredOut(
 
 /** Whether the filters take the item on its own (not as an additional item). */
 export function includedAsPrimary(ctx: PlanContext, entry: CatalogueEntry, object: KubeObject): boolean {
-  return decideRestoreItem(ctx.selection, selectionItem(entry, object)).included;
+  const item = selectionItem(entry, object.metadata.labels ?? {}, object.metadata.annotations ?? {});
+  return decideRestoreItem(ctx.selection, item).included;
 }
 
 /** Plans one backed-up item: filtered out, failed, created, or compared with the live object. */

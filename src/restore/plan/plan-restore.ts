@@ -2,7 +2,12 @@ import type { RestoreSpec } from '../../api/restore.ts';
 import { Labels } from '../../api/labels.ts';
 import type { Discovery } from '../../kube/discovery.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { resolveRestoreSelection, validateRestoreSelection } from '../../selection/index.ts';
+import {
+  hasLabelSelection,
+  mapNamespace,
+  resolveRestoreSelection,
+  validateRestoreSelection,
+} from '../../selection/index.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
 import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
@@ -10,16 +15,25 @@ import type { RestoreActionEnv } from '../actions/types.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
 import { NAMESPACE_TYPE, planNamespaces } from './namespaces.ts';
 import type { PlanResourceModifiers } from '../modifiers/modify-item.ts';
-import { includedAsPrimary, planItem, type LiveLookup, type PlanContext } from './plan-item.ts';
+import { exclusion, includedAsPrimary, planItem, type LiveLookup, type PlanContext } from './plan-item.ts';
 import {
   CRD_GROUP_RESOURCE,
   DEFAULT_RESTORE_PRIORITIES,
   NAMESPACES_GROUP_RESOURCE,
   orderResourceGroups,
+  type ResourceGroup,
   type RestorePriorities,
 } from './priorities.ts';
 import { TargetTypes } from './target-types.ts';
-import { ExistingPolicy, isRestoreRecord, TierWait, type RestorePlan, type RestoreTier } from './types.ts';
+import {
+  ExistingPolicy,
+  TierWait,
+  type RestoreOperation,
+  type RestorePlan,
+  type RestorePlanStream,
+  type RestoreTier,
+  type StreamedTier,
+} from './types.ts';
 import { additionalKey, decidePersistentVolumes, podAdditionalItems, pvcAdditionalItems } from './volumes.ts';
 
 export { NAMESPACE_TYPE };
@@ -56,8 +70,34 @@ const REMOVED_PLUGIN_LABELS = ['velero.io/change-pvc-node-selector'] as const;
  * in conflict, tier by tier in Velero's order (reference §4.2–4.5). Reads item bodies from
  * the catalogue and live objects through `live`. Throws `ValidationError` for a spec the
  * restore controller would move to FailedValidation (reference §1.2).
+ *
+ * The whole plan in memory: for tests and small restores. The restore and the dry run use
+ * `streamRestorePlan`, which this collects.
  */
 export async function planRestore(input: RestorePlanInput): Promise<RestorePlan> {
+  return collectPlan(await streamRestorePlan(input));
+}
+
+/** A streamed plan, collected into memory. */
+export async function collectPlan(stream: RestorePlanStream): Promise<RestorePlan> {
+  const { tiers: streamed, totalItems: _totalItems, ...header } = stream;
+  const tiers: RestoreTier[] = [];
+  for await (const tier of streamed) {
+    const operations: RestoreOperation[] = [];
+    for await (const op of tier.operations) operations.push(op);
+    tiers.push({ resources: tier.resources, ...(tier.wait ? { wait: tier.wait } : {}), operations });
+  }
+  return { ...header, tiers };
+}
+
+/**
+ * The plan as a stream (see `RestorePlanStream`): everything restore-level is decided here,
+ * and each tier's operations are planned one item at a time while the caller consumes them,
+ * so at most the caller's in-flight objects are ever prepared at once. A first pass over the
+ * catalogue, which keeps no objects, finds the namespaces the items go into (the namespace
+ * tier precedes them) and counts the restore records for progress.
+ */
+export async function streamRestorePlan(input: RestorePlanInput): Promise<RestorePlanStream> {
   const { spec, catalogue } = input;
   const policy = validatePolicy(spec);
   const problems = validateRestoreSelection(spec);
@@ -65,7 +105,7 @@ export async function planRestore(input: RestorePlanInput): Promise<RestorePlan>
   const warnings: string[] = [];
   const errors: string[] = [];
   const read = (gr: string): Promise<KubeObject[]> =>
-    Promise.all((catalogue.resources.get(gr) ?? []).map((e) => catalogue.read(e)));
+    Promise.all([...catalogue.entries(gr)].map((e) => catalogue.read(e)));
   const types = new TargetTypes(input.discovery, await read(CRD_GROUP_RESOURCE));
   const selection = resolveRestoreSelection(spec, (n) => types.resolve(n));
   const env = await buildEnv(input, read, { warnings, errors });
@@ -82,24 +122,118 @@ export async function planRestore(input: RestorePlanInput): Promise<RestorePlan>
   };
   ctx.additional = await additionalItems(catalogue, (e, o) => includedAsPrimary(ctx, e, o));
   for (const issue of catalogue.issues) warnings.push(`${issue.message}; the item is not restored`);
-  if (catalogue.resources.size === 0) warnings.push('zero items to be restored');
-  const groups = orderResourceGroups(catalogue.resources.keys(), input.priorities ?? DEFAULT_RESTORE_PRIORITIES, (n) =>
+  if (catalogue.groupResources.length === 0) warnings.push('zero items to be restored');
+  const groups = orderResourceGroups(catalogue.groupResources, input.priorities ?? DEFAULT_RESTORE_PRIORITIES, (n) =>
     types.resolveName(n),
   );
-  const tiers: RestoreTier[] = [];
+  const census = await takeCensus(ctx, catalogue, groups);
+  const tiers: StreamedTier[] = groups.map((group) => ({
+    resources: group.resources,
+    ...(group.resources.includes(CRD_GROUP_RESOURCE) ? { wait: TierWait.Established } : {}),
+    operations: planGroup(ctx, catalogue, group.resources),
+  }));
+  if (census.namespaces.size > 0) {
+    const nsTier: StreamedTier = {
+      resources: [NAMESPACES_GROUP_RESOURCE],
+      wait: TierWait.Active,
+      operations: planNamespaces(census.namespaces, backedUpNamespaces(catalogue), input.live),
+    };
+    tiers.splice(tiers[0]?.wait === TierWait.Established ? 1 : 0, 0, nsTier);
+  }
+  return {
+    restoreName: input.restoreName,
+    backupName: spec.backupName ?? '',
+    policy,
+    tiers,
+    warnings,
+    errors,
+    env,
+    totalItems: census.records + census.namespaces.size,
+  };
+}
+
+/** How many items the catalogue reads ahead of the planner (the reads overlap; the planning does not). */
+const READ_AHEAD = 16;
+
+/** A tier's operations, planned one item at a time, in catalogue order. */
+async function* planGroup(
+  ctx: PlanContext,
+  catalogue: ItemCatalogue,
+  resources: readonly string[],
+): AsyncGenerator<RestoreOperation> {
+  for (const gr of resources) {
+    const ahead: { entry: CatalogueEntry; body: Promise<KubeObject> }[] = [];
+    const entries = catalogue.entries(gr)[Symbol.iterator]();
+    const fill = (): void => {
+      while (ahead.length < READ_AHEAD) {
+        const next = entries.next();
+        if (next.done) return;
+        const body = catalogue.read(next.value);
+        body.catch(() => undefined);
+        ahead.push({ entry: next.value, body });
+      }
+    };
+    fill();
+    for (let item = ahead.shift(); item; item = ahead.shift()) {
+      const object = await item.body;
+      fill();
+      yield await planItem(ctx, item.entry, object);
+    }
+  }
+}
+
+interface Census {
+  /** Target namespace → its source namespace, for every namespace an item is restored into. */
+  namespaces: Map<string, string>;
+  /** Operations of the item tiers that are restore records (`isRestoreRecord`). */
+  records: number;
+}
+
+/**
+ * The first pass: for each item, whether it will be a restore record and which namespace it
+ * goes into, decided as `planItem` decides it (filters, then the target type and scope) from
+ * the catalogue entry alone. Bodies are read only when a label selector needs the labels.
+ * One difference: an item whose restore item action fails still has its namespace created.
+ */
+async function takeCensus(
+  ctx: PlanContext,
+  catalogue: ItemCatalogue,
+  groups: readonly ResourceGroup[],
+): Promise<Census> {
+  const census: Census = { namespaces: new Map(), records: 0 };
+  const needsLabels = hasLabelSelection(ctx.selection);
   for (const group of groups) {
-    const tier: RestoreTier = { resources: group.resources, operations: [] };
-    if (group.resources.includes(CRD_GROUP_RESOURCE)) tier.wait = TierWait.Established;
     for (const gr of group.resources) {
-      for (const entry of catalogue.resources.get(gr) ?? []) {
-        tier.operations.push(await planItem(ctx, entry, await catalogue.read(entry)));
+      for (const entry of catalogue.entries(gr)) {
+        const labels = needsLabels ? ((await catalogue.read(entry)).metadata.labels ?? {}) : {};
+        if (exclusion(ctx, entry, labels) !== null) continue;
+        census.records++;
+        const target = targetNamespace(ctx, entry);
+        if (target !== undefined && !census.namespaces.has(target)) {
+          census.namespaces.set(target, entry.namespace ?? target);
+        }
       }
     }
-    tiers.push(tier);
   }
-  const nsTier = await namespaceTier(tiers, catalogue, read, input.live);
-  if (nsTier) tiers.splice(tiers[0]?.wait === TierWait.Established ? 1 : 0, 0, nsTier);
-  return { restoreName: input.restoreName, backupName: spec.backupName ?? '', policy, tiers, warnings, errors, env };
+  return census;
+}
+
+/** The namespace a restored item goes into, or undefined when it is cluster-scoped or will fail on its type. */
+function targetNamespace(ctx: PlanContext, entry: CatalogueEntry): string | undefined {
+  if (entry.namespace === undefined) return undefined;
+  const lookup = ctx.types.forItem(entry.group, entry.resource, entry.apiVersion);
+  if ('error' in lookup || !lookup.type.namespaced) return undefined;
+  return mapNamespace(ctx.spec, entry.namespace);
+}
+
+/** The backup's Namespace objects, read one at a time when the namespace tier needs them. */
+function backedUpNamespaces(catalogue: ItemCatalogue): (name: string) => Promise<KubeObject | undefined> {
+  const byName = new Map<string, CatalogueEntry>();
+  for (const e of catalogue.entries(NAMESPACES_GROUP_RESOURCE)) byName.set(e.name, e);
+  return async (name) => {
+    const entry = byName.get(name);
+    return entry ? catalogue.read(entry) : undefined;
+  };
 }
 
 function validatePolicy(spec: RestoreSpec): ExistingPolicy {
@@ -119,7 +253,7 @@ async function buildEnv(
   const pvs = decidePersistentVolumes(await read('persistentvolumes'), input.volumeInfo ?? [], restorePVs);
   out.warnings.push(...pvs.warnings);
   const serviceAccounts: Record<string, string[]> = {};
-  for (const e of input.catalogue.resources.get('serviceaccounts') ?? []) {
+  for (const e of input.catalogue.entries('serviceaccounts')) {
     (serviceAccounts[e.namespace ?? ''] ??= []).push(e.name);
   }
   return {
@@ -194,44 +328,14 @@ async function additionalItems(
   included: (entry: CatalogueEntry, object: KubeObject) => boolean,
 ): Promise<Set<string>> {
   const keys = new Set<string>();
-  for (const e of catalogue.resources.get('pods') ?? []) {
+  for (const e of catalogue.entries('pods')) {
     const pod = await catalogue.read(e);
     if (included(e, pod)) for (const k of podAdditionalItems(pod)) keys.add(k);
   }
-  for (const e of catalogue.resources.get('persistentvolumeclaims') ?? []) {
+  for (const e of catalogue.entries('persistentvolumeclaims')) {
     const pvc = await catalogue.read(e);
     const pulled = keys.has(additionalKey('persistentvolumeclaims', e.namespace, e.name));
     if (pulled || included(e, pvc)) for (const k of pvcAdditionalItems(pvc)) keys.add(k);
   }
   return keys;
-}
-
-async function namespaceTier(
-  tiers: readonly RestoreTier[],
-  catalogue: ItemCatalogue,
-  read: (gr: string) => Promise<KubeObject[]>,
-  live: LiveLookup,
-): Promise<RestoreTier | undefined> {
-  const targets = new Map<string, string>();
-  for (const tier of tiers) {
-    for (const op of tier.operations) {
-      const { namespace, sourceNamespace } = op.target;
-      if (isRestoreRecord(op) && op.kind !== 'fail' && namespace !== undefined && !targets.has(namespace)) {
-        targets.set(namespace, sourceNamespace ?? namespace);
-      }
-    }
-  }
-  if (targets.size === 0) return undefined;
-  const backedUp = new Map<string, KubeObject>();
-  const entries: readonly CatalogueEntry[] = catalogue.resources.get(NAMESPACES_GROUP_RESOURCE) ?? [];
-  const objects = await read(NAMESPACES_GROUP_RESOURCE);
-  entries.forEach((e, i) => {
-    const obj = objects[i];
-    if (obj) backedUp.set(e.name, obj);
-  });
-  return {
-    resources: [NAMESPACES_GROUP_RESOURCE],
-    wait: TierWait.Active,
-    operations: await planNamespaces(targets, backedUp, live),
-  };
 }

@@ -133,6 +133,36 @@ export interface RestorePlan {
   env: RestoreActionEnv;
 }
 
+/** A tier whose operations are produced one at a time, as the consumer asks for them. */
+export interface StreamedTier {
+  resources: string[];
+  wait?: TierWait;
+  operations: AsyncIterable<RestoreOperation> | Iterable<RestoreOperation>;
+}
+
+/**
+ * The plan as the restore and the dry run consume it: a header known before anything is
+ * planned, then the tiers, each planned only when it is reached. No list of every prepared
+ * object exists at any time, so memory does not grow with the backup. A stream is consumed once.
+ */
+export interface RestorePlanStream {
+  restoreName: string;
+  backupName: string;
+  policy: ExistingPolicy;
+  /** Restore-level warnings and errors, all known before the first tier (reference §4.9 `velero` list). */
+  warnings: string[];
+  errors: string[];
+  env: RestoreActionEnv;
+  /** How many restore records the tiers will yield (progress.totalItems), counted before the first tier. */
+  totalItems: number;
+  tiers: AsyncIterable<StreamedTier> | Iterable<StreamedTier>;
+}
+
+/** A plan already in memory (a unit test's, or a small one), as a stream. */
+export function streamOfPlan(plan: RestorePlan | RestorePlanStream): RestorePlanStream {
+  return 'totalItems' in plan ? plan : { ...plan, totalItems: planTotals(plan).items };
+}
+
 export interface PlanTotals {
   create: number;
   update: number;
@@ -147,13 +177,18 @@ export function isRestoreRecord(op: RestoreOperation): boolean {
   return !(op.kind === 'skip' && (op.reason === SkipReason.Excluded || op.reason === SkipReason.NonRestorable));
 }
 
+export function emptyTotals(): PlanTotals {
+  return { create: 0, update: 0, skip: 0, conflict: 0, fail: 0, items: 0 };
+}
+
+/** Counts one operation into running totals (a streamed plan's totals are known at its end). */
+export function countOperation(totals: PlanTotals, op: RestoreOperation): void {
+  totals[op.kind]++;
+  if (isRestoreRecord(op)) totals.items++;
+}
+
 export function planTotals(plan: RestorePlan): PlanTotals {
-  const totals: PlanTotals = { create: 0, update: 0, skip: 0, conflict: 0, fail: 0, items: 0 };
-  for (const tier of plan.tiers) {
-    for (const op of tier.operations) {
-      totals[op.kind]++;
-      if (isRestoreRecord(op)) totals.items++;
-    }
-  }
+  const totals = emptyTotals();
+  for (const tier of plan.tiers) for (const op of tier.operations) countOperation(totals, op);
   return totals;
 }

@@ -10,6 +10,8 @@ export interface CatalogueEntry {
   readonly namespace?: string;
   /** Item name, from the file name. */
   readonly name: string;
+  /** The backed-up object's apiVersion: enough to choose its target type without reading its body. */
+  readonly apiVersion: string;
   /** Opaque handle for `ItemCatalogue.read`. */
   readonly ref: number;
 }
@@ -24,11 +26,17 @@ export interface CatalogueIssue {
 
 /**
  * The items of a backup, grouped by group-resource, each group sorted by namespace then name
- * (Velero walks directories in listing order, reference §4.2). Item bodies are read on demand.
+ * (Velero walks directories in listing order, reference §4.2). Item bodies are read on demand,
+ * and entries are made as they are iterated: a catalogue need not hold an object per item.
  */
 export interface ItemCatalogue {
   readonly formatVersion: string | undefined;
-  readonly resources: ReadonlyMap<string, readonly CatalogueEntry[]>;
+  /** The group-resource folders that hold items. */
+  readonly groupResources: readonly string[];
+  /** How many items a group-resource holds. */
+  count(groupResource: string): number;
+  /** A group-resource's items, sorted by namespace then name. */
+  entries(groupResource: string): Iterable<CatalogueEntry>;
   readonly issues: readonly CatalogueIssue[];
   readonly notes: readonly string[];
   read(entry: CatalogueEntry): Promise<KubeObject>;
@@ -70,6 +78,7 @@ export function memoryCatalogue(items: readonly MemoryItem[], issues: CatalogueI
       group: dot < 0 ? '' : item.groupResource.slice(dot + 1),
       ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
       name: item.object.metadata.name ?? '',
+      apiVersion: item.object.apiVersion,
       ref: bodies.length,
     };
     bodies.push(item.object);
@@ -80,7 +89,9 @@ export function memoryCatalogue(items: readonly MemoryItem[], issues: CatalogueI
   for (const list of resources.values()) list.sort(compareEntries);
   return {
     formatVersion: '1.1.0',
-    resources,
+    groupResources: [...resources.keys()],
+    count: (gr) => resources.get(gr)?.length ?? 0,
+    entries: (gr) => resources.get(gr) ?? [],
     issues,
     notes: [],
     read: (entry) => Promise.resolve(structuredClone(bodies[entry.ref] as KubeObject)),

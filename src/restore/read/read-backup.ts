@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../../archive/index.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import {
-  compareEntries,
-  invalidObjectReason,
-  type CatalogueEntry,
-  type CatalogueIssue,
-  type ItemCatalogue,
-} from './catalogue.ts';
+import { ItemIndex } from './item-index.ts';
+import { invalidObjectReason, type CatalogueEntry, type CatalogueIssue, type ItemCatalogue } from './catalogue.ts';
 import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
 
 export interface ReadBackupOptions {
@@ -21,24 +16,13 @@ export interface ReadBackupOptions {
   copies?: CopyChooser;
 }
 
-/** Where one item's bytes sit in the spool file. */
-interface SpoolSlot {
-  offset: number;
-  length: number;
-}
-
-interface Held {
-  entry: CatalogueEntry;
-  /** The held copy's rank from the CopyChooser: a later copy replaces it only when it ranks lower. */
-  rank: number;
-}
 
 /**
  * Reads a backup tarball into a catalogue.
  *
  * Memory: item bodies are appended to ONE spool file in a private temp directory, and only a
- * small index (names, offsets) stays in memory, so a backup of hundreds of thousands of items
- * costs a few tens of MB of index, not its full JSON. The spool file's name is ours
+ * compact index (`ItemIndex`: names, interned strings and offsets in columns) stays in memory,
+ * so a backup of 200,000 items costs about 15 MB of index, not its full JSON. The spool file's name is ours
  * (`items.spool`); nothing derived from a tar path ever reaches the file system, so a
  * hostile entry name cannot write outside that directory. The hardened reader rejects
  * traversal, links, devices and bombs as a fatal `ArchiveError`, which we let through.
@@ -69,8 +53,7 @@ async function readInto(
   opts: ReadBackupOptions,
   dispose: () => Promise<void>,
 ): Promise<ItemCatalogue> {
-  const slots: SpoolSlot[] = [];
-  const held = new Map<string, Held>();
+  const index = new ItemIndex();
   const issues = new Map<string, CatalogueIssue>();
   const notes: string[] = [];
   const copies = opts.copies ?? legacyCopyChooser();
@@ -87,23 +70,24 @@ async function readInto(
     }
     const rank = copies.rank(record.parsed, record.kind === 'item' ? apiVersionOf(record.object) : undefined);
     if (rank === undefined) continue;
-    const key = itemKey(record.parsed);
-    const previous = held.get(key);
+    const previous = index.heldCopy(record.parsed);
     if (previous && previous.rank <= rank) continue;
     const problem = record.kind === 'item-error' ? record.error.message : objectProblem(record.path, record.object);
     if (problem !== null) {
-      issues.set(key, issueFor(record.path, record.parsed, problem));
-      held.delete(key);
+      issues.set(itemKey(record.parsed), issueFor(record.path, record.parsed, problem));
+      index.forget(record.parsed);
       continue;
     }
-    issues.delete(key);
+    if (issues.size > 0) issues.delete(itemKey(record.parsed));
     await spool.write(record.data, 0, record.data.length, offset);
-    slots.push({ offset, length: record.data.length });
+    // Validated by objectProblem: apiVersion is a non-empty string.
+    const apiVersion = record.kind === 'item' ? String(record.object.apiVersion) : '';
+    index.hold(record.parsed, apiVersion, { offset, length: record.data.length }, rank, previous?.row);
     offset += record.data.length;
-    held.set(key, { entry: entryFor(record.parsed, slots.length - 1), rank });
   }
   notes.push(...copies.notes());
-  return spooledCatalogue({ formatVersion, held, issues: [...issues.values()], notes, slots, spool, dispose });
+  index.finish();
+  return spooledCatalogue({ formatVersion, index, issues: [...issues.values()], notes, spool, dispose });
 }
 
 function apiVersionOf(object: Record<string, unknown>): string | undefined {
@@ -128,43 +112,26 @@ function issueFor(path: string, parsed: ParsedEntryPath, message: string): Catal
   };
 }
 
-function entryFor(parsed: ParsedEntryPath, ref: number): CatalogueEntry {
-  return {
-    groupResource: parsed.groupResource,
-    group: parsed.group,
-    resource: parsed.resource,
-    ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}),
-    name: parsed.name,
-    ref,
-  };
-}
-
 interface SpooledParts {
   formatVersion: string | undefined;
-  held: Map<string, Held>;
+  index: ItemIndex;
   issues: CatalogueIssue[];
   notes: string[];
-  slots: SpoolSlot[];
   spool: FileHandle;
   dispose: () => Promise<void>;
 }
 
 function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
-  const resources = new Map<string, CatalogueEntry[]>();
-  for (const { entry } of parts.held.values()) {
-    const list = resources.get(entry.groupResource) ?? [];
-    list.push(entry);
-    resources.set(entry.groupResource, list);
-  }
-  for (const list of resources.values()) list.sort(compareEntries);
-  parts.held.clear();
+  const { index } = parts;
   return {
     formatVersion: parts.formatVersion,
-    resources,
+    groupResources: index.groups(),
+    count: (gr) => index.count(gr),
+    entries: (gr) => index.entries(gr),
     issues: parts.issues,
     notes: parts.notes,
     async read(entry: CatalogueEntry): Promise<KubeObject> {
-      const slot = parts.slots[entry.ref];
+      const slot = index.slot(entry.ref);
       if (!slot) throw new Error(`catalogue entry ${entry.groupResource}/${entry.name} has no spooled body`);
       const buf = Buffer.alloc(slot.length);
       await parts.spool.read(buf, 0, slot.length, slot.offset);

@@ -28,9 +28,9 @@ describe('applying a restore plan', () => {
     );
     assert.ok(cluster.maxInFlight <= 3, `max in flight ${cluster.maxInFlight}`);
     assert.ok(cluster.calls[0]?.startsWith('create /namespaces//app'), 'the namespace comes first');
-    assert.equal(out.resourceList['v1/ConfigMap']?.length, 20);
-    assert.equal(out.resourceList['v1/ConfigMap']?.[0], 'app/cm-00(created)');
-    assert.deepEqual(out.resourceList['v1/Namespace'], ['app(created)']);
+    assert.equal((await out.resourceList.toJSON())['v1/ConfigMap']?.length, 20);
+    assert.equal((await out.resourceList.toJSON())['v1/ConfigMap']?.[0], 'app/cm-00(created)');
+    assert.deepEqual((await out.resourceList.toJSON())['v1/Namespace'], ['app(created)']);
     assert.deepEqual(progress.at(-1), { totalItems: 21, itemsRestored: 21 });
   });
 
@@ -50,7 +50,7 @@ describe('applying a restore plan', () => {
       out: await applyRestorePlan(plan, { cluster, log }),
       results: log.results.toJSON(),
     }));
-    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-00(skipped)', 'app/cm-01(failed)']);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-00(skipped)', 'app/cm-01(failed)']);
     assert.deepEqual(results.warnings.namespaces?.app, [
       'could not restore, ConfigMap "cm-01" already exists. Warning: the in-cluster version is different than the backed-up version',
     ]);
@@ -70,9 +70,9 @@ describe('applying a restore plan', () => {
       out: await applyRestorePlan(plan, { cluster, log }),
       results: log.results.toJSON(),
     }));
-    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-00(updated)']);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-00(updated)']);
     assert.ok(cluster.calls.some((c) => c.startsWith('patch /configmaps/app/cm-00 ') && c.includes('"i":"0"')));
-    assert.deepEqual(out.resourceList['other.io/v1/Gadget'], ['app/g(failed)']);
+    assert.deepEqual((await out.resourceList.toJSON())['other.io/v1/Gadget'], ['app/g(failed)']);
     assert.equal(results.errors.namespaces?.app?.length, 1);
   });
 

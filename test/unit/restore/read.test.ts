@@ -32,8 +32,8 @@ describe('reading a backup tarball into a catalogue', () => {
       });
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
     assert.equal(cat.formatVersion, '1.1.0');
-    assert.deepEqual([...cat.resources.keys()].sort(), ['configmaps', 'deployments.apps']);
-    const cms = cat.resources.get('configmaps') ?? [];
+    assert.deepEqual([...cat.groupResources].sort(), ['configmaps', 'deployments.apps']);
+    const cms = [...cat.entries('configmaps')];
     assert.deepEqual(
       cms.map((e) => `${e.namespace}/${e.name}`),
       ['a/y', 'b/z'],
@@ -55,10 +55,41 @@ describe('reading a backup tarball into a catalogue', () => {
         JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }),
       );
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
-    const entries = cat.resources.get('widgets.example.com') ?? [];
+    const entries = [...cat.entries('widgets.example.com')];
     assert.equal(entries.length, 1);
     assert.equal((await cat.read(entries[0]!)).apiVersion, 'example.com/v2');
     assert.ok(cat.notes.some((n) => n.includes('non-preferred version folders are ignored')));
+    await cat.dispose();
+  });
+
+  test('the legacy copy wins whichever comes first; one entry per item, with its apiVersion; many items sort', async () => {
+    const w = (v: string, name = 'w') =>
+      JSON.stringify({ apiVersion: `example.com/${v}`, kind: 'Widget', metadata: { name } });
+    let archive = aBackupArchive()
+      .file('resources/widgets.example.com/v2-preferredversion/namespaces/a/w.json', w('v2'))
+      .file('resources/widgets.example.com/namespaces/a/w.json', w('v1'))
+      .file('resources/widgets.example.com/namespaces/a/x.json', w('v1', 'x'))
+      .file('resources/widgets.example.com/v2-preferredversion/namespaces/a/x.json', w('v2', 'x'));
+    const names = Array.from({ length: 3000 }, (_, i) => `a-rather-long-config-map-name-${(i * 7919) % 3000}`);
+    for (const [i, name] of names.entries()) {
+      archive = archive.item({ resource: 'configmaps', namespace: i % 2 ? 'B' : 'a', name, object: cm(name) });
+    }
+    const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
+    const widgets = [...cat.entries('widgets.example.com')];
+    assert.deepEqual(
+      widgets.map((e) => `${e.name} ${e.apiVersion}`),
+      ['w example.com/v1', 'x example.com/v1'],
+    );
+    assert.equal((await cat.read(widgets[0]!)).apiVersion, 'example.com/v1');
+    assert.equal(cat.count('configmaps'), 3000);
+    const cms = [...cat.entries('configmaps')].map((e) => `${e.namespace}/${e.name}`);
+    const expected = names.map((n, i) => `${i % 2 ? 'B' : 'a'}/${n}`);
+    expected.sort((x, y) => {
+      const [nx = '', ny = ''] = [x.split('/')[0], y.split('/')[0]];
+      return nx.localeCompare(ny) || (x < y ? -1 : x > y ? 1 : 0);
+    });
+    assert.deepEqual(cms, expected);
+    assert.equal((await cat.read([...cat.entries('configmaps')][2999]!)).metadata.name, cms[2999]?.split('/')[1]);
     await cat.dispose();
   });
 
@@ -72,7 +103,7 @@ describe('reading a backup tarball into a catalogue', () => {
       .item({ resource: 'configmaps', namespace: 'a', name: 'ok', object: cm('ok', 'a') });
     const cat = await readBackupCatalogue(await archive.stream(), { tempDir: parent });
     assert.deepEqual(
-      (cat.resources.get('configmaps') ?? []).map((e) => e.name),
+      [...cat.entries('configmaps')].map((e) => e.name),
       ['ok'],
     );
     assert.equal(cat.issues.length, 2);

@@ -51,7 +51,11 @@ describe('resuming a restore after a restart', () => {
       live: [restoredCopy('cm-a', 'a', 'r1'), restoredCopy('cm-b', 'b', 'r1')],
     });
     const { out, results } = await apply(plan, new FakeRestoreCluster());
-    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-a(created)', 'app/cm-b(created)', 'app/cm-c(created)']);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], [
+      'app/cm-a(created)',
+      'app/cm-b(created)',
+      'app/cm-c(created)',
+    ]);
     assert.equal(out.progress.itemsRestored, out.progress.totalItems);
     assert.equal(out.progress.totalItems, planTotals(plan).items);
     assert.equal(results.warnings.namespaces, undefined);
@@ -62,7 +66,7 @@ describe('resuming a restore after a restart', () => {
     const cluster = new FakeRestoreCluster();
     cluster.appearOnCreate.set('/configmaps/app/cm-a', restoredCopy('cm-a', 'a', 'r1'));
     const { out } = await apply(plan, cluster);
-    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-a(created)']);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-a(created)']);
   });
 
   test('under policy update a copy from this restore is left alone, not patched', async () => {
@@ -73,7 +77,7 @@ describe('resuming a restore after a restart', () => {
     });
     const cluster = new FakeRestoreCluster();
     const { out } = await apply(plan, cluster);
-    assert.deepEqual(out.resourceList['v1/ConfigMap'], ['app/cm-a(created)']);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-a(created)']);
     assert.ok(!cluster.calls.some((c) => c.startsWith('patch')), cluster.calls.join('\n'));
   });
 });

@@ -166,7 +166,7 @@ describe('reading a tarball with EnableAPIGroupVersions', () => {
     const copies = versionedCopyChooser(priority({ served: ['v1', 'v2'], preferred: 'v2' }));
     const cat = await readBackupCatalogue(await twoVersions().stream(), { tempDir: dir, copies });
     try {
-      const entries = cat.resources.get(GR) ?? [];
+      const entries = [...cat.entries(GR)];
       const read = await Promise.all(entries.map((e) => cat.read(e)));
       assert.deepEqual(
         read.map((o) => [o.metadata.name, o.apiVersion]),
@@ -190,7 +190,7 @@ describe('reading a tarball with EnableAPIGroupVersions', () => {
     const copies = versionedCopyChooser(priority({ served: ['v1', 'v2'], preferred: 'v1' }));
     const cat = await readBackupCatalogue(await twoVersions().stream(), { tempDir: dir, copies });
     try {
-      const read = await Promise.all((cat.resources.get(GR) ?? []).map((e) => cat.read(e)));
+      const read = await Promise.all([...cat.entries(GR)].map((e) => cat.read(e)));
       assert.deepEqual(
         read.map((o) => o.apiVersion),
         ['music.example.io/v1', 'music.example.io/v1'],
@@ -203,7 +203,7 @@ describe('reading a tarball with EnableAPIGroupVersions', () => {
   test('without the feature the other version folder is left out, and the log says why', async () => {
     const cat = await readBackupCatalogue(await twoVersions().stream(), { tempDir: dir });
     try {
-      const read = await Promise.all((cat.resources.get(GR) ?? []).map((e) => cat.read(e)));
+      const read = await Promise.all([...cat.entries(GR)].map((e) => cat.read(e)));
       assert.deepEqual(
         read.map((o) => o.apiVersion),
         ['music.example.io/v1', 'music.example.io/v1'],

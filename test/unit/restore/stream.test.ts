@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ResourceRef } from '../../../src/kube/resource.ts';
+import { collectPlan, streamRestorePlan } from '../../../src/restore/plan/plan-restore.ts';
+import { planTotals } from '../../../src/restore/plan/types.ts';
+import { memoryCatalogue } from '../../../src/restore/read/catalogue.ts';
+import { item, obj, testDiscovery } from '../../helpers/restore-fixtures.ts';
+
+const web = { metadata: { labels: { app: 'web' } } };
+const items = [
+  ...Array.from({ length: 30 }, (_, i) => item('configmaps', obj('v1', 'ConfigMap', `cm-${i}`, 'app', web))),
+  item('configmaps', obj('v1', 'ConfigMap', 'db', 'other', { metadata: { labels: { app: 'db' } } })),
+  // Selected, but the target cluster does not serve the type: a failing record, no namespace for it.
+  item('gadgets.other.io', obj('other.io/v1', 'Gadget', 'g', 'gone', web)),
+  item('events', obj('v1', 'Event', 'ev', 'app', web)),
+  item('namespaces', obj('v1', 'Namespace', 'app', undefined, { metadata: { labels: { team: 'a' } } })),
+];
+
+function input(lookups: string[]) {
+  return {
+    restoreName: 'r1',
+    spec: { backupName: 'b1', labelSelector: { matchLabels: { app: 'web' } } },
+    catalogue: memoryCatalogue(items),
+    discovery: testDiscovery(),
+    live: (type: ResourceRef, name: string) => {
+      lookups.push(`${type.resource}/${name}`);
+      return undefined;
+    },
+  };
+}
+
+describe('the streamed restore plan', () => {
+  test('nothing is planned before it is consumed; the first pass gives the namespace tier and the totals', async () => {
+    const lookups: string[] = [];
+    const stream = await streamRestorePlan(input(lookups));
+    assert.equal(lookups.length, 0, 'no item was planned by the time the header is known');
+    const plan = await collectPlan(stream);
+    assert.equal(stream.totalItems, planTotals(plan).items);
+    assert.equal(stream.totalItems, 32, '30 ConfigMaps, the failing Gadget and the namespace');
+    const nsTier = plan.tiers[0];
+    assert.deepEqual(nsTier?.resources, ['namespaces']);
+    assert.deepEqual(
+      nsTier?.operations.map((op) => `${op.kind} ${op.target.name}`),
+      ['create app'],
+    );
+    const created = nsTier?.operations[0];
+    assert.equal(created?.kind === 'create' && created.object.metadata.labels?.team, 'a');
+    assert.ok(lookups.includes('configmaps/cm-29'));
+  });
+
+  test('operations are planned one at a time as the consumer asks for them', async () => {
+    const lookups: string[] = [];
+    const stream = await streamRestorePlan(input(lookups));
+    for await (const tier of stream.tiers) {
+      if (!tier.resources.includes('configmaps')) continue;
+      let taken = 0;
+      for await (const op of tier.operations) {
+        assert.equal(op.kind, taken < 30 ? 'create' : 'skip');
+        if (++taken === 3) break;
+      }
+    }
+    assert.deepEqual(
+      lookups.filter((l) => l.startsWith('configmaps/')),
+      ['configmaps/cm-0', 'configmaps/cm-1', 'configmaps/cm-10'],
+    );
+  });
+});
