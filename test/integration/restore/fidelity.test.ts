@@ -233,12 +233,15 @@ describe('a backup of 2,000 namespaces', { concurrency: false }, () => {
       many,
     );
   });
-  after(async () => {
-    // Waited for: thousands of namespaces left terminating would hold up the namespace
-    // controller, and with it every later test that deletes a namespace.
-    await pMap(names, (n) => cluster.delete(core('namespaces'), n).catch(() => false), many);
-    await waitFor('the namespaces to be gone', async () => (await labelled('namespaces')).length === 0, 1_800_000);
-  });
+  after(
+    async () => {
+      // Waited for: thousands of namespaces left terminating would hold up the namespace
+      // controller, and with it every later test that deletes a namespace.
+      await pMap(names, (n) => cluster.delete(core('namespaces'), n).catch(() => false), many);
+      await waitFor('the namespaces to be gone', async () => (await labelled('namespaces')).length === 0, 1_800_000);
+    },
+    { timeout: 1_800_000 },
+  );
 
   test(`${COUNT} namespaces with a ConfigMap each are backed up, and every ConfigMap is restored`, async () => {
     await backupCompleted(backupName, { labelSelector: { matchLabels: label } });
