@@ -120,14 +120,6 @@ export class BackupArchiveWriter {
     if (!this.writeItem(item)) await this.drained();
   }
 
-  /**
-   * Adds one entry at a path the caller already has, e.g. when a finalizer copies an old
-   * tarball into a new one (§2.4 "Finalize rewrite"). Prefer `addItem` for new items.
-   */
-  async addEntry(path: string, data: Buffer): Promise<void> {
-    if (!this.writeEntries([path], data)) await this.drained();
-  }
-
   /** Resolves once gzip has room again (at once if it has); rejects if the writer failed. */
   drained(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);

@@ -6,6 +6,7 @@ import PQueue from 'p-queue';
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { KubeApiError, KubeConnectionError } from './errors.ts';
 import { isRecord } from './object.ts';
+import { parseJsonLossless } from '../util/json.ts';
 
 export interface KubeClientOptions {
   /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
@@ -58,10 +59,14 @@ export function kubeconfigSource(
 }
 const RETRIES = 4;
 
-/** Parses a JSON answer; an empty body (some DELETEs) is undefined. */
+/**
+ * Parses a JSON answer; an empty body (some DELETEs) is undefined. Integers beyond 2^53 (a
+ * custom resource's int64) keep their digits, so an object read here and written back (a
+ * backup, a restore's update) is unchanged.
+ */
 export function parseJson(body: string | Buffer): unknown {
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  return text === '' ? undefined : JSON.parse(text);
+  return text === '' ? undefined : parseJsonLossless(text);
 }
 
 /**

@@ -58,9 +58,3 @@ export async function* listObjects(
 ): AsyncGenerator<KubeObject> {
   for await (const page of listPages(client, rt, opts)) yield* page;
 }
-
-export async function listAll(client: KubeClient, rt: ResourceType, opts: ListOptions = {}): Promise<KubeObject[]> {
-  const out: KubeObject[] = [];
-  for await (const item of listObjects(client, rt, opts)) out.push(item);
-  return out;
-}

@@ -30,10 +30,6 @@ export function firstReason<S>(selection: S, item: SelectionItem, predicates: re
   return INCLUDED;
 }
 
-export function describeItem(item: SelectionItem): string {
-  return item.namespace ? `${item.groupResource} ${item.namespace}/${item.name}` : `${item.groupResource} ${item.name}`;
-}
-
 /** The label selection both specs share: one selector, or an OR of several. */
 export interface LabelSelection {
   readonly labelSelector?: LabelSelector;

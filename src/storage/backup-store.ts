@@ -15,24 +15,6 @@ import { collect, readAll, type ObjectBody, type ObjectStore } from './object-st
 
 export type { BackupJsonFile, RestoreJsonFile, DownloadTargetKind } from './layout.ts';
 
-/** Everything a finished backup uploads (§2.2 `PutBackup`). */
-export interface BackupUpload {
-  name: string;
-  /** The Backup CR, written as `velero-backup.json`. */
-  metadata: unknown;
-  /** The gzipped tarball (§2.4). */
-  contents: ObjectBody;
-  /** Plain-text log; gzipped on upload. */
-  log?: ObjectBody;
-  /** The gzip-JSON companion files: results, resourceList, itemOperations, volumeSnapshots, ... */
-  files?: Partial<Record<BackupJsonFile, unknown>>;
-}
-
-export interface PutBackupOutcome {
-  /** Set when the log upload failed; Velero only logs that and carries on (§2.2). */
-  logError?: Error;
-}
-
 /** Signed download URLs live 10 minutes (§1.8). */
 export const DOWNLOAD_URL_TTL_SECONDS = 600;
 
@@ -55,7 +37,7 @@ function gunzipStream(body: Readable): Readable {
 
 /**
  * Velero's object layout on top of an ObjectStore: the one place that knows the keys of
- * backups and restores (reference §2), their encodings and upload order.
+ * backups and restores (reference §2) and their encodings.
  */
 export class BackupStore {
   readonly layout: StoreLayout;
@@ -101,46 +83,6 @@ export class BackupStore {
   }
 
   // ---- backups ----------------------------------------------------------------------
-
-  /**
-   * Uploads a finished backup in Velero's order (§2.2): log (failure tolerated), metadata
-   * (fatal), tarball (on failure the metadata is removed), companion files (on failure
-   * tarball and metadata are removed), so a half-uploaded backup never looks complete.
-   * Everything is encoded first: if that fails, only the log is uploaded.
-   */
-  async putBackup(upload: BackupUpload): Promise<PutBackupOutcome> {
-    const { name } = upload;
-    let encoded: { metadata: Buffer; files: [BackupJsonFile, Buffer][] } | undefined;
-    let encodeError: unknown;
-    try {
-      encoded = {
-        metadata: encodePrettyJson(upload.metadata),
-        files: Object.entries(upload.files ?? {}).map(([f, v]) => [f as BackupJsonFile, encodeJsonGz(v)]),
-      };
-    } catch (err) {
-      encodeError = err;
-    }
-    const outcome: PutBackupOutcome = {};
-    if (upload.log !== undefined) {
-      try {
-        await this.putBackupLog(name, upload.log);
-      } catch (err) {
-        outcome.logError = err instanceof Error ? err : new Error(String(err));
-      }
-    }
-    if (encoded === undefined) throw encodeError;
-
-    const metadataKey = this.layout.backupKey(name, 'metadata');
-    const contentsKey = this.layout.backupKey(name, 'contents');
-    await this.objectStore.putObject(metadataKey, encoded.metadata, { contentType: JSON_TYPE });
-    await this.undoOnFailure([metadataKey], () => this.putBackupContents(name, upload.contents));
-    await this.undoOnFailure([contentsKey, metadataKey], async () => {
-      for (const [file, data] of encoded.files) {
-        await this.objectStore.putObject(this.layout.backupKey(name, file), data, { contentType: GZIP_TYPE });
-      }
-    });
-    return outcome;
-  }
 
   /** Rewrites `velero-backup.json` (operations controller, finalizer). */
   async putBackupMetadata(name: string, backup: unknown): Promise<void> {
@@ -286,15 +228,5 @@ export class BackupStore {
     // Collect first: deleting while paging through a listing can skip keys on some stores.
     const keys = await collect(this.objectStore.listObjects(dir));
     for (const key of keys) await this.objectStore.deleteObject(key);
-  }
-
-  /** Runs `step`; if it fails, deletes `keys` (best effort) and rethrows the step's error. */
-  private async undoOnFailure(keys: string[], step: () => Promise<void>): Promise<void> {
-    try {
-      await step();
-    } catch (err) {
-      for (const key of keys) await this.objectStore.deleteObject(key).catch(() => undefined);
-      throw err;
-    }
   }
 }

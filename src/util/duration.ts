@@ -22,12 +22,3 @@ export function parseDuration(text: string, field = 'duration'): number {
   }
   return total;
 }
-
-/** Formats milliseconds as a Go duration (`720h0m0s`), as Velero prints TTLs. */
-export function formatDuration(ms: number): string {
-  const totalSeconds = Math.round(ms / 1000);
-  const h = Math.floor(totalSeconds / 3600);
-  const m = Math.floor((totalSeconds % 3600) / 60);
-  const sec = totalSeconds % 60;
-  return `${h}h${m}m${sec}s`;
-}

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { cloneJson } from '../../util/json.ts';
 import type { BackupActionContext, BackupItemAction } from './types.ts';
 
 interface PvcSpec {
@@ -28,7 +29,7 @@ export const pvcAction: BackupItemAction = {
     const spec = original.spec as PvcSpec | undefined;
     const phase = (original.status as { phase?: string } | undefined)?.phase;
     if (!spec?.volumeName || phase !== 'Bound') return { item: original, additionalItems: [] };
-    const item = structuredClone(original);
+    const item = cloneJson(original);
     const s = item.spec as PvcSpec;
     delete s.dataSource;
     delete s.dataSourceRef;

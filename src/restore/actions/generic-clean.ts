@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /**
  * Server-set metadata Velero resets on every restored object (reference §4.4 step 2).
@@ -24,7 +25,7 @@ export interface CleanedObject {
 
 /** A deep copy of `obj` with server-set metadata and status removed (reference §4.4 step 2). */
 export function resetMetadataAndStatus(obj: KubeObject): CleanedObject {
-  const object = structuredClone(obj);
+  const object = cloneJson(obj);
   for (const key of RESET_METADATA) delete object.metadata[key];
   const status = object.status;
   delete object.status;

@@ -5,6 +5,7 @@ import type { OperationLog } from '../../results/operation-log.ts';
 import { scopeOf } from '../../results/results.ts';
 import { formatError } from '../../util/errors.ts';
 import type { RestoreActionRegistry } from '../actions/registry.ts';
+import { getPath } from '../actions/types.ts';
 import { decideExisting } from '../plan/existing.ts';
 import { NAMESPACE_TYPE } from '../plan/namespaces.ts';
 import { CRD_GROUP_RESOURCE } from '../plan/priorities.ts';
@@ -166,13 +167,16 @@ async function ensureNamespace(op: CreateOperation, deps: OperationDeps): Promis
   if (op.awaitTermination && !(await waitForGone(deps.cluster, NAMESPACE_TYPE, name, deps.terminatingWait))) {
     throw new Error(`namespace ${name} is still terminating after ${deps.terminatingWait.timeoutMs} ms`);
   }
+  let created: KubeObject;
   try {
-    await deps.cluster.create(NAMESPACE_TYPE, op.object);
+    created = await deps.cluster.create(NAMESPACE_TYPE, op.object);
   } catch (err) {
     if (isAlreadyExists(err)) return undefined;
     throw err;
   }
-  if (!(await waitForNamespaceActive(deps.cluster, NAMESPACE_TYPE, name, deps.resourceWait))) {
+  // The API server answers a create with the phase already Active; polling is for when it does not.
+  const active = getPath(created, 'status', 'phase') === 'Active';
+  if (!active && !(await waitForNamespaceActive(deps.cluster, NAMESPACE_TYPE, name, deps.resourceWait))) {
     throw new Error(`namespace ${name} did not become Active within ${deps.resourceWait.timeoutMs} ms`);
   }
   deps.log.info(`created namespace ${name}`);

@@ -1,42 +1,50 @@
-import jsonPatch from 'fast-json-patch';
+import { cloneJson, isJsonContainer, jsonEqual } from '../../util/json.ts';
 import type { FieldChange } from './types.ts';
 
+export { jsonEqual };
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isJsonContainer(v) && !Array.isArray(v);
 }
 
-/** Structural equality of JSON values; key order does not matter. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function valueAt(doc: unknown, pointer: string): unknown {
-  let cur = doc;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(cur)) cur = cur[Number(key)];
-    else if (isPlainObject(cur)) cur = cur[key];
-    else return undefined;
-  }
-  return cur;
-}
-
-/** The field-level differences from `live` to `desired`, as JSON-pointer changes. */
+/**
+ * The field-level differences from `live` to `desired`, as JSON-pointer changes. Objects and
+ * arrays are walked key by key (array items by index); a `RawJson` integer is a leaf compared
+ * by its digits, never descended into.
+ */
 export function fieldChanges(live: unknown, desired: unknown): FieldChange[] {
-  const ops = jsonPatch.compare(live as object, desired as object);
   const out: FieldChange[] = [];
-  for (const op of ops) {
-    if (op.op === 'add') out.push({ op: 'add', path: op.path, desired: op.value });
-    else if (op.op === 'remove') out.push({ op: 'remove', path: op.path, live: valueAt(live, op.path) });
-    else if (op.op === 'replace')
-      out.push({ op: 'replace', path: op.path, live: valueAt(live, op.path), desired: op.value });
-  }
+  diffInto(live, desired, '', out);
   return out;
+}
+
+function diffInto(live: unknown, desired: unknown, path: string, out: FieldChange[]): void {
+  const liveObj = live as Record<string, unknown>;
+  const desiredObj = desired as Record<string, unknown>;
+  const liveKeys = Object.keys(liveObj);
+  // Last key first, so that removals of array items keep the earlier indexes valid.
+  for (let i = liveKeys.length - 1; i >= 0; i--) {
+    const key = liveKeys[i] as string;
+    const at = `${path}/${escapePointer(key)}`;
+    const was = liveObj[key];
+    const now = desiredObj[key];
+    if (!Object.hasOwn(desiredObj, key) || (now === undefined && was !== undefined && !Array.isArray(desired))) {
+      out.push({ op: 'remove', path: at, live: was });
+    } else if (isJsonContainer(was) && isJsonContainer(now) && Array.isArray(was) === Array.isArray(now)) {
+      diffInto(was, now, at, out);
+    } else if (!jsonEqual(was, now)) {
+      out.push({ op: 'replace', path: at, live: was, desired: cloneJson(now) });
+    }
+  }
+  for (const key of Object.keys(desiredObj)) {
+    if (!Object.hasOwn(liveObj, key) && desiredObj[key] !== undefined) {
+      out.push({ op: 'add', path: `${path}/${escapePointer(key)}`, desired: cloneJson(desiredObj[key]) });
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { prepareItem } from '../actions/prepare-item.ts';
 import type { RestoreActionRegistry } from '../actions/registry.ts';
 import { asArray, asRecord, removeLabels, type RestoreActionEnv } from '../actions/types.ts';
+import { cloneJson } from '../../util/json.ts';
 import { createMergePatch, fieldChanges, jsonEqual } from './diff.ts';
 import { ExistingPolicy, SkipReason, type OperationTarget, type RestoreOperation } from './types.ts';
 
@@ -79,7 +80,7 @@ function comparable(obj: KubeObject, desired: KubeObject): KubeObject {
 }
 
 function withoutManagedFields(obj: KubeObject): KubeObject {
-  const copy = structuredClone(obj);
+  const copy = cloneJson(obj);
   delete copy.metadata.managedFields;
   return copy;
 }
@@ -127,7 +128,7 @@ function labelsOnlyPatch(
  * whose keys are missing; the in-cluster values win.
  */
 function mergeServiceAccount(input: ExistingInput, liveCmp: KubeObject, desiredCmp: KubeObject): RestoreOperation {
-  const merged = structuredClone(liveCmp);
+  const merged = cloneJson(liveCmp);
   for (const key of ['secrets', 'imagePullSecrets']) {
     const have = new Set(asArray(merged[key]).map((s) => asRecord(s)?.name));
     const extra = asArray(desiredCmp[key]).filter((s) => !have.has(asRecord(s)?.name));

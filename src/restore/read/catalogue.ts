@@ -1,4 +1,5 @@
 import { isRecord, type KubeObject } from '../../kube/object.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /** One item of the backup as the restore sees it: where it came from and how to read it. */
 export interface CatalogueEntry {
@@ -94,7 +95,7 @@ export function memoryCatalogue(items: readonly MemoryItem[], issues: CatalogueI
     entries: (gr) => resources.get(gr) ?? [],
     issues,
     notes: [],
-    read: (entry) => Promise.resolve(structuredClone(bodies[entry.ref] as KubeObject)),
+    read: (entry) => Promise.resolve(cloneJson(bodies[entry.ref] as KubeObject)),
     dispose: () => Promise.resolve(),
   };
 }

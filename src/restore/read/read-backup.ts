@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../../archive/index.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import { parseJsonLossless } from '../../util/json.ts';
 import { ItemIndex } from './item-index.ts';
 import { invalidObjectReason, type CatalogueEntry, type CatalogueIssue, type ItemCatalogue } from './catalogue.ts';
 import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
@@ -136,7 +137,7 @@ function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
       const buf = Buffer.alloc(slot.length);
       await parts.spool.read(buf, 0, slot.length, slot.offset);
       // Validated when spooled (invalidObjectReason), so the shape holds.
-      return JSON.parse(buf.toString('utf8')) as KubeObject;
+      return parseJsonLossless(buf.toString('utf8')) as KubeObject;
     },
     dispose: parts.dispose,
   };

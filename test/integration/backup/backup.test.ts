@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BackupSpec } from '../../../src/api/index.ts';
-import { adminCluster, core } from '../../helpers/cluster.ts';
+import { adminCluster, core, createNamespace } from '../../helpers/cluster.ts';
 import { archiveEntries, itemPaths } from '../../helpers/archive-entries.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { createRichNamespace, CRD_GROUP } from '../../helpers/rich-namespace.ts';
@@ -133,12 +133,26 @@ describe('backup filters', { concurrency: false }, () => {
   });
 
   test('excluded namespaces win over a glob that includes them', async () => {
-    const items = await backupItems({
-      includedNamespaces: [`${ns.slice(0, 4)}*`],
-      excludedNamespaces: [ns],
-      includedResources: ['configmaps'],
-    });
-    assert.ok(!items.some((p) => p.includes(`/namespaces/${ns}/`)));
+    // A sibling the glob also matches: the backup must hold it, so an empty backup cannot pass.
+    const sibling = `${ns}-glob`;
+    await createNamespace(cluster, sibling);
+    try {
+      await cluster.create(core('configmaps'), {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'kept', namespace: sibling },
+        data: { a: 'b' },
+      });
+      const items = await backupItems({
+        includedNamespaces: [`${ns}*`],
+        excludedNamespaces: [ns],
+        includedResources: ['configmaps'],
+      });
+      assert.ok(items.includes(`resources/configmaps/namespaces/${sibling}/kept.json`), items.join(', '));
+      assert.ok(!items.some((p) => p.includes(`/namespaces/${ns}/`)));
+    } finally {
+      await cluster.delete(core('namespaces'), sibling);
+    }
   });
 
   test('new-style scoped filters select namespace- and cluster-scoped types separately', async () => {

@@ -191,8 +191,15 @@ describe('backup locations, download and delete', { concurrency: false }, () => 
   });
 
   test('a location whose bucket is unusable is reported Unavailable by the location controller', async () => {
-    const bsl = await waitFor('nobucket to be validated', async () => {
-      const l = await cluster.get(resourceRef(Kinds.BackupStorageLocation), 'nobucket', server.namespace);
+    // Its own location: the one the missing-bucket backup test creates may not exist yet.
+    await createLocation(
+      cluster,
+      server.namespace,
+      'nobucket-validated',
+      s3LocationSpec(server.prefix, { bucket: 'no-such-bucket-skiff' }),
+    );
+    const bsl = await waitFor('nobucket-validated to be validated', async () => {
+      const l = await cluster.get(resourceRef(Kinds.BackupStorageLocation), 'nobucket-validated', server.namespace);
       return (l.status as { phase?: string } | undefined)?.phase === 'Unavailable' ? l : undefined;
     });
     assert.match((bsl.status as { message: string }).message, /no-such-bucket-skiff/);

@@ -134,7 +134,13 @@ describe('test environment', () => {
       metadata: { name: 'c', namespace: gone },
       data: { a: 'b' },
     });
+    const before = await cluster.get(core('namespaces'), gone);
+    assert.equal((before.status as { phase?: string } | undefined)?.phase, 'Active');
     await deleteNamespaceAndWait(cluster, gone);
+    assert.equal(await cluster.find(core('namespaces'), gone), undefined, 'the namespace is gone');
+    assert.equal(await cluster.find(core('configmaps'), 'c', gone), undefined, 'and its content with it');
+    const list = await cluster.client.request<{ items: KubeObject[] }>({ method: 'GET', path: '/api/v1/configmaps' });
+    assert.ok(!list.items.some((c) => c.metadata.namespace === gone), 'nothing of it is listed any more');
   });
 
   test('the restricted user is denied what RBAC does not grant', async () => {

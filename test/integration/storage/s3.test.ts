@@ -207,13 +207,10 @@ describe('aws provider against the test S3 server', () => {
       location({ prefix: `${prefix}/bsl` }),
       depsWith(credentialsText(env.s3.accessKeyId, env.s3.secretAccessKey)),
     );
-    await backups.putBackup({
-      name: 'b1',
-      metadata: { kind: 'Backup', metadata: { name: 'b1' } },
-      contents: 'tar',
-      log: 'log\n',
-      files: { results: { errors: {}, warnings: {} } },
-    });
+    await backups.putBackupLog('b1', 'log\n');
+    await backups.putBackupContents('b1', 'tar');
+    await backups.putBackupFile('b1', 'results', { errors: {}, warnings: {} });
+    await backups.putBackupMetadata('b1', { kind: 'Backup', metadata: { name: 'b1' } });
     await validateLocation(backups);
     assert.deepEqual(await backups.listBackups(), ['b1']);
     assert.equal(await backups.backupExists('b1'), true);

@@ -9,9 +9,8 @@ import {
   ObjectStoreRequestError,
   StorageConfigError,
 } from '../../../src/storage/errors.ts';
-import { parseAwsSettings, s3ClientConfig } from '../../../src/storage/providers/aws/index.ts';
+import { create, parseAwsSettings, s3ClientConfig } from '../../../src/storage/providers/aws/index.ts';
 import { mapS3Error } from '../../../src/storage/providers/aws/map-error.ts';
-import { presignGetUrl } from '../../../src/storage/providers/aws/presign.ts';
 
 describe('AWS plugin config keys', () => {
   test('an S3-compatible endpoint: s3Url, path style, and checksums only when required', () => {
@@ -58,46 +57,46 @@ describe('AWS plugin config keys', () => {
 });
 
 describe('pre-signed URLs', () => {
-  const credentials = {
-    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  };
-
-  test('match the worked example of AWS S3 query-string authentication', () => {
-    const url = presignGetUrl({
-      endpoint: 'https://s3.amazonaws.com',
-      bucket: 'examplebucket',
-      key: 'test.txt',
-      region: 'us-east-1',
-      credentials,
-      pathStyle: false,
-      expiresSeconds: 86400,
-      now: new Date('2013-05-24T00:00:00Z'),
-    });
-    assert.equal(new URL(url).host, 'examplebucket.s3.amazonaws.com');
-    assert.equal(
-      new URL(url).searchParams.get('X-Amz-Signature'),
-      'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+  const credentials =
+    '[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
+  const storeFor = (bucket: string, config: Record<string, string>) =>
+    create(
+      { provider: 'aws', bucket, config, credential: { namespace: 'velero', name: 'c', key: 'cloud' } },
+      { readSecretKey: () => Promise.resolve(credentials) },
     );
+
+  test('on AWS the bucket is in the host name and the URL is signed for the TTL', async () => {
+    const store = await storeFor('examplebucket', { region: 'eu-west-1' });
+    try {
+      const url = new URL(await store.createSignedUrl('backups/b1/b1.tar.gz', 600));
+      assert.equal(url.host, 'examplebucket.s3.eu-west-1.amazonaws.com');
+      assert.equal(url.pathname, '/backups/b1/b1.tar.gz');
+      assert.equal(url.searchParams.get('X-Amz-Expires'), '600');
+      assert.match(
+        url.searchParams.get('X-Amz-Credential') ?? '',
+        /^AKIAIOSFODNN7EXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request$/,
+      );
+      assert.match(url.searchParams.get('X-Amz-Signature') ?? '', /^[0-9a-f]{64}$/);
+    } finally {
+      store.dispose();
+    }
   });
 
-  test('path style puts the bucket in the path and keeps the endpoint port; a session token is signed along', () => {
-    const url = new URL(
-      presignGetUrl({
-        endpoint: 'http://public.example:9000',
-        bucket: 'velero',
-        key: 'backups/b 1/b 1.tar.gz',
-        region: 'minio',
-        credentials: { ...credentials, sessionToken: 'tok' },
-        pathStyle: true,
-        expiresSeconds: 600,
-        now: new Date(),
-      }),
-    );
-    assert.equal(url.host, 'public.example:9000');
-    assert.equal(url.pathname, '/velero/backups/b%201/b%201.tar.gz');
-    assert.equal(url.searchParams.get('X-Amz-Expires'), '600');
-    assert.equal(url.searchParams.get('X-Amz-Security-Token'), 'tok');
+  test('publicUrl is what the URL points at, path style keeps its port, and the TTL is capped at 7 days', async () => {
+    const store = await storeFor('velero', {
+      region: 'minio',
+      s3Url: 'http://minio.velero.svc:9000',
+      publicUrl: 'http://public.example:9000',
+      s3ForcePathStyle: 'true',
+    });
+    try {
+      const url = new URL(await store.createSignedUrl('backups/b 1/b 1.tar.gz', 30 * 24 * 3600));
+      assert.equal(url.host, 'public.example:9000');
+      assert.equal(url.pathname, '/velero/backups/b%201/b%201.tar.gz');
+      assert.equal(url.searchParams.get('X-Amz-Expires'), String(7 * 24 * 3600));
+    } finally {
+      store.dispose();
+    }
   });
 });
 

@@ -31,22 +31,20 @@ const gunzipText = (mem: MemoryObjectStore, key: string): string => {
 };
 
 describe('BackupStore key layout (reference §2.2, §2.3)', () => {
-  test('putBackup writes the keys Velero writes, under <prefix>/backups/<name>/', async () => {
+  test('a backup’s files go to the keys Velero writes, under <prefix>/backups/<name>/', async () => {
     const { mem, store } = setup('/team-a/');
-    await store.putBackup({
-      name: 'b1',
-      metadata: backupCR,
-      contents: Buffer.from('tarball'),
-      log: 'log line\n',
-      files: {
-        results,
-        resourceList: { 'v1/Pod': ['ns1/p'] },
-        itemOperations: [],
-        volumeSnapshots: [],
-        podVolumeBackups: [],
-        volumeInfo: [],
-      },
-    });
+    await store.putBackupLog('b1', 'log line\n');
+    await store.putBackupContents('b1', Buffer.from('tarball'));
+    const files = {
+      results,
+      resourceList: { 'v1/Pod': ['ns1/p'] },
+      itemOperations: [],
+      volumeSnapshots: [],
+      podVolumeBackups: [],
+      volumeInfo: [],
+    };
+    for (const [file, value] of Object.entries(files)) await store.putBackupFile('b1', file as never, value);
+    await store.putBackupMetadata('b1', backupCR);
     assert.deepEqual(mem.keys(), [
       'team-a/backups/b1/b1-itemoperations.json.gz',
       'team-a/backups/b1/b1-logs.gz',
@@ -62,54 +60,12 @@ describe('BackupStore key layout (reference §2.2, §2.3)', () => {
 
   test('velero-backup.json is pretty JSON, not gzipped; companions are gzipped compact JSON with a newline', async () => {
     const { mem, store } = setup('');
-    await store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', files: { results } });
+    await store.putBackupMetadata('b1', backupCR);
+    await store.putBackupFile('b1', 'results', results);
     assert.equal(mem.text('backups/b1/velero-backup.json'), `${JSON.stringify(backupCR, null, 2)}\n`);
     assert.equal(gunzipText(mem, 'backups/b1/b1-results.gz'), `${JSON.stringify(results)}\n`);
     assert.deepEqual(await store.getBackupMetadata('b1'), backupCR);
     assert.deepEqual(await store.getBackupFile('b1', 'results'), results);
-  });
-
-  test('the upload order is log, metadata, tarball, then companion files', async () => {
-    const { mem, store } = setup('');
-    await store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', log: 'l', files: { results } });
-    assert.deepEqual(
-      mem.calls.filter((c) => c.op === 'put').map((c) => c.key),
-      ['backups/b1/b1-logs.gz', 'backups/b1/velero-backup.json', 'backups/b1/b1.tar.gz', 'backups/b1/b1-results.gz'],
-    );
-  });
-
-  test('a failed tarball upload removes the metadata, so the backup does not look complete', async () => {
-    const { mem, store } = setup('');
-    mem.failWith = (op, key) => (op === 'put' && key.endsWith('.tar.gz') ? new Error('disk full') : undefined);
-    await assert.rejects(store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', log: 'l' }), /disk full/);
-    assert.deepEqual(mem.keys(), ['backups/b1/b1-logs.gz']);
-    assert.equal(await store.backupExists('b1'), false);
-  });
-
-  test('a failed companion upload removes tarball and metadata', async () => {
-    const { mem, store } = setup('');
-    mem.failWith = (op, key) => (op === 'put' && key.endsWith('-results.gz') ? new Error('boom') : undefined);
-    await assert.rejects(store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', files: { results } }));
-    assert.deepEqual(mem.keys(), []);
-  });
-
-  test('a failed log upload is reported but the backup is still stored', async () => {
-    const { mem, store } = setup('');
-    mem.failWith = (op, key) => (op === 'put' && key.endsWith('-logs.gz') ? new Error('log broke') : undefined);
-    const outcome = await store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', log: 'l' });
-    assert.match(outcome.logError?.message ?? '', /log broke/);
-    assert.equal(await store.backupExists('b1'), true);
-  });
-
-  test('a value that cannot be encoded uploads nothing but the log', async () => {
-    const { mem, store } = setup('');
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    await assert.rejects(
-      store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', log: 'l', files: { results: cyclic } }),
-      TypeError,
-    );
-    assert.deepEqual(mem.keys(), ['backups/b1/b1-logs.gz']);
   });
 
   test('logs are gzipped on the way in and gunzipped on the way out', async () => {
@@ -185,7 +141,10 @@ describe('BackupStore listing and deletion', () => {
 
   test('deleteBackup removes every object under the backup and nothing of a backup with a longer name', async () => {
     const { mem, store } = setup('');
-    await store.putBackup({ name: 'b1', metadata: backupCR, contents: 'tar', log: 'l', files: { results } });
+    await store.putBackupMetadata('b1', backupCR);
+    await store.putBackupContents('b1', 'tar');
+    await store.putBackupLog('b1', 'l');
+    await store.putBackupFile('b1', 'results', results);
     await store.putBackupMetadata('b10', backupCR);
     await store.deleteBackup('b1');
     assert.deepEqual(mem.keys(), ['backups/b10/velero-backup.json']);
@@ -236,7 +195,11 @@ describe('validateLocation (§2.1 IsValid)', () => {
     for (const dir of ['backups', 'restores', 'kopia', 'restic', 'metadata', 'plugins'])
       mem.objects.set(`p/${dir}/x`, Buffer.from(''));
     mem.objects.set('other/x', Buffer.from(''));
-    await validateLocation(store);
+    assert.deepEqual(await store.invalidTopLevelDirectories(), []);
+    await assert.doesNotReject(validateLocation(store));
+    // The same store with one foreign directory under the prefix is refused: the check above looked.
+    mem.objects.set('p/other/x', Buffer.from(''));
+    await assert.rejects(validateLocation(store), InvalidBackupStoreError);
   });
 
   test('foreign top-level directories make the store invalid, naming at most three', async () => {

@@ -4,7 +4,7 @@ import { Agent } from 'node:https';
 import { StorageConfigError } from '../../errors.ts';
 import type { ObjectStoreProvider, ProviderDeps, ProviderInit } from '../../provider.ts';
 import { credentialsFromProfile, type AwsStaticCredentials } from './credentials-file.ts';
-import { S3ObjectStore } from './s3-object-store.ts';
+import { defaultUploadTuning, S3ObjectStore } from './s3-object-store.ts';
 import { parseAwsSettings, type AwsSettings } from './settings.ts';
 
 export { S3ObjectStore, defaultUploadTuning, type UploadTuning } from './s3-object-store.ts';
@@ -88,8 +88,10 @@ export function s3ClientConfig(
 export async function create(init: ProviderInit, deps: ProviderDeps): Promise<S3ObjectStore> {
   const settings = parseAwsSettings(init.provider, init.config);
   const credentials = await resolveCredentials(init, deps, settings.profile);
-  const client = new S3Client(s3ClientConfig(settings, credentials, init.caCert));
-  return new S3ObjectStore(client, init.bucket, settings);
+  const config = s3ClientConfig(settings, credentials, init.caCert);
+  const client = new S3Client(config);
+  const signer = settings.publicUrl === undefined ? client : new S3Client({ ...config, endpoint: settings.publicUrl });
+  return new S3ObjectStore(client, init.bucket, settings, defaultUploadTuning, signer);
 }
 
 export const awsProvider: ObjectStoreProvider = {

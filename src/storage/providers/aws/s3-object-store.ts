@@ -7,11 +7,11 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStoreRequestError } from '../../errors.ts';
 import type { ObjectBody, ObjectStore, PutObjectOptions } from '../../object-store.ts';
 import { mapS3Error } from './map-error.ts';
-import { presignGetUrl } from './presign.ts';
 import { uploadSpooled } from './spooled-upload.ts';
 import type { AwsSettings } from './settings.ts';
 
@@ -28,24 +28,32 @@ export const defaultUploadTuning: UploadTuning = { partSize: 10 * 1024 * 1024, q
 
 const PAGE_SIZE = 1000;
 
-/** A bucket name usable as a DNS label; others must be addressed path-style. */
-const dnsCompatibleBucket = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+/** SigV4 allows query-string signatures to live at most 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 export class S3ObjectStore implements ObjectStore {
   readonly provider = 'aws';
   readonly endpoint: string;
 
+  /**
+   * @param signer the client whose endpoint signed URLs point at: `client` itself, or one
+   * configured with `publicUrl` (Velero's AWS plugin signs against publicUrl when set, so
+   * clients outside the cluster, such as the CLI on a laptop, can download while the server
+   * talks to an internal endpoint).
+   */
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
     private readonly settings: AwsSettings,
     private readonly tuning: UploadTuning = defaultUploadTuning,
+    private readonly signer: S3Client = client,
   ) {
     this.endpoint = settings.displayEndpoint;
   }
 
   dispose(): void {
     this.client.destroy();
+    if (this.signer !== this.client) this.signer.destroy();
   }
 
   async putObject(key: string, body: ObjectBody, opts: PutObjectOptions = {}): Promise<void> {
@@ -139,25 +147,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async createSignedUrl(key: string, ttlSeconds: number): Promise<string> {
-    let credentials;
+    const expiresIn = Math.min(Math.max(1, Math.floor(ttlSeconds)), MAX_PRESIGN_SECONDS);
     try {
-      credentials = await this.client.config.credentials();
+      // Signed locally: no request is made.
+      return await getSignedUrl(this.signer, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn });
     } catch (err) {
       throw mapS3Error(this, err, 'CreateSignedUrl', key);
     }
-    const s = this.settings;
-    // Velero's AWS plugin signs against publicUrl when set, so clients outside the cluster
-    // (the CLI on a laptop) can download while the server talks to an internal endpoint.
-    const endpoint = s.publicUrl ?? s.endpoint ?? `https://s3.${s.region}.amazonaws.com`;
-    return presignGetUrl({
-      endpoint,
-      bucket: this.bucket,
-      key,
-      region: s.region,
-      credentials,
-      pathStyle: s.forcePathStyle || !dnsCompatibleBucket.test(this.bucket),
-      expiresSeconds: ttlSeconds,
-      now: new Date(),
-    });
   }
 }
