@@ -1,6 +1,7 @@
 import jsonPatch from 'fast-json-patch';
 import type { KubeObject } from '../../kube/object.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { cloneJson } from '../../util/json.ts';
 import { fieldChanges } from '../plan/diff.ts';
 import type { FieldChange } from '../plan/types.ts';
 import { conditionsMatch, type ModifierSubject } from './conditions.ts';
@@ -125,8 +126,9 @@ const JSON_PATCH_ERRORS: Readonly<Record<string, string>> = {
 
 function applyJsonPatch(object: KubeObject, operations: JsonPatchOperation[]): unknown {
   try {
-    // Not in place: a rule's operations apply all or not at all.
-    return jsonPatch.applyPatch(object, operations as jsonPatch.Operation[], true, false).newDocument;
+    // On our own copy: a rule's operations apply all or not at all, and the library's copy (a
+    // JSON round trip) would round integers beyond 2^53 that the lossless parse kept.
+    return jsonPatch.applyPatch(cloneJson(object), operations as jsonPatch.Operation[], true, true).newDocument;
   } catch (err) {
     if (!(err instanceof jsonPatch.JsonPatchError)) throw err;
     if (err.name === 'TEST_OPERATION_FAILED') return 'test-failed';
