@@ -17,7 +17,6 @@ export interface ReadBackupOptions {
   copies?: CopyChooser;
 }
 
-
 /**
  * Reads a backup tarball into a catalogue.
  *
