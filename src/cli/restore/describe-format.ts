@@ -23,6 +23,20 @@ function mapText(map: Record<string, string> | undefined, sep: string, indent: s
   return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}${sep}${v}`).join(`\n${indent}`);
 }
 
+function queueLines(restore: Restore): string[] {
+  const status = restore.status ?? {};
+  if ((status.phase ?? 'New') !== 'New' || !status.queuePosition) return [];
+  return [
+    `Queue position:              ${status.queuePosition} (waits for running or earlier restores into the same namespaces)`,
+  ];
+}
+
+function modifierLines(restore: Restore): string[] {
+  const modifier = restore.spec.resourceModifier;
+  if (!modifier) return [];
+  return ['', 'Resource modifier:', `  Type:  ${modifier.kind}`, `  Name:  ${modifier.name}`];
+}
+
 export function describeRestore(restore: Restore, details?: RestoreDetails): string {
   const { spec } = restore;
   const status = restore.status ?? {};
@@ -33,11 +47,7 @@ export function describeRestore(restore: Restore, details?: RestoreDetails): str
     `Annotations:  ${mapText(restore.metadata.annotations, '=', '              ')}`,
     '',
     `Phase:                       ${displayRestorePhase(restore)}`,
-    ...((status.phase ?? 'New') === 'New' && status.queuePosition
-      ? [
-          `Queue position:              ${status.queuePosition} (waits for running or earlier restores into the same namespaces)`,
-        ]
-      : []),
+    ...queueLines(restore),
     ...progressLines(restore),
     ...problems(restore),
     '',
@@ -68,9 +78,7 @@ export function describeRestore(restore: Restore, details?: RestoreDetails): str
     '',
     `Existing Resource Policy:   ${spec.existingResourcePolicy || '<none>'}`,
     `Preserve Service NodePorts:  ${boolText(spec.preserveNodePorts, 'auto')}`,
-    ...(spec.resourceModifier
-      ? ['', 'Resource modifier:', `  Type:  ${spec.resourceModifier.kind}`, `  Name:  ${spec.resourceModifier.name}`]
-      : []),
+    ...modifierLines(restore),
     '',
     'Restore status:',
     `  Included:  ${list(spec.restoreStatus?.includedResources)}`,
