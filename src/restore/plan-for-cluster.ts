@@ -12,7 +12,7 @@ import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
 import { loadResourceModifiers } from './modifiers/load.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
 import type { LiveLookup } from './plan/plan-item.ts';
-import { collectPlan, streamRestorePlan } from './plan/plan-restore.ts';
+import { collectPlan, PLAN_AHEAD, streamRestorePlan } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
 import type { RestorePlan, RestorePlanStream } from './plan/types.ts';
 import { readBackupCatalogue } from './read/read-backup.ts';
@@ -130,8 +130,11 @@ async function pluginConfigMaps(cluster: Cluster, discovery: Discovery, namespac
   return [...byName.values()];
 }
 
-/** Pages of live objects kept at once; the planner walks one (type, namespace) after another. */
-const LIVE_PAGES = 4;
+/**
+ * Pages of live objects kept at once. The planner walks one (type, namespace) after another, with
+ * PLAN_AHEAD items in flight, which may span as many small namespaces.
+ */
+const LIVE_PAGES = PLAN_AHEAD;
 
 /**
  * Live objects, listed once per (type, namespace) (Velero reads through an informer cache
