@@ -7,18 +7,28 @@
 // total, so without a cap a backup's peak memory kept growing with its number of objects even
 // though what it holds does not: measured +16 MiB between 10,000 and 50,000 objects. Capped,
 // the young generation stays at the size a small backup already reaches.
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8'];
+//
+// --optimize-for-size: V8 then grows the old generation in smaller steps and collects it before
+// it has doubled. Measured through a running server at 10,000 objects over 2,100 namespaces
+// (bench:scale): restore peak tree RSS 262 -> 149 MiB, backup 197 -> 140 MiB, idle 126 -> 116 MiB.
+// Node refuses it in NODE_OPTIONS, so it can only come on the command line.
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--optimize-for-size'];
 
 /** Set in the environment of the server process that bin/skiff.mjs starts. */
 export const SERVER_CHILD_ENV = 'SKIFF_SERVER_CHILD';
 
+/** SERVER_NODE_FLAGS the process was not started with, by flag name: the user's own value of one wins. */
+export function missingServerFlags(execArgv, nodeOptions) {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  return SERVER_NODE_FLAGS.filter((flag) => {
+    const name = flag.split('=')[0];
+    return !given.some((arg) => arg === name || arg.startsWith(`${name}=`));
+  });
+}
+
 /** True when the flags, or the user's own choice of the same settings, are already in effect. */
 export function serverFlagsApplied(execArgv, nodeOptions) {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  return SERVER_NODE_FLAGS.every((flag) => {
-    const name = flag.split('=')[0];
-    return given.some((arg) => arg === name || arg.startsWith(`${name}=`));
-  });
+  return missingServerFlags(execArgv, nodeOptions).length === 0;
 }
 
 /**

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { nodeTooOld, nodeTooOldMessage } from './node-version.mjs';
-import { SERVER_CHILD_ENV, SERVER_NODE_FLAGS, serverFlagsApplied, subcommand } from './server-process.mjs';
+import { SERVER_CHILD_ENV, missingServerFlags, serverFlagsApplied, subcommand } from './server-process.mjs';
 
 // Not import.meta.dirname: Node before 20.11 lacks it, and this file must run there long enough
 // to say which Node it needs.
@@ -63,7 +63,8 @@ function rerunUnder(node) {
  * and this process stays as its thin parent that passes signals on and exits as it does.
  */
 function runServerWithFlags() {
-  const args = [...SERVER_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
+  const flags = missingServerFlags(process.execArgv, process.env.NODE_OPTIONS);
+  const args = [...flags, ...process.execArgv, ...process.argv.slice(1)];
   if (typeof process.execve === 'function') {
     // Never returns: Node aborts the process should the exec of its own executable fail.
     process.execve(process.execPath, [process.execPath, ...args], process.env);

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 // @ts-expect-error: plain JavaScript run before the TypeScript is loaded; no declarations
-import { GLOBAL_OPTIONS_WITH_VALUE, serverFlagsApplied, subcommand } from '../../../bin/server-process.mjs';
+import * as serverProcess from '../../../bin/server-process.mjs';
 import { buildProgram } from '../../../src/cli/program.ts';
 
+const { GLOBAL_OPTIONS_WITH_VALUE, missingServerFlags, serverFlagsApplied, subcommand } = serverProcess as Record<
+  string,
+  unknown
+>;
 const sub = subcommand as (args: string[]) => string | undefined;
 const applied = serverFlagsApplied as (execArgv: string[], nodeOptions: string | undefined) => boolean;
 
@@ -24,10 +28,15 @@ describe('how bin/skiff.mjs starts the server process', () => {
     assert.deepEqual([...withValue].sort(), [...(GLOBAL_OPTIONS_WITH_VALUE as string[])].sort());
   });
 
-  test('re-executes only when the young-generation cap is not already set', () => {
+  test('re-executes only when a server flag is not already set, adding only the missing ones', () => {
     assert.equal(applied([], undefined), false);
-    assert.equal(applied(['--max-semi-space-size=8'], undefined), true);
-    assert.equal(applied([], '--max-semi-space-size=32 --enable-source-maps'), true, "the user's own value wins");
+    assert.equal(applied(['--max-semi-space-size=8', '--optimize-for-size'], undefined), true);
+    assert.equal(applied(['--optimize-for-size'], '--max-semi-space-size=32 --enable-source-maps'), true);
     assert.equal(applied(['--enable-source-maps'], ''), false);
+    assert.deepEqual(
+      (missingServerFlags as (a: string[], o: string) => string[])([], '--max-semi-space-size=32'),
+      ['--optimize-for-size'],
+      "the user's own young-generation size wins",
+    );
   });
 });
