@@ -278,6 +278,12 @@ try {
     );
     const start = performance.now();
     const verified = await verify(namespaces, mapped);
+    if (verified > objectsAt(size)) {
+      // The set only grows: a kept environment may still hold a larger one from an earlier run.
+      throw new Error(
+        `${verified} objects verified where the ${size}-object set has ${objectsAt(size)}: the environment holds a larger set from an earlier run; start a fresh one (npm run env:down && npm run env:up)`,
+      );
+    }
     if (verified !== objectsAt(size)) throw new Error(`${verified} objects verified, ${objectsAt(size)} expected`);
     console.log(`  verified: all ${verified} ConfigMaps and Secrets are back and identical (${elapsed(start)})`);
     results.push({ size, backup, restore, verified });
