@@ -1,6 +1,7 @@
 /** Reading velero.io objects of the server namespace, for listings and lookups. */
 import { resourceRef, type KindInfo } from '../api/kinds.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { KubeApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resource.ts';
 import { FlagError } from './errors.ts';
@@ -22,6 +23,25 @@ export async function listVelero<T extends KubeObject>(
   return out;
 }
 
+/**
+ * One velero.io object, or undefined when it does not exist. Unlike `Cluster.find`, a kind the
+ * API server does not serve (the CRDs are not installed yet) is an error, which the CLI turns
+ * into "install Skiff first" (missing-kind.ts) instead of a misleading "not found".
+ */
+export async function findVelero<T extends KubeObject = KubeObject>(
+  cluster: Cluster,
+  kind: KindInfo,
+  name: string,
+  namespace: string,
+): Promise<T | undefined> {
+  try {
+    return (await cluster.get(resourceRef(kind), name, namespace)) as T;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.notFound && !err.typeNotServed) return undefined;
+    throw err;
+  }
+}
+
 /** Named objects, or all matching a selector; a missing name is an error naming the namespace. */
 export async function getNamedOrSelected<T extends KubeObject>(
   cluster: Cluster,
@@ -34,7 +54,7 @@ export async function getNamedOrSelected<T extends KubeObject>(
   const out: T[] = [];
   const missing: string[] = [];
   for (const name of names) {
-    const obj = await cluster.find(resourceRef(kind), name, namespace);
+    const obj = await findVelero(cluster, kind, name, namespace);
     if (obj) out.push(obj as T);
     else missing.push(name);
   }

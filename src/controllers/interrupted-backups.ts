@@ -49,8 +49,16 @@ export async function removeOrphanedBackupFiles(
       return [];
     }
     const store = await deps.locations.store(bsl);
-    const keys = await collect(store.objectStore.listObjects(store.layout.backupDir(name)));
+    const dir = store.layout.backupDir(name);
+    const keys = await collect(store.objectStore.listObjects(dir));
     const plan = planOrphanCleanup(keys, store.layout.backupKey(name, 'metadata'), bsl.spec.accessMode);
+    // The tarball's upload may have been cut off between parts: none of it shows in a listing.
+    if (bsl.spec.accessMode !== 'ReadOnly') {
+      const streamed = [store.layout.backupKey(name, 'contents'), store.layout.backupKey(name, 'log')];
+      const aborted = (await store.objectStore.abortIncompleteUploads?.(streamed)) ?? [];
+      if (aborted.length > 0)
+        log.warn({ aborted }, `interrupted backup: abandoned ${aborted.length} unfinished upload(s)`);
+    }
     if (plan.action === 'keep') {
       if (keys.length > 0) log.info({ files: keys.length }, `interrupted backup: files kept, ${plan.reason}`);
       return [];

@@ -32,6 +32,13 @@ export interface ObjectStore extends ObjectStoreTarget {
   deleteObject(key: string): Promise<void>;
   /** A URL that lets anyone holding it GET the object for `ttlSeconds`. */
   createSignedUrl(key: string, ttlSeconds: number): Promise<string>;
+  /**
+   * Abandons the unfinished multipart uploads of these keys and returns the keys that had one.
+   * A process killed mid-upload leaves its parts stored, invisible to a listing and billed.
+   * By exact key, since MinIO lists uploads only for a whole key. Absent for stores without
+   * multipart uploads.
+   */
+  abortIncompleteUploads?(keys: readonly string[]): Promise<string[]>;
   /** Releases the store's connections; it is not used afterwards. */
   dispose?(): void;
 }

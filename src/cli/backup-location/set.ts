@@ -8,6 +8,7 @@ import { FlagError, throwIfProblems } from '../errors.ts';
 import { parseCredential, parseOptionalBool, ProblemCollector } from '../flags.ts';
 import { clearOtherDefaults } from './defaults.ts';
 import { accessModeProblem } from './location-options.ts';
+import { findVelero } from '../resources.ts';
 
 export interface SetLocationFlags {
   default?: string | boolean | undefined;
@@ -64,7 +65,7 @@ Examples:
       throwIfProblems(problems);
       const cluster = ctx.cluster();
       const ref = resourceRef(Kinds.BackupStorageLocation);
-      if (!(await cluster.find(ref, name, ctx.namespace))) {
+      if (!(await findVelero(cluster, Kinds.BackupStorageLocation, name, ctx.namespace))) {
         throw new FlagError([`backup storage location ${name} not found in namespace ${ctx.namespace}`]);
       }
       const spec: Record<string, unknown> = { ...patch };

@@ -23,6 +23,7 @@ import {
 } from './create-options.ts';
 import { waitAndReport } from '../wait-for-phase.ts';
 import { planJsonPieces, planYamlPieces, writePieces } from './plan-output.ts';
+import { findVelero } from '../resources.ts';
 
 export { planDocument } from './plan-output.ts';
 
@@ -56,12 +57,12 @@ export class CreateRestoreOptions {
     // The server would end the Restore FailedValidation; saying so before creating it is kinder.
     const cluster = this.ctx.cluster();
     const { fromBackup, fromSchedule } = this.flags;
-    if (fromBackup && !(await cluster.find(resourceRef(Kinds.Backup), fromBackup, this.ctx.namespace))) {
+    if (fromBackup && !(await findVelero(cluster, Kinds.Backup, fromBackup, this.ctx.namespace))) {
       throw new FlagError([
         `--from-backup: backup ${fromBackup} not found in namespace ${this.ctx.namespace}: list them with skiff backup get`,
       ]);
     }
-    if (fromSchedule && !(await cluster.find(resourceRef(Kinds.Schedule), fromSchedule, this.ctx.namespace))) {
+    if (fromSchedule && !(await findVelero(cluster, Kinds.Schedule, fromSchedule, this.ctx.namespace))) {
       throw new FlagError([`--from-schedule: schedule ${fromSchedule} not found in namespace ${this.ctx.namespace}`]);
     }
   }

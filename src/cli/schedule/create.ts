@@ -7,6 +7,7 @@ import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { buildSchedule } from './create-options.ts';
+import { findVelero } from '../resources.ts';
 
 const EXAMPLES = `
 Examples:
@@ -51,7 +52,7 @@ export function scheduleCreateCommand() {
       }
       const cluster = ctx.cluster();
       const location = schedule.spec.template.storageLocation;
-      if (location && !(await cluster.find(resourceRef(Kinds.BackupStorageLocation), location, ctx.namespace))) {
+      if (location && !(await findVelero(cluster, Kinds.BackupStorageLocation, location, ctx.namespace))) {
         throw new FlagError([
           `--storage-location: backup storage location ${location} not found in namespace ${ctx.namespace}: list them with skiff backup-location get`,
         ]);

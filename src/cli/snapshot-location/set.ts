@@ -5,6 +5,7 @@ import type { VolumeSnapshotLocationSpec } from '../../api/volume-snapshot-locat
 import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
 import { collect, parseCredential, parseKeyValues, ProblemCollector } from '../flags.ts';
+import { findVelero } from '../resources.ts';
 
 export interface SetSnapshotLocationFlags {
   credential?: string | undefined;
@@ -49,7 +50,7 @@ Examples:
       throwIfProblems(problems);
       const cluster = ctx.cluster();
       const ref = resourceRef(Kinds.VolumeSnapshotLocation);
-      if (!(await cluster.find(ref, name, ctx.namespace))) {
+      if (!(await findVelero(cluster, Kinds.VolumeSnapshotLocation, name, ctx.namespace))) {
         throw new FlagError([`volume snapshot location ${name} not found in namespace ${ctx.namespace}`]);
       }
       await cluster.patch(ref, { name, namespace: ctx.namespace }, 'merge', { spec: patch });

@@ -3,6 +3,7 @@
  * marks the backup Failed and removes them (issue 12). Only the files of that backup, never a
  * completed backup's, and never in a ReadOnly location.
  */
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
@@ -10,6 +11,8 @@ import { INTERRUPTED_REASON } from '../../../src/controllers/backup-controller.t
 import { collect, type BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { testS3Client } from '../../helpers/s3.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
 import {
   backupAndWait,
   createLocation,
@@ -29,6 +32,29 @@ async function writeCompanions(store: BackupStore, name: string): Promise<void> 
   await store.putBackupFile(name, 'volumeSnapshots', []);
   await store.putBackupFile(name, 'podVolumeBackups', []);
   await store.putBackupFile(name, 'volumeInfo', []);
+}
+
+/** A tarball upload cut off after its first part, as a kill between parts leaves it. */
+async function startTarballUpload(store: BackupStore, name: string): Promise<void> {
+  const s3 = testS3Client();
+  const Bucket = loadTestEnv().s3.bucket;
+  const Key = store.layout.backupKey(name, 'contents');
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+  await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024) }));
+  s3.destroy();
+}
+
+async function unfinishedUploads(store: BackupStore, name: string): Promise<string[]> {
+  const s3 = testS3Client();
+  // By the whole key: MinIO lists the uploads of one key only.
+  const page = await s3.send(
+    new ListMultipartUploadsCommand({
+      Bucket: loadTestEnv().s3.bucket,
+      Prefix: store.layout.backupKey(name, 'contents'),
+    }),
+  );
+  s3.destroy();
+  return (page.Uploads ?? []).map((u) => u.Key ?? '');
 }
 
 async function files(store: BackupStore, name: string): Promise<string[]> {
@@ -68,6 +94,8 @@ describe('orphaned files of a backup interrupted by a restart', () => {
 
     const killed = await inProgressBackup('default');
     await writeCompanions(store, killed);
+    await startTarballUpload(store, killed);
+    assert.equal((await unfinishedUploads(store, killed)).length, 1);
     // An interrupted backup whose upload had finished (velero-backup.json is there) is a complete backup.
     const uploaded = await inProgressBackup('default');
     await writeCompanions(store, uploaded);
@@ -97,6 +125,7 @@ describe('orphaned files of a backup interrupted by a restart', () => {
     }
 
     assert.deepEqual(await files(store, killed), [], 'the interrupted backup left nothing behind');
+    assert.deepEqual(await unfinishedUploads(store, killed), [], 'its unfinished tarball upload is abandoned');
     assert.deepEqual(await files(store, completedName), completedFiles, 'the completed backup is untouched');
     assert.equal((await files(store, uploaded)).length, 5, 'a finished upload is kept');
     assert.equal((await files(roStore, readOnly)).length, 4, 'nothing is removed from a ReadOnly location');

@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ResourceRef } from '../../../src/kube/index.ts';
 import { adminCluster, apps, core } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
+import { testS3Client } from '../../helpers/s3.ts';
 import { skiff, skiffOk } from '../cli/run-skiff.ts';
 
 const cluster = adminCluster();
@@ -20,15 +21,6 @@ const env = loadTestEnv();
 const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 const rbac = (resource: string): ResourceRef => ({ group: 'rbac.authorization.k8s.io', version: 'v1', resource });
 const work = mkdtempSync(join(tmpdir(), 'skiff-uninstall-'));
-
-function s3(): S3Client {
-  return new S3Client({
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-  });
-}
 
 describe('skiff install and uninstall', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
@@ -61,7 +53,7 @@ describe('skiff install and uninstall', () => {
       assert.equal(Boolean(await cluster.find(rbac('clusterroles'), rbacName)), mode === 'least-privilege');
       // A file of an earlier backup in the bucket: uninstall must leave it.
       const key = `${prefix}/backups/kept/velero-backup.json`;
-      await s3().send(new PutObjectCommand({ Bucket: env.s3.bucket, Key: key, Body: '{}' }));
+      await testS3Client().send(new PutObjectCommand({ Bucket: env.s3.bucket, Key: key, Body: '{}' }));
 
       // Installing again leaves what exists alone.
       const again = await skiffOk([
@@ -96,7 +88,7 @@ describe('skiff install and uninstall', () => {
       assert.equal(await cluster.find(rbac('clusterrolebindings'), rbacName), undefined);
       assert.equal(await cluster.find(rbac('clusterroles'), rbacName), undefined);
       assert.ok(await cluster.find(CRDS, 'backups.velero.io'), '--keep-crds kept them');
-      const kept = await s3().send(new GetObjectCommand({ Bucket: env.s3.bucket, Key: key }));
+      const kept = await testS3Client().send(new GetObjectCommand({ Bucket: env.s3.bucket, Key: key }));
       assert.equal(await kept.Body?.transformToString(), '{}', 'the bucket is untouched');
     });
   }

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { installCrds } from '../../../src/api/install.ts';
+import { Kinds } from '../../../src/api/index.ts';
 import { describeError } from '../../../src/cli/program.ts';
+import { findVelero } from '../../../src/cli/resources.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 import { adminCluster } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
@@ -46,4 +48,15 @@ test('a missing Backup is a missing object, not a missing type', async () => {
   assert.equal(err.notFound, true);
   assert.equal(err.typeNotServed, false);
   assert.match(describeError(err).message, /backups\.velero\.io "nightly" not found/);
+});
+
+test('a named lookup (backup describe NAME, restore create --from-backup NAME) before install says to install, not "not found"', async () => {
+  const ns = uniqueName('ns');
+  assert.equal(await findVelero(cluster, Kinds.Backup, 'nightly', ns), undefined, 'a missing Backup is not found');
+  // velero.io/v9 stands for the CRDs not being installed, as above.
+  const err = await findVelero(cluster, { ...Kinds.Backup, version: 'v9' as 'v1' }, 'nightly', ns).then(
+    () => assert.fail('a lookup of an unserved kind must fail'),
+    (e: unknown) => e,
+  );
+  assert.match(describeError(err).message, /is not installed in this cluster/);
 });

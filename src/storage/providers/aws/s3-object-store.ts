@@ -1,7 +1,9 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
   PutObjectCommand,
   type S3Client,
@@ -144,6 +146,36 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       throw mapS3Error(this, err, 'DeleteObject', key);
     }
+  }
+
+  async abortIncompleteUploads(keys: readonly string[]): Promise<string[]> {
+    const aborted: string[] = [];
+    for (const key of keys) {
+      try {
+        for (const UploadId of await this.uploadIdsOf(key)) {
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId }));
+          aborted.push(key);
+        }
+      } catch (err) {
+        throw mapS3Error(this, err, 'AbortMultipartUpload', key);
+      }
+    }
+    return aborted;
+  }
+
+  /** The unfinished multipart uploads of exactly this key. */
+  private async uploadIdsOf(key: string): Promise<string[]> {
+    const ids: string[] = [];
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker, UploadIdMarker }),
+      );
+      for (const u of page.Uploads ?? []) if (u.Key === key && u.UploadId !== undefined) ids.push(u.UploadId);
+      ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page.IsTruncated ? page : {});
+    } while (KeyMarker !== undefined);
+    return ids;
   }
 
   async createSignedUrl(key: string, ttlSeconds: number): Promise<string> {
