@@ -89,6 +89,10 @@ export function installCommand() {
       'a `skiff server` flag for the Deployment, e.g. --server-arg=--log-level=debug (repeatable)',
       collect,
     )
+    .option(
+      '--features <list>',
+      'server features, comma-separated, as `skiff server --features` (EnableAPIGroupVersions)',
+    )
     .option('--no-server', 'create no ServiceAccount, RBAC or Deployment: you run `skiff server` yourself')
     .option('--wait', 'wait until the server Deployment is available')
     .option('--dry-run', 'print the objects instead of creating them (yaml unless -o json)')

@@ -7,7 +7,8 @@
 import { buildCrds } from '../../api/crds.ts';
 import { Names } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { parseKeyValues, parseLabels, parseOptionalBool, ProblemCollector } from '../flags.ts';
+import { featureProblems } from '../../server/features.ts';
+import { parseKeyValues, parseLabels, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { buildLocation } from '../backup-location/location-options.ts';
 import { DEFAULT_IMAGE, DEFAULT_RESOURCES, serverDeployment, serviceAccountObject } from './deployment.ts';
 import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
@@ -39,6 +40,8 @@ export interface InstallFlags {
   rbac?: string | undefined;
   /** Extra `skiff server` flags, passed through to the Deployment. */
   serverArg?: string[] | undefined;
+  /** `--features`: the server's feature flags (Velero's install flag), checked here. */
+  features?: string | undefined;
   /** Commander's value of `--no-server`: false when given (no ServiceAccount, RBAC or Deployment). */
   server?: boolean | undefined;
 }
@@ -56,6 +59,7 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['serviceAccountName', '--service-account-name'],
   ['rbac', '--rbac'],
   ['serverArg', '--server-arg'],
+  ['features', '--features'],
 ];
 
 const COMPONENT = { component: 'velero' };
@@ -106,12 +110,19 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
         podAnnotations: server.podAnnotations,
         podLabels: server.podLabels,
         withCredentials: withSecret,
-        serverArgs: flags.serverArg ?? [],
+        serverArgs: [...featureArgs(flags, p), ...(flags.serverArg ?? [])],
       },
       COMPONENT,
     ),
   );
   return { objects, problems: p.problems };
+}
+
+/** `--features` becomes the server's own flag, after the same check `skiff server` makes. */
+function featureArgs(flags: InstallFlags, p: ProblemCollector): string[] {
+  const features = splitList(flags.features === undefined ? undefined : [flags.features]) ?? [];
+  for (const problem of featureProblems(features)) p.add(problem);
+  return features.length > 0 ? [`--features=${features.join(',')}`] : [];
 }
 
 interface ServerSettings {

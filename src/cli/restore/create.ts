@@ -11,6 +11,8 @@ import { LocationResolver } from '../../controllers/locations.ts';
 import { newestScheduledBackup, resolveRestoreSource } from '../../controllers/restore-source.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { formatRestorePlanStream, withRestorePlan } from '../../restore/index.ts';
+import { Feature, featureEnabled } from '../../server/features.ts';
+import { serverFeatures } from '../server-features.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
 import { collect, parseOptionalBool } from '../flags.ts';
@@ -144,8 +146,15 @@ export class CreateRestoreOptions {
     }
     // Printed as it is planned: the plan is never held whole, whatever the backup's size.
     const output = this.output;
+    const features = await serverFeatures(cluster, namespace);
+    if (features === undefined) {
+      process.stderr.write(
+        `note: no server Deployment in ${namespace}, so its --features are unknown: planned as a server without features.\n`,
+      );
+    }
+    const enableApiGroupVersions = featureEnabled(features, Feature.EnableAPIGroupVersions);
     await withRestorePlan(
-      { cluster, store: source.store, veleroNamespace: namespace },
+      { cluster, store: source.store, veleroNamespace: namespace, enableApiGroupVersions },
       { ...restore, spec: source.spec },
       (plan) =>
         writePieces(

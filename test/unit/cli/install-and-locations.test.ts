@@ -60,6 +60,26 @@ describe('install objects', () => {
     assert.ok(!objects.some((o) => o.kind === 'BackupStorageLocation' || o.kind === 'VolumeSnapshotLocation'));
   });
 
+  test('--features reaches the server Deployment as its --features flag; an unknown feature is refused by name', () => {
+    const base = { provider: 'filesystem', bucket: 'b', useVolumeSnapshots: 'false' } as const;
+    const { objects, problems } = installObjects('velero', { ...base, features: 'EnableAPIGroupVersions' });
+    assert.deepEqual(problems, []);
+    const deployment = objects.find((o) => o.kind === 'Deployment');
+    const args = (deployment?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec
+      .containers[0]?.args;
+    assert.ok(args?.includes('--features=EnableAPIGroupVersions'), `args: ${args?.join(' ')}`);
+    const bad = installObjects('velero', { ...base, features: 'EnableApiGroupVersion' }).problems;
+    assert.ok(
+      bad.some((p) => /--features: unknown feature "EnableApiGroupVersion"/.test(p)),
+      bad.join('\n'),
+    );
+    const local = installObjects('velero', { ...base, server: false, features: 'EnableAPIGroupVersions' }).problems;
+    assert.ok(
+      local.some((p) => /--features configure the server Deployment/.test(p)),
+      local.join('\n'),
+    );
+  });
+
   test('missing provider, bucket or credentials are all reported', () => {
     const { problems } = installObjects('velero', { provider: 'aws' });
     assert.ok(problems.some((p) => /--secret-file FILE, or --no-secret/.test(p)));
