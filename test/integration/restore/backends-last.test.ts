@@ -22,12 +22,12 @@ import {
   type RestoreRunDeps,
 } from '../../../src/restore/index.ts';
 import { BackupStore } from '../../../src/storage/index.ts';
-import { readAll } from '../../../src/storage/object-store.ts';
 import { FilesystemObjectStore } from '../../../src/storage/providers/filesystem/index.ts';
 import { systemClock } from '../../../src/util/clock.ts';
 import { aBackupArchive } from '../../helpers/archive-builder.ts';
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { backendReadyLine, restoreLogLines, writtenOrder } from '../../helpers/restore-log.ts';
 import { restorableView } from '../../helpers/restore-server.ts';
 
 const cluster = adminCluster();
@@ -232,10 +232,6 @@ function aRestore(name: string, backupName: string, spec: Partial<RestoreSpec> =
   };
 }
 
-async function restoreLog(name: string): Promise<string[]> {
-  return (await readAll(await deps.store.getRestoreLog(name))).toString('utf8').split('\n');
-}
-
 describe('webhooks and APIServices are restored last, after their backends', { concurrency: false }, () => {
   before(async () => {
     await createNamespace(cluster, ns);
@@ -289,24 +285,19 @@ describe('webhooks and APIServices are restored last, after their backends', { c
       assert.equal(outcome.warnings, 0, JSON.stringify(await deps.store.getRestoreFile('live-1', 'results')));
 
       // The restore log, as `skiff restore logs` shows it: the order in which objects were written.
-      const log = await restoreLog('live-1');
-      const written = log.filter((l) => /msg="(restored|created namespace) /.test(l));
+      const log = await restoreLogLines(deps.store, 'live-1');
+      const written = writtenOrder(log);
       const last = [
         `restored APIService ${names.apiService}`,
         `restored MutatingWebhookConfiguration ${names.mutating}`,
         `restored ValidatingWebhookConfiguration ${names.validating}`,
       ];
       assert.equal(written.length, namespaced.length + 1 + last.length, written.join('\n'));
-      assert.deepEqual(
-        written.slice(-3).map((l) => /msg="([^"]*)"/.exec(l)?.[1]),
-        last,
-        'the three are the last objects written, in this order',
-      );
+      assert.deepEqual(written.slice(-3), last, 'the three are the last objects written, in this order');
       for (const item of last) {
         const what = item.replace('restored ', '');
-        const ready = log.findIndex((l) =>
-          l.includes(`backend Service ${ns}/hooks has a ready endpoint; restoring ${what}"`),
-        );
+        const ready = backendReadyLine(log, what);
+        assert.match(log[ready] ?? '', new RegExp(`backend Service ${ns}/hooks has a ready endpoint`));
         assert.ok(
           ready >= 0 && ready < log.findIndex((l) => l.includes(`msg="${item}"`)),
           `${what} waited for its backend`,
@@ -350,11 +341,10 @@ describe('webhooks and APIServices are restored last, after their backends', { c
         restorableView(url),
         restorableView(backedUp.get(`mutatingwebhookconfigurations/${names.url}`) as KubeObject),
       );
-      const written = (await restoreLog('dead-1')).filter((l) => /msg="(restored|created namespace) /.test(l));
-      assert.deepEqual(
-        written.slice(-2).map((l) => /msg="([^"]*)"/.exec(l)?.[1]),
-        [`restored MutatingWebhookConfiguration ${names.url}`, `restored ValidatingWebhookConfiguration ${names.idle}`],
-      );
+      assert.deepEqual(writtenOrder(await restoreLogLines(deps.store, 'dead-1')).slice(-2), [
+        `restored MutatingWebhookConfiguration ${names.url}`,
+        `restored ValidatingWebhookConfiguration ${names.idle}`,
+      ]);
     } finally {
       await deleteAll();
     }
