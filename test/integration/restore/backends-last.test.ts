@@ -24,11 +24,11 @@ import {
 import { BackupStore } from '../../../src/storage/index.ts';
 import { FilesystemObjectStore } from '../../../src/storage/providers/filesystem/index.ts';
 import { systemClock } from '../../../src/util/clock.ts';
-import { aBackupArchive } from '../../helpers/archive-builder.ts';
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { backendReadyLine, restoreLogLines, writtenOrder } from '../../helpers/restore-log.ts';
 import { restorableView } from '../../helpers/restore-server.ts';
+import { backupTarball } from '../../helpers/restore-source.ts';
 
 const cluster = adminCluster();
 const ns = uniqueName('app13r');
@@ -68,6 +68,20 @@ function webhook(name: string, clientConfig: Record<string, unknown>): Record<st
     timeoutSeconds: 1,
     sideEffects: 'None',
     admissionReviewVersions: ['v1'],
+  };
+}
+
+/** A Validating or MutatingWebhookConfiguration holding one such webhook. */
+function webhookConfiguration(ref: ResourceRef, name: string, clientConfig: Record<string, unknown>): Fixture {
+  const kind = ref === VWC ? 'ValidatingWebhookConfiguration' : 'MutatingWebhookConfiguration';
+  return {
+    ref,
+    object: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind,
+      metadata: { name },
+      webhooks: [webhook(name, clientConfig)],
+    },
   };
 }
 
@@ -125,24 +139,8 @@ const namespaced: Fixture[] = [
 
 /** Backup A: a live backend. */
 const liveBackends: Fixture[] = [
-  {
-    ref: VWC,
-    object: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: names.validating },
-      webhooks: [webhook('validate', toService('hooks'))],
-    },
-  },
-  {
-    ref: MWC,
-    object: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: names.mutating },
-      webhooks: [webhook('mutate', toService('hooks'))],
-    },
-  },
+  webhookConfiguration(VWC, names.validating, toService('hooks')),
+  webhookConfiguration(MWC, names.mutating, toService('hooks')),
   {
     ref: APISERVICES,
     object: {
@@ -163,24 +161,8 @@ const liveBackends: Fixture[] = [
 
 /** Backup B: a backend that never gets an endpoint, and a webhook called by URL. */
 const deadBackends: Fixture[] = [
-  {
-    ref: VWC,
-    object: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: names.idle },
-      webhooks: [webhook('idle', toService('idle'))],
-    },
-  },
-  {
-    ref: MWC,
-    object: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: names.url },
-      webhooks: [webhook('url', { url: 'https://127.0.0.1:1/never' })],
-    },
-  },
+  webhookConfiguration(VWC, names.idle, toService('idle')),
+  webhookConfiguration(MWC, names.url, { url: 'https://127.0.0.1:1/never' }),
 ];
 
 const clusterScoped = [...liveBackends, ...deadBackends];
@@ -206,21 +188,15 @@ async function deleteAll(): Promise<void> {
   }
 }
 
+/** A backup of the namespace with these cluster-scoped objects, as the server returned each. */
 function tarball(cs: Fixture[]): Promise<Buffer> {
-  const archive = aBackupArchive();
-  const add = (ref: ResourceRef, object: KubeObject): void => {
-    archive.item({
-      group: ref.group,
-      version: ref.version,
-      resource: ref.resource,
-      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-      name: object.metadata.name ?? '',
-      object,
-    });
-  };
-  add(core('namespaces'), nsObject);
-  for (const f of [...namespaced, ...cs]) add(f.ref, backedUp.get(keyOf(f)) as KubeObject);
-  return archive.gzip();
+  const objects = [
+    { ref: core('namespaces'), object: nsObject },
+    ...[...namespaced, ...cs].map((f) => ({ ref: f.ref, object: backedUp.get(keyOf(f)) as KubeObject })),
+  ];
+  return backupTarball({
+    objects: objects.map((o) => ({ ...o, namespaced: o.object.metadata.namespace !== undefined })),
+  });
 }
 
 function aRestore(name: string, backupName: string, spec: Partial<RestoreSpec> = {}): Restore {
