@@ -24,6 +24,8 @@ export interface RestoreControllerDeps {
   log: Logger;
   /** `--restore-resource-priorities`, parsed; Velero's defaults when absent. */
   priorities?: RestorePriorities;
+  /** `--restore-backend-timeout`: how long, in all, webhooks and APIServices wait for their backends. */
+  backendTimeoutMs?: number;
   /** Parent directory of each restore's spool directory (default: the OS temp dir). */
   tempDir?: string;
   /** Prometheus metrics (reference §10.3); absent in tests that do not look at them. */
@@ -167,6 +169,7 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
         clock: deps.clock,
         veleroNamespace: deps.namespace,
         ...(deps.priorities ? { priorities: deps.priorities } : {}),
+        ...(deps.backendTimeoutMs !== undefined ? { backendTimeoutMs: deps.backendTimeoutMs } : {}),
         ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
         ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
       },

@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.ts';
 import { kubeTime } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { applyRestorePlan, type ApplyRestoreDeps, type RestoreProgress } from './apply/apply-plan.ts';
+import { clusterBackendProbe } from './apply/backend-gate.ts';
 import type { RestoreResourceList } from './apply/resource-list.ts';
 import { modifierLogLine } from './modifiers/modify-item.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
@@ -23,6 +24,8 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   concurrency?: number;
   resourceTimeoutMs?: number;
   terminatingTimeoutMs?: number;
+  /** How long, in all, webhooks and APIServices wait for their backends (default 60 s). */
+  backendTimeoutMs?: number;
   pollIntervalMs?: number;
 }
 
@@ -89,6 +92,8 @@ export async function runRestore(
 function applyOptions(deps: RestoreRunDeps): Omit<ApplyRestoreDeps, 'log'> {
   return {
     cluster: deps.cluster,
+    backendProbe: clusterBackendProbe(deps.cluster),
+    ...(deps.backendTimeoutMs !== undefined ? { backendTimeoutMs: deps.backendTimeoutMs } : {}),
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
     ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
     ...(deps.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: deps.resourceTimeoutMs } : {}),

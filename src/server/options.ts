@@ -12,6 +12,8 @@ export interface ServerOptions {
   credentialsFile?: string;
   /** `--restore-resource-priorities`, comma-separated. */
   restoreResourcePriorities?: string[];
+  /** `--restore-backend-timeout` (Go duration): how long, in all, a restore's webhooks and APIServices wait for their backends; default 1m. */
+  restoreBackendTimeout?: string;
   /** `--client-page-size`; default 500. */
   clientPageSize?: number;
   /** `--store-validation-frequency` (Go duration); default 1m. */

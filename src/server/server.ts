@@ -191,6 +191,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       ...(opts.restoreResourcePriorities?.length
         ? { priorities: parseRestorePriorities(opts.restoreResourcePriorities.join(',')) }
         : {}),
+      ...(opts.restoreBackendTimeout ? { backendTimeoutMs: parseDuration(opts.restoreBackendTimeout) } : {}),
       enableApiGroupVersions,
     }),
     locationController({

@@ -117,7 +117,7 @@ export async function createRestoreSource(cluster: Cluster, ns: string): Promise
 }
 
 /** The tarball Velero would write for these objects (§2.4: legacy and preferred-version copies). */
-export async function backupTarball(source: SourceObjects): Promise<Buffer> {
+export async function backupTarball(source: Pick<SourceObjects, 'objects'>): Promise<Buffer> {
   const archive = aBackupArchive();
   for (const { ref, object } of source.objects) {
     archive.item({

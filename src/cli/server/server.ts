@@ -15,6 +15,7 @@ export interface ServerFlags {
   defaultBackupStorageLocation?: string | undefined;
   credentialsFile?: string | undefined;
   restoreResourcePriorities?: string | undefined;
+  restoreBackendTimeout?: string | undefined;
   clientPageSize?: string | undefined;
   storeValidationFrequency?: string | undefined;
   backupSyncPeriod?: string | undefined;
@@ -41,6 +42,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const ttl = p.attempt(() => parseDurationFlag(flags.defaultBackupTtl, '--default-backup-ttl'));
   p.attempt(() => parseDurationFlag(flags.storeValidationFrequency, '--store-validation-frequency'));
   p.attempt(() => parseDurationFlag(flags.backupSyncPeriod, '--backup-sync-period'));
+  const backendTimeout = p.attempt(() => parseDurationFlag(flags.restoreBackendTimeout, '--restore-backend-timeout'));
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   if (pageSize === 0) p.add('--client-page-size must be at least 1');
   const controllers = controllerOptions(p, flags);
@@ -65,6 +67,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.defaultBackupStorageLocation ? { defaultBackupStorageLocation: flags.defaultBackupStorageLocation } : {}),
     ...(flags.credentialsFile ? { credentialsFile: flags.credentialsFile } : {}),
     ...(priorities ? { restoreResourcePriorities: priorities } : {}),
+    ...(backendTimeout !== undefined ? { restoreBackendTimeout: backendTimeout } : {}),
     ...(pageSize !== undefined ? { clientPageSize: pageSize } : {}),
     ...(flags.storeValidationFrequency ? { storeValidationFrequency: flags.storeValidationFrequency } : {}),
     ...(flags.backupSyncPeriod ? { backupSyncPeriod: flags.backupSyncPeriod } : {}),
@@ -161,6 +164,11 @@ export function serverCommand() {
     .option('--default-backup-storage-location <name>', 'location of backups that name none', 'default')
     .option('--credentials-file <file>', 'AWS credentials file for locations without spec.credential')
     .option('--restore-resource-priorities <list>', 'resources restored first, comma-separated')
+    .option(
+      '--restore-backend-timeout <duration>',
+      'how long, in all, a restore waits for the Services of its webhooks and APIServices to have a ready endpoint',
+      '1m',
+    )
     .option('--client-page-size <n>', 'page size of list calls to the API server', '500')
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
     .option('--backup-sync-period <duration>', 'how often backups in each location are synced (0 disables)', '1m')
@@ -191,6 +199,7 @@ Examples:
   skiff server
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
   skiff server --backup-sync-period 5m
+  skiff server --restore-backend-timeout 3m               # slow-starting webhook backends
   skiff server --leader-elect=false                       # one server only: no Lease
   skiff server --leader-elect-lease-duration 30s --leader-elect-renew-deadline 20s
   skiff server --garbage-collection-frequency 10m

@@ -4,6 +4,7 @@ import {
   dataUploadAction,
   webhookConfigurationAction,
 } from './cluster-config-actions.ts';
+import { backendNamespaceAction } from './backend-namespace-action.ts';
 import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
 import { podAction } from './pod-action.ts';
 import { serviceAction } from './service-action.ts';
@@ -33,7 +34,7 @@ export class RestoreActionRegistry {
 
 /**
  * Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI and pod-volume
- * ones, plus Skiff's `skiff.io/change-topology`.
+ * ones, plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
  */
 export function defaultRestoreActions(): RestoreActionRegistry {
   return new RestoreActionRegistry([
@@ -51,6 +52,7 @@ export function defaultRestoreActions(): RestoreActionRegistry {
     crdPreserveFieldsAction,
     apiServiceAction,
     webhookConfigurationAction,
+    backendNamespaceAction,
     dataUploadAction,
   ]);
 }

@@ -17,6 +17,7 @@ import {
   type RestorePlanStream,
   type UpdateOperation,
 } from '../plan/types.ts';
+import { awaitBackends, type BackendGate } from './backend-gate.ts';
 import { describe, fields } from './describe.ts';
 import { ItemAction } from './resource-list.ts';
 import type { RestoreTargetCluster } from './target-cluster.ts';
@@ -29,6 +30,8 @@ export interface OperationDeps {
   actions: RestoreActionRegistry;
   resourceWait: WaitOptions;
   terminatingWait: WaitOptions;
+  /** Holds webhook configurations and APIServices back until their backends are ready. */
+  backends: BackendGate;
 }
 
 /** Runs one operation; returns what the resource list records, or undefined for filtered-out items. */
@@ -47,6 +50,7 @@ export async function applyOperation(
     case 'create':
       return tier.wait === TierWait.Active ? ensureNamespace(op, deps) : create(op, tier, deps);
     case 'update':
+      if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
       return update(op, deps);
     case 'conflict':
       deps.log.warn(scope, conflictMessage(op), fields(op));
@@ -76,6 +80,7 @@ function typeOf(op: RestoreOperation): ResourceRef {
 
 async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
+  if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
   try {
     await deps.cluster.create(type, op.object);
   } catch (err) {

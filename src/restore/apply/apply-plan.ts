@@ -13,6 +13,7 @@ import {
   type StreamedTier,
 } from '../plan/types.ts';
 import { applyOperation, type OperationDeps } from './apply-operation.ts';
+import { BackendGate, DEFAULT_BACKEND_TIMEOUT_MS, endpointsBackendProbe, type BackendProbe } from './backend-gate.ts';
 import { describe, fields } from './describe.ts';
 import { ItemAction, RestoreResourceList } from './resource-list.ts';
 import type { RestoreTargetCluster } from './target-cluster.ts';
@@ -34,6 +35,13 @@ export interface ApplyRestoreDeps {
   /** `--terminating-resource-timeout` (default 10m): terminating namespaces (reference §4.3). */
   terminatingTimeoutMs?: number;
   pollIntervalMs?: number;
+  /**
+   * How long, in all, webhook configurations and APIServices wait for their backend Services
+   * to have a ready endpoint (default DEFAULT_BACKEND_TIMEOUT_MS); then they are restored with a warning.
+   */
+  backendTimeoutMs?: number;
+  /** Whether a backend Service is ready; by default its Endpoints object, read with `cluster.find`. */
+  backendProbe?: BackendProbe;
   /** Parent directory of the resource list's temp directory (the OS temp dir by default). */
   tempDir?: string;
 }
@@ -71,6 +79,10 @@ export async function applyRestorePlan(
     actions: deps.actions ?? defaultRestoreActions(),
     resourceWait: { timeoutMs: deps.resourceTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
     terminatingWait: { timeoutMs: deps.terminatingTimeoutMs ?? TEN_MINUTES, pollMs: deps.pollIntervalMs ?? 1000 },
+    backends: new BackendGate(deps.backendProbe ?? endpointsBackendProbe(deps.cluster), {
+      timeoutMs: deps.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS,
+      pollMs: deps.pollIntervalMs ?? 1000,
+    }),
   };
   try {
     for await (const tier of plan.tiers) {

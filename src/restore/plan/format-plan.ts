@@ -1,3 +1,4 @@
+import { backendWaitOf, serviceName } from './backends.ts';
 import {
   countOperation,
   emptyTotals,
@@ -79,7 +80,9 @@ function tierHeading(tier: Pick<StreamedTier, 'resources' | 'wait'>, n: number):
       ? ' (then wait until Established)'
       : tier.wait === 'active'
         ? ' (then wait until Active)'
-        : '';
+        : tier.wait === 'backends'
+          ? ' (each waits for its backend Services to have a ready endpoint)'
+          : '';
   const title =
     tier.resources.length === 1
       ? (tier.resources[0] ?? '')
@@ -140,6 +143,11 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
         ...formatChanges(op.changes, maxChanges),
       );
       break;
+  }
+  const backends = backendWaitOf(op);
+  if (backends) {
+    const names = backends.services.map((svc) => `Service ${serviceName(svc)}`).join(', ');
+    lines.push(`             waits for a ready endpoint of ${names}`);
   }
   for (const r of op.rewrites ?? []) {
     lines.push(`             rewrite ${r.path}: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)} (${r.action})`);

@@ -13,6 +13,7 @@ import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/re
 import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
+import { isBackendLastResource } from './backends.ts';
 import { NAMESPACE_TYPE, planNamespaces } from './namespaces.ts';
 import type { PlanResourceModifiers } from '../modifiers/modify-item.ts';
 import { exclusion, includedAsPrimary, planItem, type LiveLookup, type PlanContext } from './plan-item.ts';
@@ -129,7 +130,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
   const census = await takeCensus(ctx, catalogue, groups);
   const tiers: StreamedTier[] = groups.map((group) => ({
     resources: group.resources,
-    ...(group.resources.includes(CRD_GROUP_RESOURCE) ? { wait: TierWait.Established } : {}),
+    ...tierWait(group),
     operations: planGroup(ctx, catalogue, group.resources),
   }));
   if (census.namespaces.size > 0) {
@@ -150,6 +151,14 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
     env,
     totalItems: census.records + census.namespaces.size,
   };
+}
+
+/** What a tier waits for: CRDs become Established after; webhooks and APIServices wait for their backends before. */
+function tierWait(group: ResourceGroup): { wait?: TierWait } {
+  if (group.resources.includes(CRD_GROUP_RESOURCE)) return { wait: TierWait.Established };
+  if (group.resources.length === 1 && isBackendLastResource(group.resources[0] ?? ''))
+    return { wait: TierWait.Backends };
+  return {};
 }
 
 /**

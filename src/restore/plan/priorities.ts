@@ -58,6 +58,22 @@ export function parseRestorePriorities(flag: string): RestorePriorities {
 export const CRD_GROUP_RESOURCE = 'customresourcedefinitions.apiextensions.k8s.io';
 export const NAMESPACES_GROUP_RESOURCE = 'namespaces';
 
+/**
+ * Types Skiff restores after everything else, the low priorities included: admission
+ * webhook configurations and APIServices. Each sends API requests to a Service of the
+ * restore; created before that Service has a ready backend, a webhook can reject (or, with
+ * `failurePolicy: Ignore`, slow down) every later write, and an unavailable APIService breaks
+ * discovery and namespace deletion. Velero has no such rule (reference §4.2: they fall into
+ * the alphabetical rest); when `--restore-resource-priorities` names one of them, the list
+ * decides its place instead. APIServices go first, then mutating before validating, the
+ * order in which the API server calls them.
+ */
+export const BACKEND_LAST_RESOURCES = [
+  'apiservices.apiregistration.k8s.io',
+  'mutatingwebhookconfigurations.admissionregistration.k8s.io',
+  'validatingwebhookconfigurations.admissionregistration.k8s.io',
+] as const;
+
 /** One step of the restore order: a single prioritised type, or the alphabetical rest. */
 export interface ResourceGroup {
   resources: string[];
@@ -66,7 +82,8 @@ export interface ResourceGroup {
 /**
  * The order in which the backup's resource folders are restored (reference §4.2): CRDs
  * first (pass 1), then the high priorities one type at a time, then every other folder
- * (alphabetical, restored together), then the low priorities one at a time. Priority
+ * (alphabetical, restored together), then the low priorities one at a time, then the
+ * `BACKEND_LAST_RESOURCES` the priorities do not name, one at a time. Priority
  * names are resolved to folder names (`customresourcedefinitions` →
  * `customresourcedefinitions.apiextensions.k8s.io`); unresolvable ones are kept as given.
  * `namespaces` never appears: namespaces are ensured by their own tier.
@@ -88,9 +105,14 @@ export function orderResourceGroups(
   const groups = take(CRD_GROUP_RESOURCE);
   for (const name of priorities.high) groups.push(...take(name));
   const lowNames = new Set(priorities.low.map((n) => resolve(n) ?? n));
-  const rest = [...present].filter((gr) => !done.has(gr) && !lowNames.has(gr)).sort();
+  const named = new Set([...priorities.high, ...priorities.low].map((n) => resolve(n) ?? n));
+  const last = BACKEND_LAST_RESOURCES.filter((gr) => !named.has(gr));
+  const rest = [...present]
+    .filter((gr) => !done.has(gr) && !lowNames.has(gr) && !(last as readonly string[]).includes(gr))
+    .sort();
   if (rest.length > 0) groups.push({ resources: rest });
   for (const gr of rest) done.add(gr);
   for (const name of priorities.low) groups.push(...take(name));
+  for (const gr of last) groups.push(...take(gr));
   return groups;
 }

@@ -110,6 +110,11 @@ export const TierWait = {
   Established: 'established',
   /** Namespaces: wait until Active. */
   Active: 'active',
+  /**
+   * Webhook configurations and APIServices: each write first waits for the ready endpoints of
+   * the Services its object calls (`backendWaitOf`), within one shared time limit.
+   */
+  Backends: 'backends',
 } as const;
 export type TierWait = (typeof TierWait)[keyof typeof TierWait];
 
