@@ -29,7 +29,9 @@ const BACKUP_RESTORE_VERBS = ['get', 'list', 'create', 'patch', 'update'];
  * Kubernetes 1.35 API server serves with `list` (so a namespace backup can list each one
  * it finds in discovery), and the cluster-scoped kinds a namespace backup pulls in
  * (PersistentVolumes of its claims, the ClusterRoles and bindings of its ServiceAccounts,
- * the CRDs of its custom resources, its StorageClasses). Custom resources are not here:
+ * the CRDs of its custom resources, its StorageClasses), and those an application uses that
+ * issue 13's detector finds and `--include-app-cluster-resources` takes (webhook configurations,
+ * APIServices, priority, ingress and runtime classes). Custom resources are not here:
  * their owners grant them (README, "Least-privilege RBAC").
  */
 export const BACKUP_RESTORE_RESOURCES: readonly { group: string; resources: string[] }[] = [
@@ -52,16 +54,23 @@ export const BACKUP_RESTORE_RESOURCES: readonly { group: string; resources: stri
       'services',
     ],
   },
+  {
+    group: 'admissionregistration.k8s.io',
+    resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+  },
+  { group: 'apiregistration.k8s.io', resources: ['apiservices'] },
   { group: 'apps', resources: ['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
   { group: 'autoscaling', resources: ['horizontalpodautoscalers'] },
   { group: 'batch', resources: ['cronjobs', 'jobs'] },
   { group: 'coordination.k8s.io', resources: ['leases'] },
   { group: 'discovery.k8s.io', resources: ['endpointslices'] },
   { group: 'events.k8s.io', resources: ['events'] },
-  { group: 'networking.k8s.io', resources: ['ingresses', 'networkpolicies'] },
+  { group: 'networking.k8s.io', resources: ['ingressclasses', 'ingresses', 'networkpolicies'] },
+  { group: 'node.k8s.io', resources: ['runtimeclasses'] },
   { group: 'policy', resources: ['poddisruptionbudgets'] },
   { group: 'rbac.authorization.k8s.io', resources: ['clusterrolebindings', 'clusterroles', 'rolebindings', 'roles'] },
   { group: 'resource.k8s.io', resources: ['resourceclaims', 'resourceclaimtemplates'] },
+  { group: 'scheduling.k8s.io', resources: ['priorityclasses'] },
   { group: 'storage.k8s.io', resources: ['csistoragecapacities', 'storageclasses'] },
 ];
 
