@@ -7,6 +7,17 @@ export interface ExplainedItem {
   included: boolean;
   reason?: string;
   origin?: 'listed' | 'additional';
+  /** The application rule that took it, or that found it left out (app-cluster-resources.ts). */
+  rule?: string;
+  /** Left out by Velero's rules, although the application uses it. */
+  appLeftOut?: boolean;
+}
+
+/** A cluster-scoped object the backup leaves out although the application uses it. */
+export interface AppLeftOut {
+  ref: string;
+  rule: string;
+  reason: string;
 }
 
 /** What a backup would take, grouped by resource and namespace: the dry run's report. */
@@ -17,6 +28,8 @@ export interface BackupDryRun {
   totalExcluded: number;
   warnings: string[];
   errors: string[];
+  /** Left out, but the application uses them (issue 13): taken with --include-app-cluster-resources. */
+  appLeftOut: AppLeftOut[];
   /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
   explained: ExplainedItem[];
 }
@@ -33,11 +46,20 @@ export async function summarizeDryRun(
     totalExcluded: 0,
     warnings: [...plan.warnings],
     errors: [...plan.errors],
+    appLeftOut: [],
     explained: [],
   };
   const wanted = explain.map(parseExplain);
   for await (const ev of events) {
-    if (ev.kind !== 'included' && ev.kind !== 'excluded') {
+    if (ev.kind === 'app-left-out') {
+      const ref = `${ev.found.groupResource}/${ev.found.name}`;
+      out.appLeftOut.push({ ref, rule: ev.found.rule, reason: ev.found.reason });
+      const w = wanted.find((x) => x.matches(ev.type.kind, ev.found.groupResource, ev.type.resource, '', ev.found.name));
+      if (w) {
+        const reason = `left out by Velero's rules, but the application uses it: ${ev.found.reason}`;
+        out.explained.push({ ref, included: false, reason, rule: ev.found.rule, appLeftOut: true });
+      }
+    } else if (ev.kind !== 'included' && ev.kind !== 'excluded') {
       (ev.kind === 'warning' ? out.warnings : out.errors).push(ev.message);
     } else {
       const gr = groupResource(ev.type);
@@ -54,7 +76,9 @@ export async function summarizeDryRun(
         out.explained.push({
           ref: `${gr}/${ns ? `${ns}/` : ''}${name}`,
           included: ev.kind === 'included',
-          ...(ev.kind === 'excluded' ? { reason: ev.reason } : { origin: ev.origin }),
+          ...(ev.kind === 'excluded'
+            ? { reason: ev.reason }
+            : { origin: ev.origin, ...(ev.app ? { rule: ev.app.rule, reason: ev.app.reason } : {}) }),
         });
       }
     }
