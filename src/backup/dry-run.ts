@@ -54,7 +54,9 @@ export async function summarizeDryRun(
     if (ev.kind === 'app-left-out') {
       const ref = `${ev.found.groupResource}/${ev.found.name}`;
       out.appLeftOut.push({ ref, rule: ev.found.rule, reason: ev.found.reason });
-      const w = wanted.find((x) => x.matches(ev.type.kind, ev.found.groupResource, ev.type.resource, '', ev.found.name));
+      const w = wanted.find((x) =>
+        x.matches(ev.type.kind, ev.found.groupResource, ev.type.resource, '', ev.found.name),
+      );
       if (w) {
         const reason = `left out by Velero's rules, but the application uses it: ${ev.found.reason}`;
         out.explained.push({ ref, included: false, reason, rule: ev.found.rule, appLeftOut: true });
@@ -86,8 +88,10 @@ export async function summarizeDryRun(
   // An item of a type that is not listed at all is out for the type's reason.
   for (const skipped of plan.skippedTypes) {
     for (const w of wanted) {
-      if (w.kindMatches(skipped.groupResource))
-        out.explained.push({ ref: `${skipped.groupResource}/${w.text}`, included: false, reason: skipped.reason });
+      const ref = `${skipped.groupResource}/${w.text}`;
+      // Unless the item was seen after all (an additional item, or one the application uses).
+      if (w.kindMatches(skipped.groupResource) && !out.explained.some((e) => e.ref === ref))
+        out.explained.push({ ref, included: false, reason: skipped.reason });
     }
   }
   return out;

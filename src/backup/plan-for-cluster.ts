@@ -5,12 +5,7 @@ import { defaultBackupActions } from './actions/registry.ts';
 import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
 import { groupVersionText, type UnavailableGroupVersion } from '../kube/discovery.ts';
-import {
-  planBackup,
-  type BackupPlan,
-  type NamespaceInfo,
-  type UnavailableApiGroup,
-} from './plan/backup-plan.ts';
+import { planBackup, type BackupPlan, type NamespaceInfo, type UnavailableApiGroup } from './plan/backup-plan.ts';
 
 /** The namespaces, as a list call takes them. */
 export const NAMESPACES = {

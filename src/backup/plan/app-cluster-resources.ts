@@ -142,7 +142,11 @@ export class AppFacts {
         if (!obj || (Object.keys(obj.matchLabels ?? {}).length === 0 && (obj.matchExpressions ?? []).length === 0))
           continue;
         try {
-          this.aggregations.push({ clusterRole: name, selector: labelSelectorFromObject(obj), text: selectorText(obj) });
+          this.aggregations.push({
+            clusterRole: name,
+            selector: labelSelectorFromObject(obj),
+            text: selectorText(obj),
+          });
         } catch {
           // A selector the API server would not have accepted matches nothing.
         }
@@ -228,8 +232,7 @@ export class AppFacts {
     }
     const kind = classKindOf(gr);
     const user = kind ? this.classes[kind].get(name) : undefined;
-    if (kind && user)
-      return { rule: CLASS_RULES[kind].rule, reason: `${user} names it in ${CLASS_RULES[kind].field}` };
+    if (kind && user) return { rule: CLASS_RULES[kind].rule, reason: `${user} names it in ${CLASS_RULES[kind].field}` };
     return this.identityRule(item);
   }
 

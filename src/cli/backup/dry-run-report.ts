@@ -37,7 +37,8 @@ export function formatDryRun(name: string, report: BackupDryRun, unseen: Readonl
 }
 
 function explainLine(e: BackupDryRun['explained'][number]): string {
-  if (e.included && e.rule) return `  ${e.ref}: included, as the application uses it: ${e.reason ?? ''} (rule ${e.rule})`;
+  if (e.included && e.rule)
+    return `  ${e.ref}: included, as the application uses it: ${e.reason ?? ''} (rule ${e.rule})`;
   if (e.included)
     return `  ${e.ref}: included${e.origin === 'additional' ? ' (as an item related to another included item)' : ''}`;
   if (e.appLeftOut) return `  ${e.ref}: ${e.reason ?? ''} (rule ${e.rule ?? ''})`;
