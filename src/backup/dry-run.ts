@@ -52,15 +52,7 @@ export async function summarizeDryRun(
   const wanted = explain.map(parseExplain);
   for await (const ev of events) {
     if (ev.kind === 'app-left-out') {
-      const ref = `${ev.found.groupResource}/${ev.found.name}`;
-      out.appLeftOut.push({ ref, rule: ev.found.rule, reason: ev.found.reason });
-      const w = wanted.find((x) =>
-        x.matches(ev.type.kind, ev.found.groupResource, ev.type.resource, '', ev.found.name),
-      );
-      if (w) {
-        const reason = `left out by Velero's rules, but the application uses it: ${ev.found.reason}`;
-        out.explained.push({ ref, included: false, reason, rule: ev.found.rule, appLeftOut: true });
-      }
+      noteAppLeftOut(out, ev, wanted);
     } else if (ev.kind !== 'included' && ev.kind !== 'excluded') {
       (ev.kind === 'warning' ? out.warnings : out.errors).push(ev.message);
     } else {
@@ -95,6 +87,20 @@ export async function summarizeDryRun(
     }
   }
   return out;
+}
+
+function noteAppLeftOut(
+  out: BackupDryRun,
+  ev: Extract<CollectedEvent, { kind: 'app-left-out' }>,
+  wanted: readonly ReturnType<typeof parseExplain>[],
+): void {
+  const { found } = ev;
+  const ref = `${found.groupResource}/${found.name}`;
+  out.appLeftOut.push({ ref, rule: found.rule, reason: found.reason });
+  if (wanted.some((x) => x.matches(ev.type.kind, found.groupResource, ev.type.resource, '', found.name))) {
+    const reason = `left out by Velero's rules, but the application uses it: ${found.reason}`;
+    out.explained.push({ ref, included: false, reason, rule: found.rule, appLeftOut: true });
+  }
 }
 
 function parseExplain(text: string): {

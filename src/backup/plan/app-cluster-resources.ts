@@ -31,6 +31,8 @@ export type AppRule =
   | 'runtime-class'
   | 'app-labels';
 
+type Finding = { rule: AppRule; reason: string };
+
 export interface AppClusterResource {
   groupResource: string;
   name: string;
@@ -193,47 +195,69 @@ export class AppFacts {
   }
 
   /** The first rule that makes this cluster-scoped object the application's, or undefined. */
-  ruleFor(gr: string, item: KubeObject): { rule: AppRule; reason: string } | undefined {
-    const name = item.metadata.name ?? '';
+  ruleFor(gr: string, item: KubeObject): Finding | undefined {
+    return this.kindRule(gr, item) ?? this.classRule(gr, item.metadata.name ?? '') ?? this.identityRule(item);
+  }
+
+  /** The rules of the kinds an operator installs beside its namespace. */
+  private kindRule(gr: string, item: KubeObject): Finding | undefined {
     const spec = record(item.spec);
-    if (gr === GR.crds) {
-      const group = str(spec?.group);
-      const sibling = group ? this.crdGroups.get(group) : undefined;
-      if (group && sibling)
-        return {
-          rule: 'crd-api-group',
-          reason: `it defines a kind of API group ${group}, whose CRD ${sibling} the backup takes`,
-        };
-    } else if (gr === GR.apiServices) {
-      const svc = record(spec?.service);
-      const ns = str(svc?.namespace);
-      if (ns && this.coversNamespace(ns))
-        return {
-          rule: 'apiservice-backend',
-          reason: `its spec.service ${ns}/${str(svc?.name) ?? ''} is in namespace ${ns}, which the backup takes`,
-        };
-    } else if (gr === GR.validatingWebhooks || gr === GR.mutatingWebhooks) {
-      for (const hook of array(item.webhooks)) {
-        const svc = record(record(record(hook)?.clientConfig)?.service);
-        const ns = str(svc?.namespace);
-        if (ns && this.coversNamespace(ns))
-          return {
-            rule: 'webhook-backend',
-            reason: `its webhook ${str(record(hook)?.name) ?? ''} calls Service ${ns}/${str(svc?.name) ?? ''}, in namespace ${ns}, which the backup takes`,
-          };
+    switch (gr) {
+      case GR.crds: {
+        const group = str(spec?.group);
+        const sibling = group ? this.crdGroups.get(group) : undefined;
+        return group && sibling
+          ? {
+              rule: 'crd-api-group',
+              reason: `it defines a kind of API group ${group}, whose CRD ${sibling} the backup takes`,
+            }
+          : undefined;
       }
-    } else if (gr === GR.clusterRoles) {
-      const into = this.aggregations.find((a) => a.clusterRole !== name && matches(a.selector, item.metadata.labels));
-      if (into)
-        return {
-          rule: 'aggregated-clusterrole',
-          reason: `it is aggregated into ClusterRole ${into.clusterRole}, which the backup takes (aggregationRule selector ${into.text})`,
-        };
+      case GR.apiServices: {
+        const svc = this.coveredService(spec?.service);
+        return svc
+          ? { rule: 'apiservice-backend', reason: `its spec.service ${svc} is in a namespace the backup takes` }
+          : undefined;
+      }
+      case GR.validatingWebhooks:
+      case GR.mutatingWebhooks:
+        for (const hook of array(item.webhooks)) {
+          const svc = this.coveredService(record(record(hook)?.clientConfig)?.service);
+          if (svc)
+            return {
+              rule: 'webhook-backend',
+              reason: `its webhook ${str(record(hook)?.name) ?? ''} calls Service ${svc}, in a namespace the backup takes`,
+            };
+        }
+        return undefined;
+      case GR.clusterRoles: {
+        const name = item.metadata.name ?? '';
+        const into = this.aggregations.find((a) => a.clusterRole !== name && matches(a.selector, item.metadata.labels));
+        return into
+          ? {
+              rule: 'aggregated-clusterrole',
+              reason: `it is aggregated into ClusterRole ${into.clusterRole}, which the backup takes (aggregationRule selector ${into.text})`,
+            }
+          : undefined;
+      }
+      default:
+        return undefined;
     }
+  }
+
+  /** `namespace/name` of a service reference in a namespace the backup takes. */
+  private coveredService(ref: unknown): string | undefined {
+    const svc = record(ref);
+    const ns = str(svc?.namespace);
+    return ns && this.coversNamespace(ns) ? `${ns}/${str(svc?.name) ?? ''}` : undefined;
+  }
+
+  private classRule(gr: string, name: string): Finding | undefined {
     const kind = classKindOf(gr);
     const user = kind ? this.classes[kind].get(name) : undefined;
-    if (kind && user) return { rule: CLASS_RULES[kind].rule, reason: `${user} names it in ${CLASS_RULES[kind].field}` };
-    return this.identityRule(item);
+    return kind && user
+      ? { rule: CLASS_RULES[kind].rule, reason: `${user} names it in ${CLASS_RULES[kind].field}` }
+      : undefined;
   }
 
   /**
@@ -241,7 +265,7 @@ export class AppFacts {
    * must be there: an object of the same part-of but another instance (or Helm release)
    * belongs to another copy of the application.
    */
-  private identityRule(item: KubeObject): { rule: AppRule; reason: string } | undefined {
+  private identityRule(item: KubeObject): Finding | undefined {
     const labels = item.metadata.labels ?? {};
     const release = helmRelease(item);
     const carried: [string | undefined, Map<string, string>, string][] = [
