@@ -220,7 +220,7 @@ describe('application cluster resources (issue 13)', { concurrency: false }, () 
       API_SERVICES,
       VALIDATING_WEBHOOKS,
     ]);
-    let order: Creation[] = [];
+    let order: Creation[];
     try {
       const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), {
         backupName: b.metadata.name ?? '',
