@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { backupFromSchedule, buildBackupRequest } from '../../../src/cli/backup/create-options.ts';
+import { buildSchedule } from '../../../src/cli/schedule/create-options.ts';
+import { backupForSchedule } from '../../../src/schedule/decide.ts';
+
+const KEY = 'skiff.io/include-app-cluster-resources';
+
+describe('--include-app-cluster-resources (issue 13)', () => {
+  test('backup create: the flag is the annotation, no field of the velero.io kind', () => {
+    const { request, problems } = buildBackupRequest({ includeNamespaces: ['web'], includeAppClusterResources: true });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(request.annotations, { [KEY]: 'true' });
+    assert.deepEqual(request.spec, { includedNamespaces: ['web'] });
+  });
+
+  test('a value given by hand through --annotations must be true or false', () => {
+    const { problems } = buildBackupRequest({ annotations: [`${KEY}=yes`] });
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0] ?? '',
+      /skiff\.io\/include-app-cluster-resources: "yes" is not valid: use "true" or "false"/,
+    );
+    assert.deepEqual(buildBackupRequest({ annotations: [`${KEY}=false`] }).problems, []);
+  });
+
+  test('schedule create: the schedule carries it, and so does every backup it makes', () => {
+    const { schedule, problems } = buildSchedule('nightly', 'velero', {
+      schedule: '@daily',
+      includeNamespaces: ['monitoring'],
+      includeAppClusterResources: true,
+    });
+    assert.deepEqual(problems, []);
+    assert.equal(schedule.metadata.annotations?.[KEY], 'true');
+    const made = backupForSchedule({ ...schedule, metadata: { ...schedule.metadata, uid: 'u' } }, new Date(0));
+    assert.equal(made.metadata.annotations?.[KEY], 'true');
+    // backup create --from-schedule takes it too.
+    const fromSchedule = backupFromSchedule(schedule, {});
+    assert.equal(fromSchedule.request.annotations[KEY], 'true');
+  });
+});
