@@ -3,6 +3,7 @@
  * cluster-scoped candidates it asks for and hands back what it finds, with the objects.
  * Reads, never writes; lists are made once per backup whatever the number of rounds.
  */
+import { KubeApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { groupResource, type ResourceType } from '../../kube/resource.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -42,6 +43,7 @@ export class AppResourceFinder {
   async find(facts: AppFacts): Promise<{ found: FoundAppResource[]; problems: string[] }> {
     const candidates: { groupResource: string; item: KubeObject }[] = [];
     const problems: string[] = [];
+    const forbidden = new Set<string>();
     for (const lookup of appLookups(facts, [...this.types.keys()])) {
       const key = `${lookup.groupResource}?${lookup.labelSelector ?? ''}`;
       if (this.failed.has(key)) continue;
@@ -49,11 +51,20 @@ export class AppResourceFinder {
         for (const item of await this.list(lookup)) candidates.push({ groupResource: lookup.groupResource, item });
       } catch (err) {
         this.failed.add(key);
-        const how = lookup.labelSelector ? ` with label selector ${lookup.labelSelector}` : '';
-        problems.push(
-          `cannot look for the application's ${lookup.groupResource}${how}: ${errorMessage(err)}; those it uses may be missing from the backup`,
-        );
+        // A least-privilege server may list none of these kinds: one warning for all of them.
+        if (err instanceof KubeApiError && err.forbidden) forbidden.add(lookup.groupResource);
+        else {
+          const how = lookup.labelSelector ? ` with label selector ${lookup.labelSelector}` : '';
+          problems.push(
+            `cannot look for the application's ${lookup.groupResource}${how}: ${errorMessage(err)}; those it uses may be missing from the backup`,
+          );
+        }
       }
+    }
+    if (forbidden.size > 0) {
+      problems.push(
+        `the server may not list ${[...forbidden].sort().join(', ')} (forbidden), so the ones the application uses may be missing from the backup unnamed; grant get and list on them to have them found`,
+      );
     }
     const found: FoundAppResource[] = [];
     const byKey = new Map(candidates.map((c) => [`${c.groupResource}/${c.item.metadata.name ?? ''}`, c.item]));

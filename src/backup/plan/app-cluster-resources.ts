@@ -58,6 +58,7 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const HELM_RELEASE_NAME = 'meta.helm.sh/release-name';
 export const HELM_RELEASE_NAMESPACE = 'meta.helm.sh/release-namespace';
 const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const VALUES_PER_SELECTOR = 50;
 
 /** The classes a namespaced object names, and where the name is read. */
 type ClassKind = 'priority' | 'runtime' | 'storage' | 'ingress';
@@ -186,8 +187,15 @@ export class AppFacts {
   /** Label selectors that find the objects carrying one of the application's identities. */
   identitySelectors(): string[] {
     const out: string[] = [];
-    if (this.partOf.size > 0) out.push(`${PART_OF_LABEL} in (${[...this.partOf.keys()].sort().join(',')})`);
-    if (this.instances.size > 0) out.push(`${INSTANCE_LABEL} in (${[...this.instances.keys()].sort().join(',')})`);
+    for (const [key, values] of [
+      [PART_OF_LABEL, this.partOf],
+      [INSTANCE_LABEL, this.instances],
+    ] as const) {
+      // A bounded number of values per selector, so that the request stays a reasonable URL.
+      const sorted = [...values.keys()].sort();
+      for (let i = 0; i < sorted.length; i += VALUES_PER_SELECTOR)
+        out.push(`${key} in (${sorted.slice(i, i + VALUES_PER_SELECTOR).join(',')})`);
+    }
     // Helm's release annotations cannot be selected on; the label Helm sets beside them can,
     // and the annotations then decide (the label alone says nothing about which release).
     if (this.helmReleases.size > 0) out.push(`${MANAGED_BY_LABEL}=Helm`);

@@ -6,6 +6,7 @@ import type { ItemSource } from '../../../src/backup/collect/item-source.ts';
 import { summarizeDryRun } from '../../../src/backup/dry-run.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
 import type { BackupSpec } from '../../../src/api/index.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
 import type { KubeObject, ResourceType } from '../../../src/kube/index.ts';
 import { matches, parseLabelSelector } from '../../../src/selection/index.ts';
 import { obj, rt } from './fixtures.ts';
@@ -175,6 +176,42 @@ describe('backup collection of the application cluster resources (issue 13)', ()
     assert.equal(report.explained.length, 1);
     assert.equal(report.explained[0]?.rule, 'apiservice-backend');
     assert.match(report.explained[0]?.reason ?? '', /left out by Velero's rules, but the application uses it/);
+  });
+
+  test('kinds the server may not list are named in one warning, and the rest is still found', async () => {
+    const plan = planBackup({
+      spec: { includedNamespaces: ['shop'] },
+      resourceTypes: TYPES,
+      resolve,
+      namespaces: [{ name: 'shop' }],
+    });
+    const src = source(world);
+    const forbidding: ItemSource = {
+      find: (ref, name, namespace) => src.find(ref, name, namespace),
+      list: (type, opts) => {
+        if (type.kind !== 'APIService' && type.kind !== 'Node') return src.list(type, opts);
+        return (async function* () {
+          await Promise.resolve();
+          yield* [] as KubeObject[][];
+          throw new KubeApiError(403, 'Forbidden', 'no', { method: 'GET', path: `/${type.resource}` });
+        })();
+      },
+    };
+    const events: CollectedEvent[] = [];
+    for await (const ev of collectBackupItems(plan, {
+      backupName: 'b',
+      source: forbidding,
+      actions: defaultBackupActions(),
+      typeOf,
+    }))
+      events.push(ev);
+    const warnings = events.flatMap((e) => (e.kind === 'warning' ? [e.message] : []));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] ?? '', /may not list apiservices\.apiregistration\.k8s\.io, nodes \(forbidden\)/);
+    assert.deepEqual(leftOut(events), [
+      'customresourcedefinitions/gadgets.acme.io (crd-api-group)',
+      'priorityclasses/acme-high (priority-class)',
+    ]);
   });
 
   test('unavailable API groups are one warning each, naming the group', () => {

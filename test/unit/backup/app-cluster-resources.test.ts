@@ -263,6 +263,18 @@ describe('application cluster resources (issue 13)', () => {
     ]);
   });
 
+  test('many label values are split over several selectors, so that no request grows without bound', () => {
+    const facts = factsOf(
+      Array.from({ length: 120 }, (_, i): [string, KubeObject] => [
+        'configmaps',
+        item(`c${i}`, { namespace: NS, metadata: { labels: { 'app.kubernetes.io/instance': `i${i}` } } }),
+      ]),
+    );
+    const selectors = appLookups(facts, ['nodes']).map((l) => l.labelSelector ?? '');
+    assert.equal(selectors.length, 3);
+    assert.equal(selectors.flatMap((s) => s.slice(s.indexOf('(') + 1, -1).split(',')).length, 120);
+  });
+
   test('the annotation: true, false or absent; anything else is a problem naming it', () => {
     const key = 'skiff.io/include-app-cluster-resources';
     assert.deepEqual(parseIncludeAppClusterResources(undefined), { value: false });
