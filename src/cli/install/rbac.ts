@@ -65,6 +65,18 @@ export const BACKUP_RESTORE_RESOURCES: readonly { group: string; resources: stri
   { group: 'storage.k8s.io', resources: ['csistoragecapacities', 'storageclasses'] },
 ];
 
+/** Cluster-scoped kinds the least-privilege server may read, not write: the application detector's (issue 13). */
+export const APP_DETECTION_READS: readonly { group: string; resources: string[] }[] = [
+  {
+    group: 'admissionregistration.k8s.io',
+    resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+  },
+  { group: 'apiregistration.k8s.io', resources: ['apiservices'] },
+  { group: 'networking.k8s.io', resources: ['ingressclasses'] },
+  { group: 'node.k8s.io', resources: ['runtimeclasses'] },
+  { group: 'scheduling.k8s.io', resources: ['priorityclasses'] },
+];
+
 /**
  * The cluster-wide rules of the least-privilege role. No `delete` on anything outside
  * the server's namespace: a restore only creates and patches, a backup only reads.
@@ -79,6 +91,9 @@ export function leastPrivilegeClusterRules(): PolicyRule[] {
     })),
     // A backup lists every kind in each namespace it covers, velero.io kinds included.
     { apiGroups: ['velero.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+    // Read only: a namespace backup looks for the cluster-scoped objects its application uses
+    // (backup/plan/app-cluster-resources.ts) and names those it leaves out. Restoring them needs more.
+    ...APP_DETECTION_READS.map((r) => ({ apiGroups: [r.group], resources: r.resources, verbs: ['get', 'list'] })),
     // CRDs: read (the CRD of each backed-up custom resource) and create (restoring them, and the
     // server installing its own at start). Changing an existing CRD only for Skiff's own.
     {
