@@ -120,18 +120,9 @@ describe('application cluster resources (issue 13)', { concurrency: false }, () 
   });
 
   test('the dry run lists them as left out with the reason, and --explain names the rule', async () => {
-    const json = await skiff([
-      'backup',
-      'create',
-      'preview',
-      '-n',
-      server.namespace,
-      '--include-namespaces',
-      ns,
-      '--dry-run',
-      '-o',
-      'json',
-    ]);
+    const dryRun = (...more: string[]): ReturnType<typeof skiff> =>
+      skiff(['backup', 'create', 'preview', '-n', server.namespace, '--include-namespaces', ns, '--dry-run', ...more]);
+    const json = await dryRun('-o', 'json');
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as { appLeftOut: { ref: string; rule: string; reason: string }[] };
     assert.deepEqual(
@@ -139,18 +130,7 @@ describe('application cluster resources (issue 13)', { concurrency: false }, () 
       app.leftOut.map((o) => `${o.groupResource}/${o.name} ${o.rule}`).sort(),
     );
     const pc = app.leftOut.find((o) => o.rule === 'priority-class');
-    const text = await skiff([
-      'backup',
-      'create',
-      'preview',
-      '-n',
-      server.namespace,
-      '--include-namespaces',
-      ns,
-      '--dry-run',
-      '--explain',
-      `priorityclasses/${pc?.name ?? ''}`,
-    ]);
+    const text = await dryRun('--explain', `priorityclasses/${pc?.name ?? ''}`);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /Left out, but the application uses them/);
     assert.match(
