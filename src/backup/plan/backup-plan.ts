@@ -112,6 +112,12 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
   );
   const warnings = nsChoice.unmatchedPatterns.map((p) => `namespace pattern ${p} matched no namespace`);
 
+  if (input.includeAppClusterResources && spec.includeClusterResources === false) {
+    // The user's word wins over the annotation, but not silently.
+    warnings.push(
+      'annotation skiff.io/include-app-cluster-resources is "true" but spec.includeClusterResources is false: no cluster-scoped object is taken',
+    );
+  }
   for (const gv of input.unavailableGroupVersions ?? []) {
     warnings.push(`API group ${gv.groupVersion} is unavailable (${gv.reason}): not backed up`);
   }

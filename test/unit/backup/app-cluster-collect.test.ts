@@ -201,6 +201,21 @@ describe('backup collection of the application cluster resources (issue 13)', ()
     ]);
   });
 
+  test('the annotation with includeClusterResources false takes nothing, and says so', async () => {
+    const { events } = await collect({ includedNamespaces: ['shop'], includeClusterResources: false }, true);
+    assert.ok(!events.some((e) => e.kind === 'included' && !e.type.namespaced && e.type.resource !== 'namespaces'));
+    const plan = planBackup({
+      spec: { includedNamespaces: ['shop'], includeClusterResources: false },
+      resourceTypes: TYPES,
+      resolve,
+      namespaces: [{ name: 'shop' }],
+      includeAppClusterResources: true,
+    });
+    assert.deepEqual(plan.warnings, [
+      'annotation skiff.io/include-app-cluster-resources is "true" but spec.includeClusterResources is false: no cluster-scoped object is taken',
+    ]);
+  });
+
   test('unavailable API groups are one warning each, naming the group', () => {
     const plan = planBackup({
       spec: { includedNamespaces: ['shop'] },
