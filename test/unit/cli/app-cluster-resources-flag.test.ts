@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { backupFromSchedule, buildBackupRequest } from '../../../src/cli/backup/create-options.ts';
 import { buildSchedule } from '../../../src/cli/schedule/create-options.ts';
-import { backupForSchedule } from '../../../src/schedule/decide.ts';
+import { backupForSchedule, validateSchedule } from '../../../src/schedule/decide.ts';
 
 const KEY = 'skiff.io/include-app-cluster-resources';
 
@@ -37,5 +37,13 @@ describe('--include-app-cluster-resources (issue 13)', () => {
     // backup create --from-schedule takes it too.
     const fromSchedule = backupFromSchedule(schedule, {});
     assert.equal(fromSchedule.request.annotations[KEY], 'true');
+  });
+
+  test('a schedule with a bad value is FailedValidation naming the annotation, not a failed backup per run', () => {
+    const { schedule } = buildSchedule('nightly', 'velero', { schedule: '@daily', includeNamespaces: ['web'] });
+    schedule.metadata.annotations = { [KEY]: 'on' };
+    const { errors } = validateSchedule(schedule);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /skiff\.io\/include-app-cluster-resources: "on" is not valid/);
   });
 });
