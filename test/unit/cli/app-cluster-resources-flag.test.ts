@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { backupFromSchedule, buildBackupRequest } from '../../../src/cli/backup/create-options.ts';
+import { formatDryRun } from '../../../src/cli/backup/dry-run-report.ts';
 import { buildSchedule } from '../../../src/cli/schedule/create-options.ts';
 import { backupForSchedule, validateSchedule } from '../../../src/schedule/decide.ts';
 
@@ -45,5 +46,37 @@ describe('--include-app-cluster-resources (issue 13)', () => {
     const { errors } = validateSchedule(schedule);
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? '', /skiff\.io\/include-app-cluster-resources: "on" is not valid/);
+  });
+
+  test('the dry run text: the left-out list, and --explain naming the rule of a taken object', () => {
+    const text = formatDryRun(
+      'preview',
+      {
+        included: new Map(),
+        totalIncluded: 0,
+        totalExcluded: 0,
+        warnings: [],
+        errors: [],
+        appLeftOut: [{ ref: 'apiservices.apiregistration.k8s.io/v1.m.io', rule: 'apiservice-backend', reason: 'r1' }],
+        explained: [
+          {
+            ref: 'priorityclasses.scheduling.k8s.io/high',
+            included: true,
+            origin: 'additional',
+            rule: 'priority-class',
+            reason: 'r2',
+          },
+        ],
+      },
+      new Map(),
+    );
+    assert.match(
+      text,
+      /Left out, but the application uses them \(take them with --include-app-cluster-resources\):\n {2}- apiservices\.apiregistration\.k8s\.io\/v1\.m\.io: r1 \(rule apiservice-backend\)/,
+    );
+    assert.match(
+      text,
+      /priorityclasses\.scheduling\.k8s\.io\/high: included, as the application uses it: r2 \(rule priority-class\)/,
+    );
   });
 });
