@@ -7,6 +7,17 @@ export interface ExplainedItem {
   included: boolean;
   reason?: string;
   origin?: 'listed' | 'additional';
+  /** The application rule that took it, or that found it left out (app-cluster-resources.ts). */
+  rule?: string;
+  /** Left out by Velero's rules, although the application uses it. */
+  appLeftOut?: boolean;
+}
+
+/** A cluster-scoped object the backup leaves out although the application uses it. */
+export interface AppLeftOut {
+  ref: string;
+  rule: string;
+  reason: string;
 }
 
 /** What a backup would take, grouped by resource and namespace: the dry run's report. */
@@ -17,6 +28,8 @@ export interface BackupDryRun {
   totalExcluded: number;
   warnings: string[];
   errors: string[];
+  /** Left out, but the application uses them (issue 13): taken with --include-app-cluster-resources. */
+  appLeftOut: AppLeftOut[];
   /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
   explained: ExplainedItem[];
 }
@@ -33,11 +46,14 @@ export async function summarizeDryRun(
     totalExcluded: 0,
     warnings: [...plan.warnings],
     errors: [...plan.errors],
+    appLeftOut: [],
     explained: [],
   };
   const wanted = explain.map(parseExplain);
   for await (const ev of events) {
-    if (ev.kind !== 'included' && ev.kind !== 'excluded') {
+    if (ev.kind === 'app-left-out') {
+      noteAppLeftOut(out, ev, wanted);
+    } else if (ev.kind !== 'included' && ev.kind !== 'excluded') {
       (ev.kind === 'warning' ? out.warnings : out.errors).push(ev.message);
     } else {
       const gr = groupResource(ev.type);
@@ -54,7 +70,9 @@ export async function summarizeDryRun(
         out.explained.push({
           ref: `${gr}/${ns ? `${ns}/` : ''}${name}`,
           included: ev.kind === 'included',
-          ...(ev.kind === 'excluded' ? { reason: ev.reason } : { origin: ev.origin }),
+          ...(ev.kind === 'excluded'
+            ? { reason: ev.reason }
+            : { origin: ev.origin, ...(ev.app ? { rule: ev.app.rule, reason: ev.app.reason } : {}) }),
         });
       }
     }
@@ -62,11 +80,27 @@ export async function summarizeDryRun(
   // An item of a type that is not listed at all is out for the type's reason.
   for (const skipped of plan.skippedTypes) {
     for (const w of wanted) {
-      if (w.kindMatches(skipped.groupResource))
-        out.explained.push({ ref: `${skipped.groupResource}/${w.text}`, included: false, reason: skipped.reason });
+      const ref = `${skipped.groupResource}/${w.text}`;
+      // Unless the item was seen after all (an additional item, or one the application uses).
+      if (w.kindMatches(skipped.groupResource) && !out.explained.some((e) => e.ref === ref))
+        out.explained.push({ ref, included: false, reason: skipped.reason });
     }
   }
   return out;
+}
+
+function noteAppLeftOut(
+  out: BackupDryRun,
+  ev: Extract<CollectedEvent, { kind: 'app-left-out' }>,
+  wanted: readonly ReturnType<typeof parseExplain>[],
+): void {
+  const { found } = ev;
+  const ref = `${found.groupResource}/${found.name}`;
+  out.appLeftOut.push({ ref, rule: found.rule, reason: found.reason });
+  if (wanted.some((x) => x.matches(ev.type.kind, found.groupResource, ev.type.resource, '', found.name))) {
+    const reason = `left out by Velero's rules, but the application uses it: ${found.reason}`;
+    out.explained.push({ ref, included: false, reason, rule: found.rule, appLeftOut: true });
+  }
 }
 
 function parseExplain(text: string): {

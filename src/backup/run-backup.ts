@@ -13,6 +13,7 @@ import { errorMessage } from '../util/errors.ts';
 import { defaultBackupActions } from './actions/registry.ts';
 import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
+import { describeLeftOut } from './plan/app-cluster-resources.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
@@ -177,6 +178,7 @@ async function writeTarball(
       const ev = next.value;
       if (ev.kind === 'warning') log.warn(scopeOf(ev.namespace), ev.message);
       else if (ev.kind === 'error') log.error(scopeOf(ev.namespace), ev.message);
+      else if (ev.kind === 'app-left-out') log.warn('cluster', describeLeftOut(ev.found));
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;

@@ -1,4 +1,5 @@
 import { Defaults, Kinds, Labels, parseBackup, resourceRef, type Backup, type BackupSpec } from '../api/index.ts';
+import { parseIncludeAppClusterResources } from '../backup/plan/app-cluster-resources.ts';
 import type { BackupPlan } from '../backup/plan/backup-plan.ts';
 import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
 import { effectiveTtl, expirationOf } from '../backup/ttl.ts';
@@ -191,7 +192,11 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   spec.storageLocation = location;
   // Planning waits on the API server and validation on object storage: done at once, and the
   // storage client is warm when the run starts.
-  const planning = planBackupForCluster(deps.cluster, spec);
+  const appResources = parseIncludeAppClusterResources(backup.metadata.annotations);
+  if ('problem' in appResources) errors.push(appResources.problem);
+  const planning = planBackupForCluster(deps.cluster, spec, {
+    includeAppClusterResources: 'value' in appResources && appResources.value,
+  });
   planning.catch(() => undefined);
   let store: BackupStore | undefined;
   try {

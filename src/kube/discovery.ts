@@ -1,4 +1,5 @@
 import type { KubeClient } from './client.ts';
+import { errorMessage } from '../util/errors.ts';
 import { groupResource, type ResourceType } from './resource.ts';
 
 interface ApiResource {
@@ -19,6 +20,18 @@ interface ApiGroup {
   preferredVersion?: { groupVersion: string; version: string };
 }
 
+export interface UnavailableGroupVersion {
+  group: string;
+  version: string;
+  /** What discovery said, when it said anything (legacy discovery's error). */
+  detail?: string;
+}
+
+/** `group/version` (`v1` for the core group). */
+export function groupVersionText(gv: { group: string; version: string }): string {
+  return gv.group === '' ? gv.version : `${gv.group}/${gv.version}`;
+}
+
 /** What the API server serves: every resource type of every version, and the preferred version of each group. */
 export class Discovery {
   private readonly byName = new Map<string, ResourceType[]>();
@@ -28,6 +41,11 @@ export class Discovery {
     readonly all: ResourceType[],
     /** Preferred version per group, keyed by group name ('' for core). */
     readonly preferredVersions: ReadonlyMap<string, string>,
+    /**
+     * Group-versions the API server lists but could not describe: an aggregated API whose
+     * server does not answer (its APIService is not Available). Their types are not in `all`.
+     */
+    readonly unavailable: readonly UnavailableGroupVersion[] = [],
   ) {
     for (const rt of all) {
       const names = new Set([rt.resource, rt.kind.toLowerCase(), rt.singularName ?? '', ...(rt.shortNames ?? [])]);
@@ -149,13 +167,18 @@ export async function discover(client: KubeClient): Promise<Discovery> {
 function fromAggregated(groups: DiscoveryGroup[]): Discovery {
   const preferred = new Map<string, string>();
   const all: ResourceType[] = [];
+  const unavailable: UnavailableGroupVersion[] = [];
   for (const g of groups) {
     const group = g.metadata?.name ?? '';
     const versions = g.versions ?? [];
     const first = versions[0];
     if (first) preferred.set(group, first.version);
     for (const v of versions) {
-      if (v.freshness === 'Stale') continue;
+      if (v.freshness === 'Stale') {
+        // Its resources may be listed from an old answer, but cannot be read now.
+        unavailable.push({ group, version: v.version });
+        continue;
+      }
       for (const r of v.resources ?? []) {
         const verbs = r.verbs ?? [];
         if (!verbs.includes('list') || !r.responseKind?.kind) continue;
@@ -169,7 +192,7 @@ function fromAggregated(groups: DiscoveryGroup[]): Discovery {
       }
     }
   }
-  return new Discovery(all, preferred);
+  return new Discovery(all, preferred, unavailable);
 }
 
 async function discoverLegacy(client: KubeClient, coreVersions: string[], groups: ApiGroup[]): Promise<Discovery> {
@@ -191,14 +214,17 @@ async function discoverLegacy(client: KubeClient, coreVersions: string[], groups
     gvs.map(async (gv) => {
       try {
         return { gv, list: await client.request<ApiResourceList>({ method: 'GET', path: gv.path }) };
-      } catch {
-        // An unavailable aggregated API (its backing service is down) must not stop discovery of the rest.
-        return { gv, list: { groupVersion: gv.path, resources: [] } };
+      } catch (err) {
+        // An unavailable aggregated API (its backing service is down) must not stop discovery
+        // of the rest; it is named, so that a backup can say what it could not take.
+        return { gv, list: { groupVersion: gv.path, resources: [] }, error: errorMessage(err) };
       }
     }),
   );
   const all: ResourceType[] = [];
-  for (const { gv, list } of lists) {
+  const unavailable: UnavailableGroupVersion[] = [];
+  for (const { gv, list, error } of lists) {
+    if (error !== undefined) unavailable.push({ group: gv.group, version: gv.version, detail: error });
     for (const r of list.resources) {
       if (r.name.includes('/')) continue; // subresources
       if (!(r.verbs ?? []).includes('list')) continue;
@@ -211,7 +237,7 @@ async function discoverLegacy(client: KubeClient, coreVersions: string[], groups
       );
     }
   }
-  return new Discovery(all, preferred);
+  return new Discovery(all, preferred, unavailable);
 }
 
 /** One discovered type, in the shape both discovery formats are read into. */

@@ -3,6 +3,7 @@
  * the cluster: the phase and validation errors, the one-shot skipImmediately, whether a
  * backup is due, and the Backup to create. The controller only carries it out.
  */
+import { parseIncludeAppClusterResources } from '../backup/plan/app-cluster-resources.ts';
 import type { Backup } from '../api/backup.ts';
 import { Labels } from '../api/labels.ts';
 import type { Schedule, SchedulePhase } from '../api/schedule.ts';
@@ -85,6 +86,9 @@ export function validateSchedule(schedule: Schedule): {
       errors.push(errorMessage(err));
     }
   }
+  // Copied onto every backup (reference §5.1 step 5): a bad value would fail each one.
+  const appResources = parseIncludeAppClusterResources(schedule.metadata.annotations);
+  if ('problem' in appResources) errors.push(appResources.problem);
   return { errors, ...(cron ? { cron } : {}), ...(retention ? { retention } : {}) };
 }
 

@@ -14,11 +14,22 @@ import type { BackupActionRegistry } from '../actions/registry.ts';
 import type { BackupActionContext, ItemRef } from '../actions/types.ts';
 import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
 import { orderKey } from '../plan/ordered-resources.ts';
+import { AppFacts, type AppClusterResource } from '../plan/app-cluster-resources.ts';
+import { AppResourceFinder } from './app-cluster-resources.ts';
 import type { ItemSource } from './item-source.ts';
 
 export type CollectedEvent =
-  | { kind: 'included'; type: ResourceType; item: KubeObject; origin: 'listed' | 'additional' }
+  | {
+      kind: 'included';
+      type: ResourceType;
+      item: KubeObject;
+      origin: 'listed' | 'additional';
+      /** Set when taken because the application uses it (annotation skiff.io/include-app-cluster-resources). */
+      app?: AppClusterResource;
+    }
   | { kind: 'excluded'; type: ResourceType; item: KubeObject; reason: string }
+  /** A cluster-scoped object Velero's rules leave out although the application uses it (issue 13). */
+  | { kind: 'app-left-out'; type: ResourceType; item: KubeObject; found: AppClusterResource }
   | { kind: 'warning' | 'error'; namespace?: string | undefined; message: string };
 
 export interface CollectOptions {
@@ -45,6 +56,9 @@ export interface ListedPage {
  * objects) for no more speed. bench:backup's parallel LIST baseline runs as many.
  */
 export const LIST_CONCURRENCY = 3;
+
+/** Rounds of the application detector: enough for a ClusterRole aggregating one that aggregates others. */
+const MAX_APP_ROUNDS = 4;
 
 const CRD_TYPE = { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' };
 
@@ -96,6 +110,7 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
     }
   }
   yield* c.takeCustomResourceDefinitions();
+  yield* c.takeAppClusterResources();
   const nsType = plan.steps.find((s) => s.groupResource === 'namespaces')?.type;
   if (nsType) {
     for (const ns of namespaceObjects) {
@@ -116,6 +131,8 @@ class Collector {
   private readonly backedUpTypes = new Map<string, ResourceType>();
   private readonly clusterLists = new Map<string, Promise<KubeObject[]>>();
   private readonly ctx: BackupActionContext;
+  /** Facts for the application detector; none when the backup lists every cluster-scoped type. */
+  private readonly appFacts: AppFacts | undefined;
 
   constructor(
     private readonly plan: BackupPlan,
@@ -125,6 +142,10 @@ class Collector {
       backupName: opts.backupName,
       listClusterScoped: (group, resource) => this.listClusterScoped(group, resource),
     };
+    if (plan.appCandidateTypes.length > 0) {
+      const covered = new Set(plan.namespaces);
+      this.appFacts = new AppFacts((ns) => plan.allNamespaces || covered.has(ns));
+    }
   }
 
   /**
@@ -144,7 +165,12 @@ class Collector {
   }
 
   /** Runs the item actions on an included item, yields it, then its related items. */
-  async *take(type: ResourceType, item: KubeObject, origin: 'listed' | 'additional'): AsyncGenerator<CollectedEvent> {
+  async *take(
+    type: ResourceType,
+    item: KubeObject,
+    origin: 'listed' | 'additional',
+    app?: AppClusterResource,
+  ): AsyncGenerator<CollectedEvent> {
     const gr = groupResource(type);
     if (!this.markSeen(gr, item)) return;
     const key = itemKey(gr, item.metadata.namespace, item.metadata.name ?? '');
@@ -166,7 +192,7 @@ class Collector {
       }
     }
     this.noteTaken(gr, type, item);
-    yield { kind: 'included', type, item: current, origin };
+    yield { kind: 'included', type, item: current, origin, ...(app ? { app } : {}) };
     for (const ref of related) yield* this.takeRelated(ref);
   }
 
@@ -181,6 +207,7 @@ class Collector {
   private noteTaken(gr: string, type: ResourceType, item: KubeObject): void {
     if (item.metadata.namespace) this.namespacesWithItems.add(item.metadata.namespace);
     this.backedUpTypes.set(gr, type);
+    this.appFacts?.observe(gr, item);
   }
 
   private mayBeRelated(gr: string): boolean {
@@ -247,6 +274,37 @@ class Collector {
     for (const crd of crds) {
       if (crd.metadata.name && crdNames.has(crd.metadata.name))
         yield* this.takeRelated({ ...CRD_TYPE, name: crd.metadata.name });
+    }
+  }
+
+  /**
+   * The cluster-scoped objects the application uses that the rules above left out: warned
+   * about, or with the annotation taken as additional items. Taking an object can point at
+   * more (a ClusterRole aggregating others), hence the rounds; the lists are read once.
+   */
+  async *takeAppClusterResources(): AsyncGenerator<CollectedEvent> {
+    const facts = this.appFacts;
+    if (!facts) return;
+    const finder = new AppResourceFinder({
+      source: this.opts.source,
+      candidateTypes: this.plan.appCandidateTypes,
+      listWhole: (group, resource) => this.listClusterScoped(group, resource),
+    });
+    for (let round = 0; round < MAX_APP_ROUNDS; round++) {
+      const { found, problems } = await finder.find(facts);
+      for (const message of problems) yield { kind: 'warning', message };
+      const wanted = found.filter(({ type, item }) => {
+        if (this.seen.has(itemKey(groupResource(type), undefined, item.metadata.name ?? ''))) return false;
+        // Explicitly excluded types, velero.io/exclude-from-backup, objects being deleted: the user's word wins.
+        const sel = selectionItem(type, item, groupResource(type));
+        return decideBackupItem(this.plan.selection, sel, { origin: 'additional' }).included;
+      });
+      if (wanted.length === 0) return;
+      if (!this.plan.includeAppClusterResources) {
+        for (const { found: f, type, item } of wanted) yield { kind: 'app-left-out', type, item, found: f };
+        return;
+      }
+      for (const { found: f, type, item } of wanted) yield* this.take(type, item, 'additional', f);
     }
   }
 

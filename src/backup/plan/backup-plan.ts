@@ -1,6 +1,7 @@
 import type { BackupSpec } from '../../api/backup.ts';
 import { groupResource, type ResourceType } from '../../kube/resource.ts';
 import {
+  excludedClusterScopedType,
   excludedResourceType,
   labelSelectorFromObject,
   namespacesToBackUp,
@@ -27,6 +28,15 @@ export interface BackupPlanInput {
   resourceTypes: readonly ResourceType[];
   resolve: (name: string) => ResourceType | undefined;
   namespaces: readonly NamespaceInfo[];
+  /** Annotation skiff.io/include-app-cluster-resources: take the application's cluster-scoped objects (issue 13). */
+  includeAppClusterResources?: boolean;
+  /** Group-versions discovery could not read (an aggregated API that does not answer), with why. */
+  unavailableGroupVersions?: readonly UnavailableApiGroup[];
+}
+
+export interface UnavailableApiGroup {
+  groupVersion: string;
+  reason: string;
 }
 
 /** One resource type to list, and where. */
@@ -62,6 +72,14 @@ export interface BackupPlan {
   warnings: string[];
   /** Whether the CRD type was named in a filter: then CRDs are not added automatically (§3.3 step 7). */
   crdTypeExplicit: boolean;
+  /**
+   * Cluster-scoped types the backup does not list but whose objects it may take as additional
+   * items: where the application's cluster-scoped objects are looked for (app-cluster-resources.ts).
+   * Empty for a backup that lists every cluster-scoped type, which then has nothing to find.
+   */
+  appCandidateTypes: ResourceType[];
+  /** Take what the detector finds, instead of warning about it. */
+  includeAppClusterResources: boolean;
 }
 
 const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io';
@@ -94,13 +112,25 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
   );
   const warnings = nsChoice.unmatchedPatterns.map((p) => `namespace pattern ${p} matched no namespace`);
 
+  if (input.includeAppClusterResources && spec.includeClusterResources === false) {
+    // The user's word wins over the annotation, but not silently.
+    warnings.push(
+      'annotation skiff.io/include-app-cluster-resources is "true" but spec.includeClusterResources is false: no cluster-scoped object is taken',
+    );
+  }
+  for (const gv of input.unavailableGroupVersions ?? []) {
+    warnings.push(`API group ${gv.groupVersion} is unavailable (${gv.reason}): not backed up`);
+  }
+
   const steps: ListStep[] = [];
   const skippedTypes: SkippedType[] = [];
+  const appCandidateTypes: ResourceType[] = [];
   for (const type of backupResourceOrder(input.resourceTypes)) {
     const gr = groupResource(type);
     const reason = excludedResourceType(selection, { groupResource: gr, namespaced: type.namespaced });
     if (reason) {
       skippedTypes.push({ groupResource: gr, reason });
+      if (!type.namespaced && mayBeAdditional(selection, gr)) appCandidateTypes.push(type);
       continue;
     }
     if (type.namespaced && !nsChoice.all && nsChoice.namespaces.length === 0) {
@@ -129,7 +159,15 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
     errors,
     warnings,
     crdTypeExplicit: isNamed(spec, CRD_GR, input.resolve),
+    appCandidateTypes,
+    includeAppClusterResources: input.includeAppClusterResources ?? false,
   };
+}
+
+/** Whether an object of this unlisted cluster-scoped type would pass the checks of an additional item. */
+function mayBeAdditional(selection: BackupSelection, gr: string): boolean {
+  if (gr === 'namespaces') return false;
+  return excludedClusterScopedType(selection, { groupResource: gr, namespaced: false, name: '', labels: {} }) === null;
 }
 
 function selectorStrings(spec: BackupSpec): (string | undefined)[] {

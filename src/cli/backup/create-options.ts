@@ -3,6 +3,10 @@
  * every problem collected before anything touches the cluster (reference §8.3).
  */
 import type { BackupSpec } from '../../api/backup.ts';
+import {
+  INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION,
+  parseIncludeAppClusterResources,
+} from '../../backup/plan/app-cluster-resources.ts';
 import { Labels } from '../../api/labels.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { validateBackupSelection } from '../../selection/backup-selection.ts';
@@ -47,6 +51,7 @@ export interface BackupCreateFlags {
   dataMover?: string | undefined;
   resourcePoliciesConfigmap?: string | undefined;
   parallelFilesUpload?: string | undefined;
+  includeAppClusterResources?: boolean | undefined;
   fromSchedule?: string | undefined;
   dryRun?: boolean | undefined;
   explain?: string[] | undefined;
@@ -106,6 +111,7 @@ export function buildBackupRequest(flags: BackupCreateFlags): BuiltBackup {
   if (parallel !== undefined) spec.uploaderConfig = { parallelFilesUpload: parallel };
   const labels = p.attempt(() => parseLabels(flags.labels)) ?? {};
   const annotations = p.attempt(() => parseKeyValues(flags.annotations, '--annotations')) ?? {};
+  addAppClusterResources(p, annotations, flags);
   checkCombinations(p, flags);
   // The server would reject these as FailedValidation; saying so now saves a round trip.
   if (p.problems.length === 0) for (const e of validateBackupSelection(spec)) p.add(e);
@@ -125,9 +131,24 @@ export function backupFromSchedule(schedule: Schedule, flags: BackupCreateFlags)
     [Labels.ScheduleName]: validLabelValue(schedule.metadata.name ?? ''),
   };
   const annotations = p.attempt(() => parseKeyValues(flags.annotations, '--annotations')) ?? {};
+  // The schedule's own backups carry its annotations (reference §5.1 step 5); this one is part of what it takes.
+  const fromSchedule = schedule.metadata.annotations?.[INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION];
+  if (fromSchedule !== undefined) annotations[INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION] ??= fromSchedule;
+  addAppClusterResources(p, annotations, flags);
   if (flags.storageLocation) spec.storageLocation = flags.storageLocation;
   checkCombinations(p, flags);
   return { request: { spec, labels, annotations }, problems: p.problems };
+}
+
+/** `--include-app-cluster-resources` is the annotation; a value set by hand must be one the server accepts. */
+function addAppClusterResources(
+  p: ProblemCollector,
+  annotations: Record<string, string>,
+  flags: BackupCreateFlags,
+): void {
+  if (flags.includeAppClusterResources) annotations[INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION] = 'true';
+  const parsed = parseIncludeAppClusterResources(annotations);
+  if ('problem' in parsed) p.add(`--annotations: ${parsed.problem}`);
 }
 
 function checkCombinations(p: ProblemCollector, flags: BackupCreateFlags): void {

@@ -8,6 +8,7 @@ import type { Backup } from '../../api/backup.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { summarizeDryRun } from '../../backup/dry-run.ts';
+import { INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION } from '../../backup/plan/app-cluster-resources.ts';
 import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { timestampSuffix } from '../../util/clock.ts';
@@ -118,7 +119,9 @@ export class CreateBackupOptions {
 
   private async dryRun(request: BackupRequest): Promise<void> {
     const cluster = this.ctx.cluster();
-    const plan = await planBackupForCluster(cluster, request.spec);
+    const plan = await planBackupForCluster(cluster, request.spec, {
+      includeAppClusterResources: request.annotations[INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION] === 'true',
+    });
     if (plan.validationErrors.length > 0) {
       process.stdout.write(formatValidationErrors(this.name, plan.validationErrors));
       throw new CommandFailedError(`backup ${this.name} would fail validation`);
@@ -158,6 +161,10 @@ Examples:
 
   # Back up now from a schedule's template
   skiff backup create --from-schedule nightly
+
+  # Back up an operator's namespace with the cluster-scoped objects it uses (its CRDs, APIService,
+  # webhooks, aggregated ClusterRoles, classes), which a namespace backup otherwise leaves out
+  skiff backup create monitoring --include-namespaces monitoring --include-app-cluster-resources
 `;
 
 /**
@@ -196,7 +203,11 @@ export function backupSpecOptions<Args extends unknown[], Opts extends OptionVal
     .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
     .option('--data-mover <name>', 'data mover to use (default: the built-in one)')
     .option('--resource-policies-configmap <name>', 'ConfigMap with resource policies')
-    .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover');
+    .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover')
+    .option(
+      '--include-app-cluster-resources',
+      'also take the cluster-scoped objects the application uses that a namespace backup leaves out: its CRDs, APIServices, webhooks, aggregated ClusterRoles, classes (annotation skiff.io/include-app-cluster-resources)',
+    );
 }
 
 export function backupCreateCommand() {
@@ -204,6 +215,7 @@ export function backupCreateCommand() {
     new Command('create').description('Create a backup').argument('[name]', 'name of the backup'),
   )
     .option('--from-schedule <schedule>', "create the backup from a schedule's template (other filters are ignored)")
+
     .option('-w, --wait', 'wait for the backup to finish, showing progress')
     .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')
     .option(

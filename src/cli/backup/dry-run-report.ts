@@ -23,17 +23,26 @@ export function formatDryRun(name: string, report: BackupDryRun, unseen: Readonl
   out.push(
     `Total: ${report.totalIncluded} item(s) would be backed up; ${report.totalExcluded} listed item(s) left out.`,
   );
+  if (report.appLeftOut.length > 0) {
+    out.push(
+      '',
+      'Left out, but the application uses them (take them with --include-app-cluster-resources):',
+      ...report.appLeftOut.map((a) => `  - ${a.ref}: ${a.reason} (rule ${a.rule})`),
+    );
+  }
   out.push(...section('Warnings', report.warnings), ...section('Errors', report.errors));
-  const explained = [
-    ...report.explained.map((e) =>
-      e.included
-        ? `  ${e.ref}: included${e.origin === 'additional' ? ' (as an item related to another included item)' : ''}`
-        : `  ${e.ref}: excluded: ${e.reason ?? 'no reason recorded'}`,
-    ),
-    ...[...unseen].map(([asked, why]) => `  ${asked}: ${why}`),
-  ];
+  const explained = [...report.explained.map(explainLine), ...[...unseen].map(([asked, why]) => `  ${asked}: ${why}`)];
   if (explained.length > 0) out.push('', 'Explain:', ...explained);
   return out.join('\n') + '\n';
+}
+
+function explainLine(e: BackupDryRun['explained'][number]): string {
+  if (e.included && e.rule)
+    return `  ${e.ref}: included, as the application uses it: ${e.reason ?? ''} (rule ${e.rule})`;
+  if (e.included)
+    return `  ${e.ref}: included${e.origin === 'additional' ? ' (as an item related to another included item)' : ''}`;
+  if (e.appLeftOut) return `  ${e.ref}: ${e.reason ?? ''} (rule ${e.rule ?? ''})`;
+  return `  ${e.ref}: excluded: ${e.reason ?? 'no reason recorded'}`;
 }
 
 function section(title: string, lines: readonly string[]): string[] {

@@ -20,6 +20,11 @@ Examples:
   # 02:30 Berlin time on weekdays, created paused
   skiff schedule create office --schedule "CRON_TZ=Europe/Berlin 30 2 * * 1-5" --paused
 
+  # Every night, namespace monitoring with the cluster-scoped objects its operator uses (CRDs,
+  # APIService, webhooks, aggregated ClusterRoles): the schedule carries the annotation
+  # skiff.io/include-app-cluster-resources=true, and so does every backup it makes
+  skiff schedule create monitoring-nightly --schedule @daily --include-namespaces monitoring --include-app-cluster-resources
+
   # Print the Schedule instead of creating it
   skiff schedule create nightly --schedule @daily -o yaml
 `;

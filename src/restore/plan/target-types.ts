@@ -1,4 +1,4 @@
-import type { Discovery } from '../../kube/discovery.ts';
+import { groupVersionText, type Discovery } from '../../kube/discovery.ts';
 import { splitApiVersion, type KubeObject } from '../../kube/object.ts';
 import { groupResource, type ResourceType } from '../../kube/resource.ts';
 import { asArray, asRecord, getPath } from '../actions/types.ts';
@@ -48,6 +48,13 @@ export class TargetTypes {
     );
     if (served.length > 0) {
       return { error: `the target cluster serves ${gr} at ${served.join(', ')}, not at ${version}` };
+    }
+    // An aggregated API whose server does not answer: its types are unknown until it does.
+    const down = this.discovery.unavailable.find((gv) => gv.group === group);
+    if (down) {
+      return {
+        error: `API group ${groupVersionText(down)} of the target cluster is unavailable (its APIService ${down.version}.${group} does not answer discovery), so ${gr} cannot be restored now`,
+      };
     }
     return { error: `the target cluster does not serve ${gr} and the backup holds no CRD for it` };
   }
