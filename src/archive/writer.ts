@@ -13,8 +13,33 @@ import { TAR_END, TarHeaderEncoder, tarPaddingLength } from './tar-header.ts';
 
 /** One object to store: where it goes (§2.4) plus its compact JSON. */
 export interface ArchiveItem extends ArchiveItemLocation {
-  /** Compact JSON of the object, no trailing newline (§2.4). Written as given. */
-  json: Buffer | string;
+  /**
+   * Compact JSON of the object, no trailing newline (§2.4). Written as given; pieces are
+   * written one after the other (an object as the API server served it, after its apiVersion).
+   */
+  json: EntryData;
+}
+
+/** An entry's bytes: text (written as UTF-8), bytes, or bytes in pieces. */
+export type EntryData = Buffer | string | readonly Buffer[];
+
+function dataLength(data: EntryData): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (Buffer.isBuffer(data)) return data.length;
+  let length = 0;
+  for (const piece of data) length += piece.length;
+  return length;
+}
+
+/** Writes `data` into `buf` at `at`. */
+function writeData(buf: Buffer, at: number, data: EntryData): void {
+  if (typeof data === 'string') buf.write(data, at, 'utf8');
+  else if (Buffer.isBuffer(data)) buf.set(data, at);
+  else
+    for (const piece of data) {
+      buf.set(piece, at);
+      at += piece.length;
+    }
 }
 
 export interface BackupArchiveWriterOptions {
@@ -149,9 +174,9 @@ export class BackupArchiveWriter {
   }
 
   /** Writes one entry per path, all holding `data`, encoded once and copied. */
-  private writeEntries(paths: string[], data: Buffer | string): boolean {
+  private writeEntries(paths: string[], data: EntryData): boolean {
     this.assertOpen(paths[0] ?? '');
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const size = dataLength(data);
     const padding = tarPaddingLength(size);
     let total = 0;
     for (const path of paths) total += this.headers.length(path) + size + padding;
@@ -160,12 +185,12 @@ export class BackupArchiveWriter {
     let dataAt = -1;
     for (const path of paths) {
       at = this.headers.write(buf, at, path, size);
-      if (dataAt >= 0) buf.copy(buf, at, dataAt, dataAt + size);
-      else if (typeof data === 'string') buf.write(data, at, 'utf8');
-      else data.copy(buf, at);
+      // The typed-array methods: Buffer's copy and fill check their arguments in JavaScript first.
+      if (dataAt >= 0) buf.copyWithin(at, dataAt, dataAt + size);
+      else writeData(buf, at, data);
       dataAt = at;
       at += size;
-      buf.fill(0, at, at + padding);
+      if (padding > 0) Uint8Array.prototype.fill.call(buf, 0, at, at + padding);
       at += padding;
     }
     this.chunkUsed = at;

@@ -1,6 +1,7 @@
 import { KubeApiError } from '../../kube/errors.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import type { KubeObject, ObjectHead } from '../../kube/object.ts';
 import { apiVersionOf, groupResource, type ResourceType } from '../../kube/resource.ts';
+import { wholeObject, type ListedObject } from '../../kube/served-list.ts';
 import {
   decideBackupItem,
   decideNamespaceObject,
@@ -16,9 +17,13 @@ import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
 import { orderKey } from '../plan/ordered-resources.ts';
 import type { ItemSource } from './item-source.ts';
 
+/**
+ * An item is a ServedObject when it is written as listed (no action ran on it): its metadata
+ * is parsed, and `objectJson` gives its bytes as served. `wholeObject` parses it.
+ */
 export type CollectedEvent =
-  | { kind: 'included'; type: ResourceType; item: KubeObject; origin: 'listed' | 'additional' }
-  | { kind: 'excluded'; type: ResourceType; item: KubeObject; reason: string }
+  | { kind: 'included'; type: ResourceType; item: ListedObject; origin: 'listed' | 'additional' }
+  | { kind: 'excluded'; type: ResourceType; item: ListedObject; reason: string }
   | { kind: 'warning' | 'error'; namespace?: string | undefined; message: string };
 
 export interface CollectOptions {
@@ -33,7 +38,7 @@ export interface CollectOptions {
 
 export interface ListedPage {
   step: ListStep;
-  items: KubeObject[];
+  items: ListedObject[];
   /** Set instead of items when the API server refused the list (see listStep). */
   error?: { namespace: string | undefined; message: string };
 }
@@ -71,22 +76,22 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
       continue;
     }
     if (step.groupResource === 'namespaces') {
-      namespaceObjects.push(...items);
+      for (const ns of items) namespaceObjects.push(wholeObject(ns));
       continue;
     }
     const withActions = opts.actions.for(step.groupResource).length > 0;
     const mayRepeat = c.mayRepeat(step);
     for (let i = 0; i < items.length; i++) {
-      const item = items[i] as KubeObject;
+      const item = items[i] as ListedObject;
       // Let processed items die young: a page outliving a GC cycle would make V8 grow the heap.
-      (items as (KubeObject | undefined)[])[i] = undefined;
+      (items as (ListedObject | undefined)[])[i] = undefined;
       const decision = decideListed(selectionItem(step.type, item, step.groupResource));
       if (!decision.included) {
         yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
         continue;
       }
       if (withActions) {
-        yield* c.take(step.type, item, 'listed');
+        yield* c.take(step.type, wholeObject(item), 'listed');
         continue;
       }
       // Most items have no action: taking them without a generator per item is what keeps
@@ -137,7 +142,7 @@ class Collector {
   }
 
   /** A listed item of a type without actions; undefined when it was already taken. */
-  takePlain(type: ResourceType, gr: string, item: KubeObject, mayRepeat: boolean): CollectedEvent | undefined {
+  takePlain(type: ResourceType, gr: string, item: ListedObject, mayRepeat: boolean): CollectedEvent | undefined {
     if (mayRepeat && !this.markSeen(gr, item)) return undefined;
     this.noteTaken(gr, type, item);
     return { kind: 'included', type, item, origin: 'listed' };
@@ -171,14 +176,14 @@ class Collector {
   }
 
   /** False when the item was taken before (listed twice, or already added as a related item). */
-  private markSeen(gr: string, item: KubeObject): boolean {
+  private markSeen(gr: string, item: ObjectHead): boolean {
     const key = itemKey(gr, item.metadata.namespace, item.metadata.name ?? '');
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return true;
   }
 
-  private noteTaken(gr: string, type: ResourceType, item: KubeObject): void {
+  private noteTaken(gr: string, type: ResourceType, item: ObjectHead): void {
     if (item.metadata.namespace) this.namespacesWithItems.add(item.metadata.namespace);
     this.backedUpTypes.set(gr, type);
   }
@@ -268,7 +273,7 @@ async function* listStep(
   ordered: Map<string, string[]>,
 ): AsyncGenerator<ListedPage> {
   const order = ordered.get(step.type.resource);
-  const buffered: KubeObject[] = [];
+  const buffered: ListedObject[] = [];
   for (const namespace of step.namespaces) {
     for (const labelSelector of step.labelSelectors) {
       for await (const page of listOnce(step, source, namespace, labelSelector)) {
@@ -279,7 +284,7 @@ async function* listStep(
   }
   if (!order) return;
   // Ordered objects first, in the order given; the rest as listed.
-  const rank = (o: KubeObject): number => {
+  const rank = (o: ListedObject): number => {
     const i = order.indexOf(orderKey(o.metadata.namespace, o.metadata.name ?? ''));
     return i < 0 ? order.length : i;
   };
@@ -307,7 +312,7 @@ export async function* listOnce(
   }
 }
 
-export function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
+export function selectionItem(type: ResourceType, item: ObjectHead, gr: string): SelectionItem {
   return {
     groupResource: gr,
     namespaced: type.namespaced,
@@ -323,8 +328,8 @@ export function itemKey(gr: string, namespace: string | undefined, name: string)
   return `${gr}/${namespace ?? ''}/${name}`;
 }
 
-async function collectPages<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const page of pages) out.push(...page);
+async function collectPages(pages: AsyncIterable<ListedObject[]>): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for await (const page of pages) for (const o of page) out.push(wholeObject(o));
   return out;
 }
