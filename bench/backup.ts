@@ -3,8 +3,8 @@
  * Creates N ConfigMaps and Secrets over several namespaces, then measures in the same run, each
  * in a fresh process and in turn: (a) a bare paginated LIST of them one (type, namespace) at a
  * time, (b) the same LISTs as many at once as a backup runs, (c) a Skiff backup of them. Each
- * process first does the same once over one namespace, untimed, as a running server has done
- * before most backups; `--cold` leaves that out. Prints objects/s, the ratio of the backup to
+ * process first does the same once, untimed, as a running server has done before most
+ * backups, and the second run is measured; `--cold` measures the first. Prints objects/s, the ratio of the backup to
  * the faster of the two LIST baselines, and peak RSS. No timed assertions.
  */
 import { spawnSync } from 'node:child_process';
@@ -78,7 +78,7 @@ console.log(
 console.log(
   values.cold
     ? 'cold: each run in a fresh process, its first operation timed'
-    : 'warm: each process first ran the same operation over one namespace, untimed (--cold to leave that out)',
+    : 'warm: each process ran the same operation once before the measured run (--cold to leave that out)',
 );
 for (let i = 0; i < runs; i++) {
   console.log(
