@@ -4,7 +4,7 @@
  *                   (type, namespace) at a time
  *   list-parallel — the same LISTs, as many at a time as a backup runs (LIST_CONCURRENCY)
  *   backup        — a Skiff backup of the same objects to the MinIO location
- * Each first runs once, untimed (see below), unless --cold: the second run is measured.
+ * With --warm, each first runs once, untimed (see below), and the second run is measured.
  * Prints one JSON line: {mode, objects, seconds, peakRss}.
  */
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     mode: { type: 'string' },
     namespaces: { type: 'string' },
     prefix: { type: 'string' },
-    cold: { type: 'boolean', default: false },
+    warm: { type: 'boolean', default: false },
   },
 });
 const env = loadTestEnv();
@@ -93,11 +93,11 @@ const run = (nss: string[], timed: boolean): Promise<number> =>
 // periodically (LocationResolver), so a backup meets a client that has set itself up: its
 // first request, ~35 ms of one-off work in a fresh process, is not part of a backup.
 if (store) await validateLocation(store);
-// A running server has compiled its code and opened its connections before most backups; a
-// fresh process would count V8 compiling the backup's code (~250 ms of CPU at 10,000 objects)
-// as part of one, and one namespace's worth was not enough for V8 to finish. Each mode first
-// runs once over the same namespaces, untimed, unless --cold: the second run is measured.
-if (!values.cold) await run(namespaces, false);
+// --warm: a running server has compiled its code and opened its connections before most
+// backups, which a fresh process has not (V8 compiling the backup's code took ~250 ms of CPU at
+// 10,000 objects; one namespace's worth of warm-up was not enough for V8 to finish). Each mode
+// then runs once over the same namespaces, untimed, and the second run is measured.
+if (values.warm) await run(namespaces, false);
 start = performance.now();
 const objects = await run(namespaces, true);
 if (values.mode !== 'backup') seconds = (performance.now() - start) / 1000;
