@@ -33,4 +33,4 @@ export {
   type ItemCatalogue,
   type ResourceFolderIndex,
 } from './archive-index.ts';
-export { BackupArchiveWriter, type ArchiveItem, type BackupArchiveWriterOptions } from './writer.ts';
+export { BackupArchiveWriter, type ArchiveItem, type BackupArchiveWriterOptions, type EntryData } from './writer.ts';

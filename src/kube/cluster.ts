@@ -1,7 +1,8 @@
 import type { KubeClient } from './client.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
-import { listObjects, listPages, type ListOptions } from './list.ts';
+import { listObjects, listPages, listServedPages, type ListOptions } from './list.ts';
+import type { ListedObject } from './served-list.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceRef, type ResourceType } from './resource.ts';
 import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
@@ -46,6 +47,11 @@ export class Cluster {
   /** `list` a page at a time, for consumers that handle many objects per turn. */
   listPages(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject[]> {
     return listPages(this.client, rt, opts);
+  }
+
+  /** `listPages` with each object's metadata parsed and the rest kept as served (served-list.ts). */
+  listServedPages(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<ListedObject[]> {
+    return listServedPages(this.client, rt, opts);
   }
 
   async get(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject> {

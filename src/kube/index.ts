@@ -7,4 +7,5 @@ export * from './informer.ts';
 export * from './list.ts';
 export * from './object.ts';
 export * from './resource.ts';
+export * from './served-list.ts';
 export * from './watch.ts';

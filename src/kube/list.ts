@@ -1,6 +1,8 @@
 import { parseJson, type KubeClient } from './client.ts';
 import type { KubeList, KubeObject } from './object.ts';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource.ts';
+import { decodeServedPage, type ListedObject, type ServedPage } from './served-list.ts';
+import { JsonScanError } from '../util/json-bytes.ts';
 
 export interface ListOptions {
   namespace?: string;
@@ -16,12 +18,51 @@ export interface ListOptions {
  * caller consumes the current one, so listing overlaps with whatever the caller does.
  * Items get their `apiVersion`/`kind` filled in, as a LIST answer omits them.
  */
-export async function* listPages(
+export function listPages(client: KubeClient, rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject[]> {
+  const apiVersion = apiVersionOf(rt);
+  return pagesOf(client, rt, opts, (bytes) => {
+    const page = parseJson(bytes) as KubeList;
+    for (const item of page.items) {
+      item.apiVersion = apiVersion;
+      item.kind = rt.kind;
+    }
+    return { items: page.items, continue: page.metadata.continue };
+  });
+}
+
+/**
+ * `listPages` for a consumer that reads objects' metadata and passes the objects on as they
+ * are (a backup): items come as ServedObjects, each with its metadata parsed and its JSON as
+ * served (served-list.ts). A page this cannot walk is parsed as `listPages` does.
+ */
+export function listServedPages(
   client: KubeClient,
   rt: ResourceType,
   opts: ListOptions = {},
-): AsyncGenerator<KubeObject[]> {
-  // Pages are parsed when the caller reaches them, not when they arrive (see requestBytes).
+): AsyncGenerator<ListedObject[]> {
+  const type = { apiVersion: apiVersionOf(rt), kind: rt.kind };
+  return pagesOf(client, rt, opts, (bytes): ServedPage => {
+    try {
+      return decodeServedPage(bytes, type);
+    } catch (err) {
+      if (!(err instanceof JsonScanError)) throw err;
+      const page = parseJson(bytes) as KubeList;
+      for (const item of page.items) {
+        item.apiVersion = type.apiVersion;
+        item.kind = type.kind;
+      }
+      return { items: page.items, continue: page.metadata.continue };
+    }
+  });
+}
+
+async function* pagesOf<T>(
+  client: KubeClient,
+  rt: ResourceType,
+  opts: ListOptions,
+  decode: (page: Buffer) => { items: T[]; continue?: string | undefined },
+): AsyncGenerator<T[]> {
+  // Pages are decoded when the caller reaches them, not when they arrive (see requestBytes).
   const fetchPage = (cont: string | undefined): Promise<Buffer> =>
     client.requestBytes({
       method: 'GET',
@@ -34,18 +75,13 @@ export async function* listPages(
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-  const apiVersion = apiVersionOf(rt);
   let next: Promise<Buffer> | undefined = fetchPage(undefined);
   while (next) {
-    const page = parseJson(await next) as KubeList;
-    const cont: string | undefined = page.metadata.continue;
+    const page = decode(await next);
+    const cont = page.continue;
     next = cont ? fetchPage(cont) : undefined;
     // A rejected prefetch must not crash the process before the caller reaches it.
     next?.catch(() => undefined);
-    for (const item of page.items) {
-      item.apiVersion = apiVersion;
-      item.kind = rt.kind;
-    }
     if (page.items.length > 0) yield page.items;
   }
 }

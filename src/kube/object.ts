@@ -28,10 +28,14 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
-export interface KubeObject {
+/** What filters, names and the resource list read of an object. */
+export interface ObjectHead {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
+}
+
+export interface KubeObject extends ObjectHead {
   [key: string]: unknown;
 }
 

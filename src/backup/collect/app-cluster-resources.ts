@@ -6,6 +6,7 @@
 import { KubeApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { groupResource, type ResourceType } from '../../kube/resource.ts';
+import { wholeObject } from '../../kube/served-list.ts';
 import { errorMessage } from '../../util/errors.ts';
 import {
   appLookups,
@@ -86,7 +87,7 @@ export class AppResourceFinder {
       p = (async () => {
         const out: KubeObject[] = [];
         for await (const page of this.deps.source.list(type, { labelSelector: lookup.labelSelector }))
-          out.push(...page);
+          out.push(...page.map(wholeObject));
         return out;
       })();
       p.catch(() => undefined);

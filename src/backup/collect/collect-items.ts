@@ -1,6 +1,7 @@
 import { KubeApiError } from '../../kube/errors.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import type { KubeObject, ObjectHead } from '../../kube/object.ts';
 import { apiVersionOf, groupResource, type ResourceType } from '../../kube/resource.ts';
+import { wholeObject, type ListedObject } from '../../kube/served-list.ts';
 import {
   decideBackupItem,
   decideNamespaceObject,
@@ -14,20 +15,24 @@ import type { BackupActionRegistry } from '../actions/registry.ts';
 import type { BackupActionContext, ItemRef } from '../actions/types.ts';
 import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
 import { orderKey } from '../plan/ordered-resources.ts';
-import { AppFacts, type AppClusterResource } from '../plan/app-cluster-resources.ts';
+import { AppFacts, appReadsSpec, type AppClusterResource } from '../plan/app-cluster-resources.ts';
 import { AppResourceFinder } from './app-cluster-resources.ts';
 import type { ItemSource } from './item-source.ts';
 
+/**
+ * An item is a ServedObject when it is written as listed (no action ran on it): its metadata
+ * is parsed, and `objectJson` gives its bytes as served. `wholeObject` parses it.
+ */
 export type CollectedEvent =
   | {
       kind: 'included';
       type: ResourceType;
-      item: KubeObject;
+      item: ListedObject;
       origin: 'listed' | 'additional';
       /** Set when taken because the application uses it (annotation skiff.io/include-app-cluster-resources). */
       app?: AppClusterResource;
     }
-  | { kind: 'excluded'; type: ResourceType; item: KubeObject; reason: string }
+  | { kind: 'excluded'; type: ResourceType; item: ListedObject; reason: string }
   /** A cluster-scoped object Velero's rules leave out although the application uses it (issue 13). */
   | { kind: 'app-left-out'; type: ResourceType; item: KubeObject; found: AppClusterResource }
   | { kind: 'warning' | 'error'; namespace?: string | undefined; message: string };
@@ -44,7 +49,7 @@ export interface CollectOptions {
 
 export interface ListedPage {
   step: ListStep;
-  items: KubeObject[];
+  items: ListedObject[];
   /** Set instead of items when the API server refused the list (see listStep). */
   error?: { namespace: string | undefined; message: string };
 }
@@ -85,22 +90,22 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
       continue;
     }
     if (step.groupResource === 'namespaces') {
-      namespaceObjects.push(...items);
+      for (const ns of items) namespaceObjects.push(wholeObject(ns));
       continue;
     }
     const withActions = opts.actions.for(step.groupResource).length > 0;
     const mayRepeat = c.mayRepeat(step);
     for (let i = 0; i < items.length; i++) {
-      const item = items[i] as KubeObject;
+      const item = items[i] as ListedObject;
       // Let processed items die young: a page outliving a GC cycle would make V8 grow the heap.
-      (items as (KubeObject | undefined)[])[i] = undefined;
+      (items as (ListedObject | undefined)[])[i] = undefined;
       const decision = decideListed(selectionItem(step.type, item, step.groupResource));
       if (!decision.included) {
         yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
         continue;
       }
       if (withActions) {
-        yield* c.take(step.type, item, 'listed');
+        yield* c.take(step.type, wholeObject(item), 'listed');
         continue;
       }
       // Most items have no action: taking them without a generator per item is what keeps
@@ -158,7 +163,7 @@ class Collector {
   }
 
   /** A listed item of a type without actions; undefined when it was already taken. */
-  takePlain(type: ResourceType, gr: string, item: KubeObject, mayRepeat: boolean): CollectedEvent | undefined {
+  takePlain(type: ResourceType, gr: string, item: ListedObject, mayRepeat: boolean): CollectedEvent | undefined {
     if (mayRepeat && !this.markSeen(gr, item)) return undefined;
     this.noteTaken(gr, type, item);
     return { kind: 'included', type, item, origin: 'listed' };
@@ -197,17 +202,19 @@ class Collector {
   }
 
   /** False when the item was taken before (listed twice, or already added as a related item). */
-  private markSeen(gr: string, item: KubeObject): boolean {
+  private markSeen(gr: string, item: ObjectHead): boolean {
     const key = itemKey(gr, item.metadata.namespace, item.metadata.name ?? '');
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return true;
   }
 
-  private noteTaken(gr: string, type: ResourceType, item: KubeObject): void {
+  private noteTaken(gr: string, type: ResourceType, item: ListedObject): void {
     if (item.metadata.namespace) this.namespacesWithItems.add(item.metadata.namespace);
     this.backedUpTypes.set(gr, type);
-    this.appFacts?.observe(gr, item);
+    // A served object is parsed only for the kinds whose spec the detector reads (pods and
+    // their templates, claims, ingresses...): ConfigMaps and Secrets need only their labels.
+    if (this.appFacts) this.appFacts.observe(gr, appReadsSpec(gr) ? wholeObject(item) : item);
   }
 
   private mayBeRelated(gr: string): boolean {
@@ -326,7 +333,7 @@ async function* listStep(
   ordered: Map<string, string[]>,
 ): AsyncGenerator<ListedPage> {
   const order = ordered.get(step.type.resource);
-  const buffered: KubeObject[] = [];
+  const buffered: ListedObject[] = [];
   for (const namespace of step.namespaces) {
     for (const labelSelector of step.labelSelectors) {
       for await (const page of listOnce(step, source, namespace, labelSelector)) {
@@ -337,7 +344,7 @@ async function* listStep(
   }
   if (!order) return;
   // Ordered objects first, in the order given; the rest as listed.
-  const rank = (o: KubeObject): number => {
+  const rank = (o: ListedObject): number => {
     const i = order.indexOf(orderKey(o.metadata.namespace, o.metadata.name ?? ''));
     return i < 0 ? order.length : i;
   };
@@ -365,7 +372,7 @@ export async function* listOnce(
   }
 }
 
-export function selectionItem(type: ResourceType, item: KubeObject, gr: string): SelectionItem {
+export function selectionItem(type: ResourceType, item: ObjectHead, gr: string): SelectionItem {
   return {
     groupResource: gr,
     namespaced: type.namespaced,
@@ -381,8 +388,8 @@ export function itemKey(gr: string, namespace: string | undefined, name: string)
   return `${gr}/${namespace ?? ''}/${name}`;
 }
 
-async function collectPages<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const page of pages) out.push(...page);
+async function collectPages(pages: AsyncIterable<ListedObject[]>): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for await (const page of pages) for (const o of page) out.push(wholeObject(o));
   return out;
 }

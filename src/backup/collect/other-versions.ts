@@ -1,12 +1,12 @@
-import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
+import type { ListedObject } from '../../kube/served-list.ts';
 import { listedItemDecider } from '../../selection/index.ts';
 import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
 import { itemKey, listOnce, selectionItem, type ListedPage } from './collect-items.ts';
 import type { ItemSource } from './item-source.ts';
 
 export type OtherVersionEvent =
-  | { kind: 'included'; type: ResourceType; item: KubeObject }
+  | { kind: 'included'; type: ResourceType; item: ListedObject }
   | { kind: 'error'; namespace?: string | undefined; message: string };
 
 export interface OtherVersionsOptions {

@@ -8,7 +8,7 @@
  * each included item as the item passes (`AppFacts.observe`), then the cluster-scoped
  * candidates (`appLookups` says which to list), and gets back each object with its rule.
  */
-import { isRecord, type KubeObject } from '../../kube/object.ts';
+import { isRecord, type KubeObject, type ObjectHead } from '../../kube/object.ts';
 import {
   labelSelectorFromObject,
   matches,
@@ -39,6 +39,32 @@ export interface AppClusterResource {
   rule: AppRule;
   reason: string;
 }
+
+/**
+ * The kinds whose body (beyond metadata) `AppFacts.observe` reads: workloads and their pod
+ * templates, claims, ingresses, and the cluster-scoped CRDs, PVs and ClusterRoles. Others
+ * are observed by their metadata alone, so a backup need not parse them.
+ */
+export function appReadsSpec(gr: string): boolean {
+  return SPEC_READERS.has(gr);
+}
+const SPEC_READERS = new Set([
+  'pods',
+  'podtemplates',
+  'replicationcontrollers',
+  'deployments.apps',
+  'replicasets.apps',
+  'statefulsets.apps',
+  'daemonsets.apps',
+  'jobs.batch',
+  'cronjobs.batch',
+  'persistentvolumeclaims',
+  'persistentvolumes',
+  'ingresses.networking.k8s.io',
+  'ingresses.extensions',
+  'customresourcedefinitions.apiextensions.k8s.io',
+  'clusterroles.rbac.authorization.k8s.io',
+]);
 
 export const GR = {
   crds: 'customresourcedefinitions.apiextensions.k8s.io',
@@ -100,11 +126,12 @@ export class AppFacts {
   constructor(readonly coversNamespace: (namespace: string) => boolean) {}
 
   /** Called with every item the backup takes, as it is taken. */
-  observe(gr: string, item: KubeObject): void {
+  /** `item` is the whole object for the kinds `appReadsSpec` names; for the rest its head is enough. */
+  observe(gr: string, item: ObjectHead | KubeObject): void {
     const name = item.metadata.name ?? '';
     const ns = item.metadata.namespace;
     if (ns === undefined || ns === '') {
-      this.observeClusterScoped(gr, name, item);
+      this.observeClusterScoped(gr, name, item as KubeObject);
       return;
     }
     const ref = `${gr} ${ns}/${name}`;
@@ -115,7 +142,7 @@ export class AppFacts {
     }
     const release = helmRelease(item);
     if (release) remember(this.helmReleases, release, ref);
-    const spec = record(item.spec);
+    const spec = record((item as Partial<KubeObject>).spec);
     if (!spec) return;
     for (const podSpec of podSpecs(spec)) {
       remember(this.classes.priority, str(podSpec.priorityClassName), ref);
@@ -372,7 +399,7 @@ function podSpecs(spec: Record<string, unknown>): Record<string, unknown>[] {
   return out;
 }
 
-function helmRelease(item: KubeObject): string | undefined {
+function helmRelease(item: ObjectHead): string | undefined {
   const a = item.metadata.annotations;
   const name = a?.[HELM_RELEASE_NAME];
   const ns = a?.[HELM_RELEASE_NAMESPACE];

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/object.ts';
+import type { ObjectHead } from '../../kube/object.ts';
 
 /**
  * The `<name>-resource-list.json.gz` map: `"<apiVersion>/<Kind>"` → sorted `ns/name`
@@ -8,7 +8,7 @@ export class ResourceListBuilder {
   /** Names per kind and namespace ('' for cluster-scoped): `ns/name` strings are only built at the end. */
   private readonly map = new Map<string, Map<string, string[]>>();
 
-  add(item: KubeObject): void {
+  add(item: ObjectHead): void {
     const key = `${item.apiVersion}/${item.kind}`;
     const ns = item.metadata.namespace ?? '';
     let byNamespace = this.map.get(key);

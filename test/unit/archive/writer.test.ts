@@ -98,6 +98,18 @@ describe('BackupArchiveWriter', () => {
     assert.equal(entries[2]?.body, podJson);
   });
 
+  test('an item given in pieces is written as their concatenation, at both paths', async () => {
+    const pieces = [
+      Buffer.from('{"apiVersion":"v1",'),
+      Buffer.from('"kind":"Pod",'),
+      Buffer.from('"metadata":{"name":"p"}}'),
+    ];
+    const entries = await rawEntries(await writeArchive([{ ...pod, json: pieces }]));
+    assert.equal(entries[1]?.body, Buffer.concat(pieces).toString());
+    assert.equal(entries[2]?.body, Buffer.concat(pieces).toString());
+    assert.equal(entries[1]?.header.size, Buffer.concat(pieces).length);
+  });
+
   test('every entry is a regular file with mode 0755 and the backup start time, with no directory entries', async () => {
     const entries = await rawEntries(await writeArchive([pod, crd]));
     for (const { header } of entries) {

@@ -7,7 +7,7 @@ import { summarizeDryRun } from '../../../src/backup/dry-run.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
 import type { BackupSpec } from '../../../src/api/index.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { KubeObject, ResourceType } from '../../../src/kube/index.ts';
+import type { KubeObject, ObjectHead, ResourceType } from '../../../src/kube/index.ts';
 import { matches, parseLabelSelector } from '../../../src/selection/index.ts';
 import { obj, rt } from './fixtures.ts';
 
@@ -99,7 +99,7 @@ async function collect(
   return { events, lists: src.lists };
 }
 
-const ref = (e: { type: ResourceType; item: KubeObject }): string =>
+const ref = (e: { type: ResourceType; item: ObjectHead }): string =>
   `${e.type.resource}/${e.item.metadata.namespace ? `${e.item.metadata.namespace}/` : ''}${e.item.metadata.name ?? ''}`;
 const leftOut = (evs: CollectedEvent[]): string[] =>
   evs.flatMap((e) => (e.kind === 'app-left-out' ? [`${ref(e)} (${e.found.rule})`] : [])).sort();

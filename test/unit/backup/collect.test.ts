@@ -8,7 +8,7 @@ import { KubeApiError } from '../../../src/kube/errors.ts';
 import { summarizeDryRun } from '../../../src/backup/dry-run.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
 import type { BackupSpec } from '../../../src/api/index.ts';
-import type { KubeObject } from '../../../src/kube/index.ts';
+import { wholeObject, type KubeObject } from '../../../src/kube/index.ts';
 import { memorySource, obj, resolve, rt, typeOf, TYPES } from './fixtures.ts';
 
 const T = (r: string, g = ''): ReturnType<typeof rt> => typeOf(g, r) ?? rt(g, r, r);
@@ -90,7 +90,7 @@ describe('collecting backup items', () => {
     const evs = await collect({ includedNamespaces: ['shop'] });
     const pvc = evs.find((e) => e.kind === 'included' && e.type.resource === 'persistentvolumeclaims');
     assert.ok(pvc && pvc.kind === 'included');
-    assert.equal((pvc.item.spec as { dataSource?: unknown }).dataSource, undefined);
+    assert.equal((wholeObject(pvc.item).spec as { dataSource?: unknown }).dataSource, undefined);
     assert.equal(pvc.item.metadata.labels?.['velero.io/restore-name'], undefined);
   });
 

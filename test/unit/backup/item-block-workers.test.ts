@@ -4,7 +4,7 @@ import { defaultBackupActions } from '../../../src/backup/actions/registry.ts';
 import { collectBackupItems } from '../../../src/backup/collect/collect-items.ts';
 import type { ItemSource } from '../../../src/backup/collect/item-source.ts';
 import { planBackup } from '../../../src/backup/plan/backup-plan.ts';
-import type { KubeObject } from '../../../src/kube/index.ts';
+import type { ListedObject } from '../../../src/kube/index.ts';
 import { memorySource, obj, resolve, typeOf, TYPES } from './fixtures.ts';
 
 const NAMESPACES = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -18,7 +18,7 @@ function countingSource(): ItemSource & { peak: () => number } {
   return {
     peak: () => peak,
     find: (ref, name, namespace) => inner.find(ref, name, namespace),
-    async *list(type, opts): AsyncGenerator<KubeObject[]> {
+    async *list(type, opts): AsyncGenerator<ListedObject[]> {
       open++;
       peak = Math.max(peak, open);
       try {
