@@ -6,6 +6,7 @@ import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../
 import type { KubeObject } from '../../kube/object.ts';
 import { parseJsonLossless } from '../../util/json.ts';
 import { ItemIndex } from './item-index.ts';
+import { SpoolWriter } from './spool-writer.ts';
 import { invalidObjectReason, type CatalogueEntry, type CatalogueIssue, type ItemCatalogue } from './catalogue.ts';
 import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
 
@@ -58,7 +59,7 @@ async function readInto(
   const notes: string[] = [];
   const copies = opts.copies ?? legacyCopyChooser();
   let formatVersion: string | undefined;
-  let offset = 0;
+  const writer = new SpoolWriter(spool);
   for await (const record of readBackupArchive(source, opts.limits)) {
     if (record.kind === 'metadata') {
       formatVersion = record.data.toString('utf8').trim();
@@ -79,12 +80,12 @@ async function readInto(
       continue;
     }
     if (issues.size > 0) issues.delete(itemKey(record.parsed));
-    await spool.write(record.data, 0, record.data.length, offset);
+    const slot = await writer.append(record.data);
     // Validated by objectProblem: apiVersion is a non-empty string.
     const apiVersion = record.kind === 'item' ? String(record.object.apiVersion) : '';
-    index.hold(record.parsed, apiVersion, { offset, length: record.data.length }, rank, previous?.row);
-    offset += record.data.length;
+    index.hold(record.parsed, apiVersion, slot, rank, previous?.row);
   }
+  await writer.finish();
   notes.push(...copies.notes());
   index.finish();
   return spooledCatalogue({ formatVersion, index, issues: [...issues.values()], notes, spool, dispose });
