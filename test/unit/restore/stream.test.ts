@@ -16,7 +16,8 @@ const items = [
   item('namespaces', obj('v1', 'Namespace', 'app', undefined, { metadata: { labels: { team: 'a' } } })),
 ];
 
-function input(lookups: string[]) {
+/** `namespaceExists`: the target namespace is live, so the plan looks into it for each item. */
+function input(lookups: string[], namespaceExists = false) {
   return {
     restoreName: 'r1',
     spec: { backupName: 'b1', labelSelector: { matchLabels: { app: 'web' } } },
@@ -24,7 +25,7 @@ function input(lookups: string[]) {
     discovery: testDiscovery(),
     live: (type: ResourceRef, name: string) => {
       lookups.push(`${type.resource}/${name}`);
-      return undefined;
+      return namespaceExists && type.resource === 'namespaces' ? obj('v1', 'Namespace', name) : undefined;
     },
   };
 }
@@ -45,14 +46,23 @@ describe('the streamed restore plan', () => {
     );
     const created = nsTier?.operations[0];
     assert.equal(created?.kind === 'create' && created.object.metadata.labels?.team, 'a');
-    assert.ok(lookups.includes('configmaps/cm-29'));
+    const cms = plan.tiers.find((t) => t.resources.includes('configmaps'))?.operations ?? [];
+    assert.equal(cms.find((op) => op.target.name === 'cm-29')?.kind, 'create');
+    assert.deepEqual(
+      lookups.filter((l) => l.startsWith('configmaps/')),
+      [],
+      'a namespace the restore creates holds nothing to look up',
+    );
   });
 
   test('operations are planned as the consumer asks for them, at most PLAN_AHEAD items ahead', async () => {
     const lookups: string[] = [];
-    const stream = await streamRestorePlan(input(lookups));
+    const stream = await streamRestorePlan(input(lookups, true));
     for await (const tier of stream.tiers) {
-      if (!tier.resources.includes('configmaps')) continue;
+      if (!tier.resources.includes('configmaps')) {
+        for await (const _ of tier.operations);
+        continue;
+      }
       let taken = 0;
       for await (const op of tier.operations) {
         assert.equal(op.kind, taken < 30 ? 'create' : 'skip');
