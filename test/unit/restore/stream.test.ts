@@ -48,11 +48,27 @@ describe('the streamed restore plan', () => {
     assert.equal(created?.kind === 'create' && created.object.metadata.labels?.team, 'a');
     const cms = plan.tiers.find((t) => t.resources.includes('configmaps'))?.operations ?? [];
     assert.equal(cms.find((op) => op.target.name === 'cm-29')?.kind, 'create');
-    assert.deepEqual(
-      lookups.filter((l) => l.startsWith('configmaps/')),
-      [],
-      'a namespace the restore creates holds nothing to look up',
+    assert.ok(lookups.includes('configmaps/cm-29'));
+  });
+
+  test('a namespace the restore creates is looked into only for the types the cluster fills it with', async () => {
+    const lookups: string[] = [];
+    const plan = await collectPlan(
+      await streamRestorePlan({
+        ...input(lookups),
+        spec: { backupName: 'b1' },
+        catalogue: memoryCatalogue([
+          item('configmaps', obj('v1', 'ConfigMap', 'kube-root-ca.crt', 'fresh')),
+          item('secrets', obj('v1', 'Secret', 's1', 'fresh')),
+          item('namespaces', obj('v1', 'Namespace', 'fresh')),
+        ]),
+      }),
     );
+    assert.deepEqual(
+      plan.tiers.flatMap((t) => t.operations.map((op) => `${op.kind} ${op.target.name}`)),
+      ['create fresh', 'create s1', 'create kube-root-ca.crt'],
+    );
+    assert.deepEqual(lookups, ['namespaces/fresh', 'configmaps/kube-root-ca.crt']);
   });
 
   test('operations are planned as the consumer asks for them, at most PLAN_AHEAD items ahead', async () => {
