@@ -23,11 +23,27 @@ const { values } = parseArgs({
     backup: { type: 'string' },
     prefix: { type: 'string' },
     concurrency: { type: 'string' },
+    /** JSON map of source → target namespace: both modes write into the targets. */
+    'mapping-file': { type: 'string' },
   },
 });
 const env = loadTestEnv();
 const cluster = benchCluster(env);
 const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+const mapping = values['mapping-file']
+  ? (JSON.parse(await readFile(values['mapping-file'], 'utf8')) as Record<string, string>)
+  : undefined;
+
+/** The object as it is created in its mapped namespace (raw mode's side of `namespaceMapping`). */
+function mapped(o: KubeObject): KubeObject {
+  if (!mapping) return o;
+  if (o.kind === 'Namespace') {
+    // The API server sets this label from the name; a stale one is rejected.
+    const { 'kubernetes.io/metadata.name': _stale, ...labels } = o.metadata.labels ?? {};
+    return { ...o, metadata: { ...o.metadata, name: mapping[o.metadata.name ?? ''], labels } };
+  }
+  return { ...o, metadata: { ...o.metadata, namespace: mapping[o.metadata.namespace ?? ''] } };
+}
 
 const core = (resource: string): ResourceRef => ({ group: '', version: 'v1', resource });
 const RESOURCE_OF_KIND: Record<string, string> = {
@@ -47,7 +63,7 @@ interface Measured {
 
 /** Namespaces first (their objects need them), then everything else, each step `concurrency` wide. */
 async function rawCreate(): Promise<Measured> {
-  const objects = JSON.parse(await readFile(values['objects-file'] ?? '', 'utf8')) as KubeObject[];
+  const objects = (JSON.parse(await readFile(values['objects-file'] ?? '', 'utf8')) as KubeObject[]).map(mapped);
   const create = (o: KubeObject): Promise<KubeObject> => cluster.create(core(RESOURCE_OF_KIND[o.kind] ?? ''), o);
   const start = performance.now();
   const cpu = process.cpuUsage();
@@ -71,7 +87,7 @@ async function skiffRestore(): Promise<Measured> {
     apiVersion: 'velero.io/v1',
     kind: 'Restore',
     metadata: { name, namespace: 'velero' },
-    spec: { backupName: values.backup ?? '' },
+    spec: { backupName: values.backup ?? '', ...(mapping ? { namespaceMapping: mapping } : {}) },
   };
   // The first progress report comes when the plan is ready, the last after the last item.
   let applyStart: number | undefined;

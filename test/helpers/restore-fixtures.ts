@@ -84,6 +84,13 @@ export interface PlanFixture {
 export function planFor(f: PlanFixture): Promise<RestorePlan> {
   const live = new Map<string, KubeObject>();
   for (const o of f.live ?? []) live.set(liveKey(o.apiVersion, o.kind, o.metadata.name ?? '', o.metadata.namespace), o);
+  // As in a real cluster, the namespace of a live object is live too (unless the fixture gives it).
+  for (const o of f.live ?? []) {
+    const ns = o.metadata.namespace;
+    if (ns !== undefined && !live.has(liveKey('v1', 'Namespace', ns))) {
+      live.set(liveKey('v1', 'Namespace', ns), obj('v1', 'Namespace', ns, undefined, { status: { phase: 'Active' } }));
+    }
+  }
   const discovery = f.input?.discovery ?? testDiscovery();
   return planRestore({
     restoreName: 'r1',

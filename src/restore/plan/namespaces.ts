@@ -11,12 +11,14 @@ export const NAMESPACE_TYPE: ResourceRef = { group: '', version: 'v1', resource:
  * item is restored into is created from the backup's copy of its source namespace (labels,
  * annotations, spec; name set to the target) or as a bare Namespace, without restore labels.
  * An existing Active namespace is left alone; a Terminating one is waited out, then created.
- * Planned one namespace at a time, as the caller consumes them.
+ * Planned one namespace at a time, as the caller consumes them. Each namespace planned as a
+ * create is added to `created`.
  */
 export async function* planNamespaces(
   targets: ReadonlyMap<string, string>,
   backedUp: (sourceNamespace: string) => Promise<KubeObject | undefined>,
   live: LiveLookup,
+  created: Set<string> = new Set(),
 ): AsyncGenerator<RestoreOperation> {
   for (const [targetNs, sourceNs] of [...targets].sort(([a], [b]) => a.localeCompare(b))) {
     const target = {
@@ -34,6 +36,7 @@ export async function* planNamespaces(
       yield { kind: 'skip', target, warnings: [], reason: SkipReason.Exists, detail: 'namespace exists' };
       continue;
     }
+    created.add(targetNs);
     yield {
       kind: 'create',
       target,

@@ -40,6 +40,11 @@ export interface PlanContext {
   additional: Set<string>;
   /** The Restore's `spec.resourceModifier` rules (reference §4.8). */
   modifiers?: PlanResourceModifiers;
+  /**
+   * Target namespaces the namespace tier creates: absent (or terminating) when it was planned.
+   * Filled as that tier is planned, before any namespaced item (tiers are consumed in order).
+   */
+  createdNamespaces?: ReadonlySet<string>;
 }
 
 function selectionItem(
@@ -130,6 +135,27 @@ export async function planItem(ctx: PlanContext, entry: CatalogueEntry, object: 
   }
 }
 
+/**
+ * Types Kubernetes itself puts into every new namespace: the `kube-root-ca.crt` ConfigMap (the
+ * root CA publisher) and the `default` ServiceAccount (the ServiceAccount controller).
+ */
+const FILLED_BY_THE_CLUSTER: ReadonlySet<string> = new Set(['configmaps', 'serviceaccounts']);
+
+/**
+ * A namespace this restore creates holds nothing of the backup's to compare with, so its items
+ * are planned as creates without a LIST of it: with many small namespaces those LISTs cost as
+ * many requests as the creates. The types the cluster fills a new namespace with are still
+ * listed: one LIST finds `kube-root-ca.crt` cheaper than a create that fails and the GET after
+ * it. Anything else a controller puts there answers the create with AlreadyExists, and the
+ * apply step compares it under the existing-resource policy as the planner would have
+ * (apply-operation.ts, `alreadyExists`). A dry run creates no namespace and its LISTs of them
+ * find nothing, so it plans the same.
+ */
+function inCreatedNamespace(ctx: PlanContext, target: OperationTarget): boolean {
+  if (target.namespace === undefined || FILLED_BY_THE_CLUSTER.has(target.groupResource)) return false;
+  return ctx.createdNamespaces?.has(target.namespace) === true;
+}
+
 async function planPrepared(ctx: PlanContext, target: OperationTarget, object: KubeObject): Promise<RestoreOperation> {
   const prepared = prepareItem({
     object,
@@ -147,7 +173,7 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
   if (ctx.modifiers) modifyPreparedItem(ctx.modifiers, { prepared, target, original: object, env: ctx.env });
   const rewrites = prepared.rewrites.length > 0 ? { rewrites: prepared.rewrites } : {};
   if (!target.type) throw new Error('target type unresolved');
-  const live = await ctx.live(target.type, target.name, target.namespace);
+  const live = inCreatedNamespace(ctx, target) ? undefined : await ctx.live(target.type, target.name, target.namespace);
   if (live) {
     const op = decideExisting({
       target,

@@ -110,6 +110,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
   const types = new TargetTypes(input.discovery, await read(CRD_GROUP_RESOURCE));
   const selection = resolveRestoreSelection(spec, (n) => types.resolve(n));
   const env = await buildEnv(input, read, { warnings, errors });
+  const createdNamespaces = new Set<string>();
   const ctx: PlanContext = {
     spec,
     selection,
@@ -119,6 +120,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
     policy,
     live: input.live,
     additional: new Set(),
+    createdNamespaces,
     ...(input.resourceModifiers ? { modifiers: input.resourceModifiers } : {}),
   };
   ctx.additional = await additionalItems(catalogue, (e, o) => includedAsPrimary(ctx, e, o));
@@ -137,7 +139,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
     const nsTier: StreamedTier = {
       resources: [NAMESPACES_GROUP_RESOURCE],
       wait: TierWait.Active,
-      operations: planNamespaces(census.namespaces, backedUpNamespaces(catalogue), input.live),
+      operations: planNamespaces(census.namespaces, backedUpNamespaces(catalogue), input.live, createdNamespaces),
     };
     tiers.splice(tiers[0]?.wait === TierWait.Established ? 1 : 0, 0, nsTier);
   }

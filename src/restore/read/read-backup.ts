@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../
 import type { KubeObject } from '../../kube/object.ts';
 import { parseJsonLossless } from '../../util/json.ts';
 import { ItemIndex } from './item-index.ts';
+import { SpoolWriter } from './spool-writer.ts';
 import { invalidObjectReason, type CatalogueEntry, type CatalogueIssue, type ItemCatalogue } from './catalogue.ts';
 import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
 
@@ -58,7 +60,7 @@ async function readInto(
   const notes: string[] = [];
   const copies = opts.copies ?? legacyCopyChooser();
   let formatVersion: string | undefined;
-  let offset = 0;
+  const writer = new SpoolWriter(spool);
   for await (const record of readBackupArchive(source, opts.limits)) {
     if (record.kind === 'metadata') {
       formatVersion = record.data.toString('utf8').trim();
@@ -79,12 +81,12 @@ async function readInto(
       continue;
     }
     if (issues.size > 0) issues.delete(itemKey(record.parsed));
-    await spool.write(record.data, 0, record.data.length, offset);
+    const slot = await writer.append(record.data);
     // Validated by objectProblem: apiVersion is a non-empty string.
     const apiVersion = record.kind === 'item' ? String(record.object.apiVersion) : '';
-    index.hold(record.parsed, apiVersion, { offset, length: record.data.length }, rank, previous?.row);
-    offset += record.data.length;
+    index.hold(record.parsed, apiVersion, slot, rank, previous?.row);
   }
+  await writer.finish();
   notes.push(...copies.notes());
   index.finish();
   return spooledCatalogue({ formatVersion, index, issues: [...issues.values()], notes, spool, dispose });
@@ -130,14 +132,28 @@ function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
     entries: (gr) => index.entries(gr),
     issues: parts.issues,
     notes: parts.notes,
-    async read(entry: CatalogueEntry): Promise<KubeObject> {
-      const slot = index.slot(entry.ref);
-      if (!slot) throw new Error(`catalogue entry ${entry.groupResource}/${entry.name} has no spooled body`);
-      const buf = Buffer.alloc(slot.length);
-      await parts.spool.read(buf, 0, slot.length, slot.offset);
-      // Validated when spooled (invalidObjectReason), so the shape holds.
-      return parseJsonLossless(buf.toString('utf8')) as KubeObject;
+    read(entry: CatalogueEntry): Promise<KubeObject> {
+      try {
+        return Promise.resolve(readSpooled(parts.spool, index, entry));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     },
     dispose: parts.dispose,
   };
+}
+
+/**
+ * One item's body, read synchronously: the spool was written moments ago and sits in the page
+ * cache, so this is a copy of a few KiB. Through the thread pool each read cost several times
+ * its copy in CPU (measured: 20-30 µs against 4), taken from the API server on a small machine.
+ */
+function readSpooled(spool: FileHandle, index: ItemIndex, entry: CatalogueEntry): KubeObject {
+  const slot = index.slot(entry.ref);
+  if (!slot) throw new Error(`catalogue entry ${entry.groupResource}/${entry.name} has no spooled body`);
+  const buf = Buffer.allocUnsafe(slot.length);
+  const got = readSync(spool.fd, buf, 0, slot.length, slot.offset);
+  if (got !== slot.length) throw new Error(`the restore's spool file ends inside ${entry.groupResource}/${entry.name}`);
+  // Validated when spooled (invalidObjectReason), so the shape holds.
+  return parseJsonLossless(buf.toString('utf8')) as KubeObject;
 }

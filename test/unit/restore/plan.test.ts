@@ -277,10 +277,14 @@ describe('restore plan printer', () => {
     });
     const text = formatRestorePlan(plan);
     assert.match(text, /^Restore plan for r1 from backup b1 \(existing resource policy: none\)/);
-    assert.match(text, /Tier 1: namespaces \(then wait until Active\)\n {2}create {3}Namespace app/);
+    // The live ConfigMap's namespace is live too.
+    assert.match(
+      text,
+      /Tier 1: namespaces \(then wait until Active\)\n {2}skip {5}Namespace app \(exists: namespace exists\)/,
+    );
     assert.match(text, /conflict ConfigMap app\/cfg .*\n {13}~ \/data\/greeting: "bye" -> "hello"/);
     assert.match(text, /skip {5}Pod app\/done \(skipped-outright: pod is in phase Succeeded\)/);
-    assert.match(text, /Totals: 1 to create, 0 to update, 1 skipped, 1 in conflict, 0 failing \(3 items\)/);
+    assert.match(text, /Totals: 0 to create, 0 to update, 2 skipped, 1 in conflict, 0 failing \(3 items\)/);
     assert.deepEqual(planTotals(plan).items, 3);
   });
 });

@@ -16,7 +16,8 @@ const items = [
   item('namespaces', obj('v1', 'Namespace', 'app', undefined, { metadata: { labels: { team: 'a' } } })),
 ];
 
-function input(lookups: string[]) {
+/** `namespaceExists`: the target namespace is live, so the plan looks into it for each item. */
+function input(lookups: string[], namespaceExists = false) {
   return {
     restoreName: 'r1',
     spec: { backupName: 'b1', labelSelector: { matchLabels: { app: 'web' } } },
@@ -24,7 +25,7 @@ function input(lookups: string[]) {
     discovery: testDiscovery(),
     live: (type: ResourceRef, name: string) => {
       lookups.push(`${type.resource}/${name}`);
-      return undefined;
+      return namespaceExists && type.resource === 'namespaces' ? obj('v1', 'Namespace', name) : undefined;
     },
   };
 }
@@ -45,14 +46,39 @@ describe('the streamed restore plan', () => {
     );
     const created = nsTier?.operations[0];
     assert.equal(created?.kind === 'create' && created.object.metadata.labels?.team, 'a');
+    const cms = plan.tiers.find((t) => t.resources.includes('configmaps'))?.operations ?? [];
+    assert.equal(cms.find((op) => op.target.name === 'cm-29')?.kind, 'create');
     assert.ok(lookups.includes('configmaps/cm-29'));
+  });
+
+  test('a namespace the restore creates is looked into only for the types the cluster fills it with', async () => {
+    const lookups: string[] = [];
+    const plan = await collectPlan(
+      await streamRestorePlan({
+        ...input(lookups),
+        spec: { backupName: 'b1' },
+        catalogue: memoryCatalogue([
+          item('configmaps', obj('v1', 'ConfigMap', 'kube-root-ca.crt', 'fresh')),
+          item('secrets', obj('v1', 'Secret', 's1', 'fresh')),
+          item('namespaces', obj('v1', 'Namespace', 'fresh')),
+        ]),
+      }),
+    );
+    assert.deepEqual(
+      plan.tiers.flatMap((t) => t.operations.map((op) => `${op.kind} ${op.target.name}`)),
+      ['create fresh', 'create s1', 'create kube-root-ca.crt'],
+    );
+    assert.deepEqual(lookups, ['namespaces/fresh', 'configmaps/kube-root-ca.crt']);
   });
 
   test('operations are planned as the consumer asks for them, at most PLAN_AHEAD items ahead', async () => {
     const lookups: string[] = [];
-    const stream = await streamRestorePlan(input(lookups));
+    const stream = await streamRestorePlan(input(lookups, true));
     for await (const tier of stream.tiers) {
-      if (!tier.resources.includes('configmaps')) continue;
+      if (!tier.resources.includes('configmaps')) {
+        for await (const _ of tier.operations);
+        continue;
+      }
       let taken = 0;
       for await (const op of tier.operations) {
         assert.equal(op.kind, taken < 30 ? 'create' : 'skip');
