@@ -120,10 +120,20 @@ export function buildBackupRequest(flags: BackupCreateFlags): BuiltBackup {
 
 /**
  * `--from-schedule`: the schedule's template is the spec, its template labels and the
- * schedule-name label go on the Backup; the other filter flags are ignored, as in Velero.
+ * schedule-name label go on the Backup. Velero silently ignores the other spec flags there;
+ * Skiff refuses them, naming each, since a user who gave one believes it applies.
  */
 export function backupFromSchedule(schedule: Schedule, flags: BackupCreateFlags): BuiltBackup {
   const p = new ProblemCollector();
+  const ignored = Object.entries(flags)
+    .filter(([key, value]) => value !== undefined && !FROM_SCHEDULE_FLAGS.has(key))
+    .map(([key]) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (ignored.length > 0) {
+    p.add(
+      `--from-schedule takes the schedule's template as the spec: ${ignored.join(', ')} would not apply; ` +
+        `drop them, or create the backup without --from-schedule`,
+    );
+  }
   const { metadata, ...spec } = schedule.spec.template;
   const labels = {
     ...(metadata?.labels ?? {}),
@@ -150,6 +160,19 @@ function addAppClusterResources(
   const parsed = parseIncludeAppClusterResources(annotations);
   if ('problem' in parsed) p.add(`--annotations: ${parsed.problem}`);
 }
+
+/** The flags `backupFromSchedule` acts on; any other spec flag is refused there. */
+const FROM_SCHEDULE_FLAGS = new Set<string>([
+  'fromSchedule',
+  'labels',
+  'annotations',
+  'storageLocation',
+  'includeAppClusterResources',
+  'dryRun',
+  'explain',
+  'wait',
+  'output',
+]);
 
 function checkCombinations(p: ProblemCollector, flags: BackupCreateFlags): void {
   if (flags.selector !== undefined && flags.orSelector !== undefined) {

@@ -9,6 +9,7 @@ import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { summarizeDryRun } from '../../backup/dry-run.ts';
 import { INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION } from '../../backup/plan/app-cluster-resources.ts';
+import { findVelero } from '../resources.ts';
 import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import { timestampSuffix } from '../../util/clock.ts';
@@ -50,8 +51,7 @@ export class CreateBackupOptions {
       ({ request: this.request, problems: this.problems } = buildBackupRequest(this.flags));
       return;
     }
-    const schedule = (await this.ctx.cluster().find(resourceRef(Kinds.Schedule), from, this.ctx.namespace)) as
-      Schedule | undefined;
+    const schedule = await findVelero<Schedule>(this.ctx.cluster(), Kinds.Schedule, from, this.ctx.namespace);
     if (!schedule)
       throw new FlagError([`--from-schedule: schedule ${from} not found in namespace ${this.ctx.namespace}`]);
     // Velero names a backup made from a schedule like the schedule's own: `<schedule>-<timestamp>`.
@@ -66,7 +66,7 @@ export class CreateBackupOptions {
     throwIfProblems(problems);
     const location = this.request?.spec.storageLocation;
     if (location && !this.flags.dryRun && this.output === undefined) {
-      const bsl = await this.ctx.cluster().find(resourceRef(Kinds.BackupStorageLocation), location, this.ctx.namespace);
+      const bsl = await findVelero(this.ctx.cluster(), Kinds.BackupStorageLocation, location, this.ctx.namespace);
       if (!bsl) {
         throw new FlagError([
           `--storage-location: backup storage location ${location} not found in namespace ${this.ctx.namespace}: list them with skiff backup-location get`,
@@ -214,7 +214,10 @@ export function backupCreateCommand() {
   return backupSpecOptions(
     new Command('create').description('Create a backup').argument('[name]', 'name of the backup'),
   )
-    .option('--from-schedule <schedule>', "create the backup from a schedule's template (other filters are ignored)")
+    .option(
+      '--from-schedule <schedule>',
+      "create the backup from a schedule's template (spec flags other than --storage-location are refused)",
+    )
 
     .option('-w, --wait', 'wait for the backup to finish, showing progress')
     .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')

@@ -158,10 +158,13 @@ describe('backup create --from-schedule', () => {
     assert.deepEqual(request.labels, { team: 'web', 'velero.io/schedule-name': 'nightly' });
   });
 
-  test('ignores the filter flags, as Velero does', () => {
-    const { request } = backupFromSchedule(schedule, { includeNamespaces: ['other'], selector: 'a=b' });
-    assert.deepEqual(request.spec.includedNamespaces, ['web']);
-    assert.equal(request.spec.labelSelector, undefined);
+  test('refuses the spec flags it would not apply, naming each (Velero ignores them silently)', () => {
+    const { problems } = backupFromSchedule(schedule, { includeNamespaces: ['other'], selector: 'a=b' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /--include-namespaces, --selector would not apply/);
+    const honoured = backupFromSchedule(schedule, { storageLocation: 'other', labels: ['a=b'], wait: true });
+    assert.deepEqual(honoured.problems, []);
+    assert.equal(honoured.request.spec.storageLocation, 'other');
   });
 
   function buildFromSchedule(): ReturnType<typeof backupFromSchedule> {
