@@ -25,7 +25,7 @@ export async function loadResourcePolicies(
 ): Promise<ResourcePolicies | undefined> {
   const ref = spec.resourcePolicy;
   if (!ref) return undefined;
-  if ((ref.kind ?? '').toLowerCase() !== 'configmap')
+  if (ref.kind.toLowerCase() !== 'configmap')
     throw new ValidationError(`spec.resourcePolicy.kind ${JSON.stringify(ref.kind)} is not supported: use configmap`);
   const source = `ConfigMap ${namespace}/${ref.name}`;
   const cm = await cluster.find(CONFIG_MAPS, ref.name, namespace);

@@ -8,37 +8,44 @@ export function matchVolumePolicy(
   return policies?.volumePolicies.find((p) => conditionsHold(p.conditions, volume));
 }
 
-/** A condition about something the volume does not have (a PVC label on an emptyDir) does not hold. */
+type Check = (c: VolumePolicyConditions, v: PolicyVolume) => boolean;
+
+/**
+ * One check per condition; an absent condition holds. A condition about something the volume
+ * does not have (a PVC label on an emptyDir, a capacity nobody states) does not hold.
+ */
+const CHECKS: readonly Check[] = [
+  ({ capacity }, v) =>
+    !capacity ||
+    (v.capacity !== undefined &&
+      (capacity.min === undefined || v.capacity >= capacity.min) &&
+      (capacity.max === undefined || v.capacity <= capacity.max)),
+  ({ storageClass }, v) =>
+    !storageClass?.length || (v.storageClass !== undefined && storageClass.includes(v.storageClass)),
+  ({ nfs }, v) =>
+    !nfs ||
+    (v.nfs !== undefined &&
+      (nfs.server === undefined || nfs.server === v.nfs.server) &&
+      (nfs.path === undefined || trimSlash(nfs.path) === trimSlash(v.nfs.path))),
+  ({ csi }, v) =>
+    !csi ||
+    (v.csi !== undefined &&
+      (csi.driver === undefined || csi.driver === v.csi.driver) &&
+      isSubset(csi.volumeAttributes, v.csi.volumeAttributes)),
+  ({ volumeTypes }, v) => !volumeTypes?.length || volumeTypes.includes(v.type.toLowerCase()),
+  ({ pvcLabels }, v) =>
+    !pvcLabels ||
+    Object.keys(pvcLabels).length === 0 ||
+    (v.pvcLabels !== undefined && isSubset(pvcLabels, v.pvcLabels)),
+  ({ pvcPhase }, v) => !pvcPhase?.length || (v.pvcPhase !== undefined && pvcPhase.includes(v.pvcPhase)),
+];
+
 export function conditionsHold(c: VolumePolicyConditions, v: PolicyVolume): boolean {
-  if (c.capacity) {
-    if (v.capacity === undefined) return false;
-    if (c.capacity.min !== undefined && v.capacity < c.capacity.min) return false;
-    if (c.capacity.max !== undefined && v.capacity > c.capacity.max) return false;
-  }
-  if (c.storageClass && c.storageClass.length > 0) {
-    if (v.storageClass === undefined || !c.storageClass.includes(v.storageClass)) return false;
-  }
-  if (c.nfs) {
-    if (!v.nfs) return false;
-    if (c.nfs.server !== undefined && c.nfs.server !== v.nfs.server) return false;
-    if (c.nfs.path !== undefined && trimSlash(c.nfs.path) !== trimSlash(v.nfs.path)) return false;
-  }
-  if (c.csi) {
-    if (!v.csi) return false;
-    if (c.csi.driver !== undefined && c.csi.driver !== v.csi.driver) return false;
-    for (const [k, val] of Object.entries(c.csi.volumeAttributes ?? {}))
-      if (v.csi.volumeAttributes[k] !== val) return false;
-  }
-  if (c.volumeTypes && c.volumeTypes.length > 0 && !c.volumeTypes.includes(v.type.toLowerCase())) return false;
-  if (c.pvcLabels && Object.keys(c.pvcLabels).length > 0) {
-    const labels = v.pvcLabels;
-    if (!labels) return false;
-    for (const [k, val] of Object.entries(c.pvcLabels)) if (labels[k] !== val) return false;
-  }
-  if (c.pvcPhase && c.pvcPhase.length > 0) {
-    if (v.pvcPhase === undefined || !c.pvcPhase.includes(v.pvcPhase)) return false;
-  }
-  return true;
+  return CHECKS.every((check) => check(c, v));
+}
+
+function isSubset(wanted: Record<string, string> | undefined, have: Record<string, string>): boolean {
+  return Object.entries(wanted ?? {}).every(([k, val]) => have[k] === val);
 }
 
 function trimSlash(p: string): string {

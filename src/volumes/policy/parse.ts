@@ -131,46 +131,16 @@ function parseConditions(r: Reader, node: Node, at: string): VolumePolicyConditi
   const out: VolumePolicyConditions = {};
   if (!f) return out;
   const capacity = f.get('capacity');
-  if (capacity) {
-    const range = parseCapacity(r, capacity, `${at}.capacity`);
-    if (range) out.capacity = range;
-  }
+  const range = capacity ? parseCapacity(r, capacity, `${at}.capacity`) : undefined;
+  if (range) out.capacity = range;
   const sc = f.get('storageClass');
   if (sc) out.storageClass = r.stringList(sc, `${at}.storageClass`);
   const nfs = f.get('nfs');
-  if (nfs) {
-    const n = r.map(nfs, `${at}.nfs`, ['server', 'path'], true);
-    out.nfs = {};
-    const server = n?.get('server');
-    const path = n?.get('path');
-    if (server) out.nfs.server = r.string(server, `${at}.nfs.server`) ?? '';
-    if (path) out.nfs.path = r.string(path, `${at}.nfs.path`) ?? '';
-  }
+  if (nfs) out.nfs = parseNfs(r, nfs, `${at}.nfs`);
   const csi = f.get('csi');
-  if (csi) {
-    const c = r.map(csi, `${at}.csi`, ['driver', 'volumeAttributes'], true);
-    out.csi = {};
-    const driver = c?.get('driver');
-    const attrs = c?.get('volumeAttributes');
-    if (driver) out.csi.driver = r.string(driver, `${at}.csi.driver`) ?? '';
-    if (attrs) out.csi.volumeAttributes = r.stringMap(attrs, `${at}.csi.volumeAttributes`);
-    if (out.csi.volumeAttributes && Object.keys(out.csi.volumeAttributes).length > 0 && !out.csi.driver)
-      r.problem(attrs, `${at}.csi.volumeAttributes: needs csi.driver`);
-  }
+  if (csi) out.csi = parseCsi(r, csi, `${at}.csi`);
   const types = f.get('volumeTypes');
-  if (types) {
-    const list = r.stringList(types, `${at}.volumeTypes`);
-    out.volumeTypes = [];
-    for (const [i, t] of list.entries()) {
-      const known = KNOWN_TYPES.get(t.toLowerCase());
-      if (known) out.volumeTypes.push(known.toLowerCase());
-      else
-        r.problem(
-          isSeq(types) ? (types.items[i] as Node) : types,
-          `${at}.volumeTypes: unknown volume type ${JSON.stringify(t)} (e.g. emptyDir, csi, nfs, local, hostPath)`,
-        );
-    }
-  }
+  if (types) out.volumeTypes = parseVolumeTypes(r, types, `${at}.volumeTypes`);
   const labels = f.get('pvcLabels');
   if (labels) out.pvcLabels = r.stringMap(labels, `${at}.pvcLabels`);
   const phases = f.get('pvcPhase');
@@ -179,6 +149,42 @@ function parseConditions(r: Reader, node: Node, at: string): VolumePolicyConditi
     for (const p of out.pvcPhase)
       if (!PVC_PHASES.includes(p))
         r.problem(phases, `${at}.pvcPhase: unknown phase ${JSON.stringify(p)} (use ${PVC_PHASES.join(', ')})`);
+  }
+  return out;
+}
+
+function parseNfs(r: Reader, node: Node, at: string): NonNullable<VolumePolicyConditions['nfs']> {
+  const n = r.map(node, at, ['server', 'path'], true);
+  const out: NonNullable<VolumePolicyConditions['nfs']> = {};
+  const server = n?.get('server');
+  const path = n?.get('path');
+  if (server) out.server = r.string(server, `${at}.server`) ?? '';
+  if (path) out.path = r.string(path, `${at}.path`) ?? '';
+  return out;
+}
+
+function parseCsi(r: Reader, node: Node, at: string): NonNullable<VolumePolicyConditions['csi']> {
+  const c = r.map(node, at, ['driver', 'volumeAttributes'], true);
+  const out: NonNullable<VolumePolicyConditions['csi']> = {};
+  const driver = c?.get('driver');
+  const attrs = c?.get('volumeAttributes');
+  if (driver) out.driver = r.string(driver, `${at}.driver`) ?? '';
+  if (attrs) out.volumeAttributes = r.stringMap(attrs, `${at}.volumeAttributes`);
+  if (out.volumeAttributes && Object.keys(out.volumeAttributes).length > 0 && !out.driver)
+    r.problem(attrs, `${at}.volumeAttributes: needs csi.driver`);
+  return out;
+}
+
+function parseVolumeTypes(r: Reader, node: Node, at: string): string[] {
+  const out: string[] = [];
+  for (const [i, t] of r.stringList(node, at).entries()) {
+    const known = KNOWN_TYPES.get(t.toLowerCase());
+    if (known) out.push(known.toLowerCase());
+    else
+      r.problem(
+        isSeq(node) ? node.items[i] : node,
+        `${at}: unknown volume type ${JSON.stringify(t)} (e.g. emptyDir, csi, nfs, local, hostPath)`,
+      );
   }
   return out;
 }
