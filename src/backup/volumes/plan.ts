@@ -4,14 +4,15 @@
  * annotations or `defaultVolumesToFsBackup`, then `snapshotVolumes`. Pure: the dry run prints
  * it and the executor creates PodVolumeBackups from it.
  */
+import { Annotations } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { describePolicy, matchVolumePolicy } from '../../volumes/policy/match.ts';
 import type { ResourcePolicies } from '../../volumes/policy/types.ts';
 import { boundVolumeName, claimName, podPhase, podSpec, policyVolume, pvSpec, type PodVolume } from './pod-volumes.ts';
 import { fsBackupSkipReason } from './skip-reason.ts';
 
-export const BACKUP_VOLUMES_ANNOTATION = 'backup.velero.io/backup-volumes';
-export const BACKUP_VOLUMES_EXCLUDES_ANNOTATION = 'backup.velero.io/backup-volumes-excludes';
+const BACKUP_VOLUMES_ANNOTATION = Annotations.BackupVolumes;
+const BACKUP_VOLUMES_EXCLUDES_ANNOTATION = Annotations.BackupVolumesExcludes;
 
 /**
  * - `fs-backup`: a PodVolumeBackup is made;

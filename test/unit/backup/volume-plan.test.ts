@@ -4,32 +4,35 @@ import { VolumePlanner, type VolumeLookup, type VolumeSettings } from '../../../
 import type { KubeObject } from '../../../src/kube/object.ts';
 import { parseResourcePolicies } from '../../../src/volumes/policy/parse.ts';
 
+const k = (o: Omit<KubeObject, 'apiVersion' | 'kind'>): KubeObject =>
+  ({ ...o, apiVersion: 'v1', kind: 'Object' }) as KubeObject;
+
 const claims: Record<string, KubeObject> = {
-  data: {
+  data: k({
     metadata: { name: 'data', namespace: 'app', uid: 'pvc-uid-data', labels: { tier: 'db' } },
     spec: { volumeName: 'pv-data', storageClassName: 'node-local' },
     status: { phase: 'Bound' },
-  },
-  logs: {
+  }),
+  logs: k({
     metadata: { name: 'logs', namespace: 'app', uid: 'pvc-uid-logs' },
     spec: { volumeName: 'pv-logs', storageClassName: 'standard' },
     status: { phase: 'Bound' },
-  },
-  pending: {
+  }),
+  pending: k({
     metadata: { name: 'pending', namespace: 'app', uid: 'pvc-uid-pending' },
     spec: { storageClassName: 'node-local', resources: { requests: { storage: '1Gi' } } },
     status: { phase: 'Pending' },
-  },
+  }),
 };
 const volumes: Record<string, KubeObject> = {
-  'pv-data': {
+  'pv-data': k({
     metadata: { name: 'pv-data' },
     spec: { local: { path: '/mnt/x' }, capacity: { storage: '5Gi' }, storageClassName: 'node-local' },
-  },
-  'pv-logs': {
+  }),
+  'pv-logs': k({
     metadata: { name: 'pv-logs' },
     spec: { hostPath: { path: '/tmp/x' }, capacity: { storage: '1Gi' }, storageClassName: 'standard' },
-  },
+  }),
 };
 const lookup: VolumeLookup = { claim: (_ns, n) => claims[n], volume: (n) => volumes[n] };
 
@@ -45,6 +48,8 @@ function pod(name: string, annotations: Record<string, string> = {}, over: Parti
     { name: 'raw', persistentVolumeClaim: { claimName: 'pending' } },
   ];
   return {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'app', uid: `uid-${name}`, annotations },
     spec: {
       nodeName: 'node-1',
