@@ -3,7 +3,8 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { BackupArchiveWriter } from '../archive/index.ts';
 import type { Backup, BackupStatus } from '../api/backup.ts';
 import type { Cluster } from '../kube/cluster.ts';
-import { groupResource } from '../kube/resource.ts';
+import { groupResource, type ResourceType } from '../kube/resource.ts';
+import { wholeObject, type ListedObject } from '../kube/served-list.ts';
 import { OperationLog } from '../results/operation-log.ts';
 import { scopeOf } from '../results/results.ts';
 import type { BackupStore } from '../storage/index.ts';
@@ -18,6 +19,7 @@ import type { BackupPlan } from './plan/backup-plan.ts';
 import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
+import type { PodVolumeBackups } from './volumes/run-pod-volumes.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -34,6 +36,8 @@ export interface BackupRunDeps {
   onTarballStored?: (bytes: number) => void;
   /** Server feature EnableAPIGroupVersions: every served version of each type goes in (reference §2.4). */
   enableApiGroupVersions?: boolean;
+  /** File-system backup of the pods' volumes (src/backup/volumes/); absent: no volume is backed up. */
+  podVolumes?: PodVolumeBackups;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
@@ -65,6 +69,11 @@ export async function runBackup(
   }
   try {
     log.info('backup started');
+    deps.podVolumes?.report({
+      warn: (ns, m) => log.warn(scopeOf(ns), m),
+      error: (ns, m) => log.error(scopeOf(ns), m),
+      info: (m, fields) => log.info(m, fields),
+    });
     for (const e of plan.errors) log.error('operation', e);
     for (const w of plan.warnings) log.warn('operation', w);
     let failure: string | undefined;
@@ -82,6 +91,7 @@ export async function runBackup(
     // tarball's last bytes do. Should the tarball's upload still fail, the failure path
     // removes them and uploads the results again.
     const itemsDone = (): void => {
+      startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumes?.records() ?? []));
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
@@ -90,6 +100,7 @@ export async function runBackup(
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
+      await deps.podVolumes?.cancelAll();
       // Nothing may land after the cleanup.
       await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
@@ -182,6 +193,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
+      if (deps.podVolumes) noteVolumeItem(deps.podVolumes, type, item);
       const more = writer.writeItem(archiveItem(type, item, true));
       resourceList.add(item);
       taken?.add(groupResource(type));
@@ -193,6 +205,11 @@ async function writeTarball(
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writer.finalize();
+    if (deps.podVolumes) {
+      // The backup's results are final once its pod volume backups have ended (reference §6.3).
+      await upload;
+      await deps.podVolumes.waitAll();
+    }
     itemsDone();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));
@@ -211,15 +228,21 @@ async function writeTarball(
   return progress;
 }
 
+/** A pod starts its pod volume backups; a PV is remembered (run-pod-volumes.ts). */
+function noteVolumeItem(podVolumes: PodVolumeBackups, type: ResourceType, item: ListedObject): void {
+  if (type.group !== '') return;
+  if (type.resource === 'pods') void podVolumes.startPodVolumeBackups(wholeObject(item));
+  else if (type.resource === 'persistentvolumes') podVolumes.notePersistentVolume(wholeObject(item));
+}
+
 /**
- * The companion files of a resource-only backup that are the same for every backup: no
- * async operations, no snapshots, no pod volume backups, no volume info.
+ * The companion files that are the same for every backup: no async operations, no snapshots,
+ * no volume info. (The pod volume backups go with the results, once they have ended.)
  */
 async function uploadFixedFiles(store: BackupStore, name: string): Promise<void> {
   await Promise.all([
     store.putBackupFile(name, 'itemOperations', []),
     store.putBackupFile(name, 'volumeSnapshots', []),
-    store.putBackupFile(name, 'podVolumeBackups', []),
     store.putBackupFile(name, 'volumeInfo', []),
   ]);
 }

@@ -9,8 +9,9 @@ import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
 import { featureProblems } from '../../server/features.ts';
+import { volumeServerOptions, type VolumeServerFlags } from './volume-flags.ts';
 
-export interface ServerFlags {
+export interface ServerFlags extends VolumeServerFlags {
   defaultBackupTtl?: string | undefined;
   defaultBackupStorageLocation?: string | undefined;
   credentialsFile?: string | undefined;
@@ -55,6 +56,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   );
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
+  const volumes = volumeServerOptions(p, flags);
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -78,6 +80,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
+    ...volumes,
   };
 }
 
@@ -192,11 +195,18 @@ export function serverCommand() {
       '--item-block-worker-count <n>',
       'resource listings (one type in one namespace, with the items they pull in) one backup runs at once (default: 3)',
     )
+    .option(
+      '--default-volumes-to-fs-backup [bool]',
+      'back up every pod volume from the file system unless a backup says otherwise',
+      'false',
+    )
+    .option('--fs-backup-timeout <duration>', 'how long a backup waits for its pod volume backups', '240m')
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
+  skiff server --default-volumes-to-fs-backup --fs-backup-timeout 6h   # opt-out FSB by default
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
   skiff server --backup-sync-period 5m
   skiff server --restore-backend-timeout 3m               # slow-starting webhook backends
