@@ -9,7 +9,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { describePolicy, matchVolumePolicy } from '../../volumes/policy/match.ts';
 import type { ResourcePolicies } from '../../volumes/policy/types.ts';
 import { boundVolumeName, claimName, podPhase, podSpec, policyVolume, pvSpec, type PodVolume } from './pod-volumes.ts';
-import { fsBackupSkipReason } from './skip-reason.ts';
+import { skipReason } from '../../volumes/host-path.ts';
 
 const BACKUP_VOLUMES_ANNOTATION = Annotations.BackupVolumes;
 const BACKUP_VOLUMES_EXCLUDES_ANNOTATION = Annotations.BackupVolumesExcludes;
@@ -99,7 +99,7 @@ export class VolumePlanner {
     const { claim, pvc, pv, base } = this.resolve(pod, volume);
     if (claim !== undefined && !this.settings.pvcsIncluded)
       return { ...base, rule: 'resource filters', reason: 'persistentvolumeclaims are excluded from the backup' };
-    const never = fsBackupSkipReason(podSpec(pod), volume, pv);
+    const never = skipReason(volume, pod, pv);
     const policies = this.settings.policies;
     const policy = matchVolumePolicy(policies, policyVolume(volume, pvc, pv));
     if (policies && policy) {

@@ -4,10 +4,10 @@
  * and wait until the repository controller has it Ready. At merge, replace `ensureRepository`
  * below with fs-agent's `src/volumes/repository/` export of the same signature.
  */
-import { Kinds, Labels, parseBackupRepository, resourceRef, type BackupRepository } from '../../api/index.ts';
+import { Kinds, parseBackupRepository, resourceRef, type BackupRepository } from '../../api/index.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
-import { validLabelValue } from '../../util/label-value.ts';
+import { repositoryLabels, repositoryName } from '../../volumes/repository/identity.ts';
 import type { UploaderType } from './settings.ts';
 
 export interface RepositoryRequest {
@@ -25,7 +25,8 @@ export type EnsureRepository = (
 
 export const ensureRepository: EnsureRepository = async (cluster, serverNamespace, request, signal) => {
   const ref = resourceRef(Kinds.BackupRepository);
-  const name = `${request.volumeNamespace}-${request.location}-${request.type}`;
+  const key = { volumeNamespace: request.volumeNamespace, location: request.location, type: request.type };
+  const name = repositoryName(key);
   try {
     await cluster.create(ref, {
       apiVersion: 'velero.io/v1',
@@ -33,11 +34,7 @@ export const ensureRepository: EnsureRepository = async (cluster, serverNamespac
       metadata: {
         name,
         namespace: serverNamespace,
-        labels: {
-          [Labels.VolumeNamespace]: validLabelValue(request.volumeNamespace),
-          [Labels.StorageLocation]: validLabelValue(request.location),
-          [Labels.RepositoryType]: request.type,
-        },
+        labels: repositoryLabels(key),
       },
       spec: {
         volumeNamespace: request.volumeNamespace,

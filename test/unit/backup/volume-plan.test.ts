@@ -106,7 +106,7 @@ describe('volume decision', () => {
     const plan = new VolumePlanner({ ...base, defaultVolumesToFsBackup: true }, lookup).planPod(p);
     const reasons = Object.fromEntries(plan.volumes.map((v) => [v.volume, v.reason ?? v.rule]));
     assert.match(reasons.logs ?? '', /hostPath/);
-    assert.match(reasons.unused ?? '', /no container mounts it/);
+    assert.match(reasons.unused ?? '', /no container mounts the volume/);
     assert.match(reasons.token ?? '', /projected/);
     assert.match(
       plan.volumes.find((v) => v.volume === 'scratch')?.rule ?? '',
