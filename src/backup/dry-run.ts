@@ -1,6 +1,7 @@
 import { groupResource } from '../kube/resource.ts';
 import type { CollectedEvent } from './collect/collect-items.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import type { DryRunVolume } from './volumes/dry-run.ts';
 
 export interface ExplainedItem {
   ref: string;
@@ -32,6 +33,8 @@ export interface BackupDryRun {
   appLeftOut: AppLeftOut[];
   /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
   explained: ExplainedItem[];
+  /** Per pod volume: the method that would back it up and the rule that chose it (volumes/dry-run.ts). */
+  volumes?: DryRunVolume[];
 }
 
 /** Consumes the collector's stream into counts; keeps detail only for the items asked about. */
