@@ -64,6 +64,7 @@ export class BackupHookRunner implements PodItemGate {
   private readonly queue: PQueue;
   private readonly afterPods = new Set<Promise<void>>();
   private readonly volumes: PodVolumeBackups;
+  /** Post hooks of the pods with hooks whose pre hooks ran, until `after`. */
   private readonly postHooks = new WeakMap<KubeObject, PlannedHook[]>();
   /** The backup's log, set up while its first LIST requests are in flight (see attachLog). */
   private log: OperationLog | undefined;
@@ -104,13 +105,15 @@ export class BackupHookRunner implements PodItemGate {
     }
     // Where the pod's volume backups start (VOLUMES-CONTRACT §7).
     await this.volumes.start(pod);
-    if (plan.post.length > 0) this.postHooks.set(pod, plan.post);
+    if (plan.pre.length > 0 || plan.post.length > 0) this.postHooks.set(pod, plan.post);
     return { take: true };
   }
 
   after(pod: KubeObject): void {
     const post = this.postHooks.get(pod);
     this.postHooks.delete(pod);
+    // The moment the pod's items are in the archive, between its pre and post hooks.
+    if (post) this.logger.info('pod backed up; its post hooks follow its volume backups', { pod: podRef(pod) });
     const done = (async () => {
       try {
         // The pod's volume backups are read while the application is still quiesced.
@@ -118,7 +121,7 @@ export class BackupHookRunner implements PodItemGate {
       } catch (err) {
         this.logger.error(scopeOf(pod.metadata.namespace), `pod ${podRef(pod)}: ${errorMessage(err)}`);
       }
-      if (post) await this.queue.add(() => this.runPhase(pod, post));
+      if (post && post.length > 0) await this.queue.add(() => this.runPhase(pod, post));
     })();
     this.afterPods.add(done);
     void done.finally(() => this.afterPods.delete(done));
