@@ -14,15 +14,13 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
 import { scopeOf } from '../../results/results.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { logOutput } from '../../hooks/hook-output.ts';
 import type { PodGateDecision, PodItemGate } from '../collect/collect-items.ts';
 import type { ResolvedBackupHooks } from './hook-spec.ts';
 import { planPodHooks, type PlannedHook } from './pod-hooks.ts';
 
 /** Hook phases running at once across pods when the caller does not say. */
 export const DEFAULT_HOOK_CONCURRENCY = 8;
-
-/** Output kept in the log per stream and hook; a chatty hook must not fill the backup log. */
-const MAX_OUTPUT = 16 * 1024;
 
 export interface ExecTarget {
   namespace: string;
@@ -189,19 +187,4 @@ function hookFields(pod: KubeObject, hook: PlannedHook): Record<string, string> 
     hook: hook.name,
     hookPhase: hook.phase,
   };
-}
-
-/** The command's stdout and stderr, each as one log line (trimmed to MAX_OUTPUT). */
-export function logOutput(
-  log: OperationLog,
-  fields: Record<string, string>,
-  outcome: Pick<ExecOutcome, 'stdout' | 'stderr'>,
-): void {
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const text = outcome[stream];
-    if (text === '') continue;
-    const kept =
-      text.length > MAX_OUTPUT ? `${text.slice(0, MAX_OUTPUT)}… (${text.length - MAX_OUTPUT} more bytes)` : text;
-    log.info(`hook ${stream}`, { ...fields, [stream]: kept.replace(/\n$/, '') });
-  }
 }
