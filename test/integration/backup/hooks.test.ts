@@ -13,6 +13,7 @@ import { adminCluster, core, createNamespace } from '../../helpers/cluster.ts';
 import { createRunningPods, podDir, podManifest } from '../../helpers/hook-pods.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+import { skiffOk } from '../cli/run-skiff.ts';
 
 const cluster = adminCluster();
 let server: TestServer;
@@ -231,5 +232,64 @@ describe('backup hooks', { concurrency: false }, () => {
       backup.status?.validationErrors?.join('\n') ?? '',
       /spec\.hooks\.resources\[0\]\.pre\[0\]\.exec\.timeout "forever"/,
     );
+  });
+
+  test('backup create --dry-run lists the hooks that would run, per pod and container, in order', async () => {
+    const ns = await freshNamespace();
+    await createRunningPods(cluster, [
+      podManifest(ns, 'db', {
+        containers: ['db', 'exporter'],
+        annotations: {
+          [A('pre', 'command')]: JSON.stringify(['sh', '-c', 'sync']),
+          [A('pre', 'container')]: 'exporter',
+          [A('pre', 'on-error')]: 'Fail',
+          [A('pre', 'timeout')]: '90s',
+          [A('post', 'command')]: 'thaw',
+        },
+      }),
+    ]);
+    const args = [
+      '-n',
+      server.namespace,
+      'backup',
+      'create',
+      uniqueName('dry'),
+      '--include-namespaces',
+      ns,
+      '--dry-run',
+    ];
+    const text = (await skiffOk(args)).stdout;
+    assert.match(text, /Hooks that would run/);
+    const expected = [
+      `  ${ns}/db:`,
+      '    1. pre <from-annotation> in container exporter: ["sh","-c","sync"] (on-error Fail, timeout 1m30s)',
+      '    2. post <from-annotation> in container db: ["thaw"] (on-error Continue, timeout 30s)',
+    ].join('\n');
+    assert.ok(text.includes(expected), text);
+    const doc = JSON.parse((await skiffOk([...args, '-o', 'json'])).stdout) as { hooks: unknown[] };
+    assert.deepEqual(doc.hooks, [
+      {
+        pod: `${ns}/db`,
+        hooks: [
+          {
+            phase: 'pre',
+            hook: '<from-annotation>',
+            container: 'exporter',
+            command: ['sh', '-c', 'sync'],
+            onError: 'Fail',
+            timeout: '1m30s',
+          },
+          {
+            phase: 'post',
+            hook: '<from-annotation>',
+            container: 'db',
+            command: ['thaw'],
+            onError: 'Continue',
+            timeout: '30s',
+          },
+        ],
+      },
+    ]);
+    assert.ok(!existsSync(join(podDir(ns, 'db'), 'ran')), 'nothing ran');
   });
 });

@@ -15,6 +15,7 @@ import { uniqueName } from '../../helpers/names.ts';
 import { restoreLogLines } from '../../helpers/restore-log.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+import { skiffOk } from '../cli/run-skiff.ts';
 
 const cluster = adminCluster();
 let server: TestServer;
@@ -174,5 +175,41 @@ describe('restore hooks', { concurrency: false }, () => {
     const errors = restore.status?.validationErrors?.join('\n') ?? '';
     assert.match(errors, /spec\.hooks\.resources\[0\]\.postHooks\[0\]\.exec\.waitTimeout "a while"/);
     assert.match(errors, /spec\.hooks\.resources\[0\]\.postHooks\[1\]\.init\.initContainers\[0\]\.image: is required/);
+  });
+
+  test('restore create --dry-run lists the init containers and exec hooks per pod, in order', async () => {
+    const target = uniqueName('rtarget');
+    const args = ['-n', server.namespace, 'restore', 'create', uniqueName('dry'), '--from-backup', backupName];
+    const scope = ['--include-namespaces', source, '--namespace-mappings', `${source}:${target}`, '--dry-run'];
+    const text = (await skiffOk([...args, ...scope])).stdout;
+    assert.match(text, /init containers: seed \(init hook\), setup\n/);
+    assert.match(
+      text,
+      /exec hook 1: <from-annotation> in container app once Running: \["sh","-c","echo \\"hello from \$POD_NAME\\"; touch exec-ran"\] \(onError Continue, execTimeout 30s, no wait limit\)/,
+    );
+    assert.match(
+      text,
+      /exec hook 1: <from-annotation> in container app once Running: \["true"\] \(onError Fail, execTimeout 30s, waits up to 3s\)/,
+    );
+    const doc = JSON.parse((await skiffOk([...args, ...scope, '-o', 'json'])).stdout) as {
+      tiers: { operations: { name: string; hooks?: unknown }[] }[];
+    };
+    const web = doc.tiers.flatMap((t) => t.operations).find((o) => o.name === 'web');
+    assert.deepEqual(web?.hooks, {
+      initContainers: ['seed', 'setup'],
+      addedByHooks: ['seed'],
+      exec: [
+        {
+          hook: '<from-annotation>',
+          container: 'app',
+          command: ['sh', '-c', 'echo "hello from $POD_NAME"; touch exec-ran'],
+          onError: 'Continue',
+          execTimeout: '30s',
+          waitTimeout: '0s',
+          waitFor: 'Running',
+        },
+      ],
+    });
+    assert.equal(await cluster.find(core('namespaces'), target), undefined, 'nothing was created');
   });
 });
