@@ -16,6 +16,9 @@ import { collectBackupItems, type CollectedEvent } from './collect/collect-items
 import { clusterItemSource } from './collect/item-source.ts';
 import { describeLeftOut } from './plan/app-cluster-resources.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import { runInPod } from '../kube/exec.ts';
+import { BackupHookRunner, type HookExec } from './hooks/hook-runner.ts';
+import { NO_BACKUP_HOOKS } from './hooks/hook-spec.ts';
 import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
@@ -36,14 +39,21 @@ export interface BackupRunDeps {
   onTarballStored?: (bytes: number) => void;
   /** Server feature EnableAPIGroupVersions: every served version of each type goes in (reference §2.4). */
   enableApiGroupVersions?: boolean;
-  /** File-system backup of the pods' volumes (src/backup/volumes/); absent: no volume is backed up. */
-  podVolumes?: PodVolumeBackups;
+  /** Runs hook commands in pods; by default `pods/exec` through the API server. */
+  hookExec?: HookExec;
+  /** Backup hook phases running at once across pods. */
+  hookConcurrency?: number;
+  /**
+   * The pods' file-system volume backups (src/backup/volumes/), which pre and post hooks
+   * surround (VOLUMES-CONTRACT §7); absent: no volume is backed up.
+   */
+  podVolumeBackups?: PodVolumeBackups;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
 export type BackupOutcome = Pick<
   BackupStatus,
-  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason' | 'hookStatus'
 >;
 
 /**
@@ -58,8 +68,9 @@ export async function runBackup(
   onProgress: (p: BackupProgress) => void = () => undefined,
 ): Promise<BackupOutcome> {
   const name = backup.metadata.name ?? '';
+  const hooks = hookRunner(deps, plan);
   // The first LIST requests leave before the log file and the archive are set up.
-  const items = await startCollecting(deps, name, plan);
+  const items = await startCollecting(deps, name, plan, hooks);
   let log: OperationLog;
   try {
     log = await OperationLog.create({ backup: `${backup.metadata.namespace ?? ''}/${name}` });
@@ -67,9 +78,10 @@ export async function runBackup(
     await items.iterator.return(undefined);
     throw err;
   }
+  hooks.attachLog(log);
   try {
     log.info('backup started');
-    deps.podVolumes?.report({
+    deps.podVolumeBackups?.report({
       warn: (ns, m) => log.warn(scopeOf(ns), m),
       error: (ns, m) => log.error(scopeOf(ns), m),
       info: (m, fields) => log.info(m, fields),
@@ -91,16 +103,18 @@ export async function runBackup(
     // tarball's last bytes do. Should the tarball's upload still fail, the failure path
     // removes them and uploads the results again.
     const itemsDone = (): void => {
-      startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumes?.records() ?? []));
+      startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumeBackups?.records() ?? []));
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
     try {
-      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone }, onProgress);
+      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone, hooks }, onProgress);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
-      await deps.podVolumes?.cancelAll();
+      await deps.podVolumeBackups?.cancelAll();
+      // Pods whose pre hooks ran get their post hooks, failed backup or not.
+      await hooks.drain();
       // Nothing may land after the cleanup.
       await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
@@ -112,6 +126,7 @@ export async function runBackup(
       warnings: log.results.warningCount,
       progress,
       ...(failure ? { failureReason: failure } : {}),
+      ...(hooks.status ? { hookStatus: hooks.status } : {}),
     };
     log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
     try {
@@ -137,6 +152,16 @@ export async function runBackup(
   }
 }
 
+/** Runs the pods' pre and post hooks around their items (reference §3.6). */
+function hookRunner(deps: BackupRunDeps, plan: BackupPlan): BackupHookRunner {
+  return new BackupHookRunner({
+    exec: deps.hookExec ?? ((target) => runInPod(deps.cluster.client, target)),
+    hooks: plan.hooks ?? NO_BACKUP_HOOKS,
+    ...(deps.hookConcurrency ? { concurrency: deps.hookConcurrency } : {}),
+    ...(deps.podVolumeBackups ? { podVolumeBackups: deps.podVolumeBackups } : {}),
+  });
+}
+
 interface RunContext {
   deps: BackupRunDeps;
   backup: Backup;
@@ -146,6 +171,8 @@ interface RunContext {
   resourceList: ResourceListBuilder;
   /** Called once every item is in the archive, before the upload has finished. */
   itemsDone: () => void;
+  /** Post hooks still running once the last item is written. */
+  hooks: BackupHookRunner;
 }
 
 /** The backup's items, with the first of them already asked for. */
@@ -154,7 +181,12 @@ interface StartedCollection {
   iterator: AsyncGenerator<CollectedEvent>;
 }
 
-async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPlan): Promise<StartedCollection> {
+async function startCollecting(
+  deps: BackupRunDeps,
+  name: string,
+  plan: BackupPlan,
+  podGate: BackupHookRunner,
+): Promise<StartedCollection> {
   const discovery = await deps.cluster.discover();
   const iterator = collectBackupItems(plan, {
     backupName: name,
@@ -162,6 +194,7 @@ async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPl
     actions: defaultBackupActions(),
     typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
     ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
+    podGate,
   });
   const first = iterator.next();
   first.catch(() => undefined); // awaited by writeTarball
@@ -169,7 +202,7 @@ async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPl
 }
 
 async function writeTarball(
-  { deps, backup, plan, items, log, resourceList, itemsDone }: RunContext,
+  { deps, backup, plan, items, log, resourceList, itemsDone, hooks }: RunContext,
   onProgress: (p: BackupProgress) => void,
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
@@ -193,7 +226,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
-      if (deps.podVolumes) noteVolumeItem(deps.podVolumes, type, item);
+      if (deps.podVolumeBackups) noteVolumeItem(deps.podVolumeBackups, type, item);
       const more = writer.writeItem(archiveItem(type, item, true));
       resourceList.add(item);
       taken?.add(groupResource(type));
@@ -205,11 +238,13 @@ async function writeTarball(
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writer.finalize();
-    if (deps.podVolumes) {
+    if (deps.podVolumeBackups) {
       // The backup's results are final once its pod volume backups have ended (reference §6.3).
       await upload;
-      await deps.podVolumes.waitAll();
+      await deps.podVolumeBackups.waitAll();
     }
+    // The results go up with the last item: the post hooks' outcomes must be in them.
+    await hooks.drain();
     itemsDone();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));

@@ -165,7 +165,7 @@ async function runStartedBackup(
         ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
         ...(deps.itemBlockWorkers ? { listConcurrency: deps.itemBlockWorkers } : {}),
         onTarballStored: (bytes) => (tarballBytes = bytes),
-        podVolumes: podVolumeBackupsFor(deps, running, prepared.volumes),
+        podVolumeBackups: podVolumeBackupsFor(deps, running, prepared.volumes),
       },
       running,
       prepared.plan,

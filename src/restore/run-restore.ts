@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Restore, RestoreStatus } from '../api/restore.ts';
+import type { HookExec } from '../backup/hooks/hook-runner.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { runInPod } from '../kube/exec.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { RestoreExecHookRunner } from './hooks/exec-hook-runner.ts';
+import { restoreHooksOf } from './hooks/init-hooks.ts';
 import { OperationLog } from '../results/operation-log.ts';
 import type { BackupStore } from '../storage/index.ts';
 import type { Clock } from '../util/clock.ts';
@@ -27,12 +32,14 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   /** How long, in all, webhooks and APIServices wait for their backends (default 60 s). */
   backendTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** Runs exec hook commands in pods; by default `pods/exec` through the API server. */
+  hookExec?: HookExec;
 }
 
 /** The status a finished run leaves (the controller writes it). */
 export type RestoreOutcome = Pick<
   RestoreStatus,
-  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason' | 'hookStatus'
 >;
 
 /**
@@ -51,6 +58,13 @@ export async function runRestore(
     let failure: string | undefined;
     let resourceList: RestoreResourceList | undefined;
     let restored = 0;
+    const hooks = new RestoreExecHookRunner({
+      pods: deps.cluster,
+      exec: deps.hookExec ?? ((target) => runInPod(deps.cluster.client, target)),
+      log,
+      hooks: restoreHooksOf(restore.spec.hooks?.resources ?? undefined),
+      ...(deps.pollIntervalMs !== undefined ? { pollMs: deps.pollIntervalMs } : {}),
+    });
     try {
       const onResourceModified = (e: ModifierEvent): void => {
         const line = modifierLogLine(e);
@@ -60,7 +74,8 @@ export async function runRestore(
       const applied = await withRestorePlan({ ...deps, onResourceModified }, restore, async (plan, notes) => {
         for (const note of notes) log.info(note);
         recordPlanProblems(plan, log);
-        return applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });
+        const onPodCreated = (pod: KubeObject, ns: string): void => hooks.podCreated(pod, ns);
+        return applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress, onPodCreated });
       });
       resourceList = applied.resourceList;
       restored = Object.values(applied.counts).reduce((n, c) => n + c, 0);
@@ -68,6 +83,8 @@ export async function runRestore(
       failure = errorMessage(err);
       log.error('operation', `restore failed: ${failure}`);
     }
+    // The restore completes once the exec hooks of the pods it created have run (reference §4.7).
+    await hooks.done();
     const outcome: RestoreOutcome = {
       phase: failure ? 'Failed' : log.results.errorCount > 0 ? 'PartiallyFailed' : 'Completed',
       completionTimestamp: kubeTime(deps.clock.now()),
@@ -76,6 +93,7 @@ export async function runRestore(
       // Reference §4.1: both end as the number of restored-item records.
       progress: { totalItems: restored, itemsRestored: restored },
       ...(failure ? { failureReason: failure } : {}),
+      ...(hooks.status ? { hookStatus: hooks.status } : {}),
     };
     log.info(`restore ended with phase ${outcome.phase ?? ''}`, { items: restored });
     try {

@@ -45,10 +45,12 @@ export interface ServerOptions {
   concurrentBackups?: number;
   /** `--item-block-worker-count`: units of work one backup processes at once; default 3 (see runBackup). */
   itemBlockWorkerCount?: number;
+  /** `--uploader-type`: kopia (default) or restic, for new file-system backups. */
+  uploaderType?: 'kopia' | 'restic';
+  /** `--default-repo-maintain-frequency` (Go duration): wins over each BackupRepository's own. */
+  defaultRepoMaintainFrequency?: string;
   /** `--default-volumes-to-fs-backup`: the value of an unset Backup `spec.defaultVolumesToFsBackup`; default false. */
   defaultVolumesToFsBackup?: boolean;
   /** `--fs-backup-timeout` (Go duration): how long a backup waits for its PodVolumeBackups; default 240m. */
   fsBackupTimeout?: string;
-  /** `--uploader-type` (fs-agent adds the flag): kopia (default) or restic. */
-  uploaderType?: 'kopia' | 'restic';
 }

@@ -10,7 +10,9 @@ import { errorMessage } from '../../util/errors.ts';
 import { loadResourcePolicies } from '../../volumes/policy/config-map.ts';
 import type { ResourcePolicies } from '../../volumes/policy/types.ts';
 import type { BackupPlan } from '../plan/backup-plan.ts';
-import { ensureRepository as defaultEnsureRepository, type EnsureRepository } from './repository.ts';
+import { ensureRepository as defaultEnsureRepository } from '../../volumes/repository/ensure.ts';
+
+type EnsureRepository = typeof defaultEnsureRepository;
 import { PodVolumeBackups } from './run-pod-volumes.ts';
 import { resolveVolumeFields, type ResolvedVolumeFields, type ServerVolumeDefaults } from './settings.ts';
 

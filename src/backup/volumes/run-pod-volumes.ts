@@ -20,7 +20,9 @@ import { resticIdentifier } from '../../volumes/repository/identity.ts';
 import { isHostPathVolume, snapshotUnsupportedWarning, VolumePlanner, type PodVolumePlan } from './plan.ts';
 import { boundVolumeName, claimName, podSpec, policyVolume } from './pod-volumes.ts';
 import { matchVolumePolicy } from '../../volumes/policy/match.ts';
-import type { EnsureRepository } from './repository.ts';
+import type { ensureRepository } from '../../volumes/repository/ensure.ts';
+
+type EnsureRepository = typeof ensureRepository;
 import type { ResolvedVolumeFields } from './settings.ts';
 import type { VolumeSettings } from './plan.ts';
 
@@ -99,8 +101,10 @@ export class PodVolumeBackups {
    * Plans the pod's volumes and creates its PodVolumeBackups (after its repository is Ready).
    * Never throws: a failure is a backup error naming the pod.
    */
-  startPodVolumeBackups(pod: KubeObject): Promise<PodVolumePlan> {
+  startPodVolumeBackups(pod: KubeObject): Promise<PodVolumePlan | undefined> {
     const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+    // Once per pod: the hooks' gate starts it, and the pod item passes by afterwards.
+    if (this.started.has(key)) return Promise.resolve(undefined);
     const planned = this.queue.add(() => this.plan(pod));
     const creating = planned
       .then((plan) => this.create(plan))
@@ -112,17 +116,28 @@ export class PodVolumeBackups {
     return planned;
   }
 
+  /** The hooks' seam (VOLUMES-CONTRACT §7): after the pre hooks, resolves once the pod's PVBs exist. */
+  async start(pod: KubeObject): Promise<void> {
+    await this.startPodVolumeBackups(pod);
+    await this.started.get(`${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`);
+  }
+
+  /** The hooks' seam: before the post hooks, resolves once the pod's PVBs have ended. */
+  async waitFor(pod: KubeObject): Promise<void> {
+    await this.waitForPodVolumeBackups(pod);
+  }
+
   /** Waits for the pod's PodVolumeBackups to end (or the FSB timeout); returns them as they ended. */
   async waitForPodVolumeBackups(pod: KubeObject): Promise<PodVolumeBackup[]> {
     const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
     const names = (await this.started.get(key)) ?? [];
-    return this.waitFor(names);
+    return this.waitForNames(names);
   }
 
   /** Waits for every PodVolumeBackup of the backup, then warns about PVs Velero would snapshot. */
   async waitAll(): Promise<PodVolumeBackup[]> {
     const names = (await Promise.all(this.started.values())).flat();
-    const out = await this.waitFor(names);
+    const out = await this.waitForNames(names);
     this.warnUnclaimedVolumes();
     return out;
   }
@@ -221,7 +236,7 @@ export class PodVolumeBackups {
     return p;
   }
 
-  private async waitFor(names: string[]): Promise<PodVolumeBackup[]> {
+  private async waitForNames(names: string[]): Promise<PodVolumeBackup[]> {
     const pending = new Set(names.filter((n) => !this.ended.has(n)));
     while (pending.size > 0 && !this.abort.signal.aborted) {
       for await (const obj of this.deps.cluster.list(PVBS, {

@@ -9,9 +9,10 @@ import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
 import { featureProblems } from '../../server/features.ts';
-import { volumeServerOptions, type VolumeServerFlags } from './volume-flags.ts';
+import { fsBackupServerOptions, type FsBackupServerFlags } from './volume-flags.ts';
+import { volumeServerOptions } from '../../volumes/server-flags.ts';
 
-export interface ServerFlags extends VolumeServerFlags {
+export interface ServerFlags extends FsBackupServerFlags {
   defaultBackupTtl?: string | undefined;
   defaultBackupStorageLocation?: string | undefined;
   credentialsFile?: string | undefined;
@@ -33,6 +34,8 @@ export interface ServerFlags extends VolumeServerFlags {
   features?: string | undefined;
   concurrentBackups?: string | undefined;
   itemBlockWorkerCount?: string | undefined;
+  uploaderType?: string | undefined;
+  defaultRepoMaintainFrequency?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -56,7 +59,9 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   );
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
-  const volumes = volumeServerOptions(p, flags);
+  const fsBackup = fsBackupServerOptions(p, flags);
+  const volumes = volumeServerOptions(flags);
+  for (const problem of volumes.problems) p.add(problem);
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -80,7 +85,8 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
-    ...volumes,
+    ...fsBackup,
+    ...volumes.options,
   };
 }
 
@@ -201,12 +207,18 @@ export function serverCommand() {
       'false',
     )
     .option('--fs-backup-timeout <duration>', 'how long a backup waits for its pod volume backups', '240m')
+    .option('--uploader-type <type>', 'uploader of new file-system backups: kopia or restic', 'kopia')
+    .option(
+      '--default-repo-maintain-frequency <duration>',
+      'how often repositories are maintained, for every repository (default: 1h kopia, 168h restic)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
   skiff server --default-volumes-to-fs-backup --fs-backup-timeout 6h   # opt-out FSB by default
+  skiff server --uploader-type restic --default-repo-maintain-frequency 24h
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
   skiff server --backup-sync-period 5m
   skiff server --restore-backend-timeout 3m               # slow-starting webhook backends

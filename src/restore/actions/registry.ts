@@ -6,6 +6,7 @@ import {
 } from './cluster-config-actions.ts';
 import { backendNamespaceAction } from './backend-namespace-action.ts';
 import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
+import { initRestoreHookAction } from '../hooks/init-hooks.ts';
 import { podAction } from './pod-action.ts';
 import { serviceAction } from './service-action.ts';
 import { changeTopologyAction } from './topology-actions.ts';
@@ -43,6 +44,7 @@ export function defaultRestoreActions(): RestoreActionRegistry {
     changeStorageClassAction,
     changeTopologyAction,
     podAction,
+    initRestoreHookAction,
     changeImageNameAction,
     jobAction,
     serviceAction,

@@ -1,3 +1,4 @@
+import type { RestoreResourceHookSpec } from '../../api/restore.ts';
 import type { KubeObject } from '../../kube/object.ts';
 
 /** What a PV decision says about a backed-up PersistentVolume (reference §4.5). */
@@ -28,6 +29,8 @@ export interface RestoreActionEnv {
   storageClasses?: string[];
   /** ServiceAccount names per source namespace, for the secret action (reference §4.6). */
   serviceAccounts: Record<string, string[]>;
+  /** `spec.hooks.resources` (reference §4.7), for the init hook action; absent when there are none. */
+  hooks?: RestoreResourceHookSpec[];
 }
 
 export interface RestoreActionInput {

@@ -32,6 +32,8 @@ export interface OperationDeps {
   terminatingWait: WaitOptions;
   /** Holds webhook configurations and APIServices back until their backends are ready. */
   backends: BackendGate;
+  /** Told of each pod created (the restore's exec hooks follow it, reference §4.7). */
+  onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
 
 /** Runs one operation; returns what the resource list records, or undefined for filtered-out items. */
@@ -88,6 +90,8 @@ async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps):
     return alreadyExists(op, deps);
   }
   deps.log.info(`restored ${describe(op)}`, fields(op));
+  if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
+    deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);
   if (tier.wait === TierWait.Established && op.target.groupResource === CRD_GROUP_RESOURCE) {
     if (!(await waitForCrd(deps.cluster, type, op.target.name, deps.resourceWait))) {

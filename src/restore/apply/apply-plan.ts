@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/object.ts';
 import type { ResultScope } from '../../results/results.ts';
 import { scopeOf } from '../../results/results.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
@@ -44,6 +45,8 @@ export interface ApplyRestoreDeps {
   backendProbe?: BackendProbe;
   /** Parent directory of the resource list's temp directory (the OS temp dir by default). */
   tempDir?: string;
+  /** Told of each pod created (the restore's exec hooks follow it). */
+  onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
 
 export interface ApplyRestoreOutcome {
@@ -83,6 +86,7 @@ export async function applyRestorePlan(
       timeoutMs: deps.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS,
       pollMs: deps.pollIntervalMs ?? 1000,
     }),
+    ...(deps.onPodCreated ? { onPodCreated: deps.onPodCreated } : {}),
   };
   try {
     for await (const tier of plan.tiers) {

@@ -1,3 +1,4 @@
+import { formatPodRestoreHooks } from '../hooks/dry-run-hooks.ts';
 import { backendWaitOf, serviceName } from './backends.ts';
 import {
   countOperation,
@@ -152,6 +153,7 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
   for (const r of op.rewrites ?? []) {
     lines.push(`             rewrite ${r.path}: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)} (${r.action})`);
   }
+  if (op.hooks) lines.push(...formatPodRestoreHooks(op.hooks, '             '));
   for (const w of op.warnings) lines.push(`             warning: ${w}`);
   return lines;
 }

@@ -21,6 +21,8 @@ const ns = uniqueName('fsb');
 const node = loadTestEnv().nodes[0] ?? '';
 let server: TestServer;
 let agent: StandInAgent;
+// The stand-in plays the repository controller too: the real one would set up kopia and restic repositories.
+const SERVER = { fsBackupTimeout: '2m', disableControllers: ['backup-repo'] };
 
 function pod(name: string, annotations: Record<string, string>): KubeObject {
   return {
@@ -109,7 +111,7 @@ async function backup(spec: BackupSpec = {}): Promise<{ name: string; backup: Ba
 
 describe('file-system backup: volume selection and PodVolumeBackups', { concurrency: false }, () => {
   before(async () => {
-    server = await startTestServer(cluster, { fsBackupTimeout: '2m' });
+    server = await startTestServer(cluster, SERVER);
     agent = standInNodeAgent(cluster, server.namespace, (pvb) =>
       pvb.spec.volume === 'b' && pvb.spec.pod.name === 'broken' ? 'disk on fire' : undefined,
     );
@@ -202,13 +204,13 @@ describe('file-system backup: volume selection and PodVolumeBackups', { concurre
     const restic = await backup({ defaultVolumesToRestic: true });
     assert.equal(restic.backup.spec.defaultVolumesToFsBackup, true);
     assert.equal(restic.pvbs.length, 6);
-    await server.restart({ defaultVolumesToFsBackup: true, fsBackupTimeout: '2m' });
+    await server.restart({ ...SERVER, defaultVolumesToFsBackup: true });
     const fromServer = await backup();
     assert.equal(fromServer.backup.spec.defaultVolumesToFsBackup, true, 'the server default is written into the spec');
     assert.equal(fromServer.pvbs.length, 6);
     const optIn = await backup({ defaultVolumesToFsBackup: false });
     assert.deepEqual(volumesOf(optIn.pvbs), ['opt-in/a', 'opt-in/local']);
-    await server.restart({ fsBackupTimeout: '2m' });
+    await server.restart(SERVER);
   });
 
   test('a volume policy decides before the annotations; snapshotVolumes false silences the snapshot warning', async () => {
@@ -288,7 +290,7 @@ volumePolicies:
   });
 
   test('with --uploader-type restic the PVBs and the repository are restic ones, with the restic repository URL', async () => {
-    await server.restart({ uploaderType: 'restic', fsBackupTimeout: '2m' });
+    await server.restart({ ...SERVER, uploaderType: 'restic' });
     try {
       const { backup: b, pvbs } = await backup({ uploaderConfig: { parallelFilesUpload: 2 } });
       assert.equal(b.status?.phase, 'Completed', JSON.stringify(b.status));
@@ -305,7 +307,7 @@ volumePolicies:
       // parallelFilesUpload is a kopia setting: the backup says so.
       assert.ok((b.status?.warnings ?? 0) >= 1);
     } finally {
-      await server.restart({ fsBackupTimeout: '2m' });
+      await server.restart(SERVER);
     }
   });
 });
