@@ -13,6 +13,7 @@ import { modifierLogLine } from './modifiers/modify-item.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
 import { withRestorePlan, type RestorePlanDeps } from './plan-for-cluster.ts';
 import type { RestorePlanStream } from './plan/types.ts';
+import { podVolumeStep } from './volumes/restore-step.ts';
 
 export { planRestoreForCluster } from './plan-for-cluster.ts';
 
@@ -27,6 +28,8 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   /** How long, in all, webhooks and APIServices wait for their backends (default 60 s). */
   backendTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** `--fs-backup-timeout`: how long the restore waits for its pod volume restores (default 240m). */
+  podVolumeTimeoutMs?: number;
 }
 
 /** The status a finished run leaves (the controller writes it). */
@@ -60,7 +63,15 @@ export async function runRestore(
       const applied = await withRestorePlan({ ...deps, onResourceModified }, restore, async (plan, notes) => {
         for (const note of notes) log.info(note);
         recordPlanProblems(plan, log);
-        return applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress });
+        const volumes = podVolumeStep({ ...deps, log }, restore, plan);
+        const result = await applyRestorePlan(plan, {
+          ...applyOptions(deps),
+          log,
+          onProgress,
+          ...(volumes ? { afterCreate: volumes.afterCreate } : {}),
+        });
+        await volumes?.finish();
+        return result;
       });
       resourceList = applied.resourceList;
       restored = Object.values(applied.counts).reduce((n, c) => n + c, 0);

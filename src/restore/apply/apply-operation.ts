@@ -32,7 +32,12 @@ export interface OperationDeps {
   terminatingWait: WaitOptions;
   /** Holds webhook configurations and APIServices back until their backends are ready. */
   backends: BackendGate;
+  /** Told of each object this run created, as the server returned it (pod volume restores start here). */
+  afterCreate?: AfterCreate;
 }
+
+/** Called after a create succeeded, with the created object (its new uid); errors it throws fail the item. */
+export type AfterCreate = (op: CreateOperation, created: KubeObject) => Promise<void>;
 
 /** Runs one operation; returns what the resource list records, or undefined for filtered-out items. */
 /** What an operation needs of its tier: what to wait for after it. */
@@ -81,13 +86,15 @@ function typeOf(op: RestoreOperation): ResourceRef {
 async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
   if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
+  let created: KubeObject;
   try {
-    await deps.cluster.create(type, op.object);
+    created = await deps.cluster.create(type, op.object);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     return alreadyExists(op, deps);
   }
   deps.log.info(`restored ${describe(op)}`, fields(op));
+  if (deps.afterCreate) await deps.afterCreate(op, created);
   if (op.status !== undefined) await restoreStatus(op, deps);
   if (tier.wait === TierWait.Established && op.target.groupResource === CRD_GROUP_RESOURCE) {
     if (!(await waitForCrd(deps.cluster, type, op.target.name, deps.resourceWait))) {
