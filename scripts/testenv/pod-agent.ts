@@ -20,6 +20,7 @@ import {
   type ResourceType,
 } from '../../src/kube/index.ts';
 import { errorMessage } from '../../src/util/errors.ts';
+import { holdForRestoreWait } from './restore-wait.ts';
 
 const { values } = parseArgs({ options: { run: { type: 'string' } } });
 const run = values.run ?? '.testenv';
@@ -63,6 +64,7 @@ async function onPod(type: string, pod: KubeObject): Promise<void> {
   const kubeletDir = join(run, 'nodes', node, 'var/lib/kubelet/pods', uid);
   mkdirSync(workDir, { recursive: true });
   mkdirSync(join(kubeletDir, 'volumes'), { recursive: true });
+  void holdForRestoreWait(cluster, run, pod, kubeletDir, log);
   const env = { POD_NAME: name, POD_NAMESPACE: namespace, POD_UID: uid, NODE_NAME: node, KUBELET_POD_DIR: kubeletDir };
   const exec: KubeObject = {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
