@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kinds } from '../../../src/api/kinds.ts';
+import { Kinds, resourceRef } from '../../../src/api/kinds.ts';
 import { veleroListType } from '../../../src/controllers/velero-types.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import type { BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { startFakeNodeAgent, volumeDir } from '../../helpers/fake-node-agent.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { restoreAndWait } from '../../helpers/restore-server.ts';
+import { restoreAndWait, waitForRestoreDone } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
 
 const cluster = adminCluster();
@@ -30,7 +30,9 @@ async function podRunning(namespace: string, name: string): Promise<KubeObject> 
 }
 
 /** A namespace with pod `db` (a claim `data` and an emptyDir `scratch`), backed up, with PVB records, then deleted. */
-async function backedUpPod(): Promise<{ ns: string; backup: string }> {
+async function backedUpPod(
+  options: { keep?: boolean; extraPods?: string[] } = {},
+): Promise<{ ns: string; backup: string }> {
   const ns = uniqueName('fsr');
   const backup = uniqueName('bk');
   await createNamespace(cluster, ns);
@@ -84,9 +86,27 @@ async function backedUpPod(): Promise<{ ns: string; backup: string }> {
     },
     status: { phase: 'Completed', snapshotID: `snap-${volume}`, progress: { totalBytes: 10, bytesDone: 10 } },
   });
-  await store.putBackupFile(backup, 'podVolumeBackups', [pvb('data'), pvb('scratch')]);
-  await deleteNamespaceAndWait(cluster, ns);
+  const extra = (options.extraPods ?? []).map((p) => {
+    const record = pvb('scratch') as { spec: { pod: { name: string } } };
+    record.spec.pod.name = p;
+    return record;
+  });
+  await store.putBackupFile(backup, 'podVolumeBackups', [pvb('data'), pvb('scratch'), ...extra]);
+  if (!options.keep) await deleteNamespaceAndWait(cluster, ns);
   return { ns, backup };
+}
+
+/** resourceVersion of every object in a namespace, by type and name (events left out: they are not restored state). */
+async function resourceVersions(namespace: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const discovery = await cluster.discover(true);
+  for (const type of discovery.preferred) {
+    if (!type.namespaced || !type.verbs.includes('list') || type.resource === 'events') continue;
+    for await (const o of cluster.list(type, { namespace })) {
+      out[`${type.group}/${type.resource}/${o.metadata.name ?? ''}`] = o.metadata.resourceVersion ?? '';
+    }
+  }
+  return out;
 }
 
 function pvrsOf(restore: string): Promise<KubeObject[]> {
@@ -182,5 +202,67 @@ describe('restore of pod volumes (reference §6.5)', { concurrency: false }, () 
       await agent.stop();
       await deleteNamespaceAndWait(cluster, ns);
     }
+  });
+
+  test('a data-only restore puts the data into the running pod and changes no resourceVersion', async () => {
+    const { ns, backup } = await backedUpPod({ keep: true, extraPods: ['gone'] });
+    const agent = startFakeNodeAgent(cluster, {
+      namespace: server.namespace,
+      files: { data: { 'base/PG_VERSION': '17\n' }, scratch: { 'tmp/a.txt': 'scratch data' } },
+    });
+    try {
+      const before = await resourceVersions(ns);
+      assert.ok(Object.keys(before).some((k) => k.endsWith('/pods/db')));
+      const name = uniqueName('rs');
+      await cluster.create(resourceRef(Kinds.Restore), {
+        apiVersion: 'velero.io/v1',
+        kind: 'Restore',
+        metadata: { name, namespace: server.namespace, annotations: { 'skiff.io/data-only': 'true' } },
+        spec: { backupName: backup, includedNamespaces: [ns] },
+      });
+      const restore = await waitForRestoreDone(cluster, server.namespace, name);
+      assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
+      assert.deepEqual(await resourceVersions(ns), before);
+      const pod = await cluster.get(core('pods'), 'db', ns);
+      for (const [volume, file, content] of [
+        ['data', 'base/PG_VERSION', '17\n'],
+        ['scratch', 'tmp/a.txt', 'scratch data'],
+      ] as const) {
+        const dir = await volumeDir(cluster, pod, volume);
+        assert.ok(dir);
+        assert.equal(readFileSync(join(dir, file), 'utf8'), content);
+      }
+      const pvrs = await pvrsOf(name);
+      assert.equal(pvrs.length, 2);
+      for (const pvr of pvrs) {
+        assert.equal(pvr.metadata.annotations?.['skiff.io/data-only'], 'true');
+        assert.equal((pvr.spec as { pod: { uid: string } }).pod.uid, pod.metadata.uid);
+      }
+      const results = (await store.getRestoreFile(name, 'results')) as { warnings: { velero?: string[] } };
+      assert.deepEqual(results.warnings.velero, [
+        `pod ${ns}/gone no longer exists: the data of its volume(s) scratch is not restored`,
+      ]);
+    } finally {
+      await agent.stop();
+      await deleteNamespaceAndWait(cluster, ns);
+    }
+  });
+
+  test('a data-only restore with options it cannot honour fails validation naming them', async () => {
+    const name = uniqueName('rs');
+    await cluster.create(resourceRef(Kinds.Restore), {
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      metadata: { name, namespace: server.namespace, annotations: { 'skiff.io/data-only': 'true' } },
+      spec: { backupName: 'whatever', existingResourcePolicy: 'update', includedResources: ['pods'] },
+    });
+    const restore = await waitForRestoreDone(cluster, server.namespace, name);
+    assert.equal(restore.status?.phase, 'FailedValidation');
+    const errors = restore.status?.validationErrors ?? [];
+    assert.ok(
+      errors.some((e) => e.startsWith('spec.includedResources cannot be used with a data-only restore')),
+      errors.join('\n'),
+    );
+    assert.ok(errors.some((e) => e.startsWith('spec.existingResourcePolicy cannot be used with a data-only restore')));
   });
 });
