@@ -1,4 +1,5 @@
 import { backendWaitOf, serviceName } from './backends.ts';
+import { volumeLine } from '../volumes/pod-volumes.ts';
 import {
   countOperation,
   emptyTotals,
@@ -151,6 +152,9 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
   }
   for (const r of op.rewrites ?? []) {
     lines.push(`             rewrite ${r.path}: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)} (${r.action})`);
+  }
+  if (op.kind === 'create') {
+    for (const v of op.podVolumes ?? []) lines.push(`             restores ${volumeLine(v)}`);
   }
   for (const w of op.warnings) lines.push(`             warning: ${w}`);
   return lines;

@@ -36,7 +36,8 @@ export function decidePersistentVolumes(
   const out: PvDecisions = { decisions: {}, warnings: [] };
   for (const pv of pvs) {
     const name = pv.metadata.name ?? '';
-    const method = methods.get(name) ?? (claimedByPodVolumeBackup(pv, claimsBackedUpByPods) ? 'PodVolumeBackup' : undefined);
+    const method =
+      methods.get(name) ?? (claimedByPodVolumeBackup(pv, claimsBackedUpByPods) ? 'PodVolumeBackup' : undefined);
     if (method === 'PodVolumeBackup' || method === 'CSISnapshot') {
       out.decisions[name] = PvDecision.Dynamic;
     } else if (method === 'NativeSnapshot') {

@@ -8,7 +8,7 @@
 import type { RestoreSpec } from '../../api/restore.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { includesExcludes, mapNamespace, matchingEntry, shouldInclude } from '../../selection/index.ts';
-import { podKey, volumesToRestore, type BackedUpVolume, type PodVolumeIndex } from './pod-volumes.ts';
+import { podKey, volumeLine, volumesToRestore, type BackedUpVolume, type PodVolumeIndex } from './pod-volumes.ts';
 import { DATA_ONLY_ANNOTATION } from './pod-volume-restores.ts';
 
 /** Whether a Restore asks for a data-only restore (the annotation is `"true"`). */
@@ -140,10 +140,4 @@ export function dataOnlyPlanDocument(
     })),
     warnings: plan.warnings,
   };
-}
-
-/** `data: snapshot 1a2b (kopia, 10 MiB)`, as the dry runs list a volume. */
-export function volumeLine(v: BackedUpVolume): string {
-  const size = v.snapshotSize !== undefined ? `, ${v.snapshotSize} bytes` : '';
-  return `volume ${v.volume}: snapshot ${v.snapshotID} (${v.uploaderType || 'restic'}${size})`;
 }

@@ -137,6 +137,12 @@ export function claimsBackedUpByPods(pvbs: readonly unknown[]): Set<string> {
   return out;
 }
 
+/** `volume data: snapshot 1a2b (kopia, 1024 bytes)`, as the dry runs list a volume. */
+export function volumeLine(v: BackedUpVolume): string {
+  const size = v.snapshotSize !== undefined ? `, ${v.snapshotSize} bytes` : '';
+  return `volume ${v.volume}: snapshot ${v.snapshotID} (${v.uploaderType || 'restic'}${size})`;
+}
+
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }

@@ -6,7 +6,6 @@ import type { Restore } from '../../api/restore.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
 import type { AfterCreate } from '../apply/apply-operation.ts';
 import type { RestorePlanStream } from '../plan/types.ts';
-import { volumesToRestore } from './pod-volumes.ts';
 import {
   DEFAULT_POD_VOLUME_TIMEOUT_MS,
   PodVolumeRestorer,
@@ -47,12 +46,8 @@ export function podVolumeStep(
   });
   return {
     async afterCreate(op, created) {
-      if (op.target.groupResource !== 'pods') return;
-      const source = op.target.sourceNamespace ?? '';
-      const volumes = volumesToRestore(op.object, source, env.index, {
-        backupStorageLocation: env.backupStorageLocation,
-      });
-      if (volumes.length > 0) await restorer.start(created, source, volumes);
+      // The planner chose the volumes (plan-item.ts); the created pod brings the new uid.
+      if (op.podVolumes) await restorer.start(created, op.target.sourceNamespace ?? '', op.podVolumes);
     },
     async finish() {
       const timeout = podVolumeTimeoutMs(
