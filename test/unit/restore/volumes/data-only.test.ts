@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Restore } from '../../../../src/api/restore.ts';
 import { buildRestoreRequest } from '../../../../src/cli/restore/create-options.ts';
+import { describeRestore } from '../../../../src/cli/restore/describe-format.ts';
 import type { KubeObject } from '../../../../src/kube/object.ts';
 import { formatRestorePlan } from '../../../../src/restore/plan/format-plan.ts';
 import { dataOnlyProblems, formatDataOnlyPlan, planDataOnly } from '../../../../src/restore/volumes/data-only.ts';
@@ -107,6 +109,41 @@ describe('data-only restore', () => {
     assert.match(
       formatRestorePlan(plan),
       /create +Pod app\/db\n +restores volume data: snapshot snap-db-data \(kopia\)/,
+    );
+  });
+});
+
+describe('restore describe: pod volume restores', () => {
+  const pvr = (pod: string, volume: string, phase: string, message?: string): KubeObject => ({
+    apiVersion: 'velero.io/v1',
+    kind: 'PodVolumeRestore',
+    metadata: { name: `${pod}-${volume}` },
+    spec: { uploaderType: 'kopia', volume, pod: { namespace: 'app', name: pod } },
+    status: { phase, ...(message ? { message } : {}) },
+  });
+  const pvrs = [
+    pvr('db', 'data', 'Completed'),
+    pvr('db', 'scratch', 'Failed', 'disk full'),
+    pvr('web', 'cache', 'Completed'),
+  ];
+
+  test('counts per phase, and with --details each pod volume and the failure message', () => {
+    const restore = {
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      metadata: { name: 'r' },
+      spec: { uploaderConfig: { writeSparseFiles: true } },
+    } as const;
+    const brief = describeRestore(restore as Restore, undefined, pvrs);
+    assert.match(brief, /Uploader config:\n {2}Write Sparse Files: +true\n/);
+    assert.match(
+      brief,
+      /kopia Restores \(specify --details for more information\):\n {2}Failed: +1\n {2}Completed: +2\n$/,
+    );
+    const detailed = describeRestore(restore as Restore, { resourceList: {}, results: 'n/a' }, pvrs);
+    assert.match(
+      detailed,
+      /kopia Restores:\n {2}Failed:\n {4}app\/db: scratch \(disk full\)\n {2}Completed:\n {4}app\/db: data\n {4}app\/web: cache\n/,
     );
   });
 });
