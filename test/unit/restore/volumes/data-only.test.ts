@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Restore } from '../../../../src/api/restore.ts';
 import { buildRestoreRequest } from '../../../../src/cli/restore/create-options.ts';
 import { describeRestore } from '../../../../src/cli/restore/describe-format.ts';
 import type { KubeObject } from '../../../../src/kube/object.ts';
@@ -134,13 +133,13 @@ describe('restore describe: pod volume restores', () => {
       metadata: { name: 'r' },
       spec: { uploaderConfig: { writeSparseFiles: true } },
     } as const;
-    const brief = describeRestore(restore as Restore, undefined, pvrs);
+    const brief = describeRestore(restore, undefined, pvrs);
     assert.match(brief, /Uploader config:\n {2}Write Sparse Files: +true\n/);
     assert.match(
       brief,
       /kopia Restores \(specify --details for more information\):\n {2}Failed: +1\n {2}Completed: +2\n$/,
     );
-    const detailed = describeRestore(restore as Restore, { resourceList: {}, results: 'n/a' }, pvrs);
+    const detailed = describeRestore(restore, { resourceList: {}, results: 'n/a' }, pvrs);
     assert.match(
       detailed,
       /kopia Restores:\n {2}Failed:\n {4}app\/db: scratch \(disk full\)\n {2}Completed:\n {4}app\/db: data\n {4}app\/web: cache\n/,
