@@ -7,16 +7,18 @@
  * the annotation that lets kwok's pod-ready stage make it Running (restore-wait-hold.sed).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, KubeObject } from '../../src/kube/index.ts';
+import { resolveVolumePath, volumeDirName } from '../../src/volumes/host-path.ts';
 
 /** Set on a held pod once its helper exited 0 (kwok's pod-ready stage waits for it). */
 export const RELEASED_ANNOTATION = 'skiff.dev/restore-wait-released';
 const RESTORE_WAIT = 'restore-wait';
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 const SKIFF = resolve(import.meta.dirname, '../../bin/skiff.mjs');
 /** How long a volume directory may take to appear (the pod agent makes it) or a claim to bind. */
 const SETUP_LIMIT_MS = 120_000;
@@ -29,7 +31,7 @@ interface Container {
 interface PodSpec {
   initContainers?: Container[];
   containers?: Container[];
-  volumes?: { name?: string; persistentVolumeClaim?: { claimName?: string } }[];
+  volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
 }
 
 /**
@@ -48,6 +50,8 @@ export async function holdForRestoreWait(
   const { name = '', namespace = '', uid = '' } = pod.metadata;
   if (!spec || wait?.name !== RESTORE_WAIT || pod.metadata.annotations?.[RELEASED_ANNOTATION] !== undefined) return;
   const where = `restore-wait of ${namespace}/${name}`;
+  // <run>/nodes/<node>/var/lib/kubelet/pods/<uid> → the node's host root <run>/nodes/<node>.
+  const hostRoot = resolve(kubeletDir, '../../../../..');
   try {
     await reportWaiting(cluster, pod, spec);
     const restores = join(run, 'restore-wait', uid);
@@ -56,8 +60,8 @@ export async function holdForRestoreWait(
     for (const mount of wait.volumeMounts ?? []) {
       const volume = mount.name ?? '';
       if (!mount.mountPath?.startsWith('/restores/')) continue;
-      const dir = await volumeDirectory(cluster, namespace, spec, volume, kubeletDir);
-      symlinkSync(resolve(dir), join(restores, mount.mountPath.slice('/restores/'.length)));
+      const dir = await volumeDirectory(cluster, pod, volume, hostRoot);
+      symlinkSync(dir, join(restores, mount.mountPath.slice('/restores/'.length)));
     }
     const code = await runHelper(restores, wait.args ?? [], join(run, 'logs', `restore-wait-${namespace}-${name}.log`));
     if (code !== 0) {
@@ -107,49 +111,30 @@ async function reportWaiting(cluster: Cluster, pod: KubeObject, spec: PodSpec): 
 }
 
 /**
- * `<kubeletDir>/volumes/<plugin>/<dir>`, where dir is the PV's name for a claim and the
- * volume's name otherwise (reference §6.3 "Host path discovery"), once the pod agent made it.
+ * The real path of the volume's directory under the node's host root (reference §6.3 "Host
+ * path discovery", src/volumes/host-path.ts), once its claim is bound and the pod agent has
+ * made the directory.
  */
-async function volumeDirectory(
-  cluster: Cluster,
-  namespace: string,
-  spec: PodSpec,
-  volume: string,
-  kubeletDir: string,
-): Promise<string> {
-  const claim = spec.volumes?.find((v) => v.name === volume)?.persistentVolumeClaim?.claimName;
+async function volumeDirectory(cluster: Cluster, pod: KubeObject, volume: string, hostRoot: string): Promise<string> {
+  const spec = pod.spec as PodSpec;
+  const { namespace, uid: podUID = '' } = pod.metadata;
+  const podVolume = spec.volumes?.find((v) => v.name === volume) ?? { name: volume };
+  const claim = podVolume.persistentVolumeClaim?.claimName;
   const deadline = Date.now() + SETUP_LIMIT_MS;
   for (;;) {
-    let dirName: string | undefined = volume;
-    if (claim) {
-      const pvc = await cluster.find(PVCS, claim, namespace);
-      dirName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName || undefined;
+    try {
+      let pv: KubeObject | undefined;
+      if (claim) {
+        const pvc = await cluster.find(PVCS, claim, namespace);
+        const pvName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;
+        pv = pvName ? await cluster.find(PVS, pvName) : undefined;
+      }
+      return await resolveVolumePath(hostRoot, podUID, volumeDirName({ ...podVolume, name: volume }, pv));
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
     }
-    const found = dirName ? findVolumeDir(kubeletDir, dirName) : undefined;
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no volume directory for volume ${volume} under ${kubeletDir}/volumes`);
     await sleep(200);
   }
-}
-
-function findVolumeDir(kubeletDir: string, dirName: string): string | undefined {
-  const root = join(kubeletDir, 'volumes');
-  let plugins: string[];
-  try {
-    plugins = readdirSync(root);
-  } catch {
-    return undefined;
-  }
-  for (const plugin of plugins) {
-    const candidate = join(root, plugin, dirName);
-    try {
-      readdirSync(candidate);
-      return candidate;
-    } catch {
-      // not this plugin
-    }
-  }
-  return undefined;
 }
 
 function runHelper(restoresDir: string, args: readonly string[], logFile: string): Promise<number> {

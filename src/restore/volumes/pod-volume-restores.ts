@@ -18,12 +18,9 @@ import { scopeOf } from '../../results/results.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { formatError } from '../../util/errors.ts';
 import { validLabelValue } from '../../util/label-value.ts';
+import { UploaderSettingKeys } from '../../volumes/uploader/settings.ts';
 import { getPath } from '../actions/types.ts';
 import { claimOf, type BackedUpVolume } from './pod-volumes.ts';
-
-/** Uploader settings keys of a restore, as Velero writes them (contract §2). */
-export const WRITE_SPARSE_FILES = 'WriteSparseFiles';
-export const PARALLEL_FILES_DOWNLOAD = 'ParallelFilesDownload';
 
 /** On a PodVolumeRestore (and a Restore): data into an existing pod, no restore-wait marker (contract §4). */
 export const DATA_ONLY_ANNOTATION = 'skiff.io/data-only';
@@ -40,9 +37,10 @@ export function restoreUploaderSettings(spec: Pick<RestoreSpec, 'uploaderConfig'
   const config = spec.uploaderConfig;
   const out: Record<string, string> = {};
   if (!config) return out;
-  if (typeof config.writeSparseFiles === 'boolean') out[WRITE_SPARSE_FILES] = String(config.writeSparseFiles);
+  if (typeof config.writeSparseFiles === 'boolean')
+    out[UploaderSettingKeys.WriteSparseFiles] = String(config.writeSparseFiles);
   if (typeof config.parallelFilesDownload === 'number' && config.parallelFilesDownload > 0) {
-    out[PARALLEL_FILES_DOWNLOAD] = String(config.parallelFilesDownload);
+    out[UploaderSettingKeys.ParallelFilesDownload] = String(config.parallelFilesDownload);
   }
   return out;
 }

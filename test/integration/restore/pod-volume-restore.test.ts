@@ -29,7 +29,7 @@ async function podRunning(namespace: string, name: string): Promise<KubeObject> 
   });
 }
 
-/** A namespace with pod `db` (a claim `data` and an emptyDir `scratch`), backed up, with PVB records, then deleted. */
+/** A namespace with pod `db` (a node-local claim `data` and an emptyDir `scratch`), backed up, with PVB records, then deleted. */
 async function backedUpPod(
   options: { keep?: boolean; extraPods?: string[] } = {},
 ): Promise<{ ns: string; backup: string }> {
@@ -40,7 +40,11 @@ async function backedUpPod(
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: 'data', namespace: ns },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    spec: {
+      storageClassName: 'node-local',
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    },
   });
   await cluster.create(core('pods'), {
     apiVersion: 'v1',
