@@ -1,4 +1,7 @@
 import { groupResource } from '../kube/resource.ts';
+import { wholeObject } from '../kube/served-list.ts';
+import { dryRunPodHooks, type DryRunPodHooks } from './hooks/dry-run-hooks.ts';
+import { NO_BACKUP_HOOKS } from './hooks/hook-spec.ts';
 import type { CollectedEvent } from './collect/collect-items.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 
@@ -32,6 +35,8 @@ export interface BackupDryRun {
   appLeftOut: AppLeftOut[];
   /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
   explained: ExplainedItem[];
+  /** The exec hooks the backup would run, per pod in backup order (reference §3.6). */
+  hooks?: DryRunPodHooks[];
 }
 
 /** Consumes the collector's stream into counts; keeps detail only for the items asked about. */
@@ -64,6 +69,10 @@ export async function summarizeDryRun(
         byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
         out.included.set(gr, byNs);
         out.totalIncluded++;
+        if (gr === 'pods') {
+          const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
+          if (podHooks) (out.hooks ??= []).push(podHooks);
+        }
       } else out.totalExcluded++;
       const w = wanted.find((x) => x.matches(ev.type.kind, gr, ev.type.resource, ns, name));
       if (w) {

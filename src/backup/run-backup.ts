@@ -15,6 +15,9 @@ import { collectBackupItems, type CollectedEvent } from './collect/collect-items
 import { clusterItemSource } from './collect/item-source.ts';
 import { describeLeftOut } from './plan/app-cluster-resources.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import { runInPod } from '../kube/exec.ts';
+import { BackupHookRunner, type HookExec, type PodVolumeBackups } from './hooks/hook-runner.ts';
+import { NO_BACKUP_HOOKS } from './hooks/hook-spec.ts';
 import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
@@ -34,12 +37,18 @@ export interface BackupRunDeps {
   onTarballStored?: (bytes: number) => void;
   /** Server feature EnableAPIGroupVersions: every served version of each type goes in (reference §2.4). */
   enableApiGroupVersions?: boolean;
+  /** Runs hook commands in pods; by default `pods/exec` through the API server. */
+  hookExec?: HookExec;
+  /** Backup hook phases running at once across pods. */
+  hookConcurrency?: number;
+  /** The pods' file-system volume backups, which pre and post hooks surround (VOLUMES-CONTRACT §7). */
+  podVolumeBackups?: PodVolumeBackups;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
 export type BackupOutcome = Pick<
   BackupStatus,
-  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason' | 'hookStatus'
 >;
 
 /**
@@ -54,8 +63,9 @@ export async function runBackup(
   onProgress: (p: BackupProgress) => void = () => undefined,
 ): Promise<BackupOutcome> {
   const name = backup.metadata.name ?? '';
+  const hooks = hookRunner(deps, plan);
   // The first LIST requests leave before the log file and the archive are set up.
-  const items = await startCollecting(deps, name, plan);
+  const items = await startCollecting(deps, name, plan, hooks);
   let log: OperationLog;
   try {
     log = await OperationLog.create({ backup: `${backup.metadata.namespace ?? ''}/${name}` });
@@ -63,6 +73,7 @@ export async function runBackup(
     await items.iterator.return(undefined);
     throw err;
   }
+  hooks.attachLog(log);
   try {
     log.info('backup started');
     for (const e of plan.errors) log.error('operation', e);
@@ -86,10 +97,12 @@ export async function runBackup(
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
     try {
-      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone }, onProgress);
+      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone, hooks }, onProgress);
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
+      // Pods whose pre hooks ran get their post hooks, failed backup or not.
+      await hooks.drain();
       // Nothing may land after the cleanup.
       await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
@@ -101,6 +114,7 @@ export async function runBackup(
       warnings: log.results.warningCount,
       progress,
       ...(failure ? { failureReason: failure } : {}),
+      ...(hooks.status ? { hookStatus: hooks.status } : {}),
     };
     log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
     try {
@@ -126,6 +140,16 @@ export async function runBackup(
   }
 }
 
+/** Runs the pods' pre and post hooks around their items (reference §3.6). */
+function hookRunner(deps: BackupRunDeps, plan: BackupPlan): BackupHookRunner {
+  return new BackupHookRunner({
+    exec: deps.hookExec ?? ((target) => runInPod(deps.cluster.client, target)),
+    hooks: plan.hooks ?? NO_BACKUP_HOOKS,
+    ...(deps.hookConcurrency ? { concurrency: deps.hookConcurrency } : {}),
+    ...(deps.podVolumeBackups ? { podVolumeBackups: deps.podVolumeBackups } : {}),
+  });
+}
+
 interface RunContext {
   deps: BackupRunDeps;
   backup: Backup;
@@ -135,6 +159,8 @@ interface RunContext {
   resourceList: ResourceListBuilder;
   /** Called once every item is in the archive, before the upload has finished. */
   itemsDone: () => void;
+  /** Post hooks still running once the last item is written. */
+  hooks: BackupHookRunner;
 }
 
 /** The backup's items, with the first of them already asked for. */
@@ -143,7 +169,12 @@ interface StartedCollection {
   iterator: AsyncGenerator<CollectedEvent>;
 }
 
-async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPlan): Promise<StartedCollection> {
+async function startCollecting(
+  deps: BackupRunDeps,
+  name: string,
+  plan: BackupPlan,
+  podGate: BackupHookRunner,
+): Promise<StartedCollection> {
   const discovery = await deps.cluster.discover();
   const iterator = collectBackupItems(plan, {
     backupName: name,
@@ -151,6 +182,7 @@ async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPl
     actions: defaultBackupActions(),
     typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
     ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
+    podGate,
   });
   const first = iterator.next();
   first.catch(() => undefined); // awaited by writeTarball
@@ -158,7 +190,7 @@ async function startCollecting(deps: BackupRunDeps, name: string, plan: BackupPl
 }
 
 async function writeTarball(
-  { deps, backup, plan, items, log, resourceList, itemsDone }: RunContext,
+  { deps, backup, plan, items, log, resourceList, itemsDone, hooks }: RunContext,
   onProgress: (p: BackupProgress) => void,
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
@@ -193,6 +225,8 @@ async function writeTarball(
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writer.finalize();
+    // The results go up with the last item: the post hooks' outcomes must be in them.
+    await hooks.drain();
     itemsDone();
   } catch (err) {
     writer.abort(err instanceof Error ? err : new Error(String(err)));

@@ -5,6 +5,7 @@
  */
 import { Kinds, Labels, resourceRef, type Backup, type RestoreSpec } from '../api/index.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { restoreHookProblems } from '../restore/hooks/restore-hook-spec.ts';
 import { resourceModifierProblems } from '../restore/modifiers/load.ts';
 import { dataOnlyProblems } from '../restore/volumes/data-only.ts';
 import { validateRestoreSelection } from '../selection/index.ts';
@@ -47,6 +48,7 @@ export async function resolveRestoreSource(
     ...validateRestoreSelection(spec),
     ...dataOnlyProblems(annotations, spec),
     ...policyErrors(spec),
+    ...restoreHookProblems(spec),
     ...(await resourceModifierProblems(deps.cluster, deps.namespace, spec)),
   ];
   const hasBackup = (spec.backupName ?? '') !== '';

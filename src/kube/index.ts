@@ -9,3 +9,4 @@ export * from './object.ts';
 export * from './resource.ts';
 export * from './served-list.ts';
 export * from './watch.ts';
+export * from './exec-status.ts';

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Restore, RestoreStatus } from '../api/restore.ts';
+import type { HookExec } from '../backup/hooks/hook-runner.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { runInPod } from '../kube/exec.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { RestoreExecHookRunner } from './hooks/exec-hook-runner.ts';
+import { restoreHooksOf } from './hooks/init-hooks.ts';
 import { OperationLog } from '../results/operation-log.ts';
 import type { BackupStore } from '../storage/index.ts';
 import type { Clock } from '../util/clock.ts';
@@ -32,12 +37,14 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   pollIntervalMs?: number;
   /** `--fs-backup-timeout`: how long the restore waits for its pod volume restores (default 240m). */
   podVolumeTimeoutMs?: number;
+  /** Runs exec hook commands in pods; by default `pods/exec` through the API server. */
+  hookExec?: HookExec;
 }
 
 /** The status a finished run leaves (the controller writes it). */
 export type RestoreOutcome = Pick<
   RestoreStatus,
-  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason'
+  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason' | 'hookStatus'
 >;
 
 /**
@@ -56,6 +63,13 @@ export async function runRestore(
     let failure: string | undefined;
     let resourceList: RestoreResourceList | undefined;
     let restored = 0;
+    const hooks = new RestoreExecHookRunner({
+      pods: deps.cluster,
+      exec: deps.hookExec ?? ((target) => runInPod(deps.cluster.client, target)),
+      log,
+      hooks: restoreHooksOf(restore.spec.hooks?.resources ?? undefined),
+      ...(deps.pollIntervalMs !== undefined ? { pollMs: deps.pollIntervalMs } : {}),
+    });
     try {
       if (isDataOnly(restore.metadata.annotations)) {
         // No object is restored: only pod volume data, into the pods that exist (volumes/data-only.ts).
@@ -65,12 +79,14 @@ export async function runRestore(
         );
         log.info('data-only restore: pod volume data restored', { pods });
       } else {
-        ({ resourceList, restored } = await restoreObjects(deps, restore, log, onProgress));
+        ({ resourceList, restored } = await restoreObjects(deps, restore, log, onProgress, hooks));
       }
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `restore failed: ${failure}`);
     }
+    // The restore completes once the exec hooks of the pods it created have run (reference §4.7).
+    await hooks.done();
     const outcome: RestoreOutcome = {
       phase: failure ? 'Failed' : log.results.errorCount > 0 ? 'PartiallyFailed' : 'Completed',
       completionTimestamp: kubeTime(deps.clock.now()),
@@ -79,6 +95,7 @@ export async function runRestore(
       // Reference §4.1: both end as the number of restored-item records.
       progress: { totalItems: restored, itemsRestored: restored },
       ...(failure ? { failureReason: failure } : {}),
+      ...(hooks.status ? { hookStatus: hooks.status } : {}),
     };
     log.info(`restore ended with phase ${outcome.phase ?? ''}`, { items: restored });
     try {
@@ -98,6 +115,7 @@ async function restoreObjects(
   restore: Restore,
   log: OperationLog,
   onProgress: (p: RestoreProgress) => void,
+  hooks: RestoreExecHookRunner,
 ): Promise<{ resourceList: RestoreResourceList; restored: number }> {
   const onResourceModified = (e: ModifierEvent): void => {
     const line = modifierLogLine(e);
@@ -108,10 +126,12 @@ async function restoreObjects(
     for (const note of notes) log.info(note);
     recordPlanProblems(plan, log);
     const volumes = podVolumeStep({ ...deps, log }, restore, plan);
+    const onPodCreated = (pod: KubeObject, ns: string): void => hooks.podCreated(pod, ns);
     const result = await applyRestorePlan(plan, {
       ...applyOptions(deps),
       log,
       onProgress,
+      onPodCreated,
       ...(volumes ? { afterCreate: volumes.afterCreate } : {}),
     });
     try {

@@ -45,6 +45,23 @@ export interface CollectOptions {
   typeOf: (group: string, resource: string) => ResourceType | undefined;
   /** Resource types listed at the same time. */
   listConcurrency?: number;
+  /** Runs around each pod taken (backup hooks, pod volume backups); only the real backup sets it. */
+  podGate?: PodItemGate;
+}
+
+export type PodGateDecision = { take: true } | { take: false; reason: string };
+
+/**
+ * What happens around each pod a backup takes (reference §3.6): `before` runs ahead of the pod
+ * item (its pre hooks, then its volume backups start) and may leave the pod out; `after` is
+ * told once the pod item and its additional items are written (its post hooks follow).
+ */
+export interface PodItemGate {
+  /** How many pods ahead of the one being written `before` may already run. */
+  readonly lookahead: number;
+  /** Never rejects: a failure is a decision (or a logged problem). */
+  before(pod: KubeObject): Promise<PodGateDecision>;
+  after(pod: KubeObject): void;
 }
 
 export interface ListedPage {
@@ -91,6 +108,10 @@ export async function* collectBackupItems(plan: BackupPlan, opts: CollectOptions
     }
     if (step.groupResource === 'namespaces') {
       for (const ns of items) namespaceObjects.push(wholeObject(ns));
+      continue;
+    }
+    if (opts.podGate && step.groupResource === 'pods') {
+      yield* c.takePods(step, items, decideListed, opts.podGate);
       continue;
     }
     const withActions = opts.actions.for(step.groupResource).length > 0;
@@ -167,6 +188,53 @@ class Collector {
     if (mayRepeat && !this.markSeen(gr, item)) return undefined;
     this.noteTaken(gr, type, item);
     return { kind: 'included', type, item, origin: 'listed' };
+  }
+
+  /**
+   * A page of pods, through the gate: the gate's `before` runs for up to `lookahead` pods ahead
+   * of the one being written (so their hooks overlap), and `after` follows each pod's items.
+   * Pods are still written in listing order.
+   */
+  async *takePods(
+    step: ListStep,
+    items: ListedObject[],
+    decide: (item: SelectionItem) => Decision,
+    gate: PodItemGate,
+  ): AsyncGenerator<CollectedEvent> {
+    const pods: KubeObject[] = [];
+    for (const item of items) {
+      const decision = decide(selectionItem(step.type, item, step.groupResource));
+      if (!decision.included) yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
+      else if (!this.seen.has(itemKey(step.groupResource, item.metadata.namespace, item.metadata.name ?? '')))
+        pods.push(wholeObject(item));
+    }
+    const ahead: { pod: KubeObject; ready: Promise<PodGateDecision> }[] = [];
+    let next = 0;
+    const fill = (): void => {
+      while (ahead.length < Math.max(1, gate.lookahead) && next < pods.length) {
+        const pod = pods[next++] as KubeObject;
+        ahead.push({ pod, ready: gate.before(pod) });
+      }
+    };
+    try {
+      fill();
+      for (let a = ahead.shift(); a; a = ahead.shift()) {
+        const decision = await a.ready;
+        fill();
+        if (!decision.take) {
+          yield { kind: 'excluded', type: step.type, item: a.pod, reason: decision.reason };
+          continue;
+        }
+        try {
+          yield* this.take(step.type, a.pod, 'listed');
+        } finally {
+          gate.after(a.pod);
+        }
+      }
+    } finally {
+      // Stopped early: pods whose pre hooks ran still get their post hooks.
+      for (const a of ahead.splice(0)) if ((await a.ready).take) gate.after(a.pod);
+    }
   }
 
   /** Runs the item actions on an included item, yields it, then its related items. */

@@ -12,6 +12,7 @@ import {
   type BackupSelection,
 } from '../../selection/index.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { resolveBackupHooks, type ResolvedBackupHooks } from '../hooks/hook-spec.ts';
 import { parseOrderedResources } from './ordered-resources.ts';
 import { backupResourceOrder } from './resource-order.ts';
 
@@ -80,6 +81,8 @@ export interface BackupPlan {
   appCandidateTypes: ResourceType[];
   /** Take what the detector finds, instead of warning about it. */
   includeAppClusterResources: boolean;
+  /** `spec.hooks`, checked and resolved (reference §3.6); absent in plans built by hand. */
+  hooks?: ResolvedBackupHooks;
 }
 
 const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io';
@@ -111,6 +114,9 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
     (ns) => `namespace ${ns} is included by spec.includedNamespaces but does not exist`,
   );
   const warnings = nsChoice.unmatchedPatterns.map((p) => `namespace pattern ${p} matched no namespace`);
+  const hooks = resolveBackupHooks(spec, input.resolve);
+  validationErrors.push(...hooks.validationErrors);
+  warnings.push(...hooks.warnings);
 
   if (input.includeAppClusterResources && spec.includeClusterResources === false) {
     // The user's word wins over the annotation, but not silently.
@@ -161,6 +167,7 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
     crdTypeExplicit: isNamed(spec, CRD_GR, input.resolve),
     appCandidateTypes,
     includeAppClusterResources: input.includeAppClusterResources ?? false,
+    hooks,
   };
 }
 

@@ -70,9 +70,18 @@ export function describeBackup(backup: Backup, details?: BackupDetails): string 
     '',
     `Errors:    ${status.errors ?? 0}`,
     `Warnings:  ${status.warnings ?? 0}`,
+    ...hookStatusLines(status.hookStatus),
   ];
   if (details) out.push('', ...detailLines(details));
   return out.join('\n') + '\n';
+}
+
+/** Reference §3.6: the hook counts, once hooks ran. */
+export function hookStatusLines(
+  hookStatus: { hooksAttempted?: number; hooksFailed?: number } | null | undefined,
+): string[] {
+  if (!hookStatus) return [];
+  return ['', `HooksAttempted:  ${hookStatus.hooksAttempted ?? 0}`, `HooksFailed:     ${hookStatus.hooksFailed ?? 0}`];
 }
 
 function problems(backup: Backup): string[] {

@@ -1,5 +1,6 @@
 /** The text of `backup create --dry-run`: what would be backed up, grouped and counted. */
 import type { BackupDryRun } from '../../backup/dry-run.ts';
+import { formatHookDryRun } from '../../backup/hooks/dry-run-hooks.ts';
 import { formatTable } from '../output.ts';
 
 /** Validation errors stop a backup before it starts; the server would mark it FailedValidation. */
@@ -30,6 +31,7 @@ export function formatDryRun(name: string, report: BackupDryRun, unseen: Readonl
       ...report.appLeftOut.map((a) => `  - ${a.ref}: ${a.reason} (rule ${a.rule})`),
     );
   }
+  out.push(...formatHookDryRun(report.hooks ?? []));
   out.push(...section('Warnings', report.warnings), ...section('Errors', report.errors));
   const explained = [...report.explained.map(explainLine), ...[...unseen].map(([asked, why]) => `  ${asked}: ${why}`)];
   if (explained.length > 0) out.push('', 'Explain:', ...explained);

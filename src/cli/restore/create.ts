@@ -25,6 +25,7 @@ import {
   type RestoreRequest,
 } from './create-options.ts';
 import { waitAndReport } from '../wait-for-phase.ts';
+import { withRestoreHookInfo } from '../../restore/hooks/dry-run-hooks.ts';
 import { planJsonPieces, planYamlPieces, writePieces } from './plan-output.ts';
 import { findVelero } from '../resources.ts';
 import { dataOnlyPlanDocument, formatDataOnlyPlan, isDataOnly } from '../../restore/volumes/data-only.ts';
@@ -174,15 +175,17 @@ export class CreateRestoreOptions {
     await withRestorePlan(
       { cluster, store: source.store, veleroNamespace: namespace, enableApiGroupVersions },
       { ...restore, spec: source.spec },
-      (plan) =>
-        writePieces(
+      (streamed) => {
+        const plan = withRestoreHookInfo(streamed);
+        return writePieces(
           process.stdout,
           output === 'json'
             ? planJsonPieces(plan)
             : output === 'yaml'
               ? planYamlPieces(plan)
               : formatRestorePlanStream(plan),
-        ),
+        );
+      },
     );
     if (!output) process.stdout.write('Dry run: nothing was created or changed.\n');
   }

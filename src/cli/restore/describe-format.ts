@@ -1,4 +1,5 @@
 /** The text of `skiff restore describe`: pure formatting of a Restore and, with --details, its files. */
+import { hookStatusLines } from '../backup/describe-format.ts';
 import type { Restore } from '../../api/restore.ts';
 import { formatResult, type Result } from '../../results/results.ts';
 import { NON_RESTORABLE_RESOURCES } from '../../selection/restore-selection.ts';
@@ -61,6 +62,7 @@ export function describeRestore(
     `Completed:  ${formatTimestamp(status.completionTimestamp)}`,
     '',
     ...(details ? resultLines(details) : [`Errors:    ${status.errors ?? 0}`, `Warnings:  ${status.warnings ?? 0}`]),
+    ...hookStatusLines(status.hookStatus),
     '',
     `Backup:  ${spec.backupName ?? ''}`,
     ...(spec.scheduleName ? [`Schedule:  ${spec.scheduleName}`] : []),

@@ -23,6 +23,7 @@ export function operationDocument(op: RestoreOperation): Record<string, unknown>
     ...target,
     ...(op.warnings.length > 0 ? { warnings: op.warnings } : {}),
     ...(op.rewrites ? { rewrites: op.rewrites } : {}),
+    ...(op.hooks ? { hooks: op.hooks } : {}),
   };
   switch (op.kind) {
     case 'skip':

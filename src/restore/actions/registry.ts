@@ -6,6 +6,7 @@ import {
 } from './cluster-config-actions.ts';
 import { backendNamespaceAction } from './backend-namespace-action.ts';
 import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
+import { initRestoreHookAction } from '../hooks/init-hooks.ts';
 import { podAction } from './pod-action.ts';
 import { serviceAction } from './service-action.ts';
 import { changeTopologyAction } from './topology-actions.ts';
@@ -46,6 +47,7 @@ export function defaultRestoreActions(): RestoreActionRegistry {
     podAction,
     // Before any action that adds init containers: restore-wait stays at index 0 (reference §4.7).
     podVolumeRestoreAction,
+    initRestoreHookAction,
     changeImageNameAction,
     jobAction,
     serviceAction,

@@ -1,3 +1,4 @@
+import type { RestoreResourceHookSpec } from '../../api/restore.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { PodVolumeRestoreEnv } from '../volumes/pod-volumes.ts';
 
@@ -34,6 +35,8 @@ export interface RestoreActionEnv {
    * or the restore leaves out PVCs or PVs.
    */
   podVolumes?: PodVolumeRestoreEnv;
+  /** `spec.hooks.resources` (reference §4.7), for the init hook action; absent when there are none. */
+  hooks?: RestoreResourceHookSpec[];
 }
 
 export interface RestoreActionInput {

@@ -34,6 +34,8 @@ export interface OperationDeps {
   backends: BackendGate;
   /** Told of each object this run created, as the server returned it (pod volume restores start here). */
   afterCreate?: AfterCreate;
+  /** Told of each pod created (the restore's exec hooks follow it, reference §4.7). */
+  onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
 
 /** Called after a create succeeded, with the created object (its new uid); errors it throws fail the item. */
@@ -95,6 +97,8 @@ async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps):
   }
   deps.log.info(`restored ${describe(op)}`, fields(op));
   if (deps.afterCreate) await deps.afterCreate(op, created);
+  if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
+    deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);
   if (tier.wait === TierWait.Established && op.target.groupResource === CRD_GROUP_RESOURCE) {
     if (!(await waitForCrd(deps.cluster, type, op.target.name, deps.resourceWait))) {

@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/object.ts';
 import type { ResultScope } from '../../results/results.ts';
 import { scopeOf } from '../../results/results.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
@@ -46,6 +47,8 @@ export interface ApplyRestoreDeps {
   tempDir?: string;
   /** Told of each created object (pod volume restores start when their pod exists). */
   afterCreate?: AfterCreate;
+  /** Told of each pod created (the restore's exec hooks follow it). */
+  onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
 
 export interface ApplyRestoreOutcome {
@@ -86,6 +89,7 @@ export async function applyRestorePlan(
       pollMs: deps.pollIntervalMs ?? 1000,
     }),
     ...(deps.afterCreate ? { afterCreate: deps.afterCreate } : {}),
+    ...(deps.onPodCreated ? { onPodCreated: deps.onPodCreated } : {}),
   };
   try {
     for await (const tier of plan.tiers) {

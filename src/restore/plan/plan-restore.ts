@@ -13,6 +13,7 @@ import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/re
 import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
+import { restoreHookWarnings } from '../hooks/restore-hook-spec.ts';
 import { isBackendLastResource } from './backends.ts';
 import { NAMESPACE_TYPE, planNamespaces } from './namespaces.ts';
 import type { PlanResourceModifiers } from '../modifiers/modify-item.ts';
@@ -124,6 +125,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
   const types = new TargetTypes(input.discovery, await read(CRD_GROUP_RESOURCE));
   const selection = resolveRestoreSelection(spec, (n) => types.resolve(n));
   const env = await buildEnv(input, read, selection, { warnings, errors });
+  warnings.push(...restoreHookWarnings(spec));
   const createdNamespaces = new Set<string>();
   const ctx: PlanContext = {
     spec,
@@ -307,6 +309,7 @@ async function buildEnv(
     ...(input.storageClasses ? { storageClasses: [...input.storageClasses] } : {}),
     serviceAccounts,
     ...(podVolumes ? { podVolumes } : {}),
+    ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { FieldRewrite, RestoreActionEnv } from '../actions/types.ts';
 import type { BackedUpVolume } from '../volumes/pod-volumes.ts';
+import type { PodRestoreHooks } from '../hooks/dry-run-hooks.ts';
 
 export const OperationKind = {
   Create: 'create',
@@ -61,6 +62,8 @@ interface OperationBase {
   warnings: string[];
   /** Values rewritten through plugin ConfigMaps (storage class, topology); absent when none. */
   rewrites?: FieldRewrite[];
+  /** A pod's init and exec hooks, set for the dry run (restore/hooks/dry-run-hooks.ts). */
+  hooks?: PodRestoreHooks;
 }
 
 export interface CreateOperation extends OperationBase {
