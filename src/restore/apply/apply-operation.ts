@@ -82,7 +82,7 @@ async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps):
   const type = typeOf(op);
   if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
   try {
-    await deps.cluster.create(type, op.object);
+    await deps.cluster.createOnly(type, op.object);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     return alreadyExists(op, deps);
