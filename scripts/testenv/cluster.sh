@@ -63,7 +63,9 @@ start_cluster() {
   {
     for spec in stage/node/fast/node-initialize.yaml stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
              stage/pod/fast/pod-ready.yaml stage/pod/fast/pod-complete.yaml stage/pod/fast/pod-delete.yaml; do
-      cat "$KWOKMOD/kustomize/$spec"; echo '---'
+      # pod-ready holds pods whose restore-wait init container has not let them start (restore-wait-hold.sed).
+      if [ "$spec" = stage/pod/fast/pod-ready.yaml ]; then sed -f "$ROOT/scripts/testenv/restore-wait-hold.sed" "$KWOKMOD/kustomize/$spec"
+      else cat "$KWOKMOD/kustomize/$spec"; fi; echo '---'
     done
     # Fallback for pods the pod agent has not given their own Exec yet (see pod-agent.ts).
     cat <<KW

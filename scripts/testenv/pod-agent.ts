@@ -22,6 +22,7 @@ import {
 } from '../../src/kube/index.ts';
 import { errorMessage } from '../../src/util/errors.ts';
 import { createPodVolumeDirs, provisionNodeLocal, reclaimNodeLocal } from './pod-volumes.ts';
+import { holdForRestoreWait } from './restore-wait.ts';
 
 const { values } = parseArgs({ options: { run: { type: 'string' } } });
 const run = values.run ?? '.testenv';
@@ -67,6 +68,7 @@ async function onPod(type: string, pod: KubeObject): Promise<void> {
   mkdirSync(join(kubeletDir, 'volumes'), { recursive: true });
   // Not awaited: a PVC volume may wait for its binding, and other pods should not wait behind it.
   void createPodVolumeDirs(cluster, run, pod).catch((err: unknown) => log(`volumes of ${namespace}/${name}`, err));
+  void holdForRestoreWait(cluster, run, pod, kubeletDir, log);
   const env = { POD_NAME: name, POD_NAMESPACE: namespace, POD_UID: uid, NODE_NAME: node, KUBELET_POD_DIR: kubeletDir };
   const exec: KubeObject = {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',

@@ -11,6 +11,7 @@ import { backupCommand } from './backup/backup-command.ts';
 import { CommandFailedError } from './errors.ts';
 import { missingKindMessage } from './missing-kind.ts';
 import { restoreCommand } from './restore/restore-command.ts';
+import { restoreHelperCommand } from './restore-helper/restore-helper.ts';
 import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
 import { uninstallCommand } from './install/uninstall.ts';
@@ -47,6 +48,7 @@ Examples:
   program.addCommand(scheduleCommand());
   program.addCommand(snapshotLocationCommand());
   program.addCommand(versionCommand());
+  program.addCommand(restoreHelperCommand());
   program.addCommand(completionCommand(() => program));
   return program;
 }

@@ -117,7 +117,7 @@ async function startRestore(deps: RestoreControllerDeps, obj: KubeObject): Promi
     deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
     return undefined;
   }
-  const source = await resolveRestoreSource(deps, restore.spec);
+  const source = await resolveRestoreSource(deps, restore.spec, restore.metadata.annotations);
   if ('errors' in source) {
     deps.metrics?.restoreFailedValidation(scheduleOfRestore(obj));
     deps.log.info({ restore: name, errors: source.errors }, 'restore failed validation');

@@ -7,6 +7,7 @@ import { Kinds, Labels, resourceRef, type Backup, type RestoreSpec } from '../ap
 import type { Cluster } from '../kube/cluster.ts';
 import { restoreHookProblems } from '../restore/hooks/restore-hook-spec.ts';
 import { resourceModifierProblems } from '../restore/modifiers/load.ts';
+import { dataOnlyProblems } from '../restore/volumes/data-only.ts';
 import { validateRestoreSelection } from '../selection/index.ts';
 import { validateLocation, type BackupStore } from '../storage/index.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -40,9 +41,12 @@ const RESTORABLE_PHASES = new Set(['Completed', 'PartiallyFailed']);
 export async function resolveRestoreSource(
   deps: RestoreSourceDeps,
   spec: RestoreSpec,
+  /** The Restore's annotations: `skiff.io/data-only` refuses the fields it cannot honour. */
+  annotations?: Record<string, string>,
 ): Promise<RestoreSource | { errors: string[] }> {
   const errors = [
     ...validateRestoreSelection(spec),
+    ...dataOnlyProblems(annotations, spec),
     ...policyErrors(spec),
     ...restoreHookProblems(spec),
     ...(await resourceModifierProblems(deps.cluster, deps.namespace, spec)),

@@ -1,6 +1,7 @@
 import type { ArchiveLimits } from '../archive/index.ts';
 import { Labels } from '../api/labels.ts';
 import type { Restore } from '../api/restore.ts';
+import { Kinds, resourceRef } from '../api/kinds.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { Discovery } from '../kube/discovery.ts';
 import { isNotFound } from '../kube/errors.ts';
@@ -12,7 +13,7 @@ import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
 import { loadResourceModifiers } from './modifiers/load.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
 import type { LiveLookup } from './plan/plan-item.ts';
-import { collectPlan, PLAN_AHEAD, streamRestorePlan } from './plan/plan-restore.ts';
+import { collectPlan, PLAN_AHEAD, streamRestorePlan, type RestorePlanInput } from './plan/plan-restore.ts';
 import type { RestorePriorities } from './plan/priorities.ts';
 import type { RestorePlan, RestorePlanStream } from './plan/types.ts';
 import { readBackupCatalogue } from './read/read-backup.ts';
@@ -71,6 +72,7 @@ export async function withRestorePlan<T>(
   });
   try {
     const volumeInfo = await deps.store.getBackupFile(backupName, 'volumeInfo');
+    const podVolumes = await podVolumeInputs(deps, veleroNamespace, restore, backupName);
     const plan = await streamRestorePlan({
       restoreName: restore.metadata.name ?? '',
       spec: restore.spec,
@@ -86,6 +88,7 @@ export async function withRestorePlan<T>(
         })
       ).map((sc) => sc.metadata.name ?? ''),
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
+      ...podVolumes,
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
       ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),
     });
@@ -94,6 +97,31 @@ export async function withRestorePlan<T>(
   } finally {
     await catalogue.dispose();
   }
+}
+
+/** Placeholder for the Restore's uid in a dry run, whose Restore was never created. */
+export const DRY_RUN_RESTORE_UID = '<restore-uid>';
+
+/**
+ * The backup's PodVolumeBackups (reference §6.5) and its storage location, which the
+ * PodVolumeRestores name (a backup synced from another cluster may name a location its PVBs
+ * do not).
+ */
+async function podVolumeInputs(
+  deps: RestorePlanDeps,
+  veleroNamespace: string,
+  restore: Restore,
+  backupName: string,
+): Promise<Pick<RestorePlanInput, 'podVolumeBackups' | 'restoreUID' | 'backupStorageLocation'>> {
+  const pvbs = await deps.store.getBackupFile(backupName, 'podVolumeBackups');
+  if (!Array.isArray(pvbs) || pvbs.length === 0) return { restoreUID: restore.metadata.uid ?? DRY_RUN_RESTORE_UID };
+  const backup = await deps.cluster.find(resourceRef(Kinds.Backup), backupName, veleroNamespace);
+  const location = (backup?.spec as { storageLocation?: string } | undefined)?.storageLocation;
+  return {
+    podVolumeBackups: pvbs,
+    restoreUID: restore.metadata.uid ?? DRY_RUN_RESTORE_UID,
+    ...(location ? { backupStorageLocation: location } : {}),
+  };
 }
 
 function typeFor(discovery: Discovery, ref: ResourceRef): ResourceType | undefined {

@@ -18,6 +18,9 @@ import { modifierLogLine } from './modifiers/modify-item.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
 import { withRestorePlan, type RestorePlanDeps } from './plan-for-cluster.ts';
 import type { RestorePlanStream } from './plan/types.ts';
+import { podVolumeStep } from './volumes/restore-step.ts';
+import { isDataOnly } from './volumes/data-only.ts';
+import { runDataOnlyRestore } from './volumes/data-only-run.ts';
 
 export { planRestoreForCluster } from './plan-for-cluster.ts';
 
@@ -32,6 +35,8 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   /** How long, in all, webhooks and APIServices wait for their backends (default 60 s). */
   backendTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** `--fs-backup-timeout`: how long the restore waits for its pod volume restores (default 240m). */
+  podVolumeTimeoutMs?: number;
   /** Runs exec hook commands in pods; by default `pods/exec` through the API server. */
   hookExec?: HookExec;
 }
@@ -66,19 +71,16 @@ export async function runRestore(
       ...(deps.pollIntervalMs !== undefined ? { pollMs: deps.pollIntervalMs } : {}),
     });
     try {
-      const onResourceModified = (e: ModifierEvent): void => {
-        const line = modifierLogLine(e);
-        log.info(line.message, line.fields);
-      };
-      // The plan is streamed into the apply step: the catalogue is read as the tiers run.
-      const applied = await withRestorePlan({ ...deps, onResourceModified }, restore, async (plan, notes) => {
-        for (const note of notes) log.info(note);
-        recordPlanProblems(plan, log);
-        const onPodCreated = (pod: KubeObject, ns: string): void => hooks.podCreated(pod, ns);
-        return applyRestorePlan(plan, { ...applyOptions(deps), log, onProgress, onPodCreated });
-      });
-      resourceList = applied.resourceList;
-      restored = Object.values(applied.counts).reduce((n, c) => n + c, 0);
+      if (isDataOnly(restore.metadata.annotations)) {
+        // No object is restored: only pod volume data, into the pods that exist (volumes/data-only.ts).
+        const pods = await runDataOnlyRestore(
+          { ...deps, veleroNamespace: deps.veleroNamespace ?? restore.metadata.namespace ?? 'velero', log },
+          restore,
+        );
+        log.info('data-only restore: pod volume data restored', { pods });
+      } else {
+        ({ resourceList, restored } = await restoreObjects(deps, restore, log, onProgress, hooks));
+      }
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `restore failed: ${failure}`);
@@ -105,6 +107,45 @@ export async function runRestore(
   } finally {
     await log.dispose();
   }
+}
+
+/** The restore proper: plan against the cluster, apply, then wait for the pod volume restores. */
+async function restoreObjects(
+  deps: RestoreRunDeps,
+  restore: Restore,
+  log: OperationLog,
+  onProgress: (p: RestoreProgress) => void,
+  hooks: RestoreExecHookRunner,
+): Promise<{ resourceList: RestoreResourceList; restored: number }> {
+  const onResourceModified = (e: ModifierEvent): void => {
+    const line = modifierLogLine(e);
+    log.info(line.message, line.fields);
+  };
+  // The plan is streamed into the apply step: the catalogue is read as the tiers run.
+  const applied = await withRestorePlan({ ...deps, onResourceModified }, restore, async (plan, notes) => {
+    for (const note of notes) log.info(note);
+    recordPlanProblems(plan, log);
+    const volumes = podVolumeStep({ ...deps, log }, restore, plan);
+    const onPodCreated = (pod: KubeObject, ns: string): void => hooks.podCreated(pod, ns);
+    const result = await applyRestorePlan(plan, {
+      ...applyOptions(deps),
+      log,
+      onProgress,
+      onPodCreated,
+      ...(volumes ? { afterCreate: volumes.afterCreate } : {}),
+    });
+    try {
+      await volumes?.finish();
+    } catch (err) {
+      await result.resourceList.dispose();
+      throw err;
+    }
+    return result;
+  });
+  return {
+    resourceList: applied.resourceList,
+    restored: Object.values(applied.counts).reduce((n, c) => n + c, 0),
+  };
 }
 
 function applyOptions(deps: RestoreRunDeps): Omit<ApplyRestoreDeps, 'log'> {

@@ -7,6 +7,7 @@ import { validateRestoreSelection } from '../../selection/restore-selection.ts';
 import { timestampSuffix } from '../../util/clock.ts';
 import {
   parseDurationFlag,
+  parseIntFlag,
   parseKeyValues,
   parseLabels,
   parseOptionalBool,
@@ -16,6 +17,8 @@ import {
   splitList,
 } from '../flags.ts';
 import { FlagError } from '../errors.ts';
+import { dataOnlyProblems } from '../../restore/volumes/data-only.ts';
+import { DATA_ONLY_ANNOTATION } from '../../restore/volumes/pod-volume-restores.ts';
 
 /** The raw flag values, as commander hands them over. */
 export interface RestoreCreateFlags {
@@ -39,6 +42,9 @@ export interface RestoreCreateFlags {
   itemOperationTimeout?: string | undefined;
   resourceModifierConfigmap?: string | undefined;
   allowPartiallyFailed?: string | boolean | undefined;
+  writeSparseFiles?: string | boolean | undefined;
+  parallelFilesDownload?: string | undefined;
+  dataOnly?: boolean | undefined;
 }
 
 /** What `run()` needs: the spec plus the Restore's own labels and annotations. */
@@ -93,9 +99,11 @@ export function buildRestoreRequest(flags: RestoreCreateFlags): BuiltRestore {
   if (flags.resourceModifierConfigmap) {
     spec.resourceModifier = { kind: 'configmap', name: flags.resourceModifierConfigmap };
   }
+  addUploaderConfig(p, spec, flags);
   const labels = p.attempt(() => parseLabels(flags.labels)) ?? {};
   const annotations = p.attempt(() => parseKeyValues(flags.annotations, '--annotations')) ?? {};
   checkAllowPartiallyFailed(p, flags);
+  markDataOnly(p, spec, annotations, flags.dataOnly);
   // The server would reject these as FailedValidation; saying so now saves a round trip.
   if (p.problems.length === 0) for (const e of validateRestoreSelection(spec)) p.add(e);
   return { request: { spec, labels, annotations }, problems: p.problems };
@@ -124,6 +132,29 @@ export function parseNamespaceMappings(values: readonly string[] | undefined): R
   }
   if (problems.length > 0) throw new FlagError(problems);
   return out;
+}
+
+/** `--write-sparse-files` and `--parallel-files-download` → `spec.uploaderConfig` (reference §1.2, §8.4). */
+function addUploaderConfig(p: ProblemCollector, spec: RestoreSpec, flags: RestoreCreateFlags): void {
+  const sparse = p.attempt(() => parseOptionalBool(flags.writeSparseFiles, '--write-sparse-files'));
+  const parallel = p.attempt(() => parseIntFlag(flags.parallelFilesDownload, '--parallel-files-download'));
+  if (sparse === undefined && parallel === undefined) return;
+  spec.uploaderConfig = {
+    ...(sparse !== undefined ? { writeSparseFiles: sparse } : {}),
+    ...(parallel !== undefined ? { parallelFilesDownload: parallel } : {}),
+  };
+}
+
+/** `--data-only`: the annotation that asks for it, and the flags it cannot honour (restore/volumes/data-only.ts). */
+function markDataOnly(
+  p: ProblemCollector,
+  spec: RestoreSpec,
+  annotations: Record<string, string>,
+  dataOnly: boolean | undefined,
+): void {
+  if (!dataOnly) return;
+  annotations[DATA_ONLY_ANNOTATION] = 'true';
+  for (const problem of dataOnlyProblems(annotations, spec)) p.add(`--data-only: ${problem}`);
 }
 
 /** reference §8.4: `--allow-partially-failed` only means something when a schedule chooses the backup. */

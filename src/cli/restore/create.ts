@@ -5,6 +5,7 @@
  * the live cluster and prints the plan, writing nothing.
  */
 import { Command } from '@commander-js/extra-typings';
+import { stringify } from 'yaml';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
 import { LocationResolver } from '../../controllers/locations.ts';
@@ -27,6 +28,8 @@ import { waitAndReport } from '../wait-for-phase.ts';
 import { withRestoreHookInfo } from '../../restore/hooks/dry-run-hooks.ts';
 import { planJsonPieces, planYamlPieces, writePieces } from './plan-output.ts';
 import { findVelero } from '../resources.ts';
+import { dataOnlyPlanDocument, formatDataOnlyPlan, isDataOnly } from '../../restore/volumes/data-only.ts';
+import { planDataOnlyForCluster } from '../../restore/volumes/data-only-run.ts';
 
 export { planDocument } from './plan-output.ts';
 
@@ -138,15 +141,30 @@ export class CreateRestoreOptions {
     const cluster = this.ctx.cluster();
     const namespace = this.ctx.namespace;
     const locations = new LocationResolver(cluster, namespace, undefined);
-    const source = await resolveRestoreSource({ cluster, namespace, locations }, restore.spec);
+    const source = await resolveRestoreSource(
+      { cluster, namespace, locations },
+      restore.spec,
+      restore.metadata.annotations,
+    );
     if ('errors' in source) {
       process.stdout.write(
         [`Restore ${this.name} would fail validation:`, ...source.errors.map((e) => `  - ${e}`), ''].join('\n'),
       );
       throw new CommandFailedError(`restore ${this.name} would fail validation`);
     }
-    // Printed as it is planned: the plan is never held whole, whatever the backup's size.
     const output = this.output;
+    if (isDataOnly(restore.metadata.annotations)) {
+      const deps = { cluster, store: source.store, veleroNamespace: namespace };
+      const { plan } = await planDataOnlyForCluster(deps, { ...restore, spec: source.spec });
+      process.stdout.write(
+        output
+          ? dataOnlyDocumentText(dataOnlyPlanDocument(this.name, source.spec.backupName ?? '', plan), output)
+          : formatDataOnlyPlan(this.name, source.spec.backupName ?? '', plan),
+      );
+      if (!output) process.stdout.write('Dry run: nothing was created or changed.\n');
+      return;
+    }
+    // Printed as it is planned: the plan is never held whole, whatever the backup's size.
     const features = await serverFeatures(cluster, namespace);
     if (features === undefined) {
       process.stderr.write(
@@ -177,6 +195,10 @@ export class CreateRestoreOptions {
   }
 }
 
+function dataOnlyDocumentText(doc: Record<string, unknown>, output: 'json' | 'yaml'): string {
+  return output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc);
+}
+
 const EXAMPLES = `
 Examples:
   # Restore everything in a backup and wait, showing progress
@@ -197,6 +219,11 @@ Examples:
   # Change objects on the way back with the rules in the ConfigMap velero/staging-tweaks
   # (resource modifiers); the dry run shows each field a rule changes
   skiff restore create --from-backup web-daily --resource-modifier-configmap staging-tweaks --dry-run
+
+  # Put the backed-up volume data back into the running pods of namespace db, changing no object
+  # (see what it would do first)
+  skiff restore create db-data --from-backup db-daily --include-namespaces db --data-only --dry-run
+  skiff restore create db-data --from-backup db-daily --include-namespaces db --data-only --wait
 
   # In another cluster or region: list each storage class, zone and region value that the
   # velero.io/change-storage-class and skiff.io/change-topology ConfigMaps rewrite
@@ -240,6 +267,12 @@ export function restoreCreateCommand() {
     .option(
       '--resource-modifier-configmap <name>',
       'ConfigMap (in the server namespace) with resource modifier rules applied to restored objects',
+    )
+    .option('--write-sparse-files [bool]', 'write sparse files when restoring pod volume data (true, false, or unset)')
+    .option('--parallel-files-download <n>', 'files restored in parallel per pod volume (default: CPUs of the node)')
+    .option(
+      '--data-only',
+      'restore only pod volume data, into the pods and claims that exist now (matched by namespace and name); create or change nothing else',
     )
     .option('-w, --wait', 'wait for the restore to finish, showing progress')
     .option('--dry-run', 'print the restore plan (create/skip/conflict/update per object, tier by tier); write nothing')

@@ -6,6 +6,8 @@ import { NON_RESTORABLE_RESOURCES } from '../../selection/restore-selection.ts';
 import { formatTimestamp } from '../output.ts';
 import { selectorText } from '../selector-text.ts';
 import { displayRestorePhase } from './get.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { podVolumeRestoreLines, uploaderConfigLines } from './pod-volume-lines.ts';
 
 /** What --details adds: each part is the parsed file, or the reason it could not be fetched. */
 export interface RestoreDetails {
@@ -38,7 +40,11 @@ function modifierLines(restore: Restore): string[] {
   return ['', 'Resource modifier:', `  Type:  ${modifier.kind}`, `  Name:  ${modifier.name}`];
 }
 
-export function describeRestore(restore: Restore, details?: RestoreDetails): string {
+export function describeRestore(
+  restore: Restore,
+  details?: RestoreDetails,
+  podVolumeRestores: readonly KubeObject[] = [],
+): string {
   const { spec } = restore;
   const status = restore.status ?? {};
   const out = [
@@ -85,6 +91,8 @@ export function describeRestore(restore: Restore, details?: RestoreDetails): str
     'Restore status:',
     `  Included:  ${list(spec.restoreStatus?.includedResources)}`,
     `  Excluded:  ${list(spec.restoreStatus?.excludedResources)}`,
+    ...uploaderConfigLines(spec),
+    ...podVolumeRestoreLines(podVolumeRestores, details !== undefined),
   ];
   if (details) out.push('', ...resourceListLines(details));
   return out.join('\n') + '\n';

@@ -3,6 +3,10 @@ import { Command } from '@commander-js/extra-typings';
 import { Kinds } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
 import type { Cluster } from '../../kube/cluster.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Labels } from '../../api/labels.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import { validLabelValue } from '../../util/label-value.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { parseResourceList, parseResultsFile } from '../backup/describe-format.ts';
 import { CliContext } from '../context.ts';
@@ -42,12 +46,25 @@ async function fetchDetails(
   return { resourceList, results };
 }
 
+/** The Restore's PodVolumeRestores (reference §6.5), by its name label. */
+async function podVolumeRestoresOf(cluster: Cluster, namespace: string, restore: Restore): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  const labelSelector = `${Labels.RestoreName}=${validLabelValue(restore.metadata.name ?? '')}`;
+  for await (const pvr of cluster.list(veleroListType(Kinds.PodVolumeRestore), { namespace, labelSelector })) {
+    out.push(pvr);
+  }
+  return out;
+}
+
 export function restoreDescribeCommand() {
   return new Command('describe')
     .description('Describe restores')
     .argument('[names...]', 'restores to describe (default: all)')
     .option('-l, --selector <selector>', 'only restores whose labels match this selector')
-    .option('--details', 'also show the warnings, errors and the resource list (needs a running server)')
+    .option(
+      '--details',
+      'also show the warnings, errors, the resource list and each pod volume restore (needs a running server)',
+    )
     .option('--timeout <seconds>', 'how long to wait for the server to serve each file', '60')
     .option('-o, --output <format>', 'json or yaml instead of text')
     .addHelpText(
@@ -72,7 +89,7 @@ Examples:
       const texts: string[] = [];
       for (const r of restores) {
         const details = flags.details ? await fetchDetails(cluster, ctx.namespace, r, timeoutMs) : undefined;
-        texts.push(describeRestore(r, details));
+        texts.push(describeRestore(r, details, await podVolumeRestoresOf(cluster, ctx.namespace, r)));
       }
       process.stdout.write(texts.join('\n\n'));
     });

@@ -34,7 +34,7 @@ export function operationDocument(op: RestoreOperation): Record<string, unknown>
     case 'conflict':
       return { ...base, changes: op.changes };
     case 'create':
-      return base;
+      return op.podVolumes ? { ...base, podVolumes: op.podVolumes } : base;
   }
 }
 

@@ -1,14 +1,10 @@
 import { asArray, asRecord, type RestoreItemAction } from './types.ts';
 
-/** Init containers Velero's pod-volume restore injects; an old copy must not survive (reference §4.6, App. B). */
-const RESTORE_WAIT_CONTAINERS = new Set(['restore-wait', 'restic-wait']);
-
 /**
  * `velero.io/pod` (reference §4.6): the scheduler must place the pod again, so `nodeName`
  * goes; `priority` is recomputed by admission from priorityClassName; legacy
- * `<sa>-token-*` secret volumes belong to the source cluster. Also drops a leftover
- * `restore-wait` init container (`velero.io/pod-volume-restore`); we add none, as pod
- * volume data restore is not part of this restore path yet.
+ * `<sa>-token-*` secret volumes belong to the source cluster. The `restore-wait` init
+ * container is `velero.io/pod-volume-restore`'s (volumes/restore-wait.ts).
  */
 export const podAction: RestoreItemAction = {
   name: 'velero.io/pod',
@@ -20,11 +16,6 @@ export const podAction: RestoreItemAction = {
     delete spec.priority;
     const sa = typeof spec.serviceAccountName === 'string' ? spec.serviceAccountName : '';
     if (sa !== '') dropTokenVolumes(spec, `${sa}-token-`);
-    const inits = asArray(spec.initContainers).filter((c) => !RESTORE_WAIT_CONTAINERS.has(nameOf(c)));
-    if (Array.isArray(spec.initContainers)) {
-      if (inits.length > 0) spec.initContainers = inits;
-      else delete spec.initContainers;
-    }
     return { item };
   },
 };

@@ -13,6 +13,7 @@ import { changeTopologyAction } from './topology-actions.ts';
 import type { RestoreItemAction } from './types.ts';
 import { changeStorageClassAction, pvAction, pvcAction } from './volume-actions.ts';
 import { changeImageNameAction, jobAction } from './workload-actions.ts';
+import { podVolumeRestoreAction } from '../volumes/restore-wait.ts';
 
 /** Restore item actions keyed by the group-resource they apply to, in registration order. */
 export class RestoreActionRegistry {
@@ -34,7 +35,7 @@ export class RestoreActionRegistry {
 }
 
 /**
- * Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI and pod-volume
+ * Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI
  * ones, plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
  */
 export function defaultRestoreActions(): RestoreActionRegistry {
@@ -44,6 +45,8 @@ export function defaultRestoreActions(): RestoreActionRegistry {
     changeStorageClassAction,
     changeTopologyAction,
     podAction,
+    // Before any action that adds init containers: restore-wait stays at index 0 (reference §4.7).
+    podVolumeRestoreAction,
     initRestoreHookAction,
     changeImageNameAction,
     jobAction,

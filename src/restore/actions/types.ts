@@ -1,5 +1,6 @@
 import type { RestoreResourceHookSpec } from '../../api/restore.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import type { PodVolumeRestoreEnv } from '../volumes/pod-volumes.ts';
 
 /** What a PV decision says about a backed-up PersistentVolume (reference §4.5). */
 export const PvDecision = {
@@ -29,6 +30,11 @@ export interface RestoreActionEnv {
   storageClasses?: string[];
   /** ServiceAccount names per source namespace, for the secret action (reference §4.6). */
   serviceAccounts: Record<string, string[]>;
+  /**
+   * Pod volume data this restore brings back (reference §6.5); absent when the backup has none
+   * or the restore leaves out PVCs or PVs.
+   */
+  podVolumes?: PodVolumeRestoreEnv;
   /** `spec.hooks.resources` (reference §4.7), for the init hook action; absent when there are none. */
   hooks?: RestoreResourceHookSpec[];
 }

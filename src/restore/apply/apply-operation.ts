@@ -32,9 +32,14 @@ export interface OperationDeps {
   terminatingWait: WaitOptions;
   /** Holds webhook configurations and APIServices back until their backends are ready. */
   backends: BackendGate;
+  /** Told of each object this run created, as the server returned it (pod volume restores start here). */
+  afterCreate?: AfterCreate;
   /** Told of each pod created (the restore's exec hooks follow it, reference §4.7). */
   onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
+
+/** Called after a create succeeded, with the created object (its new uid); errors it throws fail the item. */
+export type AfterCreate = (op: CreateOperation, created: KubeObject) => Promise<void>;
 
 /** Runs one operation; returns what the resource list records, or undefined for filtered-out items. */
 /** What an operation needs of its tier: what to wait for after it. */
@@ -83,13 +88,19 @@ function typeOf(op: RestoreOperation): ResourceRef {
 async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
   if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
+  // Only a pod whose volumes come back needs the created object (its new uid); every other
+  // create skips decoding the API server's echo.
+  const wantsCreated = deps.afterCreate !== undefined && op.podVolumes !== undefined;
+  let created: KubeObject | undefined;
   try {
-    await deps.cluster.create(type, op.object);
+    if (wantsCreated) created = await deps.cluster.create(type, op.object);
+    else await deps.cluster.createOnly(type, op.object);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     return alreadyExists(op, deps);
   }
   deps.log.info(`restored ${describe(op)}`, fields(op));
+  if (created && deps.afterCreate) await deps.afterCreate(op, created);
   if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
     deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);

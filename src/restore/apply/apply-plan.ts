@@ -13,7 +13,7 @@ import {
   type RestorePlanStream,
   type StreamedTier,
 } from '../plan/types.ts';
-import { applyOperation, type OperationDeps } from './apply-operation.ts';
+import { applyOperation, type AfterCreate, type OperationDeps } from './apply-operation.ts';
 import { BackendGate, DEFAULT_BACKEND_TIMEOUT_MS, endpointsBackendProbe, type BackendProbe } from './backend-gate.ts';
 import { describe, fields } from './describe.ts';
 import { ItemAction, RestoreResourceList } from './resource-list.ts';
@@ -45,6 +45,8 @@ export interface ApplyRestoreDeps {
   backendProbe?: BackendProbe;
   /** Parent directory of the resource list's temp directory (the OS temp dir by default). */
   tempDir?: string;
+  /** Told of each created object (pod volume restores start when their pod exists). */
+  afterCreate?: AfterCreate;
   /** Told of each pod created (the restore's exec hooks follow it). */
   onPodCreated?: (pod: KubeObject, namespace: string) => void;
 }
@@ -86,6 +88,7 @@ export async function applyRestorePlan(
       timeoutMs: deps.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS,
       pollMs: deps.pollIntervalMs ?? 1000,
     }),
+    ...(deps.afterCreate ? { afterCreate: deps.afterCreate } : {}),
     ...(deps.onPodCreated ? { onPodCreated: deps.onPodCreated } : {}),
   };
   try {

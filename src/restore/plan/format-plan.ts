@@ -1,5 +1,6 @@
 import { formatPodRestoreHooks } from '../hooks/dry-run-hooks.ts';
 import { backendWaitOf, serviceName } from './backends.ts';
+import { volumeLine } from '../volumes/pod-volumes.ts';
 import {
   countOperation,
   emptyTotals,
@@ -152,6 +153,9 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
   }
   for (const r of op.rewrites ?? []) {
     lines.push(`             rewrite ${r.path}: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)} (${r.action})`);
+  }
+  if (op.kind === 'create') {
+    for (const v of op.podVolumes ?? []) lines.push(`             restores ${volumeLine(v)}`);
   }
   if (op.hooks) lines.push(...formatPodRestoreHooks(op.hooks, '             '));
   for (const w of op.warnings) lines.push(`             warning: ${w}`);

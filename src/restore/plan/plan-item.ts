@@ -20,6 +20,7 @@ import { decideExisting } from './existing.ts';
 import type { TargetTypes } from './target-types.ts';
 import { SkipReason, type ExistingPolicy, type OperationTarget, type RestoreOperation } from './types.ts';
 import { additionalKey } from './volumes.ts';
+import { volumesToRestore, type BackedUpVolume } from '../volumes/pod-volumes.ts';
 
 /** Finds the live object, or undefined. A function so that the planner stays free of I/O of its own. */
 export type LiveLookup = (
@@ -194,6 +195,7 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
       name: target.name,
       annotations: object.metadata.annotations ?? {},
     });
+  const podVolumes = restoredPodVolumes(ctx, target, prepared.object);
   return {
     kind: 'create',
     target,
@@ -201,5 +203,15 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
     object: prepared.object,
     ...(withStatus ? { status: prepared.status } : {}),
     ...rewrites,
+    ...(podVolumes.length > 0 ? { podVolumes } : {}),
   };
+}
+
+/** The volumes of a pod to create whose data the restore brings back (reference §6.5 step 2). */
+function restoredPodVolumes(ctx: PlanContext, target: OperationTarget, pod: KubeObject): BackedUpVolume[] {
+  const env = ctx.env.podVolumes;
+  if (!env || target.groupResource !== 'pods') return [];
+  return volumesToRestore(pod, target.sourceNamespace ?? '', env.index, {
+    backupStorageLocation: env.backupStorageLocation,
+  });
 }

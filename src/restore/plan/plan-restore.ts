@@ -37,6 +37,9 @@ import {
   type StreamedTier,
 } from './types.ts';
 import { additionalKey, decidePersistentVolumes, podAdditionalItems, pvcAdditionalItems } from './volumes.ts';
+import { claimsBackedUpByPods, indexPodVolumeBackups, type PodVolumeRestoreEnv } from '../volumes/pod-volumes.ts';
+import { POD_VOLUME_RESTORE_PLUGIN_LABEL } from '../volumes/restore-wait.ts';
+import { includesResource, type RestoreSelection } from '../../selection/index.ts';
 
 export { NAMESPACE_TYPE };
 
@@ -61,10 +64,21 @@ export interface RestorePlanInput {
   actions?: RestoreActionRegistry;
   /** The parsed `spec.resourceModifier` ConfigMap (reference §4.8), applied to each item after its actions. */
   resourceModifiers?: PlanResourceModifiers;
+  /** The backup's `podvolumebackups` file (reference §6.5): which pod volumes get data back. */
+  podVolumeBackups?: readonly unknown[];
+  /** The Restore's uid (restore-wait's argument; a placeholder in a dry run). */
+  restoreUID?: string;
+  /** The backup's storage location (PodVolumeRestores read its repositories). */
+  backupStorageLocation?: string;
 }
 
 /** Plugin ConfigMaps the restore actions read, by their plugin label (reference §4.5, §4.6; the last is Skiff's). */
-const PLUGIN_LABELS = ['velero.io/change-storage-class', 'velero.io/change-image-name', CHANGE_TOPOLOGY_LABEL] as const;
+const PLUGIN_LABELS = [
+  'velero.io/change-storage-class',
+  'velero.io/change-image-name',
+  POD_VOLUME_RESTORE_PLUGIN_LABEL,
+  CHANGE_TOPOLOGY_LABEL,
+] as const;
 const REMOVED_PLUGIN_LABELS = ['velero.io/change-pvc-node-selector'] as const;
 
 /**
@@ -110,7 +124,7 @@ export async function streamRestorePlan(input: RestorePlanInput): Promise<Restor
     Promise.all([...catalogue.entries(gr)].map((e) => catalogue.read(e)));
   const types = new TargetTypes(input.discovery, await read(CRD_GROUP_RESOURCE));
   const selection = resolveRestoreSelection(spec, (n) => types.resolve(n));
-  const env = await buildEnv(input, read, { warnings, errors });
+  const env = await buildEnv(input, read, selection, { warnings, errors });
   warnings.push(...restoreHookWarnings(spec));
   const createdNamespaces = new Set<string>();
   const ctx: PlanContext = {
@@ -266,11 +280,19 @@ function validatePolicy(spec: RestoreSpec): ExistingPolicy {
 async function buildEnv(
   input: RestorePlanInput,
   read: (gr: string) => Promise<KubeObject[]>,
+  selection: RestoreSelection,
   out: { warnings: string[]; errors: string[] },
 ): Promise<RestoreActionEnv> {
   const spec = input.spec;
   const restorePVs = spec.restorePVs !== false;
-  const pvs = decidePersistentVolumes(await read('persistentvolumes'), input.volumeInfo ?? [], restorePVs);
+  const pvbs = input.podVolumeBackups ?? [];
+  const pvs = decidePersistentVolumes(
+    await read('persistentvolumes'),
+    input.volumeInfo ?? [],
+    restorePVs,
+    claimsBackedUpByPods(pvbs),
+  );
+  const podVolumes = podVolumeEnv(input, selection, out);
   out.warnings.push(...pvs.warnings);
   const serviceAccounts: Record<string, string[]> = {};
   for (const e of input.catalogue.entries('serviceaccounts')) {
@@ -286,7 +308,37 @@ async function buildEnv(
     pluginConfigs: pluginConfigs(input.pluginConfigs ?? [], out),
     ...(input.storageClasses ? { storageClasses: [...input.storageClasses] } : {}),
     serviceAccounts,
+    ...(podVolumes ? { podVolumes } : {}),
     ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
+  };
+}
+
+/**
+ * The pod volumes to restore (reference §6.5 step 2): only when the restore takes both PVCs
+ * and PVs, as in Velero; otherwise the pods come back without their data, which is said.
+ */
+function podVolumeEnv(
+  input: RestorePlanInput,
+  selection: RestoreSelection,
+  out: { warnings: string[] },
+): PodVolumeRestoreEnv | undefined {
+  const index = indexPodVolumeBackups(input.podVolumeBackups ?? []);
+  const pods = Object.keys(index).length;
+  const missing = ['persistentvolumeclaims', 'persistentvolumes'].filter(
+    (gr) => !includesResource(selection.resources, gr),
+  );
+  if (missing.length > 0) {
+    // Legacy `snapshot.velero.io/<volume>` annotations are not counted here: they are rare.
+    if (pods > 0)
+      out.warnings.push(
+        `the backup has file-system backups of ${pods} pod(s), but the restore leaves out ${missing.join(' and ')}: their volume data is not restored`,
+      );
+    return undefined;
+  }
+  return {
+    restoreUID: input.restoreUID ?? '',
+    index,
+    backupStorageLocation: input.backupStorageLocation ?? '',
   };
 }
 

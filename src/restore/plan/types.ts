@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { FieldRewrite, RestoreActionEnv } from '../actions/types.ts';
+import type { BackedUpVolume } from '../volumes/pod-volumes.ts';
 import type { PodRestoreHooks } from '../hooks/dry-run-hooks.ts';
 
 export const OperationKind = {
@@ -72,6 +73,8 @@ export interface CreateOperation extends OperationBase {
   status?: unknown;
   /** Set for a namespace that exists but is Terminating: wait for it to go, then create (reference §4.3). */
   awaitTermination?: boolean;
+  /** A pod's volumes whose data is restored once it exists (reference §6.5); absent when none. */
+  podVolumes?: BackedUpVolume[];
 }
 
 export interface UpdateOperation extends OperationBase {

@@ -18,12 +18,15 @@ export interface PvDecisions {
  * comes back through a pod volume or a CSI snapshot lands on a freshly provisioned volume;
  * a PV without any backup is provisioned again when its reclaim policy is Delete and
  * restored as is otherwise. Native snapshots need a volume snapshotter, which Skiff does not
- * have yet: the PV object is restored without its data, with a warning.
+ * have yet: the PV object is restored without its data, with a warning. A PV the volume info
+ * does not list (backups before 1.13) is looked up by its claim among the claims a
+ * PodVolumeBackup took (`claimsBackedUpByPods`, `namespace/claim`): §4.5's legacy fallback.
  */
 export function decidePersistentVolumes(
   pvs: readonly KubeObject[],
   volumeInfo: readonly unknown[],
   restorePVs: boolean,
+  claimsBackedUpByPods: ReadonlySet<string> = new Set(),
 ): PvDecisions {
   const methods = new Map<string, string>();
   for (const raw of volumeInfo) {
@@ -33,7 +36,8 @@ export function decidePersistentVolumes(
   const out: PvDecisions = { decisions: {}, warnings: [] };
   for (const pv of pvs) {
     const name = pv.metadata.name ?? '';
-    const method = methods.get(name);
+    const method =
+      methods.get(name) ?? (claimedByPodVolumeBackup(pv, claimsBackedUpByPods) ? 'PodVolumeBackup' : undefined);
     if (method === 'PodVolumeBackup' || method === 'CSISnapshot') {
       out.decisions[name] = PvDecision.Dynamic;
     } else if (method === 'NativeSnapshot') {
@@ -49,6 +53,12 @@ export function decidePersistentVolumes(
     }
   }
   return out;
+}
+
+function claimedByPodVolumeBackup(pv: KubeObject, claims: ReadonlySet<string>): boolean {
+  const ns = getPath(pv, 'spec', 'claimRef', 'namespace');
+  const name = getPath(pv, 'spec', 'claimRef', 'name');
+  return typeof ns === 'string' && typeof name === 'string' && claims.has(`${ns}/${name}`);
 }
 
 /** `group-resource|namespace|name` of an item another item pulls in (reference §4.3 "additional items"). */
