@@ -4,6 +4,7 @@ import type { BackupPlan } from '../backup/plan/backup-plan.ts';
 import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
 import { effectiveTtl, expirationOf } from '../backup/ttl.ts';
 import { runBackup, type BackupOutcome, type BackupProgress } from '../backup/run-backup.ts';
+import { cancelPodVolumeBackupsOf } from '../backup/volumes/cancel.ts';
 import {
   podVolumeBackupsFor,
   prepareVolumes,
@@ -276,7 +277,8 @@ export async function failInterruptedBackups(
         status: { phase: 'Failed', failureReason: INTERRUPTED_REASON, completionTimestamp: kubeTime(deps.clock.now()) },
       },
     );
-    deps.log.warn({ backup: b.metadata.name }, 'marked interrupted backup Failed');
+    const canceled = await cancelPodVolumeBackupsOf(deps.cluster, deps.namespace, b.metadata.uid ?? '').catch(() => 0);
+    deps.log.warn({ backup: b.metadata.name, canceledPodVolumeBackups: canceled }, 'marked interrupted backup Failed');
     n++;
   }
   return n;

@@ -100,7 +100,7 @@ const volumesOf = (pvbs: PodVolumeBackup[]): string[] =>
 
 async function results(name: string): Promise<{ errors?: unknown; warnings?: unknown }> {
   const store = await defaultStore(server);
-  return ((await store.getBackupFile(name, 'results')) ?? {});
+  return (await store.getBackupFile(name, 'results')) ?? {};
 }
 
 async function backup(spec: BackupSpec = {}): Promise<{ name: string; backup: Backup; pvbs: PodVolumeBackup[] }> {
@@ -112,8 +112,11 @@ async function backup(spec: BackupSpec = {}): Promise<{ name: string; backup: Ba
 describe('file-system backup: volume selection and PodVolumeBackups', { concurrency: false }, () => {
   before(async () => {
     server = await startTestServer(cluster, SERVER);
-    agent = standInNodeAgent(cluster, server.namespace, (pvb) =>
-      pvb.spec.volume === 'b' && pvb.spec.pod.name === 'broken' ? 'disk on fire' : undefined,
+    agent = standInNodeAgent(
+      cluster,
+      server.namespace,
+      (pvb) => (pvb.spec.volume === 'b' && pvb.spec.pod.name === 'broken' ? 'disk on fire' : undefined),
+      (pvb) => pvb.spec.pod.name === 'slow',
     );
     await createNamespace(cluster, ns);
     await cluster.create(core('configmaps'), {
@@ -287,6 +290,41 @@ volumePolicies:
     const stored = (await (await defaultStore(server)).getBackupFile(name, 'podVolumeBackups')) as PodVolumeBackup[];
     assert.ok(stored.some((p) => p.spec.volume === 'b' && p.status?.phase === 'Failed'));
     await cluster.delete(core('pods'), 'broken', ns);
+  });
+
+  test('velero.io/pod-volume-timeout: a PVB still running then is canceled and the backup PartiallyFailed, naming it', async () => {
+    await cluster.create(core('pods'), {
+      ...pod('slow', { 'backup.velero.io/backup-volumes': 'a' }),
+      metadata: {
+        name: 'slow',
+        namespace: ns,
+        labels: { app: 'slow' },
+        annotations: { 'backup.velero.io/backup-volumes': 'a' },
+      },
+    });
+    await waitFor('pod slow Running', async () => {
+      const o = await cluster.find(core('pods'), 'slow', ns);
+      return (o?.status as { phase?: string } | undefined)?.phase === 'Running';
+    });
+    const name = uniqueName('b');
+    await cluster.create(resourceRef(Kinds.Backup), {
+      apiVersion: 'velero.io/v1',
+      kind: 'Backup',
+      metadata: { name, namespace: server.namespace, annotations: { 'velero.io/pod-volume-timeout': '3s' } },
+      spec: { includedNamespaces: [ns], labelSelector: { matchLabels: { app: 'slow' } }, snapshotVolumes: false },
+    });
+    const b = await waitFor(`backup ${name} to finish`, async () => {
+      const o = (await cluster.get(resourceRef(Kinds.Backup), name, server.namespace)) as Backup;
+      return ['Completed', 'PartiallyFailed', 'Failed'].includes(o.status?.phase ?? '') ? o : undefined;
+    });
+    assert.equal(b.status?.phase, 'PartiallyFailed', JSON.stringify(b.status));
+    const [pvb] = await pvbsOf(b);
+    assert.equal(pvb?.spec.cancel, true, 'the node agent is asked to cancel');
+    assert.match(
+      JSON.stringify((await results(name)).errors),
+      new RegExp(`pod ${ns}/slow volume a timed out after 3s in phase InProgress`),
+    );
+    await cluster.delete(core('pods'), 'slow', ns);
   });
 
   test('with --uploader-type restic the PVBs and the repository are restic ones, with the restic repository URL', async () => {

@@ -16,6 +16,8 @@ export function standInNodeAgent(
   cluster: Cluster,
   namespace: string,
   fail: (pvb: PodVolumeBackup) => string | undefined = () => undefined,
+  /** PVBs left InProgress, as a node agent that never finishes would (until spec.cancel: then Canceled). */
+  hold: (pvb: PodVolumeBackup) => boolean = () => false,
 ): StandInAgent {
   let stopped = false;
   const loop = (async () => {
@@ -32,7 +34,19 @@ export function standInNodeAgent(
       for await (const obj of cluster.list(veleroListType(Kinds.PodVolumeBackup), { namespace })) {
         const pvb = obj as PodVolumeBackup;
         const phase = pvb.status?.phase ?? '';
+        const ref = { name: pvb.metadata.name ?? '', namespace };
+        if (phase === 'InProgress' && pvb.spec.cancel) {
+          await cluster.patchStatus(resourceRef(Kinds.PodVolumeBackup), ref, {
+            phase: 'Canceled',
+            message: 'canceled',
+          });
+          continue;
+        }
         if (phase !== '' && phase !== 'New') continue;
+        if (hold(pvb)) {
+          await cluster.patchStatus(resourceRef(Kinds.PodVolumeBackup), ref, { phase: 'InProgress' });
+          continue;
+        }
         const message = fail(pvb);
         await cluster.patchStatus(
           resourceRef(Kinds.PodVolumeBackup),
