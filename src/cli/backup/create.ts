@@ -8,6 +8,8 @@ import type { Backup } from '../../api/backup.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { summarizeDryRun } from '../../backup/dry-run.ts';
+import { dryRunVolumes, keepPods } from '../../backup/volumes/dry-run.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION } from '../../backup/plan/app-cluster-resources.ts';
 import { findVelero } from '../resources.ts';
 import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
@@ -127,7 +129,16 @@ export class CreateBackupOptions {
       throw new CommandFailedError(`backup ${this.name} would fail validation`);
     }
     const explain = this.flags.explain ?? [];
-    const report = await summarizeDryRun(await collectFromCluster(cluster, this.name, plan), plan, explain);
+    const pods: KubeObject[] = [];
+    const events = keepPods(await collectFromCluster(cluster, this.name, plan), pods);
+    const report = await summarizeDryRun(events, plan, explain);
+    const volumes = await dryRunVolumes(cluster, this.ctx.namespace, this.buildBackup(request), plan, pods);
+    if (volumes.validationErrors.length > 0) {
+      process.stdout.write(formatValidationErrors(this.name, volumes.validationErrors));
+      throw new CommandFailedError(`backup ${this.name} would fail validation`);
+    }
+    report.volumes = volumes.volumes;
+    report.warnings.push(...volumes.warnings);
     if (this.output) {
       const byResource = Object.fromEntries([...report.included].map(([gr, byNs]) => [gr, Object.fromEntries(byNs)]));
       const unseen = Object.fromEntries(await explainUnseen(cluster, plan, report, explain));
