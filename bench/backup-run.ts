@@ -5,7 +5,8 @@
  *   list-parallel — the same LISTs, as many at a time as a backup runs (LIST_CONCURRENCY)
  *   backup        — a Skiff backup of the same objects to the MinIO location
  * With --warm, each first runs once, untimed (see below), and the second run is measured.
- * Prints one JSON line: {mode, objects, seconds, peakRss}.
+ * Prints one JSON line: {mode, objects, seconds, cpuSeconds, peakRss}; cpuSeconds is this process's
+ * CPU (user + system) in the timed part.
  */
 import { parseArgs } from 'node:util';
 import { planBackupForCluster } from '../src/backup/plan-for-cluster.ts';
@@ -37,6 +38,12 @@ const types = [
 const rss = rssSampler();
 let start = performance.now();
 let seconds = 0;
+let cpuStart = process.cpuUsage();
+let cpuSeconds = 0;
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+};
 
 /** A bare paginated LIST of each (type, namespace), one at a time. */
 async function listOneAtATime(nss: string[]): Promise<number> {
@@ -65,7 +72,10 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
   if (!store) throw new Error('no store');
   const name = `bench-${Date.now()}`;
   const spec = { includedNamespaces: nss, includedResources: ['configmaps', 'secrets'] };
-  if (timed) start = performance.now();
+  if (timed) {
+    start = performance.now();
+    cpuStart = process.cpuUsage();
+  }
   const [plan] = await Promise.all([planBackupForCluster(cluster, spec), validateLocation(store)]);
   const backup: Backup = {
     apiVersion: 'velero.io/v1',
@@ -75,7 +85,10 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
     status: { phase: 'InProgress', startTimestamp: kubeTime(new Date()) },
   };
   const outcome = await runBackup({ cluster, store, clock: systemClock }, backup, plan);
-  if (timed) seconds = (performance.now() - start) / 1000;
+  if (timed) {
+    seconds = (performance.now() - start) / 1000;
+    cpuSeconds = cpuSince(cpuStart);
+  }
   await store.deleteBackup(name);
   if (outcome.phase !== 'Completed')
     throw new Error(`bench backup ended ${outcome.phase ?? '?'}: ${outcome.failureReason ?? ''}`);
@@ -99,6 +112,10 @@ if (store) await validateLocation(store);
 // then runs once over the same namespaces, untimed, and the second run is measured.
 if (values.warm) await run(namespaces, false);
 start = performance.now();
+cpuStart = process.cpuUsage();
 const objects = await run(namespaces, true);
-if (values.mode !== 'backup') seconds = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ mode: values.mode, objects, seconds, peakRss: rss.stop() }));
+if (values.mode !== 'backup') {
+  seconds = (performance.now() - start) / 1000;
+  cpuSeconds = cpuSince(cpuStart);
+}
+console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop() }));

@@ -35,6 +35,7 @@ interface Run {
   mode: string;
   objects: number;
   seconds: number;
+  cpuSeconds: number;
   peakRss: number;
 }
 type Mode = 'list' | 'list-parallel' | 'backup';
@@ -69,7 +70,9 @@ const rate = (r: Run): number => r.objects / r.seconds;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));
 const show = (r: Run | undefined): string =>
-  r ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, peak ${mib(r.peakRss)})` : '?';
+  r
+    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)})`
+    : '?';
 
 const backups = measured.get('backup') ?? [];
 console.log(

@@ -125,6 +125,17 @@ export class KubeClient {
     return Buffer.from(await res.arrayBuffer());
   }
 
+  /**
+   * Sends a request and reads the answer without decoding it, for callers that only need to
+   * know it succeeded (a restore's creates): decoding and parsing the object the API server
+   * echoes back cost about as much client CPU as building the request.
+   */
+  async requestIgnoringAnswer(req: KubeRequest): Promise<void> {
+    const res = await this.send(req);
+    // Read to the end, so the connection (or HTTP/2 stream) is released cleanly, not reset.
+    await res.arrayBuffer();
+  }
+
   /** Sends a request and returns the open response (for watches and other streams). */
   async send(req: KubeRequest): Promise<Response> {
     for (let attempt = 0; ; attempt++) {

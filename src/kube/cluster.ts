@@ -77,6 +77,16 @@ export class Cluster {
     });
   }
 
+  /** `create` for callers that do not use the created object: its answer is not parsed. */
+  async createOnly(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<void> {
+    await this.client.requestIgnoringAnswer({
+      method: 'POST',
+      path: resourcePath(rt, obj.metadata.namespace),
+      query: writeQuery(opts),
+      body: obj,
+    });
+  }
+
   async replace(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     return this.client.request<KubeObject>({
       method: 'PUT',

@@ -171,19 +171,23 @@ export function decideRestoreItem(
   opts: RestoreItemOrigin = {},
 ): Decision {
   if (isMustHave(item.groupResource)) return { included: true };
-  const checks: Predicate<RestoreSelection>[] =
-    (opts.origin ?? 'archived') === 'archived'
-      ? [
-          excludedRestoreResource,
-          namespaceObjectReason,
-          excludedClusterScopedForRestore,
-          excludedRestoreNamespace,
-          excludedByRestoreLabelSelector,
-        ]
-      : // Additional items are re-checked against resource and namespace filters, not selectors (reference §4.3).
-        [excludedRestoreResource, excludedAdditionalClusterScoped, excludedRestoreNamespace];
-  return firstReason(selection, item, checks);
+  return firstReason(selection, item, (opts.origin ?? 'archived') === 'archived' ? ARCHIVED_CHECKS : ADDITIONAL_CHECKS);
 }
+
+/** The checks of an item read from the tarball (built once: a restore decides every item). */
+const ARCHIVED_CHECKS: readonly Predicate<RestoreSelection>[] = [
+  excludedRestoreResource,
+  namespaceObjectReason,
+  excludedClusterScopedForRestore,
+  excludedRestoreNamespace,
+  excludedByRestoreLabelSelector,
+];
+/** Additional items are re-checked against resource and namespace filters, not selectors (reference §4.3). */
+const ADDITIONAL_CHECKS: readonly Predicate<RestoreSelection>[] = [
+  excludedRestoreResource,
+  excludedAdditionalClusterScoped,
+  excludedRestoreNamespace,
+];
 
 /**
  * Whether the item's `.status` is restored after create (reference §4.4 step 11): the

@@ -99,26 +99,38 @@ export function coalesced(fn: () => Promise<void>): () => Promise<void> {
  * pulled only when a call can start, so a lazily produced source has at most `concurrency`
  * items alive at once. The first failure stops the pulling and is thrown once the calls
  * already started have settled.
+ *
+ * A finished call wakes the loop directly: a `Promise.race` over the calls in flight would
+ * attach a reaction to each of them per item (a restore runs this once per object).
  */
 export async function forEachBounded<T>(
   source: AsyncIterable<T> | Iterable<T>,
   concurrency: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  const running = new Set<Promise<void>>();
+  const limit = Math.max(1, concurrency);
+  let running = 0;
   let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const settled = (): void => {
+    running--;
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const slotOrIdle = (idle: boolean): Promise<void> | undefined =>
+    (idle ? running > 0 : running >= limit) ? new Promise<void>((resolve) => (wake = resolve)) : undefined;
   for await (const item of source) {
-    const call: Promise<void> = fn(item).then(
-      () => void running.delete(call),
-      (error: unknown) => {
-        running.delete(call);
-        failure ??= { error };
-      },
-    );
-    running.add(call);
-    if (running.size >= Math.max(1, concurrency)) await Promise.race(running);
+    running++;
+    fn(item).then(settled, (error: unknown) => {
+      failure ??= { error };
+      settled();
+    });
+    // Wait for a free slot.
+    for (let wait = slotOrIdle(false); wait; wait = slotOrIdle(false)) await wait;
     if (failure) break;
   }
-  await Promise.all(running);
+  // Then for the calls still in flight.
+  for (let wait = slotOrIdle(true); wait; wait = slotOrIdle(true)) await wait;
   if (failure) throw failure.error;
 }

@@ -56,10 +56,17 @@ export function isRawJson(value: unknown): value is RawJson {
  * (immutable, so they are shared rather than copied).
  */
 export function cloneJson<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || isRawJson(value)) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => cloneJson(v)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i]);
+    return out as T;
+  }
+  if (isRawJson(value)) return value;
+  // A restore copies every object it prepares: for-in over own keys allocates no entry arrays.
+  const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = cloneJson(v);
+  for (const k in src) if (Object.hasOwn(src, k)) out[k] = cloneJson(src[k]);
   return out as T;
 }
 

@@ -43,6 +43,10 @@ export class FakeRestoreCluster implements RestoreTargetCluster {
     });
   }
 
+  async createOnly(rt: ResourceRef, obj: KubeObject): Promise<void> {
+    await this.create(rt, obj);
+  }
+
   find(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined> {
     return this.track(() => this.objects.get(FakeRestoreCluster.key(rt, name, namespace)));
   }

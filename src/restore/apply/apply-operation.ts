@@ -88,15 +88,19 @@ function typeOf(op: RestoreOperation): ResourceRef {
 async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
   if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
-  let created: KubeObject;
+  // Only a pod whose volumes come back needs the created object (its new uid); every other
+  // create skips decoding the API server's echo.
+  const wantsCreated = deps.afterCreate !== undefined && op.podVolumes !== undefined;
+  let created: KubeObject | undefined;
   try {
-    created = await deps.cluster.create(type, op.object);
+    if (wantsCreated) created = await deps.cluster.create(type, op.object);
+    else await deps.cluster.createOnly(type, op.object);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     return alreadyExists(op, deps);
   }
   deps.log.info(`restored ${describe(op)}`, fields(op));
-  if (deps.afterCreate) await deps.afterCreate(op, created);
+  if (created && deps.afterCreate) await deps.afterCreate(op, created);
   if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
     deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);

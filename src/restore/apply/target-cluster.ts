@@ -5,6 +5,8 @@ import type { ResourceRef } from '../../kube/resource.ts';
 /** The verbs the executor uses; `Cluster` from kube/ satisfies it, tests may pass a fake. */
 export interface RestoreTargetCluster {
   create(rt: ResourceRef, obj: KubeObject): Promise<KubeObject>;
+  /** `create` when the created object is not needed (most items): the answer is not parsed. */
+  createOnly(rt: ResourceRef, obj: KubeObject): Promise<void>;
   find(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject | undefined>;
   patch(
     rt: ResourceRef,

@@ -6,9 +6,13 @@
  */
 import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { awsEnv } from './kopia.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import type { BackupOptions, BackupResult, RepositoryAccess, RestoreOptions, Uploader } from './types.ts';
+
+const LOCK_WAIT_MS = 10 * 60_000;
+const LOCK_RETRY_MS = 5000;
 
 /** Velero's restic snapshots carry host `velero`; keeping it lets either read the other's history. */
 const HOST = 'velero';
@@ -45,9 +49,29 @@ export class ResticUploader implements Uploader {
     return args;
   }
 
+  /**
+   * Runs restic, waiting out another process's exclusive lock (a prune in progress): restic 0.14
+   * has no --retry-lock, so the command is tried again every few seconds for up to 10 minutes.
+   */
   private async run(
     args: readonly string[],
     opts: { signal?: AbortSignal | undefined; cwd?: string; onStdoutLine?: (line: string) => void } = {},
+  ): Promise<string> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.runOnce(args, opts);
+      } catch (err) {
+        const locked = err instanceof ToolError && /repository is already locked/.test(err.stderr);
+        if (!locked || Date.now() > deadline || opts.signal?.aborted) throw err;
+        await sleep(LOCK_RETRY_MS, undefined, opts.signal ? { signal: opts.signal } : {});
+      }
+    }
+  }
+
+  private async runOnce(
+    args: readonly string[],
+    opts: { signal?: AbortSignal | undefined; cwd?: string; onStdoutLine?: (line: string) => void },
   ): Promise<string> {
     const { target } = this.access;
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
@@ -57,6 +81,8 @@ export class ResticUploader implements Uploader {
       env: {
         RESTIC_REPOSITORY: this.repositoryUrl(),
         RESTIC_PASSWORD: this.access.password,
+        // Status lines once a second (restic prints them far less often when not on a terminal).
+        RESTIC_PROGRESS_FPS: '1',
         ...(target.kind === 's3' ? awsEnv(target) : {}),
       },
       signal: opts.signal,
@@ -137,11 +163,22 @@ export class ResticUploader implements Uploader {
   }
 
   async maintenance(signal?: AbortSignal): Promise<string> {
+    await this.removeStaleLocks(signal);
     return this.run(['prune'], { signal });
   }
 
   async check(signal?: AbortSignal): Promise<string> {
+    await this.removeStaleLocks(signal);
     return this.run(['check'], { signal });
+  }
+
+  /**
+   * restic 0.14 leaves the lock of a process that was killed, and then refuses the exclusive
+   * lock prune and check need. `unlock` removes only stale locks: those of dead processes on
+   * this host, and any older than 30 minutes.
+   */
+  private async removeStaleLocks(signal?: AbortSignal): Promise<void> {
+    await this.run(['unlock'], { signal });
   }
 }
 
