@@ -64,16 +64,8 @@ export async function summarizeDryRun(
       const gr = groupResource(ev.type);
       const ns = ev.item.metadata.namespace ?? '';
       const name = ev.item.metadata.name ?? '';
-      if (ev.kind === 'included') {
-        const byNs = out.included.get(gr) ?? new Map<string, number>();
-        byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
-        out.included.set(gr, byNs);
-        out.totalIncluded++;
-        if (gr === 'pods') {
-          const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
-          if (podHooks) (out.hooks ??= []).push(podHooks);
-        }
-      } else out.totalExcluded++;
+      if (ev.kind === 'included') noteIncluded(out, ev, plan, gr, ns);
+      else out.totalExcluded++;
       const w = wanted.find((x) => x.matches(ev.type.kind, gr, ev.type.resource, ns, name));
       if (w) {
         out.explained.push({
@@ -96,6 +88,22 @@ export async function summarizeDryRun(
     }
   }
   return out;
+}
+
+function noteIncluded(
+  out: BackupDryRun,
+  ev: Extract<CollectedEvent, { kind: 'included' }>,
+  plan: BackupPlan,
+  gr: string,
+  ns: string,
+): void {
+  const byNs = out.included.get(gr) ?? new Map<string, number>();
+  byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
+  out.included.set(gr, byNs);
+  out.totalIncluded++;
+  if (gr !== 'pods') return;
+  const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
+  if (podHooks) (out.hooks ??= []).push(podHooks);
 }
 
 function noteAppLeftOut(
