@@ -70,11 +70,24 @@ build_minio() { GOBIN=$BIN go install -trimpath -ldflags "-s -w" "github.com/min
 # Helm, for the chart tests (helm template | kubectl apply --dry-run=server); the -X flag gives `helm version` its full version.
 build_helm() { GOBIN=$BIN go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM" "helm.sh/helm/v3/cmd/helm@v$HELM"; }
 
+# kopia, the default file-system backup uploader (issue 14). `go install kopia@v` fails here (the proxy refuses
+# kopia's version list, which go install reads for deprecation notices), so build it through a wrapper module
+# whose go.sum is seeded from kopia's own (../shared testenv.md §6).
+build_kopia() {
+  local d=$CACHE/src/kopiabin; mkdir -p "$d" "$BIN/.tmp"; cd "$d"
+  printf 'module skiff.local/kopiabin\n\ngo 1.26.0\n\nrequire github.com/kopia/kopia v%s\n' "$KOPIA" > go.mod
+  go mod download "github.com/kopia/kopia@v$KOPIA"
+  cp "$GOMODCACHE/github.com/kopia/kopia@v$KOPIA/go.sum" . && chmod u+w go.sum
+  go build -mod=mod -trimpath -ldflags "-s -w" -o "$BIN/.tmp/kopia" github.com/kopia/kopia
+  mv "$BIN/.tmp/kopia" "$BIN/"
+}
+
 start=$(date +%s)
 have kube-apiserver "$KUBE" && have kubectl "$KUBE" || { run kubernetes-$KUBE build_k8s; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do mark $b "$KUBE"; done; }
 have etcd "$ETCD" || { run etcd-$ETCD build_etcd; mark etcd "$ETCD"; }
 have kwok "$KWOK" || { run kwok-$KWOK build_kwok; mark kwok "$KWOK"; }
 have minio "$MINIO" || { run minio build_minio; mark minio "$MINIO"; }
 have helm "$HELM" || { run helm-$HELM build_helm; mark helm "$HELM"; }
+have kopia "$KOPIA" || { run kopia-$KOPIA build_kopia; mark kopia "$KOPIA"; }
 t "binaries ready in $BIN ($(( $(date +%s) - start )) s)"
 echo "$BIN"

@@ -6,6 +6,7 @@
  *   `<run>/nodes/<node>/var/lib/kubelet/pods/<uid>/`;
  * - PVCs of the default StorageClass `standard` get a hostPath PV under `<run>/volumes/`,
  *   and released PVs of ours are deleted (reclaimPolicy Delete).
+ * - `node-local` PVCs and the kubelet's volume directories: pod-volumes.ts.
  * The Exec objects carry `velero.io/exclude-from-backup=true`, so backups ignore them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   type ResourceType,
 } from '../../src/kube/index.ts';
 import { errorMessage } from '../../src/util/errors.ts';
+import { createPodVolumeDirs, provisionNodeLocal, reclaimNodeLocal } from './pod-volumes.ts';
 
 const { values } = parseArgs({ options: { run: { type: 'string' } } });
 const run = values.run ?? '.testenv';
@@ -63,6 +65,8 @@ async function onPod(type: string, pod: KubeObject): Promise<void> {
   const kubeletDir = join(run, 'nodes', node, 'var/lib/kubelet/pods', uid);
   mkdirSync(workDir, { recursive: true });
   mkdirSync(join(kubeletDir, 'volumes'), { recursive: true });
+  // Not awaited: a PVC volume may wait for its binding, and other pods should not wait behind it.
+  void createPodVolumeDirs(cluster, run, pod).catch((err: unknown) => log(`volumes of ${namespace}/${name}`, err));
   const env = { POD_NAME: name, POD_NAMESPACE: namespace, POD_UID: uid, NODE_NAME: node, KUBELET_POD_DIR: kubeletDir };
   const exec: KubeObject = {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
@@ -95,6 +99,7 @@ async function onClaim(type: string, pvc: KubeObject): Promise<void> {
   const { name, namespace, uid } = pvc.metadata;
   if (type === 'DELETED' || !spec || !name || !namespace || !uid || spec.volumeName || pvc.metadata.deletionTimestamp)
     return;
+  await provisionNodeLocal(cluster, run, pvc).catch((err: unknown) => log(`provision ${namespace}/${name}`, err));
   if ((spec.storageClassName ?? 'standard') !== 'standard') return;
   const pvName = `pvc-${uid}`;
   const path = join(run, 'volumes', pvName);
@@ -124,6 +129,11 @@ async function onVolume(type: string, pv: KubeObject): Promise<void> {
   const phase = (pv.status as { phase?: string } | undefined)?.phase;
   const reclaim = (pv.spec as { persistentVolumeReclaimPolicy?: string } | undefined)?.persistentVolumeReclaimPolicy;
   if (type === 'DELETED' || phase !== 'Released' || reclaim !== 'Delete') return;
+  const local = await reclaimNodeLocal(cluster, run, pv).catch((err: unknown) => {
+    log(`delete released ${pv.metadata.name}`, err);
+    return true;
+  });
+  if (local) return;
   if (pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER || !pv.metadata.name) return;
   await cluster.delete(pvs, pv.metadata.name).catch((err: unknown) => log(`delete released ${pv.metadata.name}`, err));
 }

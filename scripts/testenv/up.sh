@@ -49,6 +49,17 @@ metadata:
 provisioner: skiff.dev/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
+---
+# Local volumes on one node (issue 14): the pod agent provisions a PV of type local with node affinity to the
+# node the scheduler picked, its data under <run>/nodes/<node>/mnt/skiff-volumes/<pv>. File-system backup
+# works on these (Velero skips hostPath volumes like the ones of the class above).
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: node-local
+provisioner: skiff.dev/node-local
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
 SC
 
 STEP="create the bucket"

@@ -15,6 +15,7 @@ import { scheduleCommand } from './schedule/schedule-command.ts';
 import { installCommand } from './install/install.ts';
 import { uninstallCommand } from './install/uninstall.ts';
 import { serverCommand } from './server/server.ts';
+import { nodeAgentCommand } from './node-agent/node-agent.ts';
 import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
 import { versionCommand } from './version/version.ts';
 import { completionCommand } from './completion/completion.ts';
@@ -39,6 +40,7 @@ Examples:
   program.addCommand(installCommand());
   program.addCommand(uninstallCommand());
   program.addCommand(serverCommand());
+  program.addCommand(nodeAgentCommand());
   program.addCommand(backupCommand());
   program.addCommand(backupLocationCommand());
   program.addCommand(restoreCommand());

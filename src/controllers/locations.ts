@@ -96,12 +96,17 @@ export class LocationResolver {
     return store;
   }
 
-  private async readSecretKey(namespace: string, name: string, key: string): Promise<string> {
-    const secret = await this.cluster.get(SECRETS, name, namespace);
-    const value = (secret.data as Record<string, string> | undefined)?.[key];
-    if (value === undefined) throw new ValidationError(`secret ${namespace}/${name} has no key "${key}"`);
-    return Buffer.from(value, 'base64').toString('utf8');
+  private readSecretKey(namespace: string, name: string, key: string): Promise<string> {
+    return readSecretKey(this.cluster, namespace, name, key);
   }
+}
+
+/** One key of a Secret as text; a missing key is an error naming it. */
+export async function readSecretKey(cluster: Cluster, namespace: string, name: string, key: string): Promise<string> {
+  const secret = await cluster.get(SECRETS, name, namespace);
+  const value = (secret.data as Record<string, string> | undefined)?.[key];
+  if (value === undefined) throw new ValidationError(`secret ${namespace}/${name} has no key "${key}"`);
+  return Buffer.from(value, 'base64').toString('utf8');
 }
 
 async function unchanged(inputs: readonly Input[]): Promise<boolean> {

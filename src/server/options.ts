@@ -45,4 +45,8 @@ export interface ServerOptions {
   concurrentBackups?: number;
   /** `--item-block-worker-count`: units of work one backup processes at once; default 3 (see runBackup). */
   itemBlockWorkerCount?: number;
+  /** `--uploader-type`: kopia (default) or restic, for new file-system backups. */
+  uploaderType?: 'kopia' | 'restic';
+  /** `--default-repo-maintain-frequency` (Go duration): wins over each BackupRepository's own. */
+  defaultRepoMaintainFrequency?: string;
 }

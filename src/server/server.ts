@@ -26,6 +26,12 @@ import { Readiness, serveMetricsAndHealth, type HealthServer } from './health.ts
 import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-election.ts';
 import { ServerMetrics } from './metrics.ts';
 import { ensureCrds } from './ensure-crds.ts';
+import {
+  backupRepositoryController,
+  ensureRepositoryPassword,
+  repositoryWorkRoot,
+} from '../volumes/repository/index.ts';
+import { defaultUploaderBinaries } from '../volumes/uploader/binaries.ts';
 import { countObjectsEvery } from './object-counts.ts';
 import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
@@ -158,6 +164,8 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   const interrupted = await failInterruptedBackups({ cluster, namespace, log, clock, locations });
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
 
+  if (await ensureRepositoryPassword(cluster, namespace)) log.info('created the repository password secret');
+
   const backupRuns = new RunningOperations();
   const specs: ControllerSpec[] = [
     backupQueueController({
@@ -240,6 +248,16 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       clock,
       log,
       defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
+    }),
+    backupRepositoryController({
+      cluster,
+      namespace,
+      credentialsFile: opts.credentialsFile,
+      workRoot: repositoryWorkRoot(namespace),
+      binaries: defaultUploaderBinaries(),
+      clock,
+      log,
+      defaultMaintenanceFrequency: opts.defaultRepoMaintainFrequency,
     }),
   ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   readiness.leading(specs.map((s) => s.name));

@@ -54,7 +54,8 @@ export function isReadOnly(bsl: BackupStorageLocationLike): boolean {
   return bsl.spec.accessMode === 'ReadOnly';
 }
 
-async function caCertOf(
+/** The location's PEM CA bundle (`caCertRef` or the deprecated `caCert`), if any. */
+export async function caCertOf(
   bsl: BackupStorageLocationLike,
   namespace: string,
   deps: LocationDeps,

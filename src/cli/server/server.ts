@@ -9,6 +9,7 @@ import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
 import { featureProblems } from '../../server/features.ts';
+import { volumeServerOptions } from '../../volumes/server-flags.ts';
 
 export interface ServerFlags {
   defaultBackupTtl?: string | undefined;
@@ -32,6 +33,8 @@ export interface ServerFlags {
   features?: string | undefined;
   concurrentBackups?: string | undefined;
   itemBlockWorkerCount?: string | undefined;
+  uploaderType?: string | undefined;
+  defaultRepoMaintainFrequency?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -55,6 +58,8 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   );
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
+  const volumes = volumeServerOptions(flags);
+  for (const problem of volumes.problems) p.add(problem);
   throwIfProblems(p.problems);
   const priorities = splitList(
     flags.restoreResourcePriorities === undefined ? undefined : [flags.restoreResourcePriorities],
@@ -78,6 +83,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
+    ...volumes.options,
   };
 }
 
@@ -192,11 +198,17 @@ export function serverCommand() {
       '--item-block-worker-count <n>',
       'resource listings (one type in one namespace, with the items they pull in) one backup runs at once (default: 3)',
     )
+    .option('--uploader-type <type>', 'uploader of new file-system backups: kopia or restic', 'kopia')
+    .option(
+      '--default-repo-maintain-frequency <duration>',
+      'how often repositories are maintained, for every repository (default: 1h kopia, 168h restic)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
+  skiff server --uploader-type restic --default-repo-maintain-frequency 24h
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
   skiff server --backup-sync-period 5m
   skiff server --restore-backend-timeout 3m               # slow-starting webhook backends

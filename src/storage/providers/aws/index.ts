@@ -22,7 +22,7 @@ const CONNECTION_TIMEOUT_MS = 10_000;
  * server's shared-credentials file, else undefined (the SDK's default chain: env, web
  * identity, instance role...). Both files use the AWS shared-credentials format.
  */
-async function resolveCredentials(
+export async function resolveCredentials(
   init: ProviderInit,
   deps: ProviderDeps,
   profile: string,

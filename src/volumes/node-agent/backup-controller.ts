@@ -1,0 +1,148 @@
+/**
+ * The node agent's PodVolumeBackup controller (reference §6.3; contract §3): for the PVBs of
+ * its node, New → Accepted → InProgress → Completed | Failed, with progress about once a second
+ * and the snapshot ID, path and incremental bytes at the end; `spec.cancel` → Canceling → Canceled.
+ */
+import {
+  DataPathPhase,
+  Kinds,
+  resourceRef,
+  type PodVolumeBackup,
+  type PodVolumeBackupStatus,
+} from '../../api/index.ts';
+import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import type { KubeObject } from '../../kube/index.ts';
+import { kubeTime } from '../../util/clock.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { resticIdentifier } from '../repository/identity.ts';
+import { openRepository, repositoryTypeOf } from '../repository/open.ts';
+import { parseBackupSettings } from '../uploader/settings.ts';
+import type { NodeAgentContext } from './context.ts';
+import { getPod, volumePathOf } from './pod-volume.ts';
+import { ProgressWriter } from './progress.ts';
+
+const REF = resourceRef(Kinds.PodVolumeBackup);
+export const PVB_TYPE = veleroListType(Kinds.PodVolumeBackup);
+const FINAL: readonly string[] = [DataPathPhase.Completed, DataPathPhase.Failed, DataPathPhase.Canceled];
+/** How soon a PVB waiting for a free slot on this node looks again. */
+const BUSY_RETRY_MS = 1000;
+
+export function podVolumeBackupController(ctx: NodeAgentContext): ControllerSpec {
+  return {
+    name: 'pod-volume-backup',
+    type: PVB_TYPE,
+    namespace: ctx.namespace,
+    reconcile: (obj) => reconcile(ctx, obj),
+    drain: () => ctx.work.drain(),
+  };
+}
+
+function workKey(name: string): string {
+  return `pvb/${name}`;
+}
+
+async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<ReconcileResult | undefined> {
+  const pvb = obj as PodVolumeBackup;
+  const name = pvb.metadata.name ?? '';
+  const phase = pvb.status?.phase ?? '';
+  if (pvb.spec.node !== ctx.node || FINAL.includes(phase)) return undefined;
+  const key = workKey(name);
+  const patch = (status: PodVolumeBackupStatus): Promise<KubeObject> =>
+    ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
+
+  if (pvb.spec.cancel) {
+    if (ctx.work.cancel(key)) {
+      if (phase !== DataPathPhase.Canceling) await patch({ phase: DataPathPhase.Canceling });
+    } else {
+      await patch({
+        phase: DataPathPhase.Canceled,
+        message: 'canceled before it started',
+        completionTimestamp: kubeTime(ctx.clock.now()),
+      });
+    }
+    return undefined;
+  }
+  if (ctx.work.has(key) || (phase !== '' && phase !== DataPathPhase.New)) return undefined;
+  if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
+
+  await patch({ phase: DataPathPhase.Accepted, acceptedTimestamp: kubeTime(ctx.clock.now()) });
+  ctx.work.start(key, (signal) => run(ctx, pvb, patch, signal));
+  return undefined;
+}
+
+async function run(
+  ctx: NodeAgentContext,
+  pvb: PodVolumeBackup,
+  patch: (status: PodVolumeBackupStatus) => Promise<KubeObject>,
+  signal: AbortSignal,
+): Promise<void> {
+  const log = ctx.log.child({ podVolumeBackup: pvb.metadata.name });
+  const progress = new ProgressWriter(async (p) => {
+    await patch({ progress: { totalBytes: p.totalBytes, bytesDone: p.bytesDone } });
+  });
+  try {
+    const pod = await getPod(ctx.cluster, pvb.spec.pod);
+    const podNamespace = pod.metadata.namespace ?? '';
+    const { path, pvcName } = await volumePathOf(ctx.cluster, ctx.hostRoot, pod, pvb.spec.volume, signal);
+    const type = repositoryTypeOf(pvb.spec.uploaderType);
+    const settings = parseBackupSettings(pvb.spec.uploaderSettings);
+    if (type === 'restic' && pvb.spec.repoIdentifier) await checkResticIdentifier(ctx, pvb, podNamespace);
+    const uploader = await openRepository(ctx, {
+      volumeNamespace: podNamespace,
+      location: pvb.spec.backupStorageLocation,
+      type,
+    });
+    await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), path });
+    log.info({ path, type }, 'backing up pod volume');
+    const result = await uploader.backup(path, {
+      tags: pvb.spec.tags ?? {},
+      signal,
+      // The same source for every backup of this claim (or pod volume), whichever pod mounts it,
+      // so kopia finds the previous snapshot as the parent and skips unchanged files.
+      source: `/${podNamespace}/${pvcName ?? `${pod.metadata.name ?? ''}/${pvb.spec.volume}`}`,
+      ...(settings.parallelFiles !== undefined ? { parallelFiles: settings.parallelFiles } : {}),
+      onProgress: (p) => progress.report(p),
+    });
+    await progress.close();
+    await patch({
+      phase: DataPathPhase.Completed,
+      snapshotID: result.snapshotID,
+      path,
+      incrementalBytes: result.incrementalBytes,
+      progress: { totalBytes: result.totalBytes, bytesDone: result.totalBytes },
+      completionTimestamp: kubeTime(ctx.clock.now()),
+      message: '',
+    });
+    log.info({ snapshotID: result.snapshotID, incrementalBytes: result.incrementalBytes }, 'pod volume backed up');
+  } catch (err) {
+    await progress.close();
+    const canceled = signal.aborted && !ctx.work.stopping;
+    const message = canceled
+      ? 'canceled'
+      : ctx.work.stopping
+        ? `node agent on ${ctx.node} stopped while the backup was in progress`
+        : `backup of volume "${pvb.spec.volume}" of pod ${pvb.spec.pod.namespace}/${pvb.spec.pod.name} failed: ${errorMessage(err)}`;
+    if (!canceled) log.warn({ err }, 'pod volume backup failed');
+    await patch({
+      phase: canceled ? DataPathPhase.Canceled : DataPathPhase.Failed,
+      message,
+      completionTimestamp: kubeTime(ctx.clock.now()),
+    }).catch((patchErr: unknown) => log.error({ err: patchErr }, 'cannot record the end of the backup'));
+  }
+}
+
+async function checkResticIdentifier(ctx: NodeAgentContext, pvb: PodVolumeBackup, podNamespace: string): Promise<void> {
+  const bsl = await ctx.cluster.find(
+    resourceRef(Kinds.BackupStorageLocation),
+    pvb.spec.backupStorageLocation,
+    ctx.namespace,
+  );
+  if (!bsl) return; // openRepository names the missing location
+  const expected = resticIdentifier(bsl as never, podNamespace);
+  if (pvb.spec.repoIdentifier !== expected) {
+    throw new Error(
+      `spec.repoIdentifier "${pvb.spec.repoIdentifier}" is not the restic repository of location ${pvb.spec.backupStorageLocation} for namespace ${podNamespace} ("${expected}")`,
+    );
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The server's BackupRepository controller (reference §1.6, §6.4): initialises or connects each
+ * repository (phase Ready, or NotReady with the reason), fills in its maintenance frequency, and
+ * runs maintenance when due (kopia maintenance / restic prune), recording the last runs in
+ * `status.recentMaintenance`. Maintenance runs in the background so that one long run does not
+ * hold back another repository's initialisation, which a backup is waiting for.
+ */
+import { Kinds, resourceRef, type BackupRepository, type RepositoryType } from '../../api/index.ts';
+import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import type { KubeObject } from '../../kube/index.ts';
+import { kubeTime, type Clock } from '../../util/clock.ts';
+import { errorMessage } from '../../util/errors.ts';
+import type { Logger } from '../../util/log.ts';
+import { resticIdentifier } from './identity.ts';
+import { maintenanceFrequencyFor, msUntilMaintenance, recordMaintenance } from './maintenance.ts';
+import { openRepository, type RepositoryContext } from './open.ts';
+
+export interface RepositoryControllerDeps extends RepositoryContext {
+  clock: Clock;
+  log: Logger;
+  /** `--default-repo-maintain-frequency`: wins over each repository's own frequency when set. */
+  defaultMaintenanceFrequency?: string | undefined;
+}
+
+const TYPE = veleroListType(Kinds.BackupRepository);
+const REF = resourceRef(Kinds.BackupRepository);
+/** Velero's repository controller resyncs every 5 minutes (§1.6). */
+const RESYNC_MS = 5 * 60_000;
+/** How soon a NotReady repository is tried again. */
+const RETRY_NOT_READY_MS = 60_000;
+
+/** Velero's BackupRepository type field: "" is a legacy restic repository. */
+export function repositoryTypeField(value: string | undefined): RepositoryType {
+  return value === 'kopia' ? 'kopia' : 'restic';
+}
+
+export function backupRepositoryController(deps: RepositoryControllerDeps): ControllerSpec {
+  const running = new Map<string, Promise<void>>();
+  return {
+    name: 'backup-repo',
+    type: TYPE,
+    namespace: deps.namespace,
+    resyncMs: RESYNC_MS,
+    reconcile: (obj) => reconcile(deps, running, obj),
+    drain: async () => {
+      await Promise.all(running.values());
+    },
+  };
+}
+
+async function reconcile(
+  deps: RepositoryControllerDeps,
+  running: Map<string, Promise<void>>,
+  obj: KubeObject,
+): Promise<ReconcileResult | undefined> {
+  const repo = obj as BackupRepository;
+  const name = repo.metadata.name ?? '';
+  const target = { name, namespace: deps.namespace };
+  const type = repositoryTypeField(repo.spec.repositoryType);
+  const key = { volumeNamespace: repo.spec.volumeNamespace, location: repo.spec.backupStorageLocation, type };
+
+  // The frequency the server flag or the type suggests, written once into the spec (Velero does too).
+  const frequency =
+    deps.defaultMaintenanceFrequency || repo.spec.maintenanceFrequency || maintenanceFrequencyFor(type, undefined);
+  if (!repo.spec.maintenanceFrequency) {
+    await deps.cluster.patch(REF, target, 'merge', { spec: { maintenanceFrequency: frequency } });
+  }
+
+  if (repo.status?.phase !== 'Ready') {
+    try {
+      if (type === 'restic' && !repo.spec.resticIdentifier) {
+        const bsl = await deps.cluster.find(resourceRef(Kinds.BackupStorageLocation), key.location, deps.namespace);
+        if (bsl) {
+          const identifier = resticIdentifier(bsl as never, key.volumeNamespace);
+          await deps.cluster.patch(REF, target, 'merge', { spec: { resticIdentifier: identifier } });
+        }
+      }
+      const uploader = await openRepository(deps, key);
+      const how = await uploader.initOrConnect();
+      deps.log.info({ repository: name, how }, 'backup repository ready');
+      await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: '' });
+    } catch (err) {
+      const message = `cannot initialise or connect to the ${type} repository: ${errorMessage(err)}`;
+      deps.log.warn({ repository: name, err }, 'backup repository not ready');
+      await deps.cluster.patchStatus(REF, target, { phase: 'NotReady', message });
+      return { requeueAfterMs: RETRY_NOT_READY_MS };
+    }
+    return { requeueAfterMs: RESYNC_MS };
+  }
+
+  if (running.has(name)) return undefined;
+  let waitMs: number;
+  try {
+    waitMs = msUntilMaintenance(repo, frequency, deps.clock.now());
+  } catch (err) {
+    await deps.cluster.patchStatus(REF, target, { message: errorMessage(err) });
+    return undefined;
+  }
+  if (waitMs > 0) return { requeueAfterMs: Math.min(waitMs, RESYNC_MS) };
+
+  const run = (async () => {
+    const startTimestamp = kubeTime(deps.clock.now());
+    let result: 'Succeeded' | 'Failed' = 'Succeeded';
+    let message: string | undefined;
+    try {
+      const uploader = await openRepository(deps, key);
+      await uploader.maintenance();
+    } catch (err) {
+      result = 'Failed';
+      message = errorMessage(err);
+      deps.log.warn({ repository: name, err }, 'repository maintenance failed');
+    }
+    const completeTimestamp = kubeTime(deps.clock.now());
+    const current = (await deps.cluster.find(REF, name, deps.namespace)) as BackupRepository | undefined;
+    if (!current) return;
+    await deps.cluster.patchStatus(
+      REF,
+      target,
+      recordMaintenance(current, { result, startTimestamp, completeTimestamp, ...(message ? { message } : {}) }),
+    );
+  })()
+    .catch((err: unknown) => deps.log.error({ repository: name, err }, 'recording repository maintenance failed'))
+    .finally(() => running.delete(name));
+  running.set(name, run);
+  return undefined;
+}

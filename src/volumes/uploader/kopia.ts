@@ -1,0 +1,274 @@
+/**
+ * The kopia uploader (Velero's default since 1.10, reference §6): the `kopia` binary run
+ * against the location's bucket at `<prefix>/kopia/<ns>/` (§2.5), with its config and cache in
+ * the repository's work folder. Snapshots are taken as `default@default` whichever node agent
+ * takes them; maintenance belongs to `maintenance@skiff`, which only the repository controller
+ * connects as, so a snapshot never runs kopia's automatic maintenance on its own.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runTool, ToolError } from './run-tool.ts';
+import type {
+  BackupOptions,
+  BackupResult,
+  Progress,
+  RepositoryAccess,
+  RestoreOptions,
+  S3RepositoryTarget,
+  Uploader,
+} from './types.ts';
+
+const SNAPSHOT_IDENTITY = ['--override-username=default', '--override-hostname=default'];
+const MAINTENANCE_OWNER = 'maintenance@skiff';
+const MAINTENANCE_IDENTITY = ['--override-username=maintenance', '--override-hostname=skiff'];
+/** How often kopia prints progress (Velero's PVB progress is updated about once a second). */
+const PROGRESS = ['--progress', '--progress-update-interval=1s'];
+
+type Role = 'snapshots' | 'maintenance';
+
+export class KopiaUploader implements Uploader {
+  readonly type = 'kopia' as const;
+
+  constructor(
+    private readonly access: RepositoryAccess,
+    private readonly binary = 'kopia',
+  ) {}
+
+  private configFile(role: Role): string {
+    return join(this.access.workDir, role === 'snapshots' ? 'repository.config' : 'maintenance.config');
+  }
+
+  private env(role: Role): Record<string, string> {
+    const { target } = this.access;
+    const env: Record<string, string> = {
+      KOPIA_PASSWORD: this.access.password,
+      KOPIA_CHECK_FOR_UPDATES: 'false',
+      KOPIA_CONFIG_PATH: this.configFile(role),
+      KOPIA_CACHE_DIRECTORY: join(this.access.workDir, 'cache'),
+      KOPIA_LOG_DIR: join(this.access.workDir, 'logs'),
+      // One log file per run is plenty; kopia keeps 1000 by default.
+      KOPIA_LOG_DIR_MAX_FILES: '3',
+      KOPIA_CONTENT_LOG_DIR_MAX_FILES: '3',
+    };
+    if (target.kind === 's3') Object.assign(env, awsEnv(target));
+    return env;
+  }
+
+  private async run(
+    args: readonly string[],
+    opts: { signal?: AbortSignal | undefined; onStderrLine?: (line: string) => void; role?: Role } = {},
+  ): Promise<string> {
+    await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
+    return runTool({
+      command: this.binary,
+      args,
+      env: this.env(opts.role ?? 'snapshots'),
+      signal: opts.signal,
+      splitCarriageReturns: true,
+      ...(opts.onStderrLine ? { onStderrLine: opts.onStderrLine } : {}),
+    });
+  }
+
+  private async storageArgs(): Promise<string[]> {
+    const { target } = this.access;
+    if (target.kind === 'filesystem') return ['filesystem', `--path=${target.path}`];
+    const args = ['s3', `--bucket=${target.bucket}`, `--prefix=${target.prefix}/`, `--region=${target.region}`];
+    if (target.endpoint !== undefined) {
+      const url = new URL(target.endpoint);
+      args.push(`--endpoint=${url.host}`);
+      if (url.protocol === 'http:') args.push('--disable-tls');
+    } else {
+      args.push(`--endpoint=s3.${target.region}.amazonaws.com`);
+    }
+    if (target.insecureSkipTLSVerify) args.push('--disable-tls-verification');
+    if (target.caCert !== undefined) {
+      const pem = join(this.access.workDir, 'ca.pem');
+      await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
+      await writeFile(pem, target.caCert, { mode: 0o600 });
+      args.push(`--root-ca-pem-path=${pem}`);
+    }
+    return args;
+  }
+
+  async initOrConnect(signal?: AbortSignal): Promise<'created' | 'connected'> {
+    try {
+      const storage = await this.storageArgs();
+      await this.run(['repository', 'create', ...storage, ...SNAPSHOT_IDENTITY], { signal });
+      await this.run(['maintenance', 'set', `--owner=${MAINTENANCE_OWNER}`], { signal });
+      await this.remember('snapshots', storage);
+      return 'created';
+    } catch (err) {
+      if (!(err instanceof ToolError) || !/existing data|already (exists|initialized)/i.test(err.stderr)) throw err;
+    }
+    await this.connect(signal);
+    return 'connected';
+  }
+
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.connectAs('snapshots', signal);
+  }
+
+  /**
+   * Connects the role's config to the repository, unless it already is with the same storage,
+   * credentials and password (a connect costs a round of reads from the bucket).
+   */
+  private async connectAs(role: Role, signal?: AbortSignal): Promise<void> {
+    const storage = await this.storageArgs();
+    const stampFile = `${this.configFile(role)}.skiff-stamp`;
+    const stamp = this.stamp(storage);
+    const previous = await readFile(stampFile, 'utf8').catch(() => '');
+    if (previous === stamp) return;
+    const identity = role === 'snapshots' ? SNAPSHOT_IDENTITY : MAINTENANCE_IDENTITY;
+    await this.run(['repository', 'connect', ...storage, ...identity], { signal, role });
+    await writeFile(stampFile, stamp, { mode: 0o600 });
+  }
+
+  private async remember(role: Role, storage: string[]): Promise<void> {
+    await writeFile(`${this.configFile(role)}.skiff-stamp`, this.stamp(storage), { mode: 0o600 });
+  }
+
+  private stamp(storage: string[]): string {
+    const env = this.env('snapshots');
+    return createHash('sha256')
+      .update(JSON.stringify([storage, env.KOPIA_PASSWORD, env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY]))
+      .digest('hex');
+  }
+
+  async backup(dir: string, options: BackupOptions): Promise<BackupResult> {
+    await this.connect(options.signal);
+    const args = ['snapshot', 'create', dir, '--json', ...PROGRESS];
+    for (const [k, v] of Object.entries(options.tags)) args.push(`--tags=${k}:${v}`);
+    if (options.parallelFiles !== undefined) args.push(`--parallel=${options.parallelFiles}`);
+    if (options.source !== undefined) args.push(`--override-source=${options.source}`);
+    let uploaded = 0;
+    const out = await this.run(args, {
+      signal: options.signal,
+      onStderrLine: (line) => {
+        const p = parseKopiaProgress(line);
+        if (!p) return;
+        uploaded = p.uploadedBytes;
+        options.onProgress?.({ totalBytes: p.totalBytes, bytesDone: p.bytesDone });
+      },
+    });
+    const manifest = lastJson(out) as { id?: string; rootEntry?: { summ?: { size?: number } } } | undefined;
+    if (!manifest?.id) throw new Error(`kopia snapshot create printed no snapshot: ${out.slice(0, 500)}`);
+    const totalBytes = manifest.rootEntry?.summ?.size ?? 0;
+    options.onProgress?.({ totalBytes, bytesDone: totalBytes });
+    return { snapshotID: manifest.id, totalBytes, incrementalBytes: uploaded };
+  }
+
+  async restore(snapshotID: string, dir: string, options: RestoreOptions = {}): Promise<void> {
+    await this.connect(options.signal);
+    const args = ['snapshot', 'restore', snapshotID, dir, ...PROGRESS];
+    if (options.writeSparseFiles) args.push('--write-sparse-files');
+    if (options.parallelFiles !== undefined) args.push(`--parallel=${options.parallelFiles}`);
+    await this.run(args, {
+      signal: options.signal,
+      onStderrLine: (line) => {
+        const done = parseKopiaRestoreProgress(line);
+        if (done !== undefined) options.onProgress?.({ totalBytes: options.totalBytes ?? done, bytesDone: done });
+      },
+    });
+  }
+
+  async forget(snapshotID: string, signal?: AbortSignal): Promise<void> {
+    await this.connect(signal);
+    await this.run(['snapshot', 'delete', snapshotID, '--delete'], { signal });
+  }
+
+  async maintenance(signal?: AbortSignal): Promise<string> {
+    await this.connectAs('maintenance', signal);
+    return this.run(['maintenance', 'run', '--full'], { signal, role: 'maintenance' });
+  }
+
+  async check(signal?: AbortSignal): Promise<string> {
+    await this.connect(signal);
+    return this.run(['snapshot', 'verify', '--verify-files-percent=100'], { signal });
+  }
+}
+
+/** The AWS SDK environment kopia and restic read their S3 credentials from. */
+export function awsEnv(target: S3RepositoryTarget): Record<string, string> {
+  const env: Record<string, string> = {};
+  const creds = target.credentials;
+  if (creds) {
+    env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+    if (creds.sessionToken) env.AWS_SESSION_TOKEN = creds.sessionToken;
+  } else {
+    // No static credentials in the location or server file: the tool's own default chain.
+    for (const key of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_SHARED_CREDENTIALS_FILE',
+    ]) {
+      const value = process.env[key];
+      if (value !== undefined) env[key] = value;
+    }
+  }
+  return env;
+}
+
+function lastJson(out: string): unknown {
+  const start = out.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(out.slice(start));
+  } catch {
+    return undefined;
+  }
+}
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
+
+function bytes(value: string, unit: string): number {
+  return Math.round(Number(value) * (UNITS[unit] ?? 1));
+}
+
+export interface KopiaProgress {
+  bytesDone: number;
+  totalBytes: number;
+  uploadedBytes: number;
+}
+
+/**
+ * One kopia progress line, e.g.
+ * ` | 1 hashing, 10 hashed (50 MB), 2 cached (1 MB), uploaded 20 MB, estimated 100 MB (51.0%) 3s left`:
+ * done = hashed + cached, total = the estimate (or done while kopia is still estimating).
+ */
+export function parseKopiaProgress(line: string): KopiaProgress | undefined {
+  const size = '([\\d.]+) ([KMGT]i?B|B)';
+  const hashed = new RegExp(`(\\d+) hashed \\(${size}\\)`).exec(line);
+  const cached = new RegExp(`(\\d+) cached \\(${size}\\)`).exec(line);
+  const uploaded = new RegExp(`uploaded ${size}`).exec(line);
+  if (!hashed || !uploaded) return undefined;
+  const done = bytes(hashed[2] ?? '0', hashed[3] ?? 'B') + (cached ? bytes(cached[2] ?? '0', cached[3] ?? 'B') : 0);
+  const estimated = new RegExp(`estimated ${size}`).exec(line);
+  const total = estimated ? bytes(estimated[1] ?? '0', estimated[2] ?? 'B') : done;
+  return {
+    bytesDone: done,
+    totalBytes: Math.max(total, done),
+    uploadedBytes: bytes(uploaded[1] ?? '0', uploaded[2] ?? 'B'),
+  };
+}
+
+/** Bytes restored so far from a kopia restore progress line (`Processed N (X MB) of M (Y MB)`), if it is one. */
+export function parseKopiaRestoreProgress(line: string): number | undefined {
+  const m = /Processed \d+ \(([\d.]+) ([KMGT]i?B|B)\)/.exec(line);
+  return m ? bytes(m[1] ?? '0', m[2] ?? 'B') : undefined;
+}
+
+export type { Progress };

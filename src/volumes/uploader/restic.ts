@@ -1,0 +1,170 @@
+/**
+ * The restic uploader (legacy in Velero, reference §6.1): the `restic` binary against
+ * `s3:<url>/<bucket>/<prefix>/restic/<ns>` (§2.5) or a directory. As Velero does, a volume is
+ * backed up from inside its directory (`restic backup .`), so the snapshot holds the volume's
+ * contents at its root and restores into any directory with `--target .`.
+ */
+import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { awsEnv } from './kopia.ts';
+import { runTool, ToolError } from './run-tool.ts';
+import type { BackupOptions, BackupResult, RepositoryAccess, RestoreOptions, Uploader } from './types.ts';
+
+/** Velero's restic snapshots carry host `velero`; keeping it lets either read the other's history. */
+const HOST = 'velero';
+
+export class ResticUploader implements Uploader {
+  readonly type = 'restic' as const;
+
+  constructor(
+    private readonly access: RepositoryAccess,
+    private readonly binary = 'restic',
+  ) {}
+
+  /** The repository URL restic is given (Velero's `repoIdentifier` for S3, §2.5). */
+  repositoryUrl(): string {
+    const { target } = this.access;
+    if (target.kind === 'filesystem') return target.path;
+    const host = target.endpoint ?? `https://s3.${target.region}.amazonaws.com`;
+    return `s3:${host}/${target.bucket}/${target.prefix}`;
+  }
+
+  private async globalArgs(): Promise<string[]> {
+    const { target, workDir } = this.access;
+    const args = [`--cache-dir=${join(workDir, 'cache')}`];
+    if (target.kind === 's3') {
+      args.push(`--option=s3.region=${target.region}`);
+      if (target.forcePathStyle) args.push('--option=s3.bucket-lookup=path');
+      if (target.insecureSkipTLSVerify) args.push('--insecure-tls');
+      if (target.caCert !== undefined) {
+        const pem = join(workDir, 'ca.pem');
+        await writeFile(pem, target.caCert, { mode: 0o600 });
+        args.push(`--cacert=${pem}`);
+      }
+    }
+    return args;
+  }
+
+  private async run(
+    args: readonly string[],
+    opts: { signal?: AbortSignal | undefined; cwd?: string; onStdoutLine?: (line: string) => void } = {},
+  ): Promise<string> {
+    const { target } = this.access;
+    await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
+    return runTool({
+      command: this.binary,
+      args: [...args, ...(await this.globalArgs())],
+      env: {
+        RESTIC_REPOSITORY: this.repositoryUrl(),
+        RESTIC_PASSWORD: this.access.password,
+        ...(target.kind === 's3' ? awsEnv(target) : {}),
+      },
+      signal: opts.signal,
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.onStdoutLine ? { onStdoutLine: opts.onStdoutLine } : {}),
+    });
+  }
+
+  async initOrConnect(signal?: AbortSignal): Promise<'created' | 'connected'> {
+    try {
+      await this.run(['init'], { signal });
+      return 'created';
+    } catch (err) {
+      if (!(err instanceof ToolError) || !/already (exists|initialized)/i.test(err.stderr)) throw err;
+    }
+    await this.connect(signal);
+    return 'connected';
+  }
+
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.run(['cat', 'config'], { signal });
+  }
+
+  async backup(dir: string, options: BackupOptions): Promise<BackupResult> {
+    if (options.parallelFiles !== undefined) {
+      throw new Error(
+        `restic 0.14 reads one file at a time: parallel file upload (ParallelFilesUpload=${options.parallelFiles}) is supported with kopia only`,
+      );
+    }
+    const args = ['backup', '.', '--json', `--host=${HOST}`];
+    for (const [k, v] of Object.entries(options.tags)) args.push(`--tag=${k}=${v}`);
+    let summary: { snapshot_id?: string; data_added?: number; total_bytes_processed?: number } | undefined;
+    await this.run(args, {
+      cwd: dir,
+      signal: options.signal,
+      onStdoutLine: (line) => {
+        const msg = parseJson(line) as
+          { message_type?: string; total_bytes?: number; bytes_done?: number; snapshot_id?: string } | undefined;
+        if (msg?.message_type === 'status') {
+          options.onProgress?.({ totalBytes: msg.total_bytes ?? 0, bytesDone: msg.bytes_done ?? 0 });
+        } else if (msg?.message_type === 'summary') {
+          summary = msg;
+        }
+      },
+    });
+    if (!summary?.snapshot_id) throw new Error('restic backup printed no summary with a snapshot ID');
+    const totalBytes = summary.total_bytes_processed ?? 0;
+    options.onProgress?.({ totalBytes, bytesDone: totalBytes });
+    const snapshotID = await this.fullSnapshotID(summary.snapshot_id, options.signal);
+    return { snapshotID, totalBytes, incrementalBytes: summary.data_added ?? 0 };
+  }
+
+  /** restic 0.14's summary names the snapshot by its short ID; the PVB records the full one, as Velero does. */
+  private async fullSnapshotID(shortID: string, signal?: AbortSignal): Promise<string> {
+    const out = await this.run(['snapshots', '--json', shortID], { signal });
+    const list = parseJson(out.trim()) as { id?: string }[] | undefined;
+    const id = Array.isArray(list) ? list[0]?.id : undefined;
+    if (!id) throw new Error(`restic snapshots did not list snapshot ${shortID}`);
+    return id;
+  }
+
+  async restore(snapshotID: string, dir: string, options: RestoreOptions = {}): Promise<void> {
+    if (options.parallelFiles !== undefined) {
+      throw new Error(
+        `restic 0.14 has no parallel restore setting: ParallelFilesDownload=${options.parallelFiles} is supported with kopia only`,
+      );
+    }
+    await this.run(['restore', snapshotID, '--target=.'], { cwd: dir, signal: options.signal });
+    // restic 0.14 has no --sparse: punch holes where the restored data is zero instead.
+    if (options.writeSparseFiles) await digHoles(dir, options.signal);
+    if (options.totalBytes !== undefined) {
+      options.onProgress?.({ totalBytes: options.totalBytes, bytesDone: options.totalBytes });
+    }
+  }
+
+  async forget(snapshotID: string, signal?: AbortSignal): Promise<void> {
+    await this.run(['forget', snapshotID], { signal });
+  }
+
+  async maintenance(signal?: AbortSignal): Promise<string> {
+    return this.run(['prune'], { signal });
+  }
+
+  async check(signal?: AbortSignal): Promise<string> {
+    return this.run(['check'], { signal });
+  }
+}
+
+/** Files smaller than this are not worth a process to make sparse. */
+const SPARSE_MIN_BYTES = 1024 * 1024;
+
+/** Makes every large regular file under `dir` sparse where it holds zeros, keeping its times. */
+async function digHoles(dir: string, signal?: AbortSignal): Promise<void> {
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const st = await lstat(path);
+    if (st.size < SPARSE_MIN_BYTES) continue;
+    await runTool({ command: 'fallocate', args: ['--dig-holes', path], env: {}, signal });
+    await utimes(path, st.atime, st.mtime);
+  }
+}
+
+function parseJson(line: string): unknown {
+  if (!line.startsWith('{') && !line.startsWith('[')) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}

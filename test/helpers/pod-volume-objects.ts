@@ -1,0 +1,72 @@
+/** PodVolumeBackups and PodVolumeRestores made by hand, as the server's backup and restore would. */
+import { Kinds, resourceRef, type PodVolumeBackup, type PodVolumeRestore } from '../../src/api/index.ts';
+import type { Cluster } from '../../src/kube/index.ts';
+import { waitFor } from './cluster.ts';
+import type { VolumePod } from './volume-pods.ts';
+
+export const PVB = resourceRef(Kinds.PodVolumeBackup);
+
+export interface ManualPodVolumeBackup {
+  pod: VolumePod;
+  volume: string;
+  uploaderType: 'kopia' | 'restic';
+  repoIdentifier?: string;
+  uploaderSettings?: Record<string, string>;
+}
+
+export async function createPodVolumeBackup(
+  cluster: Cluster,
+  serverNamespace: string,
+  { pod, volume, uploaderType, ...extra }: ManualPodVolumeBackup,
+): Promise<string> {
+  const created = await cluster.create(PVB, {
+    apiVersion: 'velero.io/v1',
+    kind: 'PodVolumeBackup',
+    metadata: { generateName: 'manual-', namespace: serverNamespace, labels: { 'velero.io/backup-name': 'manual' } },
+    spec: {
+      node: pod.node,
+      pod: { kind: 'Pod', namespace: pod.pod.metadata.namespace, name: pod.pod.metadata.name, uid: pod.uid },
+      volume,
+      backupStorageLocation: 'default',
+      repoIdentifier: extra.repoIdentifier ?? '',
+      uploaderType,
+      tags: { backup: 'manual', volume, ns: pod.pod.metadata.namespace ?? '' },
+      ...(extra.uploaderSettings ? { uploaderSettings: extra.uploaderSettings } : {}),
+    },
+  });
+  return created.metadata.name ?? '';
+}
+
+export function waitForPodVolumeBackup(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  timeoutMs = 180_000,
+): Promise<PodVolumeBackup> {
+  return waitFor(
+    `PodVolumeBackup ${name} to finish`,
+    async () => {
+      const pvb = (await cluster.get(PVB, name, namespace)) as PodVolumeBackup;
+      return ['Completed', 'Failed', 'Canceled'].includes(pvb.status?.phase ?? '') ? pvb : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export const PVR = resourceRef(Kinds.PodVolumeRestore);
+
+export function waitForPodVolumeRestore(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  timeoutMs = 180_000,
+): Promise<PodVolumeRestore> {
+  return waitFor(
+    `PodVolumeRestore ${name} to finish`,
+    async () => {
+      const pvr = (await cluster.get(PVR, name, namespace)) as PodVolumeRestore;
+      return ['Completed', 'Failed', 'Canceled'].includes(pvr.status?.phase ?? '') ? pvr : undefined;
+    },
+    timeoutMs,
+  );
+}

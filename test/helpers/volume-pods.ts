@@ -1,0 +1,100 @@
+/**
+ * Pods with volumes whose data a node agent can back up in the test environment: claims of
+ * StorageClass `node-local` (local PVs on the node the pod lands on) and emptyDir volumes. The
+ * pod agent creates their kubelet directories under `<run>/nodes/<node>`.
+ */
+import type { Cluster, KubeObject } from '../../src/kube/index.ts';
+import { resolveVolumePath, volumeDirName, type PodVolumeLike } from '../../src/volumes/host-path.ts';
+import { core, waitFor } from './cluster.ts';
+import { loadTestEnv } from './testenv.ts';
+
+export interface VolumePodSpec {
+  /** Claims to create (StorageClass node-local) and mount, by volume name = claim name. */
+  claims?: string[];
+  emptyDirs?: string[];
+  /** Pin the pod to a node. */
+  node?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface VolumePod {
+  pod: KubeObject;
+  uid: string;
+  node: string;
+  /** The real directory of a volume's data on its node. */
+  volumeDir(volume: string): Promise<string>;
+}
+
+export async function createVolumePod(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  spec: VolumePodSpec,
+): Promise<VolumePod> {
+  const claims = spec.claims ?? [];
+  for (const claim of claims) {
+    await cluster.create(core('persistentvolumeclaims'), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: claim, namespace },
+      spec: {
+        storageClassName: 'node-local',
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+      },
+    });
+  }
+  const volumes: PodVolumeLike[] = [
+    ...claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })),
+    ...(spec.emptyDirs ?? []).map((d) => ({ name: d, emptyDir: {} })),
+  ];
+  await cluster.create(core('pods'), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace,
+      labels: spec.labels ?? { app: name },
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    },
+    spec: {
+      ...(spec.node ? { nodeSelector: { 'kubernetes.io/hostname': spec.node } } : {}),
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/data/${v.name}` })),
+        },
+      ],
+      volumes,
+    },
+  });
+  const pod = await waitFor(
+    `pod ${namespace}/${name} running`,
+    async () => {
+      const p = await cluster.find(core('pods'), name, namespace);
+      return (p?.status as { phase?: string } | undefined)?.phase === 'Running' ? p : undefined;
+    },
+    120_000,
+  );
+  const node = (pod.spec as { nodeName: string }).nodeName;
+  const uid = pod.metadata.uid ?? '';
+  const hostRoot = loadTestEnv().nodeRoot(node);
+  const volumeDir = async (volume: string): Promise<string> => {
+    const v = volumes.find((x) => x.name === volume);
+    if (!v) throw new Error(`pod ${name} has no volume ${volume}`);
+    let pv: KubeObject | undefined;
+    if (v.persistentVolumeClaim) {
+      const pvc = await cluster.get(core('persistentvolumeclaims'), v.persistentVolumeClaim.claimName, namespace);
+      pv = await cluster.get(core('persistentvolumes'), (pvc.spec as { volumeName: string }).volumeName);
+    }
+    const dirName = volumeDirName(v, pv);
+    return waitFor(
+      `directory of volume ${volume} of pod ${name}`,
+      () => resolveVolumePath(hostRoot, uid, dirName),
+      30_000,
+    );
+  };
+  return { pod, uid, node, volumeDir };
+}

@@ -1,0 +1,157 @@
+/**
+ * The node agent runs PodVolumeRestores created by hand: a snapshot of a node-local claim is
+ * written into a new pod's new claim, identical (SHA-256 over the tree, modes, mtimes,
+ * symlinks, empty directories, a sparse and a large file), followed by the done marker
+ * `.velero/<restore UID>`; a data-only restore writes no marker.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { PodVolumeBackup } from '../../../src/api/index.ts';
+import type { Cluster } from '../../../src/kube/index.ts';
+import { ensureRepository } from '../../../src/volumes/repository/index.ts';
+import { adminCluster, createNamespace } from '../../helpers/cluster.ts';
+import { allocatedBytes, digestTree, makeRichTree, SPARSE_FILE, treeSum } from '../../helpers/file-tree.ts';
+import { uniqueName } from '../../helpers/names.ts';
+import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
+import {
+  createPodVolumeBackup,
+  PVR,
+  waitForPodVolumeBackup,
+  waitForPodVolumeRestore,
+} from '../../helpers/pod-volume-objects.ts';
+import { startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
+import { createVolumePod, type VolumePod } from '../../helpers/volume-pods.ts';
+
+interface ManualRestore {
+  pod: VolumePod;
+  volume: string;
+  backup: PodVolumeBackup;
+  sourceNamespace: string;
+  restoreUID: string;
+  annotations?: Record<string, string>;
+}
+
+async function createPodVolumeRestore(cluster: Cluster, serverNamespace: string, r: ManualRestore): Promise<string> {
+  const created = await cluster.create(PVR, {
+    apiVersion: 'velero.io/v1',
+    kind: 'PodVolumeRestore',
+    metadata: {
+      generateName: 'manual-restore-',
+      namespace: serverNamespace,
+      labels: {
+        'velero.io/restore-name': 'manual-restore',
+        'velero.io/restore-uid': r.restoreUID,
+        'velero.io/pod-uid': r.pod.uid,
+      },
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    },
+    spec: {
+      pod: { kind: 'Pod', namespace: r.pod.pod.metadata.namespace, name: r.pod.pod.metadata.name, uid: r.pod.uid },
+      volume: r.volume,
+      backupStorageLocation: 'default',
+      repoIdentifier: r.backup.spec.repoIdentifier ?? '',
+      uploaderType: r.backup.spec.uploaderType,
+      snapshotID: r.backup.status?.snapshotID,
+      sourceNamespace: r.sourceNamespace,
+      snapshotSize: r.backup.status?.progress?.totalBytes,
+      uploaderSettings: { WriteSparseFiles: 'true' },
+    },
+  });
+  return created.metadata.name ?? '';
+}
+
+describe('node agent: PodVolumeRestore', () => {
+  const cluster = adminCluster();
+  let server: TestServer;
+  let agents: NodeAgents;
+  before(async () => {
+    useTestUploaderBinaries();
+    server = await startTestServer(cluster);
+    agents = await startNodeAgents({ namespace: server.namespace });
+  });
+  after(async () => {
+    await agents?.stop();
+    await server?.stop();
+  });
+
+  for (const type of ['kopia', 'restic'] as const) {
+    test(`${type}: a new pod's new claim gets identical bytes, then the done marker`, async () => {
+      const env = loadTestEnv();
+      const ns = uniqueName(`pvr-${type}`);
+      await createNamespace(cluster, ns);
+      const source = await createVolumePod(cluster, ns, 'app', { claims: ['data'] });
+      const sourceDir = await source.volumeDir('data');
+      await makeRichTree(sourceDir, { largeBytes: 48 * 1024 * 1024 });
+      await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type });
+      const repoIdentifier =
+        type === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
+      const pvbName = await createPodVolumeBackup(cluster, server.namespace, {
+        pod: source,
+        volume: 'data',
+        uploaderType: type,
+        repoIdentifier,
+      });
+      const backup = await waitForPodVolumeBackup(cluster, server.namespace, pvbName);
+      assert.equal(backup.status?.phase, 'Completed', backup.status?.message);
+
+      const target = uniqueName(`pvr-${type}-to`);
+      await createNamespace(cluster, target);
+      const pod = await createVolumePod(cluster, target, 'app', { claims: ['data'] });
+      const restoreUID = randomUUID();
+      const name = await createPodVolumeRestore(cluster, server.namespace, {
+        pod,
+        volume: 'data',
+        backup,
+        sourceNamespace: ns,
+        restoreUID,
+      });
+      const pvr = await waitForPodVolumeRestore(cluster, server.namespace, name);
+      assert.equal(pvr.status?.phase, 'Completed', `${pvr.status?.message}\n${agents.logs(pod.node)}`);
+      assert.equal(pvr.status?.node, pod.node);
+      assert.equal(pvr.status?.progress?.bytesDone, backup.status?.progress?.totalBytes);
+
+      const restoredDir = await pod.volumeDir('data');
+      const want = await digestTree(sourceDir);
+      const got = await digestTree(restoredDir, { skipVelero: true });
+      assert.deepEqual(got, want);
+      assert.equal(treeSum(got), treeSum(want), 'SHA-256 over the tree');
+      assert.deepEqual(await readdir(join(restoredDir, '.velero')), [restoreUID], 'the done marker');
+      assert.ok((await allocatedBytes(join(restoredDir, SPARSE_FILE))) < 16 * 1024 * 1024, 'written sparse');
+    });
+  }
+
+  test('data-only: restores into the running pod and writes no marker', async () => {
+    const ns = uniqueName('pvr-data-only');
+    await createNamespace(cluster, ns);
+    const pod = await createVolumePod(cluster, ns, 'app', { emptyDirs: ['cache'] });
+    const dir = await pod.volumeDir('cache');
+    await makeRichTree(dir, { largeBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    const want = await digestTree(dir);
+    await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: 'kopia' });
+    const pvbName = await createPodVolumeBackup(cluster, server.namespace, {
+      pod,
+      volume: 'cache',
+      uploaderType: 'kopia',
+    });
+    const backup = await waitForPodVolumeBackup(cluster, server.namespace, pvbName);
+    assert.equal(backup.status?.phase, 'Completed', backup.status?.message);
+    const { rm } = await import('node:fs/promises');
+    for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
+
+    const name = await createPodVolumeRestore(cluster, server.namespace, {
+      pod,
+      volume: 'cache',
+      backup,
+      sourceNamespace: ns,
+      restoreUID: randomUUID(),
+      annotations: { 'skiff.io/data-only': 'true' },
+    });
+    const pvr = await waitForPodVolumeRestore(cluster, server.namespace, name);
+    assert.equal(pvr.status?.phase, 'Completed', pvr.status?.message);
+    assert.deepEqual(await digestTree(dir), want, 'the files are back, and no .velero marker');
+  });
+});
