@@ -84,11 +84,13 @@ describe('backup hooks around a file-system backup', { concurrency: false }, () 
       pvbs.push(o as PodVolumeBackup);
     assert.deepEqual(pvbs.map((p) => p.spec.volume).sort(), ['cache', 'data']);
 
+    const workRoot = repositoryWorkRoot(`${server.namespace}-check`);
+    scratch.push(workRoot);
     const repo = await openRepository(
       {
         cluster,
         namespace: server.namespace,
-        workRoot: repositoryWorkRoot(`${server.namespace}-check`),
+        workRoot,
         binaries: useTestUploaderBinaries(),
       },
       { volumeNamespace: ns, location: 'default', type: 'kopia' },
