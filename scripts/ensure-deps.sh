@@ -17,8 +17,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "ensure-deps: missing OS packages: ${missing[*]} (install them with your package manager)" >&2; exit 1
   fi
 fi
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Compared by content, not by timestamp: a fresh checkout (a clone, a git worktree sharing
+# node_modules) has a newer lock file with the same packages, and must not reinstall them.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.skiff-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "ensure-deps: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund >&2 || { echo "ensure-deps: npm ci failed" >&2; exit 1; }
+  echo "$lock_hash" > node_modules/.skiff-lock-hash
 fi
 [ -x node_modules/.bin/node ] || { echo "ensure-deps: node_modules/.bin/node missing: the node@24 package did not install" >&2; exit 1; }
