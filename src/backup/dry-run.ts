@@ -104,10 +104,9 @@ function noteIncluded(
   byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
   out.included.set(gr, byNs);
   out.totalIncluded++;
-  if (gr === 'pods') {
-    const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
-    if (podHooks) (out.hooks ??= []).push(podHooks);
-  }
+  if (gr !== 'pods') return;
+  const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
+  if (podHooks) (out.hooks ??= []).push(podHooks);
 }
 
 function noteAppLeftOut(

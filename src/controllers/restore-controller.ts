@@ -34,6 +34,8 @@ export interface RestoreControllerDeps {
   cleanupAttempts?: number;
   /** Server feature EnableAPIGroupVersions: each group's version is chosen (reference §2.4). */
   enableApiGroupVersions?: boolean;
+  /** `--fs-backup-timeout`: how long a restore waits for its pod volume restores (default 240m). */
+  podVolumeTimeoutMs?: number;
 }
 
 const RESTORES = veleroListType(Kinds.Restore);
@@ -172,6 +174,7 @@ async function runAndRecord(deps: RestoreControllerDeps, restore: Restore, store
         ...(deps.backendTimeoutMs !== undefined ? { backendTimeoutMs: deps.backendTimeoutMs } : {}),
         ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
         ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
+        ...(deps.podVolumeTimeoutMs !== undefined ? { podVolumeTimeoutMs: deps.podVolumeTimeoutMs } : {}),
       },
       restore,
       (p) => {

@@ -170,6 +170,10 @@ Examples:
   # See what a backup would take, and why a secret is left out, without writing anything
   skiff backup create preview --include-namespaces web --exclude-resources secrets --dry-run --explain secrets/web/db-password
 
+  # List the pre and post exec hooks (pod annotations pre.hook.backup.velero.io/*,
+  # post.hook.backup.velero.io/*) that would run in each pod, per container and in order
+  skiff backup create shop-nightly --include-namespaces shop --dry-run
+
   # Back up now from a schedule's template
   skiff backup create --from-schedule nightly
 
@@ -231,7 +235,10 @@ export function backupCreateCommand() {
     )
 
     .option('-w, --wait', 'wait for the backup to finish, showing progress')
-    .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')
+    .option(
+      '--dry-run',
+      'print what would be backed up, grouped by resource and namespace, and the pre/post hooks that would run in each pod; write nothing',
+    )
     .option(
       '--explain <item>',
       'with --dry-run: say why KIND/NAME or KIND/NAMESPACE/NAME is in or out (repeatable)',

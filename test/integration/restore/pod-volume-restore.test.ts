@@ -15,6 +15,7 @@ import type { BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { startFakeNodeAgent, volumeDir } from '../../helpers/fake-node-agent.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { skiffOk } from '../cli/run-skiff.ts';
 import { restoreAndWait, waitForRestoreDone } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
 
@@ -141,6 +142,20 @@ describe('restore of pod volumes (reference §6.5)', { concurrency: false }, () 
       files: { data: { 'base/PG_VERSION': '17\n' }, scratch: { 'tmp/a.txt': 'scratch data' } },
     });
     try {
+      const dryRun = await skiffOk([
+        'restore',
+        'create',
+        'would-be',
+        '--from-backup',
+        backup,
+        '--dry-run',
+        '-n',
+        server.namespace,
+      ]);
+      assert.match(
+        dryRun.stdout,
+        /create +Pod .*\/db\n +restores volume data: snapshot snap-data \(kopia, 10 bytes\)\n +restores volume scratch/,
+      );
       const name = uniqueName('rs');
       const restore = await restoreAndWait(cluster, server.namespace, name, {
         backupName: backup,
@@ -217,6 +232,15 @@ describe('restore of pod volumes (reference §6.5)', { concurrency: false }, () 
     try {
       const before = await resourceVersions(ns);
       assert.ok(Object.keys(before).some((k) => k.endsWith('/pods/db')));
+      const dryRun = await skiffOk([
+        ...['restore', 'create', 'would-be', '--from-backup', backup, '--include-namespaces', ns],
+        ...['--data-only', '--dry-run', '-n', server.namespace],
+      ]);
+      assert.match(
+        dryRun.stdout,
+        new RegExp(`pod ${ns}/db\n {4}volume data: snapshot snap-data \\(kopia, 10 bytes\\)`),
+      );
+      assert.match(dryRun.stdout, new RegExp(`pod ${ns}/gone no longer exists`));
       const name = uniqueName('rs');
       await cluster.create(resourceRef(Kinds.Restore), {
         apiVersion: 'velero.io/v1',

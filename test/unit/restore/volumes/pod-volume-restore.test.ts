@@ -150,6 +150,19 @@ describe('pod volume restore: planning (reference §6.5)', () => {
     assert.deepEqual((initContainers(opFor(plan, 'Pod', 'db-0'))[0] ?? {}).securityContext, { runAsUser: 70 });
   });
 
+  test('restore init hooks go after restore-wait, which stays first (reference §4.7)', async () => {
+    const hooked = structuredClone(pod);
+    hooked.metadata.annotations = {
+      'init.hook.restore.velero.io/container-image': 'busybox',
+      'init.hook.restore.velero.io/container-name': 'hook',
+    };
+    const plan = await planFor({ items: [item('pods', hooked), ...items.slice(1)], input });
+    assert.deepEqual(
+      initContainers(opFor(plan, 'Pod', 'db-0')).map((c) => c.name),
+      ['restore-wait', 'hook', 'setup'],
+    );
+  });
+
   test('a bad ConfigMap value fails the pod with a message naming the key', async () => {
     const config = obj('v1', 'ConfigMap', 'c', 'velero', {
       metadata: { labels: { 'velero.io/plugin-config': '', 'velero.io/pod-volume-restore': 'RestoreItemAction' } },
