@@ -13,7 +13,7 @@ import { asArray, asRecord, type RestoreItemAction } from '../actions/types.ts';
 import { matchingRestoreHooks, resolveRestoreHooks, type ResolvedRestoreHook } from './restore-hook-spec.ts';
 
 /** The file-system restore's init container, which must stay at index 0 (VOLUMES-CONTRACT §5). */
-const RESTORE_WAIT_CONTAINER = Names.RestoreHelperInitContainer;
+export const RESTORE_WAIT_CONTAINER = Names.RestoreHelperInitContainer;
 
 export interface InitHookResult {
   /** Containers to add, in order. */
