@@ -94,7 +94,8 @@ if (nodeTooOld(process.versions.node)) {
     process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   }
   if (
-    subcommand(process.argv.slice(2)) === 'server' &&
+    // The node agent is long-running too, and reads uploader output for hours: the same heap settings.
+    ['server', 'node-agent'].includes(subcommand(process.argv.slice(2))) &&
     !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS)
   ) {
     runServerWithFlags();

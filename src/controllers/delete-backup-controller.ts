@@ -12,6 +12,8 @@ import type { Logger } from '../util/log.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
+import { forgetSnapshots, snapshotsToForget } from '../volumes/repository/forget-snapshots.ts';
+import type { RepositoryContext } from '../volumes/repository/open.ts';
 
 /**
  * Where deletions are counted: `velero_backup_deletion_attempt_total`, `_success_total` and
@@ -31,6 +33,8 @@ export interface DeleteBackupDeps {
   clock: Clock;
   log: Logger;
   metrics?: DeletionRecorder;
+  /** How to open file-system backup repositories, to forget the backup's pod-volume snapshots. */
+  repositories?: RepositoryContext;
 }
 
 const REQUESTS = veleroListType(Kinds.DeleteBackupRequest);
@@ -137,7 +141,7 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
   }
 }
 
-/** Steps 1 and 6-8 of reference §5.3 (Skiff takes no native or pod-volume snapshots to delete). */
+/** Steps 1, 4 (pod-volume snapshots) and 6-8 of reference §5.3 (Skiff takes no native snapshots). */
 async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): Promise<string[]> {
   const backupName = backup.metadata.name ?? '';
   const location = backupLocationName(backup);
@@ -148,7 +152,11 @@ async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): 
   let store: BackupStore | undefined;
   try {
     store = await deps.locations.store(await deps.locations.get(location));
-    await store.deleteBackup(backupName);
+    if (deps.repositories) {
+      const stored = await store.getBackupFile(backupName, 'podVolumeBackups');
+      errors.push(...(await forgetSnapshots(deps.repositories, snapshotsToForget(stored))));
+    }
+    if (errors.length === 0) await store.deleteBackup(backupName);
   } catch (err) {
     errors.push(`error deleting backup ${backupName} from backup storage location ${location}: ${errorMessage(err)}`);
   }

@@ -165,6 +165,13 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   if (interrupted > 0) log.warn({ count: interrupted }, 'backups interrupted by a restart were marked Failed');
 
   if (await ensureRepositoryPassword(cluster, namespace)) log.info('created the repository password secret');
+  const repositoryContext = {
+    cluster,
+    namespace,
+    credentialsFile: opts.credentialsFile,
+    workRoot: repositoryWorkRoot(namespace),
+    binaries: defaultUploaderBinaries(),
+  };
 
   const backupRuns = new RunningOperations();
   const specs: ControllerSpec[] = [
@@ -223,6 +230,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       locations,
       clock,
       log,
+      repositories: repositoryContext,
       metrics: {
         attempt: (schedule) => metrics.backupDeletionAttempted(schedule),
         success: (schedule) => metrics.backupDeletionFinished(schedule, true),
@@ -255,11 +263,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
     }),
     backupRepositoryController({
-      cluster,
-      namespace,
-      credentialsFile: opts.credentialsFile,
-      workRoot: repositoryWorkRoot(namespace),
-      binaries: defaultUploaderBinaries(),
+      ...repositoryContext,
       clock,
       log,
       defaultMaintenanceFrequency: opts.defaultRepoMaintainFrequency,

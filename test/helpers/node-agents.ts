@@ -26,6 +26,8 @@ export interface NodeAgents {
   nodes: string[];
   /** The host root of a node: its kubelet pods are under `var/lib/kubelet/pods`. */
   hostRoot(node: string): string;
+  /** The process ID of a node's agent (its process tree holds the kopia or restic it runs). */
+  pid(node: string): number | undefined;
   /** Logs (stdout and stderr) of a node's agent so far, for failure messages. */
   logs(node: string): string;
   /** Kills a node's agent and everything it started (SIGKILL to its process group). */
@@ -136,6 +138,7 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
   return {
     nodes,
     hostRoot: (node) => env.nodeRoot(node),
+    pid: (node) => running.get(node)?.pid,
     logs: (node) => output.get(node) ?? '',
     kill,
     restart: async (node) => {

@@ -4,3 +4,4 @@ export * from './open.ts';
 export * from './ensure.ts';
 export * from './maintenance.ts';
 export { backupRepositoryController, repositoryTypeField } from './controller.ts';
+export * from './forget-snapshots.ts';

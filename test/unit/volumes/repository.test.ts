@@ -9,6 +9,7 @@ import {
   repositoryName,
   repositoryPrefix,
   resticIdentifier,
+  snapshotsToForget,
 } from '../../../src/volumes/repository/index.ts';
 import { repositoryTypeField } from '../../../src/volumes/repository/controller.ts';
 
@@ -82,4 +83,25 @@ test('the history keeps the last 3 runs, newest last; only a success moves lastM
   const failed = recordMaintenance(repo(status), { ...run(5, 'Failed'), message: 'boom' });
   assert.equal(failed.lastMaintenanceTime, undefined);
   assert.equal((failed.recentMaintenance as { message?: string }[]).at(-1)?.message, 'boom');
+});
+
+test('a deleted backup forgets the snapshots of its stored PodVolumeBackups, in their repositories', () => {
+  const stored = [
+    {
+      metadata: { name: 'b-1' },
+      spec: { pod: { namespace: 'app' }, backupStorageLocation: 'default', uploaderType: 'kopia' },
+      status: { snapshotID: 'k1' },
+    },
+    {
+      metadata: { name: 'b-2' },
+      spec: { pod: { namespace: 'db' }, backupStorageLocation: 'other', uploaderType: 'restic' },
+      status: { snapshotID: 'r1' },
+    },
+    { metadata: { name: 'b-3' }, spec: { pod: { namespace: 'app' }, backupStorageLocation: 'default' }, status: {} },
+  ];
+  assert.deepEqual(snapshotsToForget(stored), [
+    { key: { volumeNamespace: 'app', location: 'default', type: 'kopia' }, snapshotID: 'k1', from: 'b-1' },
+    { key: { volumeNamespace: 'db', location: 'other', type: 'restic' }, snapshotID: 'r1', from: 'b-2' },
+  ]);
+  assert.deepEqual(snapshotsToForget(undefined), [], 'a backup without the file has none');
 });

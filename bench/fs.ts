@@ -1,0 +1,204 @@
+/**
+ * `npm run bench:fs -- --size 2GiB [--uploader restic|kopia]` (issue 14): the speed of Skiff's
+ * file-system backup of one volume, against the tool run directly on the same directory and
+ * against reading it (`cat` to /dev/null), in the same run.
+ *
+ * Skiff's figure is end to end through the real path: a PodVolumeBackup created for a running
+ * pod's node-local claim, picked up by a `skiff node-agent` process, which runs the uploader
+ * into a fresh repository in MinIO; timed from the PVB's creation to its Completed phase. The
+ * direct run uses another fresh repository in the same bucket, so neither deduplicates against
+ * the other. The data is random (nothing compresses or deduplicates): half the size in one
+ * large file, the rest in 4 MiB files. Peak RSS is that of the node agent's whole process
+ * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PodVolumeBackup } from '../src/api/index.ts';
+import { ensureRepository } from '../src/volumes/repository/index.ts';
+import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/index.ts';
+import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
+import { uniqueName } from '../test/helpers/names.ts';
+import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
+import { createPodVolumeBackup, PVB } from '../test/helpers/pod-volume-objects.ts';
+import { rssOf, treeRss } from '../test/helpers/process-tree.ts';
+import { startTestServer } from '../test/helpers/skiff-server.ts';
+import { loadTestEnv } from '../test/helpers/testenv.ts';
+import { createVolumePod } from '../test/helpers/volume-pods.ts';
+
+const { values } = parseArgs({
+  options: { size: { type: 'string', default: '2GiB' }, uploader: { type: 'string', default: 'restic' } },
+});
+const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, B: 1 };
+const sizeMatch = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)$/.exec(values.size);
+if (!sizeMatch) throw new Error(`--size "${values.size}" is not a size such as 2GiB or 512MiB`);
+const size = Math.round(Number(sizeMatch[1]) * (UNITS[sizeMatch[2] ?? 'B'] ?? 1));
+const uploader = values.uploader;
+if (uploader !== 'kopia' && uploader !== 'restic') throw new Error(`--uploader "${uploader}" is not kopia or restic`);
+
+const env = loadTestEnv();
+const binaries = useTestUploaderBinaries();
+const cluster = adminCluster();
+const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
+const MiB = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+async function writeRandom(path: string, bytes: number): Promise<void> {
+  const file = await open(path, 'w');
+  const chunk = 8 * 1024 * 1024;
+  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
+  await file.close();
+}
+
+async function makeTree(dir: string): Promise<number> {
+  await writeRandom(join(dir, 'large.bin'), Math.floor(size / 2));
+  await mkdir(join(dir, 'files'), { recursive: true });
+  let rest = size - Math.floor(size / 2);
+  for (let i = 0; rest > 0; i++) {
+    const n = Math.min(4 * 1024 * 1024, rest);
+    await writeRandom(join(dir, 'files', `f-${i}.bin`), n);
+    rest -= n;
+  }
+  return size;
+}
+
+function timed(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
+    child.on('close', (code) =>
+      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${command} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+async function catAll(dir: string): Promise<number> {
+  const files = [join(dir, 'large.bin'), ...(await readdir(join(dir, 'files'))).map((f) => join(dir, 'files', f))];
+  return timed('sh', ['-c', 'cat "$@" > /dev/null', 'cat', ...files]);
+}
+
+/** The tool run directly: a fresh repository (initialised untimed), then one timed backup. */
+async function direct(dir: string, work: string): Promise<number> {
+  const prefix = `${uniqueName('bench-fs-direct')}/${uploader}`;
+  const target: RepositoryTarget = {
+    kind: 's3',
+    bucket: env.s3.bucket,
+    prefix,
+    endpoint: env.s3.endpoint,
+    region: env.s3.region,
+    forcePathStyle: true,
+    insecureSkipTLSVerify: false,
+    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
+  };
+  const workDir = join(work, 'direct');
+  await createUploader(
+    { type: uploader as 'kopia' | 'restic', target, password: 'static-passw0rd', workDir },
+    binaries,
+  ).initOrConnect();
+  const common = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
+  };
+  if (uploader === 'kopia') {
+    return timed(binaries.kopia, ['snapshot', 'create', dir], {
+      env: {
+        ...common,
+        KOPIA_PASSWORD: 'static-passw0rd',
+        KOPIA_CONFIG_PATH: join(workDir, 'repository.config'),
+        KOPIA_CACHE_DIRECTORY: join(workDir, 'cache'),
+        KOPIA_LOG_DIR: join(workDir, 'logs'),
+        KOPIA_CHECK_FOR_UPDATES: 'false',
+      },
+    });
+  }
+  return timed(
+    binaries.restic,
+    ['backup', '.', `--cache-dir=${join(workDir, 'cache')}`, '--option=s3.bucket-lookup=path'],
+    {
+      cwd: dir,
+      env: {
+        ...common,
+        RESTIC_PASSWORD: 'static-passw0rd',
+        RESTIC_REPOSITORY: `s3:${env.s3.endpoint}/${env.s3.bucket}/${prefix}`,
+      },
+    },
+  );
+}
+
+const server = await startTestServer(cluster);
+const node = env.nodes[0] ?? '';
+const agents = await startNodeAgents({ namespace: server.namespace, nodes: [node] });
+const ns = uniqueName('bench-fs');
+const work = join(env.runDir, 'bench-fs', ns);
+await mkdir(work, { recursive: true });
+try {
+  await createNamespace(cluster, ns);
+  const pod = await createVolumePod(cluster, ns, 'app', { claims: ['data'], node });
+  const dir = await pod.volumeDir('data');
+  process.stderr.write(`writing ${values.size} of random data into ${dir}...\n`);
+  await makeTree(dir);
+  await catAll(dir); // warm the page cache, so every contender reads from memory alike
+  const catSeconds = await catAll(dir);
+  process.stderr.write(`cat: ${catSeconds.toFixed(2)} s\n`);
+  const directSeconds = await direct(dir, work);
+  process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s\n`);
+
+  await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: uploader });
+  const pid = agents.pid(node) ?? 0;
+  let peak = treeRss(pid);
+  let peakAgent = rssOf(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, treeRss(pid));
+    peakAgent = Math.max(peakAgent, rssOf(pid));
+  }, 100);
+  const repoIdentifier =
+    uploader === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
+  const start = performance.now();
+  const name = await createPodVolumeBackup(cluster, server.namespace, {
+    pod,
+    volume: 'data',
+    uploaderType: uploader,
+    repoIdentifier,
+  });
+  let pvb: PodVolumeBackup;
+  for (;;) {
+    pvb = (await cluster.get(PVB, name, server.namespace)) as PodVolumeBackup;
+    if (['Completed', 'Failed'].includes(pvb.status?.phase ?? '')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const skiffSeconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  if (pvb.status?.phase !== 'Completed') throw new Error(`the PodVolumeBackup failed: ${pvb.status?.message}`);
+
+  const rows = [
+    ['cat > /dev/null', catSeconds],
+    [`${uploader} direct`, directSeconds],
+    [`skiff PVB (${uploader}, node agent)`, skiffSeconds],
+  ] as const;
+  console.log(`\nbench:fs  ${values.size} (${size} bytes) of random data, uploader ${uploader}, MinIO on loopback\n`);
+  for (const [what, s] of rows)
+    console.log(`  ${what.padEnd(34)} ${s.toFixed(2).padStart(7)} s  ${mb(size, s).toFixed(0).padStart(5)} MB/s`);
+  console.log(
+    `\n  skiff / ${uploader} direct (speed): ${(directSeconds / skiffSeconds).toFixed(2)}x   (target >= 0.90x)`,
+  );
+  console.log(`  ${uploader} direct / cat (speed):   ${(catSeconds / directSeconds).toFixed(2)}x`);
+  console.log(
+    `  node agent peak RSS: ${MiB(peak)} with the ${uploader} it runs (agent alone ${MiB(peakAgent)}; target <= 200 MiB)`,
+  );
+  console.log(
+    `  PVB: snapshot ${pvb.status.snapshotID}, ${pvb.status.progress?.totalBytes} bytes, ${pvb.status.incrementalBytes} sent`,
+  );
+} finally {
+  await agents.stop();
+  await server.stop();
+  await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
+}
