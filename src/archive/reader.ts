@@ -60,6 +60,7 @@ export type ArchiveRecord = ArchiveItemRecord | ArchiveItemErrorRecord | Archive
 export async function* readBackupArchive(
   source: Readable,
   limits?: Partial<ArchiveLimits>,
+  opts: ReadArchiveOptions = {},
 ): AsyncGenerator<ArchiveRecord, void, undefined> {
   const resolved = resolveLimits(limits);
   const state: ReadState = { limits: resolved, entries: 0, notedTopLevel: new Set() };
@@ -81,7 +82,7 @@ export async function* readBackupArchive(
   });
   try {
     for await (const entry of tar.entries()) {
-      const record = recordOf(entry.tag, entry.data);
+      const record = recordOf(entry.tag, entry.data, opts.wanted);
       if (record) yield record;
     }
     await feeding;
@@ -91,6 +92,15 @@ export async function* readBackupArchive(
     abort.abort();
     tar.destroy(null);
   }
+}
+
+export interface ReadArchiveOptions {
+  /**
+   * Asked, when the reader reaches an item, whether the caller still wants it: an item it
+   * answers false for is neither parsed nor handed out (a copy of an item already read at a
+   * version the caller ranks higher). Asked in tarball order, after the earlier records were taken.
+   */
+  wanted?: (parsed: ParsedEntryPath) => boolean;
 }
 
 interface ReadState {
@@ -151,14 +161,18 @@ function acceptHeader(header: TarEntryHeader, state: ReadState): { keep: boolean
   }
 }
 
-function recordOf(plan: EntryPlan, data: Buffer): ArchiveRecord | undefined {
+function recordOf(
+  plan: EntryPlan,
+  data: Buffer,
+  wanted: ((parsed: ParsedEntryPath) => boolean) | undefined,
+): ArchiveRecord | undefined {
   switch (plan.kind) {
     case 'skip':
       return plan.note;
     case 'metadata':
       return { kind: 'metadata', path: plan.path, data };
     case 'item':
-      return decodeItem(plan.path, plan.parsed, data);
+      return wanted && !wanted(plan.parsed) ? undefined : decodeItem(plan.path, plan.parsed, data);
   }
 }
 

@@ -54,7 +54,10 @@ export type TarHeaderCheck<T> = (header: TarEntryHeader) => { keep: boolean; tag
 
 /** The synchronous core: feed it chunks, it emits complete entries. */
 export class TarParser<T> {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Input not yet consumed: `parts[0]` from `offset` on, then the other parts whole. */
+  private readonly parts: Buffer[] = [];
+  private offset = 0;
+  private available = 0;
   /** The entry whose data is being gathered, when its header has been read. */
   private current: { header: TarEntryHeader; keep: boolean; meta: number; tag: T | undefined } | undefined;
   private longName: string | undefined;
@@ -67,37 +70,65 @@ export class TarParser<T> {
   ) {}
 
   push(chunk: Buffer): void {
-    let buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    let at = 0;
+    this.parts.push(chunk);
+    this.available += chunk.length;
     for (;;) {
       if (!this.current) {
-        if (buf.length - at < BLOCK_SIZE) break;
-        this.readHeader(buf, at);
-        at += BLOCK_SIZE;
+        if (this.available < BLOCK_SIZE) return;
+        this.readHeader(this.take(BLOCK_SIZE));
         continue;
       }
       const { header, keep, meta, tag } = this.current;
       const padded = header.size + ((BLOCK_SIZE - (header.size % BLOCK_SIZE)) % BLOCK_SIZE);
-      if (buf.length - at < padded) break;
+      if (this.available < padded) return;
       this.current = undefined;
-      if (meta !== 0) this.readMeta(meta, buf.subarray(at, at + header.size));
-      else this.emit({ header, data: keep ? Buffer.from(buf.subarray(at, at + header.size)) : EMPTY, tag: tag as T });
-      at += padded;
+      const body = this.take(padded).subarray(0, header.size);
+      if (meta !== 0) this.readMeta(meta, body);
+      // Copied out, so that a kept entry does not hold a whole inflated chunk alive.
+      else this.emit({ header, data: keep ? Buffer.from(body) : EMPTY, tag: tag as T });
     }
-    // What is left is less than a header or an entry: kept (copied, so the chunk can go).
-    buf = buf.subarray(at);
-    this.pending = buf.length === 0 ? EMPTY : buf === chunk ? Buffer.from(buf) : buf;
   }
 
   /** The input ended: anything but whole entries (and zero blocks) left over is a truncation. */
   end(): void {
-    if (this.current || this.pending.some((b) => b !== 0)) {
+    const rest = this.available > 0 ? this.take(this.available) : EMPTY;
+    if (this.current || rest.some((b) => b !== 0)) {
       throw new ArchiveError(ArchiveErrorCode.Truncated, 'backup archive is truncated inside a tar entry');
     }
   }
 
-  private readHeader(buf: Buffer, at: number): void {
-    const block = buf.subarray(at, at + BLOCK_SIZE);
+  /**
+   * The next `n` buffered bytes: a view of one chunk when they lie in it, else a copy. Chunks
+   * are only gathered into one buffer per entry, so a large entry costs one copy, not one per chunk.
+   */
+  private take(n: number): Buffer {
+    const first = this.parts[0] ?? EMPTY;
+    this.available -= n;
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.advance(n, first);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let filled = 0; filled < n;) {
+      const part = this.parts[0] ?? EMPTY;
+      const count = Math.min(n - filled, part.length - this.offset);
+      part.copy(out, filled, this.offset, this.offset + count);
+      filled += count;
+      this.advance(count, part);
+    }
+    return out;
+  }
+
+  private advance(n: number, part: Buffer): void {
+    this.offset += n;
+    if (this.offset === part.length) {
+      this.parts.shift();
+      this.offset = 0;
+    }
+  }
+
+  private readHeader(block: Buffer): void {
     const sum = checksum(block);
     // An all-zero block: the end-of-archive marker (or padding after it).
     if (sum === 8 * 0x20 && block.every((b) => b === 0)) return;

@@ -4,6 +4,7 @@ import { dryRunPodHooks, type DryRunPodHooks } from './hooks/dry-run-hooks.ts';
 import { NO_BACKUP_HOOKS } from './hooks/hook-spec.ts';
 import type { CollectedEvent } from './collect/collect-items.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
+import type { DryRunVolume } from './volumes/dry-run.ts';
 
 export interface ExplainedItem {
   ref: string;
@@ -35,6 +36,8 @@ export interface BackupDryRun {
   appLeftOut: AppLeftOut[];
   /** Decisions for the items named by `--explain` (KIND/NAME or KIND/NS/NAME). */
   explained: ExplainedItem[];
+  /** Per pod volume: the method that would back it up and the rule that chose it (volumes/dry-run.ts). */
+  volumes?: DryRunVolume[];
   /** The exec hooks the backup would run, per pod in backup order (reference §3.6). */
   hooks?: DryRunPodHooks[];
 }
@@ -64,16 +67,8 @@ export async function summarizeDryRun(
       const gr = groupResource(ev.type);
       const ns = ev.item.metadata.namespace ?? '';
       const name = ev.item.metadata.name ?? '';
-      if (ev.kind === 'included') {
-        const byNs = out.included.get(gr) ?? new Map<string, number>();
-        byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
-        out.included.set(gr, byNs);
-        out.totalIncluded++;
-        if (gr === 'pods') {
-          const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
-          if (podHooks) (out.hooks ??= []).push(podHooks);
-        }
-      } else out.totalExcluded++;
+      if (ev.kind === 'included') noteIncluded(out, ev, plan, gr, ns);
+      else out.totalExcluded++;
       const w = wanted.find((x) => x.matches(ev.type.kind, gr, ev.type.resource, ns, name));
       if (w) {
         out.explained.push({
@@ -96,6 +91,22 @@ export async function summarizeDryRun(
     }
   }
   return out;
+}
+
+function noteIncluded(
+  out: BackupDryRun,
+  ev: Extract<CollectedEvent, { kind: 'included' }>,
+  plan: BackupPlan,
+  gr: string,
+  ns: string,
+): void {
+  const byNs = out.included.get(gr) ?? new Map<string, number>();
+  byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
+  out.included.set(gr, byNs);
+  out.totalIncluded++;
+  if (gr !== 'pods') return;
+  const podHooks = dryRunPodHooks(wholeObject(ev.item), plan.hooks ?? NO_BACKUP_HOOKS, out.warnings);
+  if (podHooks) (out.hooks ??= []).push(podHooks);
 }
 
 function noteAppLeftOut(

@@ -3,7 +3,8 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { BackupArchiveWriter } from '../archive/index.ts';
 import type { Backup, BackupStatus } from '../api/backup.ts';
 import type { Cluster } from '../kube/cluster.ts';
-import { groupResource } from '../kube/resource.ts';
+import { groupResource, type ResourceType } from '../kube/resource.ts';
+import { wholeObject, type ListedObject } from '../kube/served-list.ts';
 import { OperationLog } from '../results/operation-log.ts';
 import { scopeOf } from '../results/results.ts';
 import type { BackupStore } from '../storage/index.ts';
@@ -16,11 +17,12 @@ import { clusterItemSource } from './collect/item-source.ts';
 import { describeLeftOut } from './plan/app-cluster-resources.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
 import { runInPod } from '../kube/exec.ts';
-import { BackupHookRunner, type HookExec, type PodVolumeBackups } from './hooks/hook-runner.ts';
+import { BackupHookRunner, type HookExec } from './hooks/hook-runner.ts';
 import { NO_BACKUP_HOOKS } from './hooks/hook-spec.ts';
 import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
+import type { PodVolumeBackups } from './volumes/run-pod-volumes.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -41,7 +43,10 @@ export interface BackupRunDeps {
   hookExec?: HookExec;
   /** Backup hook phases running at once across pods. */
   hookConcurrency?: number;
-  /** The pods' file-system volume backups, which pre and post hooks surround (VOLUMES-CONTRACT §7). */
+  /**
+   * The pods' file-system volume backups (src/backup/volumes/), which pre and post hooks
+   * surround (VOLUMES-CONTRACT §7); absent: no volume is backed up.
+   */
   podVolumeBackups?: PodVolumeBackups;
 }
 
@@ -76,6 +81,11 @@ export async function runBackup(
   hooks.attachLog(log);
   try {
     log.info('backup started');
+    deps.podVolumeBackups?.report({
+      warn: (ns, m) => log.warn(scopeOf(ns), m),
+      error: (ns, m) => log.error(scopeOf(ns), m),
+      info: (m, fields) => log.info(m, fields),
+    });
     for (const e of plan.errors) log.error('operation', e);
     for (const w of plan.warnings) log.warn('operation', w);
     let failure: string | undefined;
@@ -93,6 +103,7 @@ export async function runBackup(
     // tarball's last bytes do. Should the tarball's upload still fail, the failure path
     // removes them and uploads the results again.
     const itemsDone = (): void => {
+      startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumeBackups?.records() ?? []));
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
@@ -101,6 +112,7 @@ export async function runBackup(
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
+      await deps.podVolumeBackups?.cancelAll();
       // Pods whose pre hooks ran get their post hooks, failed backup or not.
       await hooks.drain();
       // Nothing may land after the cleanup.
@@ -214,6 +226,7 @@ async function writeTarball(
       if (ev.kind !== 'included') continue;
       progress.totalItems++;
       const { type, item } = ev;
+      if (deps.podVolumeBackups) noteVolumeItem(deps.podVolumeBackups, type, item);
       const more = writer.writeItem(archiveItem(type, item, true));
       resourceList.add(item);
       taken?.add(groupResource(type));
@@ -225,6 +238,11 @@ async function writeTarball(
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writer.finalize();
+    if (deps.podVolumeBackups) {
+      // The backup's results are final once its pod volume backups have ended (reference §6.3).
+      await upload;
+      await deps.podVolumeBackups.waitAll();
+    }
     // The results go up with the last item: the post hooks' outcomes must be in them.
     await hooks.drain();
     itemsDone();
@@ -245,15 +263,21 @@ async function writeTarball(
   return progress;
 }
 
+/** A pod starts its pod volume backups; a PV is remembered (run-pod-volumes.ts). */
+function noteVolumeItem(podVolumes: PodVolumeBackups, type: ResourceType, item: ListedObject): void {
+  if (type.group !== '') return;
+  if (type.resource === 'pods') void podVolumes.startPodVolumeBackups(wholeObject(item));
+  else if (type.resource === 'persistentvolumes') podVolumes.notePersistentVolume(wholeObject(item));
+}
+
 /**
- * The companion files of a resource-only backup that are the same for every backup: no
- * async operations, no snapshots, no pod volume backups, no volume info.
+ * The companion files that are the same for every backup: no async operations, no snapshots,
+ * no volume info. (The pod volume backups go with the results, once they have ended.)
  */
 async function uploadFixedFiles(store: BackupStore, name: string): Promise<void> {
   await Promise.all([
     store.putBackupFile(name, 'itemOperations', []),
     store.putBackupFile(name, 'volumeSnapshots', []),
-    store.putBackupFile(name, 'podVolumeBackups', []),
     store.putBackupFile(name, 'volumeInfo', []),
   ]);
 }

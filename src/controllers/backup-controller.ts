@@ -4,6 +4,13 @@ import type { BackupPlan } from '../backup/plan/backup-plan.ts';
 import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
 import { effectiveTtl, expirationOf } from '../backup/ttl.ts';
 import { runBackup, type BackupOutcome, type BackupProgress } from '../backup/run-backup.ts';
+import { cancelPodVolumeBackupsOf } from '../backup/volumes/cancel.ts';
+import {
+  podVolumeBackupsFor,
+  prepareVolumes,
+  type BackupVolumeDeps,
+  type PreparedVolumes,
+} from '../backup/volumes/prepare.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { validateLocation, type BackupStore } from '../storage/index.ts';
@@ -37,6 +44,8 @@ export interface BackupControllerDeps {
   runs: RunningOperations;
   /** `--item-block-worker-count`: the units of work a backup processes at once (see runBackup). */
   itemBlockWorkers?: number;
+  /** Server volume defaults (`--default-volumes-to-fs-backup`, `--uploader-type`, `--fs-backup-timeout`); absent = Velero's. */
+  volumes?: BackupVolumeDeps;
 }
 
 const BACKUPS = veleroListType(Kinds.Backup);
@@ -50,6 +59,7 @@ interface Prepared {
   location: string;
   plan: BackupPlan;
   store: BackupStore;
+  volumes: PreparedVolumes;
 }
 
 /**
@@ -156,6 +166,7 @@ async function runStartedBackup(
         ...(deps.enableApiGroupVersions ? { enableApiGroupVersions: true } : {}),
         ...(deps.itemBlockWorkers ? { listConcurrency: deps.itemBlockWorkers } : {}),
         onTarballStored: (bytes) => (tarballBytes = bytes),
+        podVolumeBackups: podVolumeBackupsFor(deps, running, prepared.volumes),
       },
       running,
       prepared.plan,
@@ -212,8 +223,10 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   }
   const plan = await planning;
   errors.push(...plan.validationErrors);
-  if (errors.length > 0 || !store) return { errors };
-  return { spec, location, plan, store };
+  const volumes = await prepareVolumes(deps, backup, plan, location);
+  if ('errors' in volumes) errors.push(...volumes.errors);
+  if (errors.length > 0 || !store || 'errors' in volumes) return { errors };
+  return { spec: { ...spec, ...volumes.specFields }, location, plan, store, volumes };
 }
 
 function recordFinished(
@@ -264,7 +277,8 @@ export async function failInterruptedBackups(
         status: { phase: 'Failed', failureReason: INTERRUPTED_REASON, completionTimestamp: kubeTime(deps.clock.now()) },
       },
     );
-    deps.log.warn({ backup: b.metadata.name }, 'marked interrupted backup Failed');
+    const canceled = await cancelPodVolumeBackupsOf(deps.cluster, deps.namespace, b.metadata.uid ?? '').catch(() => 0);
+    deps.log.warn({ backup: b.metadata.name, canceledPodVolumeBackups: canceled }, 'marked interrupted backup Failed');
     n++;
   }
   return n;

@@ -77,6 +77,20 @@ export function hookContainer(pod: KubeObject, named: string | undefined): Parse
   return { problem: `container ${JSON.stringify(named)} is not in the pod (it has ${targets.join(', ') || 'none'})` };
 }
 
+/** Velero's name for a hook declared by annotations. */
+export const ANNOTATION_HOOK_NAME = '<from-annotation>';
+
+/** A hook with its container resolved (`hookContainer`); one that fits no container carries why, as `invalid`. */
+export function withHookContainer<T extends object>(
+  pod: KubeObject,
+  named: string | undefined,
+  hook: T,
+): T & { container: string; invalid?: string } {
+  const container = hookContainer(pod, named);
+  if ('value' in container) return { ...hook, container: container.value };
+  return { ...hook, container: named ?? '', invalid: container.problem };
+}
+
 export function podRef(pod: KubeObject): string {
   return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
 }

@@ -49,4 +49,8 @@ export interface ServerOptions {
   uploaderType?: 'kopia' | 'restic';
   /** `--default-repo-maintain-frequency` (Go duration): wins over each BackupRepository's own. */
   defaultRepoMaintainFrequency?: string;
+  /** `--default-volumes-to-fs-backup`: the value of an unset Backup `spec.defaultVolumesToFsBackup`; default false. */
+  defaultVolumesToFsBackup?: boolean;
+  /** `--fs-backup-timeout` (Go duration): how long a backup waits for its PodVolumeBackups; default 240m. */
+  fsBackupTimeout?: string;
 }

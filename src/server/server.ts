@@ -188,6 +188,11 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       enableApiGroupVersions,
       runs: backupRuns,
       ...(opts.itemBlockWorkerCount ? { itemBlockWorkers: opts.itemBlockWorkerCount } : {}),
+      volumes: {
+        defaultVolumesToFsBackup: opts.defaultVolumesToFsBackup ?? false,
+        uploaderType: opts.uploaderType ?? 'kopia',
+        fsBackupTimeout: opts.fsBackupTimeout,
+      },
     }),
     restoreController({
       cluster,

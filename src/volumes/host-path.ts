@@ -67,10 +67,15 @@ export class VolumePathError extends Error {
 
 /**
  * The real path of a pod volume's data under `hostRoot` (§6.3 step 2): the one match of
- * `<hostRoot>/var/lib/kubelet/pods/<podUID>/volumes/* /<dirName>`, symlinks resolved. A
- * result outside the host root (a link pointing elsewhere on the machine) is refused.
+ * `<hostRoot>/var/lib/kubelet/pods/<podUID>/volumes/* /<dirName>` (or `<podsDir>/<podUID>/...`),
+ * symlinks resolved. A result outside the host root (a link pointing elsewhere) is refused.
  */
-export async function resolveVolumePath(hostRoot: string, podUID: string, dirName: string): Promise<string> {
+export async function resolveVolumePath(
+  hostRoot: string,
+  podUID: string,
+  dirName: string,
+  podsDir?: string,
+): Promise<string> {
   if (!/^[A-Za-z0-9-]+$/.test(podUID)) throw new VolumePathError(`pod UID "${podUID}" is not a UID`);
   if (dirName.split('/').some((part) => part === '' || part === '.' || part === '..')) {
     throw new VolumePathError(`volume directory name "${dirName}" is not a plain name`);
@@ -78,7 +83,9 @@ export async function resolveVolumePath(hostRoot: string, podUID: string, dirNam
   const root = await realpath(hostRoot).catch((err: unknown) => {
     throw new VolumePathError(`host root ${hostRoot} cannot be read: ${(err as Error).message}`);
   });
-  const volumesDir = join(root, KUBELET_PODS_DIR, podUID, 'volumes');
+  // Velero's node-agent sees the kubelet's pods folder mounted elsewhere (`/host_pods`, §6.1).
+  const pods = podsDir === undefined ? join(root, KUBELET_PODS_DIR) : await realpath(podsDir);
+  const volumesDir = join(pods, podUID, 'volumes');
   const plugins = await readdir(volumesDir, { withFileTypes: true }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new VolumePathError(`no volumes of pod ${podUID} on this node (${volumesDir} does not exist)`);

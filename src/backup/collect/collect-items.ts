@@ -201,18 +201,20 @@ class Collector {
     decide: (item: SelectionItem) => Decision,
     gate: PodItemGate,
   ): AsyncGenerator<CollectedEvent> {
-    const pods: KubeObject[] = [];
+    const pods: (ListedObject | undefined)[] = [];
     for (const item of items) {
       const decision = decide(selectionItem(step.type, item, step.groupResource));
       if (!decision.included) yield { kind: 'excluded', type: step.type, item, reason: decision.reason };
       else if (!this.seen.has(itemKey(step.groupResource, item.metadata.namespace, item.metadata.name ?? '')))
-        pods.push(wholeObject(item));
+        pods.push(item);
     }
     const ahead: { pod: KubeObject; ready: Promise<PodGateDecision> }[] = [];
     let next = 0;
     const fill = (): void => {
       while (ahead.length < Math.max(1, gate.lookahead) && next < pods.length) {
-        const pod = pods[next++] as KubeObject;
+        // Parsed only when its turn comes: a page of pods is not held parsed at once.
+        const pod = wholeObject(pods[next] as ListedObject);
+        pods[next++] = undefined;
         ahead.push({ pod, ready: gate.before(pod) });
       }
     };

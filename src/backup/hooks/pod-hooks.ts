@@ -7,18 +7,16 @@ import { BackupHookAnnotation, BackupHookAnnotationPrefix } from '../../api/labe
 import { HookErrorMode } from '../../api/schema.ts';
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
-  hookContainer,
+  ANNOTATION_HOOK_NAME,
   parseCommandValue,
   parseErrorMode,
   parseTimeout,
   podRef,
+  withHookContainer,
 } from '../../hooks/hook-values.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { matches, shouldInclude } from '../../selection/index.ts';
 import type { HookPhase, ResolvedBackupHooks, SpecExecHook } from './hook-spec.ts';
-
-/** Velero's name for a hook declared by annotations. */
-export const ANNOTATION_HOOK_NAME = '<from-annotation>';
 
 export interface PlannedHook {
   phase: HookPhase;
@@ -110,10 +108,10 @@ function annotationHook(pod: KubeObject, phase: HookPhase, warnings: string[]): 
     else if (parsed.value > 0) timeoutMs = parsed.value;
   }
   const named = get(BackupHookAnnotation.Container);
-  return withContainer(pod, named, {
+  return withHookContainer(pod, named, {
     phase,
     name: ANNOTATION_HOOK_NAME,
-    source: 'annotation',
+    source: 'annotation' as const,
     command: command.value,
     onError,
     timeoutMs,
@@ -132,22 +130,12 @@ function specHooks(pod: KubeObject, phase: HookPhase, hooks: ResolvedBackupHooks
 }
 
 function fromSpec(pod: KubeObject, phase: HookPhase, name: string, h: SpecExecHook): PlannedHook {
-  return withContainer(pod, h.container, {
+  return withHookContainer(pod, h.container, {
     phase,
     name,
-    source: 'spec',
+    source: 'spec' as const,
     command: h.command,
     onError: h.onError,
     timeoutMs: h.timeoutMs,
   });
-}
-
-function withContainer(
-  pod: KubeObject,
-  named: string | undefined,
-  hook: Omit<PlannedHook, 'container' | 'invalid'>,
-): PlannedHook {
-  const container = hookContainer(pod, named);
-  if ('value' in container) return { ...hook, container: container.value };
-  return { ...hook, container: named ?? '', invalid: container.problem };
 }

@@ -8,6 +8,8 @@ import type { Backup } from '../../api/backup.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { summarizeDryRun } from '../../backup/dry-run.ts';
+import { dryRunVolumes, keepPods } from '../../backup/volumes/dry-run.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION } from '../../backup/plan/app-cluster-resources.ts';
 import { findVelero } from '../resources.ts';
 import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
@@ -127,7 +129,16 @@ export class CreateBackupOptions {
       throw new CommandFailedError(`backup ${this.name} would fail validation`);
     }
     const explain = this.flags.explain ?? [];
-    const report = await summarizeDryRun(await collectFromCluster(cluster, this.name, plan), plan, explain);
+    const pods: KubeObject[] = [];
+    const events = keepPods(await collectFromCluster(cluster, this.name, plan), pods);
+    const report = await summarizeDryRun(events, plan, explain);
+    const volumes = await dryRunVolumes(cluster, this.ctx.namespace, this.buildBackup(request), plan, pods);
+    if (volumes.validationErrors.length > 0) {
+      process.stdout.write(formatValidationErrors(this.name, volumes.validationErrors));
+      throw new CommandFailedError(`backup ${this.name} would fail validation`);
+    }
+    report.volumes = volumes.volumes;
+    report.warnings.push(...volumes.warnings);
     if (this.output) {
       const byResource = Object.fromEntries([...report.included].map(([gr, byNs]) => [gr, Object.fromEntries(byNs)]));
       const unseen = Object.fromEntries(await explainUnseen(cluster, plan, report, explain));
@@ -158,6 +169,10 @@ Examples:
 
   # See what a backup would take, and why a secret is left out, without writing anything
   skiff backup create preview --include-namespaces web --exclude-resources secrets --dry-run --explain secrets/web/db-password
+
+  # List the pre and post exec hooks (pod annotations pre.hook.backup.velero.io/*,
+  # post.hook.backup.velero.io/*) that would run in each pod, per container and in order
+  skiff backup create shop-nightly --include-namespaces shop --dry-run
 
   # Back up now from a schedule's template
   skiff backup create --from-schedule nightly
@@ -220,7 +235,10 @@ export function backupCreateCommand() {
     )
 
     .option('-w, --wait', 'wait for the backup to finish, showing progress')
-    .option('--dry-run', 'print what would be backed up, grouped by resource and namespace; write nothing')
+    .option(
+      '--dry-run',
+      'print what would be backed up, grouped by resource and namespace, and the pre/post hooks that would run in each pod; write nothing',
+    )
     .option(
       '--explain <item>',
       'with --dry-run: say why KIND/NAME or KIND/NAMESPACE/NAME is in or out (repeatable)',

@@ -5,6 +5,8 @@ import { formatResult, type Result } from '../../results/results.ts';
 import { formatTimestamp } from '../output.ts';
 import { selectorText } from '../selector-text.ts';
 import { displayPhase } from './get.ts';
+import type { PodVolumeBackup } from '../../api/pod-volume.ts';
+import { podVolumeBackupLines } from './describe-volumes.ts';
 
 /** What --details adds: each part is the parsed file, or the reason it could not be fetched. */
 export interface BackupDetails {
@@ -23,7 +25,11 @@ function mapText(map: Record<string, string> | undefined): string {
   return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}=${v}`).join('\n              ');
 }
 
-export function describeBackup(backup: Backup, details?: BackupDetails): string {
+export function describeBackup(
+  backup: Backup,
+  details?: BackupDetails,
+  podVolumes?: readonly PodVolumeBackup[],
+): string {
   const { spec } = backup;
   const status = backup.status ?? {};
   const out = [
@@ -72,6 +78,7 @@ export function describeBackup(backup: Backup, details?: BackupDetails): string 
     `Warnings:  ${status.warnings ?? 0}`,
     ...hookStatusLines(status.hookStatus),
   ];
+  if (podVolumes) out.push('', ...podVolumeBackupLines(podVolumes, details !== undefined));
   if (details) out.push('', ...detailLines(details));
   return out.join('\n') + '\n';
 }

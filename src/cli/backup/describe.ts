@@ -2,6 +2,10 @@
 import { Command } from '@commander-js/extra-typings';
 import type { Backup } from '../../api/backup.ts';
 import { Kinds } from '../../api/kinds.ts';
+import { Labels } from '../../api/labels.ts';
+import type { PodVolumeBackup } from '../../api/pod-volume.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import { validLabelValue } from '../../util/label-value.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { CliContext } from '../context.ts';
@@ -38,6 +42,19 @@ async function fetchDetails(
   return { resourceList, results };
 }
 
+/** The backup's PodVolumeBackups, as Velero's describe lists them (label velero.io/backup-name). */
+async function podVolumeBackupsOf(cluster: Cluster, namespace: string, backup: Backup): Promise<PodVolumeBackup[]> {
+  const out: PodVolumeBackup[] = [];
+  const labelSelector = `${Labels.BackupName}=${validLabelValue(backup.metadata.name ?? '')}`;
+  try {
+    for await (const o of cluster.list(veleroListType(Kinds.PodVolumeBackup), { namespace, labelSelector }))
+      out.push(o as PodVolumeBackup);
+  } catch {
+    // A cluster without the PodVolumeBackup CRD has none to show.
+  }
+  return out;
+}
+
 export function backupDescribeCommand() {
   return new Command('describe')
     .description('Describe backups')
@@ -68,7 +85,7 @@ Examples:
       const texts: string[] = [];
       for (const b of backups) {
         const details = flags.details ? await fetchDetails(cluster, ctx.namespace, b, timeoutMs) : undefined;
-        texts.push(describeBackup(b, details));
+        texts.push(describeBackup(b, details, await podVolumeBackupsOf(cluster, ctx.namespace, b)));
       }
       process.stdout.write(texts.join('\n\n'));
     });

@@ -31,6 +31,16 @@ export function formatDryRun(name: string, report: BackupDryRun, unseen: Readonl
       ...report.appLeftOut.map((a) => `  - ${a.ref}: ${a.reason} (rule ${a.rule})`),
     );
   }
+  if (report.volumes && report.volumes.length > 0) {
+    out.push(
+      '',
+      'Pod volumes:',
+      formatTable(
+        ['POD', 'VOLUME', 'METHOD', 'RULE'],
+        report.volumes.map((v) => [v.pod, v.volume, v.reason ? `${v.method}: ${v.reason}` : v.method, v.rule]),
+      ),
+    );
+  }
   out.push(...formatHookDryRun(report.hooks ?? []));
   out.push(...section('Warnings', report.warnings), ...section('Errors', report.errors));
   const explained = [...report.explained.map(explainLine), ...[...unseen].map(([asked, why]) => `  ${asked}: ${why}`)];

@@ -93,6 +93,8 @@ export function installCommand() {
       '--features <list>',
       'server features, comma-separated, as `skiff server --features` (EnableAPIGroupVersions)',
     )
+    .option('--use-node-agent', 'also create the node-agent DaemonSet, for file-system backup of pod volumes')
+    .option('--uploader-type <type>', 'uploader of file-system backups, kopia (default) or restic: a server flag')
     .option('--no-server', 'create no ServiceAccount, RBAC or Deployment: you run `skiff server` yourself')
     .option('--wait', 'wait until the server Deployment is available')
     .option('--dry-run', 'print the objects instead of creating them (yaml unless -o json)')
@@ -116,6 +118,10 @@ Examples:
   skiff install --provider aws --bucket backups --secret-file ./credentials \\
       --backup-location-config region=us-east-1 --rbac least-privilege \\
       --image registry.example.com/skiff:0.1.0 --velero-pod-mem-request 256Mi --wait
+
+  # File-system backup of pod volumes: the node-agent DaemonSet, with restic instead of kopia
+  skiff install --provider aws --bucket backups --secret-file ./credentials \\
+      --backup-location-config region=us-east-1 --use-node-agent --uploader-type restic
 
   # See what would be created, in creation order
   skiff install --provider filesystem --bucket skiff --backup-location-config path=/tmp/b --dry-run -o yaml`,

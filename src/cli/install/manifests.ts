@@ -12,6 +12,8 @@ import { parseKeyValues, parseLabels, parseOptionalBool, ProblemCollector, split
 import { buildLocation } from '../backup-location/location-options.ts';
 import { DEFAULT_IMAGE, DEFAULT_RESOURCES, serverDeployment, serviceAccountObject } from './deployment.ts';
 import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
+import { nodeAgentDaemonSet } from './node-agent.ts';
+import { volumeServerOptions } from '../../volumes/server-flags.ts';
 
 export interface InstallFlags {
   crdsOnly?: boolean | undefined;
@@ -44,6 +46,10 @@ export interface InstallFlags {
   features?: string | undefined;
   /** Commander's value of `--no-server`: false when given (no ServiceAccount, RBAC or Deployment). */
   server?: boolean | undefined;
+  /** `--use-node-agent`: add the node-agent DaemonSet (file-system backup). */
+  useNodeAgent?: boolean | undefined;
+  /** `--uploader-type`: passed to the server as its own flag, checked here. */
+  uploaderType?: string | undefined;
 }
 
 /** The flags that shape the in-cluster server, refused with `--no-server`. */
@@ -60,6 +66,8 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['rbac', '--rbac'],
   ['serverArg', '--server-arg'],
   ['features', '--features'],
+  ['useNodeAgent', '--use-node-agent'],
+  ['uploaderType', '--uploader-type'],
 ];
 
 const COMPONENT = { component: 'velero' };
@@ -110,12 +118,33 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
         podAnnotations: server.podAnnotations,
         podLabels: server.podLabels,
         withCredentials: withSecret,
-        serverArgs: [...featureArgs(flags, p), ...(flags.serverArg ?? [])],
+        serverArgs: [...featureArgs(flags, p), ...uploaderArgs(flags, p), ...(flags.serverArg ?? [])],
       },
       COMPONENT,
     ),
   );
+  if (flags.useNodeAgent) {
+    objects.push(
+      nodeAgentDaemonSet(
+        namespace,
+        {
+          image: server.image,
+          serviceAccount: flags.serviceAccountName ?? Names.ServiceAccount,
+          withCredentials: withSecret,
+        },
+        COMPONENT,
+      ),
+    );
+  }
   return { objects, problems: p.problems };
+}
+
+/** `--uploader-type` becomes the server's own flag, after the same check `skiff server` makes. */
+function uploaderArgs(flags: InstallFlags, p: ProblemCollector): string[] {
+  if (flags.uploaderType === undefined) return [];
+  const { problems } = volumeServerOptions({ uploaderType: flags.uploaderType });
+  for (const problem of problems) p.add(problem);
+  return [`--uploader-type=${flags.uploaderType}`];
 }
 
 /** `--features` becomes the server's own flag, after the same check `skiff server` makes. */

@@ -14,6 +14,7 @@ export const INSTALL_REFS = {
   Role: rbac('roles'),
   RoleBinding: rbac('rolebindings'),
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments' },
+  DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets' },
   CustomResourceDefinition: { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' },
 } satisfies Record<string, ResourceRef>;
 

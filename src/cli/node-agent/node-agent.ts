@@ -15,6 +15,10 @@ export function nodeAgentCommand() {
       "where this node's root file system is visible (kubelet pods under var/lib/kubelet/pods)",
       '/',
     )
+    .option(
+      '--kubelet-pods-dir <dir>',
+      "the kubelet's pods folder, when mounted elsewhere (default: <host-root>/var/lib/kubelet/pods)",
+    )
     .option('--credentials-file <file>', 'AWS credentials file for locations without spec.credential')
     .option(
       '--scratch-dir <dir>',
@@ -29,6 +33,7 @@ export function nodeAgentCommand() {
       `
 Examples:
   skiff node-agent --node worker-1 --host-root /host -n velero
+  skiff node-agent --host-root /host_pods --kubelet-pods-dir /host_pods   # as the node-agent DaemonSet runs it
   NODE_NAME=worker-1 skiff node-agent --host-root /host --kopia-binary /usr/local/bin/kopia
 
 One node agent runs on every node (the DaemonSet node-agent of 'skiff install --use-node-agent').
@@ -47,6 +52,7 @@ location, and restores snapshots into new pods' volumes before their containers 
       await runNodeAgent({
         node,
         hostRoot: flags.hostRoot,
+        ...(flags.kubeletPodsDir ? { podsDir: flags.kubeletPodsDir } : {}),
         namespace: ctx.namespace,
         ...(ctx.flags.kubeconfig ? { kubeconfig: ctx.flags.kubeconfig } : {}),
         ...(ctx.flags.kubecontext ? { kubecontext: ctx.flags.kubecontext } : {}),

@@ -210,6 +210,10 @@ Examples:
   # See what a restore would create, skip, update or find in conflict, without writing anything
   skiff restore create --from-backup web-daily --existing-resource-policy update --dry-run
 
+  # See the init containers and exec hooks each restored pod would get (annotations
+  # init.hook.restore.velero.io/* and post.hook.restore.velero.io/*, or spec.hooks), in order
+  skiff restore create shop-copy --from-backup shop-nightly --namespace-mappings shop:shop-copy --dry-run
+
   # Restore the newest Completed backup of a schedule
   skiff restore create --from-schedule nightly
 
@@ -275,7 +279,10 @@ export function restoreCreateCommand() {
       'restore only pod volume data, into the pods and claims that exist now (matched by namespace and name); create or change nothing else',
     )
     .option('-w, --wait', 'wait for the restore to finish, showing progress')
-    .option('--dry-run', 'print the restore plan (create/skip/conflict/update per object, tier by tier); write nothing')
+    .option(
+      '--dry-run',
+      "print the restore plan (create/skip/conflict/update per object, tier by tier, with each pod's init and exec hooks); write nothing",
+    )
     .option('-o, --output <format>', 'print the Restore (json|yaml) instead of creating it; with --dry-run, the plan')
     .addHelpText('after', EXAMPLES)
     .action(async (name, flags, cmd) => {

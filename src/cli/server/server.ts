@@ -9,9 +9,10 @@ import { throwIfProblems } from '../errors.ts';
 import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
 import { featureProblems } from '../../server/features.ts';
+import { fsBackupServerOptions, type FsBackupServerFlags } from './volume-flags.ts';
 import { volumeServerOptions } from '../../volumes/server-flags.ts';
 
-export interface ServerFlags {
+export interface ServerFlags extends FsBackupServerFlags {
   defaultBackupTtl?: string | undefined;
   defaultBackupStorageLocation?: string | undefined;
   credentialsFile?: string | undefined;
@@ -58,6 +59,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   );
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
+  const fsBackup = fsBackupServerOptions(p, flags);
   const volumes = volumeServerOptions(flags);
   for (const problem of volumes.problems) p.add(problem);
   throwIfProblems(p.problems);
@@ -83,6 +85,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
+    ...fsBackup,
     ...volumes.options,
   };
 }
@@ -198,6 +201,12 @@ export function serverCommand() {
       '--item-block-worker-count <n>',
       'resource listings (one type in one namespace, with the items they pull in) one backup runs at once (default: 3)',
     )
+    .option(
+      '--default-volumes-to-fs-backup [bool]',
+      'back up every pod volume from the file system unless a backup says otherwise',
+      'false',
+    )
+    .option('--fs-backup-timeout <duration>', 'how long a backup waits for its pod volume backups', '240m')
     .option('--uploader-type <type>', 'uploader of new file-system backups: kopia or restic', 'kopia')
     .option(
       '--default-repo-maintain-frequency <duration>',
@@ -208,6 +217,7 @@ export function serverCommand() {
       `
 Examples:
   skiff server
+  skiff server --default-volumes-to-fs-backup --fs-backup-timeout 6h   # opt-out FSB by default
   skiff server --uploader-type restic --default-repo-maintain-frequency 24h
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug
   skiff server --backup-sync-period 5m

@@ -35,7 +35,7 @@ export function withRestoreHookInfo(plan: RestorePlanStream): RestorePlanStream 
   const annotate = (op: RestoreOperation): RestoreOperation => {
     if (op.kind !== 'create' || op.target.groupResource !== 'pods' || op.target.namespace === undefined) return op;
     const ns = op.target.namespace;
-    const added = initHookContainers(op.object, ns, hooks, plan.restoreName).containers.map((c) => String(c.name));
+    const added = initHookContainers(op.object, ns, hooks, plan.restoreName).containers.map(nameOf);
     const exec = planRestoreExecHooks(op.object, ns, hooks).groups.flatMap((g) =>
       g.hooks.map((h): DryRunRestoreExecHook => ({
         hook: h.name,
@@ -49,9 +49,7 @@ export function withRestoreHookInfo(plan: RestorePlanStream): RestorePlanStream 
       })),
     );
     if (added.length === 0 && exec.length === 0) return op;
-    const initContainers = asArray(asRecord(op.object.spec)?.initContainers).map((c) =>
-      String(asRecord(c)?.name ?? ''),
-    );
+    const initContainers = asArray(asRecord(op.object.spec)?.initContainers).map(nameOf);
     return { ...op, hooks: { initContainers, addedByHooks: added, exec } };
   };
   async function* ops(tier: StreamedTier): AsyncGenerator<RestoreOperation> {
@@ -61,6 +59,11 @@ export function withRestoreHookInfo(plan: RestorePlanStream): RestorePlanStream 
     for await (const tier of plan.tiers) yield { ...tier, operations: ops(tier) };
   }
   return { ...plan, tiers: tiers() };
+}
+
+function nameOf(container: unknown): string {
+  const name = asRecord(container)?.name;
+  return typeof name === 'string' ? name : '';
 }
 
 /** Text lines under a pod's operation in the dry run. */

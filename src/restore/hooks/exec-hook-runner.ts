@@ -15,9 +15,12 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
 import { scopeOf } from '../../results/results.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { planRestoreExecHooks, type RestoreExecHook } from './exec-hooks.ts';
 import type { ResolvedRestoreHook } from './restore-hook-spec.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 
@@ -32,6 +35,9 @@ export interface RestoreExecHookRunnerOptions {
   hooks: ResolvedRestoreHook[];
   /** How often a pod is read while its hooks wait for a container (default 1 s). */
   pollMs?: number;
+  /** Time source and wait, injected so tests control them. */
+  clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 type ContainerWait = { ok: true } | { ok: false; message: string; podEnded?: boolean } | { ok: false; stopped: true };
@@ -75,7 +81,7 @@ export class RestoreExecHookRunner {
   }
 
   private async runPod(name: string, namespace: string, hooks: RestoreExecHook[]): Promise<void> {
-    const started = Date.now();
+    const started = this.now();
     let abandoned: string | undefined;
     for (const hook of hooks) {
       this.attempted++;
@@ -101,6 +107,10 @@ export class RestoreExecHookRunner {
       }
       if (failure !== undefined) this.fail(namespace, hook, `${what}: ${failure}`, fields, what);
     }
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? systemClock).now().getTime();
   }
 
   private stopReason(): string {
@@ -140,13 +150,13 @@ export class RestoreExecHookRunner {
         return { ok: false, message: `the pod is ${state.podPhase}`, podEnded: true };
       if (hook.waitForReady ? state.ready : state.running) return { ok: true };
       if (this.stoppedBy !== undefined) return { ok: false, stopped: true };
-      const left = hook.waitTimeoutMs === 0 ? pollMs : started + hook.waitTimeoutMs - Date.now();
+      const left = hook.waitTimeoutMs === 0 ? pollMs : started + hook.waitTimeoutMs - this.now();
       if (left <= 0)
         return {
           ok: false,
           message: `waitTimeout expired: container ${hook.container} was not ${want} within ${formatMs(hook.waitTimeoutMs)}`,
         };
-      await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));
+      await (this.opts.sleep ?? sleep)(Math.min(pollMs, left));
     }
   }
 

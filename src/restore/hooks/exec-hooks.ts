@@ -8,16 +8,15 @@ import { RestoreExecHookAnnotations } from '../../api/labels.ts';
 import { HookErrorMode } from '../../api/schema.ts';
 import {
   DEFAULT_HOOK_TIMEOUT_MS,
-  hookContainer,
+  ANNOTATION_HOOK_NAME,
   parseCommandValue,
   parseErrorMode,
   parseTimeout,
   podRef,
+  withHookContainer,
 } from '../../hooks/hook-values.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { matchingRestoreHooks, type ResolvedRestoreHook, type RestoreExecSpec } from './restore-hook-spec.ts';
-
-export const ANNOTATION_HOOK_NAME = '<from-annotation>';
 
 export interface RestoreExecHook {
   /** The spec entry's name, or `<from-annotation>`. */
@@ -66,7 +65,7 @@ export function planRestoreExecHooks(
 }
 
 function fromSpec(pod: KubeObject, name: string, e: RestoreExecSpec): RestoreExecHook {
-  return withContainer(pod, e.container, {
+  return withHookContainer(pod, e.container, {
     name,
     command: e.command,
     onError: e.onError,
@@ -116,7 +115,7 @@ function annotationHook(pod: KubeObject, warnings: string[]): RestoreExecHook | 
     if (ready === 'true' || ready === 'false') waitForReady = ready === 'true';
     else warn(A.WaitForReady, `must be true or false, not ${JSON.stringify(ready)}; false applies`);
   }
-  return withContainer(pod, ann[A.Container], {
+  return withHookContainer(pod, ann[A.Container], {
     name: ANNOTATION_HOOK_NAME,
     command: command.value,
     onError,
@@ -124,14 +123,4 @@ function annotationHook(pod: KubeObject, warnings: string[]): RestoreExecHook | 
     waitTimeoutMs: time(A.WaitTimeout, 0, 0),
     waitForReady,
   });
-}
-
-function withContainer(
-  pod: KubeObject,
-  named: string | undefined,
-  hook: Omit<RestoreExecHook, 'container' | 'invalid'>,
-): RestoreExecHook {
-  const container = hookContainer(pod, named);
-  if ('value' in container) return { ...hook, container: container.value };
-  return { ...hook, container: named ?? '', invalid: container.problem };
 }

@@ -5,7 +5,7 @@
  * `restore-wait` container of the file-system restore, when there is one, stays first.
  */
 import { createHash } from 'node:crypto';
-import { RestoreInitHookAnnotations } from '../../api/labels.ts';
+import { Names, RestoreInitHookAnnotations } from '../../api/labels.ts';
 import type { RestoreResourceHookSpec } from '../../api/restore.ts';
 import { parseCommandValue, podRef } from '../../hooks/hook-values.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -13,7 +13,7 @@ import { asArray, asRecord, type RestoreItemAction } from '../actions/types.ts';
 import { matchingRestoreHooks, resolveRestoreHooks, type ResolvedRestoreHook } from './restore-hook-spec.ts';
 
 /** The file-system restore's init container, which must stay at index 0 (VOLUMES-CONTRACT §5). */
-export const RESTORE_WAIT_CONTAINER = 'restore-wait';
+const RESTORE_WAIT_CONTAINER = Names.RestoreHelperInitContainer;
 
 export interface InitHookResult {
   /** Containers to add, in order. */

@@ -61,7 +61,15 @@ async function readInto(
   const copies = opts.copies ?? legacyCopyChooser();
   let formatVersion: string | undefined;
   const writer = new SpoolWriter(spool);
-  for await (const record of readBackupArchive(source, opts.limits)) {
+  // A copy in a version folder is ranked from its path alone; one that cannot beat the copy
+  // already held (the preferred-version twin of a legacy copy) is skipped before it is parsed.
+  const wanted = (parsed: ParsedEntryPath): boolean => {
+    if (parsed.version === undefined) return true;
+    const rank = copies.rank(parsed, undefined);
+    const previous = index.heldCopy(parsed);
+    return rank !== undefined && !(previous && previous.rank <= rank);
+  };
+  for await (const record of readBackupArchive(source, opts.limits, { wanted })) {
     if (record.kind === 'metadata') {
       formatVersion = record.data.toString('utf8').trim();
       continue;

@@ -84,7 +84,7 @@ async function run(
   try {
     const pod = await getPod(ctx.cluster, pvb.spec.pod);
     const podNamespace = pod.metadata.namespace ?? '';
-    const { path, pvcName } = await volumePathOf(ctx.cluster, ctx.hostRoot, pod, pvb.spec.volume, signal);
+    const { path, pvcName } = await volumePathOf(ctx.cluster, ctx, pod, pvb.spec.volume, signal);
     const type = repositoryTypeOf(pvb.spec.uploaderType);
     const settings = parseBackupSettings(pvb.spec.uploaderSettings);
     if (type === 'restic' && pvb.spec.repoIdentifier) await checkResticIdentifier(ctx, pvb, podNamespace);

@@ -11,6 +11,8 @@ export interface NodeAgentContext extends RepositoryContext {
   node: string;
   /** This node's file system, as the agent sees it (`/` on a real node; `<run>/nodes/<node>` in tests). */
   hostRoot: string;
+  /** The kubelet's pods folder when it is not `<hostRoot>/var/lib/kubelet/pods`. */
+  podsDir?: string | undefined;
   clock: Clock;
   log: Logger;
   /** Data paths run at once on this node (Velero's default load concurrency is 1). */

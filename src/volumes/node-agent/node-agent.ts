@@ -19,6 +19,8 @@ import { podVolumeRestoreController } from './restore-controller.ts';
 export interface NodeAgentOptions {
   node: string;
   hostRoot: string;
+  /** The kubelet's pods folder, when not `<hostRoot>/var/lib/kubelet/pods`. */
+  podsDir?: string;
   namespace: string;
   kubeconfig?: string;
   kubecontext?: string;
@@ -61,6 +63,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal)
     namespace: opts.namespace,
     node: opts.node,
     hostRoot: opts.hostRoot,
+    podsDir: opts.podsDir,
     clock: systemClock,
     log,
     concurrency: opts.concurrency ?? 1,

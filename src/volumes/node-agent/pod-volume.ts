@@ -36,9 +36,14 @@ export async function getPod(cluster: Cluster, ref: PodRef): Promise<KubeObject 
   return pod;
 }
 
+export interface HostLayout {
+  hostRoot: string;
+  podsDir?: string | undefined;
+}
+
 export async function volumePathOf(
   cluster: Cluster,
-  hostRoot: string,
+  host: HostLayout,
   pod: KubeObject & PodLike,
   volumeName: string,
   signal?: AbortSignal,
@@ -57,7 +62,7 @@ export async function volumePathOf(
   const dirName = volumeDirName(volume, pv);
   for (let attempt = 1; ; attempt++) {
     try {
-      const path = await resolveVolumePath(hostRoot, pod.metadata.uid ?? '', dirName);
+      const path = await resolveVolumePath(host.hostRoot, pod.metadata.uid ?? '', dirName, host.podsDir);
       return { path, volume, ...(claimName ? { pvcName: claimName } : {}) };
     } catch (err) {
       if (!(err instanceof VolumePathError) || attempt >= RESOLVE_ATTEMPTS || !/^no /.test(err.message)) throw err;

@@ -120,7 +120,7 @@ async function run(ctx: NodeAgentContext, job: RestoreJob, signal: AbortSignal):
   try {
     const restoreUID = pvr.metadata.labels?.[Labels.RestoreUID];
     if (!dataOnly && !restoreUID) throw new Error(`it has no ${Labels.RestoreUID} label to name the done marker`);
-    const { path } = await volumePathOf(ctx.cluster, ctx.hostRoot, pod, pvr.spec.volume, signal);
+    const { path } = await volumePathOf(ctx.cluster, ctx, pod, pvr.spec.volume, signal);
     const settings = parseRestoreSettings(pvr.spec.uploaderSettings);
     const uploader = await openRepository(ctx, {
       volumeNamespace: pvr.spec.sourceNamespace,

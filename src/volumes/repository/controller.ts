@@ -37,21 +37,29 @@ export function repositoryTypeField(value: string | undefined): RepositoryType {
 
 export function backupRepositoryController(deps: RepositoryControllerDeps): ControllerSpec {
   const running = new Map<string, Promise<void>>();
+  const attempts = new Map<string, number>();
   return {
     name: 'backup-repo',
     type: TYPE,
     namespace: deps.namespace,
     resyncMs: RESYNC_MS,
-    reconcile: (obj) => reconcile(deps, running, obj),
+    reconcile: (obj) => reconcile(deps, { running, attempts }, obj),
     drain: async () => {
       await Promise.all(running.values());
     },
   };
 }
 
+interface ControllerState {
+  /** Maintenance runs in progress, by repository. */
+  running: Map<string, Promise<void>>;
+  /** When each NotReady repository was last tried (its own status update must not retry it at once). */
+  attempts: Map<string, number>;
+}
+
 async function reconcile(
   deps: RepositoryControllerDeps,
-  running: Map<string, Promise<void>>,
+  { running, attempts }: ControllerState,
   obj: KubeObject,
 ): Promise<ReconcileResult | undefined> {
   const repo = obj as BackupRepository;
@@ -68,6 +76,12 @@ async function reconcile(
   }
 
   if (repo.status?.phase !== 'Ready') {
+    const now = deps.clock.now().getTime();
+    const last = attempts.get(name);
+    if (repo.status?.phase === 'NotReady' && last !== undefined && now - last < RETRY_NOT_READY_MS) {
+      return { requeueAfterMs: last + RETRY_NOT_READY_MS - now };
+    }
+    attempts.set(name, now);
     try {
       if (type === 'restic' && !repo.spec.resticIdentifier) {
         const bsl = await deps.cluster.find(resourceRef(Kinds.BackupStorageLocation), key.location, deps.namespace);
@@ -80,6 +94,7 @@ async function reconcile(
       const how = await uploader.initOrConnect();
       deps.log.info({ repository: name, how }, 'backup repository ready');
       await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: '' });
+      attempts.delete(name);
     } catch (err) {
       const message = `cannot initialise or connect to the ${type} repository: ${errorMessage(err)}`;
       deps.log.warn({ repository: name, err }, 'backup repository not ready');
@@ -89,7 +104,8 @@ async function reconcile(
     return { requeueAfterMs: RESYNC_MS };
   }
 
-  if (running.has(name)) return undefined;
+  // Look again soon: the status patch at the end of the run may be seen while it is still running.
+  if (running.has(name)) return { requeueAfterMs: 1000 };
   let waitMs: number;
   try {
     waitMs = msUntilMaintenance(repo, frequency, deps.clock.now());

@@ -41,6 +41,13 @@ test('a volume resolves to its one directory, through a symlink inside the host 
   assert.ok((await resolveVolumePath(hostRoot, uid, 'pvc-csi/mount')).endsWith('kubernetes.io~csi/pvc-csi/mount'));
 });
 
+test("the kubelet's pods folder may be mounted elsewhere (Velero's /host_pods)", async () => {
+  const pods = join(hostRoot, 'var/lib/kubelet/pods');
+  const found = await resolveVolumePath(pods, uid, 'cache', pods);
+  assert.ok(found.endsWith('kubernetes.io~empty-dir/cache'));
+  await assert.rejects(resolveVolumePath(pods, uid, 'pvc-local', pods), /outside the host root/);
+});
+
 test('no match, two matches, a path outside the host root and odd names are refused with the reason', async () => {
   await assert.rejects(resolveVolumePath(hostRoot, uid, 'missing'), /no directory for volume "missing"/);
   await assert.rejects(resolveVolumePath(hostRoot, uid, 'twice'), /matches 2 directories/);
