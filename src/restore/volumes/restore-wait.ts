@@ -9,11 +9,12 @@ import { parse as parseYaml } from 'yaml';
 import { IMAGE_COMMAND, DEFAULT_IMAGE } from '../../cli/install/deployment.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { asArray, asRecord, RestoreActionError, type RestoreItemAction } from '../actions/types.ts';
-import { RESTORE_WAIT_CONTAINER } from '../hooks/init-hooks.ts';
+import { Names } from '../../api/labels.ts';
 import { volumesToRestore, type BackedUpVolume } from './pod-volumes.ts';
 
+const RESTORE_WAIT_CONTAINER = Names.RestoreHelperInitContainer;
 /** The name Velero's restic-era releases used; an old copy of either must not survive (reference §4.6). */
-const LEGACY_RESTORE_WAIT_CONTAINER = 'restic-wait';
+const LEGACY_RESTORE_WAIT_CONTAINER = Names.LegacyRestoreHelperInitContainer;
 /** Where the container sees each restored volume: `/restores/<volume>` (reference §6.5 step 1). */
 export const RESTORES_DIR = '/restores';
 
