@@ -6,7 +6,7 @@
  * the container's `/restores/<volume>` mounts). Only when the helper exits 0 does the pod get
  * the annotation that lets kwok's pod-ready stage make it Running (restore-wait-hold.sed).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,7 +63,9 @@ export async function holdForRestoreWait(
       const dir = await volumeDirectory(cluster, pod, volume, hostRoot);
       symlinkSync(dir, join(restores, mount.mountPath.slice('/restores/'.length)));
     }
-    const code = await runHelper(restores, wait.args ?? [], join(run, 'logs', `restore-wait-${namespace}-${name}.log`));
+    const podExists = async (): Promise<boolean> => (await cluster.find(PODS, name, namespace))?.metadata.uid === uid;
+    const logFile = join(run, 'logs', `restore-wait-${namespace}-${name}.log`);
+    const code = await runHelper(restores, wait.args ?? [], logFile, podExists);
     if (code !== 0) {
       log(`${where}: skiff restore-helper exited ${code}; the pod stays Pending`);
       return;
@@ -137,16 +139,40 @@ async function volumeDirectory(cluster: Cluster, pod: KubeObject, volume: string
   }
 }
 
-function runHelper(restoresDir: string, args: readonly string[], logFile: string): Promise<number> {
+/** Helpers still running, stopped when the pod agent exits (a kubelet's containers go with their pod). */
+const helpers = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of helpers) child.kill('SIGTERM');
+});
+
+/** How often a held pod is looked up, so that the helper of a deleted pod is stopped. */
+const POD_CHECK_MS = 2000;
+
+/** Runs the helper until it exits, or until the pod is gone (then SIGTERM, as a kubelet would). */
+function runHelper(
+  restoresDir: string,
+  args: readonly string[],
+  logFile: string,
+  podExists: () => Promise<boolean>,
+): Promise<number> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [SKIFF, 'restore-helper', '--restores-dir', restoresDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    helpers.add(child);
+    const check = setInterval(() => {
+      podExists().then(
+        (exists) => exists || child.kill('SIGTERM'),
+        () => undefined,
+      );
+    }, POD_CHECK_MS);
     const out: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => out.push(b));
     child.on('error', fail);
     child.on('close', (code) => {
+      clearInterval(check);
+      helpers.delete(child);
       try {
         writeFileSync(logFile, Buffer.concat(out));
       } catch {

@@ -184,9 +184,9 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
 }
 
 /**
- * Velero also recreates the backup's PodVolumeBackup objects (§5.4 step 4). Skiff has no
- * file-system backup yet, so it does not; a backup that has some is named in the log, as
- * restoring it cannot bring that volume data back.
+ * Velero also recreates the backup's PodVolumeBackup objects (§5.4 step 4); Skiff does not
+ * yet. A restore does not need them (it reads `<backup>-podvolumebackups.json.gz`), but
+ * `kubectl get podvolumebackups` does not show a synced backup's, so the log says so.
  */
 async function warnOfPodVolumeBackups(
   deps: BackupSyncDeps,
@@ -199,8 +199,7 @@ async function warnOfPodVolumeBackups(
   deps.log.warn(
     { backup: name, location, podVolumeBackups: pvbs.length },
     `backup sync: backup "${name}" in location "${location}" has ${String(pvbs.length)} pod volume backups; ` +
-      'Skiff has no file-system backup yet, so their PodVolumeBackup objects are not recreated and a restore ' +
-      'of this backup cannot bring back that volume data',
+      'their PodVolumeBackup objects are not recreated in this cluster (a restore reads them from the bucket)',
   );
 }
 

@@ -212,6 +212,8 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
         ? { priorities: parseRestorePriorities(opts.restoreResourcePriorities.join(',')) }
         : {}),
       ...(opts.restoreBackendTimeout ? { backendTimeoutMs: parseDuration(opts.restoreBackendTimeout) } : {}),
+      // Velero's --fs-backup-timeout bounds pod volume restores as well as backups.
+      ...(opts.fsBackupTimeout ? { podVolumeTimeoutMs: parseDuration(opts.fsBackupTimeout) } : {}),
       enableApiGroupVersions,
     }),
     locationController({

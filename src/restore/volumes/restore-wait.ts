@@ -12,9 +12,9 @@ import { asArray, asRecord, RestoreActionError, type RestoreItemAction } from '.
 import { Names } from '../../api/labels.ts';
 import { volumesToRestore, type BackedUpVolume } from './pod-volumes.ts';
 
-/** The name Velero's restic-era releases used; an old copy of either must not survive (reference §4.6). */
 const RESTORE_WAIT_CONTAINER = Names.RestoreHelperInitContainer;
-const LEGACY_RESTORE_WAIT_CONTAINER = 'restic-wait';
+/** The name Velero's restic-era releases used; an old copy of either must not survive (reference §4.6). */
+const LEGACY_RESTORE_WAIT_CONTAINER = Names.LegacyRestoreHelperInitContainer;
 /** Where the container sees each restored volume: `/restores/<volume>` (reference §6.5 step 1). */
 export const RESTORES_DIR = '/restores';
 
