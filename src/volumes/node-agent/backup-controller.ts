@@ -14,12 +14,12 @@ import type { ControllerSpec, ReconcileResult } from '../../controllers/controll
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
-import { errorMessage } from '../../util/errors.ts';
 import { resticIdentifier } from '../repository/identity.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
 import { getPod, volumePathOf } from './pod-volume.ts';
+import { recordDataPathError } from './finish.ts';
 import { ProgressWriter } from './progress.ts';
 
 const REF = resourceRef(Kinds.PodVolumeBackup);
@@ -117,18 +117,10 @@ async function run(
     log.info({ snapshotID: result.snapshotID, incrementalBytes: result.incrementalBytes }, 'pod volume backed up');
   } catch (err) {
     await progress.close();
-    const canceled = signal.aborted && !ctx.work.stopping;
-    const message = canceled
-      ? 'canceled'
-      : ctx.work.stopping
-        ? `node agent on ${ctx.node} stopped while the backup was in progress`
-        : `backup of volume "${pvb.spec.volume}" of pod ${pvb.spec.pod.namespace}/${pvb.spec.pod.name} failed: ${errorMessage(err)}`;
-    if (!canceled) log.warn({ err }, 'pod volume backup failed');
-    await patch({
-      phase: canceled ? DataPathPhase.Canceled : DataPathPhase.Failed,
-      message,
-      completionTimestamp: kubeTime(ctx.clock.now()),
-    }).catch((patchErr: unknown) => log.error({ err: patchErr }, 'cannot record the end of the backup'));
+    await recordDataPathError(
+      { ctx, what: 'backup', pod: pvb.spec.pod, volume: pvb.spec.volume, signal, log, patch },
+      err,
+    );
   }
 }
 

@@ -21,11 +21,11 @@ import type { ControllerSpec, ReconcileResult } from '../../controllers/controll
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
-import { errorMessage } from '../../util/errors.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
 import { volumePathOf } from './pod-volume.ts';
+import { recordDataPathError } from './finish.ts';
 import { ProgressWriter } from './progress.ts';
 
 const REF = resourceRef(Kinds.PodVolumeRestore);
@@ -152,17 +152,9 @@ async function run(ctx: NodeAgentContext, job: RestoreJob, signal: AbortSignal):
     log.info('pod volume restored');
   } catch (err) {
     await progress.close();
-    const canceled = signal.aborted && !ctx.work.stopping;
-    const message = canceled
-      ? 'canceled'
-      : ctx.work.stopping
-        ? `node agent on ${ctx.node} stopped while the restore was in progress`
-        : `restore of volume "${pvr.spec.volume}" of pod ${pvr.spec.pod.namespace}/${pvr.spec.pod.name} failed: ${errorMessage(err)}`;
-    if (!canceled) log.warn({ err }, 'pod volume restore failed');
-    await patch({
-      phase: canceled ? DataPathPhase.Canceled : DataPathPhase.Failed,
-      message,
-      completionTimestamp: kubeTime(ctx.clock.now()),
-    }).catch((patchErr: unknown) => log.error({ err: patchErr }, 'cannot record the end of the restore'));
+    await recordDataPathError(
+      { ctx, what: 'restore', pod: pvr.spec.pod, volume: pvr.spec.volume, signal, log, patch },
+      err,
+    );
   }
 }

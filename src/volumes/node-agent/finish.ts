@@ -1,0 +1,44 @@
+/**
+ * How a PodVolumeBackup or PodVolumeRestore that threw ends: Canceled when its own cancel
+ * aborted it, Failed naming the agent's stop when the agent is shutting down (the next agent
+ * does not resume it), otherwise Failed with the error, naming pod and volume.
+ */
+import { DataPathPhase } from '../../api/index.ts';
+import type { KubeObject } from '../../kube/index.ts';
+import { kubeTime } from '../../util/clock.ts';
+import { errorMessage } from '../../util/errors.ts';
+import type { Logger } from '../../util/log.ts';
+import type { NodeAgentContext } from './context.ts';
+
+export interface DataPathEnd {
+  ctx: NodeAgentContext;
+  /** `backup` or `restore`, for the messages. */
+  what: 'backup' | 'restore';
+  pod: { namespace?: string | undefined; name?: string | undefined };
+  volume: string;
+  signal: AbortSignal;
+  log: Logger;
+  patch: (status: {
+    phase: typeof DataPathPhase.Canceled | typeof DataPathPhase.Failed;
+    message: string;
+    completionTimestamp: string;
+  }) => Promise<KubeObject>;
+}
+
+export async function recordDataPathError(end: DataPathEnd, err: unknown): Promise<void> {
+  const { ctx, what, signal, log } = end;
+  const canceled = signal.aborted && !ctx.work.stopping;
+  const message = canceled
+    ? 'canceled'
+    : ctx.work.stopping
+      ? `node agent on ${ctx.node} stopped while the ${what} was in progress`
+      : `${what} of volume "${end.volume}" of pod ${end.pod.namespace ?? ''}/${end.pod.name ?? ''} failed: ${errorMessage(err)}`;
+  if (!canceled) log.warn({ err }, `pod volume ${what} failed`);
+  await end
+    .patch({
+      phase: canceled ? DataPathPhase.Canceled : DataPathPhase.Failed,
+      message,
+      completionTimestamp: kubeTime(ctx.clock.now()),
+    })
+    .catch((patchErr: unknown) => log.error({ err: patchErr }, `cannot record the end of the ${what}`));
+}
