@@ -7,6 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import type { Cluster } from '../../src/kube/index.ts';
+import { startTestServer, type TestServer } from './skiff-server.ts';
 import { loadTestEnv } from './testenv.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -156,6 +159,37 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
           clearTimeout(t);
         }),
       );
+    },
+  };
+}
+
+/**
+ * For a suite that needs a Skiff server and a node agent on every kwok node: starts both before
+ * the suite and stops them after it. Read `server` and `agents` inside tests, once started.
+ */
+export function useServerWithNodeAgents(cluster: Cluster): {
+  readonly server: TestServer;
+  readonly agents: NodeAgents;
+} {
+  let server: TestServer | undefined;
+  let agents: NodeAgents | undefined;
+  before(async () => {
+    useTestUploaderBinaries();
+    server = await startTestServer(cluster);
+    agents = await startNodeAgents({ namespace: server.namespace });
+  });
+  after(async () => {
+    await agents?.stop();
+    await server?.stop();
+  });
+  return {
+    get server(): TestServer {
+      if (!server) throw new Error('the test server is not started yet (use it inside a test)');
+      return server;
+    },
+    get agents(): NodeAgents {
+      if (!agents) throw new Error('the node agents are not started yet (use them inside a test)');
+      return agents;
     },
   };
 }

@@ -7,44 +7,38 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Kinds, resourceRef, type PodVolumeBackup } from '../../../src/api/index.ts';
 import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts';
 import { ensureRepository, openRepository, repositoryWorkRoot } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
+import { useServerWithNodeAgents, useTestUploaderBinaries } from '../../helpers/node-agents.ts';
 import { createPodVolumeBackup, waitForPodVolumeBackup } from '../../helpers/pod-volume-objects.ts';
-import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+import { backupAndWait, defaultStore } from '../../helpers/skiff-server.ts';
 import { createVolumePod } from '../../helpers/volume-pods.ts';
 
 describe('backup deletion and pod-volume snapshots', () => {
   const cluster = adminCluster();
-  let server: TestServer;
-  let agents: NodeAgents;
-  before(async () => {
-    useTestUploaderBinaries();
-    server = await startTestServer(cluster);
-    agents = await startNodeAgents({ namespace: server.namespace });
-  });
-  after(async () => {
-    await agents?.stop();
-    await server?.stop();
-  });
+  const suite = useServerWithNodeAgents(cluster);
 
   test('the deleted backup’s snapshot is forgotten; another backup’s stays restorable', async () => {
     const ns = uniqueName('del-pvb');
     await createNamespace(cluster, ns);
     const pod = await createVolumePod(cluster, ns, 'app', { emptyDirs: ['cache'] });
     await writeFile(join(await pod.volumeDir('cache'), 'a.txt'), 'version one\n');
-    await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: 'kopia' });
+    await ensureRepository(cluster, suite.server.namespace, {
+      volumeNamespace: ns,
+      location: 'default',
+      type: 'kopia',
+    });
     const snapshot = async (): Promise<PodVolumeBackup> => {
-      const name = await createPodVolumeBackup(cluster, server.namespace, {
+      const name = await createPodVolumeBackup(cluster, suite.server.namespace, {
         pod,
         volume: 'cache',
         uploaderType: 'kopia',
       });
-      const pvb = await waitForPodVolumeBackup(cluster, server.namespace, name);
+      const pvb = await waitForPodVolumeBackup(cluster, suite.server.namespace, name);
       assert.equal(pvb.status?.phase, 'Completed', pvb.status?.message);
       return pvb;
     };
@@ -52,28 +46,30 @@ describe('backup deletion and pod-volume snapshots', () => {
     await writeFile(join(await pod.volumeDir('cache'), 'a.txt'), 'version two\n');
     const kept = await snapshot();
 
-    const store = await defaultStore(server);
+    const store = await defaultStore(suite.server);
     for (const [name, pvb] of [
       ['doomed', doomed],
       ['kept', kept],
     ] as const) {
-      const backup = await backupAndWait(cluster, server.namespace, `${name}-${ns}`, { includedNamespaces: [ns] });
+      const backup = await backupAndWait(cluster, suite.server.namespace, `${name}-${ns}`, {
+        includedNamespaces: [ns],
+      });
       assert.equal(backup.status?.phase, 'Completed');
       await store.putBackupFile(`${name}-${ns}`, 'podVolumeBackups', [pvb]);
     }
-    const doomedBackup = await cluster.get(resourceRef(Kinds.Backup), `doomed-${ns}`, server.namespace);
+    const doomedBackup = await cluster.get(resourceRef(Kinds.Backup), `doomed-${ns}`, suite.server.namespace);
     await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(doomedBackup as never));
     await waitFor(
       'the backup to be deleted',
-      async () => (await cluster.find(resourceRef(Kinds.Backup), `doomed-${ns}`, server.namespace)) === undefined,
+      async () => (await cluster.find(resourceRef(Kinds.Backup), `doomed-${ns}`, suite.server.namespace)) === undefined,
       120_000,
     );
 
     const repo = await openRepository(
       {
         cluster,
-        namespace: server.namespace,
-        workRoot: repositoryWorkRoot(`${server.namespace}-verify`),
+        namespace: suite.server.namespace,
+        workRoot: repositoryWorkRoot(`${suite.server.namespace}-verify`),
         binaries: useTestUploaderBinaries(),
       },
       { volumeNamespace: ns, location: 'default', type: 'kopia' },

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type PodVolumeBackup } from '../../../src/api/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
@@ -14,9 +14,9 @@ import { adminCluster, createNamespace } from '../../helpers/cluster.ts';
 import { createPodVolumeBackup, PVB, waitForPodVolumeBackup } from '../../helpers/pod-volume-objects.ts';
 import { makeRichTree } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
+import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
 import { testS3Client } from '../../helpers/s3.ts';
-import { startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+
 import { loadTestEnv } from '../../helpers/testenv.ts';
 import { createVolumePod } from '../../helpers/volume-pods.ts';
 
@@ -33,17 +33,7 @@ function assertCompleted(pvb: PodVolumeBackup, hostRoot: string, logs: string): 
 
 describe('node agent: PodVolumeBackup', () => {
   const cluster = adminCluster();
-  let server: TestServer;
-  let agents: NodeAgents;
-  before(async () => {
-    useTestUploaderBinaries();
-    server = await startTestServer(cluster);
-    agents = await startNodeAgents({ namespace: server.namespace });
-  });
-  after(async () => {
-    await agents?.stop();
-    await server?.stop();
-  });
+  const suite = useServerWithNodeAgents(cluster);
 
   for (const type of ['kopia', 'restic'] as const) {
     test(`${type}: a node-local claim and an emptyDir of a running pod are backed up`, async () => {
@@ -53,7 +43,7 @@ describe('node agent: PodVolumeBackup', () => {
       await makeRichTree(await pod.volumeDir('data'), { largeBytes: 16 * 1024 * 1024 });
       await writeFile(join(await pod.volumeDir('cache'), 'cached.txt'), 'cache entry\n');
 
-      const repo = await ensureRepository(cluster, server.namespace, {
+      const repo = await ensureRepository(cluster, suite.server.namespace, {
         volumeNamespace: ns,
         location: 'default',
         type,
@@ -64,25 +54,30 @@ describe('node agent: PodVolumeBackup', () => {
 
       const env = loadTestEnv();
       const repoIdentifier =
-        type === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
+        type === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${suite.server.prefix}/restic/${ns}` : '';
       const names = await Promise.all(
         ['data', 'cache'].map((v) =>
-          createPodVolumeBackup(cluster, server.namespace, { pod, volume: v, uploaderType: type, repoIdentifier }),
+          createPodVolumeBackup(cluster, suite.server.namespace, {
+            pod,
+            volume: v,
+            uploaderType: type,
+            repoIdentifier,
+          }),
         ),
       );
       for (const name of names) {
-        const pvb = await waitForPodVolumeBackup(cluster, server.namespace, name);
-        assertCompleted(pvb, agents.hostRoot(pod.node), agents.logs(pod.node));
+        const pvb = await waitForPodVolumeBackup(cluster, suite.server.namespace, name);
+        assertCompleted(pvb, suite.agents.hostRoot(pod.node), suite.agents.logs(pod.node));
       }
-      const data = (await cluster.get(PVB, names[0] ?? '', server.namespace)) as PodVolumeBackup;
+      const data = (await cluster.get(PVB, names[0] ?? '', suite.server.namespace)) as PodVolumeBackup;
       assert.ok((data.status?.progress?.totalBytes ?? 0) >= 16 * 1024 * 1024);
       assert.ok((data.status?.incrementalBytes ?? 0) >= 8 * 1024 * 1024, `sent ${data.status?.incrementalBytes}`);
 
       // The repository is where Velero keeps it (§2.5).
       const listed = await testS3Client().send(
-        new ListObjectsV2Command({ Bucket: env.s3.bucket, Prefix: `${server.prefix}/${type}/${ns}/` }),
+        new ListObjectsV2Command({ Bucket: env.s3.bucket, Prefix: `${suite.server.prefix}/${type}/${ns}/` }),
       );
-      assert.ok((listed.KeyCount ?? 0) > 0, `objects under ${server.prefix}/${type}/${ns}/`);
+      assert.ok((listed.KeyCount ?? 0) > 0, `objects under ${suite.server.prefix}/${type}/${ns}/`);
     });
   }
 
@@ -90,8 +85,12 @@ describe('node agent: PodVolumeBackup', () => {
     const ns = uniqueName('pvb-bad');
     await createNamespace(cluster, ns);
     const pod = await createVolumePod(cluster, ns, 'app', { emptyDirs: ['cache'] });
-    const name = await createPodVolumeBackup(cluster, server.namespace, { pod, volume: 'nope', uploaderType: 'kopia' });
-    const pvb = await waitForPodVolumeBackup(cluster, server.namespace, name);
+    const name = await createPodVolumeBackup(cluster, suite.server.namespace, {
+      pod,
+      volume: 'nope',
+      uploaderType: 'kopia',
+    });
+    const pvb = await waitForPodVolumeBackup(cluster, suite.server.namespace, name);
     assert.equal(pvb.status?.phase, 'Failed');
     assert.match(pvb.status?.message ?? '', /has no volume "nope"/);
   });

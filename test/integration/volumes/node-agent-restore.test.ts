@@ -8,21 +8,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { PodVolumeBackup } from '../../../src/api/index.ts';
 import type { Cluster } from '../../../src/kube/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace } from '../../helpers/cluster.ts';
 import { allocatedBytes, digestTree, makeRichTree, SPARSE_FILE, treeSum } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
+import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
 import {
   createPodVolumeBackup,
   PVR,
   waitForPodVolumeBackup,
   waitForPodVolumeRestore,
 } from '../../helpers/pod-volume-objects.ts';
-import { startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
+
 import { loadTestEnv } from '../../helpers/testenv.ts';
 import { createVolumePod, type VolumePod } from '../../helpers/volume-pods.ts';
 
@@ -66,17 +66,7 @@ async function createPodVolumeRestore(cluster: Cluster, serverNamespace: string,
 
 describe('node agent: PodVolumeRestore', () => {
   const cluster = adminCluster();
-  let server: TestServer;
-  let agents: NodeAgents;
-  before(async () => {
-    useTestUploaderBinaries();
-    server = await startTestServer(cluster);
-    agents = await startNodeAgents({ namespace: server.namespace });
-  });
-  after(async () => {
-    await agents?.stop();
-    await server?.stop();
-  });
+  const suite = useServerWithNodeAgents(cluster);
 
   for (const type of ['kopia', 'restic'] as const) {
     test(`${type}: a new pod's new claim gets identical bytes, then the done marker`, async () => {
@@ -86,31 +76,31 @@ describe('node agent: PodVolumeRestore', () => {
       const source = await createVolumePod(cluster, ns, 'app', { claims: ['data'] });
       const sourceDir = await source.volumeDir('data');
       await makeRichTree(sourceDir, { largeBytes: 48 * 1024 * 1024 });
-      await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type });
+      await ensureRepository(cluster, suite.server.namespace, { volumeNamespace: ns, location: 'default', type });
       const repoIdentifier =
-        type === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
-      const pvbName = await createPodVolumeBackup(cluster, server.namespace, {
+        type === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${suite.server.prefix}/restic/${ns}` : '';
+      const pvbName = await createPodVolumeBackup(cluster, suite.server.namespace, {
         pod: source,
         volume: 'data',
         uploaderType: type,
         repoIdentifier,
       });
-      const backup = await waitForPodVolumeBackup(cluster, server.namespace, pvbName);
+      const backup = await waitForPodVolumeBackup(cluster, suite.server.namespace, pvbName);
       assert.equal(backup.status?.phase, 'Completed', backup.status?.message);
 
       const target = uniqueName(`pvr-${type}-to`);
       await createNamespace(cluster, target);
       const pod = await createVolumePod(cluster, target, 'app', { claims: ['data'] });
       const restoreUID = randomUUID();
-      const name = await createPodVolumeRestore(cluster, server.namespace, {
+      const name = await createPodVolumeRestore(cluster, suite.server.namespace, {
         pod,
         volume: 'data',
         backup,
         sourceNamespace: ns,
         restoreUID,
       });
-      const pvr = await waitForPodVolumeRestore(cluster, server.namespace, name);
-      assert.equal(pvr.status?.phase, 'Completed', `${pvr.status?.message}\n${agents.logs(pod.node)}`);
+      const pvr = await waitForPodVolumeRestore(cluster, suite.server.namespace, name);
+      assert.equal(pvr.status?.phase, 'Completed', `${pvr.status?.message}\n${suite.agents.logs(pod.node)}`);
       assert.equal(pvr.status?.node, pod.node);
       assert.equal(pvr.status?.progress?.bytesDone, backup.status?.progress?.totalBytes);
 
@@ -131,18 +121,22 @@ describe('node agent: PodVolumeRestore', () => {
     const dir = await pod.volumeDir('cache');
     await makeRichTree(dir, { largeBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
     const want = await digestTree(dir);
-    await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: 'kopia' });
-    const pvbName = await createPodVolumeBackup(cluster, server.namespace, {
+    await ensureRepository(cluster, suite.server.namespace, {
+      volumeNamespace: ns,
+      location: 'default',
+      type: 'kopia',
+    });
+    const pvbName = await createPodVolumeBackup(cluster, suite.server.namespace, {
       pod,
       volume: 'cache',
       uploaderType: 'kopia',
     });
-    const backup = await waitForPodVolumeBackup(cluster, server.namespace, pvbName);
+    const backup = await waitForPodVolumeBackup(cluster, suite.server.namespace, pvbName);
     assert.equal(backup.status?.phase, 'Completed', backup.status?.message);
     const { rm } = await import('node:fs/promises');
     for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
 
-    const name = await createPodVolumeRestore(cluster, server.namespace, {
+    const name = await createPodVolumeRestore(cluster, suite.server.namespace, {
       pod,
       volume: 'cache',
       backup,
@@ -150,7 +144,7 @@ describe('node agent: PodVolumeRestore', () => {
       restoreUID: randomUUID(),
       annotations: { 'skiff.io/data-only': 'true' },
     });
-    const pvr = await waitForPodVolumeRestore(cluster, server.namespace, name);
+    const pvr = await waitForPodVolumeRestore(cluster, suite.server.namespace, name);
     assert.equal(pvr.status?.phase, 'Completed', pvr.status?.message);
     assert.deepEqual(await digestTree(dir), want, 'the files are back, and no .velero marker');
   });
