@@ -72,6 +72,7 @@ describe('backup sync recreates PodVolumeBackups', () => {
     const [made] = original;
     assert.ok(made?.status?.snapshotID);
     assert.equal(made.spec.uploaderType, 'kopia');
+    assert.ok(made.metadata.annotations?.['skiff.io/dir-times-snapshot'], 'kopia recorded the directory times');
 
     // A new cluster's view: the objects are gone, the bucket keeps the backup.
     await cluster.delete(BACKUPS, name, server.namespace);
