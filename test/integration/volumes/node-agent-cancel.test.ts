@@ -4,13 +4,13 @@
  * snapshot, and the next backup of the volume completes.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PodVolumeBackup } from '../../../src/api/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
+import { writeRandomFile } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
 import { createPodVolumeBackup, PVB, waitForPodVolumeBackup } from '../../helpers/pod-volume-objects.ts';
@@ -19,13 +19,6 @@ import { loadTestEnv } from '../../helpers/testenv.ts';
 import { createVolumePod } from '../../helpers/volume-pods.ts';
 
 const LARGE = 768 * 1024 * 1024;
-
-async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = 8 * 1024 * 1024;
-  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
-  await file.close();
-}
 
 /** The uploader processes (kopia, restic) running under a node agent. */
 function uploadersUnder(pid: number | undefined): string[] {
