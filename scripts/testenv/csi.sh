@@ -9,7 +9,7 @@ CSI_STORAGE_CLASS_IMMEDIATE=skiff-csi-immediate
 CSI_SNAPSHOT_CLASS=skiff-csi-snapclass
 
 # start_csi DIR PREFIX NODE...: DIR is the cluster's folder (admin.kubeconfig, nodes/<node>/), PREFIX as in
-# start_cluster. Node N's group keeps its files (socket, status, logs) in DIR/csi/N/.
+# start_cluster. Node N's group keeps its files (socket, status, logs) in DIR/csi/N/. Then wait_csi.
 start_csi() {
   local dir=$1 p=$2; shift 2
   local what=""; [ -z "$p" ] || what="cluster $(printf %s "${p%-}" | tr a-z A-Z): "
@@ -57,9 +57,11 @@ driver: $CSI_DRIVER
 deletionPolicy: Delete
 OBJ
     # No kubelet and no node-driver-registrar here: each node's CSINode and topology label are made by hand,
-    # or provisioning fails with "no available topology found".
+    # or provisioning fails with "no available topology found". (Not a server-side apply of partial Nodes for the
+    # labels: kubectl would move the client-side-applied labels to that apply and drop them.)
+    local uids; uids=$(kubectl --kubeconfig="$kc" get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}{"\n"}{end}')
     for n in "$@"; do
-      uid=$(kubectl --kubeconfig="$kc" get node "$n" -o jsonpath='{.metadata.uid}') || die "node $n not found"
+      uid=$(sed -n "s/^$n=//p" <<<"$uids"); [ -n "$uid" ] || die "node $n not found"
       cat <<OBJ
 ---
 apiVersion: storage.k8s.io/v1
@@ -73,9 +75,12 @@ OBJ
     done
   } > "$dir/csi-objects.yaml"
   kubectl --kubeconfig="$kc" apply -f "$dir/csi-objects.yaml" >> "$log" 2>&1 || die "$(cat "$log")"
+  # One kubectl per node, in parallel: each costs about a second on a loaded machine.
+  local pids=()
   for n in "$@"; do
-    kubectl --kubeconfig="$kc" label --overwrite node "$n" "$CSI_TOPOLOGY_KEY=$n" >> "$log" 2>&1 || die "$(cat "$log")"
+    kubectl --kubeconfig="$kc" label --overwrite node "$n" "$CSI_TOPOLOGY_KEY=$n" >> "$log" 2>&1 & pids+=($!)
   done
+  for n in "${pids[@]}"; do wait "$n" || die "labelling the nodes failed: $(cat "$log")"; done
 
   STEP="${what}start the CSI processes"
   start "${p}snapshot-controller" "$BIN/snapshot-controller" --kubeconfig="$kc" --enable-distributed-snapshotting=true
@@ -85,6 +90,14 @@ OBJ
   done
   start "${p}csi-kubelet" node --import tsx "$ROOT/scripts/testenv/csi-kubelet.ts" --kubeconfig "$kc" \
     --nodes "$dir/nodes" --csi "$dir/csi" --driver-binary "$BIN/skiff-csi-driver" --ready "$dir/csi/kubelet.ready"
+}
+
+# wait_csi DIR PREFIX NODE...: waits until start_csi's processes serve (separate, so the caller can start other
+# things meanwhile).
+wait_csi() {
+  local dir=$1 p=$2 n; shift 2
+  local what=""; [ -z "$p" ] || what="cluster $(printf %s "${p%-}" | tr a-z A-Z): "
+  STEP="${what}wait for the CSI processes"
   for n in "$@"; do
     waitfor "the CSI driver of ${p}$n" 60 grep -q '^running' "$dir/csi/$n/status"
   done

@@ -43,6 +43,7 @@ fi
 if [ "$WANT_CSI" = 1 ]; then
   B_NODES=$(sed -n 's/^SKIFF_B_NODES=//p' "$RUN/env")
   start_csi "$RUN/cluster-b" b- ${B_NODES//,/ }
+  wait_csi "$RUN/cluster-b" b- ${B_NODES//,/ }
   echo "SKIFF_B_CSI=1" >> "$RUN/env"
 fi
 trap - EXIT

@@ -96,6 +96,7 @@ EV
 STEP="start the pod agent"
 start pod-agent node --import tsx "$ROOT/scripts/testenv/pod-agent.ts" --run "$RUN"
 waitfor "pod agent" 30 test -f "$RUN/pod-agent.ready"
+wait_csi "$RUN" "" ${NODES//,/ }
 
 trap - EXIT
 say "up in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s: $(kubectl get nodes --no-headers | wc -l) nodes, S3 at http://127.0.0.1:$S3"
