@@ -5,11 +5,12 @@
  * time, (b) the same LISTs as many at once as a backup runs, (c) a Skiff backup of them. With
  * `--warm`, each process first does the same once, untimed, as a running server has done before
  * most backups, and the second run is measured. Prints objects/s, the ratio of the backup to
- * the faster of the two LIST baselines, and peak RSS. No timed assertions.
+ * the faster of the two LIST baselines, and peak RSS; per run, the CPU of the measured process
+ * and of the environment's servers (`environmentCpuSeconds`). No timed assertions.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { benchCluster, benchEnv, ensureObjects, mib } from './bench-env.ts';
+import { benchCluster, benchEnv, ensureObjects, environmentCpuSeconds, mib } from './bench-env.ts';
 // @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
 import { SERVER_NODE_FLAGS } from '../bin/server-process.mjs';
 import { bundledRun } from './bundled.ts';
@@ -36,11 +37,14 @@ interface Run {
   objects: number;
   seconds: number;
   cpuSeconds: number;
+  /** CPU the environment's servers (API server, etcd, MinIO, ...) used during the run, start-up included. */
+  serverCpuSeconds: number;
   peakRss: number;
 }
 type Mode = 'list' | 'list-parallel' | 'backup';
 function measure(mode: Mode): Run {
   // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
+  const serverCpu = environmentCpuSeconds(env.runDir);
   const res = spawnSync(
     process.execPath,
     [
@@ -60,7 +64,8 @@ function measure(mode: Mode): Run {
     },
   );
   if (res.status !== 0) throw new Error(`${mode} run failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Run;
+  const run = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Omit<Run, 'serverCpuSeconds'>;
+  return { ...run, serverCpuSeconds: environmentCpuSeconds(env.runDir) - serverCpu };
 }
 
 const MODES: Mode[] = ['list', 'list-parallel', 'backup'];
@@ -71,7 +76,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));
 const show = (r: Run | undefined): string =>
   r
-    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)})`
+    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, servers ${r.serverCpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)})`
     : '?';
 
 const backups = measured.get('backup') ?? [];

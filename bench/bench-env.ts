@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
@@ -156,3 +157,34 @@ export async function deleteNamespaces(cluster: Cluster, namespaces: string[], t
     }
   }
 }
+
+/**
+ * CPU seconds (user + system) used so far by the environment's servers: every process whose
+ * command line names the environment's directory (etcd, kube-apiserver, MinIO, the controllers).
+ * Read before and after a run, it gives the server-side cost of what the run asked for, which
+ * load from other processes distorts less than wall time. Linux only (/proc); 0 elsewhere.
+ */
+export function environmentCpuSeconds(runDir: string): number {
+  let ticks = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir)) continue;
+      // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

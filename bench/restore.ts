@@ -4,7 +4,9 @@
  * to MinIO. Then, alternating, each in a fresh process and each after deleting the namespaces
  * (outside the timing): (a) a raw parallel CREATE of the backed-up objects at the restore's
  * concurrency, (b) a Skiff restore of the backup. Prints objects/s, the ratio b/a and the
- * restore's peak RSS. No timed assertions.
+ * restore's peak RSS, and per run the CPU of the measured process and of the environment's
+ * servers (`environmentCpuSeconds`), which a loaded machine distorts less than wall time.
+ * No timed assertions.
  *
  * `--fresh`: each run writes into namespaces of its own instead (the restore through a
  * `namespaceMapping`), so nothing is deleted between runs. For many small namespaces
@@ -25,7 +27,15 @@ import { DEFAULT_RESTORE_CONCURRENCY } from '../src/restore/apply/apply-plan.ts'
 import { readBackupCatalogue } from '../src/restore/index.ts';
 import type { BackupStore } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
-import { benchCluster, benchEnv, benchStore, deleteNamespaces, ensureObjects, mib } from './bench-env.ts';
+import {
+  benchCluster,
+  benchEnv,
+  benchStore,
+  deleteNamespaces,
+  ensureObjects,
+  environmentCpuSeconds,
+  mib,
+} from './bench-env.ts';
 // @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
 import { SERVER_NODE_FLAGS } from '../bin/server-process.mjs';
 import { bundledRun, withoutTsx } from './bundled.ts';
@@ -96,6 +106,8 @@ interface Run {
   objects: number;
   seconds: number;
   cpuSeconds: number;
+  /** CPU the environment's servers (API server, etcd, ...) used during the run, start-up included. */
+  serverCpuSeconds: number;
   peakRss: number;
   phases?: Record<string, number>;
 }
@@ -103,6 +115,7 @@ interface Run {
 function measure(mode: 'raw' | 'restore', args: string[]): Run {
   const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
   // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
+  const serverCpu = environmentCpuSeconds(env.runDir);
   const res = spawnSync(
     process.execPath,
     [
@@ -119,7 +132,8 @@ function measure(mode: 'raw' | 'restore', args: string[]): Run {
     { encoding: 'utf8', env: { ...process.env, SKIFF_TESTENV_RUN: env.runDir } },
   );
   if (res.status !== 0) throw new Error(`${mode} run failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Run;
+  const run = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Omit<Run, 'serverCpuSeconds'>;
+  return { ...run, serverCpuSeconds: environmentCpuSeconds(env.runDir) - serverCpu };
 }
 
 async function emptied(c: Cluster): Promise<number> {
@@ -181,7 +195,7 @@ for (let i = 0; i < runs; i++) {
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
   console.log(
-    `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
+    `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, servers ${a.serverCpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s, servers ${b.serverCpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
   );
 }
 console.log(

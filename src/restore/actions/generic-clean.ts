@@ -23,6 +23,8 @@ export interface CleanedObject {
   status: unknown;
 }
 
+const RESET_KEYS: ReadonlySet<string> = new Set(RESET_METADATA);
+
 /** A deep copy of `obj` with server-set metadata and status removed (reference §4.4 step 2). */
 export function resetMetadataAndStatus(obj: KubeObject): CleanedObject {
   const object = cloneJson(obj);
@@ -30,4 +32,23 @@ export function resetMetadataAndStatus(obj: KubeObject): CleanedObject {
   const status = object.status;
   delete object.status;
   return { object, status };
+}
+
+/**
+ * `resetMetadataAndStatus` for an object only whose top level and `metadata` will be changed
+ * (no item action runs on it): those two are copied, every other value is shared with `obj`,
+ * which stays as it was. The keys keep their order, so the object serialises as the deep copy
+ * does. Copying the whole object was a tenth of a restore's own CPU, and its garbage more.
+ */
+export function resetMetadataAndStatusShallow(obj: KubeObject): CleanedObject {
+  const metadata: KubeObject['metadata'] = {};
+  for (const key in obj.metadata) {
+    if (Object.hasOwn(obj.metadata, key) && !RESET_KEYS.has(key)) metadata[key] = obj.metadata[key];
+  }
+  const object: Record<string, unknown> = {};
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key) || key === 'status') continue;
+    object[key] = key === 'metadata' ? metadata : obj[key];
+  }
+  return { object: object as KubeObject, status: obj.status };
 }

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Labels } from '../../api/labels.ts';
 import { validLabelValue } from '../../util/label-value.ts';
-import { resetMetadataAndStatus } from './generic-clean.ts';
+import { resetMetadataAndStatus, resetMetadataAndStatusShallow } from './generic-clean.ts';
 import type { RestoreActionRegistry } from './registry.ts';
 import type { FieldRewrite, RestoreActionEnv } from './types.ts';
 
@@ -30,11 +30,15 @@ export interface PreparedItem {
  * Throws `RestoreActionError` when an action refuses the item.
  */
 export function prepareItem(input: PrepareInput): PreparedItem {
-  const { object: cleaned, status } = resetMetadataAndStatus(input.object);
+  const actions = input.actions.for(input.groupResource);
+  // Actions may change any part of the object in place, so they get a deep copy; without them
+  // only metadata changes below, and `input.object` is left intact by a copy of the top levels.
+  const { object: cleaned, status } =
+    actions.length > 0 ? resetMetadataAndStatus(input.object) : resetMetadataAndStatusShallow(input.object);
   let object = cleaned;
   const warnings: string[] = [];
   const rewrites: FieldRewrite[] = [];
-  for (const action of input.actions.for(input.groupResource)) {
+  for (const action of actions) {
     const result = action.execute({
       item: object,
       original: input.object,
