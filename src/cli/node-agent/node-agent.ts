@@ -41,6 +41,10 @@ export function nodeAgentCommand() {
       `files kopia reads or writes at once when a backup's or restore's uploaderConfig does not say; 0: one per CPU (default: $SKIFF_UPLOADER_PARALLEL_FILES or ${DEFAULT_UPLOADER_TUNING.parallelFiles})`,
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option(
+      '--restic-pack-size <MiB>',
+      `size of the packs restic writes, which it holds in memory while filling them; 0: restic's 16 (default: $SKIFF_RESTIC_PACK_SIZE or ${DEFAULT_UPLOADER_TUNING.resticPackSizeMiB})`,
+    )
     .addHelpText(
       'after',
       `
@@ -56,8 +60,8 @@ it up with kopia (or restic) into the repository of the pod's namespace in the b
 location, and restores snapshots into new pods' volumes before their containers start.
 
 Memory: by default the agent and the kopia it runs stay under 200 MiB together while backing up
-or restoring a large volume (kopia at one file at a time, with a 64 MiB soft limit on its Go
-heap). On nodes with memory and cores to spare, a larger --uploader-memory-limit and
+or restoring a large volume (kopia at one file at a time, restic with 4 MiB packs, each with a 64
+MiB soft limit on its Go heap). On nodes with memory and cores to spare, a larger --uploader-memory-limit and
 --uploader-parallel-files 0 (one file per CPU) back up many-file volumes faster. A backup's
 spec.uploaderConfig.parallelFilesUpload (restore: parallelFilesDownload) always wins.`,
     )
@@ -93,11 +97,17 @@ spec.uploaderConfig.parallelFilesUpload (restore: parallelFilesDownload) always 
 
 /** The uploader tuning of the flags, else of the environment (the DaemonSet's), else the defaults. */
 export function uploaderTuningFrom(
-  flags: { uploaderMemoryLimit?: string; uploaderGcPercent?: string; uploaderParallelFiles?: string },
+  flags: {
+    uploaderMemoryLimit?: string;
+    uploaderGcPercent?: string;
+    uploaderParallelFiles?: string;
+    resticPackSize?: string;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): UploaderTuning {
   const problems: string[] = [];
-  const memoryLimit = flags.uploaderMemoryLimit ?? env.SKIFF_UPLOADER_MEMORY_LIMIT ?? DEFAULT_UPLOADER_TUNING.memoryLimit;
+  const memoryLimit =
+    flags.uploaderMemoryLimit ?? env.SKIFF_UPLOADER_MEMORY_LIMIT ?? DEFAULT_UPLOADER_TUNING.memoryLimit;
   const problem = memoryLimitProblem(memoryLimit, '--uploader-memory-limit');
   if (problem) problems.push(problem);
   const whole = (value: string | undefined, flag: string): number | undefined => {
@@ -114,10 +124,15 @@ export function uploaderTuningFrom(
     flags.uploaderParallelFiles ?? env.SKIFF_UPLOADER_PARALLEL_FILES ?? String(DEFAULT_UPLOADER_TUNING.parallelFiles),
     '--uploader-parallel-files',
   );
+  const packSize = whole(
+    flags.resticPackSize ?? env.SKIFF_RESTIC_PACK_SIZE ?? String(DEFAULT_UPLOADER_TUNING.resticPackSizeMiB),
+    '--restic-pack-size',
+  );
   if (problems.length > 0) throw new FlagError(problems);
   return {
     memoryLimit,
     ...(gcPercent !== undefined ? { gcPercent } : {}),
     ...(parallel ? { parallelFiles: parallel } : {}),
+    ...(packSize ? { resticPackSizeMiB: packSize } : {}),
   };
 }

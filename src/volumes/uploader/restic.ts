@@ -86,6 +86,9 @@ export class ResticUploader implements Uploader {
         // Status lines once a second (restic prints them far less often when not on a terminal).
         RESTIC_PROGRESS_FPS: '1',
         ...goRuntimeEnv(this.tuning),
+        ...(this.tuning?.resticPackSizeMiB !== undefined
+          ? { RESTIC_PACK_SIZE: String(this.tuning.resticPackSizeMiB) }
+          : {}),
         ...(target.kind === 's3' ? awsEnv(target) : {}),
       },
       signal: opts.signal,

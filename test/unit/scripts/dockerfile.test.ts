@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SERVER_NODE_FLAGS } from '../../../bin/server-process.mjs';
+// @ts-expect-error: plain JavaScript run before the TypeScript is loaded; no declarations
+import * as serverProcess from '../../../bin/server-process.mjs';
 import { IMAGE_COMMAND } from '../../../src/cli/install/deployment.ts';
+
+const { SERVER_NODE_FLAGS } = serverProcess as { SERVER_NODE_FLAGS: string[] };
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');

@@ -14,18 +14,20 @@ import { FlagError } from '../../../src/cli/errors.ts';
 import { createUploader, type UploaderTuning } from '../../../src/volumes/uploader/index.ts';
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
-  assert.deepEqual(uploaderTuningFrom({}, {}), { memoryLimit: '64MiB', parallelFiles: 1 });
-  assert.deepEqual(
-    uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }),
-    { memoryLimit: '1GiB', gcPercent: 50, parallelFiles: 1 },
-  );
+  assert.deepEqual(uploaderTuningFrom({}, {}), { memoryLimit: '64MiB', parallelFiles: 1, resticPackSizeMiB: 4 });
+  assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
+    memoryLimit: '1GiB',
+    gcPercent: 50,
+    parallelFiles: 1,
+    resticPackSizeMiB: 4,
+  });
   assert.deepEqual(
     uploaderTuningFrom(
-      { uploaderMemoryLimit: 'off', uploaderParallelFiles: '0' },
-      { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_PARALLEL_FILES: '4' },
+      { uploaderMemoryLimit: 'off', uploaderParallelFiles: '0', resticPackSize: '0' },
+      { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_PARALLEL_FILES: '4', SKIFF_RESTIC_PACK_SIZE: '8' },
     ),
     { memoryLimit: 'off' },
-    '0 files at once: kopia’s own default',
+    '0: the tools’ own defaults',
   );
 });
 
@@ -42,14 +44,14 @@ test('uploader tuning: a bad value is refused naming the flag', () => {
   assert.throws(() => uploaderTuningFrom({ uploaderGcPercent: '0' }, {}), /--uploader-gc-percent must be at least 1/);
 });
 
-/** A stand-in for kopia and restic: logs `GOMEMLIMIT GOGC args...` per run, prints what a backup prints. */
+/** A stand-in for kopia and restic: logs `GOMEMLIMIT GOGC RESTIC_PACK_SIZE args...` per run, prints what a backup prints. */
 function standInTool(dir: string): { binary: string; runs: () => string[] } {
   const log = join(dir, 'runs.log');
   const binary = join(dir, 'tool');
   writeFileSync(
     binary,
     `#!/bin/sh
-echo "\${GOMEMLIMIT:--} \${GOGC:--} $*" >> '${log}'
+echo "\${GOMEMLIMIT:--} \${GOGC:--} \${RESTIC_PACK_SIZE:--} $*" >> '${log}'
 case "$*" in
   "snapshot create"*) echo '{"id":"k1","rootEntry":{"summ":{"size":3}}}' ;;
   "backup"*) echo '{"message_type":"summary","snapshot_id":"r1","total_bytes_processed":3,"data_added":3}' ;;
@@ -79,23 +81,27 @@ test('kopia runs with GOMEMLIMIT and GOGC, and the default files at once unless 
   await uploader.restore('k1', dir, {});
   const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r));
   assert.equal(snapshots.length, 3);
-  for (const r of runs()) assert.match(r, /^64MiB 50 /);
+  for (const r of runs()) assert.match(r, /^64MiB 50 - /);
   assert.match(snapshots[0] ?? '', / --parallel=1( |$)/);
   assert.match(snapshots[1] ?? '', / --parallel=4( |$)/, 'spec.uploaderConfig.parallelFilesUpload wins');
   assert.match(snapshots[2] ?? '', / --parallel=1( |$)/);
 });
 
-test('restic runs with GOMEMLIMIT, and with no default parallelism (restic 0.14 reads one file at a time)', async () => {
-  const { uploader, dir, runs } = uploaderWith('restic', { memoryLimit: '64MiB', parallelFiles: 1 });
+test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism (0.14 reads one file at a time)', async () => {
+  const { uploader, dir, runs } = uploaderWith('restic', {
+    memoryLimit: '64MiB',
+    parallelFiles: 1,
+    resticPackSizeMiB: 4,
+  });
   const result = await uploader.backup(dir, { tags: {} });
   assert.equal(result.snapshotID, 'r1-full');
-  for (const r of runs()) assert.match(r, /^64MiB - /);
+  for (const r of runs()) assert.match(r, /^64MiB - 4 /);
   assert.ok(runs().every((r) => !r.includes('--parallel')));
 });
 
 test('no tuning: the tools run with their own defaults', async () => {
   const { uploader, dir, runs } = uploaderWith('kopia', undefined);
   await uploader.backup(dir, { tags: {} });
-  for (const r of runs()) assert.match(r, /^- - /);
+  for (const r of runs()) assert.match(r, /^- - - /);
   assert.ok(runs().every((r) => !r.includes('--parallel')));
 });
