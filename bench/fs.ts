@@ -13,6 +13,7 @@
  * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  */
+import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
@@ -91,9 +92,28 @@ async function catAll(dir: string): Promise<number> {
   return timed('sh', ['-c', 'cat "$@" > /dev/null', 'cat', ...files]);
 }
 
+/** Deletes everything under `prefix` in the test bucket: each run writes twice the tree's size there. */
+async function deletePrefix(prefix: string): Promise<void> {
+  const s3 = new S3Client({
+    endpoint: env.s3.endpoint,
+    region: env.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
+  });
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: env.s3.bucket, Prefix: `${prefix}/` })) {
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    if (keys.length > 0) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: env.s3.bucket, Delete: { Objects: keys, Quiet: true } }));
+    }
+  }
+  s3.destroy();
+}
+
+const directRoot = uniqueName('bench-fs-direct');
+
 /** The tool run directly: a fresh repository (initialised untimed), then one timed backup. */
 async function direct(dir: string, work: string): Promise<number> {
-  const prefix = `${uniqueName('bench-fs-direct')}/${uploader}`;
+  const prefix = `${directRoot}/${uploader}`;
   const target: RepositoryTarget = {
     kind: 's3',
     bucket: env.s3.bucket,
@@ -149,10 +169,14 @@ class TreePeak {
     const own = rssOf(this.pid);
     const byName = new Map<string, number>([['node agent', own]]);
     for (const p of descendants(this.pid)) {
-      const name = (commandLine(p)[0] ?? '?').split('/').pop() ?? '?';
+      const name = commandLine(p)[0]?.split('/').pop();
+      if (name === undefined) continue; // gone while we looked
       byName.set(name, (byName.get(name) ?? 0) + rssOf(p));
     }
-    this.total = Math.max(this.total, [...byName.values()].reduce((a, b) => a + b, 0));
+    this.total = Math.max(
+      this.total,
+      [...byName.values()].reduce((a, b) => a + b, 0),
+    );
     for (const [name, rss] of byName) this.parts.set(name, Math.max(this.parts.get(name) ?? 0, rss));
   }
   describe(): string {
@@ -228,4 +252,5 @@ try {
   await server.stop();
   await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
+  await Promise.all([deletePrefix(directRoot), deletePrefix(server.prefix)]);
 }
