@@ -15,7 +15,7 @@
  */
 import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,12 @@ import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/i
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { uniqueName } from '../test/helpers/names.ts';
 import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
-import { createPodVolumeBackup, PVB } from '../test/helpers/pod-volume-objects.ts';
+import {
+  createPodVolumeBackup,
+  createPodVolumeRestore,
+  PVB,
+  waitForPodVolumeRestore,
+} from '../test/helpers/pod-volume-objects.ts';
 import { commandLine, descendants, rssOf } from '../test/helpers/process-tree.ts';
 import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
@@ -246,6 +251,29 @@ try {
   if (agentArgs.length > 0) console.log(`  node agent flags: ${agentArgs.join(' ')}`);
   console.log(
     `  PVB: snapshot ${pvb.status.snapshotID}, ${pvb.status.progress?.totalBytes} bytes, ${pvb.status.incrementalBytes} sent`,
+  );
+
+  // The memory target holds for restores too: the snapshot into a second pod's new claim on the
+  // same node (data-only, so no restore-wait container is needed).
+  const target = await createVolumePod(cluster, ns, 'restored', { claims: ['restored'], node });
+  const restorePeak = new TreePeak(agents.pid(node) ?? 0);
+  const restoreSampler = setInterval(() => restorePeak.sample(), 100);
+  const restoreStart = performance.now();
+  const pvrName = await createPodVolumeRestore(cluster, server.namespace, {
+    pod: target,
+    volume: 'restored',
+    backup: pvb,
+    sourceNamespace: ns,
+    restoreUID: randomUUID(),
+    annotations: { 'skiff.io/data-only': 'true' },
+    uploaderSettings: {},
+  });
+  const pvr = await waitForPodVolumeRestore(cluster, server.namespace, pvrName, 60 * 60_000);
+  const restoreSeconds = (performance.now() - restoreStart) / 1000;
+  clearInterval(restoreSampler);
+  if (pvr.status?.phase !== 'Completed') throw new Error(`the PodVolumeRestore failed: ${pvr.status?.message}`);
+  console.log(
+    `  restore (PVR): ${restoreSeconds.toFixed(2)} s, ${mb(size, restoreSeconds).toFixed(0)} MB/s; node agent tree peak RSS: ${MiB(restorePeak.total)} (${restorePeak.describe()})`,
   );
 } finally {
   await agents.stop();
