@@ -169,6 +169,13 @@ describe('install manifests against the real API server', () => {
       pod.volumes.flatMap((v) => (v.hostPath ? [v.hostPath.path] : [])),
       ['/data/kubelet/pods', '/data/kubelet/plugins'],
     );
-    await runToolOk('helm', ['lint', CHART, '--set', 'deployNodeAgent=true', '--set', 'backupStorageLocation.bucket=b']);
+    await runToolOk('helm', [
+      'lint',
+      CHART,
+      '--set',
+      'deployNodeAgent=true',
+      '--set',
+      'backupStorageLocation.bucket=b',
+    ]);
   });
 });
