@@ -21,11 +21,12 @@ import type { ControllerSpec, ReconcileResult } from '../../controllers/controll
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
+import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
 import { volumePathOf } from './pod-volume.ts';
-import { recordDataPathError } from './finish.ts';
+import { markCanceling, recordDataPathError } from './finish.ts';
 import { ProgressWriter } from './progress.ts';
 
 const REF = resourceRef(Kinds.PodVolumeRestore);
@@ -82,8 +83,10 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
     ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
   if (ctx.work.has(key)) {
     if (pvr.spec.cancel) {
+      if (!(await markCanceling(ctx.cluster, REF, { name, namespace: ctx.namespace }, phase))) {
+        return { requeueAfterMs: WAIT_RETRY_MS };
+      }
       ctx.work.cancel(key);
-      if (phase !== DataPathPhase.Canceling) await patch({ phase: DataPathPhase.Canceling });
     }
     return undefined;
   }
@@ -129,8 +132,10 @@ async function run(ctx: NodeAgentContext, job: RestoreJob, signal: AbortSignal):
     });
     await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()) });
     log.info({ path, snapshotID: pvr.spec.snapshotID }, 'restoring pod volume');
+    const dirTimesSnapshotID = pvr.metadata.annotations?.[DIR_TIMES_ANNOTATION];
     await uploader.restore(pvr.spec.snapshotID, path, {
       signal,
+      ...(dirTimesSnapshotID ? { dirTimesSnapshotID } : {}),
       writeSparseFiles: settings.writeSparseFiles,
       ...(settings.parallelFiles !== undefined ? { parallelFiles: settings.parallelFiles } : {}),
       ...(pvr.spec.snapshotSize ? { totalBytes: pvr.spec.snapshotSize } : {}),
