@@ -53,6 +53,7 @@ function standInTool(dir: string): { binary: string; runs: () => string[] } {
     `#!/bin/sh
 echo "\${GOMEMLIMIT:--} \${GOGC:--} \${RESTIC_PACK_SIZE:--} $*" >> '${log}'
 case "$*" in
+  *--stdin-file*) cat > /dev/null; echo '{"id":"t1","rootEntry":{"summ":{"size":1}}}' ;;
   "snapshot create"*) echo '{"id":"k1","rootEntry":{"summ":{"size":3}}}' ;;
   "backup"*) echo '{"message_type":"summary","snapshot_id":"r1","total_bytes_processed":3,"data_added":3}' ;;
   "snapshots"*) echo '[{"id":"r1-full"}]' ;;
@@ -79,7 +80,7 @@ test('kopia runs with GOMEMLIMIT and GOGC, and the default files at once unless 
   await uploader.backup(dir, { tags: {} });
   await uploader.backup(dir, { tags: {}, parallelFiles: 4 });
   await uploader.restore('k1', dir, {});
-  const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r));
+  const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r) && !r.includes('--stdin-file'));
   assert.equal(snapshots.length, 3);
   for (const r of runs()) assert.match(r, /^64MiB 50 - /);
   assert.match(snapshots[0] ?? '', / --parallel=1( |$)/);
