@@ -9,10 +9,13 @@
  * direct run uses another fresh repository in the same bucket, so neither deduplicates against
  * the other. The data is random (nothing compresses or deduplicates): half the size in one
  * large file, the rest in 4 MiB files. Peak RSS is that of the node agent's whole process
- * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it.
+ * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it, with the
+ * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
+ * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  */
+import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,14 +25,24 @@ import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/i
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { uniqueName } from '../test/helpers/names.ts';
 import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
-import { createPodVolumeBackup, PVB } from '../test/helpers/pod-volume-objects.ts';
-import { rssOf, treeRss } from '../test/helpers/process-tree.ts';
+import {
+  createPodVolumeBackup,
+  createPodVolumeRestore,
+  PVB,
+  waitForPodVolumeRestore,
+} from '../test/helpers/pod-volume-objects.ts';
+import { commandLine, descendants, rssOf } from '../test/helpers/process-tree.ts';
+import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
 
 const { values } = parseArgs({
-  options: { size: { type: 'string', default: '2GiB' }, uploader: { type: 'string', default: 'restic' } },
+  options: {
+    size: { type: 'string', default: '2GiB' },
+    uploader: { type: 'string', default: 'restic' },
+    'agent-args': { type: 'string', default: '' },
+  },
 });
 const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, B: 1 };
 const sizeMatch = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)$/.exec(values.size);
@@ -84,9 +97,28 @@ async function catAll(dir: string): Promise<number> {
   return timed('sh', ['-c', 'cat "$@" > /dev/null', 'cat', ...files]);
 }
 
+/** Deletes everything under `prefix` in the test bucket: each run writes twice the tree's size there. */
+async function deletePrefix(prefix: string): Promise<void> {
+  const s3 = new S3Client({
+    endpoint: env.s3.endpoint,
+    region: env.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
+  });
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: env.s3.bucket, Prefix: `${prefix}/` })) {
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    if (keys.length > 0) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: env.s3.bucket, Delete: { Objects: keys, Quiet: true } }));
+    }
+  }
+  s3.destroy();
+}
+
+const directRoot = uniqueName('bench-fs-direct');
+
 /** The tool run directly: a fresh repository (initialised untimed), then one timed backup. */
 async function direct(dir: string, work: string): Promise<number> {
-  const prefix = `${uniqueName('bench-fs-direct')}/${uploader}`;
+  const prefix = `${directRoot}/${uploader}`;
   const target: RepositoryTarget = {
     kind: 's3',
     bucket: env.s3.bucket,
@@ -133,9 +165,36 @@ async function direct(dir: string, work: string): Promise<number> {
   );
 }
 
+/** Peak RSS of a process tree and of its parts: the agent itself and each program below it, by name. */
+class TreePeak {
+  total = 0;
+  readonly parts = new Map<string, number>();
+  constructor(private readonly pid: number) {}
+  sample(): void {
+    const own = rssOf(this.pid);
+    const byName = new Map<string, number>([['node agent', own]]);
+    for (const p of descendants(this.pid)) {
+      const name = commandLine(p)[0]?.split('/').pop();
+      if (name === undefined) continue; // gone while we looked
+      byName.set(name, (byName.get(name) ?? 0) + rssOf(p));
+    }
+    this.total = Math.max(
+      this.total,
+      [...byName.values()].reduce((a, b) => a + b, 0),
+    );
+    for (const [name, rss] of byName) this.parts.set(name, Math.max(this.parts.get(name) ?? 0, rss));
+  }
+  describe(): string {
+    return [...this.parts].map(([name, rss]) => `${name} ${MiB(rss)}`).join(', ');
+  }
+}
+
+// As a user would after `npm run build`: bin/skiff.mjs runs the bundle, not tsx.
+await bundle(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), CLI_BUNDLE);
 const server = await startTestServer(cluster);
 const node = env.nodes[0] ?? '';
-const agents = await startNodeAgents({ namespace: server.namespace, nodes: [node] });
+const agentArgs = values['agent-args'].split(/\s+/).filter((a) => a !== '');
+const agents = await startNodeAgents({ namespace: server.namespace, nodes: [node], args: agentArgs });
 const ns = uniqueName('bench-fs');
 const work = join(env.runDir, 'bench-fs', ns);
 await mkdir(work, { recursive: true });
@@ -152,13 +211,9 @@ try {
   process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s\n`);
 
   await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: uploader });
-  const pid = agents.pid(node) ?? 0;
-  let peak = treeRss(pid);
-  let peakAgent = rssOf(pid);
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, treeRss(pid));
-    peakAgent = Math.max(peakAgent, rssOf(pid));
-  }, 100);
+  const peak = new TreePeak(agents.pid(node) ?? 0);
+  peak.sample();
+  const sampler = setInterval(() => peak.sample(), 100);
   const repoIdentifier =
     uploader === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
   const start = performance.now();
@@ -191,14 +246,39 @@ try {
   );
   console.log(`  ${uploader} direct / cat (speed):   ${(catSeconds / directSeconds).toFixed(2)}x`);
   console.log(
-    `  node agent peak RSS: ${MiB(peak)} with the ${uploader} it runs (agent alone ${MiB(peakAgent)}; target <= 200 MiB)`,
+    `  node agent tree peak RSS: ${MiB(peak.total)} (target <= 200 MiB; peaks of the parts: ${peak.describe()})`,
   );
+  if (agentArgs.length > 0) console.log(`  node agent flags: ${agentArgs.join(' ')}`);
   console.log(
     `  PVB: snapshot ${pvb.status.snapshotID}, ${pvb.status.progress?.totalBytes} bytes, ${pvb.status.incrementalBytes} sent`,
+  );
+
+  // The memory target holds for restores too: the snapshot into a second pod's new claim on the
+  // same node (data-only, so no restore-wait container is needed).
+  const target = await createVolumePod(cluster, ns, 'restored', { claims: ['restored'], node });
+  const restorePeak = new TreePeak(agents.pid(node) ?? 0);
+  const restoreSampler = setInterval(() => restorePeak.sample(), 100);
+  const restoreStart = performance.now();
+  const pvrName = await createPodVolumeRestore(cluster, server.namespace, {
+    pod: target,
+    volume: 'restored',
+    backup: pvb,
+    sourceNamespace: ns,
+    restoreUID: randomUUID(),
+    annotations: { 'skiff.io/data-only': 'true' },
+    uploaderSettings: {},
+  });
+  const pvr = await waitForPodVolumeRestore(cluster, server.namespace, pvrName, 60 * 60_000);
+  const restoreSeconds = (performance.now() - restoreStart) / 1000;
+  clearInterval(restoreSampler);
+  if (pvr.status?.phase !== 'Completed') throw new Error(`the PodVolumeRestore failed: ${pvr.status?.message}`);
+  console.log(
+    `  restore (PVR): ${restoreSeconds.toFixed(2)} s, ${mb(size, restoreSeconds).toFixed(0)} MB/s; node agent tree peak RSS: ${MiB(restorePeak.total)} (${restorePeak.describe()})`,
   );
 } finally {
   await agents.stop();
   await server.stop();
   await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
+  await Promise.all([deletePrefix(directRoot), deletePrefix(server.prefix)]);
 }

@@ -7,9 +7,9 @@
  * The benchmarks bundle their run files with `bundle` too, so they measure the code users run.
  */
 import { utimesSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 
@@ -18,6 +18,32 @@ export const CLI_BUNDLE = join(root, 'dist', 'skiff.mjs');
 
 // Bundled CommonJS dependencies still call require(), which an ES module does not have.
 const REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+/**
+ * client-node's KubeConfig (dist/config.js) imports the generated client's index for two names,
+ * and that index evaluates every generated API class and model (~1,000 classes): about 30 MiB of
+ * every process's memory for code Skiff never runs (it sends raw JSON; src/kube/client.ts). In the
+ * bundle that import is answered by the two modules that define those names. Should a later
+ * client-node import more names there, the build fails naming them, rather than run without them.
+ */
+const kubeConfigWithoutModels: Plugin = {
+  name: 'kubeconfig-without-generated-models',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      /@kubernetes\/client-node\/dist\/config\.js$/.test(args.importer)
+        ? { path: args.importer, namespace: 'kubeconfig-gen' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kubeconfig-gen' }, (args) => ({
+      contents: [
+        "export { createConfiguration } from './gen/configuration.js';",
+        "export { ServerConfiguration } from './gen/servers.js';",
+      ].join('\n'),
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 /** Bundles `entry` and everything it imports (node_modules included) into one ES module. */
 export async function bundle(entry: string, outfile: string): Promise<void> {
@@ -38,6 +64,7 @@ export async function bundle(entry: string, outfile: string): Promise<void> {
     minify: false,
     legalComments: 'none',
     logLevel: 'warning',
+    plugins: [kubeConfigWithoutModels],
   });
   utimesSync(outfile, started, started);
 }

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+// Deep imports, not the package's index: the index evaluates every generated API class and model,
+// which costs each process about 30 MiB of memory it never uses (raw JSON here; see scripts/build.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import PQueue from 'p-queue';
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { KubeApiError, KubeConnectionError } from './errors.ts';

@@ -1,4 +1,6 @@
-import { Exec, type V1Status } from '@kubernetes/client-node';
+// Deep imports: the package's index loads every generated model (see client.ts).
+import { Exec } from '@kubernetes/client-node/dist/exec.js';
+import type { V1Status } from '@kubernetes/client-node/dist/gen/models/V1Status.js';
 import { PassThrough } from 'node:stream';
 import type { KubeClient } from './client.ts';
 import { execEnd, type ExecEnd } from './exec-status.ts';

@@ -70,3 +70,48 @@ export function waitForPodVolumeRestore(
     timeoutMs,
   );
 }
+
+/** A PodVolumeRestore of `backup`'s snapshot into `pod`'s volume, as the server's restore would create it. */
+export interface ManualPodVolumeRestore {
+  pod: VolumePod;
+  volume: string;
+  backup: PodVolumeBackup;
+  sourceNamespace: string;
+  restoreUID: string;
+  annotations?: Record<string, string>;
+  /** Default: `WriteSparseFiles: "true"`. */
+  uploaderSettings?: Record<string, string>;
+}
+
+export async function createPodVolumeRestore(
+  cluster: Cluster,
+  serverNamespace: string,
+  r: ManualPodVolumeRestore,
+): Promise<string> {
+  const created = await cluster.create(PVR, {
+    apiVersion: 'velero.io/v1',
+    kind: 'PodVolumeRestore',
+    metadata: {
+      generateName: 'manual-restore-',
+      namespace: serverNamespace,
+      labels: {
+        'velero.io/restore-name': 'manual-restore',
+        'velero.io/restore-uid': r.restoreUID,
+        'velero.io/pod-uid': r.pod.uid,
+      },
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    },
+    spec: {
+      pod: { kind: 'Pod', namespace: r.pod.pod.metadata.namespace, name: r.pod.pod.metadata.name, uid: r.pod.uid },
+      volume: r.volume,
+      backupStorageLocation: 'default',
+      repoIdentifier: r.backup.spec.repoIdentifier ?? '',
+      uploaderType: r.backup.spec.uploaderType,
+      snapshotID: r.backup.status?.snapshotID,
+      sourceNamespace: r.sourceNamespace,
+      snapshotSize: r.backup.status?.progress?.totalBytes,
+      uploaderSettings: r.uploaderSettings ?? { WriteSparseFiles: 'true' },
+    },
+  });
+  return created.metadata.name ?? '';
+}

@@ -11,7 +11,7 @@ import { kubeTime, systemClock, type Clock } from '../../util/clock.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
 import { repositoryWorkRoot } from '../repository/open.ts';
 import { defaultUploaderBinaries } from '../uploader/binaries.ts';
-import type { UploaderBinaries } from '../uploader/index.ts';
+import type { UploaderBinaries, UploaderTuning } from '../uploader/index.ts';
 import { podVolumeBackupController } from './backup-controller.ts';
 import { RunningWork, type NodeAgentContext } from './context.ts';
 import { podVolumeRestoreController } from './restore-controller.ts';
@@ -30,6 +30,8 @@ export interface NodeAgentOptions {
   binaries?: UploaderBinaries;
   /** PodVolumeBackups and PodVolumeRestores run at once on this node; default 1. */
   concurrency?: number;
+  /** Memory and parallelism of the kopia or restic processes. */
+  uploaderTuning?: UploaderTuning;
   logLevel?: string;
   /** Called once both controllers have listed their objects. */
   onReady?: () => void;
@@ -71,6 +73,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal)
     credentialsFile: opts.credentialsFile,
     workRoot,
     binaries: { ...defaultUploaderBinaries(), ...opts.binaries },
+    uploaderTuning: opts.uploaderTuning,
   };
   try {
     const failed = await failLeftovers(cluster, opts.namespace, opts.node, systemClock, log);

@@ -9,7 +9,7 @@ import { Kinds, resourceRef, type BackupStorageLocation, type RepositoryType } f
 import { readSecretKey } from '../../controllers/locations.ts';
 import type { Cluster } from '../../kube/index.ts';
 import { ValidationError } from '../../util/errors.ts';
-import { createUploader, type Uploader, type UploaderBinaries } from '../uploader/index.ts';
+import { createUploader, type Uploader, type UploaderBinaries, type UploaderTuning } from '../uploader/index.ts';
 import { repositoryName, type RepositoryKey } from './identity.ts';
 import { readRepositoryPassword } from './password.ts';
 import { repositoryTarget } from './target.ts';
@@ -23,6 +23,8 @@ export interface RepositoryContext {
   /** Parent of the per-repository client folders. */
   workRoot: string;
   binaries?: UploaderBinaries;
+  /** Memory and parallelism of the kopia or restic processes (the node agent's flags). */
+  uploaderTuning?: UploaderTuning | undefined;
 }
 
 export async function openRepository(ctx: RepositoryContext, key: RepositoryKey): Promise<Uploader> {
@@ -40,6 +42,7 @@ export async function openRepository(ctx: RepositoryContext, key: RepositoryKey)
   return createUploader(
     { type: key.type, target, password, workDir: join(ctx.workRoot, repositoryName(key)) },
     ctx.binaries,
+    ctx.uploaderTuning,
   );
 }
 

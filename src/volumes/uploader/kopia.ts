@@ -13,6 +13,7 @@ import { applyDirTimes, dirTimesRecord, type AppliedDirTimes } from '../dir-time
 import { DIR_TIMES_FILE } from '../dir-times/record.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { runTool, ToolError } from './run-tool.ts';
+import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
 import type {
   BackupOptions,
   BackupResult,
@@ -37,6 +38,7 @@ export class KopiaUploader implements Uploader {
   constructor(
     private readonly access: RepositoryAccess,
     private readonly binary = 'kopia',
+    private readonly tuning?: UploaderTuning,
   ) {}
 
   private configFile(role: Role): string {
@@ -54,6 +56,7 @@ export class KopiaUploader implements Uploader {
       // One log file per run is plenty; kopia keeps 1000 by default.
       KOPIA_LOG_DIR_MAX_FILES: '3',
       KOPIA_CONTENT_LOG_DIR_MAX_FILES: '3',
+      ...goRuntimeEnv(this.tuning),
     };
     if (target.kind === 's3') Object.assign(env, awsEnv(target));
     return env;
@@ -149,7 +152,8 @@ export class KopiaUploader implements Uploader {
     await this.connect(options.signal);
     const args = ['snapshot', 'create', dir, '--json', ...PROGRESS];
     for (const [k, v] of Object.entries(options.tags)) args.push(`--tags=${k}:${v}`);
-    if (options.parallelFiles !== undefined) args.push(`--parallel=${options.parallelFiles}`);
+    const parallel = options.parallelFiles ?? this.tuning?.parallelFiles;
+    if (parallel !== undefined) args.push(`--parallel=${parallel}`);
     if (options.source !== undefined) args.push(`--override-source=${options.source}`);
     let uploaded = 0;
     const out = await this.run(args, {
@@ -214,7 +218,8 @@ export class KopiaUploader implements Uploader {
     await this.connect(options.signal);
     const args = ['snapshot', 'restore', snapshotID, dir, ...PROGRESS];
     if (options.writeSparseFiles) args.push('--write-sparse-files');
-    if (options.parallelFiles !== undefined) args.push(`--parallel=${options.parallelFiles}`);
+    const parallel = options.parallelFiles ?? this.tuning?.parallelFiles;
+    if (parallel !== undefined) args.push(`--parallel=${parallel}`);
     await this.run(args, {
       signal: options.signal,
       onStderrLine: (line) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsEnv } from './kopia.ts';
 import { runTool, ToolError } from './run-tool.ts';
+import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
 import type { BackupOptions, BackupResult, RepositoryAccess, RestoreOptions, Uploader } from './types.ts';
 
 const LOCK_WAIT_MS = 10 * 60_000;
@@ -23,6 +24,7 @@ export class ResticUploader implements Uploader {
   constructor(
     private readonly access: RepositoryAccess,
     private readonly binary = 'restic',
+    private readonly tuning?: UploaderTuning,
   ) {}
 
   /** The repository URL restic is given (Velero's `repoIdentifier` for S3, §2.5). */
@@ -83,6 +85,10 @@ export class ResticUploader implements Uploader {
         RESTIC_PASSWORD: this.access.password,
         // Status lines once a second (restic prints them far less often when not on a terminal).
         RESTIC_PROGRESS_FPS: '1',
+        ...goRuntimeEnv(this.tuning),
+        ...(this.tuning?.resticPackSizeMiB !== undefined
+          ? { RESTIC_PACK_SIZE: String(this.tuning.resticPackSizeMiB) }
+          : {}),
         ...(target.kind === 's3' ? awsEnv(target) : {}),
       },
       signal: opts.signal,

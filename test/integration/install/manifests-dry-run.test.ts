@@ -1,7 +1,8 @@
 /**
  * What `skiff install --dry-run` prints and what the Helm chart renders are accepted by the
  * real API server (`kubectl apply --dry-run=server`), in both RBAC modes, and the chart
- * renders the same objects and the same least-privilege rules as the CLI.
+ * renders the same objects and the same least-privilege rules as the CLI, the node-agent
+ * DaemonSet included (`deployNodeAgent`, `--use-node-agent`).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -121,5 +122,60 @@ describe('install manifests against the real API server', () => {
     assert.match(deployment, /registry\.example\.com\/skiff:dev/);
     assert.match(deployment, /"team":"storage"/);
     assert.match(deployment, /--log-level=debug/);
+  });
+
+  test('helm template with deployNodeAgent renders the DaemonSet of skiff install --use-node-agent, and lints', async () => {
+    const daemonSetOf = (objects: KubeObject[]): KubeObject | undefined => objects.find((o) => o.kind === 'DaemonSet');
+    const rendered = await helmTemplate({ ...CHART_LOCATION, deployNodeAgent: true });
+    const applied = await serverDryRun(rendered);
+    assert.match(applied, /daemonset\.apps\/node-agent created \(server dry run\)/);
+    const cli = await skiffOk(['install', '-n', ns, ...LOCATION_FLAGS, '--use-node-agent', '--dry-run', '-o', 'yaml']);
+    assert.deepEqual(names(objectsOf(rendered)), names(objectsOf(cli.stdout)));
+    const fromChart = daemonSetOf(objectsOf(rendered));
+    const fromCli = daemonSetOf(objectsOf(cli.stdout));
+    assert.ok(fromChart && fromCli);
+    // The same pods: selector, labels, account, security, mounts, env and args.
+    assert.deepEqual(fromChart.spec, fromCli.spec);
+
+    // Off by default; extra flags, privileged and another kubelet root when asked.
+    assert.equal(daemonSetOf(objectsOf(await helmTemplate(CHART_LOCATION))), undefined);
+    const tuned = daemonSetOf(
+      objectsOf(
+        await helmTemplate({
+          ...CHART_LOCATION,
+          deployNodeAgent: true,
+          nodeAgent: { args: ['--uploader-memory-limit=512MiB'], privileged: true, kubeletRootDir: '/data/kubelet' },
+        }),
+      ),
+    ) as unknown as {
+      spec: {
+        template: {
+          spec: {
+            containers: { args: string[]; securityContext?: { privileged?: boolean } }[];
+            volumes: { hostPath?: { path: string } }[];
+          };
+        };
+      };
+    };
+    const pod = tuned.spec.template.spec;
+    assert.deepEqual(pod.containers[0]?.args, [
+      'node-agent',
+      '--host-root=/host_pods',
+      '--kubelet-pods-dir=/host_pods',
+      '--uploader-memory-limit=512MiB',
+    ]);
+    assert.equal(pod.containers[0]?.securityContext?.privileged, true);
+    assert.deepEqual(
+      pod.volumes.flatMap((v) => (v.hostPath ? [v.hostPath.path] : [])),
+      ['/data/kubelet/pods', '/data/kubelet/plugins'],
+    );
+    await runToolOk('helm', [
+      'lint',
+      CHART,
+      '--set',
+      'deployNodeAgent=true',
+      '--set',
+      'backupStorageLocation.bucket=b',
+    ]);
   });
 });

@@ -9,8 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PodVolumeBackup } from '../../../src/api/index.ts';
-import type { Cluster } from '../../../src/kube/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace } from '../../helpers/cluster.ts';
 import { allocatedBytes, digestTree, makeRichTree, SPARSE_FILE, treeSum } from '../../helpers/file-tree.ts';
@@ -18,51 +16,13 @@ import { uniqueName } from '../../helpers/names.ts';
 import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
 import {
   createPodVolumeBackup,
-  PVR,
+  createPodVolumeRestore,
   waitForPodVolumeBackup,
   waitForPodVolumeRestore,
 } from '../../helpers/pod-volume-objects.ts';
 
 import { loadTestEnv } from '../../helpers/testenv.ts';
-import { createVolumePod, type VolumePod } from '../../helpers/volume-pods.ts';
-
-interface ManualRestore {
-  pod: VolumePod;
-  volume: string;
-  backup: PodVolumeBackup;
-  sourceNamespace: string;
-  restoreUID: string;
-  annotations?: Record<string, string>;
-}
-
-async function createPodVolumeRestore(cluster: Cluster, serverNamespace: string, r: ManualRestore): Promise<string> {
-  const created = await cluster.create(PVR, {
-    apiVersion: 'velero.io/v1',
-    kind: 'PodVolumeRestore',
-    metadata: {
-      generateName: 'manual-restore-',
-      namespace: serverNamespace,
-      labels: {
-        'velero.io/restore-name': 'manual-restore',
-        'velero.io/restore-uid': r.restoreUID,
-        'velero.io/pod-uid': r.pod.uid,
-      },
-      ...(r.annotations ? { annotations: r.annotations } : {}),
-    },
-    spec: {
-      pod: { kind: 'Pod', namespace: r.pod.pod.metadata.namespace, name: r.pod.pod.metadata.name, uid: r.pod.uid },
-      volume: r.volume,
-      backupStorageLocation: 'default',
-      repoIdentifier: r.backup.spec.repoIdentifier ?? '',
-      uploaderType: r.backup.spec.uploaderType,
-      snapshotID: r.backup.status?.snapshotID,
-      sourceNamespace: r.sourceNamespace,
-      snapshotSize: r.backup.status?.progress?.totalBytes,
-      uploaderSettings: { WriteSparseFiles: 'true' },
-    },
-  });
-  return created.metadata.name ?? '';
-}
+import { createVolumePod } from '../../helpers/volume-pods.ts';
 
 describe('node agent: PodVolumeRestore', () => {
   const cluster = adminCluster();
