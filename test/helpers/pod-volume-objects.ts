@@ -1,6 +1,7 @@
 /** PodVolumeBackups and PodVolumeRestores made by hand, as the server's backup and restore would. */
 import { Kinds, resourceRef, type PodVolumeBackup, type PodVolumeRestore } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
+import { DIR_TIMES_ANNOTATION } from '../../src/volumes/dir-times/record.ts';
 import { waitFor } from './cluster.ts';
 import type { VolumePod } from './volume-pods.ts';
 
@@ -88,6 +89,10 @@ export async function createPodVolumeRestore(
   serverNamespace: string,
   r: ManualPodVolumeRestore,
 ): Promise<string> {
+  // As a restore does: the backup's directory-times record travels with the PVR, or kopia's
+  // restored directories keep the times kopia stored (their subtree's newest), not their own.
+  const dirTimes = r.backup.metadata?.annotations?.[DIR_TIMES_ANNOTATION];
+  const annotations = { ...(dirTimes ? { [DIR_TIMES_ANNOTATION]: dirTimes } : {}), ...r.annotations };
   const created = await cluster.create(PVR, {
     apiVersion: 'velero.io/v1',
     kind: 'PodVolumeRestore',
@@ -99,7 +104,7 @@ export async function createPodVolumeRestore(
         'velero.io/restore-uid': r.restoreUID,
         'velero.io/pod-uid': r.pod.uid,
       },
-      ...(r.annotations ? { annotations: r.annotations } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
     spec: {
       pod: { kind: 'Pod', namespace: r.pod.pod.metadata.namespace, name: r.pod.pod.metadata.name, uid: r.pod.uid },
