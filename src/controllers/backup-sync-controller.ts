@@ -21,6 +21,7 @@ import {
   type ClusterBackup,
   type PlannedBackup,
 } from './backup-sync-plan.ts';
+import { recreatePodVolumeBackups } from './backup-sync-pod-volumes.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
@@ -164,14 +165,16 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
       continue;
     }
     if (imported.note) deps.log.info({ backup: name, location }, imported.note);
+    let created: Backup | undefined;
     try {
-      if (!(await createBackup(deps, imported.backup))) continue;
+      created = await createBackup(deps, imported.backup);
+      if (!created) continue;
     } catch (err) {
       skip(`the API server refused its Backup object: ${errorMessage(err)}`);
       continue;
     }
     outcome.created.push(name);
-    await warnOfPodVolumeBackups(deps, store, name, location);
+    await recreatePodVolumeBackups(deps, store, created, location);
   }
   for (const { name, reason } of plan.delete) {
     if (await deps.cluster.delete(BACKUPS, name, deps.namespace)) {
@@ -183,26 +186,6 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
   return outcome;
 }
 
-/**
- * Velero also recreates the backup's PodVolumeBackup objects (§5.4 step 4); Skiff does not
- * yet. A restore does not need them (it reads `<backup>-podvolumebackups.json.gz`), but
- * `kubectl get podvolumebackups` does not show a synced backup's, so the log says so.
- */
-async function warnOfPodVolumeBackups(
-  deps: BackupSyncDeps,
-  store: BackupStore,
-  name: string,
-  location: string,
-): Promise<void> {
-  const pvbs = await store.getBackupFile(name, 'podVolumeBackups').catch(() => undefined);
-  if (!Array.isArray(pvbs) || pvbs.length === 0) return;
-  deps.log.warn(
-    { backup: name, location, podVolumeBackups: pvbs.length },
-    `backup sync: backup "${name}" in location "${location}" has ${String(pvbs.length)} pod volume backups; ` +
-      'their PodVolumeBackup objects are not recreated in this cluster (a restore reads them from the bucket)',
-  );
-}
-
 /** The stored metadata, or undefined when `velero-backup.json` is absent. */
 async function readMetadata(store: BackupStore, name: string): Promise<unknown> {
   if (!(await store.backupExists(name))) return undefined;
@@ -212,14 +195,14 @@ async function readMetadata(store: BackupStore, name: string): Promise<unknown> 
 /**
  * Creates the Backup object with its status. Backup has no status subresource (§0), so the
  * status is stored with the object; should a CRD have one, the status is written after.
- * Returns false when another writer created it first.
+ * Returns the created object, or undefined when another writer created it first.
  */
-async function createBackup(deps: BackupSyncDeps, backup: Backup): Promise<boolean> {
+async function createBackup(deps: BackupSyncDeps, backup: Backup): Promise<Backup | undefined> {
   let created: KubeObject;
   try {
     created = await deps.cluster.create(BACKUPS, backup);
   } catch (err) {
-    if (err instanceof KubeApiError && err.alreadyExists) return false;
+    if (err instanceof KubeApiError && err.alreadyExists) return undefined;
     throw err;
   }
   if (backup.status && created.status === undefined) {
@@ -229,7 +212,7 @@ async function createBackup(deps: BackupSyncDeps, backup: Backup): Promise<boole
       backup.status,
     );
   }
-  return true;
+  return created as Backup;
 }
 
 async function listClusterBackups(deps: BackupSyncDeps): Promise<ClusterBackup[]> {

@@ -18,6 +18,7 @@ import { scopeOf } from '../../results/results.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { formatError } from '../../util/errors.ts';
 import { validLabelValue } from '../../util/label-value.ts';
+import { DIR_TIMES_ANNOTATION } from '../../volumes/dir-times/record.ts';
 import { UploaderSettingKeys } from '../../volumes/uploader/settings.ts';
 import { getPath } from '../actions/types.ts';
 import { claimOf, type BackedUpVolume } from './pod-volumes.ts';
@@ -86,7 +87,14 @@ export function podVolumeRestoreObject(input: PodVolumeRestoreInput): KubeObject
         [Labels.PodUID]: podUID,
         ...(input.pvcUID ? { [Labels.PVCUID]: input.pvcUID } : {}),
       },
-      ...(input.dataOnly ? { annotations: { [DATA_ONLY_ANNOTATION]: 'true' } } : {}),
+      ...(input.dataOnly || volume.dirTimesSnapshotID
+        ? {
+            annotations: {
+              ...(input.dataOnly ? { [DATA_ONLY_ANNOTATION]: 'true' } : {}),
+              ...(volume.dirTimesSnapshotID ? { [DIR_TIMES_ANNOTATION]: volume.dirTimesSnapshotID } : {}),
+            },
+          }
+        : {}),
     },
     spec: {
       pod: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: podUID },

@@ -7,6 +7,7 @@
  */
 import { Annotations, Labels } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import { DIR_TIMES_ANNOTATION } from '../../volumes/dir-times/record.ts';
 import { asArray, asRecord, getPath } from '../actions/types.ts';
 
 /** What restoring one pod volume needs from its PodVolumeBackup. */
@@ -21,6 +22,8 @@ export interface BackedUpVolume {
   snapshotSize?: number;
   /** The backed-up claim's uid (label `velero.io/pvc-uid`), for PVC volumes. */
   pvcUID?: string;
+  /** kopia: the snapshot of the volume's directory times (Skiff's PVB annotation; absent from Velero's). */
+  dirTimesSnapshotID?: string;
 }
 
 /** Backed-up volumes per pod, keyed by `podKey(sourceNamespace, pod)`. */
@@ -55,6 +58,7 @@ export function indexPodVolumeBackups(pvbs: readonly unknown[]): PodVolumeIndex 
     if (snapshotID === '' || namespace === '' || pod === '' || volume === '') continue;
     const size = getPath(pvb, 'status', 'progress', 'totalBytes');
     const pvcUID = str(getPath(pvb, 'metadata', 'labels', Labels.PVCUID));
+    const dirTimesSnapshotID = str(getPath(pvb, 'metadata', 'annotations', DIR_TIMES_ANNOTATION));
     (index[podKey(namespace, pod)] ??= []).push({
       volume,
       snapshotID,
@@ -63,6 +67,7 @@ export function indexPodVolumeBackups(pvbs: readonly unknown[]): PodVolumeIndex 
       backupStorageLocation: str(getPath(pvb, 'spec', 'backupStorageLocation')),
       ...(typeof size === 'number' && size > 0 ? { snapshotSize: size } : {}),
       ...(pvcUID !== '' ? { pvcUID } : {}),
+      ...(dirTimesSnapshotID !== '' ? { dirTimesSnapshotID } : {}),
     });
   }
   return index;

@@ -10,10 +10,12 @@ import {
   type PodVolumeBackup,
   type PodVolumeBackupStatus,
 } from '../../api/index.ts';
+import { SYNCED_ANNOTATION } from '../../controllers/backup-sync-pod-volumes.ts';
 import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
+import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
 import { resticIdentifier } from '../repository/identity.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
@@ -47,6 +49,8 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
   const name = pvb.metadata.name ?? '';
   const phase = pvb.status?.phase ?? '';
   if (pvb.spec.node !== ctx.node || FINAL.includes(phase)) return undefined;
+  // Made by backup sync from the bucket: a record of a finished backup, never work to run.
+  if (pvb.metadata.annotations?.[SYNCED_ANNOTATION] !== undefined) return undefined;
   const key = workKey(name);
   const patch = (status: PodVolumeBackupStatus): Promise<KubeObject> =>
     ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
@@ -105,6 +109,12 @@ async function run(
       onProgress: (p) => progress.report(p),
     });
     await progress.close();
+    if (result.dirTimesSnapshotID) {
+      // Before Completed, so whoever sees the PVB completed (the backup recording it) sees this too.
+      await ctx.cluster.patch(REF, { name: pvb.metadata.name ?? '', namespace: ctx.namespace }, 'merge', {
+        metadata: { annotations: { [DIR_TIMES_ANNOTATION]: result.dirTimesSnapshotID } },
+      });
+    }
     await patch({
       phase: DataPathPhase.Completed,
       snapshotID: result.snapshotID,

@@ -21,6 +21,7 @@ import type { ControllerSpec, ReconcileResult } from '../../controllers/controll
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
+import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
@@ -129,8 +130,10 @@ async function run(ctx: NodeAgentContext, job: RestoreJob, signal: AbortSignal):
     });
     await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()) });
     log.info({ path, snapshotID: pvr.spec.snapshotID }, 'restoring pod volume');
+    const dirTimesSnapshotID = pvr.metadata.annotations?.[DIR_TIMES_ANNOTATION];
     await uploader.restore(pvr.spec.snapshotID, path, {
       signal,
+      ...(dirTimesSnapshotID ? { dirTimesSnapshotID } : {}),
       writeSparseFiles: settings.writeSparseFiles,
       ...(settings.parallelFiles !== undefined ? { parallelFiles: settings.parallelFiles } : {}),
       ...(pvr.spec.snapshotSize ? { totalBytes: pvr.spec.snapshotSize } : {}),

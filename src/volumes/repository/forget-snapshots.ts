@@ -5,11 +5,12 @@
  */
 import type { RepositoryType } from '../../api/index.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
 import type { RepositoryKey } from './identity.ts';
 import { openRepository, repositoryTypeOf, type RepositoryContext } from './open.ts';
 
 interface StoredPodVolumeBackup {
-  metadata?: { name?: string };
+  metadata?: { name?: string; annotations?: Record<string, string> };
   spec?: { pod?: { namespace?: string }; backupStorageLocation?: string; uploaderType?: string };
   status?: { snapshotID?: string };
 }
@@ -36,7 +37,11 @@ export function snapshotsToForget(stored: unknown): SnapshotToForget[] {
     } catch {
       continue;
     }
-    out.push({ key: { volumeNamespace, location, type }, snapshotID, from: pvb.metadata?.name ?? '' });
+    const key = { volumeNamespace, location, type };
+    out.push({ key, snapshotID, from: pvb.metadata?.name ?? '' });
+    // kopia backups by Skiff also have a snapshot of their directory times.
+    const dirTimes = pvb.metadata?.annotations?.[DIR_TIMES_ANNOTATION];
+    if (dirTimes) out.push({ key, snapshotID: dirTimes, from: pvb.metadata?.name ?? '' });
   }
   return out;
 }

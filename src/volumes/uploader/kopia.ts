@@ -5,9 +5,13 @@
  * takes them; maintenance belongs to `maintenance@skiff`, which only the repository controller
  * connects as, so a snapshot never runs kopia's automatic maintenance on its own.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { applyDirTimes, dirTimesRecord, type AppliedDirTimes } from '../dir-times/files.ts';
+import { DIR_TIMES_FILE } from '../dir-times/record.ts';
+import { errorMessage } from '../../util/errors.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import type {
   BackupOptions,
@@ -57,7 +61,12 @@ export class KopiaUploader implements Uploader {
 
   private async run(
     args: readonly string[],
-    opts: { signal?: AbortSignal | undefined; onStderrLine?: (line: string) => void; role?: Role } = {},
+    opts: {
+      signal?: AbortSignal | undefined;
+      onStderrLine?: (line: string) => void;
+      role?: Role;
+      stdin?: AsyncIterable<string>;
+    } = {},
   ): Promise<string> {
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
     return runTool({
@@ -67,6 +76,7 @@ export class KopiaUploader implements Uploader {
       signal: opts.signal,
       splitCarriageReturns: true,
       ...(opts.onStderrLine ? { onStderrLine: opts.onStderrLine } : {}),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
     });
   }
 
@@ -153,9 +163,51 @@ export class KopiaUploader implements Uploader {
     });
     const manifest = lastJson(out) as { id?: string; rootEntry?: { summ?: { size?: number } } } | undefined;
     if (!manifest?.id) throw new Error(`kopia snapshot create printed no snapshot: ${out.slice(0, 500)}`);
+    let dirTimesSnapshotID: string;
+    try {
+      dirTimesSnapshotID = await this.backupDirTimes(dir, options);
+    } catch (err) {
+      // Without its directory times the snapshot would restore a different tree: drop it.
+      await this.forget(manifest.id).catch(() => undefined);
+      throw err;
+    }
     const totalBytes = manifest.rootEntry?.summ?.size ?? 0;
     options.onProgress?.({ totalBytes, bytesDone: totalBytes });
-    return { snapshotID: manifest.id, totalBytes, incrementalBytes: uploaded };
+    return { snapshotID: manifest.id, totalBytes, incrementalBytes: uploaded, dirTimesSnapshotID };
+  }
+
+  /**
+   * kopia stores a directory's time as the newest time inside it, so every directory's own
+   * time goes to a second, small snapshot streamed from stdin (`src/volumes/dir-times/`). Its
+   * source is the volume's source plus `.skiff-dir-times`, so it never becomes the parent of
+   * the data snapshot.
+   */
+  private async backupDirTimes(dir: string, options: BackupOptions): Promise<string> {
+    const args = ['snapshot', 'create', `--stdin-file=${DIR_TIMES_FILE}`, '-', '--json'];
+    args.push(`--override-source=${options.source ?? dir}.skiff-dir-times`);
+    for (const [k, v] of Object.entries(options.tags)) args.push(`--tags=${k}:${v}`);
+    const out = await this.run(args, { signal: options.signal, stdin: dirTimesRecord(dir) });
+    const manifest = lastJson(out) as { id?: string } | undefined;
+    if (!manifest?.id)
+      throw new Error(`kopia snapshot create of the directory times printed no snapshot: ${out.slice(0, 500)}`);
+    return manifest.id;
+  }
+
+  /** Sets the directories under `dir` to the times in the record snapshot. */
+  private async restoreDirTimes(snapshotID: string, dir: string, signal?: AbortSignal): Promise<AppliedDirTimes> {
+    // Restored to a file in the work folder and read back a line at a time (kopia's stdout is
+    // collected whole by runTool; the file keeps memory flat however many directories).
+    const file = join(this.access.workDir, `dir-times-${randomUUID()}.ndjson`);
+    try {
+      await this.run(['snapshot', 'restore', `${snapshotID}/${DIR_TIMES_FILE}`, file], { signal });
+      return await applyDirTimes(dir, createReadStream(file), signal);
+    } catch (err) {
+      throw new Error(`cannot set the directory times from snapshot ${snapshotID}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async restore(snapshotID: string, dir: string, options: RestoreOptions = {}): Promise<void> {
@@ -170,6 +222,7 @@ export class KopiaUploader implements Uploader {
         if (done !== undefined) options.onProgress?.({ totalBytes: options.totalBytes ?? done, bytesDone: done });
       },
     });
+    if (options.dirTimesSnapshotID) await this.restoreDirTimes(options.dirTimesSnapshotID, dir, options.signal);
   }
 
   async forget(snapshotID: string, signal?: AbortSignal): Promise<void> {

@@ -145,6 +145,12 @@ export class ResticUploader implements Uploader {
   }
 
   async restore(snapshotID: string, dir: string, options: RestoreOptions = {}): Promise<void> {
+    if (options.dirTimesSnapshotID !== undefined) {
+      // restic keeps directory times in its own snapshot; only kopia backups carry this record.
+      throw new Error(
+        `a directory-times snapshot (${options.dirTimesSnapshotID}) belongs to kopia backups, not restic`,
+      );
+    }
     if (options.parallelFiles !== undefined) {
       throw new Error(
         `restic 0.14 has no parallel restore setting: ParallelFilesDownload=${options.parallelFiles} is supported with kopia only`,

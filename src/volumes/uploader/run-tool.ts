@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface ToolRun {
   /** Executable path. */
@@ -19,6 +21,8 @@ export interface ToolRun {
   onStderrLine?: (line: string) => void;
   /** Split stderr on `\r` too (progress lines that overwrite themselves). */
   splitCarriageReturns?: boolean;
+  /** Streamed to the tool's stdin (which is otherwise closed). */
+  stdin?: AsyncIterable<string>;
 }
 
 export class ToolError extends Error {
@@ -47,8 +51,19 @@ export function runTool(run: ToolRun): Promise<string> {
       cwd: run.cwd,
       // Only what the tool needs, plus PATH/HOME so it finds its own helpers and defaults.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...run.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    let stdinError: unknown;
+    if (!run.stdin) {
+      child.stdin.on('error', () => undefined); // a tool that never started or exited at once
+      child.stdin.end();
+    } else {
+      // A tool that exits early closes the pipe (EPIPE): its exit code tells the story then.
+      pipeline(Readable.from(run.stdin), child.stdin).catch((err: unknown) => {
+        stdinError = err;
+        if (inputFailed(err)) child.kill('SIGINT');
+      });
+    }
     const out: string[] = [];
     const errTail: string[] = [];
     let killTimer: NodeJS.Timeout | undefined;
@@ -88,7 +103,7 @@ export function runTool(run: ToolRun): Promise<string> {
     child.on('close', (code, signal) => {
       run.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      if (code === 0) {
+      if (code === 0 && stdinError === undefined) {
         resolve(out.join('\n'));
         return;
       }
@@ -102,12 +117,18 @@ export function runTool(run: ToolRun): Promise<string> {
         .join('\n');
       const how = run.signal?.aborted
         ? 'was canceled'
-        : code === null
-          ? `was killed (${signal})`
-          : `exited with ${code}`;
+        : inputFailed(stdinError)
+          ? `could not be given its input: ${stdinError instanceof Error ? stdinError.message : String(stdinError)}`
+          : code === null
+            ? `was killed (${signal})`
+            : `exited with ${code}`;
       reject(new ToolError(`${what} ${how}${tail ? `: ${tail}` : ''}`, code, errTail.join('\n')));
     });
   });
+}
+
+function inputFailed(err: unknown): boolean {
+  return err !== undefined && (err as NodeJS.ErrnoException).code !== 'EPIPE';
 }
 
 /** kopia's progress lines start with a spinner character; they are noise in an error message. */

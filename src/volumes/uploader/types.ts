@@ -71,6 +71,11 @@ export interface BackupResult {
   totalBytes: number;
   /** Bytes this backup added to the repository (new data after deduplication, before compression). */
   incrementalBytes: number;
+  /**
+   * kopia only: the snapshot holding the tree's directory times (`src/volumes/dir-times/`),
+   * which kopia's own snapshot does not keep. Give it back to `restore` and `forget` it too.
+   */
+  dirTimesSnapshotID?: string;
 }
 
 export interface RestoreOptions extends RunOptions {
@@ -78,6 +83,8 @@ export interface RestoreOptions extends RunOptions {
   parallelFiles?: number;
   /** Expected size, when the caller knows it (PodVolumeRestore `spec.snapshotSize`), for progress. */
   totalBytes?: number;
+  /** kopia only: the backup's `dirTimesSnapshotID`; its times are set on the restored directories. */
+  dirTimesSnapshotID?: string;
 }
 
 /** One repository, through one tool. */

@@ -302,9 +302,39 @@ describe('backup sync against a running server', { concurrency: false }, () => {
     assert.equal(made.status?.phase, 'Completed');
     const store = await storeFor(ns, prefix);
     const stored = (await store.getBackupMetadata('corrupt-source')) as Backup;
-    // With a pod volume backup, which Skiff cannot restore: the sync says so.
+    // With a pod volume backup as another cluster recorded it: sync recreates its object (§5.4 step 4).
+    const pvbName = uniqueName('copied-good');
     await store.putBackupFile('copied-good', 'podVolumeBackups', [
-      { apiVersion: 'velero.io/v1', kind: 'PodVolumeBackup', metadata: { name: 'copied-good-x1' } },
+      {
+        apiVersion: 'velero.io/v1',
+        kind: 'PodVolumeBackup',
+        metadata: {
+          name: pvbName,
+          namespace: 'old-velero',
+          uid: 'old-pvb-uid',
+          resourceVersion: '42',
+          labels: { 'velero.io/backup-name': 'copied-good', 'velero.io/backup-uid': 'old-backup-uid' },
+          ownerReferences: [
+            {
+              apiVersion: 'velero.io/v1',
+              kind: 'Backup',
+              name: 'copied-good',
+              uid: 'old-backup-uid',
+              controller: true,
+            },
+          ],
+        },
+        spec: {
+          node: 'a-node-of-the-old-cluster',
+          pod: { kind: 'Pod', namespace: app, name: 'db-0', uid: 'old-pod-uid' },
+          volume: 'data',
+          backupStorageLocation: 'old-location',
+          repoIdentifier: '',
+          uploaderType: 'kopia',
+          tags: { backup: 'copied-good' },
+        },
+        status: { phase: 'Completed', snapshotID: 'abc123', progress: { totalBytes: 10, bytesDone: 10 } },
+      },
     ]);
     await store.putBackupMetadata('copied-good', { ...stored, metadata: { ...stored.metadata, name: 'copied-good' } });
     await store.objectStore.putObject(
@@ -326,7 +356,22 @@ describe('backup sync against a running server', { concurrency: false }, () => {
     assert.match(line, /skipping backup \\"corrupt-bad\\" in location \\"with-corrupt\\"/);
     assert.match(line, /not valid JSON/);
     assert.equal(await findBackup(ns, 'corrupt-bad'), undefined);
-    assert.match(server.logs(), /backup \\"copied-good\\" in location \\"with-corrupt\\" has 1 pod volume backups/);
+    const pvb = await waitWithLogs(server, `PodVolumeBackup ${pvbName} recreated`, async () => {
+      const found = await cluster.find(resourceRef(Kinds.PodVolumeBackup), pvbName, ns);
+      return (found?.status as { phase?: string } | undefined)?.phase ? found : undefined;
+    });
+    assert.equal(pvb.metadata.labels?.['velero.io/backup-uid'], good.metadata.uid);
+    assert.deepEqual(
+      pvb.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.uid]),
+      [['Backup', 'copied-good', good.metadata.uid]],
+    );
+    const spec = pvb.spec as { backupStorageLocation: string; node: string };
+    assert.equal(spec.backupStorageLocation, 'with-corrupt');
+    assert.deepEqual(pvb.status, {
+      phase: 'Completed',
+      snapshotID: 'abc123',
+      progress: { totalBytes: 10, bytesDone: 10 },
+    });
     // Still running and still syncing: a later sync happens and still leaves it out.
     await waitSyncedAfter(server, ns, 'with-corrupt', new Date());
     assert.equal(server.child.exitCode, null);

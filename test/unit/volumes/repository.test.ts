@@ -85,10 +85,10 @@ test('the history keeps the last 3 runs, newest last; only a success moves lastM
   assert.equal((failed.recentMaintenance as { message?: string }[]).at(-1)?.message, 'boom');
 });
 
-test('a deleted backup forgets the snapshots of its stored PodVolumeBackups, in their repositories', () => {
+test('a deleted backup forgets the snapshots of its stored PodVolumeBackups (and their directory-times snapshots), in their repositories', () => {
   const stored = [
     {
-      metadata: { name: 'b-1' },
+      metadata: { name: 'b-1', annotations: { 'skiff.io/dir-times-snapshot': 'k1-times' } },
       spec: { pod: { namespace: 'app' }, backupStorageLocation: 'default', uploaderType: 'kopia' },
       status: { snapshotID: 'k1' },
     },
@@ -101,6 +101,7 @@ test('a deleted backup forgets the snapshots of its stored PodVolumeBackups, in 
   ];
   assert.deepEqual(snapshotsToForget(stored), [
     { key: { volumeNamespace: 'app', location: 'default', type: 'kopia' }, snapshotID: 'k1', from: 'b-1' },
+    { key: { volumeNamespace: 'app', location: 'default', type: 'kopia' }, snapshotID: 'k1-times', from: 'b-1' },
     { key: { volumeNamespace: 'db', location: 'other', type: 'restic' }, snapshotID: 'r1', from: 'b-2' },
   ]);
   assert.deepEqual(snapshotsToForget(undefined), [], 'a backup without the file has none');

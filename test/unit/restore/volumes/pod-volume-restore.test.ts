@@ -240,6 +240,30 @@ describe('pod volume restore: matching and objects', () => {
     });
   });
 
+  test("a kopia PVB's directory-times snapshot (Skiff's annotation) goes onto its PodVolumeRestore; without it nothing is added", () => {
+    const annotated = structuredClone(pvb('db-0', 'data', 'snap-data')) as KubeObject;
+    annotated.metadata.annotations = { ...annotated.metadata.annotations, 'skiff.io/dir-times-snapshot': 'snap-times' };
+    const make = (list: unknown[], dataOnly: boolean): KubeObject => {
+      const [data] = volumesToRestore(pod, 'app', indexPodVolumeBackups(list), { backupStorageLocation: '' });
+      assert.ok(data);
+      return podVolumeRestoreObject({
+        restore: { name: 'r1', uid: 'ruid', namespace: 'velero' },
+        pod,
+        sourceNamespace: 'app',
+        volume: data,
+        backupStorageLocation: 'primary',
+        uploaderSettings: {},
+        dataOnly,
+      });
+    };
+    assert.deepEqual(make([annotated], false).metadata.annotations, { 'skiff.io/dir-times-snapshot': 'snap-times' });
+    assert.deepEqual(make([annotated], true).metadata.annotations, {
+      'skiff.io/data-only': 'true',
+      'skiff.io/dir-times-snapshot': 'snap-times',
+    });
+    assert.equal(make(pvbs, false).metadata.annotations, undefined, "a Velero backup's PVB has no record");
+  });
+
   test('outcome: failures and, after the deadline, unfinished restores name pod, volume and message', () => {
     const pvr = (volume: string, phase: string | undefined, message?: string): KubeObject => ({
       apiVersion: 'velero.io/v1',
