@@ -209,7 +209,10 @@ export function backupSpecOptions<Args extends unknown[], Opts extends OptionVal
     .option('--labels <pairs>', 'labels for the backup, k=v,...', collect)
     .option('--annotations <pairs>', 'annotations for the backup, k=v,...', collect)
     .option('--snapshot-volumes [bool]', 'take CSI snapshots of claims whose PV is CSI (true, false, or unset = true)')
-    .option('--snapshot-move-data [bool]', 'move CSI snapshot data into the storage location (not acted on yet: a warning says so)')
+    .option(
+      '--snapshot-move-data [bool]',
+      'move CSI snapshot data into the storage location (not acted on yet: a warning says so)',
+    )
     .option(
       '--default-volumes-to-fs-backup [bool]',
       'back up all pod volumes with file-system backup (true, false, or unset)',
