@@ -45,6 +45,7 @@ export const csiPvcAction: BackupItemAction = {
           resource: 'volumesnapshots',
           namespace: item.metadata.namespace ?? '',
           name: snap.volumeSnapshot,
+          mustInclude: true,
         },
       ],
     };
@@ -80,7 +81,12 @@ export const csiVolumeSnapshotAction: BackupItemAction = {
         name: vs.spec.volumeSnapshotClassName,
       });
     if (!contentName) return { item: original, additionalItems };
-    additionalItems.push({ group: SNAPSHOT_GROUP, resource: 'volumesnapshotcontents', name: contentName });
+    additionalItems.push({
+      group: SNAPSHOT_GROUP,
+      resource: 'volumesnapshotcontents',
+      name: contentName,
+      mustInclude: true,
+    });
     const content = ctx.csi ? vscView(await ctx.csi.snapshotContent(contentName)) : undefined;
     if (!content?.spec) return { item: original, additionalItems };
     const item = cloneJson(original);
@@ -107,7 +113,9 @@ export const csiVolumeSnapshotContentAction: BackupItemAction = {
     const cls = vscView(original).spec?.volumeSnapshotClassName;
     return {
       item,
-      additionalItems: cls ? [{ group: SNAPSHOT_GROUP, resource: 'volumesnapshotclasses', name: cls }] : [],
+      additionalItems: cls
+        ? [{ group: SNAPSHOT_GROUP, resource: 'volumesnapshotclasses', name: cls, mustInclude: true }]
+        : [],
     };
   },
 };

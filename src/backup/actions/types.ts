@@ -6,6 +6,12 @@ export interface ItemRef {
   resource: string;
   namespace?: string;
   name: string;
+  /**
+   * Taken even when the resource filters leave its type or namespace out (Velero's
+   * `backup.velero.io/must-include-additional-items`): a CSI snapshot's objects, without which
+   * the snapshot could not be found again.
+   */
+  mustInclude?: boolean;
 }
 
 export interface BackupActionResult {

@@ -330,6 +330,7 @@ class Collector {
     obj.kind = type.kind;
     const decision = decideBackupItem(this.plan.selection, selectionItem(type, obj, groupResource(type)), {
       origin: 'additional',
+      ...(ref.mustInclude ? { mustInclude: true } : {}),
     });
     if (!decision.included) {
       yield { kind: 'excluded', type, item: obj, reason: decision.reason };

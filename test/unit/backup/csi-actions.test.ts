@@ -49,7 +49,13 @@ describe('CSI backup item actions (reference §7.3)', () => {
     assert.equal(out.item.metadata.annotations?.['velero.io/volume-snapshot-name'], 'velero-data-abcde');
     assert.deepEqual((out.item.spec as { resources: unknown }).resources, { requests: { storage: '2Gi' } });
     assert.deepEqual(out.additionalItems, [
-      { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshots', namespace: 'shop', name: 'velero-data-abcde' },
+      {
+        group: 'snapshot.storage.k8s.io',
+        resource: 'volumesnapshots',
+        namespace: 'shop',
+        name: 'velero-data-abcde',
+        mustInclude: true,
+      },
     ]);
   });
 
@@ -88,7 +94,7 @@ describe('CSI backup item actions (reference §7.3)', () => {
     const out = await csiVolumeSnapshotContentAction.execute(content, ctx(snapshotter));
     assert.equal(out.item.metadata.labels?.['velero.io/backup-name'], 'nightly');
     assert.deepEqual(out.additionalItems, [
-      { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotclasses', name: 'snapclass' },
+      { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotclasses', name: 'snapclass', mustInclude: true },
     ]);
   });
 });
