@@ -124,8 +124,7 @@ export async function runBackup(
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
-      await deps.podVolumeBackups?.cancelAll();
-      await deps.csiSnapshots?.discardAll();
+      await abandonVolumes(deps);
       // Pods whose pre hooks ran get their post hooks, failed backup or not.
       await hooks.drain();
       // Nothing may land after the cleanup.
@@ -155,6 +154,7 @@ export async function runBackup(
       // is removed, and the run is Failed, never reported Completed.
       await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
+      await abandonVolumes(deps);
       const detail = errorMessage(err);
       const reason = `uploading the backup's files to object storage failed: ${detail}`;
       const failureReason = !failure ? reason : detail === failure ? failure : `${failure}; then ${reason}`;
@@ -164,6 +164,12 @@ export async function runBackup(
   } finally {
     await log.dispose();
   }
+}
+
+/** The backup failed: running volume backups are canceled and its snapshots are not kept. */
+async function abandonVolumes(deps: BackupRunDeps): Promise<void> {
+  await deps.podVolumeBackups?.cancelAll();
+  await deps.csiSnapshots?.discardAll();
 }
 
 /**

@@ -100,7 +100,12 @@ async function backedUpContents(
   return [...byName.values()];
 }
 
-async function deleteContent(cluster: Cluster, stored: KubeObject, opts: CsiDeletionOptions): Promise<void> {
+/** Deletes the storage snapshot of a content as stored in a backup (see the module comment). */
+export async function deleteContent(
+  cluster: Cluster,
+  stored: KubeObject,
+  opts: CsiDeletionOptions = {},
+): Promise<void> {
   const name = stored.metadata.name ?? '';
   const live = await cluster.find(VOLUME_SNAPSHOT_CONTENTS, name);
   if (live) {

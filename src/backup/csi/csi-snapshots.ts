@@ -11,6 +11,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { deleteContent } from '../../deletion/csi-snapshots.ts';
 import { selectSnapshotClass } from '../../volumes/csi/class-selection.ts';
 import {
   backupVolumeSnapshot,
@@ -50,6 +51,9 @@ interface Taken {
   size: number | undefined;
   started: string;
   completed: string;
+  /** The content as it was once ready: after the clean-up, the only way back to the storage snapshot. */
+  stored: KubeObject;
+  cleaned?: boolean;
   pvInfo: { reclaimPolicy: string; labels: Record<string, string> };
 }
 
@@ -158,6 +162,7 @@ export class CsiSnapshots implements CsiSnapshotter {
         });
         await this.deps.cluster.delete(VOLUME_SNAPSHOT_CONTENTS, t.content);
         await this.deps.cluster.delete(VOLUME_SNAPSHOTS, t.volumeSnapshot, t.namespace);
+        t.cleaned = true;
       } catch (err) {
         problems.push(
           `cleaning up VolumeSnapshot ${t.namespace}/${t.volumeSnapshot} (content ${t.content}): ${errorMessage(err)}`,
@@ -169,7 +174,11 @@ export class CsiSnapshots implements CsiSnapshotter {
 
   /** The backup failed: its snapshots are not kept (deleting a VolumeSnapshot with policy Delete removes it). */
   async discardAll(): Promise<void> {
-    for (const t of this.taken.splice(0)) await this.discard(t.namespace, t.volumeSnapshot);
+    for (const t of this.taken.splice(0)) {
+      if (!t.cleaned) await this.discard(t.namespace, t.volumeSnapshot);
+      // Already retained and removed from the cluster: deleted as a backup deletion would.
+      else await deleteContent(this.deps.cluster, t.stored).catch(() => undefined);
+    }
   }
 
   /** The claim's StorageClass provisioner (reference §7.2); a claim without a class cannot be snapshotted. */
@@ -267,6 +276,7 @@ function takenRecord(
     size: content.status?.restoreSize,
     started: t.started,
     completed: kubeTime(new Date()),
+    stored: vsc,
     pvInfo: {
       reclaimPolicy:
         (t.pv?.spec as { persistentVolumeReclaimPolicy?: string } | undefined)?.persistentVolumeReclaimPolicy ?? '',
