@@ -25,7 +25,7 @@ let server: TestServer;
 
 async function results(name: string): Promise<{ errors?: { namespaces?: Record<string, string[]> } }> {
   const store = await defaultStore(server);
-  return ((await store.getBackupFile(name, 'results')) ?? {});
+  return (await store.getBackupFile(name, 'results')) ?? {};
 }
 
 async function volumeInfo(name: string): Promise<unknown[]> {
