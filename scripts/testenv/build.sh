@@ -82,6 +82,66 @@ build_kopia() {
   mv "$BIN/.tmp/kopia" "$BIN/"
 }
 
+# CSI sidecars (issue 16, ../shared testenv.md §11). Their go.mods replace the k8s.io staging modules (and the
+# snapshotter its ./client folder), which Go ignores in a dependency: a wrapper module per target restates every
+# replace, mapping a local path to the published module at the target's version, with go.sum seeded from the
+# target's own. Provisioner (k8s libs 0.36) and snapshotter (0.37) cannot share one module graph: two go builds.
+# wrap_csi DIR MODULE VERSION: writes the wrapper module in DIR.
+wrap_csi() {
+  local d=$1 mod=$2 ver=$3 dl gomod dir old new
+  mkdir -p "$d"; cd "$d"
+  printf 'module skiff.local/%s\n\ngo 1.26.0\n' "$(basename "$d")" > go.mod; rm -f go.sum
+  dl=$(go mod download -json "$mod@v$ver" 2>&1) || true
+  gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")
+  [ -n "$gomod" ] || { echo "could not download $mod@v$ver: $dl"; return 1; }
+  go mod edit -require="$mod@v$ver"
+  # "replace OLD [V] => NEW [V]" lines, single or in a block.
+  awk '/^replace[ \t]*\(/{b=1;next} b&&/^\)/{b=0;next} b{print;next} /^replace /{sub(/^replace[ \t]+/,"");print}' "$gomod" |
+    while read -r old a b c; do
+      if [ "$a" = "=>" ]; then new="$b${c:+@$c}"; else old="$old@$a"; read -r b c <<<"$c"; new="$b${c:+@$c}"; fi
+      case "$new" in
+        ./*|../*) new="${old%@*}@v$ver" ;; # a folder of the target's repo: its published module, same version
+      esac
+      go mod edit -replace="$old=$new"
+    done
+  cp "$dir/go.sum" go.sum && chmod u+w go.sum
+}
+build_csi_provisioner() {
+  local d=$CACHE/src/csi-provisioner m=github.com/kubernetes-csi/external-provisioner/v6
+  mkdir -p "$BIN/.tmp/csi"; wrap_csi "$d" $m "$CSI_PROVISIONER"
+  go build -mod=mod -trimpath -pgo=off -ldflags "-s -w -X main.version=v$CSI_PROVISIONER" -o "$BIN/.tmp/csi/" $m/cmd/csi-provisioner
+  mv "$BIN/.tmp/csi/csi-provisioner" "$BIN/"
+}
+build_csi_snapshotter() {
+  local d=$CACHE/src/csi-snapshotter m=github.com/kubernetes-csi/external-snapshotter/v8
+  mkdir -p "$BIN/.tmp/csi"; wrap_csi "$d" $m "$CSI_SNAPSHOTTER"
+  go build -mod=mod -trimpath -pgo=off -ldflags "-s -w -X main.version=v$CSI_SNAPSHOTTER" -o "$BIN/.tmp/csi/" \
+    $m/cmd/snapshot-controller $m/cmd/csi-snapshotter
+  mv "$BIN/.tmp/csi/snapshot-controller" "$BIN/.tmp/csi/csi-snapshotter" "$BIN/"
+}
+# The VolumeSnapshot CRDs (incl. the three VolumeGroupSnapshot ones: without them snapshot-controller waits 30 s at
+# start) from the client module's zip, copied to $BIN/csi-crds-<version>/ (only the CRD files, not kustomization.yaml).
+fetch_csi_crds() {
+  local dl dir out=$BIN/csi-crds-$CSI_SNAPSHOTTER
+  cd "$CACHE/src" # outside any module, so no go.mod or go.sum is touched
+  dl=$(go mod download -json "github.com/kubernetes-csi/external-snapshotter/client/v8@v$CSI_SNAPSHOTTER" 2>&1) || true
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")
+  [ -n "$dir" ] || { echo "could not download the snapshot client module: $dl"; return 1; }
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  cp "$dir"/config/crd/*.storage.k8s.io_*.yaml "$out.tmp/"
+  [ "$(ls "$out.tmp" | wc -l)" -ge 6 ] || { echo "expected 6 CRDs in $dir/config/crd, found: $(ls "$out.tmp")"; return 1; }
+  chmod -R u+w "$out.tmp"; rm -rf "$out"; mv "$out.tmp" "$out"
+}
+# The project's own CSI test driver (test/csi-driver/), keyed by a hash of its sources so an edit rebuilds it.
+CSI_DRIVER_SRC=$(cd "$HERE/../../test/csi-driver" && pwd)
+CSI_DRIVER_KEY=$(cd "$CSI_DRIVER_SRC" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) ! -name '*_test.go' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+build_csi_driver() {
+  mkdir -p "$BIN/.tmp/csi"; cd "$CSI_DRIVER_SRC"
+  go build -trimpath -ldflags "-s -w" -o "$BIN/.tmp/csi/skiff-csi-driver" ./cmd/skiff-csi-driver
+  mv "$BIN/.tmp/csi/skiff-csi-driver" "$BIN/"
+}
+
 start=$(date +%s)
 have kube-apiserver "$KUBE" && have kubectl "$KUBE" || { run kubernetes-$KUBE build_k8s; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do mark $b "$KUBE"; done; }
 have etcd "$ETCD" || { run etcd-$ETCD build_etcd; mark etcd "$ETCD"; }
@@ -89,5 +149,10 @@ have kwok "$KWOK" || { run kwok-$KWOK build_kwok; mark kwok "$KWOK"; }
 have minio "$MINIO" || { run minio build_minio; mark minio "$MINIO"; }
 have helm "$HELM" || { run helm-$HELM build_helm; mark helm "$HELM"; }
 have kopia "$KOPIA" || { run kopia-$KOPIA build_kopia; mark kopia "$KOPIA"; }
+have csi-provisioner "$CSI_PROVISIONER" || { run csi-provisioner-$CSI_PROVISIONER build_csi_provisioner; mark csi-provisioner "$CSI_PROVISIONER"; }
+have csi-snapshotter "$CSI_SNAPSHOTTER" && have snapshot-controller "$CSI_SNAPSHOTTER" ||
+  { run csi-snapshotter-$CSI_SNAPSHOTTER build_csi_snapshotter; mark csi-snapshotter "$CSI_SNAPSHOTTER"; mark snapshot-controller "$CSI_SNAPSHOTTER"; }
+[ -d "$BIN/csi-crds-$CSI_SNAPSHOTTER" ] || run csi-crds-$CSI_SNAPSHOTTER fetch_csi_crds
+have skiff-csi-driver "$CSI_DRIVER_KEY" || { run skiff-csi-driver build_csi_driver; mark skiff-csi-driver "$CSI_DRIVER_KEY"; }
 t "binaries ready in $BIN ($(( $(date +%s) - start )) s)"
 echo "$BIN"

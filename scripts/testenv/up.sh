@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler), kwok with 3 simulated nodes, MinIO with a bucket, and the pod agent, all on
+# kube-scheduler), kwok with 3 simulated nodes, MinIO with a bucket, the pod agent and the CSI test
+# stack (csi.sh), all on
 # 127.0.0.1 with free ports. Writes <run>/env for tests and people. Idempotent: a running
 # environment is reused. See docs/testenv.md.
 set -euo pipefail
@@ -20,12 +21,13 @@ for tool in openssl curl; do command -v $tool >/dev/null || die "$tool is not in
 command -v node >/dev/null || die "node is not installed: run npm ci first"
 
 STEP="prepare run folder"
-rm -rf "$RUN"; mkdir -p "$RUN"/{logs,minio-data,volumes}
+unmount_under "$RUN"; rm -rf "$RUN"; mkdir -p "$RUN"/{logs,minio-data,volumes}
 : > "$RUN/pids"
 CACHE=${SKIFF_TESTENV_CACHE:-$HOME/.cache/skiff-testenv}
 KWOKMOD=$CACHE/gomod/sigs.k8s.io/kwok@v$KWOK
 [ -d "$KWOKMOD/kustomize" ] || die "kwok sources not found in $KWOKMOD (the build should have downloaded them)"
 . "$ROOT/scripts/testenv/cluster.sh"
+. "$ROOT/scripts/testenv/csi.sh"
 
 S3=$(freeport); S3CON=$(freeport)
 trap 'if [ $? -ne 0 ]; then say "start failed; stopping what was started"; stop_recorded; fi' EXIT
@@ -62,6 +64,10 @@ reclaimPolicy: Delete
 volumeBindingMode: WaitForFirstConsumer
 SC
 
+# The CSI test stack: snapshot CRDs, driver hostpath.csi.skiff.dev on every node, classes skiff-csi(-immediate)
+# and skiff-csi-snapclass, kubelet for CSI volumes (csi.sh).
+start_csi "$RUN" "" ${NODES//,/ }
+
 STEP="create the bucket"
 waitfor MinIO 30 curl -fs "http://127.0.0.1:$S3/minio/health/ready"
 curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user skiffadmin:skiff-secret-123 -X PUT "http://127.0.0.1:$S3/skiff-test" > "$RUN/logs/bucket.log" 2>&1 \
@@ -81,11 +87,16 @@ SKIFF_NODES=$NODES
 SKIFF_REGION=skiff-region-1
 SKIFF_ZONES=$ZONES
 SKIFF_TESTENV_BIN=$BIN
+SKIFF_CSI_DRIVER=$CSI_DRIVER
+SKIFF_CSI_STORAGE_CLASS=$CSI_STORAGE_CLASS
+SKIFF_CSI_STORAGE_CLASS_IMMEDIATE=$CSI_STORAGE_CLASS_IMMEDIATE
+SKIFF_CSI_SNAPSHOT_CLASS=$CSI_SNAPSHOT_CLASS
 EV
 
 STEP="start the pod agent"
 start pod-agent node --import tsx "$ROOT/scripts/testenv/pod-agent.ts" --run "$RUN"
 waitfor "pod agent" 30 test -f "$RUN/pod-agent.ready"
+wait_csi "$RUN" "" ${NODES//,/ }
 
 trap - EXIT
 say "up in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s: $(kubectl get nodes --no-headers | wc -l) nodes, S3 at http://127.0.0.1:$S3"

@@ -114,6 +114,14 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A file of `bytes` random bytes (neither compressible nor deduplicable), written 8 MiB at a time. */
+export async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  const file = await open(path, 'w');
+  const chunk = 8 * 1024 * 1024;
+  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
+  await file.close();
+}
+
 /** One SHA-256 over a tree's digest: equal trees have equal sums. */
 export function treeSum(entries: readonly TreeEntry[]): string {
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex');

@@ -17,6 +17,8 @@ export interface TestEnv {
   bin: string;
   /** Host root of a kwok node: `<run>/nodes/<node>` (holds var/lib/kubelet/pods/...). */
   nodeRoot: (node: string) => string;
+  /** The CSI test stack (scripts/testenv/csi.sh, CSI-CONTRACT); helpers in `csi.ts`. */
+  csi: { driver: string; storageClass: string; storageClassImmediate: string; snapshotClass: string };
 }
 
 export function testEnvRunDir(): string {
@@ -66,6 +68,12 @@ export function loadTestEnv(runDir = testEnvRunDir()): TestEnv {
     nodes: need('SKIFF_NODES').split(','),
     bin: need('SKIFF_TESTENV_BIN'),
     nodeRoot: (node) => join(runDir, 'nodes', node),
+    csi: {
+      driver: need('SKIFF_CSI_DRIVER'),
+      storageClass: need('SKIFF_CSI_STORAGE_CLASS'),
+      storageClassImmediate: need('SKIFF_CSI_STORAGE_CLASS_IMMEDIATE'),
+      snapshotClass: need('SKIFF_CSI_SNAPSHOT_CLASS'),
+    },
   };
 }
 
@@ -93,10 +101,12 @@ export function testClusterA(runDir = testEnvRunDir()): TestCluster {
 /**
  * Cluster B, a second control plane in another region beside cluster A, sharing its MinIO.
  * Started on first use (`scripts/testenv/up-cluster-b.sh`; idempotent, a few seconds) so
- * that runs without cross-cluster tests do not pay for it; `env:down` stops it.
+ * that runs without cross-cluster tests do not pay for it; `env:down` stops it. With `csi: true`
+ * it also runs the CSI test stack (the same driver and classes as cluster A).
  */
-export function testClusterB(runDir = testEnvRunDir()): TestCluster {
-  const res = spawnSync('bash', [join(import.meta.dirname, '..', '..', 'scripts/testenv/up-cluster-b.sh')], {
+export function testClusterB(runDir = testEnvRunDir(), opts: { csi?: boolean } = {}): TestCluster {
+  const script = join(import.meta.dirname, '..', '..', 'scripts/testenv/up-cluster-b.sh');
+  const res = spawnSync('bash', opts.csi ? [script, '--csi'] : [script], {
     env: { ...process.env, SKIFF_TESTENV_RUN: runDir },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',

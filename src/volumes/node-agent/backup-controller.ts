@@ -21,12 +21,14 @@ import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
 import { getPod, volumePathOf } from './pod-volume.ts';
-import { recordDataPathError } from './finish.ts';
+import { markCanceling, recordDataPathError } from './finish.ts';
 import { ProgressWriter } from './progress.ts';
 
 const REF = resourceRef(Kinds.PodVolumeBackup);
 export const PVB_TYPE = veleroListType(Kinds.PodVolumeBackup);
 const FINAL: readonly string[] = [DataPathPhase.Completed, DataPathPhase.Failed, DataPathPhase.Canceled];
+/** How soon a cancel that met a phase change looks again. */
+const CANCEL_RETRY_MS = 200;
 /** How soon a PVB waiting for a free slot on this node looks again. */
 const BUSY_RETRY_MS = 1000;
 
@@ -56,8 +58,11 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
     ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
 
   if (pvb.spec.cancel) {
-    if (ctx.work.cancel(key)) {
-      if (phase !== DataPathPhase.Canceling) await patch({ phase: DataPathPhase.Canceling });
+    if (ctx.work.has(key)) {
+      if (!(await markCanceling(ctx.cluster, REF, { name, namespace: ctx.namespace }, phase))) {
+        return { requeueAfterMs: CANCEL_RETRY_MS };
+      }
+      ctx.work.cancel(key);
     } else {
       await patch({
         phase: DataPathPhase.Canceled,

@@ -4,7 +4,7 @@
  * does not resume it), otherwise Failed with the error, naming pod and volume.
  */
 import { DataPathPhase } from '../../api/index.ts';
-import type { KubeObject } from '../../kube/index.ts';
+import { KubeApiError, type Cluster, type KubeObject, type ResourceRef } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { Logger } from '../../util/log.ts';
@@ -29,7 +29,7 @@ export async function recordDataPathError(end: DataPathEnd, err: unknown): Promi
   const { ctx, what, signal, log } = end;
   const canceled = signal.aborted && !ctx.work.stopping;
   const message = canceled
-    ? 'canceled'
+    ? `canceled: spec.cancel was set while the ${what} was in progress`
     : ctx.work.stopping
       ? `node agent on ${ctx.node} stopped while the ${what} was in progress`
       : `${what} of volume "${end.volume}" of pod ${end.pod.namespace ?? ''}/${end.pod.name ?? ''} failed: ${errorMessage(err)}`;
@@ -41,4 +41,29 @@ export async function recordDataPathError(end: DataPathEnd, err: unknown): Promi
       completionTimestamp: kubeTime(ctx.clock.now()),
     })
     .catch((patchErr: unknown) => log.error({ err: patchErr }, `cannot record the end of the ${what}`));
+}
+
+/**
+ * Phase Canceling, written only while the phase is still `seen` (a JSON-patch test): a run that
+ * finished a moment ago keeps its Completed. Returns false when the phase had moved on (the
+ * caller looks again at the fresh object). Written before the run is aborted, so the run's own
+ * Canceled always lands after it.
+ */
+export async function markCanceling(
+  cluster: Cluster,
+  ref: ResourceRef,
+  target: { name: string; namespace: string },
+  seen: string,
+): Promise<boolean> {
+  if (seen === DataPathPhase.Canceling) return true;
+  try {
+    await cluster.patch(ref, { ...target, subresource: 'status' }, 'json', [
+      { op: 'test', path: '/status/phase', value: seen },
+      { op: 'replace', path: '/status/phase', value: DataPathPhase.Canceling },
+    ]);
+    return true;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 422) return false;
+    throw err;
+  }
 }

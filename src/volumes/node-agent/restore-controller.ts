@@ -26,7 +26,7 @@ import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
 import { volumePathOf } from './pod-volume.ts';
-import { recordDataPathError } from './finish.ts';
+import { markCanceling, recordDataPathError } from './finish.ts';
 import { ProgressWriter } from './progress.ts';
 
 const REF = resourceRef(Kinds.PodVolumeRestore);
@@ -83,8 +83,10 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
     ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
   if (ctx.work.has(key)) {
     if (pvr.spec.cancel) {
+      if (!(await markCanceling(ctx.cluster, REF, { name, namespace: ctx.namespace }, phase))) {
+        return { requeueAfterMs: WAIT_RETRY_MS };
+      }
       ctx.work.cancel(key);
-      if (phase !== DataPathPhase.Canceling) await patch({ phase: DataPathPhase.Canceling });
     }
     return undefined;
   }

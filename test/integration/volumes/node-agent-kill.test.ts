@@ -4,13 +4,12 @@
  * repository checks clean (kopia snapshot verify / restic check).
  */
 import assert from 'node:assert/strict';
-import { open } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PodVolumeBackup } from '../../../src/api/index.ts';
 import { ensureRepository, openRepository, repositoryWorkRoot } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
+import { writeRandomFile } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { useServerWithNodeAgents, useTestUploaderBinaries } from '../../helpers/node-agents.ts';
 import { createPodVolumeBackup, PVB, waitForPodVolumeBackup } from '../../helpers/pod-volume-objects.ts';
@@ -19,13 +18,6 @@ import { loadTestEnv } from '../../helpers/testenv.ts';
 import { createVolumePod } from '../../helpers/volume-pods.ts';
 
 const LARGE = 768 * 1024 * 1024;
-
-async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = 8 * 1024 * 1024;
-  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
-  await file.close();
-}
 
 describe('node agent killed mid-upload', () => {
   const cluster = adminCluster();
