@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Backup } from '../../../src/api/index.ts';
+import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
+import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts';
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import type { ResourceType } from '../../../src/kube/resource.ts';
@@ -249,7 +250,7 @@ describe(
       await deleteNamespaceAndWait(cluster, ns, 300_000);
     });
 
-    test('class selection end to end: the claim annotation picks another class of the driver', async () => {
+    test('class selection end to end (the claim annotation picks another class of the driver); deleting the backup deletes the snapshot', async () => {
       const { storageClassImmediate, driver } = csi ?? { storageClassImmediate: '', driver: '' };
       const ns = uniqueName('csi-cls');
       const alt = `${ns}-alt`;
@@ -286,6 +287,15 @@ describe(
           stored.map((vs) => (vs.spec as { volumeSnapshotClassName?: string }).volumeSnapshotClassName),
           [alt],
         );
+        // Deleting the backup deletes its storage snapshot: a temporary content with policy Delete
+        // for the stored handle, taken by the snapshotter; any problem would keep the Backup.
+        await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
+        await waitFor(
+          'the backup to be deleted',
+          async () => (await cluster.find(resourceRef(Kinds.Backup), name, server.namespace)) === undefined,
+          180_000,
+        );
+        assert.ok(!(await list(VSC)).some((c) => c.metadata.labels?.['velero.io/backup-name'] === name));
       } finally {
         await deleteNamespaceAndWait(cluster, ns, 300_000).catch(() => undefined);
         await cluster.delete(VS_CLASSES, alt).catch(() => undefined);
