@@ -23,6 +23,7 @@ import { archiveItem } from './write/archive-item.ts';
 import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
 import type { PodVolumeBackups } from './volumes/run-pod-volumes.ts';
+import type { CsiSnapshots } from './csi/csi-snapshots.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -48,12 +49,22 @@ export interface BackupRunDeps {
    * surround (VOLUMES-CONTRACT §7); absent: no volume is backed up.
    */
   podVolumeBackups?: PodVolumeBackups;
+  /** The claims' CSI snapshots (src/backup/csi/); absent: none is taken. */
+  csiSnapshots?: CsiSnapshots;
 }
 
 /** The status a finished run leaves, already uploaded with the backup's metadata. */
 export type BackupOutcome = Pick<
   BackupStatus,
-  'phase' | 'completionTimestamp' | 'errors' | 'warnings' | 'progress' | 'failureReason' | 'hookStatus'
+  | 'phase'
+  | 'completionTimestamp'
+  | 'errors'
+  | 'warnings'
+  | 'progress'
+  | 'failureReason'
+  | 'hookStatus'
+  | 'csiVolumeSnapshotsAttempted'
+  | 'csiVolumeSnapshotsCompleted'
 >;
 
 /**
@@ -104,6 +115,7 @@ export async function runBackup(
     // removes them and uploads the results again.
     const itemsDone = (): void => {
       startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumeBackups?.records() ?? []));
+      startSideUpload(deps.store.putBackupFile(name, 'volumeInfo', deps.csiSnapshots?.volumeInfos() ?? []));
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
@@ -112,7 +124,7 @@ export async function runBackup(
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
-      await deps.podVolumeBackups?.cancelAll();
+      await abandonVolumes(deps);
       // Pods whose pre hooks ran get their post hooks, failed backup or not.
       await hooks.drain();
       // Nothing may land after the cleanup.
@@ -127,6 +139,7 @@ export async function runBackup(
       progress,
       ...(failure ? { failureReason: failure } : {}),
       ...(hooks.status ? { hookStatus: hooks.status } : {}),
+      ...csiCounts(deps.csiSnapshots),
     };
     log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
     try {
@@ -141,6 +154,7 @@ export async function runBackup(
       // is removed, and the run is Failed, never reported Completed.
       await Promise.allSettled(sideUploads);
       await deps.store.deleteBackup(name).catch(() => undefined);
+      await abandonVolumes(deps);
       const detail = errorMessage(err);
       const reason = `uploading the backup's files to object storage failed: ${detail}`;
       const failureReason = !failure ? reason : detail === failure ? failure : `${failure}; then ${reason}`;
@@ -150,6 +164,35 @@ export async function runBackup(
   } finally {
     await log.dispose();
   }
+}
+
+/** The backup failed: running volume backups are canceled and its snapshots are not kept. */
+async function abandonVolumes(deps: BackupRunDeps): Promise<void> {
+  await deps.podVolumeBackups?.cancelAll();
+  await deps.csiSnapshots?.discardAll();
+}
+
+/**
+ * Velero's finalize step for CSI snapshots (reference §7.3 step 7): once the tarball holding
+ * the snapshots' objects is stored, the storage snapshots are retained and the cluster objects removed.
+ */
+async function finalizeCsiSnapshots(
+  csi: CsiSnapshots | undefined,
+  upload: Promise<void>,
+  log: OperationLog,
+): Promise<void> {
+  if (!csi || csi.counts().completed === 0) return;
+  await upload;
+  for (const problem of await csi.retainAndCleanUp()) log.error('operation', problem);
+}
+
+/** The Backup's CSI snapshot counters (reference §1.1), when any claim was CSI-snapshotted. */
+function csiCounts(
+  csi: CsiSnapshots | undefined,
+): Pick<BackupOutcome, 'csiVolumeSnapshotsAttempted' | 'csiVolumeSnapshotsCompleted'> {
+  const c = csi?.counts();
+  if (!c || c.attempted === 0) return {};
+  return { csiVolumeSnapshotsAttempted: c.attempted, csiVolumeSnapshotsCompleted: c.completed };
 }
 
 /** Runs the pods' pre and post hooks around their items (reference §3.6). */
@@ -195,6 +238,7 @@ async function startCollecting(
     typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
     ...(deps.listConcurrency ? { listConcurrency: deps.listConcurrency } : {}),
     podGate,
+    ...(deps.csiSnapshots ? { csi: deps.csiSnapshots } : {}),
   });
   const first = iterator.next();
   first.catch(() => undefined); // awaited by writeTarball
@@ -243,6 +287,7 @@ async function writeTarball(
       await upload;
       await deps.podVolumeBackups.waitAll();
     }
+    await finalizeCsiSnapshots(deps.csiSnapshots, upload, log);
     // The results go up with the last item: the post hooks' outcomes must be in them.
     await hooks.drain();
     itemsDone();
@@ -271,14 +316,13 @@ function noteVolumeItem(podVolumes: PodVolumeBackups, type: ResourceType, item: 
 }
 
 /**
- * The companion files that are the same for every backup: no async operations, no snapshots,
- * no volume info. (The pod volume backups go with the results, once they have ended.)
+ * The companion files that are the same for every backup: no async operations, no native
+ * snapshots. (The pod volume backups and the volume info go with the results, once they have ended.)
  */
 async function uploadFixedFiles(store: BackupStore, name: string): Promise<void> {
   await Promise.all([
     store.putBackupFile(name, 'itemOperations', []),
     store.putBackupFile(name, 'volumeSnapshots', []),
-    store.putBackupFile(name, 'volumeInfo', []),
   ]);
 }
 

@@ -5,6 +5,7 @@ import { planBackupForCluster } from '../backup/plan-for-cluster.ts';
 import { effectiveTtl, expirationOf } from '../backup/ttl.ts';
 import { runBackup, type BackupOutcome, type BackupProgress } from '../backup/run-backup.ts';
 import { cancelPodVolumeBackupsOf } from '../backup/volumes/cancel.ts';
+import { csiSnapshotsFor } from '../backup/csi/for-backup.ts';
 import {
   podVolumeBackupsFor,
   prepareVolumes,
@@ -167,6 +168,7 @@ async function runStartedBackup(
         ...(deps.itemBlockWorkers ? { listConcurrency: deps.itemBlockWorkers } : {}),
         onTarballStored: (bytes) => (tarballBytes = bytes),
         podVolumeBackups: podVolumeBackupsFor(deps, running, prepared.volumes),
+        csiSnapshots: csiSnapshotsFor(deps, running, prepared.volumes),
       },
       running,
       prepared.plan,

@@ -12,6 +12,7 @@ import type { Logger } from '../util/log.ts';
 import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
+import { deleteCsiSnapshots } from '../deletion/csi-snapshots.ts';
 import { forgetSnapshots, snapshotsToForget } from '../volumes/repository/forget-snapshots.ts';
 import type { RepositoryContext } from '../volumes/repository/open.ts';
 
@@ -141,7 +142,7 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
   }
 }
 
-/** Steps 1, 4 (pod-volume snapshots) and 6-8 of reference §5.3 (Skiff takes no native snapshots). */
+/** Steps 1, 2 (CSI snapshots), 4 (pod-volume snapshots) and 6-8 of reference §5.3 (Skiff takes no native snapshots). */
 async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): Promise<string[]> {
   const backupName = backup.metadata.name ?? '';
   const location = backupLocationName(backup);
@@ -152,6 +153,7 @@ async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): 
   let store: BackupStore | undefined;
   try {
     store = await deps.locations.store(await deps.locations.get(location));
+    errors.push(...(await deleteCsiSnapshots(deps.cluster, store, backupName)));
     if (deps.repositories) {
       const stored = await store.getBackupFile(backupName, 'podVolumeBackups');
       errors.push(...(await forgetSnapshots(deps.repositories, snapshotsToForget(stored))));

@@ -88,6 +88,9 @@ export async function withRestorePlan<T>(
         })
       ).map((sc) => sc.metadata.name ?? ''),
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
+      nodes: (await listOrEmpty(deps.cluster, discovery, { group: '', version: 'v1', resource: 'nodes' })).map(
+        (n) => n.metadata.name ?? '',
+      ),
       ...podVolumes,
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
       ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),

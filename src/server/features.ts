@@ -11,7 +11,7 @@ export type Feature = (typeof Feature)[keyof typeof Feature];
 
 /** Velero's features that Skiff accepts but does not act on, and why: each is warned about at start-up. */
 const NOT_ACTED_ON: Readonly<Record<string, string>> = {
-  EnableCSI: 'Skiff does not take CSI snapshots, so this Velero feature changes nothing',
+  EnableCSI: 'Skiff takes CSI snapshots without this feature, so it changes nothing',
 };
 
 /** What is wrong with a `--features` list: each unknown name, named. */

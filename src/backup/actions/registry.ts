@@ -1,3 +1,4 @@
+import { csiPvcAction, csiVolumeSnapshotAction, csiVolumeSnapshotContentAction } from './csi-actions.ts';
 import { podAction } from './pod-action.ts';
 import { pvcAction } from './pvc-action.ts';
 import { serviceAccountAction } from './service-account-action.ts';
@@ -29,7 +30,14 @@ export class BackupActionRegistry {
   }
 }
 
-/** Velero's default backup item actions. */
+/** Velero's default backup item actions; the CSI claim action after `velero.io/pv`, which drops stale snapshot labels. */
 export function defaultBackupActions(): BackupActionRegistry {
-  return new BackupActionRegistry([podAction, pvcAction, serviceAccountAction]);
+  return new BackupActionRegistry([
+    podAction,
+    pvcAction,
+    csiPvcAction,
+    csiVolumeSnapshotAction,
+    csiVolumeSnapshotContentAction,
+    serviceAccountAction,
+  ]);
 }

@@ -6,6 +6,12 @@ export interface ItemRef {
   resource: string;
   namespace?: string;
   name: string;
+  /**
+   * Taken even when the resource filters leave its type or namespace out (Velero's
+   * `backup.velero.io/must-include-additional-items`): a CSI snapshot's objects, without which
+   * the snapshot could not be found again.
+   */
+  mustInclude?: boolean;
 }
 
 export interface BackupActionResult {
@@ -20,6 +26,23 @@ export interface BackupActionContext {
   backupName: string;
   /** Every object of a cluster-scoped type, fetched once per backup and shared by actions. */
   listClusterScoped(group: string, resource: string): Promise<KubeObject[]>;
+  /** Takes CSI snapshots (src/backup/csi/); absent in a dry run, which takes none. */
+  csi?: CsiSnapshotter;
+}
+
+/** A claim's CSI snapshot, taken and ready (reference §7.3). */
+export interface ClaimSnapshot {
+  volumeSnapshot: string;
+  /** Why: the volume decision's rule and the class chosen. */
+  rule: string;
+  restoreSize?: string;
+}
+
+/** The CSI snapshot side of a backup, as the CSI actions use it. */
+export interface CsiSnapshotter {
+  /** Snapshots the claim if the volume decision says so (undefined otherwise); throws with the reason on failure. */
+  snapshotClaim(pvc: KubeObject, ctx: BackupActionContext): Promise<ClaimSnapshot | undefined>;
+  snapshotContent(name: string): Promise<KubeObject | undefined>;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 import { mergeBounded } from '../../util/async.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { BackupActionRegistry } from '../actions/registry.ts';
-import type { BackupActionContext, ItemRef } from '../actions/types.ts';
+import type { BackupActionContext, CsiSnapshotter, ItemRef } from '../actions/types.ts';
 import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
 import { orderKey } from '../plan/ordered-resources.ts';
 import { AppFacts, appReadsSpec, type AppClusterResource } from '../plan/app-cluster-resources.ts';
@@ -47,6 +47,8 @@ export interface CollectOptions {
   listConcurrency?: number;
   /** Runs around each pod taken (backup hooks, pod volume backups); only the real backup sets it. */
   podGate?: PodItemGate;
+  /** Takes the CSI snapshots the volume decision calls for; only the real backup sets it. */
+  csi?: CsiSnapshotter;
 }
 
 export type PodGateDecision = { take: true } | { take: false; reason: string };
@@ -167,6 +169,7 @@ class Collector {
     this.ctx = {
       backupName: opts.backupName,
       listClusterScoped: (group, resource) => this.listClusterScoped(group, resource),
+      ...(opts.csi ? { csi: opts.csi } : {}),
     };
     if (plan.appCandidateTypes.length > 0) {
       const covered = new Set(plan.namespaces);
@@ -327,6 +330,7 @@ class Collector {
     obj.kind = type.kind;
     const decision = decideBackupItem(this.plan.selection, selectionItem(type, obj, groupResource(type)), {
       origin: 'additional',
+      ...(ref.mustInclude ? { mustInclude: true } : {}),
     });
     if (!decision.included) {
       yield { kind: 'excluded', type, item: obj, reason: decision.reason };

@@ -1,6 +1,7 @@
 /**
  * The pod-volume part of `backup create --dry-run`: per volume of every pod the backup would
- * take, the method and the rule that chose it (issue 14 item 5). Reads the resource-policies
+ * take, the method (file system, CSI snapshot with its VolumeSnapshotClass, none) and the rule
+ * that chose it (issue 14 item 5, issue 16 item 7). Reads the resource-policies
  * ConfigMap, the claims and the PVs; writes nothing. The server's defaults are not known to
  * the CLI: an unset `defaultVolumesToFsBackup` is shown as the server default, assumed false.
  */
@@ -11,9 +12,12 @@ import { wholeObject } from '../../kube/served-list.ts';
 import type { CollectedEvent } from '../collect/collect-items.ts';
 import { loadResourcePolicies } from '../../volumes/policy/config-map.ts';
 import type { BackupPlan } from '../plan/backup-plan.ts';
-import { VolumePlanner, snapshotUnsupportedWarning, type VolumeMethod } from './plan.ts';
+import { VolumePlanner, snapshotUnsupportedWarning, type VolumeDecision, type VolumeMethod } from './plan.ts';
 import { boundVolumeName, claimName, podSpec } from './pod-volumes.ts';
 import { resolveVolumeFields } from './settings.ts';
+import type { ResourceType } from '../../kube/resource.ts';
+import { selectSnapshotClass } from '../../volumes/csi/class-selection.ts';
+import { VOLUME_SNAPSHOT_CLASSES } from '../../volumes/csi/snapshot-objects.ts';
 
 export interface DryRunVolume {
   pod: string;
@@ -82,20 +86,70 @@ export async function dryRunVolumes(
     },
     { claim: (ns, name) => claims.get(`${ns}/${name}`), volume: (name) => pvs.get(name) },
   );
+  const csiClass = snapshotClassChooser(cluster, backup.metadata.annotations ?? {});
   for (const pod of pods) {
     const p = planner.planPod(pod);
     for (const d of p.volumes) {
-      out.volumes.push({
-        pod: `${p.pod.namespace}/${p.pod.name}`,
-        volume: d.volume,
-        method: d.method,
-        rule: d.rule,
-        ...(d.reason ? { reason: d.reason } : {}),
-      });
+      const claim = d.method === 'csi-snapshot' ? claims.get(`${p.pod.namespace}/${d.pvc?.name ?? ''}`) : undefined;
+      out.volumes.push(dryRunVolume(`${p.pod.namespace}/${p.pod.name}`, d, await csiClass(claim)));
       if (d.method === 'snapshot-unsupported') out.warnings.push(snapshotUnsupportedWarning(p.pod, d));
     }
   }
   return out;
+}
+
+function dryRunVolume(pod: string, d: VolumeDecision, chosen: { rule?: string; error?: string }): DryRunVolume {
+  const reason = chosen.error ?? d.reason;
+  return {
+    pod,
+    volume: d.volume,
+    method: d.method,
+    rule: chosen.rule ? `${d.rule}; ${chosen.rule}` : d.rule,
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/**
+ * For a claim the dry run would CSI-snapshot, the VolumeSnapshotClass the backup would use
+ * and the rule that chose it, or the error the backup would report (reference §7.2).
+ */
+function snapshotClassChooser(
+  cluster: Cluster,
+  backupAnnotations: Record<string, string>,
+): (pvc: KubeObject | undefined) => Promise<{ rule?: string; error?: string }> {
+  let lists: Promise<[KubeObject[], KubeObject[]]> | undefined;
+  const all = async (rt: ResourceType | undefined): Promise<KubeObject[]> => {
+    const out: KubeObject[] = [];
+    if (rt) for await (const o of cluster.list(rt)) out.push(o);
+    return out;
+  };
+  return async (pvc) => {
+    if (!pvc) return {};
+    lists ??= cluster.discover().then((d) => {
+      const type = (group: string, resource: string): ResourceType | undefined =>
+        d.preferred.find((t) => t.group === group && t.resource === resource);
+      return Promise.all([
+        all(type(VOLUME_SNAPSHOT_CLASSES.group, VOLUME_SNAPSHOT_CLASSES.resource)),
+        all(type('storage.k8s.io', 'storageclasses')),
+      ]);
+    });
+    const [classes, storageClasses] = await lists;
+    const claim = `${pvc.metadata.namespace ?? ''}/${pvc.metadata.name ?? ''}`;
+    const scName = (pvc.spec as { storageClassName?: string } | undefined)?.storageClassName;
+    const sc = storageClasses.find((c) => c.metadata.name === scName) as { provisioner?: string } | undefined;
+    if (!sc?.provisioner)
+      return { error: `claim ${claim} has no StorageClass with a provisioner: no VolumeSnapshotClass can be chosen` };
+    const choice = selectSnapshotClass({
+      claim,
+      claimAnnotations: pvc.metadata.annotations ?? {},
+      driver: sc.provisioner,
+      backupAnnotations,
+      classes,
+    });
+    return 'error' in choice
+      ? { error: choice.error }
+      : { rule: `VolumeSnapshotClass ${choice.name} (${choice.rule})` };
+  };
 }
 
 /** Passes the collector's events on, keeping the pods the backup would take. */

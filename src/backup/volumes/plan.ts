@@ -16,10 +16,11 @@ const BACKUP_VOLUMES_EXCLUDES_ANNOTATION = Annotations.BackupVolumesExcludes;
 
 /**
  * - `fs-backup`: a PodVolumeBackup is made;
+ * - `csi-snapshot`: the claim's PV is CSI: a VolumeSnapshot is taken (src/backup/csi/);
  * - `skipped`: the volume's data is not backed up, for `reason`;
- * - `snapshot-unsupported`: Velero would snapshot it, Skiff cannot yet: a warning on the backup.
+ * - `snapshot-unsupported`: Velero would snapshot it natively, Skiff cannot: a warning on the backup.
  */
-export type VolumeMethod = 'fs-backup' | 'skipped' | 'snapshot-unsupported';
+export type VolumeMethod = 'fs-backup' | 'csi-snapshot' | 'skipped' | 'snapshot-unsupported';
 
 export interface VolumeDecision {
   volume: string;
@@ -105,6 +106,7 @@ export class VolumePlanner {
     if (policies && policy) {
       const rule = describePolicy(policies, policy);
       if (policy.action === 'skip') return { ...base, rule, reason: 'the volume policy skips it' };
+      if (policy.action === 'snapshot') return this.policySnapshot(base, rule, claim, pv);
       return never === undefined ? { ...base, method: 'fs-backup', rule } : { ...base, rule, reason: never };
     }
     const legacy = this.legacyRule(pod, volume.name);
@@ -117,6 +119,56 @@ export class VolumePlanner {
         reason: never ?? 'not selected for file-system backup',
       };
     return this.snapshotDecision(base, never === undefined ? legacy.rule : `volume type (${never})`, pv);
+  }
+
+  /**
+   * The method for a claim as a whole (reference §3.7 `ShouldPerformSnapshot`), as the CSI
+   * action asks it: file-system backup when one of the pods mounting it backs it up that way,
+   * otherwise what the first of them decides; with no pod, the policy and `snapshotVolumes`.
+   */
+  decideClaim(namespace: string, claim: string, pods: readonly KubeObject[]): VolumeDecision {
+    let first: VolumeDecision | undefined;
+    for (const pod of pods) {
+      for (const volume of podSpec(pod).volumes ?? []) {
+        if (claimName(volume) !== claim) continue;
+        const d = this.decide(pod, volume);
+        if (d.method === 'fs-backup') return d;
+        first ??= d;
+      }
+    }
+    if (first) return first;
+    const asVolume: PodVolume = { name: claim, persistentVolumeClaim: { claimName: claim } };
+    const pseudoPod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name: '' } };
+    const { pvc, pv, base } = this.resolve(pseudoPod, asVolume);
+    if (!this.settings.pvcsIncluded)
+      return { ...base, rule: 'resource filters', reason: 'persistentvolumeclaims are excluded from the backup' };
+    const policies = this.settings.policies;
+    const policy = matchVolumePolicy(policies, policyVolume(asVolume, pvc, pv));
+    if (policies && policy) {
+      const rule = describePolicy(policies, policy);
+      if (policy.action === 'snapshot') return this.policySnapshot(base, rule, claim, pv);
+      return {
+        ...base,
+        rule,
+        reason: `the volume policy asks for ${policy.action}, and no pod in the backup mounts the claim`,
+      };
+    }
+    if (pv && isHostPathVolume(pv))
+      return { ...base, rule: 'volume type', reason: 'hostPath volumes are not backed up' };
+    return this.snapshotDecision(base, 'no pod in the backup mounts the claim', pv);
+  }
+
+  /** A policy asks for a snapshot: a CSI one for a claim whose PV is CSI (reference §3.7). */
+  private policySnapshot(
+    base: VolumeDecision,
+    rule: string,
+    claim: string | undefined,
+    pv: KubeObject | undefined,
+  ): VolumeDecision {
+    if (claim === undefined) return { ...base, rule, reason: 'only claims can be snapshotted' };
+    if (!pv) return { ...base, rule, reason: 'the claim is not bound to a volume' };
+    if (isCsiVolume(pv)) return { ...base, method: 'csi-snapshot', rule };
+    return { ...base, method: 'snapshot-unsupported', rule };
   }
 
   private resolve(
@@ -167,7 +219,7 @@ export class VolumePlanner {
     if (!pv) return { ...base, rule, reason: 'the claim is not bound to a volume' };
     return {
       ...base,
-      method: 'snapshot-unsupported',
+      method: isCsiVolume(pv) ? 'csi-snapshot' : 'snapshot-unsupported',
       rule: `${rule}; snapshotVolumes ${this.settings.snapshotVolumes === true ? 'true' : 'unset (true)'}`,
     };
   }
@@ -180,10 +232,15 @@ export class VolumePlanner {
 export function snapshotUnsupportedWarning(pod: PodVolumePlan['pod'], d: VolumeDecision): string {
   return (
     `volume ${d.volume} of pod ${pod.namespace}/${pod.name} (claim ${d.pvc?.name ?? ''}, PV ${d.pv ?? ''}) would be snapshotted ` +
-    `(spec.snapshotVolumes), but Skiff has no native or CSI volume snapshots yet: its data is NOT in the backup; ` +
+    `(spec.snapshotVolumes), but its PV is not CSI and Skiff has no native volume snapshots: its data is NOT in the backup; ` +
     `back it up from the file system with annotation ${BACKUP_VOLUMES_ANNOTATION}=${d.volume}, --default-volumes-to-fs-backup or a volume policy, ` +
     `or set --snapshot-volumes=false`
   );
+}
+
+/** Whether a PV is a CSI one: those are snapshotted through the CSI snapshot API (reference §7.3). */
+export function isCsiVolume(pv: KubeObject): boolean {
+  return pvSpec(pv)?.csi !== undefined;
 }
 
 /** Whether a PV is a hostPath one (never snapshotted nor file-system backed up): used for PVs no pod takes. */

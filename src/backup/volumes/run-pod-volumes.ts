@@ -17,7 +17,13 @@ import { errorMessage } from '../../util/errors.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import { podVolumeBackupObject } from './pod-volume-backup.ts';
 import { resticIdentifier } from '../../volumes/repository/identity.ts';
-import { isHostPathVolume, snapshotUnsupportedWarning, VolumePlanner, type PodVolumePlan } from './plan.ts';
+import {
+  isCsiVolume,
+  isHostPathVolume,
+  snapshotUnsupportedWarning,
+  VolumePlanner,
+  type PodVolumePlan,
+} from './plan.ts';
 import { boundVolumeName, claimName, podSpec, policyVolume } from './pod-volumes.ts';
 import { matchVolumePolicy } from '../../volumes/policy/match.ts';
 import type { ensureRepository } from '../../volumes/repository/ensure.ts';
@@ -306,7 +312,8 @@ export class PodVolumeBackups {
   private warnUnclaimedVolumes(): void {
     if (this.deps.settings.snapshotVolumes === false) return;
     for (const [name, pv] of this.includedPvs) {
-      if (this.warnedPvs.has(name) || isHostPathVolume(pv)) continue;
+      // CSI volumes are the CSI action's (src/backup/csi/), which reports its own outcome.
+      if (this.warnedPvs.has(name) || isHostPathVolume(pv) || isCsiVolume(pv)) continue;
       const claim = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
       if (claim?.namespace && claim.name && this.planner.takes(claim.namespace, claim.name)) continue;
       if (this.plans.some((p) => p.volumes.some((d) => d.pv === name))) continue;
@@ -314,7 +321,7 @@ export class PodVolumeBackups {
       if (matchVolumePolicy(this.deps.settings.policies, policyVolume(asVolume, undefined, pv))) continue;
       this.reporter?.warn(
         claim?.namespace ?? '',
-        `persistent volume ${name} would be snapshotted (spec.snapshotVolumes), but Skiff has no native or CSI volume snapshots yet: its data is NOT in the backup; no Running pod in the backup mounts it for file-system backup`,
+        `persistent volume ${name} would be snapshotted (spec.snapshotVolumes), but it is not CSI and Skiff has no native volume snapshots: its data is NOT in the backup; no Running pod in the backup mounts it for file-system backup`,
       );
     }
   }

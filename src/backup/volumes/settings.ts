@@ -26,12 +26,15 @@ export interface ResolvedVolumeFields {
   defaultSource: string;
   /** How long the backup waits for its PodVolumeBackups, in ms. */
   timeoutMs: number;
+  /** How long the backup waits for each CSI VolumeSnapshot to be ready (`spec.csiSnapshotTimeout`, default 10m), in ms. */
+  csiSnapshotTimeoutMs: number;
   uploaderType: UploaderType;
   warnings: string[];
   validationErrors: string[];
 }
 
-const NO_CSI = 'Skiff takes no native or CSI volume snapshots yet';
+const NO_NATIVE = 'Skiff takes no native volume snapshots (CSI snapshots need no snapshot location)';
+const NO_MOVER = 'Skiff does not move snapshot data yet';
 
 export function resolveVolumeFields(
   spec: BackupSpec,
@@ -52,13 +55,16 @@ export function resolveVolumeFields(
   }
   const timeout = fsBackupTimeout(annotations, server, validationErrors);
   if (spec.volumeSnapshotLocations?.length)
-    warnings.push(`spec.volumeSnapshotLocations (${spec.volumeSnapshotLocations.join(', ')}) has no effect: ${NO_CSI}`);
+    warnings.push(
+      `spec.volumeSnapshotLocations (${spec.volumeSnapshotLocations.join(', ')}) has no effect: ${NO_NATIVE}`,
+    );
   if (spec.snapshotMoveData === true)
-    warnings.push(`spec.snapshotMoveData is true but ${NO_CSI}: no snapshot data is moved`);
+    warnings.push(
+      `spec.snapshotMoveData is true but ${NO_MOVER}: CSI snapshots stay in the cluster's storage and their data is NOT copied to the backup storage location`,
+    );
   if (spec.datamover && spec.datamover !== 'velero')
-    warnings.push(`spec.datamover "${spec.datamover}" has no effect: ${NO_CSI}, so no data mover runs`);
-  if (spec.csiSnapshotTimeout && durationMs(spec.csiSnapshotTimeout) > 0)
-    warnings.push(`spec.csiSnapshotTimeout (${spec.csiSnapshotTimeout}) has no effect: ${NO_CSI}`);
+    warnings.push(`spec.datamover "${spec.datamover}" has no effect: ${NO_MOVER}, so no data mover runs`);
+  const csiSnapshotTimeoutMs = csiSnapshotTimeout(spec.csiSnapshotTimeout, validationErrors);
   if ((spec.uploaderConfig?.parallelFilesUpload ?? 0) > 0 && server.uploaderType === 'restic')
     warnings.push(
       'spec.uploaderConfig.parallelFilesUpload applies to the kopia uploader only: this server uses restic (--uploader-type)',
@@ -68,6 +74,7 @@ export function resolveVolumeFields(
     defaultVolumesToFsBackup: out.defaultVolumesToFsBackup === true,
     defaultSource,
     timeoutMs: timeout,
+    csiSnapshotTimeoutMs,
     uploaderType: server.uploaderType,
     warnings,
     validationErrors,
@@ -90,10 +97,15 @@ function fsBackupTimeout(
   }
 }
 
-function durationMs(text: string): number {
+/** `spec.csiSnapshotTimeout`; unset or zero is Velero's default, 10m (reference §7.3, Appendix B). */
+function csiSnapshotTimeout(text: string | undefined, errors: string[]): number {
+  const fallback = parseDuration(Defaults.CSISnapshotTimeout);
+  if (!text) return fallback;
   try {
-    return parseDuration(text);
-  } catch {
-    return 0;
+    const ms = parseDuration(text, 'spec.csiSnapshotTimeout');
+    return ms > 0 ? ms : fallback;
+  } catch (err) {
+    errors.push(errorMessage(err));
+    return fallback;
   }
 }

@@ -208,15 +208,18 @@ export function backupSpecOptions<Args extends unknown[], Opts extends OptionVal
     .option('--volume-snapshot-locations <list>', 'volume snapshot locations', collect)
     .option('--labels <pairs>', 'labels for the backup, k=v,...', collect)
     .option('--annotations <pairs>', 'annotations for the backup, k=v,...', collect)
-    .option('--snapshot-volumes [bool]', 'take snapshots of PersistentVolumes (true, false, or unset)')
-    .option('--snapshot-move-data [bool]', 'move CSI snapshot data into the storage location (true, false, or unset)')
+    .option('--snapshot-volumes [bool]', 'take CSI snapshots of claims whose PV is CSI (true, false, or unset = true)')
+    .option(
+      '--snapshot-move-data [bool]',
+      'move CSI snapshot data into the storage location (not acted on yet: a warning says so)',
+    )
     .option(
       '--default-volumes-to-fs-backup [bool]',
       'back up all pod volumes with file-system backup (true, false, or unset)',
     )
     .option('--csi-snapshot-timeout <duration>', 'how long to wait for CSI snapshots (default 10m)')
     .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
-    .option('--data-mover <name>', 'data mover to use (default: the built-in one)')
+    .option('--data-mover <name>', 'data mover to use (not acted on yet: a warning says so)')
     .option('--resource-policies-configmap <name>', 'ConfigMap with resource policies')
     .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover')
     .option(

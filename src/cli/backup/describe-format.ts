@@ -78,7 +78,14 @@ export function describeBackup(
     `Warnings:  ${status.warnings ?? 0}`,
     ...hookStatusLines(status.hookStatus),
   ];
-  if (podVolumes) out.push('', ...podVolumeBackupLines(podVolumes, details !== undefined));
+  if (podVolumes)
+    out.push(
+      '',
+      ...podVolumeBackupLines(podVolumes, details !== undefined, {
+        attempted: status.csiVolumeSnapshotsAttempted ?? 0,
+        completed: status.csiVolumeSnapshotsCompleted ?? 0,
+      }),
+    );
   if (details) out.push('', ...detailLines(details));
   return out.join('\n') + '\n';
 }

@@ -1,12 +1,24 @@
 /**
- * The "Backup Volumes" part of `skiff backup describe`: the backup's PodVolumeBackups by
- * uploader and phase, counted, or with --details each pod's volumes (failed ones with their
+ * The "Backup Volumes" part of `skiff backup describe`: the CSI snapshot counts, the
+ * backup's PodVolumeBackups by uploader and phase, counted, or with --details each pod's volumes (failed ones with their
  * message), as Velero prints them. Pure.
  */
 import type { PodVolumeBackup } from '../../api/pod-volume.ts';
 
-export function podVolumeBackupLines(pvbs: readonly PodVolumeBackup[], details: boolean): string[] {
-  const out = ['Backup Volumes:', '  Native and CSI snapshots:  <none: Skiff takes no volume snapshots yet>', ''];
+export function podVolumeBackupLines(
+  pvbs: readonly PodVolumeBackup[],
+  details: boolean,
+  csi: { attempted: number; completed: number } = { attempted: 0, completed: 0 },
+): string[] {
+  const out = [
+    'Backup Volumes:',
+    '  Native snapshots:  <none: Skiff takes no native volume snapshots>',
+    '',
+    csi.attempted === 0
+      ? '  CSI Snapshots:  <none included>'
+      : `  CSI Snapshots:  ${csi.completed} of ${csi.attempted} completed`,
+    '',
+  ];
   if (pvbs.length === 0) return [...out, '  Pod Volume Backups:  <none included>'];
   const byUploader = groupBy(pvbs, (p) => p.spec.uploaderType || 'kopia');
   for (const [uploader, ofUploader] of byUploader) {

@@ -5,6 +5,11 @@ import {
   webhookConfigurationAction,
 } from './cluster-config-actions.ts';
 import { backendNamespaceAction } from './backend-namespace-action.ts';
+import {
+  csiPvcRestoreAction,
+  csiVolumeSnapshotContentRestoreAction,
+  csiVolumeSnapshotRestoreAction,
+} from './csi-actions.ts';
 import { roleBindingAction, secretAction, serviceAccountAction } from './identity-actions.ts';
 import { initRestoreHookAction } from '../hooks/init-hooks.ts';
 import { podAction } from './pod-action.ts';
@@ -35,13 +40,16 @@ export class RestoreActionRegistry {
 }
 
 /**
- * Velero's built-in restore item actions (reference §4.5, §4.6), minus the CSI
- * ones, plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
+ * Velero's built-in restore item actions (reference §4.5, §4.6), with the plain CSI ones
+ * (§7.5; not the data mover's), plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
  */
 export function defaultRestoreActions(): RestoreActionRegistry {
   return new RestoreActionRegistry([
     pvAction,
     pvcAction,
+    csiPvcRestoreAction,
+    csiVolumeSnapshotRestoreAction,
+    csiVolumeSnapshotContentRestoreAction,
     changeStorageClassAction,
     changeTopologyAction,
     podAction,

@@ -37,6 +37,8 @@ export interface RestoreActionEnv {
   podVolumes?: PodVolumeRestoreEnv;
   /** `spec.hooks.resources` (reference §4.7), for the init hook action; absent when there are none. */
   hooks?: RestoreResourceHookSpec[];
+  /** For the CSI actions (reference §7.5): restored snapshots' names and the target's nodes. */
+  csi?: { restoreUID: string; nodes?: string[] };
 }
 
 export interface RestoreActionInput {

@@ -167,6 +167,8 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
     actions: ctx.actions,
   });
   const warnings = prepared.warnings;
+  // An action may rename the item (the CSI ones, reference §7.5): it is created under the new name.
+  if (prepared.object.metadata.name) target.name = prepared.object.metadata.name;
   if (prepared.skip !== undefined) {
     return { kind: 'skip', target, warnings, reason: SkipReason.Action, detail: prepared.skip };
   }

@@ -36,7 +36,14 @@ import {
   type RestoreTier,
   type StreamedTier,
 } from './types.ts';
-import { additionalKey, decidePersistentVolumes, podAdditionalItems, pvcAdditionalItems } from './volumes.ts';
+import {
+  additionalKey,
+  decidePersistentVolumes,
+  podAdditionalItems,
+  pvcAdditionalItems,
+  volumeSnapshotAdditionalItems,
+} from './volumes.ts';
+import { VS_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { claimsBackedUpByPods, indexPodVolumeBackups, type PodVolumeRestoreEnv } from '../volumes/pod-volumes.ts';
 import { POD_VOLUME_RESTORE_PLUGIN_LABEL } from '../volumes/restore-wait.ts';
 import { includesResource, type RestoreSelection } from '../../selection/index.ts';
@@ -70,6 +77,8 @@ export interface RestorePlanInput {
   restoreUID?: string;
   /** The backup's storage location (PodVolumeRestores read its repositories). */
   backupStorageLocation?: string;
+  /** Node names in the target cluster (the CSI claim action keeps a selected node that exists). */
+  nodes?: readonly string[];
 }
 
 /** Plugin ConfigMaps the restore actions read, by their plugin label (reference §4.5, §4.6; the last is Skiff's). */
@@ -310,6 +319,7 @@ async function buildEnv(
     serviceAccounts,
     ...(podVolumes ? { podVolumes } : {}),
     ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
+    csi: { restoreUID: input.restoreUID ?? '', ...(input.nodes ? { nodes: [...input.nodes] } : {}) },
   };
 }
 
@@ -395,7 +405,10 @@ function checkTopologyMap(configMaps: readonly KubeObject[], data: Record<string
   }
 }
 
-/** Items that included pods and PVCs pull in (reference §4.3): their PVCs, PVs and PriorityClasses. */
+/**
+ * Items that included pods, PVCs and VolumeSnapshots pull in (reference §4.3, §7.5): their
+ * PVCs, PVs, PriorityClasses, VolumeSnapshots and VolumeSnapshotContents.
+ */
 async function additionalItems(
   catalogue: ItemCatalogue,
   included: (entry: CatalogueEntry, object: KubeObject) => boolean,
@@ -409,6 +422,11 @@ async function additionalItems(
     const pvc = await catalogue.read(e);
     const pulled = keys.has(additionalKey('persistentvolumeclaims', e.namespace, e.name));
     if (pulled || included(e, pvc)) for (const k of pvcAdditionalItems(pvc)) keys.add(k);
+  }
+  for (const e of catalogue.entries(VS_GROUP_RESOURCE)) {
+    const vs = await catalogue.read(e);
+    const pulled = keys.has(additionalKey(VS_GROUP_RESOURCE, e.namespace, e.name));
+    if (pulled || included(e, vs)) for (const k of volumeSnapshotAdditionalItems(vs)) keys.add(k);
   }
   return keys;
 }

@@ -1,5 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { PvDecision } from '../actions/types.ts';
+import { Annotations } from '../../api/labels.ts';
+import { VS_GROUP_RESOURCE, VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { asArray, asRecord, getPath } from '../actions/types.ts';
 
 /** BackupVolumeInfo fields the PV decision reads (reference §1.14). */
@@ -81,11 +83,23 @@ export function podAdditionalItems(pod: KubeObject): string[] {
   return out;
 }
 
-/** A claim that was Bound in the backup pulls in its PV (`velero.io/pvc`, reference §4.5). */
+/**
+ * A claim that was Bound in the backup pulls in its PV (`velero.io/pvc`, reference §4.5), and
+ * a CSI-snapshotted one its VolumeSnapshot (`velero.io/csi-pvc-restorer`, §7.5).
+ */
 export function pvcAdditionalItems(pvc: KubeObject): string[] {
+  const out: string[] = [];
   const volume = getPath(pvc, 'spec', 'volumeName');
   const bound = getPath(pvc, 'status', 'phase') === 'Bound';
-  return bound && typeof volume === 'string' && volume !== ''
-    ? [additionalKey('persistentvolumes', undefined, volume)]
-    : [];
+  if (bound && typeof volume === 'string' && volume !== '')
+    out.push(additionalKey('persistentvolumes', undefined, volume));
+  const snapshot = pvc.metadata.annotations?.[Annotations.VolumeSnapshotName];
+  if (snapshot) out.push(additionalKey(VS_GROUP_RESOURCE, pvc.metadata.namespace, snapshot));
+  return out;
+}
+
+/** A VolumeSnapshot pulls in its content (`velero.io/csi-volumesnapshot-restorer`, reference §7.5). */
+export function volumeSnapshotAdditionalItems(vs: KubeObject): string[] {
+  const content = getPath(vs, 'status', 'boundVolumeSnapshotContentName');
+  return typeof content === 'string' && content !== '' ? [additionalKey(VSC_GROUP_RESOURCE, undefined, content)] : [];
 }

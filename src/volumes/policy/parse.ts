@@ -58,12 +58,12 @@ export const VOLUME_TYPES = [
 ] as const;
 const KNOWN_TYPES = new Map(VOLUME_TYPES.map((t) => [t.toLowerCase(), t]));
 const PVC_PHASES = ['Pending', 'Bound', 'Lost'];
-const ACTIONS: readonly VolumePolicyAction[] = ['skip', 'fs-backup'];
+const ACTIONS: readonly VolumePolicyAction[] = ['skip', 'fs-backup', 'snapshot'];
 
 /**
  * Parses and checks a resource-policies document strictly (reference §3.7): `version: v1`,
- * `volumePolicies[]` of `{conditions, action: {type}}`. Unknown keys, versions and actions,
- * and `snapshot` (not supported before CSI), are problems naming their line. Throws
+ * `volumePolicies[]` of `{conditions, action: {type}}`. Unknown keys, versions and actions
+ * are problems naming their line. Throws
  * ResourcePolicyError listing all of them.
  */
 export function parseResourcePolicies(text: string, source: string): ResourcePolicies {
@@ -110,14 +110,12 @@ function parsePolicy(r: Reader, node: Node, index: number): VolumePolicy | undef
     const a = r.map(actionNode, `${at}.action`, ['type']);
     const typeNode = a?.get('type');
     const type = typeNode ? r.string(typeNode, `${at}.action.type`) : undefined;
-    if (a && !typeNode) r.problem(actionNode, `${at}.action.type: required (skip or fs-backup)`);
-    else if (type === 'snapshot')
+    if (a && !typeNode) r.problem(actionNode, `${at}.action.type: required (skip, fs-backup or snapshot)`);
+    else if (type !== undefined && !ACTIONS.includes(type as VolumePolicyAction))
       r.problem(
         typeNode,
-        `${at}.action.type: "snapshot" is not supported yet (it arrives with CSI snapshots): use skip or fs-backup`,
+        `${at}.action.type: unknown action ${JSON.stringify(type)} (use skip, fs-backup or snapshot)`,
       );
-    else if (type !== undefined && !ACTIONS.includes(type as VolumePolicyAction))
-      r.problem(typeNode, `${at}.action.type: unknown action ${JSON.stringify(type)} (use skip or fs-backup)`);
     else action = type as VolumePolicyAction | undefined;
   }
   if (r.problems.length > before || !action) return undefined;

@@ -1,7 +1,7 @@
 /** The volume policies of a resource-policies ConfigMap (reference §3.7), parsed and checked. */
 
-/** Actions Skiff carries out; `snapshot` is refused until CSI support arrives. */
-export type VolumePolicyAction = 'skip' | 'fs-backup';
+/** Actions Skiff carries out (`snapshot`: a CSI snapshot of a claim whose PV is CSI, reference §3.7). */
+export type VolumePolicyAction = 'skip' | 'fs-backup' | 'snapshot';
 
 export interface CapacityRange {
   /** Inclusive bounds in bytes; absent = open on that side. */

@@ -256,14 +256,14 @@ volumePolicies:
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'bad-policies', namespace: server.namespace },
-      data: { p: 'version: v1\nvolumePolicies:\n- conditions: {}\n  action:\n    type: snapshot\n' },
+      data: { p: 'version: v1\nvolumePolicies:\n- conditions: {}\n  action:\n    type: snapshots\n' },
     });
     const bad = await backup({ resourcePolicy: { kind: 'configmap', name: 'bad-policies' } });
     assert.equal(bad.backup.status?.phase, 'FailedValidation');
     const errors = (bad.backup.status?.validationErrors ?? []).join('\n');
     assert.match(
       errors,
-      new RegExp(`ConfigMap ${server.namespace}/bad-policies: line 5: .*"snapshot" is not supported yet`),
+      new RegExp(`ConfigMap ${server.namespace}/bad-policies: line 5: .*unknown action "snapshots"`),
     );
     const missing = await backup({ resourcePolicy: { kind: 'configmap', name: 'nope' } });
     assert.equal(missing.backup.status?.phase, 'FailedValidation');

@@ -41,13 +41,7 @@ describe('backup volume fields', () => {
       { ...server, uploaderType: 'restic' },
     );
     const text = r.warnings.join('\n');
-    for (const field of [
-      'volumeSnapshotLocations',
-      'snapshotMoveData',
-      'datamover',
-      'csiSnapshotTimeout',
-      'parallelFilesUpload',
-    ])
+    for (const field of ['volumeSnapshotLocations', 'snapshotMoveData', 'datamover', 'parallelFilesUpload'])
       assert.match(text, new RegExp(`spec\\.(uploaderConfig\\.)?${field}`), field);
     assert.deepEqual(
       resolveVolumeFields(
@@ -57,5 +51,22 @@ describe('backup volume fields', () => {
       ).warnings,
       [],
     );
+  });
+
+  it('acts on csiSnapshotTimeout: 10m by default, the spec otherwise, a bad value refused', () => {
+    assert.equal(resolveVolumeFields({}, {}, server).csiSnapshotTimeoutMs, 600_000);
+    assert.equal(resolveVolumeFields({ csiSnapshotTimeout: '0s' }, {}, server).csiSnapshotTimeoutMs, 600_000);
+    const r = resolveVolumeFields({ csiSnapshotTimeout: '5m' }, {}, server);
+    assert.equal(r.csiSnapshotTimeoutMs, 300_000);
+    assert.deepEqual(r.warnings, []);
+    assert.match(
+      resolveVolumeFields({ csiSnapshotTimeout: 'soon' }, {}, server).validationErrors[0] ?? '',
+      /spec\.csiSnapshotTimeout/,
+    );
+  });
+
+  it('still warns that snapshotMoveData moves no data', () => {
+    const text = resolveVolumeFields({ snapshotMoveData: true }, {}, server).warnings.join('\n');
+    assert.match(text, /spec\.snapshotMoveData is true .* NOT copied to the backup storage location/);
   });
 });

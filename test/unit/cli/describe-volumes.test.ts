@@ -43,3 +43,13 @@ describe('backup describe: pod volume backups', () => {
     assert.match(podVolumeBackupLines([], true).join('\n'), /Pod Volume Backups: {2}<none included>/);
   });
 });
+
+describe('backup describe: CSI snapshots', () => {
+  it('counts the CSI snapshots the backup took, or says there are none', () => {
+    assert.match(podVolumeBackupLines([], false).join('\n'), /CSI Snapshots: {2}<none included>/);
+    assert.match(
+      podVolumeBackupLines([], false, { attempted: 2, completed: 1 }).join('\n'),
+      /CSI Snapshots: {2}1 of 2 completed/,
+    );
+  });
+});

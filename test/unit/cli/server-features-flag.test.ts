@@ -35,6 +35,6 @@ describe('skiff server --features (reference §10.2)', () => {
     assert.deepEqual(opts.features, ['EnableCSI', 'EnableAPIGroupVersions']);
     const warnings = featureWarnings(opts.features ?? []);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /^--features EnableCSI: Skiff does not take CSI snapshots/);
+    assert.match(warnings[0] ?? '', /^--features EnableCSI: Skiff takes CSI snapshots without this feature/);
   });
 });

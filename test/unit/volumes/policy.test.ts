@@ -88,10 +88,9 @@ volumePolicies:
     assert.equal(second?.line, 13);
   });
 
-  it('refuses snapshot, naming it and its line', () => {
-    const got = problems(policy('storageClass: [gp2]', 'snapshot'));
-    assert.equal(got.length, 1);
-    assert.match(got[0] ?? '', /^line 6: .*"snapshot" is not supported yet/);
+  it('accepts the snapshot action (CSI snapshots)', () => {
+    const parsed = parseResourcePolicies(policy('storageClass: [gp2]', 'snapshot'), SRC);
+    assert.equal(parsed.volumePolicies[0]?.action, 'snapshot');
   });
 
   it('refuses an unknown action, key, version and volume type, each with its line', () => {
@@ -125,13 +124,13 @@ volumePolicies:
     const text = `version: v1
 volumePolicies:
 - conditions: {storageClass: gp2}
-  action: {type: snapshot}
+  action: {type: snapshots}
 - conditions: {}
 `;
     const got = problems(text);
     assert.equal(got.length, 3, got.join('\n'));
     assert.ok(got.some((p) => p.startsWith('line 3:') && p.includes('storageClass: must be a list')));
-    assert.ok(got.some((p) => p.startsWith('line 4:') && p.includes('snapshot')));
+    assert.ok(got.some((p) => p.startsWith('line 4:') && p.includes('unknown action "snapshots"')));
     assert.ok(got.some((p) => p.startsWith('line 5:') && p.includes('volumePolicies[1].action: required')));
   });
 
