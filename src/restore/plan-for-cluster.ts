@@ -4,7 +4,7 @@ import type { Restore } from '../api/restore.ts';
 import { Kinds, resourceRef } from '../api/kinds.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { Discovery } from '../kube/discovery.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { isNotFound, KubeApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceRef, ResourceType } from '../kube/resource.ts';
 import type { BackupStore } from '../storage/index.ts';
@@ -88,9 +88,7 @@ export async function withRestorePlan<T>(
         })
       ).map((sc) => sc.metadata.name ?? ''),
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
-      nodes: (await listOrEmpty(deps.cluster, discovery, { group: '', version: 'v1', resource: 'nodes' })).map(
-        (n) => n.metadata.name ?? '',
-      ),
+      ...(await nodeNames(deps.cluster, discovery)),
       ...podVolumes,
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
       ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),
@@ -131,6 +129,21 @@ function typeFor(discovery: Discovery, ref: ResourceRef): ResourceType | undefin
   return discovery.all.find(
     (rt) => rt.group === ref.group && rt.version === ref.version && rt.resource === ref.resource,
   );
+}
+
+/**
+ * The cluster's node names, which decide whether a restored claim keeps its selected node. A
+ * server that may not list nodes still restores: without the list the annotation is dropped,
+ * as Velero always does.
+ */
+async function nodeNames(cluster: Cluster, discovery: Discovery): Promise<{ nodes?: string[] }> {
+  try {
+    const nodes = await listOrEmpty(cluster, discovery, { group: '', version: 'v1', resource: 'nodes' });
+    return { nodes: nodes.map((n) => n.metadata.name ?? '') };
+  } catch (err) {
+    if (err instanceof KubeApiError && err.forbidden) return {};
+    throw err;
+  }
 }
 
 async function listOrEmpty(

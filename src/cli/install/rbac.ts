@@ -76,7 +76,8 @@ export const BACKUP_RESTORE_RESOURCES: readonly { group: string; resources: stri
 
 /**
  * The cluster-wide rules of the least-privilege role. No `delete` on anything outside
- * the server's namespace: a restore only creates and patches, a backup only reads.
+ * the server's namespace but the CSI snapshots Skiff itself makes: a restore only creates and
+ * patches, a backup only reads (and runs hooks).
  */
 export function leastPrivilegeClusterRules(): PolicyRule[] {
   const crdNames = buildCrds().map((c) => c.metadata.name ?? '');
@@ -88,6 +89,22 @@ export function leastPrivilegeClusterRules(): PolicyRule[] {
     })),
     // A backup lists every kind in each namespace it covers, velero.io kinds included.
     { apiGroups: ['velero.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+    // Read only: a restored claim keeps its selected node only when that node exists.
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] },
+    // Hooks run commands in the pods they name (an exec is a create, or a get over websocket).
+    { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+    // CSI snapshots: a backup creates a VolumeSnapshot per claim in the claim's namespace and removes
+    // it (and its retained content) once the tarball is stored; deleting a backup deletes its snapshots.
+    {
+      apiGroups: ['snapshot.storage.k8s.io'],
+      resources: ['volumesnapshots', 'volumesnapshotcontents'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['snapshot.storage.k8s.io'],
+      resources: ['volumesnapshotclasses'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'],
+    },
     // CRDs: read (the CRD of each backed-up custom resource) and create (restoring them, and the
     // server installing its own at start). Changing an existing CRD only for Skiff's own.
     {

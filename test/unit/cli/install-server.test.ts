@@ -103,9 +103,14 @@ describe('skiff install: server objects', () => {
     assert.equal(binding.roleRef.name, 'velero-skiff');
   });
 
-  test('the least-privilege rules delete nothing outside the server namespace and change only Skiff’s CRDs', () => {
+  test('the least-privilege rules delete only CSI snapshots outside the server namespace and change only Skiff’s CRDs', () => {
     const rules = leastPrivilegeClusterRules();
-    assert.ok(rules.every((r) => !r.verbs.includes('delete') && !r.verbs.includes('*')));
+    assert.ok(rules.every((r) => !r.verbs.includes('*')));
+    const deleting = rules.filter((r) => r.verbs.includes('delete'));
+    assert.deepEqual(
+      deleting.map((r) => [r.apiGroups, r.resources]),
+      [[['snapshot.storage.k8s.io'], ['volumesnapshots', 'volumesnapshotcontents']]],
+    );
     assert.ok(
       rules.every(
         (r) => !r.verbs.includes('escalate') && !r.verbs.includes('bind') && !r.verbs.includes('impersonate'),
