@@ -14,7 +14,7 @@ import { FlagError } from '../../../src/cli/errors.ts';
 import { createUploader, type UploaderTuning } from '../../../src/volumes/uploader/index.ts';
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
-  assert.deepEqual(uploaderTuningFrom({}, {}), { memoryLimit: '64MiB', parallelFiles: 1, resticPackSizeMiB: 4 });
+  assert.deepEqual(uploaderTuningFrom({}, {}), { memoryLimit: '96MiB', parallelFiles: 1, resticPackSizeMiB: 4 });
   assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
     memoryLimit: '1GiB',
     gcPercent: 50,
