@@ -98,3 +98,20 @@ export async function createVolumePod(
   };
   return { pod, uid, node, volumeDir };
 }
+
+/** Waits until exactly `count` pods of `ns` are Running (a StatefulSet's replicas), sorted by name. */
+export async function runningPods(cluster: Cluster, ns: string, count: number): Promise<KubeObject[]> {
+  const pods = { ...core('pods'), kind: 'Pod', namespaced: true, verbs: [] };
+  return waitFor(
+    `${count} running pods in ${ns}`,
+    async () => {
+      const found: KubeObject[] = [];
+      for await (const p of cluster.list(pods, { namespace: ns }))
+        if ((p.status as { phase?: string } | undefined)?.phase === 'Running') found.push(p);
+      return found.length === count
+        ? found.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+        : undefined;
+    },
+    300_000,
+  );
+}

@@ -21,6 +21,7 @@ import { resolveVolumePath, volumeDirName } from '../../../src/volumes/host-path
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { digestTree, treeSum, type TreeEntry } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { runningPods } from '../../helpers/volume-pods.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
 import { loadTestEnv, parseEnvFile } from '../../helpers/testenv.ts';
@@ -40,7 +41,6 @@ const type = (resource: string, kind: string, namespaced: boolean): ResourceType
 const VS = type('volumesnapshots', 'VolumeSnapshot', true);
 const VSC = type('volumesnapshotcontents', 'VolumeSnapshotContent', false);
 const VS_CLASSES = type('volumesnapshotclasses', 'VolumeSnapshotClass', false);
-const PODS: ResourceType = { ...core('pods'), kind: 'Pod', namespaced: true, verbs: [] };
 
 /** The CSI part of the env file (CSI-CONTRACT.md), or undefined when the stack is not there. */
 function csiEnv():
@@ -72,21 +72,6 @@ async function fillVolume(dir: string, seed: string): Promise<void> {
   const f = await open(join(dir, 'large.bin'), 'w');
   for (let done = 0; done < LARGE; done += block.length) await f.write(block);
   await f.close();
-}
-
-async function runningPods(ns: string, count: number): Promise<KubeObject[]> {
-  return waitFor(
-    `${count} running pods in ${ns}`,
-    async () => {
-      const pods: KubeObject[] = [];
-      for await (const p of cluster.list(PODS, { namespace: ns }))
-        if ((p.status as { phase?: string } | undefined)?.phase === 'Running') pods.push(p);
-      return pods.length === count
-        ? pods.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-        : undefined;
-    },
-    300_000,
-  );
 }
 
 /** The pod's claim's directory under its node's kubelet tree (the harness's NodePublish mount). */
@@ -195,7 +180,7 @@ describe(
       const ns = uniqueName('csi-sts');
       await createNamespace(cluster, ns);
       await createStatefulSet(ns, storageClass);
-      const pods = await runningPods(ns, 2);
+      const pods = await runningPods(cluster, ns, 2);
       const trees = new Map<string, TreeEntry[]>();
       const dirs = new Map<string, string>();
       for (const pod of pods) {
@@ -238,7 +223,7 @@ describe(
       await deleteNamespaceAndWait(cluster, ns, 300_000);
       const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), { backupName: name }, 900_000);
       assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
-      const restored = await runningPods(ns, 2);
+      const restored = await runningPods(cluster, ns, 2);
       for (const pod of restored) {
         const claim = await cluster.get(core('persistentvolumeclaims'), `data-${pod.metadata.name ?? ''}`, ns);
         assert.equal((claim.spec as { dataSource?: { kind?: string } }).dataSource?.kind, 'VolumeSnapshot');

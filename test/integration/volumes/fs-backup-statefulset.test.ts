@@ -18,6 +18,7 @@ import { resolveVolumePath, volumeDirName } from '../../../src/volumes/host-path
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { digestTree, treeSum, type TreeEntry } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { runningPods } from '../../helpers/volume-pods.ts';
 import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { testS3Client } from '../../helpers/s3.ts';
@@ -63,24 +64,6 @@ function differences(a: readonly TreeEntry[], b: readonly TreeEntry[]): string[]
   }
   for (const p of byPath.keys()) out.push(`${p}: only in the restored tree`);
   return out.slice(0, 5);
-}
-
-async function runningPods(ns: string, count: number): Promise<KubeObject[]> {
-  return waitFor(
-    `${count} running pods in ${ns}`,
-    async () => {
-      const pods: KubeObject[] = [];
-      for await (const p of cluster.list(
-        { ...core('pods'), kind: 'Pod', namespaced: true, verbs: [] },
-        { namespace: ns },
-      ))
-        if ((p.status as { phase?: string } | undefined)?.phase === 'Running') pods.push(p);
-      return pods.length === count
-        ? pods.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-        : undefined;
-    },
-    180_000,
-  );
 }
 
 async function dataDir(pod: KubeObject): Promise<string> {
@@ -183,7 +166,7 @@ describe('file-system backup of a StatefulSet with the node agents', { concurren
       const ns = uniqueName(`sts-${type}`);
       await createNamespace(cluster, ns);
       await createStatefulSet(ns);
-      const pods = await runningPods(ns, 2);
+      const pods = await runningPods(cluster, ns, 2);
       const trees = new Map<string, TreeEntry[]>();
       for (const pod of pods) {
         const dir = await dataDir(pod);
@@ -202,7 +185,7 @@ describe('file-system backup of a StatefulSet with the node agents', { concurren
       for (const d of dirsBefore) await rm(d, { recursive: true, force: true });
       const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), { backupName: name }, 900_000);
       assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
-      const restored = await runningPods(ns, 2);
+      const restored = await runningPods(cluster, ns, 2);
       for (const pod of restored) {
         const before = trees.get(pod.metadata.name ?? '') ?? [];
         const now = await digestTree(await dataDir(pod), { skipVelero: true });
