@@ -66,10 +66,7 @@ export class CliContext {
 
   cluster(): Cluster {
     this.opened ??= new Cluster(
-      KubeClient.fromKubeconfig({
-        ...(this.flags.kubeconfig ? { kubeconfig: this.flags.kubeconfig } : {}),
-        ...(this.flags.kubecontext ? { context: this.flags.kubecontext } : {}),
-      }),
+      KubeClient.fromKubeconfig({ kubeconfig: this.flags.kubeconfig, context: this.flags.kubecontext }),
     );
     return this.opened;
   }

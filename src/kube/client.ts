@@ -13,8 +13,8 @@ import { parseJsonLossless } from '../util/json.ts';
 
 export interface KubeClientOptions {
   /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
-  kubeconfig?: string;
-  context?: string;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
   /** Requests in flight at once (client-side fairness towards the API server). */
   maxInFlight?: number;
 }

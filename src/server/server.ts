@@ -35,6 +35,7 @@ import { defaultUploaderBinaries } from '../volumes/uploader/binaries.ts';
 import { countObjectsEvery } from './object-counts.ts';
 import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
+import { stopOnSignals } from '../util/stop-on-signals.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -61,17 +62,8 @@ export interface ServerHooks {
  */
 export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks: ServerHooks = {}): Promise<void> {
   const log = createLogger('skiff-server', opts.logLevel);
-  const cluster = new Cluster(
-    KubeClient.fromKubeconfig({
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-      ...(opts.kubecontext ? { context: opts.kubecontext } : {}),
-    }),
-  );
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  signal?.addEventListener('abort', onSignal);
+  const cluster = new Cluster(KubeClient.fromKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.kubecontext }));
+  const stop = stopOnSignals(signal);
   const metrics = new ServerMetrics(new Registry());
   const readiness = new Readiness();
   let http: HealthServer | undefined;
@@ -122,8 +114,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
     }
   } finally {
     await http?.close();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.release();
     log.info('skiff server stopped');
   }
 }

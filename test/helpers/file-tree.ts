@@ -131,3 +131,26 @@ export function treeSum(entries: readonly TreeEntry[]): string {
 export async function allocatedBytes(path: string): Promise<number> {
   return (await lstat(path)).blocks * 512;
 }
+
+export interface VolumeDataOptions {
+  smallFiles: number;
+  /** Folders under `small/` the small files are spread over. */
+  folders: number;
+  largeBytes: number;
+}
+
+/**
+ * Application-like volume data: small text files (their content names `seed`) under
+ * `small/<n>/`, and LARGE_FILE of one random MiB repeated: real bytes on disk, no holes.
+ */
+export async function writeVolumeData(dir: string, seed: string, o: VolumeDataOptions): Promise<void> {
+  for (let i = 0; i < o.smallFiles; i++) {
+    const sub = join(dir, 'small', String(i % o.folders));
+    if (i < o.folders) await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, `f-${i}.txt`), `${seed} file ${i}\n`.repeat((i % 7) + 1));
+  }
+  const block = randomBytes(1024 * 1024);
+  const f = await open(join(dir, LARGE_FILE), 'w');
+  for (let done = 0; done < o.largeBytes; done += block.length) await f.write(block);
+  await f.close();
+}

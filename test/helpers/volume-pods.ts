@@ -115,3 +115,24 @@ export async function runningPods(cluster: Cluster, ns: string, count: number): 
     300_000,
   );
 }
+
+/**
+ * The data directory of `pod`'s volume `volume` (claim `<volume>-<pod>`, a StatefulSet's
+ * volumeClaimTemplate) under its node's kubelet tree, once the claim is bound and the volume is there.
+ */
+export async function claimDataDir(cluster: Cluster, pod: KubeObject, volume = 'data'): Promise<string> {
+  const ns = pod.metadata.namespace ?? '';
+  const claim = `${volume}-${pod.metadata.name ?? ''}`;
+  const pvc = await waitFor(`claim ${claim} bound`, async () => {
+    const c = await cluster.get(core('persistentvolumeclaims'), claim, ns);
+    return (c.spec as { volumeName?: string }).volumeName ? c : undefined;
+  });
+  const pv = await cluster.get(core('persistentvolumes'), (pvc.spec as { volumeName: string }).volumeName);
+  const node = (pod.spec as { nodeName: string }).nodeName;
+  const dir = volumeDirName({ name: volume, persistentVolumeClaim: { claimName: claim } }, pv);
+  return waitFor(
+    `data of ${pod.metadata.name ?? ''} mounted`,
+    () => resolveVolumePath(loadTestEnv().nodeRoot(node), pod.metadata.uid ?? '', dir),
+    120_000,
+  );
+}

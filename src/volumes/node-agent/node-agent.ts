@@ -9,6 +9,7 @@ import { Controller } from '../../controllers/controller.ts';
 import { Cluster, KubeClient, type KubeObject } from '../../kube/index.ts';
 import { kubeTime, systemClock, type Clock } from '../../util/clock.ts';
 import { createLogger, type Logger } from '../../util/log.ts';
+import { stopOnSignals } from '../../util/stop-on-signals.ts';
 import { repositoryWorkRoot } from '../repository/open.ts';
 import { defaultUploaderBinaries } from '../uploader/binaries.ts';
 import type { UploaderBinaries, UploaderTuning } from '../uploader/index.ts';
@@ -46,17 +47,8 @@ const IN_FLIGHT: readonly string[] = [
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal): Promise<void> {
   const log = createLogger('skiff-node-agent', opts.logLevel).child({ node: opts.node });
-  const cluster = new Cluster(
-    KubeClient.fromKubeconfig({
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-      ...(opts.kubecontext ? { context: opts.kubecontext } : {}),
-    }),
-  );
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  signal?.addEventListener('abort', onSignal);
+  const cluster = new Cluster(KubeClient.fromKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.kubecontext }));
+  const stop = stopOnSignals(signal);
   const workRoot = repositoryWorkRoot(`${opts.namespace}-${opts.node}`, opts.scratchDir);
   await mkdir(workRoot, { recursive: true, mode: 0o700 });
   const work = new RunningWork(opts.concurrency ?? 1);
@@ -90,9 +82,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal)
     );
   } finally {
     await work.stopAll();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    signal?.removeEventListener('abort', onSignal);
+    stop.release();
     log.info('skiff node agent stopped');
   }
 }

@@ -4,12 +4,10 @@
  * storage class are snapshotted, the cluster's VolumeSnapshots and contents are removed once
  * the backup is stored, the namespace is deleted, and the restore brings every tree back from
  * the snapshots, identical by SHA-256, without what was written after the backup. The class
- * chosen by a claim annotation is the one used. Skipped when the environment has no CSI stack.
+ * chosen by a claim annotation is the one used.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
@@ -17,14 +15,13 @@ import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts'
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import type { ResourceType } from '../../../src/kube/resource.ts';
-import { resolveVolumePath, volumeDirName } from '../../../src/volumes/host-path.ts';
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
-import { digestTree, treeSum, type TreeEntry } from '../../helpers/file-tree.ts';
+import { digestTree, treeSum, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { runningPods } from '../../helpers/volume-pods.ts';
+import { claimDataDir, runningPods } from '../../helpers/volume-pods.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
-import { loadTestEnv, parseEnvFile } from '../../helpers/testenv.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
 
 const cluster = adminCluster();
 /** The large file per volume: 256 MiB, as issue 16's acceptance asks. */
@@ -42,55 +39,8 @@ const VS = type('volumesnapshots', 'VolumeSnapshot', true);
 const VSC = type('volumesnapshotcontents', 'VolumeSnapshotContent', false);
 const VS_CLASSES = type('volumesnapshotclasses', 'VolumeSnapshotClass', false);
 
-/** The CSI part of the env file (CSI-CONTRACT.md), or undefined when the stack is not there. */
-function csiEnv():
-  { driver: string; storageClass: string; storageClassImmediate: string; snapshotClass: string } | undefined {
-  try {
-    const e = parseEnvFile(readFileSync(join(loadTestEnv().runDir, 'env'), 'utf8'));
-    const driver = e.SKIFF_CSI_DRIVER;
-    const storageClass = e.SKIFF_CSI_STORAGE_CLASS;
-    const snapshotClass = e.SKIFF_CSI_SNAPSHOT_CLASS;
-    const storageClassImmediate = e.SKIFF_CSI_STORAGE_CLASS_IMMEDIATE;
-    return driver && storageClass && snapshotClass && storageClassImmediate
-      ? { driver, storageClass, storageClassImmediate, snapshotClass }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const csi = csiEnv();
+const { csi } = loadTestEnv();
 let server: TestServer;
-
-async function fillVolume(dir: string, seed: string): Promise<void> {
-  for (let i = 0; i < SMALL_FILES; i++) {
-    const sub = join(dir, 'small', String(i % 10));
-    if (i < 10) await mkdir(sub, { recursive: true });
-    await writeFile(join(sub, `f-${i}.txt`), `${seed} file ${i}\n`.repeat((i % 7) + 1));
-  }
-  const block = randomBytes(1024 * 1024);
-  const f = await open(join(dir, 'large.bin'), 'w');
-  for (let done = 0; done < LARGE; done += block.length) await f.write(block);
-  await f.close();
-}
-
-/** The pod's claim's directory under its node's kubelet tree (the harness's NodePublish mount). */
-async function dataDir(pod: KubeObject): Promise<string> {
-  const ns = pod.metadata.namespace ?? '';
-  const claim = `data-${pod.metadata.name ?? ''}`;
-  const pvc = await waitFor(`claim ${claim} bound`, async () => {
-    const c = await cluster.get(core('persistentvolumeclaims'), claim, ns);
-    return (c.spec as { volumeName?: string }).volumeName ? c : undefined;
-  });
-  const pv = await cluster.get(core('persistentvolumes'), (pvc.spec as { volumeName: string }).volumeName);
-  const node = (pod.spec as { nodeName: string }).nodeName;
-  const dir = volumeDirName({ name: 'data', persistentVolumeClaim: { claimName: claim } }, pv);
-  return waitFor(
-    `data of ${pod.metadata.name ?? ''} mounted`,
-    () => resolveVolumePath(loadTestEnv().nodeRoot(node), pod.metadata.uid ?? '', dir),
-    120_000,
-  );
-}
 
 async function createStatefulSet(ns: string, storageClass: string): Promise<void> {
   await cluster.create(apps('statefulsets'), {
@@ -164,127 +114,121 @@ async function assertRecorded(name: string, driver: string, snapshotClass: strin
   return stored;
 }
 
-describe(
-  'CSI snapshot backup and restore of a StatefulSet',
-  { concurrency: false, skip: csi ? false : 'no CSI stack in this test environment (CSI-CONTRACT.md)' },
-  () => {
-    before(async () => {
-      server = await startTestServer(cluster);
-    });
-    after(async () => {
-      await server?.stop();
-    });
+describe('CSI snapshot backup and restore of a StatefulSet', { concurrency: false }, () => {
+  before(async () => {
+    server = await startTestServer(cluster);
+  });
+  after(async () => {
+    await server?.stop();
+  });
 
-    test('2 replicas × (200 files + 256 MiB) snapshotted, cleaned up, restored identical', async () => {
-      const { storageClass, snapshotClass, driver } = csi ?? { storageClass: '', snapshotClass: '', driver: '' };
-      const ns = uniqueName('csi-sts');
-      await createNamespace(cluster, ns);
-      await createStatefulSet(ns, storageClass);
-      const pods = await runningPods(cluster, ns, 2);
-      const trees = new Map<string, TreeEntry[]>();
-      const dirs = new Map<string, string>();
-      for (const pod of pods) {
-        const dir = await dataDir(pod);
-        await fillVolume(dir, `${ns}/${pod.metadata.name ?? ''}`);
-        dirs.set(pod.metadata.name ?? '', dir);
-        trees.set(pod.metadata.name ?? '', await digestTree(dir));
-      }
+  test('2 replicas × (200 files + 256 MiB) snapshotted, cleaned up, restored identical', async () => {
+    const { storageClass, snapshotClass, driver } = csi;
+    const ns = uniqueName('csi-sts');
+    await createNamespace(cluster, ns);
+    await createStatefulSet(ns, storageClass);
+    const pods = await runningPods(cluster, ns, 2);
+    const trees = new Map<string, TreeEntry[]>();
+    const dirs = new Map<string, string>();
+    for (const pod of pods) {
+      const dir = await claimDataDir(cluster, pod);
+      await writeVolumeData(dir, `${ns}/${pod.metadata.name ?? ''}`, {
+        smallFiles: SMALL_FILES,
+        folders: 10,
+        largeBytes: LARGE,
+      });
+      dirs.set(pod.metadata.name ?? '', dir);
+      trees.set(pod.metadata.name ?? '', await digestTree(dir));
+    }
 
-      const name = uniqueName('b');
-      const backup: Backup = await backupAndWait(
-        cluster,
-        server.namespace,
-        name,
-        { includedNamespaces: [ns] },
-        900_000,
+    const name = uniqueName('b');
+    const backup: Backup = await backupAndWait(cluster, server.namespace, name, { includedNamespaces: [ns] }, 900_000);
+    assert.equal(backup.status?.phase, 'Completed', JSON.stringify(backup.status));
+    assert.equal(backup.status?.csiVolumeSnapshotsAttempted, 2);
+    assert.equal(backup.status?.csiVolumeSnapshotsCompleted, 2);
+
+    const stored = await assertRecorded(name, driver, snapshotClass);
+
+    // Cleaned as Velero does: neither the VolumeSnapshots nor their contents stay in the cluster.
+    await waitFor('the backup VolumeSnapshots and contents to be gone', async () => {
+      const snaps = await list(VS, { namespace: ns });
+      const contents = (await list(VSC)).filter((c) =>
+        stored.some(
+          (s) =>
+            (s.status as { boundVolumeSnapshotContentName?: string }).boundVolumeSnapshotContentName ===
+            c.metadata.name,
+        ),
       );
+      return snaps.length === 0 && contents.length === 0;
+    });
+
+    // Written after the snapshot: must not come back.
+    await writeFile(join(dirs.get('db-0') ?? '', 'after-backup.txt'), 'too late\n');
+
+    await deleteNamespaceAndWait(cluster, ns, 300_000);
+    const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), { backupName: name }, 900_000);
+    assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
+    const restored = await runningPods(cluster, ns, 2);
+    for (const pod of restored) {
+      const claim = await cluster.get(core('persistentvolumeclaims'), `data-${pod.metadata.name ?? ''}`, ns);
+      assert.equal((claim.spec as { dataSource?: { kind?: string } }).dataSource?.kind, 'VolumeSnapshot');
+      const now = await digestTree(await claimDataDir(cluster, pod));
+      const before = trees.get(pod.metadata.name ?? '') ?? [];
+      assert.equal(treeSum(now), treeSum(before), `SHA-256 of ${pod.metadata.name ?? ''}'s restored tree`);
+      assert.ok(!now.some((e) => e.path === 'after-backup.txt'));
+    }
+    await deleteNamespaceAndWait(cluster, ns, 300_000);
+  });
+
+  test('class selection end to end (the claim annotation picks another class of the driver); deleting the backup deletes the snapshot', async () => {
+    const { storageClassImmediate, driver } = csi;
+    const ns = uniqueName('csi-cls');
+    const alt = `${ns}-alt`;
+    await createNamespace(cluster, ns);
+    await cluster.create(VS_CLASSES, {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshotClass',
+      metadata: { name: alt },
+      driver,
+      deletionPolicy: 'Delete',
+    });
+    try {
+      await cluster.create(core('persistentvolumeclaims'), {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'data', namespace: ns, annotations: { 'velero.io/csi-volumesnapshot-class': alt } },
+        spec: {
+          storageClassName: storageClassImmediate,
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Gi' } },
+        },
+      });
+      await waitFor(
+        'claim bound',
+        async () =>
+          ((await cluster.get(core('persistentvolumeclaims'), 'data', ns)).status as { phase?: string }).phase ===
+          'Bound',
+      );
+      const name = uniqueName('b');
+      const backup = await backupAndWait(cluster, server.namespace, name, { includedNamespaces: [ns] }, 300_000);
       assert.equal(backup.status?.phase, 'Completed', JSON.stringify(backup.status));
-      assert.equal(backup.status?.csiVolumeSnapshotsAttempted, 2);
-      assert.equal(backup.status?.csiVolumeSnapshotsCompleted, 2);
-
-      const stored = await assertRecorded(name, driver, snapshotClass);
-
-      // Cleaned as Velero does: neither the VolumeSnapshots nor their contents stay in the cluster.
-      await waitFor('the backup VolumeSnapshots and contents to be gone', async () => {
-        const snaps = await list(VS, { namespace: ns });
-        const contents = (await list(VSC)).filter((c) =>
-          stored.some(
-            (s) =>
-              (s.status as { boundVolumeSnapshotContentName?: string }).boundVolumeSnapshotContentName ===
-              c.metadata.name,
-          ),
-        );
-        return snaps.length === 0 && contents.length === 0;
-      });
-
-      // Written after the snapshot: must not come back.
-      await writeFile(join(dirs.get('db-0') ?? '', 'after-backup.txt'), 'too late\n');
-
-      await deleteNamespaceAndWait(cluster, ns, 300_000);
-      const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), { backupName: name }, 900_000);
-      assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
-      const restored = await runningPods(cluster, ns, 2);
-      for (const pod of restored) {
-        const claim = await cluster.get(core('persistentvolumeclaims'), `data-${pod.metadata.name ?? ''}`, ns);
-        assert.equal((claim.spec as { dataSource?: { kind?: string } }).dataSource?.kind, 'VolumeSnapshot');
-        const now = await digestTree(await dataDir(pod));
-        const before = trees.get(pod.metadata.name ?? '') ?? [];
-        assert.equal(treeSum(now), treeSum(before), `SHA-256 of ${pod.metadata.name ?? ''}'s restored tree`);
-        assert.ok(!now.some((e) => e.path === 'after-backup.txt'));
-      }
-      await deleteNamespaceAndWait(cluster, ns, 300_000);
-    });
-
-    test('class selection end to end (the claim annotation picks another class of the driver); deleting the backup deletes the snapshot', async () => {
-      const { storageClassImmediate, driver } = csi ?? { storageClassImmediate: '', driver: '' };
-      const ns = uniqueName('csi-cls');
-      const alt = `${ns}-alt`;
-      await createNamespace(cluster, ns);
-      await cluster.create(VS_CLASSES, {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
-        kind: 'VolumeSnapshotClass',
-        metadata: { name: alt },
-        driver,
-        deletionPolicy: 'Delete',
-      });
-      try {
-        await cluster.create(core('persistentvolumeclaims'), {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data', namespace: ns, annotations: { 'velero.io/csi-volumesnapshot-class': alt } },
-          spec: {
-            storageClassName: storageClassImmediate,
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: '1Gi' } },
-          },
-        });
-        await waitFor(
-          'claim bound',
-          async () =>
-            ((await cluster.get(core('persistentvolumeclaims'), 'data', ns)).status as { phase?: string }).phase ===
-            'Bound',
-        );
-        const name = uniqueName('b');
-        const backup = await backupAndWait(cluster, server.namespace, name, { includedNamespaces: [ns] }, 300_000);
-        assert.equal(backup.status?.phase, 'Completed', JSON.stringify(backup.status));
-        const stored = await storedSnapshots(name);
-        assert.deepEqual(
-          stored.map((vs) => (vs.spec as { volumeSnapshotClassName?: string }).volumeSnapshotClassName),
-          [alt],
-        );
-        // Deleting the backup deletes its storage snapshot: a temporary content with policy Delete
-        // for the stored handle, taken by the snapshotter; any problem would keep the Backup.
-        await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
-        await waitFor(
-          'the backup to be deleted',
-          async () => (await cluster.find(resourceRef(Kinds.Backup), name, server.namespace)) === undefined,
-          180_000,
-        );
-        assert.ok(!(await list(VSC)).some((c) => c.metadata.labels?.['velero.io/backup-name'] === name));
-      } finally {
-        await deleteNamespaceAndWait(cluster, ns, 300_000).catch(() => undefined);
-        await cluster.delete(VS_CLASSES, alt).catch(() => undefined);
-      }
-    });
-  },
-);
+      const stored = await storedSnapshots(name);
+      assert.deepEqual(
+        stored.map((vs) => (vs.spec as { volumeSnapshotClassName?: string }).volumeSnapshotClassName),
+        [alt],
+      );
+      // Deleting the backup deletes its storage snapshot: a temporary content with policy Delete
+      // for the stored handle, taken by the snapshotter; any problem would keep the Backup.
+      await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
+      await waitFor(
+        'the backup to be deleted',
+        async () => (await cluster.find(resourceRef(Kinds.Backup), name, server.namespace)) === undefined,
+        180_000,
+      );
+      assert.ok(!(await list(VSC)).some((c) => c.metadata.labels?.['velero.io/backup-name'] === name));
+    } finally {
+      await deleteNamespaceAndWait(cluster, ns, 300_000).catch(() => undefined);
+      await cluster.delete(VS_CLASSES, alt).catch(() => undefined);
+    }
+  });
+});

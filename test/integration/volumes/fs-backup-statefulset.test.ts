@@ -7,18 +7,15 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm, utimes, writeFile } from 'node:fs/promises';
+import { rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, type Backup, type PodVolumeBackup } from '../../../src/api/index.ts';
 import { veleroListType } from '../../../src/controllers/velero-types.ts';
-import type { KubeObject } from '../../../src/kube/index.ts';
-import { resolveVolumePath, volumeDirName } from '../../../src/volumes/host-path.ts';
-import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
-import { digestTree, treeSum, type TreeEntry } from '../../helpers/file-tree.ts';
+import { adminCluster, apps, createNamespace, deleteNamespaceAndWait } from '../../helpers/cluster.ts';
+import { digestTree, treeSum, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { runningPods } from '../../helpers/volume-pods.ts';
+import { claimDataDir, runningPods } from '../../helpers/volume-pods.ts';
 import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { testS3Client } from '../../helpers/s3.ts';
@@ -31,17 +28,9 @@ const SMALL_FILES = 1000;
 let server: TestServer;
 let agents: NodeAgents;
 
-/** ~1,000 small files in nested folders and one 512 MiB file of real (repeated random) bytes, no holes. */
+/** ~1,000 small files in nested folders and one 512 MiB file, each folder with its own older time. */
 async function fillVolume(dir: string, seed: string): Promise<void> {
-  for (let i = 0; i < SMALL_FILES; i++) {
-    const sub = join(dir, 'small', String(i % 20));
-    if (i < 20) await mkdir(sub, { recursive: true });
-    await writeFile(join(sub, `f-${i}.txt`), `${seed} file ${i}\n`.repeat((i % 7) + 1));
-  }
-  const block = randomBytes(1024 * 1024);
-  const f = await open(join(dir, 'large.bin'), 'w');
-  for (let done = 0; done < LARGE; done += block.length) await f.write(block);
-  await f.close();
+  await writeVolumeData(dir, seed, { smallFiles: SMALL_FILES, folders: 20, largeBytes: LARGE });
   // Directories older than the files in them, each its own time: a restore must keep a
   // directory's own time, not the newest time inside it.
   for (let i = 0; i < 20; i++) {
@@ -64,18 +53,6 @@ function differences(a: readonly TreeEntry[], b: readonly TreeEntry[]): string[]
   }
   for (const p of byPath.keys()) out.push(`${p}: only in the restored tree`);
   return out.slice(0, 5);
-}
-
-async function dataDir(pod: KubeObject): Promise<string> {
-  const ns = pod.metadata.namespace ?? '';
-  const claim = `data-${pod.metadata.name ?? ''}`;
-  const pvc = await cluster.get(core('persistentvolumeclaims'), claim, ns);
-  const pv = await cluster.get(core('persistentvolumes'), (pvc.spec as { volumeName: string }).volumeName);
-  const node = (pod.spec as { nodeName: string }).nodeName;
-  const dir = volumeDirName({ name: 'data', persistentVolumeClaim: { claimName: claim } }, pv);
-  return waitFor(`data of ${pod.metadata.name ?? ''}`, () =>
-    resolveVolumePath(loadTestEnv().nodeRoot(node), pod.metadata.uid ?? '', dir),
-  );
 }
 
 async function createStatefulSet(ns: string): Promise<void> {
@@ -169,7 +146,7 @@ describe('file-system backup of a StatefulSet with the node agents', { concurren
       const pods = await runningPods(cluster, ns, 2);
       const trees = new Map<string, TreeEntry[]>();
       for (const pod of pods) {
-        const dir = await dataDir(pod);
+        const dir = await claimDataDir(cluster, pod);
         await fillVolume(dir, `${ns}/${pod.metadata.name ?? ''}`);
         trees.set(pod.metadata.name ?? '', await digestTree(dir));
       }
@@ -180,7 +157,7 @@ describe('file-system backup of a StatefulSet with the node agents', { concurren
       await assertBackedUp(name, backup, type, ns);
 
       // Lose everything, then restore: the data comes back into the new pods' new claims.
-      const dirsBefore = await Promise.all(pods.map(dataDir));
+      const dirsBefore = await Promise.all(pods.map((pod) => claimDataDir(cluster, pod)));
       await deleteNamespaceAndWait(cluster, ns);
       for (const d of dirsBefore) await rm(d, { recursive: true, force: true });
       const restore = await restoreAndWait(cluster, server.namespace, uniqueName('r'), { backupName: name }, 900_000);
@@ -188,7 +165,7 @@ describe('file-system backup of a StatefulSet with the node agents', { concurren
       const restored = await runningPods(cluster, ns, 2);
       for (const pod of restored) {
         const before = trees.get(pod.metadata.name ?? '') ?? [];
-        const now = await digestTree(await dataDir(pod), { skipVelero: true });
+        const now = await digestTree(await claimDataDir(cluster, pod), { skipVelero: true });
         const differ = differences(before, now);
         assert.deepEqual(differ, [], `${pod.metadata.name ?? ''}'s restored tree differs`);
         assert.equal(treeSum(now), treeSum(before), `SHA-256 of ${pod.metadata.name ?? ''}'s restored tree`);
