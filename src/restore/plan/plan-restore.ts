@@ -12,6 +12,7 @@ import { ValidationError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
 import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
+import { DATA_UPLOAD_GROUP_RESOURCE, indexDataUploads } from '../actions/data-mover-actions.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
 import { restoreHookWarnings } from '../hooks/restore-hook-spec.ts';
 import { isBackendLastResource } from './backends.ts';
@@ -302,6 +303,7 @@ async function buildEnv(
     claimsBackedUpByPods(pvbs),
   );
   const podVolumes = podVolumeEnv(input, selection, out);
+  const dataUploads = await read(DATA_UPLOAD_GROUP_RESOURCE);
   out.warnings.push(...pvs.warnings);
   const serviceAccounts: Record<string, string[]> = {};
   for (const e of input.catalogue.entries('serviceaccounts')) {
@@ -320,6 +322,7 @@ async function buildEnv(
     ...(podVolumes ? { podVolumes } : {}),
     ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
     csi: { restoreUID: input.restoreUID ?? '', ...(input.nodes ? { nodes: [...input.nodes] } : {}) },
+    ...(dataUploads.length > 0 ? { dataMover: indexDataUploads(dataUploads, input.restoreUID ?? '') } : {}),
   };
 }
 
