@@ -252,6 +252,8 @@ async function takeCensus(
         const labels = needsLabels ? ((await catalogue.read(entry)).metadata.labels ?? {}) : {};
         if (exclusion(ctx, entry, labels) !== null) continue;
         census.records++;
+        // Never restored (velero.io/dataupload): the server namespace it was backed up in is not needed here.
+        if (gr === DATA_UPLOAD_GROUP_RESOURCE) continue;
         const target = targetNamespace(ctx, entry);
         if (target !== undefined && !census.namespaces.has(target)) {
           census.namespaces.set(target, entry.namespace ?? target);

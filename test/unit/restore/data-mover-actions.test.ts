@@ -278,6 +278,15 @@ describe('planning a restore of moved data', () => {
     assert.match(text, /CSI snapshot data moved \(DataUpload b1-data\), kopia snapshot snap-data, 4096 bytes/);
   });
 
+  test("the DataUploads' namespace (the source cluster's server namespace) is not created for them", async () => {
+    const plan = await planFor({ items, input: { discovery, restoreUID: 'ruid' } });
+    const namespaces = plan.tiers.find((t) => t.resources.includes('namespaces'))?.operations ?? [];
+    assert.deepEqual(
+      namespaces.map((o) => o.target.name),
+      ['shop'],
+    );
+  });
+
   test('restorePVs=false plans no DataDownload', async () => {
     const plan = await planFor({ items, spec: { restorePVs: false }, input: { discovery, restoreUID: 'ruid' } });
     const claim = opFor(plan, 'PersistentVolumeClaim', 'data') as CreateOperation;
