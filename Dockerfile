@@ -1,4 +1,4 @@
-# The Skiff image: the CLI bundle (npm run build, scripts/build.ts) on the official Node 24 base, for the
+# The Skiff image: the CLI bundle (npm run build, scripts/build.ts: dist/skiff.mjs and its chunks) on the official Node 24 base, for the
 # server Deployment and the node-agent DaemonSet (which runs kopia, built here from Go modules, or
 # restic, from Debian).
 #   docker build -t skiff/skiff:0.1.0 .
@@ -41,10 +41,11 @@ COPY --from=kopia /out/kopia /usr/local/bin/kopia
 WORKDIR /app
 COPY --from=build /src/dist/ /app/dist/
 # The server's V8 flags (SERVER_NODE_FLAGS in bin/server-process.mjs; a unit test keeps them equal) given
-# directly, so no launcher process stays around. No --enable-source-maps: it parses the bundle's 10 MB map
-# into the heap of every process, measured 96 -> 203 MiB RSS for an idle node agent; set
+# directly, so no launcher process stays around; the node agent's (NODE_AGENT_NODE_FLAGS) when the
+# command is node-agent, as the DaemonSet runs it. No --enable-source-maps: it parses the bundle's 10 MB
+# map into the heap of every process, measured 96 -> 203 MiB RSS for an idle node agent; set
 # NODE_OPTIONS=--enable-source-maps to read stack traces against the TypeScript sources.
-RUN printf '#!/bin/sh\nexec node --max-semi-space-size=8 --optimize-for-size /app/dist/skiff.mjs "$@"\n' > /usr/local/bin/skiff \
+RUN printf '#!/bin/sh\nif [ "$1" = node-agent ]; then exec node --max-semi-space-size=8 --optimize-for-size --lite-mode /app/dist/skiff.mjs "$@"; fi\nexec node --max-semi-space-size=8 --optimize-for-size /app/dist/skiff.mjs "$@"\n' > /usr/local/bin/skiff \
  && chmod 0755 /usr/local/bin/skiff
 ENV NODE_ENV=production TMPDIR=/scratch
 RUN mkdir -p /scratch && chown 1000:1000 /scratch

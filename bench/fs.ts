@@ -32,7 +32,7 @@ import {
   waitForPodVolumeRestore,
 } from '../test/helpers/pod-volume-objects.ts';
 import { commandLine, descendants, rssOf } from '../test/helpers/process-tree.ts';
-import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
+import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
@@ -190,7 +190,7 @@ class TreePeak {
 }
 
 // As a user would after `npm run build`: bin/skiff.mjs runs the bundle, not tsx.
-await bundle(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), CLI_BUNDLE);
+await buildCli();
 const server = await startTestServer(cluster);
 const node = env.nodes[0] ?? '';
 const agentArgs = values['agent-args'].split(/\s+/).filter((a) => a !== '');

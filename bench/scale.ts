@@ -27,7 +27,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { Kinds, resourceRef, type Backup, type BackupStorageLocation, type Restore } from '../src/api/index.ts';
 import type { Cluster, ResourceType } from '../src/kube/index.ts';
-import { CLI_BUNDLE, bundle } from '../scripts/build.ts';
+import { buildCli } from '../scripts/build.ts';
 import { restorableView } from '../test/helpers/restore-server.ts';
 import { treeRss } from '../test/helpers/process-tree.ts';
 import { benchCluster, benchEnv, deleteNamespaces, ensureObjects, mib, rssSampler } from './bench-env.ts';
@@ -229,7 +229,7 @@ console.log(
   `sizes: ${sizes.join(', ')}; ${smallNamespaces} small namespaces of 2 objects, ${BIG_NAMESPACES} large ones`,
 );
 // As a user would after `npm run build`: bin/skiff.mjs runs the bundle, not tsx.
-await bundle(join(root, 'src', 'cli', 'main.ts'), CLI_BUNDLE);
+await buildCli();
 const server = await startServer();
 console.log(`skiff server running (pid ${server.pid}); its log: ${join(work, 'server.log')}`);
 const results: SizeResult[] = [];

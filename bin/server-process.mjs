@@ -14,21 +14,34 @@
 // Node refuses it in NODE_OPTIONS, so it can only come on the command line.
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--optimize-for-size'];
 
+// V8 flags for `skiff node-agent`: the server's (it too runs for days), and --lite-mode: no
+// optimising compilers, so no optimised code and less of Node's executable in memory. The
+// agent's JavaScript only watches its objects and reads the uploader's progress lines; the data
+// goes through kopia or restic. Measured on an idle agent: 77 -> 72 MiB RSS.
+export const NODE_AGENT_NODE_FLAGS = [...SERVER_NODE_FLAGS, '--lite-mode'];
+
+/** The V8 flags the process of a subcommand needs at start-up; undefined for the short-lived ones. */
+export function nodeFlagsFor(subcommand) {
+  if (subcommand === 'server') return SERVER_NODE_FLAGS;
+  if (subcommand === 'node-agent') return NODE_AGENT_NODE_FLAGS;
+  return undefined;
+}
+
 /** Set in the environment of the server process that bin/skiff.mjs starts. */
 export const SERVER_CHILD_ENV = 'SKIFF_SERVER_CHILD';
 
-/** SERVER_NODE_FLAGS the process was not started with, by flag name: the user's own value of one wins. */
-export function missingServerFlags(execArgv, nodeOptions) {
+/** `flags` the process was not started with, by flag name: the user's own value of one wins. */
+export function missingServerFlags(execArgv, nodeOptions, flags = SERVER_NODE_FLAGS) {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  return SERVER_NODE_FLAGS.filter((flag) => {
+  return flags.filter((flag) => {
     const name = flag.split('=')[0];
     return !given.some((arg) => arg === name || arg.startsWith(`${name}=`));
   });
 }
 
 /** True when the flags, or the user's own choice of the same settings, are already in effect. */
-export function serverFlagsApplied(execArgv, nodeOptions) {
-  return missingServerFlags(execArgv, nodeOptions).length === 0;
+export function serverFlagsApplied(execArgv, nodeOptions, flags = SERVER_NODE_FLAGS) {
+  return missingServerFlags(execArgv, nodeOptions, flags).length === 0;
 }
 
 /**

@@ -9,7 +9,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { nodeTooOld, nodeTooOldMessage } from './node-version.mjs';
-import { SERVER_CHILD_ENV, missingServerFlags, serverFlagsApplied, subcommand } from './server-process.mjs';
+import {
+  SERVER_CHILD_ENV,
+  missingServerFlags,
+  nodeFlagsFor,
+  serverFlagsApplied,
+  subcommand,
+} from './server-process.mjs';
 
 // Not import.meta.dirname: Node before 20.11 lacks it, and this file must run there long enough
 // to say which Node it needs.
@@ -56,14 +62,15 @@ function rerunUnder(node) {
 }
 
 /**
- * `skiff server` runs in a Node started with SERVER_NODE_FLAGS: V8 reads heap settings only at
+ * `skiff server` runs in a Node started with SERVER_NODE_FLAGS (`skiff node-agent`: with
+ * NODE_AGENT_NODE_FLAGS; nodeFlagsFor): V8 reads heap settings only at
  * start-up. Where Node has `process.execve` (22.15, 23.11 and later) this process becomes that
  * Node: one process, same PID, so signals and a container's memory limit meet the server itself
  * and no supervising parent costs a second Node heap (ADR 0004). Elsewhere a child is started,
  * and this process stays as its thin parent that passes signals on and exits as it does.
  */
-function runServerWithFlags() {
-  const flags = missingServerFlags(process.execArgv, process.env.NODE_OPTIONS);
+function runServerWithFlags(nodeFlags) {
+  const flags = missingServerFlags(process.execArgv, process.env.NODE_OPTIONS, nodeFlags);
   const args = [...flags, ...process.execArgv, ...process.argv.slice(1)];
   if (typeof process.execve === 'function') {
     // Never returns: Node aborts the process should the exec of its own executable fail.
@@ -93,12 +100,9 @@ if (nodeTooOld(process.versions.node)) {
     process.channel.unref();
     process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   }
-  if (
-    // The node agent is long-running too, and reads uploader output for hours: the same heap settings.
-    ['server', 'node-agent'].includes(subcommand(process.argv.slice(2))) &&
-    !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS)
-  ) {
-    runServerWithFlags();
+  const nodeFlags = nodeFlagsFor(subcommand(process.argv.slice(2)));
+  if (nodeFlags && !serverFlagsApplied(process.execArgv, process.env.NODE_OPTIONS, nodeFlags)) {
+    runServerWithFlags(nodeFlags);
   } else if (bundleIsFresh()) {
     await import(pathToFileURL(bundle).href);
   } else {

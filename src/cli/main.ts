@@ -1,9 +1,26 @@
 /** Entry of the `skiff` command (bin/skiff.mjs): parse, run, map errors to messages and exit codes. */
-import { describeError, buildProgram } from './program.ts';
+// @ts-expect-error: plain JavaScript run before the TypeScript is loaded; no declarations
+import * as serverProcess from '../../bin/server-process.mjs';
+import { describeError } from './describe-error.ts';
+
+/** The subcommand of a command line, found as bin/skiff.mjs finds it (past the global options). */
+const subcommand = (serverProcess as { subcommand: (args: string[]) => string | undefined }).subcommand;
+
+/**
+ * The command tree to load: `skiff node-agent` gets one with only its own command, so none of
+ * the rest of the CLI is loaded into the agent's memory. Imported on demand: in the bundle
+ * (scripts/build.ts) each tree is its own chunk, and the agent's loads only what it imports.
+ */
+async function loadProgram() {
+  if (subcommand(process.argv.slice(2)) === 'node-agent') {
+    return (await import('./node-agent/program.ts')).buildNodeAgentProgram();
+  }
+  return (await import('./program.ts')).buildProgram();
+}
 
 async function main(): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    await (await loadProgram()).parseAsync(process.argv);
   } catch (err) {
     const { message, exitCode } = describeError(err);
     console.error(`Error: ${message}`);

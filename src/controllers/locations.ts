@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Kinds, resourceRef, type BackupStorageLocation } from '../api/index.ts';
 import type { Cluster } from '../kube/cluster.ts';
+import { readSecretKey } from '../kube/secrets.ts';
 import { backupStoreForLocation, type BackupStore } from '../storage/index.ts';
 import { ValidationError } from '../util/errors.ts';
-
-const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
 
 /** A secret key or file read while opening a store: how to read it again, and what it said. */
 interface Input {
@@ -99,14 +98,6 @@ export class LocationResolver {
   private readSecretKey(namespace: string, name: string, key: string): Promise<string> {
     return readSecretKey(this.cluster, namespace, name, key);
   }
-}
-
-/** One key of a Secret as text; a missing key is an error naming it. */
-export async function readSecretKey(cluster: Cluster, namespace: string, name: string, key: string): Promise<string> {
-  const secret = await cluster.get(SECRETS, name, namespace);
-  const value = (secret.data as Record<string, string> | undefined)?.[key];
-  if (value === undefined) throw new ValidationError(`secret ${namespace}/${name} has no key "${key}"`);
-  return Buffer.from(value, 'base64').toString('utf8');
 }
 
 async function unchanged(inputs: readonly Input[]): Promise<boolean> {

@@ -1,88 +1,20 @@
 import { BackupStore } from './backup-store.ts';
-import { InvalidBackupStoreError, StorageConfigError } from './errors.ts';
+import { InvalidBackupStoreError } from './errors.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { ObjectStoreProvider, ProviderDeps, ProviderInit } from './provider.ts';
+import { caCertOf, normalizeBucket, type BackupStorageLocationLike, type LocationDeps } from './location-settings.ts';
+import type { ProviderInit } from './provider.ts';
 import { defaultProviders, providerFor } from './providers/index.ts';
 
-/** The fields of a BackupStorageLocation (§1.4) that storage reads; the full type lives in api/. */
-export interface BackupStorageLocationLike {
-  metadata?: { name?: string; namespace?: string };
-  spec: {
-    provider: string;
-    objectStorage: {
-      bucket: string;
-      prefix?: string;
-      /** Base64 PEM bundle (deprecated in Velero, still honoured). */
-      caCert?: string;
-      caCertRef?: { name?: string | undefined; key: string } | null;
-    };
-    config?: Record<string, string>;
-    credential?: { name?: string | undefined; key: string } | null;
-    accessMode?: string;
-  };
-}
-
-export interface LocationDeps extends ProviderDeps {
-  providers?: ReadonlyMap<string, ObjectStoreProvider>;
-  /** Namespace of the BSL's secrets when the object has none (Velero's install namespace). */
-  defaultNamespace?: string;
-}
+export {
+  caCertOf,
+  isReadOnly,
+  normalizeBucket,
+  type BackupStorageLocationLike,
+  type LocationDeps,
+} from './location-settings.ts';
 
 /** Velero's install namespace (Appendix B); BSLs and their secrets live there. */
 const VELERO_NAMESPACE = 'velero';
-
-/**
- * `spec.objectStorage.bucket` as Velero reads it (§1.4): surrounding `/` trimmed, no `/`
- * inside except in an S3 Multi-Region Access Point ARN.
- */
-export function normalizeBucket(provider: string, bucket: string): string {
-  const trimmed = bucket.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') {
-    throw new StorageConfigError(provider, 'spec.objectStorage.bucket', 'spec.objectStorage.bucket is empty');
-  }
-  if (trimmed.includes('/') && !trimmed.startsWith('arn:aws:s3:')) {
-    throw new StorageConfigError(
-      provider,
-      'spec.objectStorage.bucket',
-      `bucket "${trimmed}" contains "/": put the sub-path in spec.objectStorage.prefix instead`,
-    );
-  }
-  return trimmed;
-}
-
-export function isReadOnly(bsl: BackupStorageLocationLike): boolean {
-  return bsl.spec.accessMode === 'ReadOnly';
-}
-
-/** The location's PEM CA bundle (`caCertRef` or the deprecated `caCert`), if any. */
-export async function caCertOf(
-  bsl: BackupStorageLocationLike,
-  namespace: string,
-  deps: LocationDeps,
-): Promise<string | undefined> {
-  const { provider, objectStorage } = bsl.spec;
-  // Velero refuses a BSL that sets both (§5.5 validation step 1).
-  if (objectStorage.caCert && objectStorage.caCertRef) {
-    throw new StorageConfigError(
-      provider,
-      'spec.objectStorage.caCertRef',
-      'spec.objectStorage.caCert and spec.objectStorage.caCertRef are mutually exclusive: keep only caCertRef',
-    );
-  }
-  if (objectStorage.caCertRef) {
-    if (!deps.readSecretKey) {
-      throw new StorageConfigError(
-        provider,
-        'spec.objectStorage.caCertRef',
-        'caCertRef is set but no secret reader was provided',
-      );
-    }
-    const { name = '', key } = objectStorage.caCertRef;
-    return deps.readSecretKey(namespace, name, key);
-  }
-  if (objectStorage.caCert) return Buffer.from(objectStorage.caCert, 'base64').toString('utf8');
-  return undefined;
-}
 
 /** Builds the ObjectStore of a BSL: what Velero passes to the plugin's Init (§1.4). */
 export async function objectStoreForLocation(

@@ -6,8 +6,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kinds, resourceRef, type BackupStorageLocation, type RepositoryType } from '../../api/index.ts';
-import { readSecretKey } from '../../controllers/locations.ts';
 import type { Cluster } from '../../kube/index.ts';
+import { readSecretKey } from '../../kube/secrets.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { createUploader, type Uploader, type UploaderBinaries, type UploaderTuning } from '../uploader/index.ts';
 import { repositoryName, type RepositoryKey } from './identity.ts';

@@ -5,8 +5,7 @@
  */
 import { Defaults, Names } from '../../api/index.ts';
 import { isAlreadyExists, type Cluster } from '../../kube/index.ts';
-
-const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
+import { SECRETS } from '../../kube/secrets.ts';
 
 /** Creates the password Secret with the static default unless it exists; true when it was created. */
 export async function ensureRepositoryPassword(cluster: Cluster, namespace: string): Promise<boolean> {

@@ -10,8 +10,9 @@ import {
   normalizeBucket,
   type BackupStorageLocationLike,
   type LocationDeps,
-} from '../../storage/location.ts';
-import { parseAwsSettings, resolveCredentials } from '../../storage/providers/aws/index.ts';
+} from '../../storage/location-settings.ts';
+import { resolveCredentials } from '../../storage/providers/aws/credentials.ts';
+import { parseAwsSettings } from '../../storage/providers/aws/settings.ts';
 import { isFilesystemProvider, repositoryPrefix } from './identity.ts';
 import type { RepositoryTarget } from '../uploader/types.ts';
 

@@ -4,10 +4,9 @@ import { describe, test } from 'node:test';
 import * as serverProcess from '../../../bin/server-process.mjs';
 import { buildProgram } from '../../../src/cli/program.ts';
 
-const { GLOBAL_OPTIONS_WITH_VALUE, missingServerFlags, serverFlagsApplied, subcommand } = serverProcess as Record<
-  string,
-  unknown
->;
+const { GLOBAL_OPTIONS_WITH_VALUE, missingServerFlags, serverFlagsApplied, subcommand, nodeFlagsFor } =
+  serverProcess as Record<string, unknown>;
+const flagsFor = nodeFlagsFor as (subcommand: string | undefined) => string[] | undefined;
 const sub = subcommand as (args: string[]) => string | undefined;
 const applied = serverFlagsApplied as (execArgv: string[], nodeOptions: string | undefined) => boolean;
 
@@ -37,6 +36,21 @@ describe('how bin/skiff.mjs starts the server process', () => {
       (missingServerFlags as (a: string[], o: string) => string[])([], '--max-semi-space-size=32'),
       ['--optimize-for-size'],
       "the user's own young-generation size wins",
+    );
+  });
+
+  test('starts the node agent with the server’s flags and --lite-mode, and short commands with none', () => {
+    assert.deepEqual(flagsFor('server'), ['--max-semi-space-size=8', '--optimize-for-size']);
+    assert.deepEqual(flagsFor('node-agent'), ['--max-semi-space-size=8', '--optimize-for-size', '--lite-mode']);
+    assert.equal(flagsFor('backup'), undefined);
+    assert.equal(flagsFor(undefined), undefined);
+    assert.deepEqual(
+      (missingServerFlags as (a: string[], o: string, f: string[]) => string[])(
+        ['--optimize-for-size'],
+        '',
+        flagsFor('node-agent') ?? [],
+      ),
+      ['--max-semi-space-size=8', '--lite-mode'],
     );
   });
 });
