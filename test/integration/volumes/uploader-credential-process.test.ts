@@ -1,6 +1,6 @@
 /**
  * kopia and restic on a location whose `credentialProcess` hands out temporary MinIO STS
- * credentials with a reported lifetime of 20 seconds, which a proxy in front of MinIO
+ * credentials with a reported lifetime of 30 seconds, which a proxy in front of MinIO
  * enforces. A running kopia or restic cannot be given new credentials, so each repository
  * opening (the node agent opens one per PodVolumeBackup/Restore) resolves them again: a backup
  * after the first credentials expired gets fresh ones, session token included, and succeeds.
@@ -28,7 +28,7 @@ for (const type of ['kopia', 'restic'] as const) {
     test('a run after the first credentials expired is given fresh ones and succeeds', async (t) => {
       // Long enough for kopia to create the repository and back up on a loaded machine: a run
       // whose credentials expire under it fails (or retries) inside the tool.
-      const sts = stsCredentialProcess({ reportedLifetimeSeconds: 20 });
+      const sts = stsCredentialProcess({ reportedLifetimeSeconds: 30 });
       const proxy = await GatedS3Proxy.start(env.s3.endpoint, sts.refuseExpired);
       t.after(() => proxy.close());
       const bsl = {
