@@ -3,10 +3,14 @@
  * objects until the test lets them go. A backup whose tarball upload is held stays
  * InProgress, a restore whose tarball download is held stays InProgress: tests observe
  * overlap (or waiting) as states, never as timings. The Host header goes through unchanged,
- * so the clients' SigV4 signatures still verify.
+ * so the clients' SigV4 signatures still verify. A `refuse` check may answer a request with an S3
+ * error instead of passing it on (e.g. credentials the test considers expired).
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** An S3 error answer (403) for a request the test refuses, or undefined to pass it on. */
+export type RefuseRequest = (req: IncomingMessage) => { code: string; message: string } | undefined;
 
 interface Gate {
   arrivals: number;
@@ -22,11 +26,12 @@ export class GatedS3Proxy {
   private constructor(
     private readonly server: Server,
     private readonly upstream: URL,
+    private readonly refuse: RefuseRequest | undefined,
   ) {}
 
-  static async start(upstream: string): Promise<GatedS3Proxy> {
+  static async start(upstream: string, refuse?: RefuseRequest): Promise<GatedS3Proxy> {
     const server = createServer();
-    const proxy = new GatedS3Proxy(server, new URL(upstream));
+    const proxy = new GatedS3Proxy(server, new URL(upstream), refuse);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
@@ -69,6 +74,15 @@ export class GatedS3Proxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.refuse?.(req);
+    if (refusal) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`,
+      );
+      return;
+    }
     const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     const gate = [...this.gates.entries()].find(([suffix]) => path.endsWith(suffix))?.[1];
     if (!gate) {

@@ -32,7 +32,10 @@ export function backupLocationCreateCommand() {
 Examples:
   skiff backup-location create minio --provider aws --bucket backups --prefix team-a \\
       --config region=minio,s3Url=http://minio:9000,s3ForcePathStyle=true --credential cloud-credentials=cloud
-  skiff backup-location create local --provider filesystem --bucket skiff --config path=/var/backups --default`,
+  skiff backup-location create local --provider filesystem --bucket skiff --config path=/var/backups --default
+  # temporary credentials from a command printing AWS credential_process JSON (README "Credentials")
+  skiff backup-location create sts --provider aws --bucket backups --config region=eu-west-1 \\
+      --config 'credentialProcess=aws configure export-credentials --profile backup --format process'`,
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);

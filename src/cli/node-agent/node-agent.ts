@@ -20,7 +20,10 @@ export function nodeAgentCommand() {
       '--kubelet-pods-dir <dir>',
       "the kubelet's pods folder, when mounted elsewhere (default: <host-root>/var/lib/kubelet/pods)",
     )
-    .option('--credentials-file <file>', 'AWS credentials file for locations without spec.credential')
+    .option(
+      '--credentials-file <file>',
+      'AWS credentials file for locations without spec.credential or spec.config.credentialProcess (without it: the AWS default chain)',
+    )
     .option(
       '--scratch-dir <dir>',
       'folder for repository clients (config, caches) (default: $VELERO_SCRATCH_DIR or the temp folder)',

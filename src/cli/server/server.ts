@@ -171,7 +171,10 @@ export function serverCommand() {
     .description('Run the Skiff server: the controllers that carry out backups, deletions and downloads')
     .option('--default-backup-ttl <duration>', 'TTL of backups that set none', '720h')
     .option('--default-backup-storage-location <name>', 'location of backups that name none', 'default')
-    .option('--credentials-file <file>', 'AWS credentials file for locations without spec.credential')
+    .option(
+      '--credentials-file <file>',
+      'AWS credentials file for locations without spec.credential or spec.config.credentialProcess (without it: the AWS default chain)',
+    )
     .option('--restore-resource-priorities <list>', 'resources restored first, comma-separated')
     .option(
       '--restore-backend-timeout <duration>',
