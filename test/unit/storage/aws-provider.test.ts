@@ -157,3 +157,14 @@ describe('S3 error mapping', () => {
     );
   });
 });
+
+test('a spec.config key Skiff would not act on is refused, naming it', () => {
+  assert.throws(
+    () => parseAwsSettings('aws', { region: 'r', tagging: 'a=b' }),
+    /spec\.config\.tagging: object tagging/,
+  );
+  assert.throws(() => parseAwsSettings('aws', { regoin: 'r' }), /spec\.config\.regoin: it is not a key/);
+  assert.throws(() => parseAwsSettings('aws', { signatureVersion: '1' }), /spec\.config\.signatureVersion/);
+  assert.doesNotThrow(() => parseAwsSettings('aws', { signatureVersion: '4', enableSharedConfig: 'true' }));
+  assert.doesNotThrow(() => parseAwsSettings('aws', { credentialsFile: '/creds', resticRepoPrefix: 's3:x/y' }));
+});

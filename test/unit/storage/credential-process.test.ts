@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { StorageConfigError } from '../../../src/storage/errors.ts';
 import {
@@ -240,6 +243,28 @@ describe('where credentials come from', () => {
     );
     assert.deepEqual(fromSecret, { kind: 'static', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     assert.deepEqual(await resolveCredentialSource(init({}), {}, 'default'), { kind: 'default-chain' });
+  });
+
+  test("spec.config.credentialsFile (Velero's AWS plugin key) is read before the server's file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-creds-file-'));
+    try {
+      const own = join(dir, 'own');
+      writeFileSync(own, '[default]\naws_access_key_id=own\naws_secret_access_key=s\n');
+      const server = join(dir, 'server');
+      writeFileSync(server, '[default]\naws_access_key_id=server\naws_secret_access_key=s\n');
+      const source = await resolveCredentialSource(
+        init({ credentialsFile: own }),
+        { awsSharedCredentialsFile: server },
+        'default',
+      );
+      assert.deepEqual(source, { kind: 'static', credentials: { accessKeyId: 'own', secretAccessKey: 's' } });
+      await assert.rejects(
+        resolveCredentialSource(init({ credentialsFile: join(dir, 'missing') }), {}, 'default'),
+        /cannot read spec.config.credentialsFile/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a profile holding credential_process instead of keys runs that command (AWS config-file style)', async () => {

@@ -101,9 +101,12 @@ async function sharedCredentialsText(
     const source = `key "${key}" of secret ${namespace}/${name} (spec.credential)`;
     return { text: await deps.readSecretKey(namespace, name, key), source };
   }
-  const path = deps.awsSharedCredentialsFile;
+  // Velero's AWS plugin takes `credentialsFile` (a path inside the server's container) before
+  // the server-wide file.
+  const own = init.config.credentialsFile;
+  const path = own || deps.awsSharedCredentialsFile;
   if (!path) return undefined;
-  const source = `the server credentials file ${path}`;
+  const source = own ? `spec.config.credentialsFile ${path}` : `the server credentials file ${path}`;
   try {
     return { text: await readFile(path, 'utf8'), source };
   } catch (err) {

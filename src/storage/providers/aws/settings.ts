@@ -65,8 +65,49 @@ function parseChecksum(provider: string, config: Readonly<Record<string, string>
   return { checksumAlgorithm: algorithm, checksumsWhenRequired: false };
 }
 
+/** The `spec.config` keys Skiff acts on for an AWS location. */
+const HONOURED_KEYS = new Set([
+  'region',
+  's3Url',
+  'publicUrl',
+  's3ForcePathStyle',
+  'insecureSkipTLSVerify',
+  'profile',
+  'checksumAlgorithm',
+  'serverSideEncryption',
+  'kmsKeyId',
+  'credentialsFile',
+  'credentialProcess',
+  // Read by the repository layer (src/volumes/repository/identity.ts).
+  'resticRepoPrefix',
+  // The SDK always reads the shared config files, which is what this asks for.
+  'enableSharedConfig',
+]);
+
+/** Keys of Velero's AWS plugin that Skiff does not implement, with what to do instead. */
+const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  customerKeyEncryptionFile: 'SSE-C is not supported; use serverSideEncryption (AES256 or aws:kms) instead',
+  tagging: 'object tagging is not supported; remove the key',
+  signatureVersion: 'only Signature Version 4 is supported; set "4" or remove the key',
+};
+
+/**
+ * A key Skiff would not act on is refused rather than ignored: a user who set it believes it
+ * works. Velero's AWS plugin refuses keys it does not know as well.
+ */
+function refuseUnknownKeys(provider: string, config: Readonly<Record<string, string>>): void {
+  for (const key of Object.keys(config)) {
+    if (HONOURED_KEYS.has(key)) continue;
+    if (key === 'signatureVersion' && config[key] === '4') continue;
+    const why =
+      UNSUPPORTED_KEYS[key] ?? `it is not a key of the AWS provider (known: ${[...HONOURED_KEYS].join(', ')})`;
+    throw new StorageConfigError(provider, `spec.config.${key}`, `spec.config.${key}: ${why}`);
+  }
+}
+
 /** Parses the AWS plugin's config keys (Velero's AWS plugin, §1.4 `spec.config`). */
 export function parseAwsSettings(provider: string, config: Readonly<Record<string, string>>): AwsSettings {
+  refuseUnknownKeys(provider, config);
   const endpoint = config.s3Url ? parseUrl(provider, 's3Url', config.s3Url) : undefined;
   const publicUrl = config.publicUrl ? parseUrl(provider, 'publicUrl', config.publicUrl) : undefined;
   const regionConfigured = Boolean(config.region);
