@@ -37,7 +37,7 @@ for arg in "$@"; do
   [ ${#matches[@]} -gt 0 ] || { echo "test-phases: no file matches $arg" >&2; exit 1; }
   for f in "${matches[@]}"; do
     case "$f" in
-      test/unit/* | ./test/unit/*) unit+=("$f") ;;
+      test/unit/* | */test/unit/*) unit+=("$f") ;;
       *) if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then exclusive+=("$f"); else shared+=("$f"); fi ;;
     esac
   done
