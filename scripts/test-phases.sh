@@ -19,7 +19,8 @@
 #     `skiff install`/`uninstall` (cluster-wide CRDs and RBAC);
 #   - registers webhooks or APIServices (they can refuse or hide other files' objects);
 #   - asserts on timing that a loaded neighbour could break (leader-election lease durations);
-#   - floods the API server (thousands of objects) or asserts on cluster-wide contents.
+#   - creates or deletes thousands of namespaces (the namespace controller slows for everyone), or asserts on
+#     cluster-wide contents.
 # Everything else is shared. See docs/testing.md.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,7 +56,7 @@ common=(--import tsx --test --test-reporter=spec --test-reporter-destination=std
 times_dir=${SKIFF_TEST_TIMES_DIR:-$ROOT/coverage}
 mkdir -p "$times_dir"
 setup=(--test-global-setup=test/integration/global-setup.ts)
-summary=$(mktemp)
+summary=$(mktemp) cpu_file=$(mktemp)
 trap 'rm -f "$summary" "$cpu_file"' EXIT
 rc=0
 start=$(date +%s%N)
@@ -64,7 +65,6 @@ start=$(date +%s%N)
 # node agents they start, kopia, restic. Printed per phase beside the wall time: on a shared or loaded machine
 # the wall time says little, and the CPU time says how much of a phase is work rather than waiting.
 # `times` runs in this shell (never in a pipe or $(...): a subshell has no finished children of its own).
-cpu_file=$(mktemp)
 child_cpu() {
   times >"$cpu_file"
   CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$cpu_file")
