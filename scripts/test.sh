@@ -13,8 +13,9 @@ files=("$@")
 # built, or re-runs a step that failed here, failing with that step's message. Warm: under a second.
 envbuild_log=$(mktemp) envbuild_pid=
 if [[ " ${files[*]}" == *" test/integration"* ]] && command -v go >/dev/null && command -v flock >/dev/null && command -v setsid >/dev/null; then
-  # Its own process group (setsid), so that the exit trap can stop the build and the go commands it runs.
-  setsid bash -c 'bash scripts/testenv/build.sh >/dev/null 2>"$1"; echo $? >"$1.rc"' _ "$envbuild_log" &
+  # Its own process group (setsid), so that the exit trap can stop the build and the go commands it runs;
+  # its step lines go to the output as it runs, and to a log for the exit trap.
+  setsid bash -c 'bash scripts/testenv/build.sh 2>&1 >/dev/null | tee "$1" >&2; echo "${PIPESTATUS[0]}" >"$1.rc"' _ "$envbuild_log" &
   envbuild_pid=$!
 fi
 # On exit: stop a background build still running (e.g. the type-check failed), or show why it failed.
