@@ -1,3 +1,4 @@
+// exclusive-test: creates and deletes an APIService, a webhook and CRDs other files' backups may be listing
 /**
  * Issue 13 against the real control plane: a namespace backup of an operator-style
  * application takes what Velero's rules take, names every cluster-scoped object the

@@ -1,3 +1,4 @@
+// exclusive-test: stops and restarts the shared CSI driver
 /**
  * The CSI test stack itself (issue 16 deliverable 1, scripts/testenv/csi.sh): dynamic provisioning through
  * csi-provisioner, the harness's kubelet bind-mounting the volume into the pod's kubelet folder, snapshots through

@@ -1,3 +1,4 @@
+// exclusive-test: installs and uninstalls Skiff's cluster-wide CRDs and RBAC (scripts/test-phases.sh)
 /**
  * `skiff install --wait` into a fresh namespace creates the server Deployment and waits until
  * it is available (kwok runs its pod); `skiff uninstall` removes everything install created

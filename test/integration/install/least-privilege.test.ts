@@ -1,3 +1,4 @@
+// exclusive-test: skiff install (cluster-wide RBAC), and deletes a CRD other files' backups may be listing
 /**
  * The least-privilege role, proven for real: `skiff install --rbac least-privilege` into a
  * fresh namespace, a token for its ServiceAccount from the TokenRequest API, and a real

@@ -1,3 +1,4 @@
+// exclusive-test: deletes CRDs other files' backups may be listing
 /**
  * The server feature EnableAPIGroupVersions against the real API server and MinIO (reference
  * §2.4): a custom resource served at v1 and v2 (conversion None, same schema) is backed up at

@@ -1,3 +1,4 @@
+// exclusive-test: restores webhooks and APIServices, which can refuse or hide other files' objects
 /**
  * Webhook configurations and APIServices against the real API server: restored after every
  * other object, each once the Service it calls has a ready endpoint; with a backend that never

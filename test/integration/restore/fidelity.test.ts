@@ -1,3 +1,4 @@
+// exclusive-test: deletes CRDs other files' backups may be listing, and creates 2,000 namespaces
 /**
  * Fidelity at the edges, through a Skiff server, MinIO and the real API server: integers
  * beyond 2^53 in a custom resource, objects near etcd's 1.5 MiB limit, and a backup of

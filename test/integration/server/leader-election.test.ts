@@ -1,3 +1,4 @@
+// exclusive-test: asserts takeover within lease durations, which a loaded neighbour could stretch
 /**
  * Two `skiff server` processes against one cluster and one namespace, as two replicas of a
  * Deployment: only the holder of the Lease works. Each backup and restore runs once; when the

@@ -1,3 +1,4 @@
+// exclusive-test: stops and restarts the shared CSI driver
 /**
  * A CSI driver that is down during the backup (issue 16 acceptance, faults): the claim's
  * snapshot is never ready, so after `csiSnapshotTimeout` its item fails with the reason, the

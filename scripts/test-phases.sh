@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs test files in three phases (scripts/test.sh runs this under c8, which merges the coverage of every
+# phase), then prints one summary of all of them in node --test's format.
+# Usage: test-phases.sh [--list] FILE|GLOB...   (--list: print each file's phase, run nothing)
+#
+#   1. unit          test/unit/**: no servers, two files at a time, before the environment is needed (so a
+#                    cold cache's Go builds, started in the background by scripts/test.sh, overlap them).
+#   2. integration   test/integration/** files that share the environment safely: each uses its own
+#                    namespaces, server namespace (so its node agents and servers never see another file's
+#                    PodVolumeBackups, Restores or Leases), bucket prefix and uniquely named cluster-scoped
+#                    objects. Two files at a time: most of their time is spent waiting on controllers.
+#   3. exclusive     integration files that change what every other file depends on, one at a time, alone.
+#
+# A file is exclusive when it has a line `// exclusive-test: <why>` or uses one of EXCLUSIVE_PATTERN (a net for
+# new files). Mark a new integration file exclusive when it:
+#   - stops or restarts a shared component (stopCsiDriver, MinIO, the API server) or uses cluster B;
+#   - creates or deletes CRDs other than its own uniquely named ones while other files may be listing
+#     (a CRD deleted mid-backup makes another file's backup PartiallyFailed: "cannot list ..."), or runs
+#     `skiff install`/`uninstall` (cluster-wide CRDs and RBAC);
+#   - registers webhooks or APIServices (they can refuse or hide other files' objects);
+#   - asserts on timing that a loaded neighbour could break (leader-election lease durations);
+#   - creates or deletes thousands of namespaces (the namespace controller slows for everyone), or asserts on
+#     cluster-wide contents.
+# Everything else is shared. See docs/testing.md.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
+CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
+
+list=0
+if [ "${1:-}" = --list ]; then list=1; shift; fi
+shopt -s globstar nullglob
+unit=() shared=() exclusive=()
+for arg in "$@"; do
+  # shellcheck disable=SC2206 # an argument may be a glob ('test/unit/**/*.test.ts'): expand it here
+  matches=($arg)
+  [ ${#matches[@]} -gt 0 ] || { echo "test-phases: no file matches $arg" >&2; exit 1; }
+  for f in "${matches[@]}"; do
+    case "$f" in
+      test/unit/* | */test/unit/*) unit+=("$f") ;;
+      *) if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then exclusive+=("$f"); else shared+=("$f"); fi ;;
+    esac
+  done
+done
+
+if [ "$list" = 1 ]; then
+  for f in "${unit[@]}"; do echo "unit $f"; done
+  for f in "${shared[@]}"; do echo "integration $f"; done
+  for f in "${exclusive[@]}"; do echo "exclusive $f"; done
+  exit 0
+fi
+
+common=(--import tsx --test --test-reporter=spec --test-reporter-destination=stdout --test-timeout=600000)
+# Each phase's per-file times (scripts/test-file-times.mjs), slowest first; the slowest are printed after it.
+times_dir=${SKIFF_TEST_TIMES_DIR:-$ROOT/coverage}
+mkdir -p "$times_dir"
+setup=(--test-global-setup=test/integration/global-setup.ts)
+summary=$(mktemp) cpu_file=$(mktemp)
+trap 'rm -f "$summary" "$cpu_file"' EXIT
+rc=0
+start=$(date +%s%N)
+
+# CPU seconds (user + system) of this script's finished children and theirs: the test processes, the servers and
+# node agents they start, kopia, restic. Printed per phase beside the wall time: on a shared or loaded machine
+# the wall time says little, and the CPU time says how much of a phase is work rather than waiting.
+# `times` runs in this shell (never in a pipe or $(...): a subshell has no finished children of its own).
+child_cpu() {
+  times >"$cpu_file"
+  CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$cpu_file")
+}
+
+# phase NAME CONCURRENCY NODE-ARGS... -- FILES...: runs one node --test, keeps its summary lines.
+phase() {
+  local name=$1 conc=$2; shift 2
+  local args=() out
+  while [ "$1" != -- ]; do args+=("$1"); shift; done; shift
+  [ $# -gt 0 ] || return 0
+  echo "== tests ($name, $# files, $conc at a time)"
+  local t0 c0; t0=$(date +%s); child_cpu; c0=$CPU
+  out=$(mktemp)
+  node "${common[@]}" --test-reporter=./scripts/test-file-times.mjs --test-reporter-destination="$times_dir/test-times-$name.tsv" \
+    "${args[@]}" --test-concurrency="$conc" "$@" 2>&1 | tee "$out"
+  local prc=${PIPESTATUS[0]}
+  child_cpu
+  [ "$prc" -eq 0 ] || rc=$prc
+  grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) [0-9]+$' "$out" >> "$summary"
+  rm -f "$out"
+  echo "== tests ($name): $(( $(date +%s) - t0 )) s, $(awk -v a="$c0" -v b="$CPU" 'BEGIN { printf "%.0f", b - a }') CPU s, exit $prc; slowest files (wall s, tests s; all in $times_dir/test-times-$name.tsv):"
+  sed -n '2,9p' "$times_dir/test-times-$name.tsv" 2>/dev/null | sed 's/^/   /' || true
+}
+
+phase unit "$CONCURRENCY" -- "${unit[@]}"
+# Phases 2 and 3 share one environment: started here if needed (global-setup then finds it up and leaves it
+# running), stopped at the end only if it was not running before.
+if [ $((${#shared[@]} + ${#exclusive[@]})) -gt 0 ]; then
+  envdir=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
+  if [ -f "$envdir/env" ]; then was_up=1; else was_up=0; fi
+  if [ "$was_up" = 0 ] && [ -z "${SKIFF_KEEP_TESTENV:-}" ]; then
+    trap 'rm -f "$summary" "$cpu_file"; bash "$ROOT/scripts/testenv/down.sh" >/dev/null 2>&1 || true' EXIT
+  fi
+  export SKIFF_KEEP_TESTENV=1
+  phase integration "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
+  phase exclusive 1 "${setup[@]}" -- "${exclusive[@]}"
+fi
+
+# One summary for all phases, in the runner's own format (scripts/test.sh and CI read it).
+echo
+for k in tests suites pass fail cancelled skipped todo; do
+  echo "ℹ $k $(awk -v k="$k" '$2 == k { s += $3 } END { print s + 0 }' "$summary")"
+done
+echo "ℹ duration_ms $(( ($(date +%s%N) - start) / 1000000 ))"
+exit "$rc"
