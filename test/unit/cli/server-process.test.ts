@@ -30,12 +30,12 @@ describe('how bin/skiff.mjs starts the server process', () => {
 
   test('re-executes only when a server flag is not already set, adding only the missing ones', () => {
     assert.equal(applied([], undefined), false);
-    assert.equal(applied(['--max-semi-space-size=8', '--optimize-for-size'], undefined), true);
-    assert.equal(applied(['--optimize-for-size'], '--max-semi-space-size=32 --enable-source-maps'), true);
+    assert.equal(applied(['--max-semi-space-size=4', '--heap-growing-percent=30'], undefined), true);
+    assert.equal(applied(['--heap-growing-percent=50'], '--max-semi-space-size=32 --enable-source-maps'), true);
     assert.equal(applied(['--enable-source-maps'], ''), false);
     assert.deepEqual(
       (missingServerFlags as (a: string[], o: string) => string[])([], '--max-semi-space-size=32'),
-      ['--optimize-for-size'],
+      ['--heap-growing-percent=30'],
       "the user's own young-generation size wins",
     );
   });
