@@ -45,7 +45,7 @@ COPY --from=build /src/dist/ /app/dist/
 # command is node-agent, as the DaemonSet runs it. No --enable-source-maps: it parses the bundle's 10 MB
 # map into the heap of every process, measured 96 -> 203 MiB RSS for an idle node agent; set
 # NODE_OPTIONS=--enable-source-maps to read stack traces against the TypeScript sources.
-RUN printf '#!/bin/sh\nif [ "$1" = node-agent ]; then exec node --max-semi-space-size=8 --optimize-for-size --lite-mode /app/dist/skiff.mjs "$@"; fi\nexec node --max-semi-space-size=8 --optimize-for-size /app/dist/skiff.mjs "$@"\n' > /usr/local/bin/skiff \
+RUN printf '#!/bin/sh\nif [ "$1" = node-agent ]; then exec node --max-semi-space-size=4 --heap-growing-percent=30 --lite-mode /app/dist/skiff.mjs "$@"; fi\nexec node --max-semi-space-size=4 --heap-growing-percent=30 /app/dist/skiff.mjs "$@"\n' > /usr/local/bin/skiff \
  && chmod 0755 /usr/local/bin/skiff
 ENV NODE_ENV=production TMPDIR=/scratch
 RUN mkdir -p /scratch && chown 1000:1000 /scratch

@@ -1,18 +1,19 @@
 // How the process that runs `skiff server` (where backups and restores run) is started.
 
-// V8 flags for that process.
+// V8 flags for that process (ADR 0004).
 //
-// A young generation of 8 MiB per semi-space. V8 doubles the young generation (to 16 MiB per
-// semi-space on a machine this size) once enough bytes have survived young collections in
-// total, so without a cap a backup's peak memory kept growing with its number of objects even
-// though what it holds does not: measured +16 MiB between 10,000 and 50,000 objects. Capped,
-// the young generation stays at the size a small backup already reaches.
+// --max-semi-space-size=4: a young generation of 4 MiB per semi-space. V8 doubles the young
+// generation (to 16 MiB per semi-space on a machine this size) once enough bytes have survived
+// young collections in total, so without a cap a backup's peak memory kept growing with its number
+// of objects even though what it holds does not: measured +16 MiB between 10,000 and 50,000
+// objects. Capped, the young generation stays at the size a small backup already reaches.
 //
-// --optimize-for-size: V8 then grows the old generation in smaller steps and collects it before
-// it has doubled. Measured through a running server at 10,000 objects over 2,100 namespaces
-// (bench:scale): restore peak tree RSS 262 -> 149 MiB, backup 197 -> 140 MiB, idle 126 -> 116 MiB.
-// Node refuses it in NODE_OPTIONS, so it can only come on the command line.
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--optimize-for-size'];
+// --heap-growing-percent=30: after each full collection the old generation may grow to 1.3x what
+// survived, where V8 would otherwise allow up to 4x on a small heap. That bounds the server's peak
+// memory as --optimize-for-size did (restore peak tree RSS at 10,000 objects 262 -> 149 MiB
+// with it), without its cost: it also pinned the young generation at 1 MiB and made every full
+// collection a memory-reducing one: a third of a backup's and up to half of a restore's own CPU.
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=30'];
 
 // V8 flags for `skiff node-agent`: the server's (it too runs for days), and --lite-mode: no
 // optimising compilers, so no optimised code and less of Node's executable in memory. The

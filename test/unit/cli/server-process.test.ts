@@ -29,28 +29,28 @@ describe('how bin/skiff.mjs starts the server process', () => {
 
   test('re-executes only when a server flag is not already set, adding only the missing ones', () => {
     assert.equal(applied([], undefined), false);
-    assert.equal(applied(['--max-semi-space-size=8', '--optimize-for-size'], undefined), true);
-    assert.equal(applied(['--optimize-for-size'], '--max-semi-space-size=32 --enable-source-maps'), true);
+    assert.equal(applied(['--max-semi-space-size=4', '--heap-growing-percent=30'], undefined), true);
+    assert.equal(applied(['--heap-growing-percent=50'], '--max-semi-space-size=32 --enable-source-maps'), true);
     assert.equal(applied(['--enable-source-maps'], ''), false);
     assert.deepEqual(
       (missingServerFlags as (a: string[], o: string) => string[])([], '--max-semi-space-size=32'),
-      ['--optimize-for-size'],
+      ['--heap-growing-percent=30'],
       "the user's own young-generation size wins",
     );
   });
 
   test('starts the node agent with the server’s flags and --lite-mode, and short commands with none', () => {
-    assert.deepEqual(flagsFor('server'), ['--max-semi-space-size=8', '--optimize-for-size']);
-    assert.deepEqual(flagsFor('node-agent'), ['--max-semi-space-size=8', '--optimize-for-size', '--lite-mode']);
+    assert.deepEqual(flagsFor('server'), ['--max-semi-space-size=4', '--heap-growing-percent=30']);
+    assert.deepEqual(flagsFor('node-agent'), ['--max-semi-space-size=4', '--heap-growing-percent=30', '--lite-mode']);
     assert.equal(flagsFor('backup'), undefined);
     assert.equal(flagsFor(undefined), undefined);
     assert.deepEqual(
       (missingServerFlags as (a: string[], o: string, f: string[]) => string[])(
-        ['--optimize-for-size'],
+        ['--heap-growing-percent=30'],
         '',
         flagsFor('node-agent') ?? [],
       ),
-      ['--max-semi-space-size=8', '--lite-mode'],
+      ['--max-semi-space-size=4', '--lite-mode'],
     );
   });
 });
