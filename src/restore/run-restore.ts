@@ -19,6 +19,8 @@ import type { ModifierEvent } from './modifiers/types.ts';
 import { withRestorePlan, type RestorePlanDeps } from './plan-for-cluster.ts';
 import type { RestorePlanStream } from './plan/types.ts';
 import { podVolumeStep } from './volumes/restore-step.ts';
+import { dataDownloadStep } from './volumes/data-downloads.ts';
+import type { AfterCreate } from './apply/apply-operation.ts';
 import { isDataOnly } from './volumes/data-only.ts';
 import { runDataOnlyRestore } from './volumes/data-only-run.ts';
 
@@ -126,25 +128,42 @@ async function restoreObjects(
     for (const note of notes) log.info(note);
     recordPlanProblems(plan, log);
     const volumes = podVolumeStep({ ...deps, log }, restore, plan);
+    const downloads = dataDownloadStep({ ...deps, log }, restore, plan);
     const onPodCreated = (pod: KubeObject, ns: string): void => hooks.podCreated(pod, ns);
-    const result = await applyRestorePlan(plan, {
-      ...applyOptions(deps),
-      log,
-      onProgress,
-      onPodCreated,
-      ...(volumes ? { afterCreate: volumes.afterCreate } : {}),
-    });
     try {
-      await volumes?.finish();
-    } catch (err) {
-      await result.resourceList.dispose();
-      throw err;
+      await downloads?.start();
+      const afterCreate = bothAfterCreate(volumes?.afterCreate, downloads?.afterCreate);
+      const result = await applyRestorePlan(plan, {
+        ...applyOptions(deps),
+        log,
+        onProgress,
+        onPodCreated,
+        ...(afterCreate ? { afterCreate } : {}),
+      });
+      try {
+        await volumes?.finish();
+        await downloads?.finish();
+      } catch (err) {
+        await result.resourceList.dispose();
+        throw err;
+      }
+      return result;
+    } finally {
+      await downloads?.cleanup();
     }
-    return result;
   });
   return {
     resourceList: applied.resourceList,
     restored: Object.values(applied.counts).reduce((n, c) => n + c, 0),
+  };
+}
+
+/** Runs the pod-volume and the data-mover hooks after a create, whichever exist. */
+function bothAfterCreate(a: AfterCreate | undefined, b: AfterCreate | undefined): AfterCreate | undefined {
+  if (!a || !b) return a ?? b;
+  return async (op, created) => {
+    await a(op, created);
+    await b(op, created);
   };
 }
 

@@ -133,6 +133,13 @@ export function serverNamespaceRules(): PolicyRule[] {
       verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
     },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    // A data-mover restore: the DataUploadResult ConfigMaps (reference §7.5) and the node agent's
+    // mover pod and claim live here and are removed afterwards.
+    {
+      apiGroups: [''],
+      resources: ['configmaps', 'persistentvolumeclaims', 'pods'],
+      verbs: ['get', 'list', 'watch', 'create', 'delete'],
+    },
   ];
 }
 

@@ -49,12 +49,3 @@ export const webhookConfigurationAction: RestoreItemAction = {
     return { item };
   },
 };
-
-/** `velero.io/dataupload` (reference §4.6): a DataUpload is never restored itself. */
-export const dataUploadAction: RestoreItemAction = {
-  name: 'velero.io/dataupload',
-  appliesTo: ['datauploads.velero.io'],
-  execute({ item }) {
-    return { item, skip: 'DataUploads are never restored; the data mover restore is not part of this restore' };
-  },
-};

@@ -16,6 +16,7 @@ import {
   vscView,
   vsView,
 } from '../../volumes/csi/snapshot-objects.ts';
+import { restoreMovedDataClaim } from './data-mover-actions.ts';
 import { asRecord, RestoreActionError, type RestoreItemAction } from './types.ts';
 
 /** The node a WaitForFirstConsumer claim was provisioned on (kept for CSI restores, see below). */
@@ -32,7 +33,9 @@ const NO_SNAPSHOTS = 'restorePVs is false: no volume snapshot is restored';
 export const csiPvcRestoreAction: RestoreItemAction = {
   name: 'velero.io/csi-pvc-restorer',
   appliesTo: ['persistentvolumeclaims'],
-  execute({ item, original, env }) {
+  execute({ item, original, env, targetNamespace }) {
+    // A claim whose snapshot data was moved comes back through a DataDownload (data-mover-actions.ts).
+    if (restoreMovedDataClaim(item, original, env, targetNamespace ?? '')) return { item };
     const snapshot = original.metadata.annotations?.[Annotations.VolumeSnapshotName];
     const spec = asRecord(item.spec);
     if (!snapshot || !spec || !env.csi) return { item };

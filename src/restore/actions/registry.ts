@@ -1,9 +1,5 @@
-import {
-  apiServiceAction,
-  crdPreserveFieldsAction,
-  dataUploadAction,
-  webhookConfigurationAction,
-} from './cluster-config-actions.ts';
+import { apiServiceAction, crdPreserveFieldsAction, webhookConfigurationAction } from './cluster-config-actions.ts';
+import { dataUploadAction } from './data-mover-actions.ts';
 import { backendNamespaceAction } from './backend-namespace-action.ts';
 import {
   csiPvcRestoreAction,
@@ -40,8 +36,8 @@ export class RestoreActionRegistry {
 }
 
 /**
- * Velero's built-in restore item actions (reference §4.5, §4.6), with the plain CSI ones
- * (§7.5; not the data mover's), plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
+ * Velero's built-in restore item actions (reference §4.5, §4.6), with the CSI and data-mover ones
+ * (§7.5), plus Skiff's `skiff.io/change-topology` and `skiff.io/backend-service-namespace`.
  */
 export function defaultRestoreActions(): RestoreActionRegistry {
   return new RestoreActionRegistry([

@@ -1,6 +1,7 @@
 import type { RestoreResourceHookSpec } from '../../api/restore.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { PodVolumeRestoreEnv } from '../volumes/pod-volumes.ts';
+import type { DataMoverRestoreEnv } from './data-mover-actions.ts';
 
 /** What a PV decision says about a backed-up PersistentVolume (reference §4.5). */
 export const PvDecision = {
@@ -39,6 +40,8 @@ export interface RestoreActionEnv {
   hooks?: RestoreResourceHookSpec[];
   /** For the CSI actions (reference §7.5): restored snapshots' names and the target's nodes. */
   csi?: { restoreUID: string; nodes?: string[] };
+  /** The backup's moved CSI snapshot data (reference §7.5); absent when the backup has no DataUploads. */
+  dataMover?: DataMoverRestoreEnv;
 }
 
 export interface RestoreActionInput {

@@ -88,9 +88,9 @@ function typeOf(op: RestoreOperation): ResourceRef {
 async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps): Promise<ItemAction | undefined> {
   const type = typeOf(op);
   if (tier.wait === TierWait.Backends) await awaitBackends(op, deps);
-  // Only a pod whose volumes come back needs the created object (its new uid); every other
+  // Only a pod whose volumes come back (or a claim whose moved data does) needs the created object; every other
   // create skips decoding the API server's echo.
-  const wantsCreated = deps.afterCreate !== undefined && op.podVolumes !== undefined;
+  const wantsCreated = deps.afterCreate !== undefined && (op.podVolumes !== undefined || op.dataDownload !== undefined);
   let created: KubeObject | undefined;
   try {
     if (wantsCreated) created = await deps.cluster.create(type, op.object);

@@ -1,4 +1,5 @@
 import { formatPodRestoreHooks } from '../hooks/dry-run-hooks.ts';
+import { movedDataLine } from '../actions/data-mover-actions.ts';
 import { backendWaitOf, serviceName } from './backends.ts';
 import { volumeLine } from '../volumes/pod-volumes.ts';
 import {
@@ -156,6 +157,7 @@ function formatOperation(op: RestoreOperation, maxChanges: number): string[] {
   }
   if (op.kind === 'create') {
     for (const v of op.podVolumes ?? []) lines.push(`             restores ${volumeLine(v)}`);
+    if (op.dataDownload) lines.push(`             restores ${movedDataLine(op.dataDownload)}`);
   }
   if (op.hooks) lines.push(...formatPodRestoreHooks(op.hooks, '             '));
   for (const w of op.warnings) lines.push(`             warning: ${w}`);

@@ -11,6 +11,7 @@ import {
   type SelectionItem,
 } from '../../selection/index.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { plannedDataDownload } from '../actions/data-mover-actions.ts';
 import { prepareItem } from '../actions/prepare-item.ts';
 import type { RestoreActionRegistry } from '../actions/registry.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
@@ -198,6 +199,10 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
       annotations: object.metadata.annotations ?? {},
     });
   const podVolumes = restoredPodVolumes(ctx, target, prepared.object);
+  const dataDownload =
+    target.groupResource === 'persistentvolumeclaims' && target.namespace !== undefined
+      ? plannedDataDownload(ctx.env, object, { name: target.name, namespace: target.namespace })
+      : undefined;
   return {
     kind: 'create',
     target,
@@ -206,6 +211,7 @@ async function planPrepared(ctx: PlanContext, target: OperationTarget, object: K
     ...(withStatus ? { status: prepared.status } : {}),
     ...rewrites,
     ...(podVolumes.length > 0 ? { podVolumes } : {}),
+    ...(dataDownload ? { dataDownload } : {}),
   };
 }
 

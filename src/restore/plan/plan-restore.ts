@@ -12,6 +12,7 @@ import { ValidationError } from '../../util/errors.ts';
 import { defaultRestoreActions, type RestoreActionRegistry } from '../actions/registry.ts';
 import { CHANGE_TOPOLOGY_LABEL, topologyMapProblems } from '../actions/topology-actions.ts';
 import type { RestoreActionEnv } from '../actions/types.ts';
+import { DATA_UPLOAD_GROUP_RESOURCE, indexDataUploads } from '../actions/data-mover-actions.ts';
 import type { CatalogueEntry, ItemCatalogue } from '../read/catalogue.ts';
 import { restoreHookWarnings } from '../hooks/restore-hook-spec.ts';
 import { isBackendLastResource } from './backends.ts';
@@ -251,6 +252,8 @@ async function takeCensus(
         const labels = needsLabels ? ((await catalogue.read(entry)).metadata.labels ?? {}) : {};
         if (exclusion(ctx, entry, labels) !== null) continue;
         census.records++;
+        // Never restored (velero.io/dataupload): the server namespace it was backed up in is not needed here.
+        if (gr === DATA_UPLOAD_GROUP_RESOURCE) continue;
         const target = targetNamespace(ctx, entry);
         if (target !== undefined && !census.namespaces.has(target)) {
           census.namespaces.set(target, entry.namespace ?? target);
@@ -302,6 +305,7 @@ async function buildEnv(
     claimsBackedUpByPods(pvbs),
   );
   const podVolumes = podVolumeEnv(input, selection, out);
+  const dataUploads = await read(DATA_UPLOAD_GROUP_RESOURCE);
   out.warnings.push(...pvs.warnings);
   const serviceAccounts: Record<string, string[]> = {};
   for (const e of input.catalogue.entries('serviceaccounts')) {
@@ -320,6 +324,7 @@ async function buildEnv(
     ...(podVolumes ? { podVolumes } : {}),
     ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
     csi: { restoreUID: input.restoreUID ?? '', ...(input.nodes ? { nodes: [...input.nodes] } : {}) },
+    ...(dataUploads.length > 0 ? { dataMover: indexDataUploads(dataUploads, input.restoreUID ?? '') } : {}),
   };
 }
 

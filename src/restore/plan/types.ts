@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { FieldRewrite, RestoreActionEnv } from '../actions/types.ts';
 import type { BackedUpVolume } from '../volumes/pod-volumes.ts';
+import type { PlannedDataDownload } from '../actions/data-mover-actions.ts';
 import type { PodRestoreHooks } from '../hooks/dry-run-hooks.ts';
 
 export const OperationKind = {
@@ -75,6 +76,8 @@ export interface CreateOperation extends OperationBase {
   awaitTermination?: boolean;
   /** A pod's volumes whose data is restored once it exists (reference §6.5); absent when none. */
   podVolumes?: BackedUpVolume[];
+  /** A claim whose moved snapshot data a DataDownload brings back once it exists (reference §7.5); absent when none. */
+  dataDownload?: PlannedDataDownload;
 }
 
 export interface UpdateOperation extends OperationBase {
