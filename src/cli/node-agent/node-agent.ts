@@ -5,7 +5,12 @@ import { runNodeAgent } from '../../volumes/node-agent/node-agent.ts';
 import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
 import { parseIntFlag, ProblemCollector } from '../flags.ts';
-import { DEFAULT_UPLOADER_TUNING, memoryLimitProblem, type UploaderTuning } from '../../volumes/uploader/tuning.ts';
+import {
+  DEFAULT_UPLOADER_TUNING,
+  describeMemoryLimit,
+  memoryLimitProblem,
+  type UploaderTuning,
+} from '../../volumes/uploader/tuning.ts';
 
 export function nodeAgentCommand() {
   return new Command('node-agent')
@@ -33,7 +38,7 @@ export function nodeAgentCommand() {
     .option('--concurrency <n>', 'backups and restores run at once on this node', '1')
     .option(
       '--uploader-memory-limit <size>',
-      `soft memory limit (GOMEMLIMIT) of each kopia or restic process, e.g. 64MiB, 1GiB, or "off" (default: $SKIFF_UPLOADER_MEMORY_LIMIT or ${DEFAULT_UPLOADER_TUNING.memoryLimit})`,
+      `soft memory limit (GOMEMLIMIT) of each kopia or restic process, e.g. 64MiB, 1GiB, or "off" (default: $SKIFF_UPLOADER_MEMORY_LIMIT or ${describeMemoryLimit(DEFAULT_UPLOADER_TUNING.memoryLimit)})`,
     )
     .option(
       '--uploader-gc-percent <n>',
@@ -63,9 +68,9 @@ it up with kopia (or restic) into the repository of the pod's namespace in the b
 location, and restores snapshots into new pods' volumes before their containers start.
 
 Memory: by default the kopia or restic the agent runs is bounded: kopia reads one file at a
-time, restic writes 4 MiB packs, and each has a 96 MiB soft limit on its Go heap (about 125 and
-110 MiB RSS on a 2 GiB volume, beside the agent's own ~105 MiB; 64MiB saves ~20 MiB more but
-runs at ~0.6x the speed). On nodes with memory and cores
+time, restic writes 4 MiB packs, and each has a soft limit on its Go heap, 80 MiB for kopia and
+96 MiB for restic (about 110 MiB RSS each on a 2 GiB volume, beside the agent's own ~75 MiB;
+64MiB saves a little more but runs at ~0.6x the speed). On nodes with memory and cores
 to spare, a larger --uploader-memory-limit and --uploader-parallel-files 0 (one file per CPU)
 back up many-file volumes faster. A backup's spec.uploaderConfig.parallelFilesUpload (restore:
 parallelFilesDownload) always wins.`,
@@ -111,10 +116,10 @@ export function uploaderTuningFrom(
   env: NodeJS.ProcessEnv = process.env,
 ): UploaderTuning {
   const problems: string[] = [];
-  const memoryLimit =
-    flags.uploaderMemoryLimit ?? env.SKIFF_UPLOADER_MEMORY_LIMIT ?? DEFAULT_UPLOADER_TUNING.memoryLimit;
-  const problem = memoryLimitProblem(memoryLimit, '--uploader-memory-limit');
+  const given = flags.uploaderMemoryLimit ?? env.SKIFF_UPLOADER_MEMORY_LIMIT;
+  const problem = given === undefined ? undefined : memoryLimitProblem(given, '--uploader-memory-limit');
   if (problem) problems.push(problem);
+  const memoryLimit = given ?? DEFAULT_UPLOADER_TUNING.memoryLimit;
   const whole = (value: string | undefined, flag: string): number | undefined => {
     if (value === undefined || value === '') return undefined;
     if (!/^\d+$/.test(value)) {

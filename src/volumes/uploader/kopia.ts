@@ -57,7 +57,7 @@ export class KopiaUploader implements Uploader {
       // One log file per run is plenty; kopia keeps 1000 by default.
       KOPIA_LOG_DIR_MAX_FILES: '3',
       KOPIA_CONTENT_LOG_DIR_MAX_FILES: '3',
-      ...goRuntimeEnv(this.tuning),
+      ...goRuntimeEnv(this.tuning, 'kopia'),
     };
     if (target.kind === 's3') Object.assign(env, awsEnv(target));
     return env;

@@ -85,7 +85,7 @@ export class ResticUploader implements Uploader {
         RESTIC_PASSWORD: this.access.password,
         // Status lines once a second (restic prints them far less often when not on a terminal).
         RESTIC_PROGRESS_FPS: '1',
-        ...goRuntimeEnv(this.tuning),
+        ...goRuntimeEnv(this.tuning, 'restic'),
         ...(this.tuning?.resticPackSizeMiB !== undefined
           ? { RESTIC_PACK_SIZE: String(this.tuning.resticPackSizeMiB) }
           : {}),

@@ -6,11 +6,20 @@
  * with its defaults, 110 MiB with one file at a time and GOMEMLIMIT=64MiB, at the same speed;
  * restic's 231 MiB, 98 MiB with 4 MiB packs and GOMEMLIMIT=64MiB. But at 64MiB both ran at 0.61x
  * of the tool alone on a quiet machine (the collector runs all the time); at 96MiB kopia ran at
- * 1.00x (126 MiB) and restic at 0.85x (109 MiB), hence the default.
+ * 1.00x (126 MiB) and restic at 0.85x (109 MiB). kopia's CPU time on 1 GiB (`/usr/bin/time`,
+ * Skiff's arguments): 13.1 s at 64MiB, 8.7 at 72MiB, 8.5 at 80MiB (110 MiB RSS), 9.0 at 96MiB
+ * (124 MiB), 8.7 without a limit (172 MiB): above 64MiB the limit costs kopia nothing, hence
+ * 80MiB for kopia; restic's CPU time rises already at 80MiB (16.0 s without a limit, 17.0 at
+ * 96MiB, 19.2 at 80MiB), hence 96MiB for restic.
  */
+import type { RepositoryType } from '../../api/index.ts';
+
 export interface UploaderTuning {
-  /** GOMEMLIMIT of the uploader process, e.g. "64MiB"; undefined leaves the tool's default (no limit). */
-  memoryLimit?: string | undefined;
+  /**
+   * GOMEMLIMIT of the uploader process, e.g. "64MiB", for either tool or one per tool;
+   * undefined leaves the tool's default (no limit).
+   */
+  memoryLimit?: string | Readonly<Record<RepositoryType, string>> | undefined;
   /** GOGC of the uploader process; undefined leaves the tool's default (100). */
   gcPercent?: number | undefined;
   /**
@@ -29,7 +38,7 @@ export interface UploaderTuning {
 /** The node agent's defaults (flags --uploader-memory-limit, --uploader-gc-percent, --uploader-parallel-files,
  * --restic-pack-size). */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: '96MiB',
+  memoryLimit: { kopia: '80MiB', restic: '96MiB' },
   parallelFiles: 1,
   resticPackSizeMiB: 4,
 } as const satisfies UploaderTuning;
@@ -43,10 +52,16 @@ export function memoryLimitProblem(value: string, flag: string): string | undefi
   return `${flag} "${value}" is not a size such as 64MiB, 1GiB or 104857600 (or "off")`;
 }
 
-/** The environment that applies the tuning to a Go uploader process. */
-export function goRuntimeEnv(tuning: UploaderTuning | undefined): Record<string, string> {
+/** The default memory limits as the flag's help prints them. */
+export function describeMemoryLimit(limit: NonNullable<UploaderTuning['memoryLimit']>): string {
+  return typeof limit === 'string' ? limit : `${limit.kopia} for kopia, ${limit.restic} for restic`;
+}
+
+/** The environment that applies the tuning to the Go process of one uploader. */
+export function goRuntimeEnv(tuning: UploaderTuning | undefined, tool: RepositoryType): Record<string, string> {
   const env: Record<string, string> = {};
-  if (tuning?.memoryLimit !== undefined && tuning.memoryLimit !== 'off') env.GOMEMLIMIT = tuning.memoryLimit;
+  const limit = typeof tuning?.memoryLimit === 'object' ? tuning.memoryLimit[tool] : tuning?.memoryLimit;
+  if (limit !== undefined && limit !== 'off') env.GOMEMLIMIT = limit;
   if (tuning?.gcPercent !== undefined) env.GOGC = String(tuning.gcPercent);
   return env;
 }

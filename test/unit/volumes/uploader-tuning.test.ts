@@ -14,7 +14,11 @@ import { FlagError } from '../../../src/cli/errors.ts';
 import { createUploader, type UploaderTuning } from '../../../src/volumes/uploader/index.ts';
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
-  assert.deepEqual(uploaderTuningFrom({}, {}), { memoryLimit: '96MiB', parallelFiles: 1, resticPackSizeMiB: 4 });
+  assert.deepEqual(uploaderTuningFrom({}, {}), {
+    memoryLimit: { kopia: '80MiB', restic: '96MiB' },
+    parallelFiles: 1,
+    resticPackSizeMiB: 4,
+  });
   assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
     memoryLimit: '1GiB',
     gcPercent: 50,
@@ -98,6 +102,25 @@ test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism 
   assert.equal(result.snapshotID, 'r1-full');
   for (const r of runs()) assert.match(r, /^64MiB - 4 /);
   assert.ok(runs().every((r) => !r.includes('--parallel')));
+});
+
+test('by default each tool gets its own memory limit; a given one applies to both', async () => {
+  for (const [type, expected] of [
+    ['kopia', /^80MiB - - /],
+    ['restic', /^96MiB - 4 /],
+  ] as const) {
+    const { uploader, dir, runs } = uploaderWith(type, uploaderTuningFrom({}, {}));
+    await uploader.backup(dir, { tags: {} });
+    for (const r of runs()) assert.match(r, expected);
+  }
+  for (const type of ['kopia', 'restic'] as const) {
+    const { uploader, dir, runs } = uploaderWith(
+      type,
+      uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '200MiB' }),
+    );
+    await uploader.backup(dir, { tags: {} });
+    for (const r of runs()) assert.match(r, /^200MiB /);
+  }
 });
 
 test('no tuning: the tools run with their own defaults', async () => {
