@@ -22,12 +22,16 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     spread: { type: 'string', default: '10' },
     warm: { type: 'boolean', default: false },
+    /** V8 flags for the measured processes instead of the server's (SERVER_NODE_FLAGS), to compare flag sets. */
+    'node-flags': { type: 'string' },
   },
 });
 const total = Number(values.objects);
 const runs = Number(values.runs);
+const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean) ?? (SERVER_NODE_FLAGS as string[]);
 const env = benchEnv();
 const cluster = benchCluster(env);
+console.log(`measured processes run with: ${nodeFlags.join(' ') || '(no flags)'}`);
 console.log(`creating ${total} objects (or reusing them)...`);
 const namespaces = await ensureObjects(cluster, `skiff-bench-${total}`, total, Number(values.spread));
 const runScript = await bundledRun('backup-run');
@@ -48,7 +52,7 @@ function measure(mode: Mode): Run {
   const res = spawnSync(
     process.execPath,
     [
-      ...(SERVER_NODE_FLAGS as string[]),
+      ...nodeFlags,
       runScript,
       '--mode',
       mode,

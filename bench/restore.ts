@@ -49,14 +49,18 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     /** Write a CPU profile of each measured run into this directory. */
     'cpu-prof-dir': { type: 'string' },
+    /** V8 flags for the measured processes instead of the server's (SERVER_NODE_FLAGS), to compare flag sets. */
+    'node-flags': { type: 'string' },
   },
 });
 const total = Number(values.objects);
 const runs = Number(values.runs);
+const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean) ?? (SERVER_NODE_FLAGS as string[]);
 const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_RESTORE_CONCURRENCY;
 const env = benchEnv();
 const cluster = benchCluster(env);
 const prefix = `rbench-${total}`;
+console.log(`measured processes run with: ${nodeFlags.join(' ') || '(no flags)'}`);
 console.log(`creating ${total} objects (or reusing them)...`);
 const namespaces = await ensureObjects(cluster, `skiff-rbench-${total}`, total, Number(values.spread));
 const runScript = await bundledRun('restore-run');
@@ -119,7 +123,7 @@ function measure(mode: 'raw' | 'restore', args: string[]): Run {
   const res = spawnSync(
     process.execPath,
     [
-      ...(SERVER_NODE_FLAGS as string[]),
+      ...nodeFlags,
       ...withoutTsx(process.execArgv),
       ...prof,
       runScript,

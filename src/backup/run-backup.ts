@@ -24,6 +24,7 @@ import { ResourceListBuilder } from './write/resource-list.ts';
 import { writeOtherVersions } from './write/write-other-versions.ts';
 import type { PodVolumeBackups } from './volumes/run-pod-volumes.ts';
 import type { CsiSnapshots } from './csi/csi-snapshots.ts';
+import { DATA_UPLOAD_TYPE } from './csi/data-uploads.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -281,6 +282,7 @@ async function writeTarball(
     }
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
+    await writeDataUploads(deps.csiSnapshots, writer, resourceList, log);
     await writer.finalize();
     if (deps.podVolumeBackups) {
       // The backup's results are final once its pod volume backups have ended (reference §6.3).
@@ -306,6 +308,25 @@ async function writeTarball(
     types: plan.steps.map((s) => groupResource(s.type)).length,
   });
   return progress;
+}
+
+/**
+ * The backup waits for its DataUploads and stores each in its final state, as Velero's post-operation items
+ * (reference §7.3 step 8); one that did not complete is an error of the backup.
+ */
+async function writeDataUploads(
+  csi: CsiSnapshots | undefined,
+  writer: BackupArchiveWriter,
+  resourceList: ResourceListBuilder,
+  log: OperationLog,
+): Promise<void> {
+  if (!csi?.movesData()) return;
+  const { uploads, problems } = await csi.waitDataUploads();
+  for (const problem of problems) log.error('operation', problem);
+  for (const du of uploads) {
+    writer.writeItem(archiveItem(DATA_UPLOAD_TYPE, du, true));
+    resourceList.add(du);
+  }
 }
 
 /** A pod starts its pod volume backups; a PV is remembered (run-pod-volumes.ts). */

@@ -19,6 +19,13 @@ export interface KubeClientOptions {
   maxInFlight?: number;
 }
 
+/** What `new KubeClient` takes besides the kubeconfig. */
+export interface KubeClientSettings {
+  maxInFlight?: number;
+  /** Milliseconds since the epoch; tests move it to expire the credentials' cache. */
+  now?: () => number;
+}
+
 export interface KubeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
@@ -33,6 +40,8 @@ export interface KubeRequest {
 interface AuthState {
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
+  /** The connection settings (TLS material, proxy) the dispatcher was made with, as text. */
+  connection: string;
   expires: number;
 }
 
@@ -81,16 +90,18 @@ export function parseJson(body: string | Buffer): unknown {
 export class KubeClient {
   readonly server: string;
   private readonly queue: PQueue;
+  private readonly now: () => number;
   private auth: AuthState | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
-    options: { maxInFlight?: number } = {},
+    options: KubeClientSettings = {},
   ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubeConnectionError('(none)', new Error('the kubeconfig has no current cluster'));
     this.server = cluster.server.replace(/\/+$/, '');
     this.queue = new PQueue({ concurrency: options.maxInFlight ?? 48 });
+    this.now = options.now ?? Date.now;
   }
 
   static fromKubeconfig(options: KubeClientOptions = {}): KubeClient {
@@ -174,20 +185,48 @@ export class KubeClient {
   }
 
   /**
-   * client-node re-reads certificate files and re-runs exec plugins on every call,
-   * so the resulting headers and connection pool are reused for a short while.
+   * client-node re-reads certificate files and re-runs exec plugins on every call, so the
+   * resulting headers are reused for a short while. It also builds a new connection pool each
+   * time: that pool is kept while the connection settings it was made with (CA, client
+   * certificate and key, which an exec plugin may rotate; TLS server name; proxy) are unchanged,
+   * so a long backup or restore does not open new TLS connections every AUTH_TTL_MS.
    */
   private async authenticate(): Promise<AuthState> {
-    if (this.auth && this.auth.expires > Date.now()) return this.auth;
+    if (this.auth && this.auth.expires > this.now()) return this.auth;
     const ctx = new RequestContext(this.server, HttpMethod.GET);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    this.auth = {
-      headers: ctx.getHeaders(),
-      dispatcher: ctx.getDispatcher(),
-      expires: Date.now() + AUTH_TTL_MS,
-    };
+    let settings: unknown;
+    await withDispatcherSettings(this.kubeConfig, (s) => (settings = s)).applySecurityAuthentication(ctx);
+    const connection = JSON.stringify(settings);
+    let dispatcher = ctx.getDispatcher();
+    const previous = this.auth;
+    if (previous && previous.connection === connection) {
+      // Never used: nothing to wait for.
+      void dispatcher?.destroy().catch(() => undefined);
+      dispatcher = previous.dispatcher;
+    } else {
+      // Requests (and watches) in flight on the old pool finish first.
+      void previous?.dispatcher?.close().catch(() => undefined);
+    }
+    this.auth = { headers: ctx.getHeaders(), dispatcher, connection, expires: this.now() + AUTH_TTL_MS };
     return this.auth;
   }
+}
+
+/**
+ * The kubeconfig, seen through an object that reports the settings client-node builds its
+ * connection pool from (`createDispatcherOptions`, public) each time it does: everything else
+ * is read from the kubeconfig itself, which is not modified.
+ */
+function withDispatcherSettings(kc: KubeConfig, report: (settings: unknown) => void): KubeConfig {
+  return Object.create(kc, {
+    createDispatcherOptions: {
+      value: (...args: Parameters<KubeConfig['createDispatcherOptions']>) => {
+        const settings = kc.createDispatcherOptions(...args);
+        report(settings);
+        return settings;
+      },
+    },
+  }) as KubeConfig;
 }
 
 function isIdempotent(req: KubeRequest): boolean {

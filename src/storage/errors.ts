@@ -56,7 +56,7 @@ export class AccessDeniedError extends ObjectStoreError {
     target: ObjectStoreTarget,
     key: string,
     reason: string,
-    hint = 'check the credentials (the secret named by spec.credential, or the server credentials file) and the bucket policy',
+    hint = 'check the credentials (the secret named by spec.credential, the command in spec.config.credentialProcess, or the server credentials file) and the bucket policy',
     options?: ErrorOptions,
   ) {
     super(

@@ -4,7 +4,7 @@
  * can kill it together with the kopia or restic it is running, as a node failure would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -163,6 +163,8 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
           clearTimeout(t);
         }),
       );
+      // The agents' repository caches: about 2 GiB after the large-file tests.
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
 import type { ServerOptions } from '../../src/server/options.ts';
 import { runServer } from '../../src/server/server.ts';
+import { repositoryWorkRoot } from '../../src/volumes/repository/open.ts';
 import { backupStoreForLocation, type BackupStore } from '../../src/storage/index.ts';
 import { core, waitFor } from './cluster.ts';
 import { uniqueName } from './names.ts';
@@ -91,6 +92,10 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       current.controller.abort();
       await current.running.catch(() => undefined);
       await cluster.delete(core('namespaces'), namespace);
+      // The filesystem location and the server's repository clients (kopia caches) are per test
+      // server: left behind, a day of test runs filled the disk.
+      rmSync(fsRoot, { recursive: true, force: true });
+      rmSync(repositoryWorkRoot(namespace), { recursive: true, force: true });
     },
   };
 }

@@ -36,6 +36,11 @@ export const csiPvcAction: BackupItemAction = {
       ...(item.metadata.annotations ?? {}),
       [Annotations.VolumeSnapshotName]: snap.volumeSnapshot,
     };
+    // Moved data (reference §7.3 step 8): the DataUpload, not the VolumeSnapshot, carries the volume.
+    if (snap.dataUpload) {
+      item.metadata.annotations[Annotations.DataUploadName] = snap.dataUpload;
+      return { item, additionalItems: [] };
+    }
     raiseRequest(item, snap.restoreSize);
     return {
       item,

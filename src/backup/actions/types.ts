@@ -36,6 +36,8 @@ export interface ClaimSnapshot {
   /** Why: the volume decision's rule and the class chosen. */
   rule: string;
   restoreSize?: string;
+  /** `<server ns>/<DataUpload>` when the snapshot's data is moved (reference §7.3 step 8). */
+  dataUpload?: string;
 }
 
 /** The CSI snapshot side of a backup, as the CSI actions use it. */

@@ -24,6 +24,9 @@ import {
 import type { BackupActionContext, ClaimSnapshot, CsiSnapshotter } from '../actions/types.ts';
 import { VolumePlanner, type VolumeSettings } from '../volumes/plan.ts';
 import { boundVolumeName } from '../volumes/pod-volumes.ts';
+import { movedVolumeInfo } from '../../volumes/data-mover/upload-objects.ts';
+import type { DataUpload } from '../../api/index.ts';
+import { BackupDataUploads, type DataUploadSettings } from './data-uploads.ts';
 
 const PODS: ResourceType = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, verbs: [] };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
@@ -37,6 +40,8 @@ export interface CsiSnapshotsDeps {
   timeoutMs: number;
   /** How often a VolumeSnapshot is read while waiting; default 1 s. */
   pollMs?: number;
+  /** `snapshotMoveData`: each snapshot's data is moved by a DataUpload (reference §7.3 step 8). */
+  moveData?: DataUploadSettings | undefined;
 }
 
 /** One VolumeSnapshot this backup took, and what volume info records about it (reference §1.14). */
@@ -54,6 +59,8 @@ interface Taken {
   /** The content as it was once ready: after the clean-up, the only way back to the storage snapshot. */
   stored: KubeObject;
   cleaned?: boolean;
+  /** The DataUpload moving the snapshot's data, when moved. */
+  dataUpload?: string;
   pvInfo: { reclaimPolicy: string; labels: Record<string, string> };
 }
 
@@ -69,8 +76,10 @@ export class CsiSnapshots implements CsiSnapshotter {
   private readonly podsByNamespace = new Map<string, Promise<KubeObject[]>>();
   private readonly taken: Taken[] = [];
   private attempted = 0;
+  private readonly uploads: BackupDataUploads | undefined;
 
   constructor(private readonly deps: CsiSnapshotsDeps) {
+    this.uploads = deps.moveData ? new BackupDataUploads(deps.cluster, deps.moveData) : undefined;
     this.planner = new VolumePlanner(deps.settings, {
       claim: (ns, name) => this.claims.get(`${ns}/${name}`),
       volume: (name) => this.pvs.get(name),
@@ -108,12 +117,50 @@ export class CsiSnapshots implements CsiSnapshotter {
     const vsName = created.metadata.name ?? '';
     const ready = await this.waitReady(namespace, vsName, `${namespace}/${name}`);
     const status = vsView(ready.vs).status ?? {};
-    this.taken.push(takenRecord({ namespace, vsName, pvc: name, pv, driver, started }, ready.vsc));
+    const taken = takenRecord({ namespace, vsName, pvc: name, pv, driver, started }, ready.vsc);
+    if (this.uploads) taken.dataUpload = await this.startDataUpload(pvc, vsName, choice.name, driver);
+    this.taken.push(taken);
     return {
       volumeSnapshot: vsName,
       rule: `${decision.rule}; VolumeSnapshotClass ${choice.name} (${choice.rule})`,
       ...(status.restoreSize ? { restoreSize: status.restoreSize } : {}),
+      ...(taken.dataUpload ? { dataUpload: `${this.deps.moveData?.backup.namespace ?? ''}/${taken.dataUpload}` } : {}),
     };
+  }
+
+  /** Creates the claim's DataUpload; when that fails, the snapshot is removed and the claim's item fails. */
+  private async startDataUpload(
+    pvc: KubeObject,
+    vsName: string,
+    snapshotClass: string,
+    driver: string,
+  ): Promise<string> {
+    const namespace = pvc.metadata.namespace ?? '';
+    try {
+      return await (this.uploads as BackupDataUploads).create({
+        pvc: { name: pvc.metadata.name ?? '', namespace, uid: pvc.metadata.uid ?? '' },
+        volumeSnapshot: vsName,
+        storageClass: (pvc.spec as { storageClassName?: string } | undefined)?.storageClassName ?? '',
+        snapshotClass,
+        driver,
+      });
+    } catch (err) {
+      await this.discard(namespace, vsName);
+      throw new Error(
+        `cannot start moving the data of VolumeSnapshot ${namespace}/${vsName}: ${errorMessage(err)}; the snapshot was removed`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Whether any snapshot's data is being moved: the backup then waits for `waitDataUploads`. */
+  movesData(): boolean {
+    return (this.uploads?.count ?? 0) > 0;
+  }
+
+  /** Waits for the backup's DataUploads; returns them final, and one problem per one that did not complete. */
+  async waitDataUploads(): Promise<{ uploads: DataUpload[]; problems: string[] }> {
+    return this.uploads ? this.uploads.waitAll() : { uploads: [], problems: [] };
   }
 
   snapshotContent(name: string): Promise<KubeObject | undefined> {
@@ -126,7 +173,17 @@ export class CsiSnapshots implements CsiSnapshotter {
 
   /** The volume info entries of the snapshots taken (reference §1.14, `-volumeinfo.json.gz`). */
   volumeInfos(): Record<string, unknown>[] {
-    return this.taken.map((t) => ({
+    const moved = new Map((this.uploads?.finished() ?? []).map((d) => [d.metadata.name ?? '', d]));
+    return this.taken.map((t) => {
+      const du = t.dataUpload ? moved.get(t.dataUpload) : undefined;
+      if (du)
+        return movedVolumeInfo(du, { pvName: t.pv, pvInfo: t.pvInfo, snapshotHandle: t.handle, vscName: t.content });
+      return this.snapshotInfo(t);
+    });
+  }
+
+  private snapshotInfo(t: Taken): Record<string, unknown> {
+    return {
       pvcName: t.pvc,
       pvcNamespace: t.namespace,
       pvName: t.pv,
@@ -145,7 +202,7 @@ export class CsiSnapshots implements CsiSnapshotter {
         readyToUse: true,
       },
       pvInfo: t.pvInfo,
-    }));
+    };
   }
 
   /**
@@ -156,6 +213,12 @@ export class CsiSnapshots implements CsiSnapshotter {
   async retainAndCleanUp(): Promise<string[]> {
     const problems: string[] = [];
     for (const t of this.taken) {
+      if (t.dataUpload) {
+        // Moved data: the local snapshot is not kept (reference §7.3 step 8, DATAMOVER-CONTRACT).
+        await this.discard(t.namespace, t.volumeSnapshot);
+        t.cleaned = true;
+        continue;
+      }
       try {
         await this.deps.cluster.patch(VOLUME_SNAPSHOT_CONTENTS, { name: t.content }, 'merge', {
           spec: { deletionPolicy: 'Retain' },
@@ -174,10 +237,11 @@ export class CsiSnapshots implements CsiSnapshotter {
 
   /** The backup failed: its snapshots are not kept (deleting a VolumeSnapshot with policy Delete removes it). */
   async discardAll(): Promise<void> {
+    await this.uploads?.cancelAll();
     for (const t of this.taken.splice(0)) {
       if (!t.cleaned) await this.discard(t.namespace, t.volumeSnapshot);
       // Already retained and removed from the cluster: deleted as a backup deletion would.
-      else await deleteContent(this.deps.cluster, t.stored).catch(() => undefined);
+      else if (!t.dataUpload) await deleteContent(this.deps.cluster, t.stored).catch(() => undefined);
     }
   }
 

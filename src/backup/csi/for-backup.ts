@@ -1,7 +1,13 @@
 import type { Backup } from '../../api/backup.ts';
 import type { Cluster } from '../../kube/cluster.ts';
+import { parseDuration } from '../../util/duration.ts';
+import { ensureRepository } from '../../volumes/repository/ensure.ts';
 import type { PreparedVolumes } from '../volumes/prepare.ts';
 import { CsiSnapshots } from './csi-snapshots.ts';
+import type { DataUploadSettings } from './data-uploads.ts';
+
+/** Velero's default `spec.itemOperationTimeout`: how long a backup waits for its async operations. */
+const DEFAULT_ITEM_OPERATION_TIMEOUT = '4h';
 
 /** The CSI snapshot executor of one backup, deciding volumes as its pod volume backups do. */
 export function csiSnapshotsFor(
@@ -21,5 +27,34 @@ export function csiSnapshotsFor(
     },
     timeoutMs: prepared.fields.csiSnapshotTimeoutMs,
     ...(deps.volumes?.pollMs ? { pollMs: deps.volumes.pollMs } : {}),
+    ...(backup.spec.snapshotMoveData === true ? { moveData: moveDataSettings(deps, backup, prepared) } : {}),
   });
+}
+
+/** `snapshotMoveData` (reference §7.3 step 8): where and how the claims' snapshots are moved. */
+function moveDataSettings(
+  deps: { volumes?: { pollMs?: number } | undefined },
+  backup: Backup,
+  prepared: PreparedVolumes,
+): DataUploadSettings {
+  let waitMs = parseDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
+  try {
+    if (backup.spec.itemOperationTimeout) waitMs = parseDuration(backup.spec.itemOperationTimeout) || waitMs;
+  } catch {
+    // Refused by validation before the backup starts.
+  }
+  return {
+    backup: {
+      name: backup.metadata.name ?? '',
+      uid: backup.metadata.uid ?? '',
+      namespace: backup.metadata.namespace ?? '',
+    },
+    location: prepared.location.metadata.name ?? '',
+    datamover: backup.spec.datamover ?? '',
+    operationTimeout: backup.spec.csiSnapshotTimeout || `${Math.round(prepared.fields.csiSnapshotTimeoutMs / 1000)}s`,
+    parallelFilesUpload: backup.spec.uploaderConfig?.parallelFilesUpload ?? undefined,
+    waitMs,
+    ensureRepository,
+    ...(deps.volumes?.pollMs ? { pollMs: deps.volumes.pollMs } : {}),
+  };
 }

@@ -34,7 +34,6 @@ export interface ResolvedVolumeFields {
 }
 
 const NO_NATIVE = 'Skiff takes no native volume snapshots (CSI snapshots need no snapshot location)';
-const NO_MOVER = 'Skiff does not move snapshot data yet';
 
 export function resolveVolumeFields(
   spec: BackupSpec,
@@ -58,12 +57,7 @@ export function resolveVolumeFields(
     warnings.push(
       `spec.volumeSnapshotLocations (${spec.volumeSnapshotLocations.join(', ')}) has no effect: ${NO_NATIVE}`,
     );
-  if (spec.snapshotMoveData === true)
-    warnings.push(
-      `spec.snapshotMoveData is true but ${NO_MOVER}: CSI snapshots stay in the cluster's storage and their data is NOT copied to the backup storage location`,
-    );
-  if (spec.datamover && spec.datamover !== 'velero')
-    warnings.push(`spec.datamover "${spec.datamover}" has no effect: ${NO_MOVER}, so no data mover runs`);
+  checkDataMover(spec, warnings, validationErrors);
   const csiSnapshotTimeoutMs = csiSnapshotTimeout(spec.csiSnapshotTimeout, validationErrors);
   if ((spec.uploaderConfig?.parallelFilesUpload ?? 0) > 0 && server.uploaderType === 'restic')
     warnings.push(
@@ -79,6 +73,20 @@ export function resolveVolumeFields(
     warnings,
     validationErrors,
   };
+}
+
+/**
+ * `spec.datamover` (reference §7.3 step 8): empty or `velero` is the built-in data mover, which Skiff runs; any
+ * other mover is refused (Skiff runs no third-party data mover), and a mover without `snapshotMoveData` does nothing.
+ */
+function checkDataMover(spec: BackupSpec, warnings: string[], errors: string[]): void {
+  const mover = spec.datamover ?? '';
+  if (mover === '' || mover === 'velero') return;
+  if (spec.snapshotMoveData === true)
+    errors.push(
+      `spec.datamover "${mover}" is not a data mover Skiff runs: only the built-in one (empty or "velero") moves snapshot data`,
+    );
+  else warnings.push(`spec.datamover "${mover}" has no effect: spec.snapshotMoveData is not true`);
 }
 
 function fsBackupTimeout(

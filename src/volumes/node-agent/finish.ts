@@ -16,6 +16,8 @@ export interface DataPathEnd {
   what: 'backup' | 'restore';
   pod: { namespace?: string | undefined; name?: string | undefined };
   volume: string;
+  /** What was backed up or restored, for the message, when not a pod volume (e.g. `the snapshot of claim ns/pvc`). */
+  subject?: string;
   signal: AbortSignal;
   log: Logger;
   patch: (status: {
@@ -32,7 +34,7 @@ export async function recordDataPathError(end: DataPathEnd, err: unknown): Promi
     ? `canceled: spec.cancel was set while the ${what} was in progress`
     : ctx.work.stopping
       ? `node agent on ${ctx.node} stopped while the ${what} was in progress`
-      : `${what} of volume "${end.volume}" of pod ${end.pod.namespace ?? ''}/${end.pod.name ?? ''} failed: ${errorMessage(err)}`;
+      : `${what} of ${end.subject ?? `volume "${end.volume}" of pod ${end.pod.namespace ?? ''}/${end.pod.name ?? ''}`} failed: ${errorMessage(err)}`;
   if (!canceled) log.warn({ err }, `pod volume ${what} failed`);
   await end
     .patch({

@@ -17,6 +17,7 @@ import { podVolumeBackupController } from './backup-controller.ts';
 import { RunningWork, type NodeAgentContext } from './context.ts';
 import { podVolumeRestoreController } from './restore-controller.ts';
 import { dataDownloadController, failDataDownloadLeftovers } from '../data-mover/download-controller.ts';
+import { dataUploadController, failLeftoverUploads } from '../data-mover/upload-controller.ts';
 
 export interface NodeAgentOptions {
   node: string;
@@ -69,10 +70,16 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal)
     uploaderTuning: opts.uploaderTuning,
   };
   try {
-    const failed = await failLeftovers(cluster, opts.namespace, opts.node, systemClock, log);
+    const failed =
+      (await failLeftovers(cluster, opts.namespace, opts.node, systemClock, log)) + (await failLeftoverUploads(ctx));
     if (failed > 0) log.warn({ count: failed }, 'work left in progress by a previous run was marked Failed');
     await failDataDownloadLeftovers(cluster, opts.namespace, opts.node, systemClock, log);
-    const specs = [podVolumeBackupController(ctx), podVolumeRestoreController(ctx), dataDownloadController(ctx)];
+    const specs = [
+      podVolumeBackupController(ctx),
+      podVolumeRestoreController(ctx),
+      dataUploadController(ctx),
+      dataDownloadController(ctx),
+    ];
     let synced = 0;
     log.info({ namespace: opts.namespace, hostRoot: opts.hostRoot }, 'skiff node agent started');
     await Promise.all(

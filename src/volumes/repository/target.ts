@@ -1,7 +1,8 @@
 /**
  * Where a repository lives and with which credentials, read from a BackupStorageLocation the
- * way the server opens its object store (§1.4, §5.7): the BSL's own credential secret, else the
- * server's shared-credentials file; its CA bundle; its `s3Url`, region and path style.
+ * way the server opens its object store (§1.4, §5.7): the location's credential process, else its
+ * own credential secret, else the server's shared-credentials file, else the default chain the
+ * tool applies itself; its CA bundle; its `s3Url`, region and path style.
  */
 import { join } from 'node:path';
 import type { RepositoryType } from '../../api/index.ts';
@@ -11,7 +12,7 @@ import {
   type BackupStorageLocationLike,
   type LocationDeps,
 } from '../../storage/location-settings.ts';
-import { resolveCredentials } from '../../storage/providers/aws/credentials.ts';
+import { resolveCredentials } from '../../storage/providers/aws/credential-source.ts';
 import { parseAwsSettings } from '../../storage/providers/aws/settings.ts';
 import { isFilesystemProvider, repositoryPrefix } from './identity.ts';
 import type { RepositoryTarget } from '../uploader/types.ts';

@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyDirTimes, dirTimesRecord, type AppliedDirTimes } from '../dir-times/files.ts';
 import { DIR_TIMES_FILE } from '../dir-times/record.ts';
+import { defaultChainEnv } from '../../storage/providers/aws/default-chain.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
@@ -144,7 +145,15 @@ export class KopiaUploader implements Uploader {
   private stamp(storage: string[]): string {
     const env = this.env('snapshots');
     return createHash('sha256')
-      .update(JSON.stringify([storage, env.KOPIA_PASSWORD, env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY]))
+      .update(
+        JSON.stringify([
+          storage,
+          env.KOPIA_PASSWORD,
+          env.AWS_ACCESS_KEY_ID,
+          env.AWS_SECRET_ACCESS_KEY,
+          env.AWS_SESSION_TOKEN,
+        ]),
+      )
       .digest('hex');
   }
 
@@ -256,16 +265,7 @@ export function awsEnv(target: S3RepositoryTarget): Record<string, string> {
     if (creds.sessionToken) env.AWS_SESSION_TOKEN = creds.sessionToken;
   } else {
     // No static credentials in the location or server file: the tool's own default chain.
-    for (const key of [
-      'AWS_ACCESS_KEY_ID',
-      'AWS_SECRET_ACCESS_KEY',
-      'AWS_SESSION_TOKEN',
-      'AWS_PROFILE',
-      'AWS_SHARED_CREDENTIALS_FILE',
-    ]) {
-      const value = process.env[key];
-      if (value !== undefined) env[key] = value;
-    }
+    Object.assign(env, defaultChainEnv());
   }
   return env;
 }

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { KubeObject } from '../../../src/kube/index.ts';
 import {
   createMover,
   deleteMover,
@@ -18,52 +17,19 @@ import {
 } from '../../../src/volumes/data-mover/mover-pod.ts';
 import { VOLUME_SNAPSHOTS } from '../../../src/volumes/csi/snapshot-objects.ts';
 import { adminCluster, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
-import { waitForCsiVolumeMounted } from '../../helpers/csi.ts';
+import { createCsiVolumePod } from '../../helpers/csi-volume-pod.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
 
 const cluster = adminCluster();
 const env = loadTestEnv();
 
-/** A claim of the CSI class mounted by a pod on `node`; returns the pod, the PV and the data directory. */
-async function csiVolume(ns: string, node: string): Promise<{ pv: KubeObject; dir: string }> {
-  await cluster.create(core('persistentvolumeclaims'), {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'data', namespace: ns },
-    spec: {
-      storageClassName: env.csi.storageClass,
-      accessModes: ['ReadWriteOnce'],
-      resources: { requests: { storage: '1Gi' } },
-    },
-  });
-  await cluster.create(core('pods'), {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'app', namespace: ns },
-    spec: {
-      nodeSelector: { 'kubernetes.io/hostname': node },
-      containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
-    },
-  });
-  const pvName = await waitFor('claim data bound', async () => {
-    const c = await cluster.get(core('persistentvolumeclaims'), 'data', ns);
-    return (c.spec as { volumeName?: string }).volumeName;
-  });
-  const pod = await waitFor('pod app scheduled', async () => {
-    const p = await cluster.get(core('pods'), 'app', ns);
-    return (p.spec as { nodeName?: string }).nodeName ? p : undefined;
-  });
-  return { pv: await cluster.get(PVS, pvName), dir: await waitForCsiVolumeMounted(env, pod, pvName) };
-}
-
 describe('data mover claim and pod', () => {
   test('a claim from a snapshot lands on the snapshot’s node, holds its files, and is removed', async () => {
     const ns = uniqueName('mover');
     await createNamespace(cluster, ns);
     const node = env.nodes.at(-1) ?? '';
-    const { pv, dir } = await csiVolume(ns, node);
+    const { pv, dir } = await createCsiVolumePod(cluster, env, ns, { node });
     await writeFile(join(dir, 'hello.txt'), 'from the snapshot\n');
     await cluster.create(VOLUME_SNAPSHOTS, {
       apiVersion: 'snapshot.storage.k8s.io/v1',

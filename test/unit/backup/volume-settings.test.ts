@@ -32,7 +32,6 @@ describe('backup volume fields', () => {
     const r = resolveVolumeFields(
       {
         volumeSnapshotLocations: ['aws'],
-        snapshotMoveData: true,
         datamover: 'other',
         csiSnapshotTimeout: '5m',
         uploaderConfig: { parallelFilesUpload: 4 },
@@ -41,7 +40,7 @@ describe('backup volume fields', () => {
       { ...server, uploaderType: 'restic' },
     );
     const text = r.warnings.join('\n');
-    for (const field of ['volumeSnapshotLocations', 'snapshotMoveData', 'datamover', 'parallelFilesUpload'])
+    for (const field of ['volumeSnapshotLocations', 'datamover', 'parallelFilesUpload'])
       assert.match(text, new RegExp(`spec\\.(uploaderConfig\\.)?${field}`), field);
     assert.deepEqual(
       resolveVolumeFields(
@@ -65,8 +64,14 @@ describe('backup volume fields', () => {
     );
   });
 
-  it('still warns that snapshotMoveData moves no data', () => {
-    const text = resolveVolumeFields({ snapshotMoveData: true }, {}, server).warnings.join('\n');
-    assert.match(text, /spec\.snapshotMoveData is true .* NOT copied to the backup storage location/);
+  it('acts on snapshotMoveData with the built-in data mover and refuses any other, naming it', () => {
+    for (const datamover of [undefined, '', 'velero'])
+      assert.deepEqual(resolveVolumeFields({ snapshotMoveData: true, datamover }, {}, server), {
+        ...resolveVolumeFields({ snapshotMoveData: true, datamover }, {}, server),
+        warnings: [],
+        validationErrors: [],
+      });
+    const refused = resolveVolumeFields({ snapshotMoveData: true, datamover: 'acme' }, {}, server);
+    assert.match(refused.validationErrors.join('\n'), /spec\.datamover "acme" is not a data mover Skiff runs/);
   });
 });

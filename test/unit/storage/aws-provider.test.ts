@@ -32,7 +32,9 @@ describe('AWS plugin config keys', () => {
     assert.equal(s.profile, 'default');
     const c = s3ClientConfig(s, undefined);
     assert.equal(c.followRegionRedirects, true);
-    assert.equal(c.profile, 'default');
+    // No profile named: the SDK's default chain, which starts with AWS_ACCESS_KEY_ID.
+    assert.equal(c.profile, undefined);
+    assert.equal(s3ClientConfig(parseAwsSettings('aws', { profile: 'backup' }), undefined).profile, 'backup');
     assert.equal(c.requestChecksumCalculation, undefined);
   });
 

@@ -17,8 +17,13 @@ const accessDeniedNames = new Set([
   'InvalidToken',
   'TokenRefreshRequired',
   'AllAccessDisabled',
-  'CredentialsProviderError',
 ]);
+
+/** What to do when the SDK's default chain found no credentials (default-chain.ts). */
+const NO_CREDENTIALS_HINT =
+  'the location names no secret (spec.credential) and no spec.config.credentialProcess, the server has no credentials file, ' +
+  'and the AWS default chain found none (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, ' +
+  'container credentials, instance metadata): give the location credentials one of these ways';
 const transientNames = new Set([
   'SlowDown',
   'RequestTimeout',
@@ -102,6 +107,9 @@ export function mapS3Error(target: ObjectStoreTarget, err: unknown, operation: s
     return new ObjectNotFoundError(target, key, options);
   }
   if (f.name === 'NotFound') return new BucketNotFoundError(target, key, options);
+  if (f.name === 'CredentialsProviderError') {
+    return new AccessDeniedError(target, key, `no credentials: ${f.message}`, NO_CREDENTIALS_HINT, options);
+  }
   if (accessDeniedNames.has(f.name) || f.status === 403) {
     return new AccessDeniedError(target, key, f.name, undefined, options);
   }

@@ -15,6 +15,11 @@ export interface AwsSettings {
   insecureSkipTLSVerify: boolean;
   /** Profile of the credentials file to use (`profile`, default `default`). */
   profile: string;
+  /**
+   * False when `profile` was not set: the SDK's default chain then starts with the environment
+   * (naming a profile makes it skip AWS_ACCESS_KEY_ID and go to the shared files).
+   */
+  profileConfigured: boolean;
   /** Algorithm to attach to uploads, or undefined for none / the SDK default. */
   checksumAlgorithm?: ChecksumAlgorithm;
   /** Compute and validate checksums only when S3 requires them (see parseAwsSettings). */
@@ -75,6 +80,7 @@ export function parseAwsSettings(provider: string, config: Readonly<Record<strin
     forcePathStyle: config.s3ForcePathStyle === 'true',
     insecureSkipTLSVerify: config.insecureSkipTLSVerify === 'true',
     profile: config.profile || 'default',
+    profileConfigured: Boolean(config.profile),
     ...parseChecksum(provider, config, endpoint),
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     ...(config.serverSideEncryption ? { serverSideEncryption: config.serverSideEncryption } : {}),

@@ -1,0 +1,139 @@
+/**
+ * The backup's side of CSI snapshot data movement (reference §7.3 step 8, §7.4 step 5): one DataUpload per
+ * claim whose snapshot is moved, created once the VolumeSnapshot is ready; the backup waits for them (bounded
+ * by `spec.itemOperationTimeout`, then cancels), stores them in their final state and records them in the
+ * volume info. A failed or canceled one is an error of the backup (PartiallyFailed).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataPathPhase, Kinds, resourceRef, type DataUpload } from '../../api/index.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import type { Cluster } from '../../kube/cluster.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resource.ts';
+import { dataUploadObject, isFinal, type DataUploadInput } from '../../volumes/data-mover/upload-objects.ts';
+import type { ensureRepository } from '../../volumes/repository/ensure.ts';
+
+const REF = resourceRef(Kinds.DataUpload);
+export const DATA_UPLOAD_TYPE: ResourceType = veleroListType(Kinds.DataUpload);
+
+export interface DataUploadSettings {
+  backup: { name: string; uid: string; namespace: string };
+  location: string;
+  datamover: string;
+  /** The backup's csiSnapshotTimeout as a Go duration: the DataUploads' `operationTimeout`. */
+  operationTimeout: string;
+  parallelFilesUpload?: number | undefined;
+  /** How long the backup waits for its DataUploads (`spec.itemOperationTimeout`, default 4h). */
+  waitMs: number;
+  ensureRepository: typeof ensureRepository;
+  pollMs?: number | undefined;
+}
+
+export class BackupDataUploads {
+  private readonly created: string[] = [];
+  private final: DataUpload[] | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly settings: DataUploadSettings,
+  ) {}
+
+  get count(): number {
+    return this.created.length;
+  }
+
+  /** Creates the DataUpload of a claim's ready snapshot (the claim's repository made ready first); returns its name. */
+  async create(
+    input: Omit<DataUploadInput, 'backup' | 'location' | 'datamover' | 'operationTimeout'>,
+  ): Promise<string> {
+    const s = this.settings;
+    await s.ensureRepository(this.cluster, s.backup.namespace, {
+      volumeNamespace: input.pvc.namespace,
+      location: s.location,
+      type: 'kopia',
+    });
+    const du = dataUploadObject({
+      ...input,
+      backup: s.backup,
+      location: s.location,
+      datamover: s.datamover,
+      operationTimeout: s.operationTimeout,
+      parallelFilesUpload: s.parallelFilesUpload,
+    });
+    const created = await this.cluster.create(REF, du);
+    const name = created.metadata.name ?? '';
+    this.created.push(name);
+    return name;
+  }
+
+  /**
+   * Waits until every DataUpload has ended; those still running after the wait are canceled. Returns the
+   * DataUploads in their final state and one problem per DataUpload that did not complete.
+   */
+  async waitAll(): Promise<{ uploads: DataUpload[]; problems: string[] }> {
+    const deadline = Date.now() + this.settings.waitMs;
+    let canceled = false;
+    for (;;) {
+      const all = await this.read();
+      if (all.every((d) => !d || isFinal(d))) {
+        const uploads = all.filter((d): d is DataUpload => d !== undefined);
+        this.final = uploads;
+        return { uploads, problems: problemsOf(this.created, all, canceled, this.settings.waitMs) };
+      }
+      if (Date.now() >= deadline && !canceled) {
+        await this.cancelAll();
+        canceled = true;
+      }
+      await sleep(this.settings.pollMs ?? 1000);
+    }
+  }
+
+  /** The DataUploads' final state, once `waitAll` returned. */
+  finished(): DataUpload[] {
+    return this.final ?? [];
+  }
+
+  /** Asks every DataUpload still running to stop (the backup failed or waited too long). */
+  async cancelAll(): Promise<void> {
+    for (const name of this.created) {
+      try {
+        const du = (await this.cluster.find(REF, name, this.settings.backup.namespace)) as DataUpload | undefined;
+        if (du && !isFinal(du))
+          await this.cluster.patch(REF, { name, namespace: this.settings.backup.namespace }, 'merge', {
+            spec: { cancel: true },
+          });
+      } catch {
+        // Best effort: the node agent's own bounds end it.
+      }
+    }
+  }
+
+  private read(): Promise<(DataUpload | undefined)[]> {
+    return Promise.all(
+      this.created.map(
+        async (name) =>
+          (await this.cluster.find(REF, name, this.settings.backup.namespace)) as (KubeObject & DataUpload) | undefined,
+      ),
+    );
+  }
+}
+
+function problemsOf(names: string[], all: (DataUpload | undefined)[], canceled: boolean, waitMs: number): string[] {
+  const problems: string[] = [];
+  all.forEach((du, i) => {
+    const name = names[i] ?? '';
+    if (!du) {
+      problems.push(`DataUpload ${name} was deleted before it ended`);
+      return;
+    }
+    const phase = du.status?.phase ?? '';
+    if (phase === DataPathPhase.Completed) return;
+    const claim = `${du.spec.sourceNamespace}/${du.spec.sourcePVC}`;
+    const why =
+      canceled && phase === DataPathPhase.Canceled
+        ? `it did not end within spec.itemOperationTimeout (${Math.round(waitMs / 1000)}s) and was canceled`
+        : du.status?.message || 'no reason given';
+    problems.push(`moving the snapshot data of claim ${claim} (DataUpload ${name}) ended ${phase}: ${why}`);
+  });
+  return problems;
+}

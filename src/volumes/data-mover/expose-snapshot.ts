@@ -1,0 +1,150 @@
+/**
+ * Exposing a DataUpload's CSI snapshot to the data mover (reference §7.4 step 1): a claim cannot use another
+ * namespace's VolumeSnapshot, so the snapshot is cloned into the server namespace (a static content with the
+ * same storage snapshot handle, deletionPolicy Retain, and a VolumeSnapshot bound to it), then a claim is made
+ * from the clone with a pod mounting it read-only (mover-pod.ts), placed where the source volume could be used,
+ * as the source PV's node affinity says. `unexposeSnapshot` removes all of it and never the storage snapshot.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataUpload } from '../../api/index.ts';
+import { isAlreadyExists, type Cluster, type KubeObject } from '../../kube/index.ts';
+import {
+  SNAPSHOT_GROUP,
+  VOLUME_SNAPSHOT_CONTENTS,
+  VOLUME_SNAPSHOTS,
+  vscView,
+  vsView,
+} from '../csi/snapshot-objects.ts';
+import { createMover, deleteMover, PVCS, PVS, waitForMoverPlacement, type MoverPlacement } from './mover-pod.ts';
+import { parseQuantity } from '../policy/quantity.ts';
+import { cloneSnapshotObjects } from './upload-objects.ts';
+
+export interface ExposeOptions {
+  signal?: AbortSignal | undefined;
+  /** The DataUpload's `operationTimeout`: how long the snapshot may take to be usable by the mover. */
+  timeoutMs: number;
+}
+
+/** Clones the snapshot, creates the mover's claim and pod, and waits until they are placed and bound. */
+export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: ExposeOptions): Promise<MoverPlacement> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const namespace = du.metadata.namespace ?? '';
+  const name = du.metadata.name ?? '';
+  const srcNs = du.spec.sourceNamespace;
+  const vsName = du.spec.csiSnapshot?.volumeSnapshot ?? '';
+  const vs = await cluster.find(VOLUME_SNAPSHOTS, vsName, srcNs);
+  if (!vs) throw new Error(`VolumeSnapshot ${srcNs}/${vsName} not found`);
+  const contentName = vsView(vs).status?.boundVolumeSnapshotContentName ?? '';
+  const vsc = contentName ? await cluster.find(VOLUME_SNAPSHOT_CONTENTS, contentName) : undefined;
+  if (!vsc) throw new Error(`VolumeSnapshot ${srcNs}/${vsName} has no VolumeSnapshotContent`);
+  const clone = cloneSnapshotObjects({ name, namespace, uid: du.metadata.uid ?? '' }, { vs, vsc });
+  await createIfMissing(cluster, VOLUME_SNAPSHOT_CONTENTS, clone.vsc);
+  await createIfMissing(cluster, VOLUME_SNAPSHOTS, clone.vs);
+  await waitCloneReady(cluster, namespace, name, deadline, opts.signal);
+
+  const source = await sourceClaim(cluster, srcNs, du.spec.sourcePVC);
+  const size = vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? source.requested ?? '1Gi');
+  await createMover(cluster, {
+    namespace,
+    owner: { apiVersion: 'velero.io/v2alpha1', kind: 'DataUpload', name, uid: du.metadata.uid ?? '' },
+    volume: {
+      storageClassName: du.spec.csiSnapshot?.storageClass ?? '',
+      size: biggest(size, source.requested),
+      accessModes: source.accessModes,
+      volumeMode: source.volumeMode,
+      dataSource: { apiGroup: SNAPSHOT_GROUP, kind: 'VolumeSnapshot', name },
+      readOnly: true,
+    },
+    nodeSelectorTerms: source.nodeSelectorTerms,
+    labels: { 'velero.io/data-upload': name },
+  });
+  return waitForMoverPlacement(
+    cluster,
+    { namespace, name },
+    { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()) },
+  );
+}
+
+/** Removes the mover's pod and claim, then the cloned VolumeSnapshot and its content (Retain: the storage snapshot stays). */
+export async function unexposeSnapshot(
+  cluster: Cluster,
+  du: { namespace: string; name: string },
+  waitMs = 0,
+): Promise<void> {
+  await deleteMover(cluster, du, waitMs);
+  const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
+  const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
+  await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
+  if (content) await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, content);
+  // The content may not be bound yet when the VolumeSnapshot went: find it by its label too.
+  for await (const c of cluster.list(
+    { ...VOLUME_SNAPSHOT_CONTENTS, kind: 'VolumeSnapshotContent', namespaced: false, verbs: [] },
+    { labelSelector: `skiff.io/data-mover=${du.name}` },
+  )) {
+    if (vscView(c).spec?.volumeSnapshotRef?.namespace === du.namespace) {
+      await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
+    }
+  }
+}
+
+interface SourceClaim {
+  requested?: string | undefined;
+  accessModes?: string[] | undefined;
+  volumeMode?: string | undefined;
+  /** The source PV's required node affinity: where a volume from its snapshot can be provisioned. */
+  nodeSelectorTerms?: unknown[] | undefined;
+}
+
+async function sourceClaim(cluster: Cluster, namespace: string, name: string): Promise<SourceClaim> {
+  const pvc = await cluster.find(PVCS, name, namespace);
+  const spec = (pvc?.spec ?? {}) as {
+    volumeName?: string;
+    accessModes?: string[];
+    volumeMode?: string;
+    resources?: { requests?: { storage?: string } };
+  };
+  const pv = spec.volumeName ? await cluster.find(PVS, spec.volumeName) : undefined;
+  const pvSpec = (pv?.spec ?? {}) as { nodeAffinity?: { required?: { nodeSelectorTerms?: unknown[] } } };
+  return {
+    requested: spec.resources?.requests?.storage,
+    accessModes: spec.accessModes,
+    volumeMode: spec.volumeMode,
+    nodeSelectorTerms: pvSpec.nodeAffinity?.required?.nodeSelectorTerms,
+  };
+}
+
+async function createIfMissing(cluster: Cluster, rt: typeof VOLUME_SNAPSHOTS, obj: KubeObject): Promise<void> {
+  try {
+    await cluster.create(rt, obj);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+async function waitCloneReady(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let last = '';
+  for (;;) {
+    signal?.throwIfAborted();
+    const vs = vsView(await cluster.find(VOLUME_SNAPSHOTS, name, namespace));
+    if (vs.status?.readyToUse === true) return;
+    last = vs.status?.error?.message ?? last;
+    if (Date.now() >= deadline) {
+      throw new Error(`the clone ${namespace}/${name} of the snapshot was not ready in time${last ? `: ${last}` : ''}`);
+    }
+    await sleep(300, undefined, signal ? { signal } : {});
+  }
+}
+
+/** The larger of two quantities (a claim from a snapshot asks for at least the snapshot's size). */
+function biggest(a: string, b: string | undefined): string {
+  if (!b) return a;
+  const x = parseQuantity(a);
+  const y = parseQuantity(b);
+  return x !== undefined && y !== undefined && y > x ? b : a;
+}

@@ -1,0 +1,249 @@
+/**
+ * The node agent's DataUpload controller (reference §7.4; DATAMOVER-CONTRACT "Backup side"). Every agent sees
+ * every DataUpload of the server namespace:
+ * - New: the first agent to write the status claims it (claim.ts), exposes the snapshot (expose-snapshot.ts)
+ *   and marks it Prepared with the node the mover pod landed on;
+ * - Prepared: the agent of that node uploads the mounted directory with kopia into the repository of the
+ *   source namespace (InProgress with progress bytes, then Completed with the snapshot ID), then removes the
+ *   mover's objects;
+ * - `spec.cancel`: Canceling, the running step is aborted, Canceled;
+ * - an agent that restarts fails what it left half done (`failLeftoverUploads`), and a Prepared upload waiting
+ *   for its node is taken up when that node's agent comes back.
+ */
+import { DataPathPhase, Kinds, resourceRef, type DataUpload, type DataUploadStatus } from '../../api/index.ts';
+import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
+import type { KubeObject } from '../../kube/index.ts';
+import { kubeTime } from '../../util/clock.ts';
+import { parseDuration } from '../../util/duration.ts';
+import { errorMessage } from '../../util/errors.ts';
+import type { Logger } from '../../util/log.ts';
+import type { NodeAgentContext } from '../node-agent/context.ts';
+import { markCanceling, recordDataPathError } from '../node-agent/finish.ts';
+import { ProgressWriter } from '../node-agent/progress.ts';
+import { openRepository } from '../repository/open.ts';
+import { parseBackupSettings } from '../uploader/settings.ts';
+import { claimDataMover } from './claim.ts';
+import { exposeSnapshot, unexposeSnapshot } from './expose-snapshot.ts';
+import { waitForMoverVolume } from './mover-pod.ts';
+import { DIR_TIMES_RESULT_KEY, nextUploadStep } from './upload-objects.ts';
+
+const REF = resourceRef(Kinds.DataUpload);
+export const DU_TYPE = veleroListType(Kinds.DataUpload);
+const CANCEL_RETRY_MS = 200;
+const BUSY_RETRY_MS = 1000;
+/** Velero's default `operationTimeout` (the backup's csiSnapshotTimeout). */
+const DEFAULT_OPERATION_TIMEOUT = '10m';
+/** How long the mover objects may take to go once the work is over. */
+const CLEANUP_WAIT_MS = 30_000;
+
+export function dataUploadController(ctx: NodeAgentContext): ControllerSpec {
+  return {
+    name: 'data-upload',
+    type: DU_TYPE,
+    namespace: ctx.namespace,
+    reconcile: (obj) => reconcile(ctx, obj),
+    drain: () => ctx.work.drain(),
+  };
+}
+
+function workKey(name: string): string {
+  return `du/${name}`;
+}
+
+type Patch = (status: DataUploadStatus) => Promise<KubeObject>;
+
+function patcher(ctx: NodeAgentContext, name: string): Patch {
+  return (status) => ctx.cluster.patchStatus(REF, { name, namespace: ctx.namespace }, status);
+}
+
+function subject(du: DataUpload): string {
+  return `the snapshot of claim ${du.spec.sourceNamespace}/${du.spec.sourcePVC}`;
+}
+
+async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<ReconcileResult | undefined> {
+  const du = obj as DataUpload;
+  const name = du.metadata.name ?? '';
+  const key = workKey(name);
+  switch (nextUploadStep(du, ctx.node, ctx.work.has(key))) {
+    case 'none':
+      return undefined;
+    case 'cancel':
+      return cancel(ctx, du);
+    case 'claim': {
+      if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
+      const accepted = await claimDataMover(ctx.cluster, REF, du, ctx.node, kubeTime(ctx.clock.now()));
+      if (accepted) ctx.work.start(key, (signal) => expose(ctx, accepted as DataUpload, signal));
+      return undefined;
+    }
+    case 'upload':
+      if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
+      ctx.work.start(key, (signal) => upload(ctx, du, signal));
+      return undefined;
+  }
+}
+
+async function cancel(ctx: NodeAgentContext, du: DataUpload): Promise<ReconcileResult | undefined> {
+  const name = du.metadata.name ?? '';
+  const phase = du.status?.phase ?? '';
+  const key = workKey(name);
+  if (ctx.work.has(key)) {
+    if (!(await markCanceling(ctx.cluster, REF, { name, namespace: ctx.namespace }, phase))) {
+      return { requeueAfterMs: CANCEL_RETRY_MS };
+    }
+    ctx.work.cancel(key);
+    return undefined;
+  }
+  // Nobody runs it here: the agent it belongs to (or any, while it is New) ends it.
+  const mine =
+    phase === '' ||
+    phase === DataPathPhase.New ||
+    du.status?.node === ctx.node ||
+    (!du.status?.node && du.status?.acceptedByNode === ctx.node);
+  if (!mine) return undefined;
+  await unexposeSnapshot(ctx.cluster, { namespace: ctx.namespace, name });
+  await patcher(
+    ctx,
+    name,
+  )({
+    phase: DataPathPhase.Canceled,
+    message: 'canceled before the upload started',
+    completionTimestamp: kubeTime(ctx.clock.now()),
+  });
+  return undefined;
+}
+
+async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<void> {
+  const name = du.metadata.name ?? '';
+  const log = ctx.log.child({ dataUpload: name });
+  const patch = patcher(ctx, name);
+  try {
+    const timeoutMs = parseDuration(du.spec.operationTimeout || DEFAULT_OPERATION_TIMEOUT, 'spec.operationTimeout');
+    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs });
+    await patch({ phase: DataPathPhase.Prepared, node: placement.node });
+    log.info({ node: placement.node, pv: placement.pvName }, 'snapshot exposed to the data mover');
+  } catch (err) {
+    await endWithError(ctx, du, signal, log, err);
+  }
+}
+
+async function upload(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<void> {
+  const name = du.metadata.name ?? '';
+  const log = ctx.log.child({ dataUpload: name });
+  const patch = patcher(ctx, name);
+  const progress = new ProgressWriter(async (p) => {
+    await patch({ progress: { totalBytes: p.totalBytes, bytesDone: p.bytesDone } });
+  });
+  try {
+    await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), node: ctx.node });
+    const volume = await waitForMoverVolume(
+      ctx.cluster,
+      () => ctx,
+      { namespace: ctx.namespace, name },
+      {
+        signal,
+        timeoutMs: 60_000,
+      },
+    );
+    if (volume.node !== ctx.node) throw new Error(`the mover pod runs on ${volume.node}, not on ${ctx.node}`);
+    const settings = parseBackupSettings(du.spec.dataMoverConfig ?? {});
+    // Always kopia, whatever the server's uploader type (reference §7.4.3).
+    const uploader = await openRepository(ctx, {
+      volumeNamespace: du.spec.sourceNamespace,
+      location: du.spec.backupStorageLocation,
+      type: 'kopia',
+    });
+    await patch({ path: volume.dir });
+    log.info({ path: volume.dir }, 'uploading the snapshot');
+    const result = await uploader.backup(volume.dir, {
+      tags: {},
+      signal,
+      // The same source as a file-system backup of the claim: kopia finds the previous snapshot as the parent.
+      source: `/${du.spec.sourceNamespace}/${du.spec.sourcePVC}`,
+      ...(settings.parallelFiles !== undefined ? { parallelFiles: settings.parallelFiles } : {}),
+      onProgress: (p) => progress.report(p),
+    });
+    await progress.close();
+    await cleanUp(ctx, name, log);
+    await patch({
+      phase: DataPathPhase.Completed,
+      snapshotID: result.snapshotID,
+      path: volume.dir,
+      incrementalBytes: result.incrementalBytes,
+      progress: { totalBytes: result.totalBytes, bytesDone: result.totalBytes },
+      completionTimestamp: kubeTime(ctx.clock.now()),
+      nodeOS: 'linux',
+      message: '',
+      ...(result.dirTimesSnapshotID ? { dataMoverResult: { [DIR_TIMES_RESULT_KEY]: result.dirTimesSnapshotID } } : {}),
+    });
+    log.info({ snapshotID: result.snapshotID, incrementalBytes: result.incrementalBytes }, 'snapshot data moved');
+  } catch (err) {
+    await progress.close();
+    await endWithError(ctx, du, signal, log, err);
+  }
+}
+
+/** Removes the mover's objects, then records how the work ended (Canceled or Failed, with the reason). */
+async function endWithError(
+  ctx: NodeAgentContext,
+  du: DataUpload,
+  signal: AbortSignal,
+  log: Logger,
+  err: unknown,
+): Promise<void> {
+  const name = du.metadata.name ?? '';
+  await cleanUp(ctx, name, log);
+  await recordDataPathError(
+    {
+      ctx,
+      what: 'backup',
+      pod: {},
+      volume: du.spec.sourcePVC,
+      subject: subject(du),
+      signal,
+      log,
+      patch: patcher(ctx, name),
+    },
+    err,
+  );
+}
+
+async function cleanUp(ctx: NodeAgentContext, name: string, log: Logger): Promise<void> {
+  try {
+    await unexposeSnapshot(ctx.cluster, { namespace: ctx.namespace, name }, CLEANUP_WAIT_MS);
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'cannot remove the data mover objects');
+  }
+}
+
+const LEFT_BEHIND: readonly string[] = [DataPathPhase.Accepted, DataPathPhase.InProgress, DataPathPhase.Canceling];
+
+/**
+ * At start: the DataUploads a previous run of this agent left half done (exposing, uploading or canceling)
+ * end Failed (Canceled when canceling) with the reason, their mover objects removed. One Prepared for this
+ * node had not started: it is taken up as usual.
+ */
+export async function failLeftoverUploads(ctx: NodeAgentContext): Promise<number> {
+  let count = 0;
+  for await (const obj of ctx.cluster.list(DU_TYPE, { namespace: ctx.namespace })) {
+    const du = obj as DataUpload;
+    const phase = du.status?.phase ?? '';
+    if (!LEFT_BEHIND.includes(phase)) continue;
+    const mine =
+      phase === DataPathPhase.Accepted ? du.status?.acceptedByNode === ctx.node : du.status?.node === ctx.node;
+    if (!mine) continue;
+    const name = du.metadata.name ?? '';
+    await cleanUp(ctx, name, ctx.log);
+    await patcher(
+      ctx,
+      name,
+    )({
+      phase: phase === DataPathPhase.Canceling ? DataPathPhase.Canceled : DataPathPhase.Failed,
+      message: `node agent on ${ctx.node} restarted while the upload was in progress`,
+      completionTimestamp: kubeTime(ctx.clock.now()),
+    });
+    ctx.log.warn({ dataUpload: name, phase }, 'upload left in progress by a previous run');
+    count++;
+  }
+  return count;
+}
