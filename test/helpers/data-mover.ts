@@ -59,8 +59,8 @@ interface VolumeInfo {
   pvcNamespace?: string;
   backupMethod?: string;
   snapshotDataMoved?: boolean;
+  /** The storage snapshot (snapshotDataMovementInfo.snapshotHandle is the kopia snapshot, as in Velero). */
   csiSnapshotInfo?: { snapshotHandle?: string };
-  snapshotDataMovementInfo?: { snapshotHandle?: string };
 }
 
 /**
@@ -80,9 +80,7 @@ export async function deleteDriverSnapshots(
     ['data-db-0', 'CSISnapshot', true],
     ['data-db-1', 'CSISnapshot', true],
   ]);
-  const handles = mine
-    .map((i) => i.snapshotDataMovementInfo?.snapshotHandle ?? i.csiSnapshotInfo?.snapshotHandle ?? '')
-    .filter((h) => h !== '');
+  const handles = mine.map((i) => i.csiSnapshotInfo?.snapshotHandle ?? '').filter((h) => h !== '');
   for (const root of nodeRoots)
     for (const h of handles) await rm(join(root, 'var/lib/skiff-csi', `${h}.snap`), { force: true });
   return handles;
