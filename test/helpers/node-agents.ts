@@ -23,6 +23,8 @@ export interface NodeAgentsOptions {
   nodes?: string[];
   /** Extra `skiff node-agent` flags, e.g. `['--concurrency', '2']`. */
   args?: string[];
+  /** Another cluster's kubeconfig and node roots (cluster B); default cluster A's. */
+  cluster?: { kubeconfig: string; nodeRoot: (node: string) => string };
 }
 
 export interface NodeAgents {
@@ -53,6 +55,8 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
   const env = loadTestEnv();
   const binaries = useTestUploaderBinaries();
   const nodes = options.nodes ?? env.nodes;
+  const kubeconfig = options.cluster?.kubeconfig ?? env.kubeconfig;
+  const nodeRoot = options.cluster?.nodeRoot ?? env.nodeRoot;
   const scratch = mkdtempSync(join(tmpdir(), 'skiff-node-agents-'));
   const running = new Map<string, ChildProcess>();
   const output = new Map<string, string>();
@@ -67,7 +71,7 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
           '--node',
           node,
           '--host-root',
-          env.nodeRoot(node),
+          nodeRoot(node),
           '-n',
           options.namespace,
           '--scratch-dir',
@@ -82,7 +86,7 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
         ],
         {
           cwd: ROOT,
-          env: { ...process.env, KUBECONFIG: env.kubeconfig },
+          env: { ...process.env, KUBECONFIG: kubeconfig },
           stdio: ['ignore', 'pipe', 'pipe'],
           detached: true,
         },
@@ -140,7 +144,7 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
   await Promise.all(nodes.map((n) => start(n)));
   return {
     nodes,
-    hostRoot: (node) => env.nodeRoot(node),
+    hostRoot: (node) => nodeRoot(node),
     pid: (node) => running.get(node)?.pid,
     logs: (node) => output.get(node) ?? '',
     kill,

@@ -5,7 +5,7 @@
  */
 import type { Cluster, KubeObject } from '../../src/kube/index.ts';
 import { resolveVolumePath, volumeDirName, type PodVolumeLike } from '../../src/volumes/host-path.ts';
-import { core, waitFor } from './cluster.ts';
+import { apps, core, waitFor } from './cluster.ts';
 import { loadTestEnv } from './testenv.ts';
 
 export interface VolumePodSpec {
@@ -120,7 +120,12 @@ export async function runningPods(cluster: Cluster, ns: string, count: number): 
  * The data directory of `pod`'s volume `volume` (claim `<volume>-<pod>`, a StatefulSet's
  * volumeClaimTemplate) under its node's kubelet tree, once the claim is bound and the volume is there.
  */
-export async function claimDataDir(cluster: Cluster, pod: KubeObject, volume = 'data'): Promise<string> {
+export async function claimDataDir(
+  cluster: Cluster,
+  pod: KubeObject,
+  volume = 'data',
+  nodeRoot: (node: string) => string = loadTestEnv().nodeRoot,
+): Promise<string> {
   const ns = pod.metadata.namespace ?? '';
   const claim = `${volume}-${pod.metadata.name ?? ''}`;
   const pvc = await waitFor(`claim ${claim} bound`, async () => {
@@ -132,7 +137,37 @@ export async function claimDataDir(cluster: Cluster, pod: KubeObject, volume = '
   const dir = volumeDirName({ name: volume, persistentVolumeClaim: { claimName: claim } }, pv);
   return waitFor(
     `data of ${pod.metadata.name ?? ''} mounted`,
-    () => resolveVolumePath(loadTestEnv().nodeRoot(node), pod.metadata.uid ?? '', dir),
+    () => resolveVolumePath(nodeRoot(node), pod.metadata.uid ?? '', dir),
     120_000,
   );
+}
+
+/** StatefulSet `db`: 2 replicas, each with claim `data-db-<i>` of `storageClass` (1Gi, ReadWriteOnce). */
+export async function createClaimStatefulSet(cluster: Cluster, ns: string, storageClass: string): Promise<void> {
+  await cluster.create(apps('statefulsets'), {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: ns },
+    spec: {
+      replicas: 2,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: {
+        metadata: { labels: { app: 'db' } },
+        spec: {
+          containers: [{ name: 'db', image: 'postgres:17', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: {
+            storageClassName: storageClass,
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: '1Gi' } },
+          },
+        },
+      ],
+    },
+  });
 }

@@ -15,10 +15,10 @@ import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts'
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import type { ResourceType } from '../../../src/kube/resource.ts';
-import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
+import { adminCluster, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { digestTree, treeSum, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
-import { claimDataDir, runningPods } from '../../helpers/volume-pods.ts';
+import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
 import { restoreAndWait } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
@@ -41,35 +41,6 @@ const VS_CLASSES = type('volumesnapshotclasses', 'VolumeSnapshotClass', false);
 
 const { csi } = loadTestEnv();
 let server: TestServer;
-
-async function createStatefulSet(ns: string, storageClass: string): Promise<void> {
-  await cluster.create(apps('statefulsets'), {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'db', namespace: ns },
-    spec: {
-      replicas: 2,
-      serviceName: 'db',
-      selector: { matchLabels: { app: 'db' } },
-      template: {
-        metadata: { labels: { app: 'db' } },
-        spec: {
-          containers: [{ name: 'db', image: 'postgres:17', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-        },
-      },
-      volumeClaimTemplates: [
-        {
-          metadata: { name: 'data' },
-          spec: {
-            storageClassName: storageClass,
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: '1Gi' } },
-          },
-        },
-      ],
-    },
-  });
-}
 
 async function list(t: ResourceType, opts: { namespace?: string; labelSelector?: string } = {}): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
@@ -126,7 +97,7 @@ describe('CSI snapshot backup and restore of a StatefulSet', { concurrency: fals
     const { storageClass, snapshotClass, driver } = csi;
     const ns = uniqueName('csi-sts');
     await createNamespace(cluster, ns);
-    await createStatefulSet(ns, storageClass);
+    await createClaimStatefulSet(cluster, ns, storageClass);
     const pods = await runningPods(cluster, ns, 2);
     const trees = new Map<string, TreeEntry[]>();
     const dirs = new Map<string, string>();

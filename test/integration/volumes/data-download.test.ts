@@ -81,6 +81,18 @@ function waitForDataDownload(serverNs: string, name: string, timeoutMs = 300_000
   );
 }
 
+/** A snapshot of `tree`, taken by the uploader of `source`'s kopia repository (as a DataUpload would). */
+async function kopiaSnapshot(serverNs: string, source: string, tree: string, scratch: string) {
+  const key = { volumeNamespace: source, location: 'default', type: 'kopia' as const };
+  await ensureRepository(cluster, serverNs, key);
+  const uploader = await openRepository(
+    { cluster, namespace: serverNs, workRoot: join(scratch, 'repos'), binaries: useTestUploaderBinaries() },
+    key,
+  );
+  await uploader.connect();
+  return uploader.backup(tree, { tags: { test: 'data-download' } });
+}
+
 describe('node agent: DataDownload on the CSI stack', { concurrency: false }, () => {
   const suite = useServerWithNodeAgents(cluster);
 
@@ -89,18 +101,10 @@ describe('node agent: DataDownload on the CSI stack', { concurrency: false }, ()
     const source = uniqueName('dd-src');
     const scratch = await mkdtemp(join(tmpdir(), 'skiff-dd-'));
     try {
-      // The snapshot, taken by the uploader of the source namespace's kopia repository.
       const tree = join(scratch, 'tree');
       await makeRichTree(tree, { largeBytes: 16 * 1024 * 1024, sparseBytes: 4 * 1024 * 1024 });
       const want = await digestTree(tree);
-      const key = { volumeNamespace: source, location: 'default', type: 'kopia' as const };
-      await ensureRepository(cluster, serverNs, key);
-      const uploader = await openRepository(
-        { cluster, namespace: serverNs, workRoot: join(scratch, 'repos'), binaries: useTestUploaderBinaries() },
-        key,
-      );
-      await uploader.connect();
-      const snap = await uploader.backup(tree, { tags: { test: 'data-download' } });
+      const snap = await kopiaSnapshot(serverNs, source, tree, scratch);
       assert.ok(snap.dirTimesSnapshotID, 'kopia keeps the directory times in their own snapshot');
 
       const ns = uniqueName('dd-to');
@@ -200,5 +204,48 @@ describe('node agent: DataDownload on the CSI stack', { concurrency: false }, ()
         (await cluster.find(core('persistentvolumeclaims'), name, serverNs));
       return left === undefined;
     });
+  });
+
+  test('the agent restoring is killed: the DataDownload ends Failed when it is back, the mover goes', async () => {
+    const serverNs = suite.server.namespace;
+    const source = uniqueName('dd-kill-src');
+    const scratch = await mkdtemp(join(tmpdir(), 'skiff-dd-'));
+    try {
+      const tree = join(scratch, 'tree');
+      await makeRichTree(tree, { largeBytes: 256 * 1024 * 1024, sparseBytes: 4 * 1024 * 1024 });
+      const snap = await kopiaSnapshot(serverNs, source, tree, scratch);
+      const ns = uniqueName('dd-kill');
+      await createNamespace(cluster, ns);
+      await createTargetClaim(ns, 'data', dynamicRestoreLabelValue('manual-uid', ns, 'data'));
+      const name = await createDataDownload(serverNs, {
+        pvc: 'data',
+        namespace: ns,
+        snapshotID: snap.snapshotID,
+        sourceNamespace: source,
+        snapshotSize: snap.totalBytes,
+      });
+      const seen = await waitFor(
+        'the DataDownload in progress',
+        async () => {
+          const dd = (await cluster.get(DD, name, serverNs)) as DataDownload;
+          return ['InProgress', 'Completed', 'Failed'].includes(dd.status?.phase ?? '') ? dd.status : undefined;
+        },
+        300_000,
+      );
+      assert.equal(seen.phase, 'InProgress', 'the restore ended before the agent could be killed');
+      const node = seen.node ?? '';
+      await suite.agents.restart(node);
+      const dd = await waitForDataDownload(serverNs, name, 120_000);
+      assert.equal(dd.status?.phase, 'Failed');
+      assert.match(dd.status?.message ?? '', new RegExp(`node agent on ${node} restarted`));
+      await waitFor("the mover's pod and claim gone", async () => {
+        const left =
+          (await cluster.find(core('pods'), name, serverNs)) ??
+          (await cluster.find(core('persistentvolumeclaims'), name, serverNs));
+        return left === undefined;
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });
