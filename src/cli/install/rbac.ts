@@ -133,6 +133,12 @@ export function serverNamespaceRules(): PolicyRule[] {
       verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
     },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    // CSI snapshot data movement: the node agent's mover claim and pod live here and are deleted after the move.
+    {
+      apiGroups: [''],
+      resources: ['persistentvolumeclaims', 'pods'],
+      verbs: ['get', 'list', 'watch', 'create', 'delete'],
+    },
   ];
 }
 
