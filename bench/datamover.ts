@@ -8,10 +8,8 @@
  * MinIO all count. The direct run uses another fresh repository in the same bucket, so neither deduplicates
  * against the other. The data is random: half the size in one large file, the rest in 4 MiB files.
  */
-import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataUpload } from '../src/api/index.ts';
@@ -24,6 +22,7 @@ import { uniqueName } from '../test/helpers/names.ts';
 import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
+import { deletePrefix, makeTree } from './volume-data.ts';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '2GiB' } } });
 const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, B: 1 };
@@ -36,24 +35,6 @@ const binaries = useTestUploaderBinaries();
 const cluster = adminCluster();
 const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
 const PASSWORD = 'static-passw0rd';
-
-async function writeRandom(path: string, bytes: number): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = 8 * 1024 * 1024;
-  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
-  await file.close();
-}
-
-async function makeTree(dir: string): Promise<void> {
-  await writeRandom(join(dir, 'large.bin'), Math.floor(size / 2));
-  await mkdir(join(dir, 'files'), { recursive: true });
-  let rest = size - Math.floor(size / 2);
-  for (let i = 0; rest > 0; i++) {
-    const n = Math.min(4 * 1024 * 1024, rest);
-    await writeRandom(join(dir, 'files', `f-${i}.bin`), n);
-    rest -= n;
-  }
-}
 
 /** `kopia snapshot create <dir>` into a fresh repository (initialised untimed); returns the seconds it took. */
 async function kopiaDirect(dir: string, work: string, prefix: string): Promise<number> {
@@ -90,22 +71,6 @@ async function kopiaDirect(dir: string, work: string, prefix: string): Promise<n
   return (performance.now() - start) / 1000;
 }
 
-/** Deletes everything under `prefix` in the test bucket. */
-async function deletePrefix(prefix: string): Promise<void> {
-  const s3 = new S3Client({
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-  });
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: env.s3.bucket, Prefix: `${prefix}/` })) {
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length > 0)
-      await s3.send(new DeleteObjectsCommand({ Bucket: env.s3.bucket, Delete: { Objects: keys, Quiet: true } }));
-  }
-  s3.destroy();
-}
-
 // As a user would after `npm run build`: bin/skiff.mjs runs the bundle, not tsx.
 await bundle(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), CLI_BUNDLE);
 const server = await startTestServer(cluster);
@@ -122,7 +87,7 @@ try {
     size: `${Math.ceil((size * 1.2) / 1024 ** 3) || 1}Gi`,
   });
   process.stderr.write(`writing ${values.size} of random data into ${dir}...\n`);
-  await makeTree(dir);
+  await makeTree(dir, size);
   const directSeconds = await kopiaDirect(dir, join(work, 'direct'), directPrefix);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
 
@@ -158,5 +123,5 @@ try {
   await server.stop();
   await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
-  await Promise.all([deletePrefix(directPrefix), deletePrefix(server.prefix)]);
+  await Promise.all([deletePrefix(env, directPrefix), deletePrefix(env, server.prefix)]);
 }
