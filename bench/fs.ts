@@ -13,10 +13,9 @@
  * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  */
-import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PodVolumeBackup } from '../src/api/index.ts';
@@ -36,6 +35,7 @@ import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
+import { deletePrefix, makeTree } from './volume-data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -57,25 +57,6 @@ const cluster = adminCluster();
 const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
 const MiB = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-async function writeRandom(path: string, bytes: number): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = 8 * 1024 * 1024;
-  for (let done = 0; done < bytes; done += chunk) await file.write(randomBytes(Math.min(chunk, bytes - done)));
-  await file.close();
-}
-
-async function makeTree(dir: string): Promise<number> {
-  await writeRandom(join(dir, 'large.bin'), Math.floor(size / 2));
-  await mkdir(join(dir, 'files'), { recursive: true });
-  let rest = size - Math.floor(size / 2);
-  for (let i = 0; rest > 0; i++) {
-    const n = Math.min(4 * 1024 * 1024, rest);
-    await writeRandom(join(dir, 'files', `f-${i}.bin`), n);
-    rest -= n;
-  }
-  return size;
-}
-
 function timed(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
@@ -95,23 +76,6 @@ function timed(command: string, args: string[], opts: { cwd?: string; env?: Node
 async function catAll(dir: string): Promise<number> {
   const files = [join(dir, 'large.bin'), ...(await readdir(join(dir, 'files'))).map((f) => join(dir, 'files', f))];
   return timed('sh', ['-c', 'cat "$@" > /dev/null', 'cat', ...files]);
-}
-
-/** Deletes everything under `prefix` in the test bucket: each run writes twice the tree's size there. */
-async function deletePrefix(prefix: string): Promise<void> {
-  const s3 = new S3Client({
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-  });
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: env.s3.bucket, Prefix: `${prefix}/` })) {
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length > 0) {
-      await s3.send(new DeleteObjectsCommand({ Bucket: env.s3.bucket, Delete: { Objects: keys, Quiet: true } }));
-    }
-  }
-  s3.destroy();
 }
 
 const directRoot = uniqueName('bench-fs-direct');
@@ -203,7 +167,7 @@ try {
   const pod = await createVolumePod(cluster, ns, 'app', { claims: ['data'], node });
   const dir = await pod.volumeDir('data');
   process.stderr.write(`writing ${values.size} of random data into ${dir}...\n`);
-  await makeTree(dir);
+  await makeTree(dir, size);
   await catAll(dir); // warm the page cache, so every contender reads from memory alike
   const catSeconds = await catAll(dir);
   process.stderr.write(`cat: ${catSeconds.toFixed(2)} s\n`);
@@ -280,5 +244,5 @@ try {
   await server.stop();
   await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
-  await Promise.all([deletePrefix(directRoot), deletePrefix(server.prefix)]);
+  await Promise.all([deletePrefix(env, directRoot), deletePrefix(env, server.prefix)]);
 }

@@ -14,6 +14,7 @@ import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
 import { deleteCsiSnapshots } from '../deletion/csi-snapshots.ts';
 import { forgetSnapshots, snapshotsToForget } from '../volumes/repository/forget-snapshots.ts';
+import { storedDataUploadSnapshots } from '../volumes/data-mover/forget-uploads.ts';
 import type { RepositoryContext } from '../volumes/repository/open.ts';
 
 /**
@@ -156,7 +157,8 @@ async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): 
     errors.push(...(await deleteCsiSnapshots(deps.cluster, store, backupName)));
     if (deps.repositories) {
       const stored = await store.getBackupFile(backupName, 'podVolumeBackups');
-      errors.push(...(await forgetSnapshots(deps.repositories, snapshotsToForget(stored))));
+      const moved = await storedDataUploadSnapshots(store, backupName);
+      errors.push(...(await forgetSnapshots(deps.repositories, [...snapshotsToForget(stored), ...moved])));
     }
     if (errors.length === 0) await store.deleteBackup(backupName);
   } catch (err) {

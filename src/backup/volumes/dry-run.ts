@@ -23,8 +23,15 @@ export interface DryRunVolume {
   pod: string;
   volume: string;
   method: VolumeMethod;
+  /** `spec.snapshotMoveData` with a CSI snapshot: the snapshot's data would be moved to the location (§7.3 step 8). */
+  dataMoved?: boolean;
   rule: string;
   reason?: string;
+}
+
+/** How the report names a volume's method: `CSI snapshot, data moved` for moved data. */
+export function methodText(v: Pick<DryRunVolume, 'method' | 'dataMoved'>): string {
+  return v.dataMoved ? 'CSI snapshot, data moved' : v.method;
 }
 
 export interface DryRunVolumes {
@@ -91,19 +98,27 @@ export async function dryRunVolumes(
     const p = planner.planPod(pod);
     for (const d of p.volumes) {
       const claim = d.method === 'csi-snapshot' ? claims.get(`${p.pod.namespace}/${d.pvc?.name ?? ''}`) : undefined;
-      out.volumes.push(dryRunVolume(`${p.pod.namespace}/${p.pod.name}`, d, await csiClass(claim)));
+      out.volumes.push(
+        dryRunVolume(`${p.pod.namespace}/${p.pod.name}`, d, await csiClass(claim), backup.spec.snapshotMoveData),
+      );
       if (d.method === 'snapshot-unsupported') out.warnings.push(snapshotUnsupportedWarning(p.pod, d));
     }
   }
   return out;
 }
 
-function dryRunVolume(pod: string, d: VolumeDecision, chosen: { rule?: string; error?: string }): DryRunVolume {
+function dryRunVolume(
+  pod: string,
+  d: VolumeDecision,
+  chosen: { rule?: string; error?: string },
+  moveData: boolean | null | undefined,
+): DryRunVolume {
   const reason = chosen.error ?? d.reason;
   return {
     pod,
     volume: d.volume,
     method: d.method,
+    ...(d.method === 'csi-snapshot' && moveData === true ? { dataMoved: true } : {}),
     rule: chosen.rule ? `${d.rule}; ${chosen.rule}` : d.rule,
     ...(reason ? { reason } : {}),
   };

@@ -211,7 +211,7 @@ export function backupSpecOptions<Args extends unknown[], Opts extends OptionVal
     .option('--snapshot-volumes [bool]', 'take CSI snapshots of claims whose PV is CSI (true, false, or unset = true)')
     .option(
       '--snapshot-move-data [bool]',
-      'move CSI snapshot data into the storage location (not acted on yet: a warning says so)',
+      "copy each CSI snapshot's data into the storage location's kopia repository (DataUploads run by the node agents)",
     )
     .option(
       '--default-volumes-to-fs-backup [bool]',
@@ -219,7 +219,10 @@ export function backupSpecOptions<Args extends unknown[], Opts extends OptionVal
     )
     .option('--csi-snapshot-timeout <duration>', 'how long to wait for CSI snapshots (default 10m)')
     .option('--item-operation-timeout <duration>', 'how long to wait for async item operations (default 4h)')
-    .option('--data-mover <name>', 'data mover to use (not acted on yet: a warning says so)')
+    .option(
+      '--data-mover <name>',
+      'data mover for --snapshot-move-data: empty or velero (built-in); others are refused',
+    )
     .option('--resource-policies-configmap <name>', 'ConfigMap with resource policies')
     .option('--parallel-files-upload <n>', 'files uploaded in parallel by the data mover')
     .option(

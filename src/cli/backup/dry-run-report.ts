@@ -1,6 +1,7 @@
 /** The text of `backup create --dry-run`: what would be backed up, grouped and counted. */
 import type { BackupDryRun } from '../../backup/dry-run.ts';
 import { formatHookDryRun } from '../../backup/hooks/dry-run-hooks.ts';
+import { methodText } from '../../backup/volumes/dry-run.ts';
 import { formatTable } from '../output.ts';
 
 /** Validation errors stop a backup before it starts; the server would mark it FailedValidation. */
@@ -37,7 +38,12 @@ export function formatDryRun(name: string, report: BackupDryRun, unseen: Readonl
       'Pod volumes:',
       formatTable(
         ['POD', 'VOLUME', 'METHOD', 'RULE'],
-        report.volumes.map((v) => [v.pod, v.volume, v.reason ? `${v.method}: ${v.reason}` : v.method, v.rule]),
+        report.volumes.map((v) => [
+          v.pod,
+          v.volume,
+          v.reason ? `${methodText(v)}: ${v.reason}` : methodText(v),
+          v.rule,
+        ]),
       ),
     );
   }

@@ -10,7 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { DataUpload } from '../../../src/api/index.ts';
+import { Kinds, resourceRef, type DataUpload } from '../../../src/api/index.ts';
+import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts';
+import { planBackupForCluster } from '../../../src/backup/plan-for-cluster.ts';
+import { dryRunVolumes, methodText } from '../../../src/backup/volumes/dry-run.ts';
 import { DATA_UPLOAD_TYPE as DU_TYPE } from '../../../src/backup/csi/data-uploads.ts';
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import type { KubeObject, ResourceType } from '../../../src/kube/index.ts';
@@ -64,6 +67,17 @@ async function stored(server: Server, name: string, gr: string): Promise<KubeObj
   return out;
 }
 
+/** `backup create --dry-run` names the method: CSI snapshot, data moved. */
+async function assertDryRun(ns: string, pod: KubeObject): Promise<void> {
+  const spec = { includedNamespaces: [ns], snapshotMoveData: true };
+  const plan = await planBackupForCluster(cluster, spec);
+  const out = await dryRunVolumes(cluster, 'unused', { spec, metadata: {} }, plan, [pod]);
+  assert.deepEqual(
+    out.volumes.filter((v) => v.volume === 'data').map((v) => methodText(v)),
+    ['CSI snapshot, data moved'],
+  );
+}
+
 async function assertStored(server: Server, name: string, du: DataUpload): Promise<void> {
   // Stored as Velero stores it: the DataUpload (final), the claim annotated, the volume info.
   const [storedDu] = await stored(server, name, 'datauploads.velero.io');
@@ -84,6 +98,18 @@ async function assertStored(server: Server, name: string, du: DataUpload): Promi
   assert.equal(info[0]?.snapshotDataMoved, true);
   assert.equal(info[0]?.snapshotDataMovementInfo?.snapshotHandle, du.status?.snapshotID);
   assert.equal(info[0]?.snapshotDataMovementInfo?.uploaderType, 'kopia');
+}
+
+function repository(server: Server, ns: string): ReturnType<typeof openRepository> {
+  return openRepository(
+    {
+      cluster,
+      namespace: server.namespace,
+      workRoot: repositoryWorkRoot(`${server.namespace}-check`),
+      binaries: useTestUploaderBinaries(),
+    },
+    { volumeNamespace: ns, location: 'default', type: 'kopia' },
+  );
 }
 
 async function assertInRepository(server: Server, ns: string, du: DataUpload, before: TreeEntry[]): Promise<void> {
@@ -118,9 +144,10 @@ describe('CSI snapshot data movement: backup', { concurrency: false }, () => {
     const ns = uniqueName('du');
     await createNamespace(cluster, ns);
     const node = env.nodes.at(-1) ?? '';
-    const { dir } = await createCsiVolumePod(cluster, env, ns, { node });
+    const { dir, pod } = await createCsiVolumePod(cluster, env, ns, { node });
     await writeVolumeData(dir, ns, { smallFiles: 50, folders: 5, largeBytes: LARGE });
     const before = await digestTree(dir);
+    await assertDryRun(ns, pod);
 
     const name = uniqueName('b');
     const backup = backupAndWait(
@@ -165,6 +192,24 @@ describe('CSI snapshot data movement: backup', { concurrency: false }, () => {
       ];
       return left.length === 0;
     });
+
+    // Deleting the backup forgets its kopia snapshots.
+    const b = await cluster.get(resourceRef(Kinds.Backup), name, server.namespace);
+    await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(b as never));
+    await waitFor(
+      'the backup to be deleted',
+      async () => (await cluster.find(resourceRef(Kinds.Backup), name, server.namespace)) === undefined,
+      120_000,
+    );
+    const out = await mkdtemp(join(tmpdir(), 'du-deleted-'));
+    try {
+      await assert.rejects(
+        (await repository(server, ns)).restore(du.status?.snapshotID ?? '', out),
+        /snapshot|manifest|not found/i,
+      );
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
     await deleteNamespaceAndWait(cluster, ns);
   });
 });
