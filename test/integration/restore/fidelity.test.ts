@@ -264,4 +264,22 @@ describe('a backup of 2,000 namespaces', { concurrency: false }, () => {
     for (const cm of restored) assert.equal((cm.data as { namespace: string }).namespace, cm.metadata.namespace);
     assert.deepEqual(new Set(restored.map((c) => c.metadata.namespace)), new Set(names));
   });
+
+  // The controller manager gives each new namespace its `default` ServiceAccount in turn: 2,000 at
+  // once queue every later file's new namespace behind them (a CI run timed out after 60 s waiting
+  // for one). Leave only once that queue has drained.
+  after(async () => {
+    const inMany = async (): Promise<number> => {
+      const list = await cluster.client.request<{ items: KubeObject[] }>({
+        method: 'GET',
+        path: `/api/v1/serviceaccounts?fieldSelector=${encodeURIComponent('metadata.name=default')}`,
+      });
+      return list.items.filter((sa) => sa.metadata.namespace?.startsWith('fid-many-')).length;
+    };
+    await waitFor(
+      'every fid-many namespace to have its default ServiceAccount',
+      async () => (await inMany()) >= COUNT,
+      600_000,
+    );
+  });
 });
