@@ -4,7 +4,7 @@
  * Secret, the `default` BackupStorageLocation and VolumeSnapshotLocation, and the server
  * Deployment, in the order `velero install` creates them.
  */
-import { buildCrds } from '../../api/crds.ts';
+import { buildAllCrds } from '../../api/all-crds.ts';
 import { Names } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { featureProblems } from '../../server/features.ts';
@@ -74,7 +74,7 @@ const COMPONENT = { component: 'velero' };
 
 /** Everything install would create, in creation order; `problems` lists every bad flag. */
 export function installObjects(namespace: string, flags: InstallFlags): { objects: KubeObject[]; problems: string[] } {
-  const crds = buildCrds();
+  const crds = buildAllCrds();
   if (flags.crdsOnly) return { objects: crds, problems: [] };
   const p = new ProblemCollector();
   const withLocation = flags.defaultBackupLocation !== false;

@@ -5,7 +5,7 @@
  * backups stay in the bucket for the next install (or a Velero) to find.
  */
 import { Command } from '@commander-js/extra-typings';
-import { buildCrds } from '../../api/crds.ts';
+import { buildAllCrds } from '../../api/all-crds.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { Finalizers, Names } from '../../api/labels.ts';
 import type { Cluster } from '../../kube/cluster.ts';
@@ -37,7 +37,7 @@ export function uninstallTargets(namespace: string, opts: { keepCrds?: boolean }
     { kind: 'Namespace', ref: INSTALL_REFS.Namespace, name: namespace },
   ];
   if (!opts.keepCrds) {
-    for (const crd of buildCrds()) {
+    for (const crd of buildAllCrds()) {
       targets.push({
         kind: 'CustomResourceDefinition',
         ref: INSTALL_REFS.CustomResourceDefinition,

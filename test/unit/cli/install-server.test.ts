@@ -120,7 +120,7 @@ describe('skiff install: server objects', () => {
       (r) => r.resources.includes('customresourcedefinitions') && r.verbs.includes('update'),
     );
     assert.equal(crdWrites.length, 1);
-    assert.ok(crdWrites[0]?.resourceNames?.every((n) => n.endsWith('.velero.io')));
+    assert.ok(crdWrites[0]?.resourceNames?.every((n) => n.endsWith('.velero.io') || n.endsWith('.tenant.skiff.dev')));
     assert.ok(
       serverNamespaceRules().some((r) => r.apiGroups.includes('coordination.k8s.io') && r.verbs.includes('update')),
     );
@@ -175,7 +175,7 @@ describe('skiff uninstall targets', () => {
       all.slice(0, 4).map((t) => `${t.kind}/${t.name}`),
       ['Deployment/velero', 'ClusterRoleBinding/velero-skiff', 'ClusterRole/velero-skiff', 'Namespace/skiff'],
     );
-    assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13);
+    assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13 + 7); // velero.io + tenant.skiff.dev
     assert.ok(!uninstallTargets('skiff', { keepCrds: true }).some((t) => t.kind === 'CustomResourceDefinition'));
     assert.equal(uninstallTargets('velero', {})[1]?.name, 'velero');
   });
