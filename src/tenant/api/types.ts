@@ -16,7 +16,7 @@ import {
   LabelSelectorField,
   LabelSelectorSchema,
   PhaseEnum,
-  SecretKeySelectorSchema,
+  StringMap,
   StringEnum,
   Timestamp,
 } from '../../api/schema.ts';
@@ -297,10 +297,13 @@ export const TenantStorageLocationSpecSchema = Type.Object({
     }),
   ),
   credential: Type.Optional(
-    Type.Object(SecretKeySelectorSchema.properties, {
-      'x-kubernetes-map-type': 'atomic',
-      description: 'A key of a Secret in this namespace with the credentials.',
-    }),
+    Type.Object(
+      {
+        name: Type.String({ minLength: 1, description: 'A Secret in this namespace.' }),
+        key: Type.String({ minLength: 1, description: 'The key holding the credentials file.' }),
+      },
+      { 'x-kubernetes-map-type': 'atomic', description: 'Where the credentials are, in this namespace.' },
+    ),
   ),
 });
 export type TenantStorageLocationSpec = Static<typeof TenantStorageLocationSpecSchema>;
@@ -346,7 +349,25 @@ export const LOCKABLE_FIELDS = [
 export type LockableField = (typeof LOCKABLE_FIELDS)[number];
 
 export const TenantPolicySpecSchema = Type.Object({
-  namespaceSelector: LabelSelectorField('The namespaces this policy governs; empty selects every namespace.'),
+  namespaceSelector: Type.Object(
+    {
+      matchLabels: Type.Optional(StringMap('Label key/value pairs the namespace must have.')),
+      matchExpressions: Type.Optional(
+        Type.Array(
+          Type.Object({
+            key: Type.String(),
+            operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+            values: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
+          }),
+          { maxItems: 32 },
+        ),
+      ),
+    },
+    {
+      'x-kubernetes-map-type': 'atomic',
+      description: 'The namespaces (by their labels) this policy governs; {} selects every namespace.',
+    },
+  ),
   storageLocation: Type.Optional(
     Type.String({
       description: 'A velero.io BackupStorageLocation of the server namespace for tenants without their own.',
