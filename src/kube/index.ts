@@ -10,3 +10,4 @@ export * from './resource.ts';
 export * from './served-list.ts';
 export * from './watch.ts';
 export * from './exec-status.ts';
+export * from './wait-object.ts';
