@@ -236,7 +236,7 @@ export class KopiaUploader implements Uploader {
     await this.connect(options.signal);
     const args = ['snapshot', 'restore', snapshotID, dir, ...PROGRESS];
     if (options.writeSparseFiles) args.push('--write-sparse-files');
-    const parallel = options.parallelFiles ?? this.tuning?.parallelFiles;
+    const parallel = options.parallelFiles ?? this.tuning?.restoreParallelFiles ?? this.tuning?.parallelFiles;
     if (parallel !== undefined) args.push(`--parallel=${parallel}`);
     await this.run(args, {
       signal: options.signal,
