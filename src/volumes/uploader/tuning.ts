@@ -8,8 +8,8 @@
  * of the tool alone on a quiet machine (the collector runs all the time); at 96MiB kopia ran at
  * 1.00x (126 MiB) and restic at 0.85x (109 MiB). kopia's CPU time on 1 GiB (`/usr/bin/time`,
  * Skiff's arguments): 13.1 s at 64MiB, 8.7 at 72MiB, 8.5 at 80MiB (110 MiB RSS), 9.0 at 96MiB
- * (124 MiB), 8.7 without a limit (172 MiB): above 64MiB the limit costs kopia nothing, hence
- * 80MiB for kopia; restic's CPU time rises already at 80MiB (16.0 s without a limit, 17.0 at
+ * (124 MiB), 8.7 without a limit (172 MiB): above 64MiB the limit costs kopia nothing one file
+ * at a time (two at once: DEFAULT_UPLOADER_TUNING); restic's CPU time rises already at 80MiB (16.0 s without a limit, 17.0 at
  * 96MiB, 19.2 at 80MiB), hence 96MiB for restic.
  */
 import type { RepositoryType } from '../../api/index.ts';
