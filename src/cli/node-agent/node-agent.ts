@@ -46,7 +46,7 @@ export function nodeAgentCommand() {
     )
     .option(
       '--uploader-parallel-files <n>',
-      `files kopia reads or writes at once when a backup's or restore's uploaderConfig does not say; 0: one per CPU (default: $SKIFF_UPLOADER_PARALLEL_FILES or ${DEFAULT_UPLOADER_TUNING.parallelFiles})`,
+      `files kopia reads or writes at once when a backup's or restore's uploaderConfig does not say; 0: one per CPU (default: $SKIFF_UPLOADER_PARALLEL_FILES, else ${DEFAULT_UPLOADER_TUNING.parallelFiles} in a backup and ${DEFAULT_UPLOADER_TUNING.restoreParallelFiles} in a restore)`,
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option(
@@ -67,10 +67,11 @@ It finds a pod volume's data under <host-root>/var/lib/kubelet/pods/<pod-uid>/vo
 it up with kopia (or restic) into the repository of the pod's namespace in the backup's
 location, and restores snapshots into new pods' volumes before their containers start.
 
-Memory: by default the kopia or restic the agent runs is bounded: kopia reads one file at a
-time, restic writes 4 MiB packs, and each has a soft limit on its Go heap, 80 MiB for kopia and
-96 MiB for restic (about 110 MiB RSS each on a 2 GiB volume, beside the agent's own ~75 MiB;
-64MiB saves a little more but runs at ~0.6x the speed). On nodes with memory and cores
+Memory: by default the kopia or restic the agent runs is bounded: kopia reads two files at
+once in a backup and writes one at a time in a restore, restic writes 4 MiB packs, and each has
+a soft limit on its Go heap, 88 MiB for kopia and 96 MiB for restic (about 125 and 110 MiB RSS
+on a 2 GiB volume, beside the agent's own ~75 MiB; 64MiB saves a little more but runs at ~0.6x
+the speed). On nodes with memory and cores
 to spare, a larger --uploader-memory-limit and --uploader-parallel-files 0 (one file per CPU)
 back up many-file volumes faster. A backup's spec.uploaderConfig.parallelFilesUpload (restore:
 parallelFilesDownload) always wins.`,
@@ -130,10 +131,10 @@ export function uploaderTuningFrom(
   };
   const gcPercent = whole(flags.uploaderGcPercent ?? env.SKIFF_UPLOADER_GC_PERCENT, '--uploader-gc-percent');
   if (gcPercent === 0) problems.push('--uploader-gc-percent must be at least 1');
-  const parallel = whole(
-    flags.uploaderParallelFiles ?? env.SKIFF_UPLOADER_PARALLEL_FILES ?? String(DEFAULT_UPLOADER_TUNING.parallelFiles),
-    '--uploader-parallel-files',
-  );
+  const givenParallel = flags.uploaderParallelFiles ?? env.SKIFF_UPLOADER_PARALLEL_FILES;
+  const parallel = whole(givenParallel ?? String(DEFAULT_UPLOADER_TUNING.parallelFiles), '--uploader-parallel-files');
+  // A given value applies to backups and restores alike; the defaults differ (tuning.ts).
+  const restoreParallel = givenParallel === undefined ? DEFAULT_UPLOADER_TUNING.restoreParallelFiles : undefined;
   const packSize = whole(
     flags.resticPackSize ?? env.SKIFF_RESTIC_PACK_SIZE ?? String(DEFAULT_UPLOADER_TUNING.resticPackSizeMiB),
     '--restic-pack-size',
@@ -143,6 +144,7 @@ export function uploaderTuningFrom(
     memoryLimit,
     ...(gcPercent !== undefined ? { gcPercent } : {}),
     ...(parallel ? { parallelFiles: parallel } : {}),
+    ...(restoreParallel ? { restoreParallelFiles: restoreParallel } : {}),
     ...(packSize ? { resticPackSizeMiB: packSize } : {}),
   };
 }

@@ -8,8 +8,8 @@
  * of the tool alone on a quiet machine (the collector runs all the time); at 96MiB kopia ran at
  * 1.00x (126 MiB) and restic at 0.85x (109 MiB). kopia's CPU time on 1 GiB (`/usr/bin/time`,
  * Skiff's arguments): 13.1 s at 64MiB, 8.7 at 72MiB, 8.5 at 80MiB (110 MiB RSS), 9.0 at 96MiB
- * (124 MiB), 8.7 without a limit (172 MiB): above 64MiB the limit costs kopia nothing, hence
- * 80MiB for kopia; restic's CPU time rises already at 80MiB (16.0 s without a limit, 17.0 at
+ * (124 MiB), 8.7 without a limit (172 MiB): above 64MiB the limit costs kopia nothing one file
+ * at a time (two at once: DEFAULT_UPLOADER_TUNING); restic's CPU time rises already at 80MiB (16.0 s without a limit, 17.0 at
  * 96MiB, 19.2 at 80MiB), hence 96MiB for restic.
  */
 import type { RepositoryType } from '../../api/index.ts';
@@ -28,6 +28,8 @@ export interface UploaderTuning {
    * leaves kopia's default (one per CPU). restic 0.14 reads one file at a time anyway.
    */
   parallelFiles?: number | undefined;
+  /** Files kopia writes at once in a restore, when it differs from `parallelFiles`. */
+  restoreParallelFiles?: number | undefined;
   /**
    * restic's pack size in MiB (RESTIC_PACK_SIZE) for the data it writes: restic holds the packs
    * it is filling in memory. Undefined leaves restic's default (16).
@@ -35,11 +37,18 @@ export interface UploaderTuning {
   resticPackSizeMiB?: number | undefined;
 }
 
-/** The node agent's defaults (flags --uploader-memory-limit, --uploader-gc-percent, --uploader-parallel-files,
- * --restic-pack-size). */
+/**
+ * The node agent's defaults (flags --uploader-memory-limit, --uploader-gc-percent, --uploader-parallel-files,
+ * --restic-pack-size). kopia reads two files at once in a backup: one at a time it hashes and
+ * uploads in turn, and ran at 0.63-0.68x of kopia alone on a quiet machine; two at once ran at
+ * 0.96x under load with 10 MiB packs (`NEW_REPOSITORY_PARAMETERS` in kopia.ts), whose live heap
+ * (83 MB) fits under 88MiB, the tree at 198 MiB. A restore writes one file at a time: two
+ * took kopia to 129 MiB, the tree to 203 MiB. A given --uploader-parallel-files applies to both.
+ */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '80MiB', restic: '96MiB' },
-  parallelFiles: 1,
+  memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+  parallelFiles: 2,
+  restoreParallelFiles: 1,
   resticPackSizeMiB: 4,
 } as const satisfies UploaderTuning;
 

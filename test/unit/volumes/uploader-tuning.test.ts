@@ -15,16 +15,23 @@ import { createUploader, type UploaderTuning } from '../../../src/volumes/upload
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
   assert.deepEqual(uploaderTuningFrom({}, {}), {
-    memoryLimit: { kopia: '80MiB', restic: '96MiB' },
-    parallelFiles: 1,
+    memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+    parallelFiles: 2,
+    restoreParallelFiles: 1,
     resticPackSizeMiB: 4,
   });
   assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
     memoryLimit: '1GiB',
     gcPercent: 50,
-    parallelFiles: 1,
+    parallelFiles: 2,
+    restoreParallelFiles: 1,
     resticPackSizeMiB: 4,
   });
+  assert.deepEqual(
+    uploaderTuningFrom({}, { SKIFF_UPLOADER_PARALLEL_FILES: '3' }),
+    { memoryLimit: { kopia: '88MiB', restic: '96MiB' }, parallelFiles: 3, resticPackSizeMiB: 4 },
+    'a given number of files applies to restores too',
+  );
   assert.deepEqual(
     uploaderTuningFrom(
       { uploaderMemoryLimit: 'off', uploaderParallelFiles: '0', resticPackSize: '0' },
@@ -92,6 +99,22 @@ test('kopia runs with GOMEMLIMIT and GOGC, and the default files at once unless 
   assert.match(snapshots[2] ?? '', / --parallel=1( |$)/);
 });
 
+test('by default kopia reads two files at once in a backup and writes one at a time in a restore; a backup or restore setting wins', async () => {
+  const { uploader, dir, runs } = uploaderWith('kopia', uploaderTuningFrom({}, {}));
+  await uploader.backup(dir, { tags: {} });
+  await uploader.restore('k1', dir, {});
+  await uploader.restore('k1', dir, { parallelFiles: 4 });
+  const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r) && !r.includes('--stdin-file'));
+  assert.equal(snapshots.length, 3);
+  assert.match(snapshots[0] ?? '', /snapshot create .* --parallel=2( |$)/);
+  assert.match(snapshots[1] ?? '', /snapshot restore .* --parallel=1( |$)/);
+  assert.match(
+    snapshots[2] ?? '',
+    /snapshot restore .* --parallel=4( |$)/,
+    'spec.uploaderConfig.parallelFilesDownload wins',
+  );
+});
+
 test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism (0.14 reads one file at a time)', async () => {
   const { uploader, dir, runs } = uploaderWith('restic', {
     memoryLimit: '64MiB',
@@ -106,7 +129,7 @@ test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism 
 
 test('by default each tool gets its own memory limit; a given one applies to both', async () => {
   for (const [type, expected] of [
-    ['kopia', /^80MiB - - /],
+    ['kopia', /^88MiB - - /],
     ['restic', /^96MiB - 4 /],
   ] as const) {
     const { uploader, dir, runs } = uploaderWith(type, uploaderTuningFrom({}, {}));
