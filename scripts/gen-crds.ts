@@ -1,14 +1,22 @@
 /**
- * Writes the velero.io CRDs to config/crds/velero.io.yaml and to the Helm chart's crds/ folder.
+ * Writes the velero.io CRDs to config/crds/velero.io.yaml, the tenant.skiff.dev ones to
+ * config/crds/tenant.skiff.dev.yaml, and both to the Helm chart's crds/ folder.
  * Run: node --import tsx scripts/gen-crds.ts
- * The output is generated; test/unit/api/crds.test.ts fails when it drifts.
+ * The output is generated; test/unit/api/crds.test.ts and test/unit/tenant/crds.test.ts fail when it drifts.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderCrdsYaml } from '../src/api/crds-yaml.ts';
+import { buildTenantCrds } from '../src/tenant/api/crds.ts';
 
-for (const path of ['../config/crds/velero.io.yaml', '../charts/skiff/crds/velero.io.yaml']) {
-  const target = fileURLToPath(new URL(path, import.meta.url));
-  writeFileSync(target, renderCrdsYaml());
-  console.log(`wrote ${target}`);
+const files: [string, string][] = [
+  ['velero.io.yaml', renderCrdsYaml()],
+  ['tenant.skiff.dev.yaml', renderCrdsYaml(buildTenantCrds())],
+];
+for (const [name, text] of files) {
+  for (const dir of ['../config/crds/', '../charts/skiff/crds/']) {
+    const target = fileURLToPath(new URL(dir + name, import.meta.url));
+    writeFileSync(target, text);
+    console.log(`wrote ${target}`);
+  }
 }

@@ -4,6 +4,7 @@
  * install CRDs, and shared by the generator script and the drift test.
  */
 import { stringify } from 'yaml';
+import type { KubeObject } from '../kube/object.ts';
 import { buildCrds } from './crds.ts';
 
 export const CRDS_YAML_HEADER = [
@@ -11,7 +12,8 @@ export const CRDS_YAML_HEADER = [
   '# Regenerate with: node --import tsx scripts/gen-crds.ts',
 ].join('\n');
 
-export function renderCrdsYaml(): string {
-  const docs = buildCrds().map((crd) => `---\n${stringify(crd, { lineWidth: 0 })}`);
+/** The velero.io CRDs by default; `config/crds/tenant.skiff.dev.yaml` passes the tenant ones. */
+export function renderCrdsYaml(crds: readonly KubeObject[] = buildCrds()): string {
+  const docs = crds.map((crd) => `---\n${stringify(crd, { lineWidth: 0 })}`);
   return `${CRDS_YAML_HEADER}\n${docs.join('')}`;
 }

@@ -4,7 +4,7 @@
  * `install.ts` applies them.
  */
 import type { KubeObject } from '../kube/object.ts';
-import { ALL_KINDS, type KindInfo } from './kinds.ts';
+import { ALL_KINDS, type PrinterColumn } from './kinds.ts';
 import { Labels } from './labels.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -98,13 +98,34 @@ function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
 
+/**
+ * What a CRD is built from: a velero.io `KindInfo`, or a kind of Skiff's own groups
+ * (tenant.skiff.dev), which may be cluster-scoped and carry CEL rules in their schemas.
+ */
+export interface CrdKind {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: readonly string[];
+  scope: 'Namespaced' | 'Cluster';
+  statusSubresource: boolean;
+  description: string;
+  printerColumns: readonly PrinterColumn[];
+  spec: unknown;
+  status: unknown;
+  /** Objects without a spec are refused (the tenant kinds: their spec carries required fields). */
+  specRequired?: boolean;
+}
+
 /** The CRD name the API server requires: `<plural>.<group>`. */
-export function crdName(kind: KindInfo): string {
+export function crdName(kind: CrdKind): string {
   return `${kind.plural}.${kind.group}`;
 }
 
 /** One kind's CustomResourceDefinition. */
-export function buildCrd(kind: KindInfo): KubeObject {
+export function buildCrd(kind: CrdKind): KubeObject {
   const openAPIV3Schema: JsonSchema = {
     type: 'object',
     description: kind.description,
@@ -116,6 +137,7 @@ export function buildCrd(kind: KindInfo): KubeObject {
       status: toCrdSchema(kind.status, `${kind.kind}.status`),
     },
   };
+  if (kind.specRequired) openAPIV3Schema.required = ['spec'];
   const version: JsonSchema = {
     name: kind.version,
     served: true,

@@ -7,7 +7,7 @@ import type { Cluster } from '../kube/cluster.ts';
 import { isRecord, type KubeObject } from '../kube/object.ts';
 import type { ResourceRef } from '../kube/resource.ts';
 import { SkiffError } from '../util/errors.ts';
-import { buildCrds } from './crds.ts';
+import { buildAllCrds } from './all-crds.ts';
 
 export const CRD_RESOURCE: ResourceRef = {
   group: 'apiextensions.k8s.io',
@@ -55,7 +55,7 @@ export class CrdNotEstablishedError extends SkiffError {
  */
 export async function installCrds(cluster: CrdCluster, opts: InstallCrdsOptions = {}): Promise<CrdInstallResult[]> {
   const results: CrdInstallResult[] = [];
-  for (const crd of buildCrds()) {
+  for (const crd of buildAllCrds()) {
     const name = crd.metadata.name ?? '';
     const live = await cluster.find(CRD_RESOURCE, name);
     if (live && containsDesired(live.spec, crd.spec) && containsDesired(live.metadata.labels, crd.metadata.labels)) {

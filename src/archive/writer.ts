@@ -8,7 +8,7 @@ import {
   type ArchiveItemLocation,
 } from './layout.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
-import { TAR_END, TarHeaderEncoder, tarPaddingLength } from './tar-header.ts';
+import { EntryFile, EntryFolder, TAR_END, TarHeaderEncoder, tarPaddingLength } from './tar-header.ts';
 
 /** One object to store: where it goes (§2.4) plus its compact JSON. */
 export interface ArchiveItem extends ArchiveItemLocation {
@@ -84,7 +84,10 @@ export class BackupArchiveWriter {
   private readonly headers: TarHeaderEncoder;
   private readonly chunkSize: number;
   /** Entry folders per type, version and namespace: the same for thousands of items. */
-  private readonly dirs = new Map<string, string[]>();
+  private readonly folders = new Map<string, EntryFolder[]>();
+  /** The last item's location and folders: items mostly come a page of one type and namespace at a time. */
+  private lastLocation: Omit<ArchiveItemLocation, 'name'> | undefined;
+  private lastFolders: EntryFolder[] = [];
   private chunk: Buffer;
   /**
    * Blocks gzip has finished reading, for reuse. Fresh blocks would each be garbage that V8
@@ -136,17 +139,48 @@ export class BackupArchiveWriter {
    * written then) or a closed writer.
    */
   writeItem(item: ArchiveItem): boolean {
-    const key = `${item.group}\0${item.resource}\0${item.version}\0${String(item.preferredVersion)}\0${String(item.namespaced)}\0${item.namespace ?? ''}`;
-    let dirs = this.dirs.get(key);
-    if (!dirs) {
-      dirs = itemEntryDirs(item);
-      this.dirs.set(key, dirs);
+    const folders = this.foldersOf(item);
+    const file = new EntryFile(itemFileName(item.name));
+    if (this.failure || this.finalizing) this.assertOpen((folders[0]?.path ?? '') + file.name);
+    const { json } = item;
+    const size = dataLength(json);
+    const padding = tarPaddingLength(size);
+    let total = 0;
+    for (const folder of folders) total += this.headers.lengthIn(folder, file) + size + padding;
+    const buf = this.reserve(total);
+    let at = this.chunkUsed;
+    let dataAt = -1;
+    for (const folder of folders) {
+      at = this.headers.writeIn(buf, at, folder, file, size);
+      at = this.writeBody(buf, at, json, size, dataAt);
+      dataAt = at - size - padding;
     }
-    const file = itemFileName(item.name);
-    return this.writeEntries(
-      dirs.map((dir) => dir + file),
-      item.json,
-    );
+    return this.accepted(at, folders.length, total);
+  }
+
+  /** The entry folders of an item's type, version and namespace. */
+  private foldersOf(loc: Omit<ArchiveItemLocation, 'name'>): EntryFolder[] {
+    const last = this.lastLocation;
+    if (
+      last &&
+      last.resource === loc.resource &&
+      last.namespace === loc.namespace &&
+      last.group === loc.group &&
+      last.version === loc.version &&
+      last.preferredVersion === loc.preferredVersion &&
+      last.namespaced === loc.namespaced
+    )
+      return this.lastFolders;
+    const key = `${loc.group}\0${loc.resource}\0${loc.version}\0${String(loc.preferredVersion)}\0${String(loc.namespaced)}\0${loc.namespace ?? ''}`;
+    let folders = this.folders.get(key);
+    if (!folders) {
+      folders = itemEntryDirs(loc).map((dir) => new EntryFolder(dir));
+      this.folders.set(key, folders);
+    }
+    const { group, resource, version, preferredVersion, namespaced, namespace } = loc;
+    this.lastLocation = { group, resource, version, preferredVersion, namespaced, namespace };
+    this.lastFolders = folders;
+    return folders;
   }
 
   /** `writeItem`, then the wait it may ask for. */
@@ -194,17 +228,31 @@ export class BackupArchiveWriter {
     let dataAt = -1;
     for (const path of paths) {
       at = this.headers.write(buf, at, path, size);
-      // The typed-array methods: Buffer's copy and fill check their arguments in JavaScript first.
-      if (dataAt >= 0) buf.copyWithin(at, dataAt, dataAt + size);
-      else writeData(buf, at, data);
-      dataAt = at;
-      at += size;
-      if (padding > 0) Uint8Array.prototype.fill.call(buf, 0, at, at + padding);
-      at += padding;
+      at = this.writeBody(buf, at, data, size, dataAt);
+      dataAt = at - size - padding;
     }
+    return this.accepted(at, paths.length, total);
+  }
+
+  /**
+   * An entry's data and padding at `at`: copied from `dataAt` when an earlier entry of the same
+   * item holds it already (-1: none does). Returns the position after the padding.
+   */
+  private writeBody(buf: Buffer, at: number, data: EntryData, size: number, dataAt: number): number {
+    const padding = tarPaddingLength(size);
+    // The typed-array methods: Buffer's copy and fill check their arguments in JavaScript first.
+    if (dataAt >= 0) buf.copyWithin(at, dataAt, dataAt + size);
+    else writeData(buf, at, data);
+    at += size;
+    if (padding > 0) Uint8Array.prototype.fill.call(buf, 0, at, at + padding);
+    return at + padding;
+  }
+
+  /** Books entries written up to `at` in the current block; the block goes to gzip once full. */
+  private accepted(at: number, entries: number, bytes: number): boolean {
     this.chunkUsed = at;
-    this.entries += paths.length;
-    this.tarBytes += total;
+    this.entries += entries;
+    this.tarBytes += bytes;
     if (this.chunkUsed >= this.chunk.length) this.flush();
     return this.gzip.ready;
   }

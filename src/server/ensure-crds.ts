@@ -3,7 +3,7 @@
  * which kinds are missing and how to get them, instead of failing later on every list with
  * "404 page not found".
  */
-import { buildCrds } from '../api/crds.ts';
+import { buildAllCrds } from '../api/all-crds.ts';
 import { CRD_RESOURCE, installCrds, type CrdCluster, type CrdInstallResult } from '../api/install.ts';
 import { formatError, SkiffError } from '../util/errors.ts';
 
@@ -30,14 +30,14 @@ export async function ensureCrds(cluster: CrdCluster): Promise<CrdInstallResult[
     return await installCrds(cluster);
   } catch (err) {
     const missing: string[] = [];
-    for (const crd of buildCrds()) {
+    for (const crd of buildAllCrds()) {
       const name = crd.metadata.name ?? '';
       const live = await cluster.find(CRD_RESOURCE, name).catch(() => undefined);
       if (!live) missing.push(name);
     }
     if (missing.length > 0) throw new MissingCrdsError(missing, err);
     throw new Error(
-      `the server could not update the velero.io CustomResourceDefinitions to this version: ${formatError(err)}. ` +
+      `the server could not update the velero.io and tenant.skiff.dev CustomResourceDefinitions to this version: ${formatError(err)}. ` +
         `Update them with 'skiff install --crds-only' as a cluster administrator.`,
       { cause: err },
     );

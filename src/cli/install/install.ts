@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from '@commander-js/extra-typings';
 import { installCrds } from '../../api/install.ts';
+import { installTenantObjects, isTenantInstallObject } from '../../tenant/install.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -144,13 +145,14 @@ Examples:
       const cluster = ctx.cluster();
       const crds = await installCrds(cluster);
       for (const c of crds) console.log(`CustomResourceDefinition/${c.name}: ${c.action}`);
+      for (const applied of await installTenantObjects(cluster)) console.log(`${applied}: applied`);
       if (flags.crdsOnly) {
-        console.log('CRDs are installed and established.');
+        console.log('CRDs (and the tenant admission policies and roles) are installed and established.');
         return;
       }
       await createAll(
         cluster,
-        objects.filter((o) => o.kind !== 'CustomResourceDefinition'),
+        objects.filter((o) => o.kind !== 'CustomResourceDefinition' && !isTenantInstallObject(o)),
       );
       if (!flags.server) {
         console.log(

@@ -4,7 +4,8 @@
  * Secret, the `default` BackupStorageLocation and VolumeSnapshotLocation, and the server
  * Deployment, in the order `velero install` creates them.
  */
-import { buildCrds } from '../../api/crds.ts';
+import { buildAllCrds } from '../../api/all-crds.ts';
+import { tenantInstallObjects } from '../../tenant/install.ts';
 import { Names } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { featureProblems } from '../../server/features.ts';
@@ -74,7 +75,8 @@ const COMPONENT = { component: 'velero' };
 
 /** Everything install would create, in creation order; `problems` lists every bad flag. */
 export function installObjects(namespace: string, flags: InstallFlags): { objects: KubeObject[]; problems: string[] } {
-  const crds = buildCrds();
+  // The tenant kinds come with their admission policies and roles, never without them.
+  const crds = [...buildAllCrds(), ...tenantInstallObjects()];
   if (flags.crdsOnly) return { objects: crds, problems: [] };
   const p = new ProblemCollector();
   const withLocation = flags.defaultBackupLocation !== false;

@@ -8,7 +8,7 @@
  * workloads need, plus a Role in the server's namespace for the server's own objects.
  * The choices, and what they cost, are in docs/adr/0006-least-privilege-rbac.md.
  */
-import { buildCrds } from '../../api/crds.ts';
+import { buildAllCrds } from '../../api/all-crds.ts';
 import type { KubeObject } from '../../kube/object.ts';
 
 export const RBAC_MODES = ['cluster-admin', 'least-privilege'] as const;
@@ -80,7 +80,7 @@ export const BACKUP_RESTORE_RESOURCES: readonly { group: string; resources: stri
  * patches, a backup only reads (and runs hooks).
  */
 export function leastPrivilegeClusterRules(): PolicyRule[] {
-  const crdNames = buildCrds().map((c) => c.metadata.name ?? '');
+  const crdNames = buildAllCrds().map((c) => c.metadata.name ?? '');
   return [
     ...BACKUP_RESTORE_RESOURCES.map((r) => ({
       apiGroups: [r.group],

@@ -5,11 +5,12 @@
  * backups stay in the bucket for the next install (or a Velero) to find.
  */
 import { Command } from '@commander-js/extra-typings';
-import { buildCrds } from '../../api/crds.ts';
+import { buildAllCrds } from '../../api/all-crds.ts';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { Finalizers, Names } from '../../api/labels.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isNotFound } from '../../kube/errors.ts';
+import { tenantInstallObjects, tenantInstallRef } from '../../tenant/install.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError } from '../errors.ts';
@@ -37,7 +38,11 @@ export function uninstallTargets(namespace: string, opts: { keepCrds?: boolean }
     { kind: 'Namespace', ref: INSTALL_REFS.Namespace, name: namespace },
   ];
   if (!opts.keepCrds) {
-    for (const crd of buildCrds()) {
+    // The tenant kinds' admission policies and roles go with their CRDs.
+    for (const obj of tenantInstallObjects()) {
+      targets.push({ kind: obj.kind, ref: tenantInstallRef(obj), name: obj.metadata.name ?? '', onlyIfLabelled: true });
+    }
+    for (const crd of buildAllCrds()) {
       targets.push({
         kind: 'CustomResourceDefinition',
         ref: INSTALL_REFS.CustomResourceDefinition,

@@ -5,6 +5,7 @@
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { ServerStatusRequest } from '../../api/requests.ts';
 import type { Cluster } from '../../kube/cluster.ts';
+import { KubeApiError } from '../../kube/errors.ts';
 import { SkiffError } from '../../util/errors.ts';
 
 /** No server answered in time. */
@@ -28,7 +29,9 @@ export async function askServerStatus(q: ServerStatusQuery): Promise<NonNullable
     metadata: { generateName: 'skiff-cli-', namespace: q.namespace },
     spec: {},
   };
-  const created = await q.cluster.create(ref, request);
+  const created = await q.cluster.create(ref, request).catch((err: unknown) => {
+    throw missingNamespace(err, q.namespace) ?? err;
+  });
   const name = created.metadata.name ?? '';
   const deadline = Date.now() + q.timeoutMs;
   for (;;) {
@@ -42,4 +45,17 @@ export async function askServerStatus(q: ServerStatusQuery): Promise<NonNullable
     }
     await new Promise((resolve) => setTimeout(resolve, q.pollMs ?? 100));
   }
+}
+
+/**
+ * The API server refuses the request with "namespaces X not found" when Skiff was installed
+ * elsewhere (the demo uses skiff-system, the CLI's default is velero): say that, not the raw 404.
+ */
+function missingNamespace(err: unknown, namespace: string): NoServerError | undefined {
+  if (!(err instanceof KubeApiError) || !err.notFound || err.typeNotServed) return undefined;
+  if (!/namespaces? "[^"]*" not found/.test(err.apiMessage)) return undefined;
+  return new NoServerError(
+    `namespace ${namespace} does not exist, so no Skiff server runs there: pass the namespace Skiff was installed in with -n (e.g. -n skiff-system), or set VELERO_NAMESPACE`,
+    { cause: err },
+  );
 }

@@ -73,7 +73,13 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
     case 'claim': {
       if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
       const accepted = await claimDataMover(ctx.cluster, REF, du, ctx.node, kubeTime(ctx.clock.now()));
-      if (accepted) ctx.work.start(key, (signal) => expose(ctx, accepted as DataUpload, signal));
+      if (!accepted) return undefined;
+      ctx.work.start(key, async (signal) => {
+        const node = await expose(ctx, accepted as DataUpload, signal);
+        // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
+        // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
+        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal);
+      });
       return undefined;
     }
     case 'upload':
@@ -113,7 +119,8 @@ async function cancel(ctx: NodeAgentContext, du: DataUpload): Promise<ReconcileR
   return undefined;
 }
 
-async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<void> {
+/** Exposes the snapshot and marks the DataUpload Prepared; returns the mover's node (undefined when it failed). */
+async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<string | undefined> {
   const name = du.metadata.name ?? '';
   const log = ctx.log.child({ dataUpload: name });
   const patch = patcher(ctx, name);
@@ -122,8 +129,10 @@ async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
     const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs });
     await patch({ phase: DataPathPhase.Prepared, node: placement.node });
     log.info({ node: placement.node, pv: placement.pvName }, 'snapshot exposed to the data mover');
+    return placement.node;
   } catch (err) {
     await endWithError(ctx, du, signal, log, err);
+    return undefined;
   }
 }
 

@@ -8,6 +8,7 @@ import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsEnv } from './kopia.ts';
+import { cachedSnapshotID } from './restic-cache.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
 import type { BackupOptions, BackupResult, RepositoryAccess, RestoreOptions, Uploader } from './types.ts';
@@ -37,7 +38,7 @@ export class ResticUploader implements Uploader {
 
   private async globalArgs(): Promise<string[]> {
     const { target, workDir } = this.access;
-    const args = [`--cache-dir=${join(workDir, 'cache')}`];
+    const args = [`--cache-dir=${this.cacheDir()}`];
     if (target.kind === 's3') {
       args.push(`--option=s3.region=${target.region}`);
       if (target.forcePathStyle) args.push('--option=s3.bucket-lookup=path');
@@ -141,8 +142,19 @@ export class ResticUploader implements Uploader {
     return { snapshotID, totalBytes, incrementalBytes: summary.data_added ?? 0 };
   }
 
-  /** restic 0.14's summary names the snapshot by its short ID; the PVB records the full one, as Velero does. */
+  private cacheDir(): string {
+    return join(this.access.workDir, 'cache');
+  }
+
+  /**
+   * restic 0.14's summary names the snapshot by its short ID; the PVB records the full one, as
+   * Velero does. restic has just cached the snapshot file it wrote, named by the full ID: read
+   * it there, which spares a second restic run (a key derivation and a repository open, about
+   * a second of a backup: bench:fs); ask restic only when the cache does not say.
+   */
   private async fullSnapshotID(shortID: string, signal?: AbortSignal): Promise<string> {
+    const cached = await cachedSnapshotID(this.cacheDir(), shortID);
+    if (cached !== undefined) return cached;
     const out = await this.run(['snapshots', '--json', shortID], { signal });
     const list = parseJson(out.trim()) as { id?: string }[] | undefined;
     const id = Array.isArray(list) ? list[0]?.id : undefined;

@@ -52,6 +52,14 @@ describe('skiff version and snapshot-location', { concurrency: false }, () => {
     assert.deepEqual(left.items, []);
   });
 
+  test('version against a namespace that does not exist says so and how to pick the right one', async () => {
+    const missing = uniqueName('not-installed');
+    const r = await skiff(['-n', missing, 'version', '--timeout', '1s']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`namespace ${missing} does not exist, so no Skiff server runs there: pass`));
+    assert.doesNotMatch(r.stderr, /404/);
+  });
+
   test('snapshot-location create, get, set and delete round-trip', async () => {
     const sl = ['-n', server.namespace, 'snapshot-location'];
     const created = await skiffOk([...sl, 'create', 'ebs', '--provider', 'aws', '--config', 'region=us-east-1']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildCrds } from '../../../src/api/crds.ts';
+import { buildAllCrds } from '../../../src/api/all-crds.ts';
 import { CrdNotEstablishedError, installCrds, type CrdCluster } from '../../../src/api/install.ts';
 import type { KubeObject } from '../../../src/kube/object.ts';
 import type { ResourceRef } from '../../../src/kube/resource.ts';
@@ -40,7 +40,7 @@ const fastOpts = { pollMs: 1, sleep: () => Promise.resolve() };
 test('a fresh cluster gets every CRD created by forced server-side apply as skiff', async () => {
   const cluster = new FakeCrdCluster(established);
   const results = await installCrds(cluster, fastOpts);
-  assert.equal(results.length, buildCrds().length);
+  assert.equal(results.length, buildAllCrds().length);
   assert.ok(results.every((r) => r.action === 'created'));
   assert.ok(cluster.patches.every((p) => p.type === 'apply'));
   assert.deepEqual(cluster.patches[0]!.opts, { fieldManager: 'skiff', force: true, dryRun: false });

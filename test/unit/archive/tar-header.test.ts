@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { extract as createExtract, pack as createPack } from 'tar-stream';
-import { BLOCK_SIZE, TAR_END, TarHeaderEncoder, tarPaddingLength } from '../../../src/archive/tar-header.ts';
+import {
+  BLOCK_SIZE,
+  EntryFile,
+  EntryFolder,
+  TAR_END,
+  TarHeaderEncoder,
+  tarPaddingLength,
+} from '../../../src/archive/tar-header.ts';
 
 const MTIME = Date.UTC(2026, 2, 4, 5, 6, 7) / 1000;
 const MODE = 0o755;
@@ -105,6 +112,30 @@ describe('TarHeaderEncoder', () => {
       assert.ok(listing.at(-1)?.endsWith(long));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a header written from an encoded folder is the header of the whole path', () => {
+    const encoder = new TarHeaderEncoder(MODE, MTIME);
+    const cases = [
+      ['resources/configmaps/namespaces/ns1/', 'cm-1.json'],
+      // exactly 100 bytes, then one more: the fast way ends where ustar's name field does
+      [`resources/configmaps/cluster/`, `${'a'.repeat(66)}.json`],
+      [`resources/configmaps/cluster/`, `${'a'.repeat(67)}.json`],
+      ['resources/widgets.example.io/namespaces/ns/', 'übergrößen.json'],
+      ['resources/widgets.example.io/namespaces/nß/', 'w.json'],
+      [`resources/widgets.example.io/namespaces/ns/`, `${'w'.repeat(200)}.json`],
+    ] as const;
+    for (const [dir, file] of cases) {
+      const folder = new EntryFolder(dir);
+      const entryFile = new EntryFile(file);
+      const length = encoder.lengthIn(folder, entryFile);
+      assert.equal(length, encoder.length(dir + file), dir + file);
+      const fast = Buffer.alloc(length, 0xff);
+      const whole = Buffer.alloc(length, 0xee);
+      assert.equal(encoder.writeIn(fast, 0, folder, entryFile, 1234), length);
+      encoder.write(whole, 0, dir + file, 1234);
+      assert.deepEqual(fast, whole, dir + file);
     }
   });
 

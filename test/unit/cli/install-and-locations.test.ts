@@ -7,13 +7,14 @@ import { buildLocation } from '../../../src/cli/backup-location/location-options
 import { locationPatch } from '../../../src/cli/backup-location/set.ts';
 import { installObjects } from '../../../src/cli/install/manifests.ts';
 import { parseCredential } from '../../../src/cli/flags.ts';
+import { isTenantInstallObject } from '../../../src/tenant/install.ts';
 
 describe('install objects', () => {
-  test('--crds-only yields only the CRDs', () => {
+  test('--crds-only yields only the CRDs, and the tenant kinds’ admission policies and roles', () => {
     const { objects, problems } = installObjects('velero', { crdsOnly: true });
     assert.deepEqual(problems, []);
     assert.ok(objects.length > 10);
-    assert.ok(objects.every((o) => o.kind === 'CustomResourceDefinition'));
+    assert.ok(objects.every((o) => o.kind === 'CustomResourceDefinition' || isTenantInstallObject(o)));
   });
 
   test('a full install has the namespace, RBAC, the cloud-credentials secret, the default locations and the server', () => {
@@ -25,7 +26,7 @@ describe('install objects', () => {
       secretFileContents: Buffer.from('[default]\n'),
     });
     assert.deepEqual(problems, []);
-    const rest = objects.filter((o) => o.kind !== 'CustomResourceDefinition');
+    const rest = objects.filter((o) => o.kind !== 'CustomResourceDefinition' && !isTenantInstallObject(o));
     assert.deepEqual(
       rest.map((o) => `${o.kind}/${o.metadata.name ?? ''}`),
       [

@@ -5,11 +5,14 @@ import { leastPrivilegeClusterRules, serverNamespaceRules } from '../../../src/c
 import { uninstallTargets } from '../../../src/cli/install/uninstall.ts';
 import { deploymentAvailable } from '../../../src/cli/install/wait-available.ts';
 import type { KubeObject } from '../../../src/kube/object.ts';
+import { isTenantInstallObject } from '../../../src/tenant/install.ts';
 
 const BASE = { provider: 'aws', bucket: 'b', secretFileContents: Buffer.from('[default]\n') };
 
 function kinds(objects: KubeObject[]): string[] {
-  return objects.filter((o) => o.kind !== 'CustomResourceDefinition').map((o) => `${o.kind}/${o.metadata.name ?? ''}`);
+  return objects
+    .filter((o) => o.kind !== 'CustomResourceDefinition' && !isTenantInstallObject(o))
+    .map((o) => `${o.kind}/${o.metadata.name ?? ''}`);
 }
 
 interface Container {
@@ -120,7 +123,7 @@ describe('skiff install: server objects', () => {
       (r) => r.resources.includes('customresourcedefinitions') && r.verbs.includes('update'),
     );
     assert.equal(crdWrites.length, 1);
-    assert.ok(crdWrites[0]?.resourceNames?.every((n) => n.endsWith('.velero.io')));
+    assert.ok(crdWrites[0]?.resourceNames?.every((n) => n.endsWith('.velero.io') || n.endsWith('.tenant.skiff.dev')));
     assert.ok(
       serverNamespaceRules().some((r) => r.apiGroups.includes('coordination.k8s.io') && r.verbs.includes('update')),
     );
@@ -134,7 +137,8 @@ describe('skiff install: server objects', () => {
     assert.equal(admin.roleRef.name, 'cluster-admin');
     const { objects, problems } = installObjects('velero', { ...BASE, serviceAccountName: 'backup-bot' });
     assert.deepEqual(problems, []);
-    assert.ok(!objects.some((o) => /ServiceAccount|Role/.test(o.kind)));
+    // The server gets no account or RBAC; the tenant ClusterRoles an admin binds for users still come.
+    assert.ok(!objects.some((o) => /ServiceAccount|Role/.test(o.kind) && !isTenantInstallObject(o)));
     assert.equal(deployment(objects).template.spec.serviceAccountName, 'backup-bot');
   });
 
@@ -175,7 +179,7 @@ describe('skiff uninstall targets', () => {
       all.slice(0, 4).map((t) => `${t.kind}/${t.name}`),
       ['Deployment/velero', 'ClusterRoleBinding/velero-skiff', 'ClusterRole/velero-skiff', 'Namespace/skiff'],
     );
-    assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13);
+    assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13 + 7); // velero.io + tenant.skiff.dev
     assert.ok(!uninstallTargets('skiff', { keepCrds: true }).some((t) => t.kind === 'CustomResourceDefinition'));
     assert.equal(uninstallTargets('velero', {})[1]?.name, 'velero');
   });
