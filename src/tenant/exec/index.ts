@@ -1,6 +1,7 @@
 import type { ControllerSpec } from '../../controllers/controller.ts';
 import { tenantBackupController, type TenantControllerDeps } from './backup-controller.ts';
 import { TENANT_GROUP, TenantTypes } from './resources.ts';
+import { tenantRestoreController } from './restore-controller.ts';
 import { ensureSealKey } from './seal-store.ts';
 
 export { tenantBackupController, type TenantControllerDeps } from './backup-controller.ts';
@@ -26,5 +27,5 @@ export async function tenantExecutionControllers(
     key.catch(() => (key = undefined));
     return key;
   };
-  return [tenantBackupController({ ...deps, sealKey })];
+  return [tenantBackupController({ ...deps, sealKey }), tenantRestoreController({ ...deps, sealKey })];
 }
