@@ -22,6 +22,7 @@ import { uniqueName } from '../test/helpers/names.ts';
 import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
+import { PhaseTracer } from './datamover-phases.ts';
 import { deletePrefix, makeTree } from './volume-data.ts';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '2GiB' } } });
@@ -92,6 +93,10 @@ try {
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
 
   const name = uniqueName('b');
+  const phases = new PhaseTracer(cluster, server.namespace, ns);
+  phases.run();
+  await new Promise((r) => setTimeout(r, 500)); // the watches have started
+  phases.begin();
   const start = performance.now();
   const backup = await backupAndWait(
     cluster,
@@ -101,6 +106,7 @@ try {
     4 * 3600_000,
   );
   const skiffSeconds = (performance.now() - start) / 1000;
+  await phases.stop();
   if (backup.status?.phase !== 'Completed') throw new Error(`the backup ended ${backup.status?.phase}`);
   const [du] = await (async () => {
     const out: DataUpload[] = [];
@@ -115,6 +121,8 @@ try {
   ] as const)
     console.log(`  ${what.padEnd(34)} ${s.toFixed(2).padStart(7)} s  ${mb(size, s).toFixed(0).padStart(5)} MB/s`);
   console.log(`\n  skiff / kopia direct (speed): ${(directSeconds / skiffSeconds).toFixed(2)}x   (target >= 0.90x)`);
+  console.log(`\n  where the moved-data backup's time went (as watched from the cluster):`);
+  for (const line of phases.report()) console.log(line);
   console.log(
     `  DataUpload: snapshot ${du?.status?.snapshotID ?? '?'}, ${du?.status?.progress?.totalBytes ?? 0} bytes, node ${du?.status?.node ?? '?'}`,
   );

@@ -82,6 +82,9 @@ OBJ
   done
   for n in "${pids[@]}"; do wait "$n" || die "labelling the nodes failed: $(cat "$log")"; done
 
+  STEP="${what}put the CSI driver's data on a copy-on-write filesystem"
+  csi_storage "$dir" "$@"
+
   STEP="${what}start the CSI processes"
   start "${p}snapshot-controller" "$BIN/snapshot-controller" --kubeconfig="$kc" --enable-distributed-snapshotting=true
   for n in "$@"; do
@@ -90,6 +93,31 @@ OBJ
   done
   start "${p}csi-kubelet" node --import tsx "$ROOT/scripts/testenv/csi-kubelet.ts" --kubeconfig "$kc" \
     --nodes "$dir/nodes" --csi "$dir/csi" --driver-binary "$BIN/skiff-csi-driver" --ready "$dir/csi/kubelet.ready"
+}
+
+# csi_storage DIR NODE...: a real CSI driver snapshots and clones copy-on-write, in moments and whatever the
+# volume's size; the test driver does the same with FICLONE (`cp --reflink`) when its data is on a filesystem that
+# can. So: an XFS image (reflink=1, sparse, $SKIFF_CSI_STORAGE_SIZE, default 32G) loop-mounted at DIR/csi-storage,
+# one folder per node bind-mounted at the node's var/lib/skiff-csi. Without root, mkfs.xfs (Debian package
+# xfsprogs) or a loop device, the data stays on the run folder's filesystem and the driver copies files in full,
+# saying why in its log. down.sh's unmount_under unmounts all of it (deepest first; the loop device goes with it).
+csi_storage() {
+  local dir=$1 n; shift
+  local img=$dir/csi-storage.img mnt=$dir/csi-storage log=$dir/csi-storage.log why=""
+  if [ "$(id -u)" != 0 ]; then why="not root"
+  elif ! command -v mkfs.xfs >/dev/null; then why="mkfs.xfs not found (apt-get install xfsprogs)"
+  elif ! { truncate -s "${SKIFF_CSI_STORAGE_SIZE:-32G}" "$img" && mkfs.xfs -q -m reflink=1 "$img" && mkdir -p "$mnt" &&
+           mount -o loop "$img" "$mnt"; } > "$log" 2>&1; then why="making or mounting $img failed: $(tail -n 3 "$log")"
+  fi
+  if [ -n "$why" ]; then
+    rm -f "$img"
+    say "warning: the CSI test driver's data is not on a copy-on-write filesystem ($why): snapshots and clones copy in full"
+    return 0
+  fi
+  for n in "$@"; do
+    mkdir -p "$mnt/$n" "$dir/nodes/$n/var/lib/skiff-csi"
+    mount --bind "$mnt/$n" "$dir/nodes/$n/var/lib/skiff-csi" >> "$log" 2>&1 || die "bind-mounting $mnt/$n: $(cat "$log")"
+  done
 }
 
 # wait_csi DIR PREFIX NODE...: waits until start_csi's processes serve (separate, so the caller can start other

@@ -12,3 +12,4 @@ export * from './watch.ts';
 export * from './exec-status.ts';
 export * from './impersonation.ts';
 export * from './access-review.ts';
+export * from './wait-object.ts';

@@ -65,7 +65,7 @@ interface VolumeInfo {
 
 /**
  * Checks the backup's volume info records moved data for each claim of `ns`, then removes the
- * storage snapshots from every node's driver (`<node root>/var/lib/skiff-csi/<handle>.snap`), so
+ * storage snapshots from every node's driver (the folders `<node root>/var/lib/skiff-csi/<handle>.snap`), so
  * that a restore can only use the bucket. Returns the handles.
  */
 export async function deleteDriverSnapshots(
@@ -82,7 +82,7 @@ export async function deleteDriverSnapshots(
   ]);
   const handles = mine.map((i) => i.csiSnapshotInfo?.snapshotHandle ?? '').filter((h) => h !== '');
   for (const root of nodeRoots)
-    for (const h of handles) await rm(join(root, 'var/lib/skiff-csi', `${h}.snap`), { force: true });
+    for (const h of handles) await rm(join(root, 'var/lib/skiff-csi', `${h}.snap`), { recursive: true, force: true });
   return handles;
 }
 

@@ -9,6 +9,7 @@
 import type { Cluster } from '../../kube/cluster.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
+import { waitForObject } from '../../kube/wait-object.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { deleteContent } from '../../deletion/csi-snapshots.ts';
@@ -38,8 +39,6 @@ export interface CsiSnapshotsDeps {
   settings: VolumeSettings;
   /** `spec.csiSnapshotTimeout` in ms (default 10m). */
   timeoutMs: number;
-  /** How often a VolumeSnapshot is read while waiting; default 1 s. */
-  pollMs?: number;
   /** `snapshotMoveData`: each snapshot's data is moved by a DataUpload (reference §7.3 step 8). */
   moveData?: DataUploadSettings | undefined;
 }
@@ -115,6 +114,8 @@ export class CsiSnapshots implements CsiSnapshotter {
       backupVolumeSnapshot(pvc, this.deps.backup.name, choice.name),
     );
     const vsName = created.metadata.name ?? '';
+    // The repository the data will move to gets ready while the storage snapshot is taken.
+    this.uploads?.prepareRepository(namespace).catch(() => undefined);
     const ready = await this.waitReady(namespace, vsName, `${namespace}/${name}`);
     const status = vsView(ready.vs).status ?? {};
     const taken = takenRecord({ namespace, vsName, pvc: name, pv, driver, started }, ready.vsc);
@@ -276,7 +277,10 @@ export class CsiSnapshots implements CsiSnapshotter {
     );
   }
 
-  /** Polls until the VolumeSnapshot is ready to use with its content's handle; on error or timeout removes it and throws. */
+  /**
+   * Watches the VolumeSnapshot until it is ready to use, then its content until it has the storage snapshot's
+   * handle; on error or timeout removes the snapshot and throws with the last error the cluster gave.
+   */
   private async waitReady(
     namespace: string,
     vsName: string,
@@ -284,22 +288,38 @@ export class CsiSnapshots implements CsiSnapshotter {
   ): Promise<{ vs: KubeObject; vsc: KubeObject }> {
     const deadline = Date.now() + this.deps.timeoutMs;
     let lastError = '';
-    for (;;) {
-      const vs = await this.deps.cluster.find(VOLUME_SNAPSHOTS, vsName, namespace);
-      if (!vs) {
-        lastError = 'the VolumeSnapshot was deleted';
-        break;
-      }
-      const status = vsView(vs).status ?? {};
-      if (status.error?.message) lastError = status.error.message;
-      const contentName = status.boundVolumeSnapshotContentName;
-      const vsc = contentName ? await this.snapshotContent(contentName) : undefined;
-      const vscStatus = vscView(vsc).status;
-      if (vscStatus?.error?.message) lastError = vscStatus.error.message;
-      if (status.readyToUse === true && vsc && vscStatus?.snapshotHandle) return { vs, vsc };
-      if (Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, Math.min(this.deps.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
-    }
+    const vs = await waitForObject(
+      this.deps.cluster,
+      VOLUME_SNAPSHOTS,
+      { name: vsName, namespace },
+      (obj) => {
+        if (!obj) {
+          lastError = 'the VolumeSnapshot was deleted';
+          return null;
+        }
+        const status = vsView(obj).status ?? {};
+        if (status.error?.message) lastError = status.error.message;
+        return status.readyToUse === true && status.boundVolumeSnapshotContentName ? obj : undefined;
+      },
+      { timeoutMs: this.deps.timeoutMs },
+    );
+    const contentName = vsView(vs ?? undefined).status?.boundVolumeSnapshotContentName;
+    const vsc =
+      vs && contentName
+        ? await waitForObject(
+            this.deps.cluster,
+            VOLUME_SNAPSHOT_CONTENTS,
+            { name: contentName },
+            (obj) => {
+              const status = vscView(obj).status;
+              if (status?.error?.message) lastError = status.error.message;
+              if (!obj) lastError = `its VolumeSnapshotContent ${contentName} was deleted`;
+              return obj ? (status?.snapshotHandle ? obj : undefined) : null;
+            },
+            { timeoutMs: Math.max(0, deadline - Date.now()) },
+          )
+        : undefined;
+    if (vs && vsc) return { vs, vsc };
     await this.discard(namespace, vsName);
     throw new Error(
       `VolumeSnapshot ${namespace}/${vsName} of claim ${claim} was not ready within ${formatMs(this.deps.timeoutMs)} ` +

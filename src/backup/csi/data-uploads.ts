@@ -4,12 +4,11 @@
  * by `spec.itemOperationTimeout`, then cancels), stores them in their final state and records them in the
  * volume info. A failed or canceled one is an error of the backup (PartiallyFailed).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataPathPhase, Kinds, resourceRef, type DataUpload } from '../../api/index.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import type { Cluster } from '../../kube/cluster.ts';
-import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
+import { waitForObject } from '../../kube/wait-object.ts';
 import { dataUploadObject, isFinal, type DataUploadInput } from '../../volumes/data-mover/upload-objects.ts';
 import type { ensureRepository } from '../../volumes/repository/ensure.ts';
 
@@ -26,12 +25,12 @@ export interface DataUploadSettings {
   /** How long the backup waits for its DataUploads (`spec.itemOperationTimeout`, default 4h). */
   waitMs: number;
   ensureRepository: typeof ensureRepository;
-  pollMs?: number | undefined;
 }
 
 export class BackupDataUploads {
   private readonly created: string[] = [];
   private final: DataUpload[] | undefined;
+  private readonly repositories = new Map<string, Promise<void>>();
 
   constructor(
     private readonly cluster: Cluster,
@@ -42,16 +41,34 @@ export class BackupDataUploads {
     return this.created.length;
   }
 
+  /**
+   * Makes the kopia repository of a claim's namespace ready (once per namespace): started as soon as the claim's
+   * snapshot is asked for, so that a new repository is initialised while the storage snapshot is taken.
+   */
+  prepareRepository(namespace: string): Promise<void> {
+    let ready = this.repositories.get(namespace);
+    if (!ready) {
+      const s = this.settings;
+      ready = s
+        .ensureRepository(this.cluster, s.backup.namespace, {
+          volumeNamespace: namespace,
+          location: s.location,
+          type: 'kopia',
+        })
+        .then(() => undefined);
+      // A failure is reported by `create`, which awaits the same promise; a later claim tries again.
+      ready.catch(() => this.repositories.delete(namespace));
+      this.repositories.set(namespace, ready);
+    }
+    return ready;
+  }
+
   /** Creates the DataUpload of a claim's ready snapshot (the claim's repository made ready first); returns its name. */
   async create(
     input: Omit<DataUploadInput, 'backup' | 'location' | 'datamover' | 'operationTimeout'>,
   ): Promise<string> {
     const s = this.settings;
-    await s.ensureRepository(this.cluster, s.backup.namespace, {
-      volumeNamespace: input.pvc.namespace,
-      location: s.location,
-      type: 'kopia',
-    });
+    await this.prepareRepository(input.pvc.namespace);
     const du = dataUploadObject({
       ...input,
       backup: s.backup,
@@ -67,25 +84,34 @@ export class BackupDataUploads {
   }
 
   /**
-   * Waits until every DataUpload has ended; those still running after the wait are canceled. Returns the
-   * DataUploads in their final state and one problem per DataUpload that did not complete.
+   * Waits until every DataUpload has ended (watching each in turn: the wait is as long as the slowest); those
+   * still running after `waitMs` are canceled, and then waited for until they end. Returns the DataUploads in
+   * their final state and one problem per DataUpload that did not complete.
    */
   async waitAll(): Promise<{ uploads: DataUpload[]; problems: string[] }> {
     const deadline = Date.now() + this.settings.waitMs;
     let canceled = false;
-    for (;;) {
-      const all = await this.read();
-      if (all.every((d) => !d || isFinal(d))) {
-        const uploads = all.filter((d): d is DataUpload => d !== undefined);
-        this.final = uploads;
-        return { uploads, problems: problemsOf(this.created, all, canceled, this.settings.waitMs) };
-      }
-      if (Date.now() >= deadline && !canceled) {
-        await this.cancelAll();
+    const all: (DataUpload | undefined)[] = [];
+    for (const name of this.created) {
+      const ended = (timeoutMs?: number) =>
+        waitForObject(
+          this.cluster,
+          REF,
+          { name, namespace: this.settings.backup.namespace },
+          (obj) => (!obj ? null : isFinal(obj as DataUpload) ? (obj as DataUpload) : undefined),
+          { timeoutMs },
+        );
+      let du = await ended(Math.max(0, deadline - Date.now()));
+      if (du === undefined) {
+        if (!canceled) await this.cancelAll();
         canceled = true;
+        du = await ended();
       }
-      await sleep(this.settings.pollMs ?? 1000);
+      all.push(du ?? undefined);
     }
+    const uploads = all.filter((d): d is DataUpload => d !== undefined);
+    this.final = uploads;
+    return { uploads, problems: problemsOf(this.created, all, canceled, this.settings.waitMs) };
   }
 
   /** The DataUploads' final state, once `waitAll` returned. */
@@ -106,15 +132,6 @@ export class BackupDataUploads {
         // Best effort: the node agent's own bounds end it.
       }
     }
-  }
-
-  private read(): Promise<(DataUpload | undefined)[]> {
-    return Promise.all(
-      this.created.map(
-        async (name) =>
-          (await this.cluster.find(REF, name, this.settings.backup.namespace)) as (KubeObject & DataUpload) | undefined,
-      ),
-    );
   }
 }
 

@@ -10,11 +10,7 @@ import type { DataUploadSettings } from './data-uploads.ts';
 const DEFAULT_ITEM_OPERATION_TIMEOUT = '4h';
 
 /** The CSI snapshot executor of one backup, deciding volumes as its pod volume backups do. */
-export function csiSnapshotsFor(
-  deps: { cluster: Cluster; volumes?: { pollMs?: number } | undefined },
-  backup: Backup,
-  prepared: PreparedVolumes,
-): CsiSnapshots {
+export function csiSnapshotsFor(deps: { cluster: Cluster }, backup: Backup, prepared: PreparedVolumes): CsiSnapshots {
   return new CsiSnapshots({
     cluster: deps.cluster,
     backup: { name: backup.metadata.name ?? '', annotations: backup.metadata.annotations ?? {} },
@@ -26,17 +22,12 @@ export function csiSnapshotsFor(
       pvcsIncluded: prepared.pvcsIncluded,
     },
     timeoutMs: prepared.fields.csiSnapshotTimeoutMs,
-    ...(deps.volumes?.pollMs ? { pollMs: deps.volumes.pollMs } : {}),
-    ...(backup.spec.snapshotMoveData === true ? { moveData: moveDataSettings(deps, backup, prepared) } : {}),
+    ...(backup.spec.snapshotMoveData === true ? { moveData: moveDataSettings(backup, prepared) } : {}),
   });
 }
 
 /** `snapshotMoveData` (reference §7.3 step 8): where and how the claims' snapshots are moved. */
-function moveDataSettings(
-  deps: { volumes?: { pollMs?: number } | undefined },
-  backup: Backup,
-  prepared: PreparedVolumes,
-): DataUploadSettings {
+function moveDataSettings(backup: Backup, prepared: PreparedVolumes): DataUploadSettings {
   let waitMs = parseDuration(DEFAULT_ITEM_OPERATION_TIMEOUT);
   try {
     if (backup.spec.itemOperationTimeout) waitMs = parseDuration(backup.spec.itemOperationTimeout) || waitMs;
@@ -55,6 +46,5 @@ function moveDataSettings(
     parallelFilesUpload: backup.spec.uploaderConfig?.parallelFilesUpload ?? undefined,
     waitMs,
     ensureRepository,
-    ...(deps.volumes?.pollMs ? { pollMs: deps.volumes.pollMs } : {}),
   };
 }

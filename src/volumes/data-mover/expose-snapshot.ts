@@ -5,9 +5,8 @@
  * from the clone with a pod mounting it read-only (mover-pod.ts), placed where the source volume could be used,
  * as the source PV's node affinity says. `unexposeSnapshot` removes all of it and never the storage snapshot.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataUpload } from '../../api/index.ts';
-import { isAlreadyExists, type Cluster, type KubeObject } from '../../kube/index.ts';
+import { isAlreadyExists, waitForObject, type Cluster, type KubeObject } from '../../kube/index.ts';
 import {
   SNAPSHOT_GROUP,
   VOLUME_SNAPSHOT_CONTENTS,
@@ -129,15 +128,19 @@ async function waitCloneReady(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let last = '';
-  for (;;) {
-    signal?.throwIfAborted();
-    const vs = vsView(await cluster.find(VOLUME_SNAPSHOTS, name, namespace));
-    if (vs.status?.readyToUse === true) return;
-    last = vs.status?.error?.message ?? last;
-    if (Date.now() >= deadline) {
-      throw new Error(`the clone ${namespace}/${name} of the snapshot was not ready in time${last ? `: ${last}` : ''}`);
-    }
-    await sleep(300, undefined, signal ? { signal } : {});
+  const ready = await waitForObject(
+    cluster,
+    VOLUME_SNAPSHOTS,
+    { name, namespace },
+    (obj) => {
+      const vs = vsView(obj);
+      last = vs.status?.error?.message ?? last;
+      return vs.status?.readyToUse === true ? true : undefined;
+    },
+    { timeoutMs: Math.max(0, deadline - Date.now()), signal },
+  );
+  if (!ready) {
+    throw new Error(`the clone ${namespace}/${name} of the snapshot was not ready in time${last ? `: ${last}` : ''}`);
   }
 }
 

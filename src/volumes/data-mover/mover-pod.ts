@@ -7,8 +7,7 @@
  *
  * `moverObjects` decides (pure); `createMover`, `waitForMoverPlacement`, `moverVolumeDir` and `deleteMover` do.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlreadyExists, type Cluster, type KubeObject, type ResourceType } from '../../kube/index.ts';
+import { isAlreadyExists, waitForObject, type Cluster, type KubeObject, type ResourceType } from '../../kube/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { getPod, volumePathOf, type HostLayout } from '../node-agent/pod-volume.ts';
 
@@ -160,12 +159,11 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
   /** Give up after this long, naming what the cluster said (provisioning errors, scheduling). */
   timeoutMs: number;
-  pollMs?: number | undefined;
 }
 
 /**
- * Waits until the mover's pod is scheduled and its claim bound; returns the node, the pod's UID and the PV.
- * On timeout (or when the pod or claim is gone) throws with the latest reason the cluster gave (a
+ * Waits (watching) until the mover's pod is scheduled and its claim bound; returns the node, the pod's UID and
+ * the PV. On timeout (or when the pod or claim is gone) throws with the latest reason the cluster gave (a
  * ProvisioningFailed event of the claim, the pod's scheduling message).
  */
 export async function waitForMoverPlacement(
@@ -174,30 +172,39 @@ export async function waitForMoverPlacement(
   opts: WaitOptions,
 ): Promise<MoverPlacement> {
   const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const [pod, pvc] = await Promise.all([
-      cluster.find(PODS, ref.name, ref.namespace),
-      cluster.find(PVCS, ref.name, ref.namespace),
-    ]);
-    if (!pod || !pvc) {
-      throw new Error(`the data mover's ${pod ? 'claim' : 'pod'} ${ref.namespace}/${ref.name} is gone`);
-    }
-    const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-    const pvName = (pvc.spec as { volumeName?: string } | undefined)?.volumeName;
-    const phase = (pvc.status as { phase?: string } | undefined)?.phase;
-    if (node && pvName && phase === 'Bound') return { node, podUid: pod.metadata.uid ?? '', pvName };
-    if (Date.now() >= deadline) {
-      const why = await pendingReason(cluster, ref, pod);
-      throw new Error(
-        `the data mover's volume ${ref.namespace}/${ref.name} was not ${pvName ? 'mounted' : 'provisioned'} within ` +
-          `${Math.round(opts.timeoutMs / 1000)}s${why ? `: ${why}` : ''}`,
-      );
-    }
-    await sleep(Math.min(opts.pollMs ?? 500, Math.max(1, deadline - Date.now())), undefined, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
+  const gone = (what: string): Error => new Error(`the data mover's ${what} ${ref.namespace}/${ref.name} is gone`);
+  const wait = (rt: ResourceType, done: (obj: KubeObject) => boolean): Promise<KubeObject | null | undefined> =>
+    waitForObject(cluster, rt, ref, (obj) => (!obj ? null : done(obj) ? obj : undefined), {
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      signal: opts.signal,
     });
+  // The claim of a WaitForFirstConsumer class binds once the pod is scheduled: wait for the pod first.
+  const pod = await wait(PODS, (p) => Boolean((p.spec as { nodeName?: string } | undefined)?.nodeName));
+  if (pod === null) throw gone('pod');
+  const pvc = pod
+    ? await wait(PVCS, (c) => {
+        const pvName = (c.spec as { volumeName?: string } | undefined)?.volumeName;
+        return Boolean(pvName) && (c.status as { phase?: string } | undefined)?.phase === 'Bound';
+      })
+    : undefined;
+  if (pvc === null) throw gone('claim');
+  if (pod && pvc) {
+    return {
+      node: (pod.spec as { nodeName: string }).nodeName,
+      podUid: pod.metadata.uid ?? '',
+      pvName: (pvc.spec as { volumeName: string }).volumeName,
+    };
   }
+  const [lastPod, lastPvc] = await Promise.all([
+    cluster.find(PODS, ref.name, ref.namespace),
+    cluster.find(PVCS, ref.name, ref.namespace),
+  ]);
+  const pvName = (lastPvc?.spec as { volumeName?: string } | undefined)?.volumeName;
+  const why = lastPod ? await pendingReason(cluster, ref, lastPod) : '';
+  throw new Error(
+    `the data mover's volume ${ref.namespace}/${ref.name} was not ${pvName ? 'mounted' : 'provisioned'} within ` +
+      `${Math.round(opts.timeoutMs / 1000)}s${why ? `: ${why}` : ''}`,
+  );
 }
 
 /** The latest reason the cluster gives for a pending mover: the claim's newest warning event, else the pod's. */
@@ -276,11 +283,11 @@ export async function deleteMover(
   await cluster.delete(PODS, ref.name, ref.namespace);
   await cluster.delete(PVCS, ref.name, ref.namespace);
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    const left =
-      (await cluster.find(PODS, ref.name, ref.namespace)) ?? (await cluster.find(PVCS, ref.name, ref.namespace));
-    if (!left) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(200);
+  for (const rt of [PODS, PVCS]) {
+    const gone = await waitForObject(cluster, rt, ref, (obj) => (obj ? undefined : true), {
+      timeoutMs: Math.max(0, deadline - Date.now()),
+    });
+    if (!gone) return false;
   }
+  return true;
 }

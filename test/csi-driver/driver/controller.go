@@ -2,8 +2,7 @@ package driver
 
 import (
 	"context"
-	"errors"
-	"io/fs"
+	"log"
 	"os"
 	"sort"
 	"strconv"
@@ -105,14 +104,18 @@ func (d *Driver) CreateVolume(_ context.Context, req *csi.CreateVolumeRequest) (
 		case fromSnap != "":
 			if _, ok := st.Snapshots[fromSnap]; !ok {
 				err = status.Errorf(codes.NotFound, "snapshot %s does not exist on node %s", fromSnap, d.nodeID)
-			} else if e := ReadSnapshotFile(d.store.SnapshotFile(fromSnap), dir); e != nil {
+			} else if stats, e := CloneTree(d.store.SnapshotFile(fromSnap), dir); e != nil {
 				err = status.Errorf(codes.Internal, "restoring snapshot %s: %v", fromSnap, e)
+			} else {
+				log.Printf("volume %s from snapshot %s: %s", v.ID, fromSnap, stats.Describe())
 			}
 		case fromVol != "":
 			if _, ok := st.Volumes[fromVol]; !ok {
 				err = status.Errorf(codes.NotFound, "volume %s does not exist on node %s", fromVol, d.nodeID)
-			} else if e := CopyTree(d.store.VolumeDir(fromVol), dir); e != nil {
+			} else if stats, e := CloneTree(d.store.VolumeDir(fromVol), dir); e != nil {
 				err = status.Errorf(codes.Internal, "cloning volume %s: %v", fromVol, e)
+			} else {
+				log.Printf("volume %s from volume %s: %s", v.ID, fromVol, stats.Describe())
 			}
 		}
 		if err != nil {
@@ -186,7 +189,8 @@ func snapshotMessage(s *Snapshot) *csi.Snapshot {
 		CreationTime: timestamppb.New(s.Created), ReadyToUse: true}
 }
 
-// CreateSnapshot archives the volume's tree as it is now: later writes to the volume are not in the snapshot.
+// CreateSnapshot keeps the volume's tree as it is now, each file cloned copy-on-write where the filesystem can
+// (CloneTree): later writes to the volume are not in the snapshot.
 func (d *Driver) CreateSnapshot(_ context.Context, req *csi.CreateSnapshotRequest) (*csi.CreateSnapshotResponse, error) {
 	if req.GetName() == "" {
 		return nil, status.Error(codes.InvalidArgument, "name is empty")
@@ -210,11 +214,12 @@ func (d *Driver) CreateSnapshot(_ context.Context, req *csi.CreateSnapshotReques
 			return status.Errorf(codes.NotFound, "volume %s does not exist on node %s", src, d.nodeID)
 		}
 		s := &Snapshot{ID: newID("snap-"), Name: req.GetName(), SourceVolume: src}
-		size, err := WriteSnapshotFile(d.store.SnapshotFile(s.ID), d.store.VolumeDir(src))
+		stats, err := d.store.WriteSnapshot(s.ID, d.store.VolumeDir(src))
 		if err != nil {
-			return status.Errorf(codes.Internal, "archiving volume %s: %v", src, err)
+			return status.Errorf(codes.Internal, "snapshotting volume %s: %v", src, err)
 		}
-		s.SizeBytes = size
+		log.Printf("snapshot %s of volume %s: %s", s.ID, src, stats.Describe())
+		s.SizeBytes = stats.Bytes
 		s.Created = timeNow()
 		st.Snapshots[s.ID] = s
 		out = s
@@ -232,7 +237,7 @@ func (d *Driver) DeleteSnapshot(_ context.Context, req *csi.DeleteSnapshotReques
 		return nil, status.Error(codes.InvalidArgument, "snapshot_id is empty")
 	}
 	err := d.store.Update(func(st *stateFile) error {
-		if err := os.Remove(d.store.SnapshotFile(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.RemoveAll(d.store.SnapshotFile(id)); err != nil {
 			return status.Errorf(codes.Internal, "removing snapshot %s: %v", id, err)
 		}
 		delete(st.Snapshots, id)

@@ -1,13 +1,13 @@
 package driver
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -109,41 +110,101 @@ func fillTree(t *testing.T, root string) {
 	}
 }
 
-func TestSnapshotFileKeepsTheTree(t *testing.T) {
+func TestCloneTreeKeepsTheTree(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	fillTree(t, src)
-	file := filepath.Join(t.TempDir(), "s.snap")
-	size, err := WriteSnapshotFile(file, src)
+	stats, err := CloneTree(src, dst)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if size != int64(len("alpha\n")+len("#!/bin/sh\necho hi\n")+100000) {
-		t.Errorf("size %d", size)
+	if stats.Bytes != int64(len("alpha\n")+len("#!/bin/sh\necho hi\n")+100000) {
+		t.Errorf("size %d", stats.Bytes)
 	}
-	if err := ReadSnapshotFile(file, dst); err != nil {
-		t.Fatal(err)
+	if stats.Cloned+stats.Copied != 4 {
+		t.Errorf("stats %+v: want 4 regular files", stats)
 	}
 	sameTree(t, describeTree(t, src), describeTree(t, dst))
 }
 
-func TestReadTreeRefusesEntriesOutsideTheVolume(t *testing.T) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "../evil", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}); err != nil {
+func TestCloneTreeRefusesSpecialFiles(t *testing.T) {
+	src := t.TempDir()
+	if err := unix.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = tw.Write([]byte("x"))
-	_ = tw.Close()
-	root := filepath.Join(t.TempDir(), "vol")
-	if err := os.Mkdir(root, 0o755); err != nil {
+	_, err := CloneTree(src, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "unsupported file type") {
+		t.Fatalf("want a refusal naming the file type, got %v", err)
+	}
+}
+
+// reflinkDir is a directory on a filesystem that clones files copy-on-write: $SKIFF_TEST_REFLINK_DIR, else a
+// small XFS image (reflink=1) loop-mounted for the test when run as root with mkfs.xfs at hand; else skip.
+func reflinkDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("SKIFF_TEST_REFLINK_DIR"); d != "" {
+		return d
+	}
+	mkfs, err := exec.LookPath("mkfs.xfs")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and mkfs.xfs (Debian package xfsprogs) to make a reflink filesystem")
+	}
+	base := t.TempDir()
+	img, mnt := filepath.Join(base, "xfs.img"), filepath.Join(base, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := ReadTree(&buf, root)
-	if err == nil || !strings.Contains(err.Error(), "leaves the volume") {
-		t.Fatalf("want a refusal, got %v", err)
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "..", "evil")); !os.IsNotExist(err) {
-		t.Errorf("the entry was written outside the volume")
+	if err := f.Truncate(320 << 20); err != nil { // mkfs.xfs's smallest filesystem is 300 MiB
+		t.Fatal(err)
+	}
+	f.Close()
+	if out, err := exec.Command(mkfs, "-q", "-m", "reflink=1", img).CombinedOutput(); err != nil {
+		t.Skipf("mkfs.xfs: %v: %s", err, out)
+	}
+	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot loop-mount an XFS image here: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	return mnt
+}
+
+func TestCloneTreeSharesDataCopyOnWrite(t *testing.T) {
+	root := reflinkDir(t)
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	for _, d := range []string{src, dst} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(d) })
+	}
+	fillTree(t, src)
+	big := filepath.Join(src, "big")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("0123456789abcdef"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := describeTree(t, src)
+	stats, err := CloneTree(src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Copied != 0 || stats.Cloned != 5 {
+		t.Fatalf("on a reflink filesystem every file is cloned: %s", stats.Describe())
+	}
+	sameTree(t, want, describeTree(t, dst))
+	// A write in place into the source (no truncation, same inode) must not reach the clone.
+	f, err := os.OpenFile(big, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("CHANGED"), 4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := describeTree(t, dst)["big"]; got != want["big"] {
+		t.Errorf("the clone changed with its source: %+v", got)
 	}
 }
 

@@ -1,6 +1,8 @@
-// Package driver is the project's own CSI driver for tests: volumes are directories, snapshots are gzip'd
-// tars of a volume taken at snapshot time, and the bookkeeping lives in state.json so a restarted driver keeps
-// its volumes and snapshots (../shared testenv.md §11).
+// Package driver is the project's own CSI driver for tests: volumes are directories, a snapshot is a copy of a
+// volume's tree taken at snapshot time whose files share their data with the volume copy-on-write where the
+// filesystem can (XFS with reflink, btrfs: the test environment puts the driver's data on such a filesystem),
+// and the bookkeeping lives in state.json so a restarted driver keeps its volumes and snapshots
+// (../shared testenv.md §11).
 package driver
 
 import (
@@ -31,7 +33,7 @@ type Volume struct {
 	Published map[string]bool `json:"published,omitempty"`
 }
 
-// Snapshot is one snapshot: the file <stateDir>/<ID>.snap.
+// Snapshot is one snapshot: the directory <stateDir>/<ID>.snap.
 type Snapshot struct {
 	ID           string    `json:"id"`
 	Name         string    `json:"name"`
@@ -83,8 +85,30 @@ func (s *Store) statePath() string { return filepath.Join(s.dir, "state.json") }
 // VolumeDir is the directory holding a volume's files.
 func (s *Store) VolumeDir(id string) string { return filepath.Join(s.dir, id) }
 
-// SnapshotFile is the gzip'd tar holding a snapshot.
+// SnapshotFile is the directory holding a snapshot's tree.
 func (s *Store) SnapshotFile(id string) string { return filepath.Join(s.dir, id+".snap") }
+
+// WriteSnapshot copies the tree under root into snapshot id's directory (CloneTree), through a temporary
+// directory renamed when complete, so a crash never leaves half a snapshot under the snapshot's name.
+func (s *Store) WriteSnapshot(id, root string) (CloneStats, error) {
+	final := s.SnapshotFile(id)
+	tmp := final + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return CloneStats{}, err
+	}
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return CloneStats{}, err
+	}
+	stats, err := CloneTree(root, tmp)
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return CloneStats{}, err
+	}
+	return stats, nil
+}
 
 // save writes state.json atomically (temporary file, then rename), so a crash never leaves half a file.
 func (s *Store) save() error {
