@@ -19,13 +19,11 @@ describe('impersonating client (real API server)', () => {
   });
 
   test('the API server sees the impersonated user and each of its groups', async () => {
-    const review = await admin
-      .impersonating({ ...alice, uid: 'uid-1' })
-      .client.request({
-        method: 'POST',
-        path: SELF_SUBJECT_REVIEWS,
-        body: { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' },
-      });
+    const review = await admin.impersonating({ ...alice, uid: 'uid-1' }).client.request({
+      method: 'POST',
+      path: SELF_SUBJECT_REVIEWS,
+      body: { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' },
+    });
     const user =
       isRecord(review) && isRecord(review.status) && isRecord(review.status.userInfo) ? review.status.userInfo : {};
     assert.equal(user.username, alice.username);
