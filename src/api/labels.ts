@@ -7,6 +7,8 @@
 
 /** Labels (Appendix A). Values of name labels are normalised with the 63-character rule (§0). */
 export const Labels = {
+  /** Skiff's own: the UID of the tenant namespace a velero.io object was made for (issue 17). */
+  TenantNamespaceUID: 'tenant.skiff.dev/namespace-uid',
   BackupName: 'velero.io/backup-name',
   BackupUID: 'velero.io/backup-uid',
   RestoreName: 'velero.io/restore-name',

@@ -73,6 +73,9 @@ async function reconcile(
 ): Promise<ReconcileResult | undefined> {
   const bsl = obj as BackupStorageLocation;
   const name = bsl.metadata.name ?? '';
+  // A tenant namespace's location (src/tenant/exec/tenant-location.ts): what its bucket prefix
+  // holds is trusted only through the tenant seal, never synced into Backups as it is.
+  if (bsl.metadata.labels?.[Labels.TenantNamespaceUID] !== undefined) return undefined;
   let periodMs: number;
   try {
     periodMs = parseDuration(

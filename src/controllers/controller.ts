@@ -57,7 +57,7 @@ export class Controller {
       this.cluster,
       this.spec.type,
       (type, obj) => {
-        const name = obj.metadata.name ?? '';
+        const name = this.keyOf(obj);
         if (type === 'DELETED') {
           this.latest.delete(name);
           this.failures.reset(name);
@@ -89,6 +89,15 @@ export class Controller {
       if (resync) clearInterval(resync);
       for (const t of this.timers) clearTimeout(t);
     }
+  }
+
+  /**
+   * The queue's key of an object: its name, or `namespace/name` for a controller that watches
+   * every namespace (its spec's namespace is empty), where names repeat across namespaces.
+   */
+  private keyOf(obj: KubeObject): string {
+    const name = obj.metadata.name ?? '';
+    return this.spec.namespace === '' && obj.metadata.namespace ? `${obj.metadata.namespace}/${name}` : name;
   }
 
   enqueue(name: string): void {

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import PQueue from 'p-queue';
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { fetch, getGlobalDispatcher, type Dispatcher, type Response } from 'undici';
 import { KubeApiError, KubeConnectionError } from './errors.ts';
+import { http1Pool, impersonatingDispatcher, type UserIdentity } from './impersonation.ts';
 import { isRecord } from './object.ts';
 import { parseJsonLossless } from '../util/json.ts';
 
@@ -24,6 +25,8 @@ export interface KubeClientSettings {
   maxInFlight?: number;
   /** Milliseconds since the epoch; tests move it to expire the credentials' cache. */
   now?: () => number;
+  /** Every request asks the API server to act as this user (see `impersonating`). */
+  impersonate?: UserIdentity;
 }
 
 export interface KubeRequest {
@@ -92,6 +95,10 @@ export class KubeClient {
   private readonly queue: PQueue;
   private readonly now: () => number;
   private auth: AuthState | undefined;
+  private readonly impersonate: UserIdentity | undefined;
+  /** The connection pool each request goes through when impersonating: the auth pool, wrapped once. */
+  private impersonated: { base: Dispatcher; wrapped: Dispatcher } | undefined;
+  private readonly maxInFlight: number;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -100,8 +107,25 @@ export class KubeClient {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubeConnectionError('(none)', new Error('the kubeconfig has no current cluster'));
     this.server = cluster.server.replace(/\/+$/, '');
-    this.queue = new PQueue({ concurrency: options.maxInFlight ?? 48 });
+    this.maxInFlight = options.maxInFlight ?? 48;
+    this.queue = new PQueue({ concurrency: this.maxInFlight });
     this.now = options.now ?? Date.now;
+    this.impersonate = options.impersonate;
+  }
+
+  /**
+   * A client signed by the same credentials whose requests the API server authorises, admits
+   * and audits as `who` (Impersonate-User, -Group, -Uid): RBAC, escalation checks, quotas and
+   * admission then apply as if `who` had sent them. The signer needs `impersonate` on users,
+   * groups and uids.
+   */
+  impersonating(who: UserIdentity): KubeClient {
+    return new KubeClient(this.kubeConfig, { maxInFlight: this.maxInFlight, now: this.now, impersonate: who });
+  }
+
+  /** Whom the API server is asked to act as; undefined when requests go as the credentials' own user. */
+  get impersonatedUser(): UserIdentity | undefined {
+    return this.impersonate;
   }
 
   static fromKubeconfig(options: KubeClientOptions = {}): KubeClient {
@@ -170,18 +194,27 @@ export class KubeClient {
       headers['Content-Type'] = req.contentType ?? 'application/json';
     }
     const url = this.server + req.path + queryString(req.query);
+    const dispatcher = this.impersonate ? this.impersonatingPool(auth.dispatcher) : auth.dispatcher;
     try {
       return await fetch(url, {
         method: req.method,
         headers,
         body,
-        ...(auth.dispatcher ? { dispatcher: auth.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });
     } catch (err) {
       if (req.signal?.aborted) throw err;
       throw new KubeConnectionError(this.server, err instanceof Error && err.cause ? err.cause : err);
     }
+  }
+
+  private impersonatingPool(pool: Dispatcher | undefined): Dispatcher {
+    const base = pool ?? getGlobalDispatcher();
+    if (this.impersonated?.base !== base && this.impersonate) {
+      this.impersonated = { base, wrapped: impersonatingDispatcher(base, this.impersonate) };
+    }
+    return this.impersonated?.wrapped ?? base;
   }
 
   /**
@@ -197,7 +230,7 @@ export class KubeClient {
     let settings: unknown;
     await withDispatcherSettings(this.kubeConfig, (s) => (settings = s)).applySecurityAuthentication(ctx);
     const connection = JSON.stringify(settings);
-    let dispatcher = ctx.getDispatcher();
+    let dispatcher = this.impersonate ? http1Pool(settings, ctx.getDispatcher()) : ctx.getDispatcher();
     const previous = this.auth;
     if (previous && previous.connection === connection) {
       // Never used: nothing to wait for.

@@ -3,6 +3,7 @@ import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
 import { listObjects, listPages, listServedPages, type ListOptions } from './list.ts';
 import type { ListedObject } from './served-list.ts';
+import type { UserIdentity } from './impersonation.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceRef, type ResourceType } from './resource.ts';
 import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
@@ -30,6 +31,11 @@ export class Cluster {
   private discovery: Promise<Discovery> | undefined;
 
   constructor(readonly client: KubeClient) {}
+
+  /** The same cluster, every request made as `who` (KubeClient.impersonating). */
+  impersonating(who: UserIdentity): Cluster {
+    return new Cluster(this.client.impersonating(who));
+  }
 
   /** Discovery, fetched once and cached; `refresh` forces a new read (after installing CRDs). */
   discover(refresh = false): Promise<Discovery> {

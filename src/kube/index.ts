@@ -10,4 +10,6 @@ export * from './resource.ts';
 export * from './served-list.ts';
 export * from './watch.ts';
 export * from './exec-status.ts';
+export * from './impersonation.ts';
+export * from './access-review.ts';
 export * from './wait-object.ts';

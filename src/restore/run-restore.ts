@@ -41,6 +41,12 @@ export interface RestoreRunDeps extends RestorePlanDeps {
   podVolumeTimeoutMs?: number;
   /** Runs exec hook commands in pods; by default `pods/exec` through the API server. */
   hookExec?: HookExec;
+  /**
+   * Where the restore's writes (creates, patches, hook execs) go, when not `cluster`: a tenant's
+   * restore writes through a client impersonating its requester, so that RBAC, escalation
+   * checks, quotas and admission apply to them (issue 17). Reads stay on `cluster`.
+   */
+  writeCluster?: Cluster;
 }
 
 /** The status a finished run leaves (the controller writes it). */
@@ -67,7 +73,7 @@ export async function runRestore(
     let restored = 0;
     const hooks = new RestoreExecHookRunner({
       pods: deps.cluster,
-      exec: deps.hookExec ?? ((target) => runInPod(deps.cluster.client, target)),
+      exec: deps.hookExec ?? ((target) => runInPod((deps.writeCluster ?? deps.cluster).client, target)),
       log,
       hooks: restoreHooksOf(restore.spec.hooks?.resources ?? undefined),
       ...(deps.pollIntervalMs !== undefined ? { pollMs: deps.pollIntervalMs } : {}),
@@ -169,7 +175,7 @@ function bothAfterCreate(a: AfterCreate | undefined, b: AfterCreate | undefined)
 
 function applyOptions(deps: RestoreRunDeps): Omit<ApplyRestoreDeps, 'log'> {
   return {
-    cluster: deps.cluster,
+    cluster: deps.writeCluster ?? deps.cluster,
     backendProbe: clusterBackendProbe(deps.cluster),
     ...(deps.backendTimeoutMs !== undefined ? { backendTimeoutMs: deps.backendTimeoutMs } : {}),
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),

@@ -53,4 +53,10 @@ export interface ServerOptions {
   defaultVolumesToFsBackup?: boolean;
   /** `--fs-backup-timeout` (Go duration): how long a backup waits for its PodVolumeBackups; default 240m. */
   fsBackupTimeout?: string;
+  /**
+   * `--tenant-operations`: this server runs the tenant.skiff.dev backups and restores of every
+   * namespace (issue 17); one server per cluster should. The CLI's default is true; a server
+   * started in-process (tests) runs them only when asked.
+   */
+  tenantOperations?: boolean;
 }

@@ -36,6 +36,7 @@ import { countObjectsEvery } from './object-counts.ts';
 import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
 import { stopOnSignals } from '../util/stop-on-signals.ts';
+import { tenantExecutionControllers } from '../tenant/exec/index.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -261,6 +262,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       log,
       defaultMaintenanceFrequency: opts.defaultRepoMaintainFrequency,
     }),
+    ...(await tenantExecutionControllers({ cluster, namespace, locations, clock, log }, opts.tenantOperations)),
   ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   readiness.leading(specs.map((s) => s.name));
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');

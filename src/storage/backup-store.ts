@@ -7,6 +7,7 @@ import {
   isDownloadTargetKind,
   StoreLayout,
   topLevelDirectories,
+  TENANTS_DIRECTORY,
   downloadTargets,
   type BackupJsonFile,
   type RestoreJsonFile,
@@ -75,7 +76,7 @@ export class BackupStore {
    */
   async invalidTopLevelDirectories(): Promise<string[]> {
     const root = this.layout.root();
-    const owned: readonly string[] = topLevelDirectories;
+    const owned: readonly string[] = [...topLevelDirectories, TENANTS_DIRECTORY];
     const names = (await collect(this.objectStore.listCommonPrefixes(root, '/'))).map((p) =>
       StoreLayout.childName(root, p),
     );

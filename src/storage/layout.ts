@@ -8,6 +8,20 @@ import { ValidationError } from '../util/errors.ts';
 /** The top-level "directories" Velero owns under a BSL prefix (§2.1); anything else makes the BSL invalid. */
 export const topLevelDirectories = ['backups', 'restores', 'kopia', 'restic', 'metadata', 'plugins'] as const;
 
+/**
+ * Skiff's own top-level directory: tenants' backups, each tenant's a whole Velero layout
+ * under `tenants/<namespace UID>/` (issue 17). Velero would call a location holding it
+ * invalid, so tenants get a location of their own (the TenantPolicy's).
+ */
+export const TENANTS_DIRECTORY = 'tenants';
+
+/** The prefix of one tenant namespace's storage inside a location's prefix. */
+export function tenantPrefix(locationPrefix: string | undefined, namespaceUid: string): string {
+  checkName('namespace UID', namespaceUid);
+  const base = normalizePrefix(locationPrefix);
+  return `${base === '' ? '' : `${base}/`}${TENANTS_DIRECTORY}/${namespaceUid}`;
+}
+
 /** The files under `backups/<name>/` (§2.2). Most are named after the backup. */
 export const backupFileNames = {
   metadata: () => 'velero-backup.json',
@@ -23,6 +37,8 @@ export const backupFileNames = {
   csiVolumeSnapshots: (name: string) => `${name}-csi-volumesnapshots.json.gz`,
   csiVolumeSnapshotContents: (name: string) => `${name}-csi-volumesnapshotcontents.json.gz`,
   csiVolumeSnapshotClasses: (name: string) => `${name}-csi-volumesnapshotclasses.json.gz`,
+  // Skiff's tenant backups only: the HMAC over the metadata and tarball (src/tenant/exec/seal.ts).
+  tenantSeal: (name: string) => `${name}-skiff-tenant-seal.json.gz`,
 } as const;
 export type BackupFile = keyof typeof backupFileNames;
 /** The gzip-JSON companion files of a backup. */

@@ -118,6 +118,22 @@ export function leastPrivilegeClusterRules(): PolicyRule[] {
       verbs: ['update', 'patch'],
       resourceNames: crdNames,
     },
+    ...tenantExecutionRules(),
+  ];
+}
+
+/**
+ * Namespace self-service (issue 17): a tenant's restore writes as its requester (impersonation:
+ * users, groups, uids, and service accounts for a requester that is one), the requester's
+ * access is checked again before each run (SubjectAccessReviews), and the server works the
+ * tenant.skiff.dev kinds. The cluster-admin mode has all of this already.
+ */
+export function tenantExecutionRules(): PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['users', 'groups', 'serviceaccounts'], verbs: ['impersonate'] },
+    { apiGroups: ['authentication.k8s.io'], resources: ['uids'], verbs: ['impersonate'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    { apiGroups: ['tenant.skiff.dev'], resources: ['*'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
   ];
 }
 

@@ -36,6 +36,7 @@ export interface ServerFlags extends FsBackupServerFlags {
   itemBlockWorkerCount?: string | undefined;
   uploaderType?: string | undefined;
   defaultRepoMaintainFrequency?: string | undefined;
+  tenantOperations?: string | boolean | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -57,6 +58,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const skipImmediately = p.attempt(() =>
     parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
   );
+  const tenantOperations = p.attempt(() => parseOptionalBool(flags.tenantOperations ?? true, '--tenant-operations'));
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
   const fsBackup = fsBackupServerOptions(p, flags);
@@ -80,6 +82,8 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...(flags.backupSyncPeriod ? { backupSyncPeriod: flags.backupSyncPeriod } : {}),
     ...(flags.metricsAddress !== undefined ? { metricsAddress: flags.metricsAddress } : {}),
     ...(skipImmediately !== undefined ? { scheduleSkipImmediately: skipImmediately } : {}),
+    // On unless --tenant-operations=false (the flag's default is true).
+    tenantOperations: tenantOperations !== false,
     ...controllers,
     ...concurrency,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
@@ -215,11 +219,17 @@ export function serverCommand() {
       '--default-repo-maintain-frequency <duration>',
       'how often repositories are maintained, for every repository (default: 1h kopia, 168h restic)',
     )
+    .option(
+      '--tenant-operations [bool]',
+      'run the TenantBackups and TenantRestores of every namespace (one server per cluster)',
+      'true',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
+  skiff server -n team-tools --tenant-operations=false   # a second server; tenants are served by the first
   skiff server --default-volumes-to-fs-backup --fs-backup-timeout 6h   # opt-out FSB by default
   skiff server --uploader-type restic --default-repo-maintain-frequency 24h
   skiff server -n backups --default-backup-ttl 168h --metrics-address 127.0.0.1:8085 --log-level debug

@@ -1,0 +1,186 @@
+import { Kinds, resourceRef, type Backup, type Restore } from '../../api/index.ts';
+import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { runRestore } from '../../restore/index.ts';
+import { kubeTime } from '../../util/clock.ts';
+import { errorMessage } from '../../util/errors.ts';
+import type { TenantControllerDeps } from './backup-controller.ts';
+import { liveNamespace } from './namespaces.ts';
+import { RefusalRecordingCluster } from './recording-cluster.ts';
+import { clusterScopedItems, planTenantRestore } from './restore-plan.ts';
+import { restoreConsentProblem } from './restore-source.ts';
+import {
+  phaseOf,
+  requesterOf,
+  specOf,
+  TenantLabels,
+  tenantLocationName,
+  TenantPhase,
+  TenantTypes,
+  veleroBackupNameOf,
+} from './resources.ts';
+import { verifyBackupSeal } from './seal-store.ts';
+
+const BACKUPS = resourceRef(Kinds.Backup);
+const TENANT_RESTORES = TenantTypes.TenantRestore;
+const FINISHED_BACKUP = new Set(['Completed', 'PartiallyFailed']);
+
+/**
+ * TenantRestore (issue 17): lives in the target namespace. Before it runs: the requester's
+ * access is asked again (create here; `get` on the backup, or an unexpired RestoreGrant of the
+ * source namespace), the backup must belong to the source namespace's live UID, and its seal
+ * must hold (an edited or planted backup restores nothing). Then the restore runs with reads as
+ * the server and every write impersonating the requester: what the API server refuses them
+ * (403) is named in status.skipped, as are cluster-scoped items, which are never restored.
+ */
+export function tenantRestoreController(deps: TenantControllerDeps): ControllerSpec {
+  return {
+    name: 'tenant-restore',
+    type: TENANT_RESTORES,
+    namespace: '',
+    reconcile: (obj) => reconcileTenantRestore(deps, obj),
+  };
+}
+
+async function reconcileTenantRestore(
+  deps: TenantControllerDeps,
+  seen: KubeObject,
+): Promise<ReconcileResult | undefined> {
+  const tr = await deps.cluster.find(TENANT_RESTORES, seen.metadata.name ?? '', seen.metadata.namespace);
+  if (!tr || tr.metadata.deletionTimestamp) return undefined;
+  const phase = phaseOf(tr);
+  if (phase === '' || phase === TenantPhase.New) await runTenantRestore(deps, tr);
+  // One left InProgress by a stopped server is not resumed half-way as another user: it fails.
+  else if (phase === TenantPhase.InProgress)
+    await fail(deps, tr, 'the server stopped while the restore ran; create it again');
+  return undefined;
+}
+
+interface ResolvedSource {
+  backup: Backup;
+  namespaceUid: string;
+  veleroSpec: Record<string, unknown>;
+}
+
+/** Everything checked before a write: the refusal, or the backup to restore. */
+async function resolveSource(
+  deps: TenantControllerDeps,
+  tr: KubeObject,
+): Promise<ResolvedSource | { problem: string; validation?: boolean }> {
+  const target = tr.metadata.namespace ?? '';
+  const requester = requesterOf(tr);
+  if (!requester)
+    return { problem: 'spec.requester is missing: create TenantRestores with skiff tenant', validation: true };
+  const ref = specOf(tr).backupRef as { namespace?: string; name?: string } | undefined;
+  const source = ref?.namespace || target;
+  const tb = ref?.name ? await deps.cluster.find(TenantTypes.TenantBackup, ref.name, source) : undefined;
+  if (!tb)
+    return {
+      problem: `spec.backupRef: TenantBackup ${ref?.name ?? ''} not found in namespace ${source}`,
+      validation: true,
+    };
+  const backupName = veleroBackupNameOf(tb);
+  const plan = planTenantRestore(specOf(tr), target, backupName);
+  if ('errors' in plan) return { problem: plan.errors.join('; '), validation: true };
+  if (!FINISHED_BACKUP.has(phaseOf(tb)))
+    return { problem: `TenantBackup ${source}/${plan.ref.name} has not finished`, validation: true };
+  const grants: KubeObject[] = [];
+  for await (const g of deps.cluster.list(TenantTypes.RestoreGrant, { namespace: source })) grants.push(g);
+  const refused = await restoreConsentProblem(deps.cluster, requester, plan.ref, target, {
+    items: grants,
+    now: deps.clock.now(),
+  });
+  if (refused) return { problem: `the requester's access was checked again before running: ${refused}` };
+  // Ownership: the live namespace's UID decides, never the bucket.
+  const ns = await liveNamespace(deps.cluster, source);
+  const uid = ns?.metadata.uid ?? '';
+  const backup = (await deps.cluster.find(BACKUPS, backupName, deps.namespace)) as Backup | undefined;
+  if (
+    !backup ||
+    backup.metadata.labels?.[TenantLabels.namespaceUid] !== uid ||
+    backup.spec.storageLocation !== tenantLocationName(uid)
+  ) {
+    return { problem: `backup ${plan.ref.name} does not belong to namespace ${source}` };
+  }
+  return { backup, namespaceUid: uid, veleroSpec: plan.veleroSpec };
+}
+
+async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Promise<void> {
+  const resolved = await resolveSource(deps, tr);
+  if ('problem' in resolved) {
+    if (resolved.validation)
+      await patchStatus(deps, tr, { phase: TenantPhase.FailedValidation, validationErrors: [resolved.problem] });
+    else await fail(deps, tr, resolved.problem);
+    return;
+  }
+  const { backup, namespaceUid, veleroSpec } = resolved;
+  const backupName = backup.metadata.name ?? '';
+  const store = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
+  try {
+    await verifyBackupSeal(store, backupName, await deps.sealKey(), namespaceUid);
+  } catch (err) {
+    await fail(deps, tr, errorMessage(err));
+    return;
+  }
+  const requester = requesterOf(tr);
+  if (!requester) return;
+  await patchStatus(deps, tr, { phase: TenantPhase.InProgress, startTimestamp: kubeTime(deps.clock.now()) });
+  const writes = new RefusalRecordingCluster(deps.cluster.client.impersonating(requester));
+  const restore: Restore = {
+    apiVersion: 'velero.io/v1',
+    kind: 'Restore',
+    metadata: { name: `tenant-${tr.metadata.uid ?? ''}`, namespace: deps.namespace },
+    spec: veleroSpec,
+  };
+  let outcome;
+  try {
+    outcome = await runRestore(
+      { cluster: deps.cluster, writeCluster: writes, store, clock: deps.clock, veleroNamespace: deps.namespace },
+      restore,
+    );
+  } catch (err) {
+    await fail(deps, tr, `restore failed: ${errorMessage(err)}`);
+    return;
+  }
+  const clusterScoped = clusterScopedItems(
+    await store.getBackupFile(backupName, 'resourceList').catch(() => undefined),
+  ).map((i) => ({
+    ...i,
+    reason: 'cluster-scoped kinds are never restored for tenants',
+  }));
+  const forbidden = writes.refused.map((i) => ({
+    ...i,
+    reason: `refused by the API server for ${requester.username}: ${i.reason}`,
+  }));
+  await patchStatus(deps, tr, {
+    phase: outcome.phase ?? TenantPhase.Failed,
+    itemsRestored: outcome.progress?.itemsRestored ?? 0,
+    totalItems: outcome.progress?.totalItems ?? 0,
+    warnings: outcome.warnings ?? 0,
+    errors: outcome.errors ?? 0,
+    ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
+    completionTimestamp: outcome.completionTimestamp ?? kubeTime(deps.clock.now()),
+    skipped: [...clusterScoped, ...forbidden],
+  });
+  deps.log.info(
+    { namespace: tr.metadata.namespace, tenantRestore: tr.metadata.name, phase: outcome.phase },
+    'tenant restore finished',
+  );
+}
+
+async function fail(deps: TenantControllerDeps, tr: KubeObject, reason: string): Promise<void> {
+  deps.log.info({ namespace: tr.metadata.namespace, tenantRestore: tr.metadata.name, reason }, 'tenant restore failed');
+  await patchStatus(deps, tr, {
+    phase: TenantPhase.Failed,
+    failureReason: reason,
+    completionTimestamp: kubeTime(deps.clock.now()),
+  });
+}
+
+function patchStatus(deps: TenantControllerDeps, tr: KubeObject, status: Record<string, unknown>): Promise<KubeObject> {
+  return deps.cluster.patchStatus(
+    TENANT_RESTORES,
+    { name: tr.metadata.name ?? '', namespace: tr.metadata.namespace },
+    status,
+  );
+}

@@ -1,0 +1,159 @@
+import type { Cluster, KubeObject, UserIdentity } from '../../src/kube/index.ts';
+import { TenantTypes } from '../../src/tenant/exec/resources.ts';
+import { core, createNamespace, waitFor } from './cluster.ts';
+import { uniqueName } from './names.ts';
+
+const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
+const RBAC = (resource: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', resource });
+
+/**
+ * The tenant.skiff.dev kinds, for tests of execution: the real CRDs when installed, else
+ * schemaless stand-ins with a status subresource (until tenant-admit's CRDs are on main).
+ */
+export async function ensureTenantKinds(cluster: Cluster): Promise<void> {
+  for (const rt of Object.values(TenantTypes)) {
+    const name = `${rt.resource}.${rt.group}`;
+    if (await cluster.find(CRDS, name)) continue;
+    await cluster
+      .create(CRDS, {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name },
+        spec: {
+          group: rt.group,
+          scope: rt.namespaced ? 'Namespaced' : 'Cluster',
+          names: { plural: rt.resource, singular: rt.kind.toLowerCase(), kind: rt.kind, listKind: `${rt.kind}List` },
+          versions: [
+            {
+              name: rt.version,
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      })
+      .catch(() => undefined);
+    await waitFor(`CRD ${name} established`, async () => {
+      const crd = await cluster.find(CRDS, name);
+      const conditions = (crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions;
+      return conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    });
+  }
+  await cluster.discover(true);
+}
+
+/** A tenant: a namespace selected by a fresh TenantPolicy, and a user whose group may use it. */
+export interface TestTenant {
+  namespace: string;
+  uid: string;
+  user: UserIdentity;
+  /** The admin cluster impersonating the tenant's user. */
+  asUser: Cluster;
+}
+
+/**
+ * A TenantPolicy selecting namespaces labelled `skiff-test-policy=<its name>`, using location
+ * `location` of the server namespace.
+ */
+export async function createTenantPolicy(
+  cluster: Cluster,
+  location: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const name = uniqueName('policy');
+  await cluster.create(TenantTypes.TenantPolicy, {
+    apiVersion: 'tenant.skiff.dev/v1alpha1',
+    kind: 'TenantPolicy',
+    metadata: { name },
+    spec: { namespaceSelector: { matchLabels: { 'skiff-test-policy': name } }, storageLocation: location, ...extra },
+  });
+  return name;
+}
+
+/** The ClusterRole a tenant's group gets in its namespace besides `admin`: the tenant kinds. */
+async function ensureTenantRole(cluster: Cluster): Promise<string> {
+  const name = 'skiff-test-tenant-exec';
+  if (!(await cluster.find(RBAC('clusterroles'), name))) {
+    await cluster
+      .create(RBAC('clusterroles'), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name },
+        rules: [
+          {
+            apiGroups: ['tenant.skiff.dev'],
+            resources: ['tenantbackups', 'tenantrestores', 'restoregrants'],
+            verbs: ['get', 'list', 'watch', 'create', 'delete'],
+          },
+        ],
+      })
+      .catch(() => undefined);
+  }
+  return name;
+}
+
+/** Binds `group` to `admin` and the tenant kinds in `namespace`; returns the bindings' names. */
+export async function grantTenant(cluster: Cluster, namespace: string, group: string): Promise<string[]> {
+  const tenantRole = await ensureTenantRole(cluster);
+  const names: string[] = [];
+  for (const role of ['admin', tenantRole]) {
+    const name = `${group}-${role}`;
+    await cluster.create(RBAC('rolebindings'), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+    });
+    names.push(name);
+  }
+  return names;
+}
+
+/** A namespace under `policy`, and a user of group `<namespace>-users` with admin rights there. */
+export async function createTenant(cluster: Cluster, policy: string, prefix: string): Promise<TestTenant> {
+  const namespace = uniqueName(prefix);
+  await createNamespace(cluster, namespace, { 'skiff-test-policy': policy });
+  const ns = await cluster.get(core('namespaces'), namespace);
+  const group = `${namespace}-users`;
+  await grantTenant(cluster, namespace, group);
+  const user = { username: uniqueName(`${prefix}-user`), groups: [group, 'system:authenticated'] };
+  return { namespace, uid: ns.metadata.uid ?? '', user, asUser: cluster.impersonating(user) };
+}
+
+/** Creates a TenantBackup as the tenant's user, with the requester the CLI would fill in. */
+export async function createTenantBackup(
+  tenant: TestTenant,
+  name: string,
+  spec: Record<string, unknown> = {},
+): Promise<KubeObject> {
+  return tenant.asUser.create(TenantTypes.TenantBackup, {
+    apiVersion: 'tenant.skiff.dev/v1alpha1',
+    kind: 'TenantBackup',
+    metadata: { name, namespace: tenant.namespace },
+    spec: { requester: tenant.user, ...spec },
+  });
+}
+
+const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation']);
+
+/** Waits until a Tenant* object is finished; returns it. */
+export function waitForTenantOutcome(
+  cluster: Cluster,
+  type: (typeof TenantTypes)[keyof typeof TenantTypes],
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<KubeObject> {
+  return waitFor(
+    `${type.kind} ${namespace}/${name} to finish`,
+    async () => {
+      const obj = await cluster.get(type, name, namespace);
+      const phase = (obj.status as { phase?: string } | undefined)?.phase ?? '';
+      return TERMINAL.has(phase) ? obj : undefined;
+    },
+    timeoutMs,
+  );
+}

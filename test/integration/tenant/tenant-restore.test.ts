@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { KubeObject } from '../../../src/kube/index.ts';
+import { tenantPrefix } from '../../../src/storage/index.ts';
+import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
+import { adminCluster, core } from '../../helpers/cluster.ts';
+import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
+import {
+  createTenant,
+  createTenantBackup,
+  createTenantPolicy,
+  ensureTenantKinds,
+  waitForTenantOutcome,
+  type TestTenant,
+} from '../../helpers/tenant-exec.ts';
+
+const TB = TenantTypes.TenantBackup;
+const TR = TenantTypes.TenantRestore;
+const RBAC = (resource: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', resource });
+
+interface Skipped {
+  kind: string;
+  namespace?: string;
+  name: string;
+  reason: string;
+}
+
+describe('TenantRestore (issue 17 acceptance 5, 7, 8, 10)', () => {
+  const admin = adminCluster();
+  let server: TestServer;
+  let alice: TestTenant;
+  let bob: TestTenant;
+  let policy: string;
+
+  before(async () => {
+    await ensureTenantKinds(admin);
+    server = await startTestServer(admin, { tenantOperations: true });
+    policy = await createTenantPolicy(admin, 'default');
+    alice = await createTenant(admin, policy, 'team-a');
+    bob = await createTenant(admin, policy, 'team-b');
+  });
+  after(async () => {
+    await server.stop();
+    for (const t of [alice, bob]) await admin.delete(core('namespaces'), t.namespace);
+    await admin.delete(TenantTypes.TenantPolicy, policy);
+  });
+
+  const configMap = (namespace: string, name: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace },
+    data: { from: namespace },
+  });
+
+  async function backedUp(t: TestTenant, name: string): Promise<KubeObject> {
+    await createTenantBackup(t, name);
+    const done = await waitForTenantOutcome(admin, TB, t.namespace, name);
+    assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
+    return done;
+  }
+
+  function restoreAs(t: TestTenant, name: string, ref: { namespace: string; name: string }): Promise<KubeObject> {
+    return t.asUser.create(TR, {
+      apiVersion: 'tenant.skiff.dev/v1alpha1',
+      kind: 'TenantRestore',
+      metadata: { name, namespace: t.namespace },
+      spec: { requester: t.user, backupRef: ref },
+    });
+  }
+
+  async function outcome(t: TestTenant, name: string): Promise<Record<string, unknown>> {
+    return (await waitForTenantOutcome(admin, TR, t.namespace, name)).status as Record<string, unknown>;
+  }
+
+  test("a restore from team-b into team-a is denied; with bob's RestoreGrant it is allowed; once the grant expires, denied again", async () => {
+    await admin.create(core('configmaps'), configMap(bob.namespace, 'bobs'));
+    await backedUp(bob, 'b1');
+    const ref = { namespace: bob.namespace, name: 'b1' };
+
+    await restoreAs(alice, 'no-grant', ref);
+    const denied = await outcome(alice, 'no-grant');
+    assert.equal(denied.phase, 'Failed');
+    assert.match(String(denied.failureReason), /RestoreGrant/);
+    assert.equal(await admin.find(core('configmaps'), 'bobs', alice.namespace), undefined);
+
+    const grant = (name: string, expires: Date) => ({
+      apiVersion: 'tenant.skiff.dev/v1alpha1',
+      kind: 'RestoreGrant',
+      metadata: { name, namespace: bob.namespace },
+      spec: {
+        backups: ['b1'],
+        targetNamespaces: [alice.namespace],
+        expires: expires.toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    });
+    await bob.asUser.create(TenantTypes.RestoreGrant, grant('to-alice', new Date(Date.now() + 3_000)));
+    await restoreAs(alice, 'granted', ref);
+    const granted = await outcome(alice, 'granted');
+    assert.equal(granted.phase, 'Completed', JSON.stringify(granted));
+    const restored = await admin.get(core('configmaps'), 'bobs', alice.namespace);
+    assert.deepEqual(restored.data, { from: bob.namespace });
+
+    await new Promise((r) => setTimeout(r, 3_500));
+    await restoreAs(alice, 'expired', ref);
+    const expired = await outcome(alice, 'expired');
+    assert.equal(expired.phase, 'Failed');
+    assert.match(String(expired.failureReason), /RestoreGrant/);
+  });
+
+  test('the restore writes as alice: a RoleBinding to cluster-admin and a ResourceQuota are refused by the API server and named', async () => {
+    await admin.create(RBAC('rolebindings'), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'escalate', namespace: alice.namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `${alice.namespace}-users` }],
+    });
+    await admin.create(core('resourcequotas'), {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'quota', namespace: alice.namespace },
+      spec: { hard: { pods: '100' } },
+    });
+    await admin.create(core('configmaps'), configMap(alice.namespace, 'mine'));
+    await backedUp(alice, 'with-rbac');
+    await admin.delete(RBAC('rolebindings'), 'escalate', alice.namespace);
+    await admin.delete(core('resourcequotas'), 'quota', alice.namespace);
+    await admin.delete(core('configmaps'), 'mine', alice.namespace);
+
+    await restoreAs(alice, 'rbac', { namespace: alice.namespace, name: 'with-rbac' });
+    const status = await outcome(alice, 'rbac');
+    assert.equal(status.phase, 'PartiallyFailed', JSON.stringify(status));
+    const skipped = (status.skipped ?? []) as Skipped[];
+    const named = (kind: string, name: string) => skipped.find((s) => s.kind === kind && s.name === name);
+    assert.match(named('RoleBinding', 'escalate')?.reason ?? '', /forbidden|escalat/i, JSON.stringify(skipped));
+    assert.ok(named('ResourceQuota', 'quota'), JSON.stringify(skipped));
+    assert.equal(await admin.find(RBAC('rolebindings'), 'escalate', alice.namespace), undefined);
+    assert.equal(await admin.find(core('resourcequotas'), 'quota', alice.namespace), undefined);
+    assert.ok(await admin.find(core('configmaps'), 'mine', alice.namespace), 'what alice may write is restored');
+  });
+
+  test('a tarball edited in the bucket is refused and nothing is restored', async () => {
+    await admin.create(core('configmaps'), configMap(alice.namespace, 'edited'));
+    const tb = await backedUp(alice, 'to-edit');
+    await admin.delete(core('configmaps'), 'edited', alice.namespace);
+    const store = await storeAtPrefix(server, tenantPrefix(server.prefix, alice.uid));
+    await store.putBackupContents(`tenant-${tb.metadata.uid ?? ''}`, Buffer.from('not the tarball that was sealed'));
+
+    await restoreAs(alice, 'tampered', { namespace: alice.namespace, name: 'to-edit' });
+    const status = await outcome(alice, 'tampered');
+    assert.equal(status.phase, 'Failed');
+    assert.match(String(status.failureReason), /tarball was changed/);
+    assert.equal(await admin.find(core('configmaps'), 'edited', alice.namespace), undefined);
+  });
+
+  test("a restore queued before alice's RoleBinding is removed fails at execution, with the reason", async () => {
+    await backedUp(alice, 'before-revoke');
+    await server.restart({ tenantOperations: false });
+    try {
+      await restoreAs(alice, 'revoked', { namespace: alice.namespace, name: 'before-revoke' });
+      for (const rb of [`${alice.namespace}-users-admin`, `${alice.namespace}-users-skiff-test-tenant-exec`]) {
+        await admin.delete(RBAC('rolebindings'), rb, alice.namespace);
+      }
+    } finally {
+      await server.restart({ tenantOperations: true });
+    }
+    const status = await outcome(alice, 'revoked');
+    assert.equal(status.phase, 'Failed');
+    assert.match(String(status.failureReason), new RegExp(`${alice.user.username} may not`));
+  });
+});

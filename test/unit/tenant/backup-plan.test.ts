@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { planTenantBackup } from '../../../src/tenant/exec/backup-plan.ts';
+import {
+  policyForNamespace,
+  readPolicy,
+  unenforcedPolicyFields,
+  type TenantPolicy,
+} from '../../../src/tenant/exec/policy.ts';
+
+function policy(spec: Record<string, unknown> = {}, name = 'p1'): TenantPolicy {
+  return readPolicy({
+    apiVersion: 'tenant.skiff.dev/v1alpha1',
+    kind: 'TenantPolicy',
+    metadata: { name },
+    spec: { namespaceSelector: { matchLabels: { tenant: 'yes' } }, storageLocation: 'shared', ...spec },
+  });
+}
+const req = (spec: Record<string, unknown>) => ({ namespace: 'team-a', namespaceUid: 'uid-a', spec });
+
+describe('planTenantBackup', () => {
+  test('backs up its own namespace by default, never cluster resources, in the tenant location', () => {
+    const plan = planTenantBackup(req({ requester: { username: 'alice' } }), policy(), 'tenant-uid-a');
+    assert.deepEqual(plan, {
+      namespaces: ['team-a'],
+      veleroSpec: {
+        includedNamespaces: ['team-a'],
+        includeClusterResources: false,
+        storageLocation: 'tenant-uid-a',
+        ttl: '720h',
+      },
+    });
+  });
+
+  test('policy defaults fill absent fields; maxTTL bounds the default TTL', () => {
+    const plan = planTenantBackup(req({}), policy({ defaults: { snapshotVolumes: false }, maxTTL: '24h' }), 'l');
+    assert.ok('veleroSpec' in plan);
+    assert.equal(plan.veleroSpec.snapshotVolumes, false);
+    assert.equal(plan.veleroSpec.ttl, '24h');
+  });
+
+  test('each refused field is named: forbidden hooks, cluster resources, locked fields, a TTL beyond maxTTL, unknown fields', () => {
+    const hooks = { resources: [{ name: 'h', pre: [{ exec: { command: ['true'] } }] }] };
+    const plan = planTenantBackup(
+      req({ hooks, includeClusterResources: true, ttl: '48h', snapshotVolumes: true, itemOperationTimeout: '1h' }),
+      policy({
+        forbidden: ['hooks'],
+        locked: ['spec.snapshotVolumes'],
+        defaults: { snapshotVolumes: false },
+        maxTTL: '24h',
+      }),
+      'l',
+    );
+    assert.ok('errors' in plan);
+    const text = plan.errors.join('\n');
+    for (const field of [
+      'spec.hooks',
+      'spec.includeClusterResources',
+      'spec.snapshotVolumes',
+      'spec.ttl',
+      'spec.itemOperationTimeout',
+    ]) {
+      assert.ok(text.includes(field), `${field} is named in:\n${text}`);
+    }
+  });
+
+  test('a tenant storage location is refused until this server uses them', () => {
+    const plan = planTenantBackup(req({ storageLocation: 'mine' }), policy(), 'l');
+    assert.ok('errors' in plan);
+    assert.match(plan.errors.join(), /spec\.storageLocation/);
+  });
+});
+
+describe('policyForNamespace', () => {
+  test('the one policy selecting the namespace labels; none or several are problems naming the namespace', () => {
+    const p = policy();
+    assert.equal(policyForNamespace([p], 'team-a', { tenant: 'yes' }), p);
+    assert.match(policyForNamespace([p], 'team-a', {}) as string, /no TenantPolicy selects namespace team-a/);
+    assert.match(
+      policyForNamespace([p, policy({}, 'p2')], 'team-a', { tenant: 'yes' }) as string,
+      /several TenantPolicies select namespace team-a \(p1, p2\)/,
+    );
+  });
+
+  test('a policy without a selector selects nothing', () => {
+    const p = readPolicy({ apiVersion: 'x', kind: 'TenantPolicy', metadata: { name: 'p' }, spec: {} });
+    assert.equal(typeof policyForNamespace([p], 'team-a', { tenant: 'yes' }), 'string');
+  });
+
+  test('fair-queue limits this server does not enforce are refused, named', () => {
+    assert.deepEqual(unenforcedPolicyFields(policy()), []);
+    assert.match(unenforcedPolicyFields(policy({ maxConcurrent: 1 })).join(), /spec\.maxConcurrent/);
+  });
+});
