@@ -14,6 +14,7 @@ import { restoreController } from '../controllers/restore-controller.ts';
 import { RunningOperations } from '../controllers/running-operations.ts';
 import { scheduleController } from '../controllers/schedule-controller.ts';
 import { serverStatusController } from '../controllers/server-status-controller.ts';
+import { runLocationApprovals } from '../tenant/location-approval-controller.ts';
 import { Cluster } from '../kube/cluster.ts';
 import { KubeClient } from '../kube/client.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
@@ -268,6 +269,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');
   await Promise.all([
     countObjectsEvery(cluster, namespace, metrics, signal, log),
+    runLocationApprovals(cluster, signal, log.child({ controller: 'tenant-location-approval' })),
     ...specs.map((s) =>
       new Controller(cluster, s, log.child({ controller: s.name })).run(signal, () => readiness.informerSynced(s.name)),
     ),

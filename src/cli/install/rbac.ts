@@ -89,6 +89,18 @@ export function leastPrivilegeClusterRules(): PolicyRule[] {
     })),
     // A backup lists every kind in each namespace it covers, velero.io kinds included.
     { apiGroups: ['velero.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+    // Self-service (issue 17): the server reads the tenant kinds everywhere and writes only their status.
+    { apiGroups: ['tenant.skiff.dev'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+    {
+      apiGroups: ['tenant.skiff.dev'],
+      resources: [
+        'tenantbackups/status',
+        'tenantrestores/status',
+        'tenantschedules/status',
+        'tenantstoragelocations/status',
+      ],
+      verbs: ['update', 'patch'],
+    },
     // Read only: a restored claim keeps its selected node only when that node exists.
     { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] },
     // Hooks run commands in the pods they name (an exec is a create, or a get over websocket).

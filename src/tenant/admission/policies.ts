@@ -112,7 +112,8 @@ function backupSpecChecks(s: string, field: (name: string) => string) {
   const validations: Validation[] = [
     {
       expression: 'size(variables.deniedNamespaces) == 0',
-      messageExpression: `'${field('namespaces')}: ' + ${user} + ' may not create tenantbackups in namespace ' + variables.deniedNamespaces.join(', ') + ', so may not back it up'`,
+      // A message cannot call the authorizer, so it names every namespace asked for.
+      messageExpression: `'${field('namespaces')}: ' + ${user} + ' may not create tenantbackups in every namespace named (' + variables.namespaces.join(', ') + '); one may back up only namespaces where one may create tenantbackups'`,
       reason: 'Forbidden',
     },
     {
@@ -122,7 +123,7 @@ function backupSpecChecks(s: string, field: (name: string) => string) {
     },
     {
       expression: 'size(variables.execDenied) == 0',
-      messageExpression: `'${field('hooks')}: hooks run commands in pods, and ' + ${user} + ' may not create pods/exec in namespace ' + variables.execDenied.join(', ')`,
+      messageExpression: `'${field('hooks')}: hooks run commands in pods, and ' + ${user} + ' may not create pods/exec in every namespace named (' + variables.namespaces.join(', ') + ')'`,
       reason: 'Forbidden',
     },
   ];
