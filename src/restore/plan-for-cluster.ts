@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ArchiveLimits } from '../archive/index.ts';
 import { Labels } from '../api/labels.ts';
 import type { Restore } from '../api/restore.ts';
@@ -17,7 +18,8 @@ import { collectPlan, PLAN_AHEAD, streamRestorePlan, type RestorePlanInput } fro
 import type { RestorePriorities } from './plan/priorities.ts';
 import type { RestorePlan, RestorePlanStream } from './plan/types.ts';
 import { readBackupCatalogue } from './read/read-backup.ts';
-import { versionedCopies } from './read/version-config.ts';
+import { versionedCopies, type VersionedCopies } from './read/version-config.ts';
+import type { ItemCatalogue } from './read/catalogue.ts';
 
 export interface RestorePlanDeps {
   cluster: Cluster;
@@ -58,46 +60,104 @@ export async function withRestorePlan<T>(
   const backupName = restore.spec.backupName ?? '';
   if (backupName === '') throw new ValidationError('restore has no spec.backupName; resolve scheduleName first');
   const veleroNamespace = deps.veleroNamespace ?? 'velero';
-  // Reference §4.8: the ConfigMap lives in the Velero namespace; read before the backup, to fail fast.
-  const modifiers = await loadResourceModifiers(deps.cluster, veleroNamespace, restore.spec);
+  // Everything the plan needs is requested at once: one after another, these requests were
+  // latency the restore spent before its first create. The tarball is the long one.
+  // Reference §4.8: the ConfigMap lives in the Velero namespace.
+  const modifiersRead = loadResourceModifiers(deps.cluster, veleroNamespace, restore.spec);
   // Fresh discovery: CRDs installed since the last restore must be seen.
-  const discovery = await deps.cluster.discover(true);
-  const versions = deps.enableApiGroupVersions
-    ? await versionedCopies(deps.cluster, discovery, veleroNamespace)
-    : undefined;
-  const catalogue = await readBackupCatalogue(await deps.store.getBackupContents(backupName), {
-    ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
-    ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
-    ...(versions ? { copies: versions.copies } : {}),
-  });
+  const discoveryRead = deps.cluster.discover(true);
+  const reading = readCatalogue(deps, backupName, veleroNamespace, discoveryRead);
+  const inputsRead = Promise.all([
+    deps.store.getBackupFile(backupName, 'volumeInfo'),
+    podVolumeInputs(deps, veleroNamespace, restore, backupName),
+    discoveryRead.then((discovery) => planInputsFromCluster(deps.cluster, discovery, veleroNamespace)),
+  ]);
+  // Awaited below in a fixed order; until then a failure must not count as unhandled.
+  for (const p of [modifiersRead, discoveryRead, reading.done, inputsRead]) p.catch(() => undefined);
+  let catalogue: ItemCatalogue | undefined;
   try {
-    const volumeInfo = await deps.store.getBackupFile(backupName, 'volumeInfo');
-    const podVolumes = await podVolumeInputs(deps, veleroNamespace, restore, backupName);
+    // In the order a problem is reported: the modifiers first, to fail fast on a malformed rule.
+    const modifiers = await modifiersRead;
+    const discovery = await discoveryRead;
+    const read = await reading.done;
+    catalogue = read.catalogue;
+    const [volumeInfo, podVolumes, fromCluster] = await inputsRead;
     const plan = await streamRestorePlan({
       restoreName: restore.metadata.name ?? '',
       spec: restore.spec,
       catalogue,
       discovery,
       live: clusterLiveLookup(deps.cluster, discovery),
-      pluginConfigs: await pluginConfigMaps(deps.cluster, discovery, veleroNamespace),
-      storageClasses: (
-        await listOrEmpty(deps.cluster, discovery, {
-          group: 'storage.k8s.io',
-          version: 'v1',
-          resource: 'storageclasses',
-        })
-      ).map((sc) => sc.metadata.name ?? ''),
+      ...fromCluster,
       ...(Array.isArray(volumeInfo) ? { volumeInfo } : {}),
-      ...(await nodeNames(deps.cluster, discovery)),
       ...podVolumes,
       ...(deps.priorities ? { priorities: deps.priorities } : {}),
       ...(modifiers ? { resourceModifiers: { ...modifiers, report: deps.onResourceModified } } : {}),
     });
-    plan.warnings.push(...(versions?.warnings ?? []));
+    plan.warnings.push(...(read.versions?.warnings ?? []));
     return await use(plan, catalogue.notes);
   } finally {
-    await catalogue.dispose();
+    if (catalogue) await catalogue.dispose();
+    else await reading.abandon();
+    await Promise.allSettled([inputsRead]);
   }
+}
+
+interface CatalogueRead {
+  catalogue: ItemCatalogue;
+  versions: VersionedCopies | undefined;
+}
+
+/**
+ * Reads the backup's tarball into a catalogue, beside the restore's other requests. `abandon`
+ * stops a read that is no longer wanted (the restore failed before it used the catalogue) and
+ * disposes what it made.
+ */
+function readCatalogue(
+  deps: RestorePlanDeps,
+  backupName: string,
+  veleroNamespace: string,
+  discoveryRead: Promise<Discovery>,
+): { done: Promise<CatalogueRead>; abandon: () => Promise<void> } {
+  let source: Readable | undefined;
+  const state = { abandoned: false };
+  const done = (async (): Promise<CatalogueRead> => {
+    const versions = deps.enableApiGroupVersions
+      ? await versionedCopies(deps.cluster, await discoveryRead, veleroNamespace)
+      : undefined;
+    source = await deps.store.getBackupContents(backupName);
+    if (state.abandoned) source.destroy();
+    const catalogue = await readBackupCatalogue(source, {
+      ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
+      ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
+      ...(versions ? { copies: versions.copies } : {}),
+    });
+    return { catalogue, versions };
+  })();
+  return {
+    done,
+    abandon: async () => {
+      state.abandoned = true;
+      source?.destroy();
+      const read = await done.catch(() => undefined);
+      await read?.catalogue.dispose();
+    },
+  };
+}
+
+/** What the planner reads from the target cluster besides live objects: plugin ConfigMaps, StorageClasses, nodes. */
+async function planInputsFromCluster(
+  cluster: Cluster,
+  discovery: Discovery,
+  veleroNamespace: string,
+): Promise<Pick<RestorePlanInput, 'pluginConfigs' | 'storageClasses' | 'nodes'>> {
+  const storageClassesRef = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
+  const [pluginConfigs, storageClasses, nodes] = await Promise.all([
+    pluginConfigMaps(cluster, discovery, veleroNamespace),
+    listOrEmpty(cluster, discovery, storageClassesRef),
+    nodeNames(cluster, discovery),
+  ]);
+  return { pluginConfigs, storageClasses: storageClasses.map((sc) => sc.metadata.name ?? ''), ...nodes };
 }
 
 /** Placeholder for the Restore's uid in a dry run, whose Restore was never created. */
