@@ -1,3 +1,4 @@
+// exclusive-test: every `skiff server` process another file starts runs tenant operations too (its default), and would race this file's server for the same TenantBackups
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
