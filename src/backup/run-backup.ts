@@ -25,6 +25,7 @@ import { writeOtherVersions } from './write/write-other-versions.ts';
 import type { PodVolumeBackups } from './volumes/run-pod-volumes.ts';
 import type { CsiSnapshots } from './csi/csi-snapshots.ts';
 import { DATA_UPLOAD_TYPE } from './csi/data-uploads.ts';
+import { itemOperationCounts } from './csi/item-operations.ts';
 
 export interface BackupProgress {
   totalItems: number;
@@ -66,6 +67,9 @@ export type BackupOutcome = Pick<
   | 'hookStatus'
   | 'csiVolumeSnapshotsAttempted'
   | 'csiVolumeSnapshotsCompleted'
+  | 'backupItemOperationsAttempted'
+  | 'backupItemOperationsCompleted'
+  | 'backupItemOperationsFailed'
 >;
 
 /**
@@ -110,13 +114,18 @@ export async function runBackup(
       upload.catch(() => undefined); // awaited later, with the others
       sideUploads.push(upload);
     };
-    startSideUpload(setImmediatePromise().then(() => uploadFixedFiles(deps.store, name)));
+    const fixedFiles = setImmediatePromise().then(() => uploadFixedFiles(deps.store, name));
+    startSideUpload(fixedFiles);
     // The resource list and the results are complete with the last item: they go while the
     // tarball's last bytes do. Should the tarball's upload still fail, the failure path
     // removes them and uploads the results again.
     const itemsDone = (): void => {
       startSideUpload(deps.store.putBackupFile(name, 'podVolumeBackups', deps.podVolumeBackups?.records() ?? []));
       startSideUpload(deps.store.putBackupFile(name, 'volumeInfo', deps.csiSnapshots?.volumeInfos() ?? []));
+      // The DataUploads have ended: their operations replace the empty list the fixed files wrote.
+      const operations = deps.csiSnapshots?.itemOperations() ?? [];
+      if (operations.length > 0)
+        startSideUpload(fixedFiles.then(() => deps.store.putBackupFile(name, 'itemOperations', operations)));
       startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
@@ -141,6 +150,7 @@ export async function runBackup(
       ...(failure ? { failureReason: failure } : {}),
       ...(hooks.status ? { hookStatus: hooks.status } : {}),
       ...csiCounts(deps.csiSnapshots),
+      ...itemOperationCounts(deps.csiSnapshots?.itemOperations() ?? []),
     };
     log.info(`backup ended with phase ${outcome.phase ?? ''}`, { items: progress.itemsBackedUp });
     try {
@@ -337,8 +347,8 @@ function noteVolumeItem(podVolumes: PodVolumeBackups, type: ResourceType, item: 
 }
 
 /**
- * The companion files that are the same for every backup: no async operations, no native
- * snapshots. (The pod volume backups and the volume info go with the results, once they have ended.)
+ * The companion files that are the same for every backup: no async operations (a backup that moved
+ * snapshot data writes its DataUploads' operations over it once they ended), no native snapshots. (The pod volume backups and the volume info go with the results, once they have ended.)
  */
 async function uploadFixedFiles(store: BackupStore, name: string): Promise<void> {
   await Promise.all([

@@ -28,6 +28,7 @@ import { boundVolumeName } from '../volumes/pod-volumes.ts';
 import { movedVolumeInfo } from '../../volumes/data-mover/upload-objects.ts';
 import type { DataUpload } from '../../api/index.ts';
 import { BackupDataUploads, type DataUploadSettings } from './data-uploads.ts';
+import { dataUploadOperation, type BackupOperation } from './item-operations.ts';
 
 const PODS: ResourceType = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, verbs: [] };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
@@ -170,6 +171,13 @@ export class CsiSnapshots implements CsiSnapshotter {
 
   counts(): CsiSnapshotCounts {
     return { attempted: this.attempted, completed: this.taken.length };
+  }
+
+  /** The DataUploads' operations (reference §1.14), once `waitDataUploads` returned: `-itemoperations.json.gz`. */
+  itemOperations(): BackupOperation[] {
+    const backup = this.deps.moveData?.backup;
+    if (!backup) return [];
+    return (this.uploads?.finished() ?? []).map((du) => dataUploadOperation(du, backup));
   }
 
   /** The volume info entries of the snapshots taken (reference §1.14, `-volumeinfo.json.gz`). */

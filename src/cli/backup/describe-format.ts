@@ -76,6 +76,7 @@ export function describeBackup(
     '',
     `Errors:    ${status.errors ?? 0}`,
     `Warnings:  ${status.warnings ?? 0}`,
+    ...itemOperationLines(status),
     ...hookStatusLines(status.hookStatus),
   ];
   if (podVolumes)
@@ -88,6 +89,21 @@ export function describeBackup(
     );
   if (details) out.push('', ...detailLines(details));
   return out.join('\n') + '\n';
+}
+
+/** The async item operations (DataUploads) counted in the status (reference §1.1), once there were any. */
+export function itemOperationLines(status: {
+  backupItemOperationsAttempted?: number;
+  backupItemOperationsCompleted?: number;
+  backupItemOperationsFailed?: number;
+}): string[] {
+  const attempted = status.backupItemOperationsAttempted ?? 0;
+  if (attempted === 0) return [];
+  return [
+    '',
+    `Backup Item Operations:  ${status.backupItemOperationsCompleted ?? 0} of ${attempted} completed successfully, ` +
+      `${status.backupItemOperationsFailed ?? 0} failed (specify --details for more information)`,
+  ];
 }
 
 /** Reference §3.6: the hook counts, once hooks ran. */

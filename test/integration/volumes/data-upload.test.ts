@@ -181,6 +181,25 @@ describe('CSI snapshot data movement: backup', { concurrency: false }, () => {
     await assertStored(server, name, du);
     await assertInRepository(server, ns, du, before);
 
+    // Velero's bookkeeping of the async operation: the status counters and <backup>-itemoperations.json.gz.
+    assert.deepEqual(
+      [
+        done.status?.backupItemOperationsAttempted,
+        done.status?.backupItemOperationsCompleted,
+        done.status?.backupItemOperationsFailed,
+      ],
+      [1, 1, 0],
+    );
+    const ops = (await (await defaultStore(server)).getBackupFile(name, 'itemOperations')) as {
+      spec: { resourceIdentifier: { Name: string }; postOperationItems: { Name: string }[]; operationID: string };
+      status: { phase: string };
+    }[];
+    assert.deepEqual(
+      ops.map((o) => [o.spec.resourceIdentifier.Name, o.spec.postOperationItems[0]?.Name, o.status.phase]),
+      [['data', du.metadata.name, 'Completed']],
+    );
+    assert.equal(ops[0]?.spec.operationID, du.metadata.labels?.['velero.io/async-operation-id']);
+
     // Nothing left: no VolumeSnapshot, clone, content, mover pod or claim.
     await waitFor('the snapshots and mover objects to be gone', async () => {
       const left = [
