@@ -8,13 +8,11 @@
  * MinIO all count. The direct run uses another fresh repository in the same bucket, so neither deduplicates
  * against the other. The data is random: half the size in one large file, the rest in 4 MiB files.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataUpload } from '../src/api/index.ts';
 import { DATA_UPLOAD_TYPE } from '../src/backup/csi/data-uploads.ts';
-import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/index.ts';
 import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { createCsiVolumePod } from '../test/helpers/csi-volume-pod.ts';
@@ -23,54 +21,15 @@ import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-a
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { PhaseTracer } from './datamover-phases.ts';
-import { deletePrefix, makeTree } from './volume-data.ts';
+import { deletePrefix, kopiaDirect, makeTree, parseSize } from './volume-data.ts';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '2GiB' } } });
-const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, B: 1 };
-const sizeMatch = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)$/.exec(values.size);
-if (!sizeMatch) throw new Error(`--size "${values.size}" is not a size such as 2GiB or 512MiB`);
-const size = Math.round(Number(sizeMatch[1]) * (UNITS[sizeMatch[2] ?? 'B'] ?? 1));
+const size = parseSize(values.size);
 
 const env = loadTestEnv();
 const binaries = useTestUploaderBinaries();
 const cluster = adminCluster();
 const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
-const PASSWORD = 'static-passw0rd';
-
-/** `kopia snapshot create <dir>` into a fresh repository (initialised untimed); returns the seconds it took. */
-async function kopiaDirect(dir: string, work: string, prefix: string): Promise<number> {
-  const target: RepositoryTarget = {
-    kind: 's3',
-    bucket: env.s3.bucket,
-    prefix,
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    forcePathStyle: true,
-    insecureSkipTLSVerify: false,
-    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-  };
-  await createUploader({ type: 'kopia', target, password: PASSWORD, workDir: work }, binaries).initOrConnect();
-  const start = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(binaries.kopia, ['snapshot', 'create', dir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
-        KOPIA_PASSWORD: PASSWORD,
-        KOPIA_CONFIG_PATH: join(work, 'repository.config'),
-        KOPIA_CACHE_DIRECTORY: join(work, 'cache'),
-        KOPIA_LOG_DIR: join(work, 'logs'),
-        KOPIA_CHECK_FOR_UPDATES: 'false',
-      },
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kopia exited ${code}: ${err}`))));
-  });
-  return (performance.now() - start) / 1000;
-}
 
 // As a user would after `npm run build`: bin/skiff.mjs runs the bundle, not tsx.
 await bundle(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), CLI_BUNDLE);
@@ -89,7 +48,7 @@ try {
   });
   process.stderr.write(`writing ${values.size} of random data into ${dir}...\n`);
   await makeTree(dir, size);
-  const directSeconds = await kopiaDirect(dir, join(work, 'direct'), directPrefix);
+  const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), directPrefix);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
 
   const name = uniqueName('b');

@@ -13,14 +13,13 @@
  * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PodVolumeBackup } from '../src/api/index.ts';
 import { ensureRepository } from '../src/volumes/repository/index.ts';
-import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/index.ts';
+import { createUploader } from '../src/volumes/uploader/index.ts';
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { uniqueName } from '../test/helpers/names.ts';
 import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
@@ -35,7 +34,7 @@ import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
-import { deletePrefix, makeTree } from './volume-data.ts';
+import { benchTarget, deletePrefix, DIRECT_PASSWORD, kopiaDirect, makeTree, parseSize, timed } from './volume-data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,10 +43,7 @@ const { values } = parseArgs({
     'agent-args': { type: 'string', default: '' },
   },
 });
-const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, B: 1 };
-const sizeMatch = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)$/.exec(values.size);
-if (!sizeMatch) throw new Error(`--size "${values.size}" is not a size such as 2GiB or 512MiB`);
-const size = Math.round(Number(sizeMatch[1]) * (UNITS[sizeMatch[2] ?? 'B'] ?? 1));
+const size = parseSize(values.size);
 const uploader = values.uploader;
 if (uploader !== 'kopia' && uploader !== 'restic') throw new Error(`--uploader "${uploader}" is not kopia or restic`);
 
@@ -56,22 +52,6 @@ const binaries = useTestUploaderBinaries();
 const cluster = adminCluster();
 const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
 const MiB = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
-function timed(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(command, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
-    child.on('close', (code) =>
-      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${command} exited ${code}: ${err}`)),
-    );
-  });
-}
 
 async function catAll(dir: string): Promise<number> {
   const files = [join(dir, 'large.bin'), ...(await readdir(join(dir, 'files'))).map((f) => join(dir, 'files', f))];
@@ -83,48 +63,22 @@ const directRoot = uniqueName('bench-fs-direct');
 /** The tool run directly: a fresh repository (initialised untimed), then one timed backup. */
 async function direct(dir: string, work: string): Promise<number> {
   const prefix = `${directRoot}/${uploader}`;
-  const target: RepositoryTarget = {
-    kind: 's3',
-    bucket: env.s3.bucket,
-    prefix,
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    forcePathStyle: true,
-    insecureSkipTLSVerify: false,
-    credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-  };
   const workDir = join(work, 'direct');
+  if (uploader === 'kopia') return kopiaDirect(env, binaries, dir, workDir, prefix);
   await createUploader(
-    { type: uploader as 'kopia' | 'restic', target, password: 'static-passw0rd', workDir },
+    { type: 'restic', target: benchTarget(env, prefix), password: DIRECT_PASSWORD, workDir },
     binaries,
   ).initOrConnect();
-  const common = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
-  };
-  if (uploader === 'kopia') {
-    const kopiaEnv = {
-      ...common,
-      KOPIA_PASSWORD: 'static-passw0rd',
-      KOPIA_CONFIG_PATH: join(workDir, 'repository.config'),
-      KOPIA_CACHE_DIRECTORY: join(workDir, 'cache'),
-      KOPIA_LOG_DIR: join(workDir, 'logs'),
-      KOPIA_CHECK_FOR_UPDATES: 'false',
-    };
-    // Skiff creates its repositories with 10 MiB packs; kopia run by hand keeps its own default (20 MiB),
-    // so the direct run gets that back (untimed): the baseline is kopia as a user runs it.
-    await timed(binaries.kopia, ['repository', 'set-parameters', '--max-pack-size-mb=20'], { env: kopiaEnv });
-    return timed(binaries.kopia, ['snapshot', 'create', dir], { env: kopiaEnv });
-  }
   return timed(
     binaries.restic,
     ['backup', '.', `--cache-dir=${join(workDir, 'cache')}`, '--option=s3.bucket-lookup=path'],
     {
       cwd: dir,
       env: {
-        ...common,
-        RESTIC_PASSWORD: 'static-passw0rd',
+        ...process.env,
+        AWS_ACCESS_KEY_ID: env.s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
+        RESTIC_PASSWORD: DIRECT_PASSWORD,
         RESTIC_REPOSITORY: `s3:${env.s3.endpoint}/${env.s3.bucket}/${prefix}`,
       },
     },
