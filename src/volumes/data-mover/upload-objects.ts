@@ -16,9 +16,13 @@ export const DIR_TIMES_RESULT_KEY = 'skiff.io/dir-times-snapshot';
 /** The only data movers this server runs: the built-in one. */
 export const BUILT_IN_DATA_MOVERS: readonly string[] = ['', 'velero'];
 
-/** The DataUpload's async operation ID (§7.3 step 8): `du-<backupUID>.<pvcUID>`. */
+/**
+ * The DataUpload's async operation ID (§7.3 step 8): `du-<backupUID>.<pvcUID>`, normalised as a label value
+ * (GetValidName, 76 characters become 63), because it is also the `velero.io/async-operation-id` label and the
+ * item-operations file, the volume info and the label must name the operation alike.
+ */
 export function dataUploadOperationID(backupUID: string, pvcUID: string): string {
-  return `du-${backupUID}.${pvcUID}`;
+  return validLabelValue(`du-${backupUID}.${pvcUID}`);
 }
 
 export interface DataUploadInput {
@@ -48,7 +52,7 @@ export function dataUploadObject(i: DataUploadInput): DataUpload {
         [Labels.BackupName]: validLabelValue(i.backup.name),
         [Labels.BackupUID]: i.backup.uid,
         [Labels.PVCUID]: i.pvc.uid,
-        [Labels.AsyncOperationID]: validLabelValue(operationID),
+        [Labels.AsyncOperationID]: operationID,
       },
       ownerReferences: [
         { apiVersion: 'velero.io/v1', kind: 'Backup', name: i.backup.name, uid: i.backup.uid, controller: true },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { validLabelValue } from '../../../../src/util/label-value.ts';
 import { describe, test } from 'node:test';
 import type { DataUpload } from '../../../../src/api/index.ts';
 import {
@@ -36,13 +37,15 @@ describe('DataUpload objects', () => {
     assert.equal(o.metadata.generateName, 'nightly-');
     assert.equal(o.metadata.namespace, 'velero');
     const opID = dataUploadOperationID(backupUID, pvcUID);
-    assert.equal(opID, `du-${backupUID}.${pvcUID}`);
+    // `du-<backupUID>.<pvcUID>` is 76 characters: normalised to 63 (57 + 6 hex of the SHA-256), as Velero does.
+    assert.equal(opID, validLabelValue(`du-${backupUID}.${pvcUID}`));
+    assert.equal(opID.length, 63);
+    assert.ok(opID.startsWith(`du-${backupUID}.`));
     assert.deepEqual(o.metadata.labels, {
       'velero.io/backup-name': 'nightly',
       'velero.io/backup-uid': backupUID,
       'velero.io/pvc-uid': pvcUID,
-      // 76 characters: normalised to 63 (57 + 6 hex of the SHA-256).
-      'velero.io/async-operation-id': `${opID.slice(0, 57)}${o.metadata.labels?.['velero.io/async-operation-id']?.slice(57) ?? ''}`,
+      'velero.io/async-operation-id': opID,
     });
     assert.equal(o.metadata.labels?.['velero.io/async-operation-id']?.length, 63);
     assert.equal(o.metadata.ownerReferences?.[0]?.kind, 'Backup');
@@ -129,7 +132,7 @@ describe('DataUpload objects', () => {
       size: 42,
       incrementalSize: 40,
       phase: 'Completed',
-      operationID: `du-${backupUID}.${pvcUID}`,
+      operationID: validLabelValue(`du-${backupUID}.${pvcUID}`),
       storageLocation: 'default',
     });
   });
