@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 import { parseAllDocuments } from 'yaml';
 import { buildAllCrds } from '../../../src/api/all-crds.ts';
 import { renderCrdsYaml } from '../../../src/api/crds-yaml.ts';
+import { tenantInstallObjects } from '../../../src/tenant/install.ts';
 import { buildTenantCrds } from '../../../src/tenant/api/crds.ts';
 import { TenantKinds } from '../../../src/tenant/api/kinds.ts';
 import { TenantBackupSpecSchema, TenantRestoreSpecSchema } from '../../../src/tenant/api/types.ts';
@@ -34,6 +35,12 @@ test('config/crds and the chart carry the tenant CRDs as generated (run scripts/
   assert.equal(committed('charts/skiff/crds'), expected);
   const docs = parseAllDocuments(expected).map((d) => d.toJS() as Json);
   assert.deepEqual(docs, buildTenantCrds());
+});
+
+test('the chart installs the same admission policies and roles as skiff install (run scripts/gen-crds.ts after changing src/tenant)', () => {
+  const chart = readFileSync(new URL('../../../charts/skiff/templates/tenant.yaml', import.meta.url), 'utf8');
+  assert.equal(chart, renderCrdsYaml(tenantInstallObjects()));
+  assert.ok(!chart.includes('{{'), 'the generated template holds no Go template syntax');
 });
 
 test('seven kinds in tenant.skiff.dev/v1alpha1, each with a status subresource and a required spec; two cluster-scoped', () => {
