@@ -43,6 +43,10 @@ export const NON_RESTORABLE_RESOURCES = [
   'csinodes.storage.k8s.io',
   'volumeattachments.storage.k8s.io',
   'backuprepositories.velero.io',
+  // Skiff's own operation records, for the reason Velero leaves out backups and restores: a restored
+  // TenantRestore would run again, and a TenantBackup names a requester who is not the one restoring.
+  'tenantbackups.tenant.skiff.dev',
+  'tenantrestores.tenant.skiff.dev',
 ] as const;
 
 /** Bypass the resource, namespace and label filters (reference §4.2). */
