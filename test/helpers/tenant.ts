@@ -89,6 +89,31 @@ export async function assertRefused(what: Promise<unknown>, status: number, ...p
   assert.fail(`expected a ${status} refusal, but the request succeeded`);
 }
 
+/**
+ * `assertRefused` for a refusal that depends on objects the API server learns through its informers: a
+ * ValidatingAdmissionPolicy or binding just installed, a TenantPolicy (the policies' param) just created.
+ * Until the server has seen them it admits the request; the object it created is removed and the request
+ * made again, for up to 30 s, so a loaded machine does not turn that lag into a failed test.
+ */
+export async function assertRefusedSoon(
+  admin: Cluster,
+  create: () => Promise<KubeObject>,
+  status: number,
+  ...patterns: RegExp[]
+): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const attempt = create();
+    const created = await attempt.catch(() => undefined);
+    if (!created) return assertRefused(attempt, status, ...patterns);
+    const ref = tenantResource(TenantKinds[created.kind as TenantKindName]);
+    await admin.delete(ref, created.metadata.name ?? '', created.metadata.namespace).catch(() => undefined);
+    if (Date.now() >= deadline)
+      assert.fail(`expected a ${status} refusal within 30 s, but the request kept succeeding`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Waits until RBAC (cached by the authorizer for a moment) answers `allowed` for `user`. */
 export async function waitUntilAllowed(
   user: TenantUser,

@@ -13,6 +13,7 @@ import { TENANT_ROLES } from '../../../src/tenant/rbac.ts';
 import { adminCluster, core } from '../../helpers/cluster.ts';
 import {
   assertRefused,
+  assertRefusedSoon,
   createTenant,
   installTenantApi,
   requesterOf,
@@ -47,8 +48,9 @@ const backupBy = (user: Parameters<typeof requesterOf>[0], ns: string, name: str
 describe('acceptance 2: refused at admission, naming the field (no skiff server running)', () => {
   test('alice asking for namespaces: [team-b] is refused; carol may name team-a and team-c', async () => {
     const { a, b, c } = await teams();
-    await assertRefused(
-      createTenant(alice.cluster, backupBy(alice, a, 'other', { namespaces: [b] })),
+    await assertRefusedSoon(
+      admin,
+      () => createTenant(alice.cluster, backupBy(alice, a, 'other', { namespaces: [b] })),
       403,
       /spec\.namespaces/,
       new RegExp(`alice may not create tenantbackups in every namespace named \\(${b}\\)`),
@@ -82,8 +84,9 @@ describe('acceptance 2: refused at admission, naming the field (no skiff server 
     const { a } = await teams(label);
     const hooks = { resources: [{ name: 'flush', pre: [{ exec: { command: ['sync'] } }] }] };
     // alice holds skiff-tenant-edit only: no pods/exec, so hooks would run commands she cannot.
-    await assertRefused(
-      createTenant(alice.cluster, backupBy(alice, a, 'h1', { hooks })),
+    await assertRefusedSoon(
+      admin,
+      () => createTenant(alice.cluster, backupBy(alice, a, 'h1', { hooks })),
       403,
       /spec\.hooks/,
       /pods\/exec/,
@@ -100,8 +103,9 @@ describe('acceptance 2: refused at admission, naming the field (no skiff server 
     try {
       // With the built-in edit role she may exec; the policy still forbids hooks.
       await tenantNamespaceBinding(a, 'team-a', 'edit');
-      await assertRefused(
-        createTenant(alice.cluster, backupBy(alice, a, 'h2', { hooks })),
+      await assertRefusedSoon(
+        admin,
+        () => createTenant(alice.cluster, backupBy(alice, a, 'h2', { hooks })),
         403,
         /spec\.hooks: hooks are forbidden/,
         new RegExp(`TenantPolicy ${policyName}`),
@@ -157,13 +161,15 @@ describe('TenantPolicy: locked fields and maxTTL', () => {
       }),
     );
     try {
-      await assertRefused(
-        createTenant(alice.cluster, backupBy(alice, a, 'snap', { snapshotVolumes: true })),
+      await assertRefusedSoon(
+        admin,
+        () => createTenant(alice.cluster, backupBy(alice, a, 'snap', { snapshotVolumes: true })),
         403,
         /spec\.snapshotVolumes: locked to its default/,
       );
-      await assertRefused(
-        createTenant(alice.cluster, backupBy(alice, a, 'long', { ttl: '720h' })),
+      await assertRefusedSoon(
+        admin,
+        () => createTenant(alice.cluster, backupBy(alice, a, 'long', { ttl: '720h' })),
         403,
         /spec\.ttl: 720h is longer than maxTTL 72h/,
       );
@@ -312,9 +318,13 @@ describe('acceptance 12 (admission): ResourceQuota counts TenantBackups', () => 
       spec: { hard: { 'count/tenantbackups.tenant.skiff.dev': '3' } },
     });
     const { waitFor } = await import('../../helpers/cluster.ts');
+    // Admission charges a quota only once the quota controller has written what is used of it.
     await waitFor('the quota to be counted', async () => {
       const q = await admin.get(core('resourcequotas'), 'tenant', a);
-      return (q.status as { hard?: object } | undefined)?.hard !== undefined;
+      return (
+        (q.status as { used?: Record<string, string> } | undefined)?.used?.['count/tenantbackups.tenant.skiff.dev'] !==
+        undefined
+      );
     });
     for (const n of ['q1', 'q2', 'q3']) await createTenant(alice.cluster, backupBy(alice, a, n));
     await assertRefused(
