@@ -55,7 +55,7 @@ describe('skiff CLI against the cluster', { concurrency: false }, () => {
 
   test('install --crds-only leaves every velero.io CRD Established', async () => {
     const r = await skiffOk(['install', '--crds-only']);
-    assert.match(r.stdout, /CRDs are installed and established/);
+    assert.match(r.stdout, /CRDs \(and the tenant admission policies and roles\) are installed and established/);
     for (const name of ['backups.velero.io', 'backupstoragelocations.velero.io', 'downloadrequests.velero.io']) {
       const crd = await cluster.get(CRD_RESOURCE, name);
       const conditions = (crd.status as { conditions?: { type: string; status: string }[] }).conditions ?? [];
