@@ -7,9 +7,9 @@ import { Labels } from '../../api/labels.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
 import type { UserIdentity } from '../../kube/impersonation.ts';
+import { TENANT_GROUP, TENANT_VERSION, TenantOperationPhase } from '../api/types.ts';
 
-export const TENANT_GROUP = 'tenant.skiff.dev';
-export const TENANT_VERSION = 'v1alpha1';
+export { TENANT_GROUP, TENANT_VERSION };
 
 function tenantType(kind: string, resource: string, namespaced = true): ResourceType {
   return {
@@ -39,15 +39,8 @@ export const TenantLabels = {
 /** Finalizer of a TenantBackup: its bucket objects go before it does. */
 export const TENANT_BACKUP_FINALIZER = 'tenant.skiff.dev/delete-backup';
 
-export const TenantPhase = {
-  New: 'New',
-  Queued: 'Queued',
-  InProgress: 'InProgress',
-  Completed: 'Completed',
-  PartiallyFailed: 'PartiallyFailed',
-  Failed: 'Failed',
-  FailedValidation: 'FailedValidation',
-} as const;
+/** The phases of TenantBackup and TenantRestore, as the API types define them. */
+export const TenantPhase = TenantOperationPhase;
 export type TenantPhase = (typeof TenantPhase)[keyof typeof TenantPhase];
 
 export const TERMINAL_PHASES: ReadonlySet<string> = new Set([
