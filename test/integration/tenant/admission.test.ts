@@ -318,14 +318,17 @@ describe('acceptance 12 (admission): ResourceQuota counts TenantBackups', () => 
       spec: { hard: { 'count/tenantbackups.tenant.skiff.dev': '3' } },
     });
     const { waitFor } = await import('../../helpers/cluster.ts');
-    // Admission charges a quota only once the quota controller has written what is used of it.
-    await waitFor('the quota to be counted', async () => {
-      const q = await admin.get(core('resourcequotas'), 'tenant', a);
-      return (
-        (q.status as { used?: Record<string, string> } | undefined)?.used?.['count/tenantbackups.tenant.skiff.dev'] !==
-        undefined
-      );
-    });
+    // Admission charges a quota only once the quota controller has written what is used of it, and the
+    // controller finds a newly installed CRD's resource only at its next discovery pass.
+    await waitFor(
+      'the quota to be counted',
+      async () => {
+        const q = await admin.get(core('resourcequotas'), 'tenant', a);
+        const used = (q.status as { used?: Record<string, string> } | undefined)?.used;
+        return used?.['count/tenantbackups.tenant.skiff.dev'] !== undefined;
+      },
+      180_000,
+    );
     for (const n of ['q1', 'q2', 'q3']) await createTenant(alice.cluster, backupBy(alice, a, n));
     await assertRefused(
       createTenant(alice.cluster, backupBy(alice, a, 'q4')),
