@@ -11,6 +11,13 @@
 #                    objects. Two files at a time: most of their time is spent waiting on controllers.
 #   3. exclusive     integration files that change what every other file depends on, one at a time, alone.
 #
+# Phases 2 and 3 each run twice: first their "core" files, in an environment without the CSI stack (up.sh's
+# SKIFF_TESTENV_CORE=1), then the rest (integration-late, exclusive-late), once up.sh has added the CSI stack. On a
+# cold cache the core files need only Kubernetes, etcd, kwok and MinIO, built first: they run while the CSI
+# sidecars, kopia and Helm build (a third of the build). A file is late when it matches LATE_PATTERN (CSI, node
+# agents, kopia, restic, Helm; cluster B only with CSI); a core file that uses CSI, kopia or Helm fails at once,
+# cold or warm (the core environment has no CSI keys, and its binary folder only the core binaries).
+#
 # A file is exclusive when it has a line `// exclusive-test: <why>` or uses one of EXCLUSIVE_PATTERN (a net for
 # new files). Mark a new integration file exclusive when it:
 #   - stops or restarts a shared component (stopCsiDriver, MinIO, the API server) or uses cluster B;
@@ -26,12 +33,13 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
+LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]ploader|helm|VolumeSnapshot(Class|Content)?\b|snapshot\.storage|[Ff]sBackup|PodVolume'
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
 
 list=0
 if [ "${1:-}" = --list ]; then list=1; shift; fi
 shopt -s globstar nullglob
-unit=() shared=() exclusive=()
+unit=() shared_core=() exclusive_core=() shared=() exclusive=()
 for arg in "$@"; do
   # shellcheck disable=SC2206 # an argument may be a glob ('test/unit/**/*.test.ts'): expand it here
   matches=($arg)
@@ -39,15 +47,21 @@ for arg in "$@"; do
   for f in "${matches[@]}"; do
     case "$f" in
       test/unit/* | */test/unit/*) unit+=("$f") ;;
-      *) if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then exclusive+=("$f"); else shared+=("$f"); fi ;;
+      *)
+        if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then
+          if grep -qE "$LATE_PATTERN" "$f"; then exclusive+=("$f"); else exclusive_core+=("$f"); fi
+        elif grep -qE "$LATE_PATTERN" "$f"; then shared+=("$f")
+        else shared_core+=("$f"); fi ;;
     esac
   done
 done
 
 if [ "$list" = 1 ]; then
   for f in "${unit[@]}"; do echo "unit $f"; done
-  for f in "${shared[@]}"; do echo "integration $f"; done
-  for f in "${exclusive[@]}"; do echo "exclusive $f"; done
+  for f in "${shared_core[@]}"; do echo "integration-core $f"; done
+  for f in "${exclusive_core[@]}"; do echo "exclusive-core $f"; done
+  for f in "${shared[@]}"; do echo "integration-late $f"; done
+  for f in "${exclusive[@]}"; do echo "exclusive-late $f"; done
   exit 0
 fi
 
@@ -93,15 +107,18 @@ phase() {
 phase unit "$CONCURRENCY" -- "${unit[@]}"
 # Phases 2 and 3 share one environment: started here if needed (global-setup then finds it up and leaves it
 # running), stopped at the end only if it was not running before.
-if [ $((${#shared[@]} + ${#exclusive[@]})) -gt 0 ]; then
+if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]})) -gt 0 ]; then
   envdir=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
   if [ -f "$envdir/env" ]; then was_up=1; else was_up=0; fi
   if [ "$was_up" = 0 ] && [ -z "${SKIFF_KEEP_TESTENV:-}" ]; then
     trap 'rm -f "$summary" "$cpu_file"; bash "$ROOT/scripts/testenv/down.sh" >/dev/null 2>&1 || true' EXIT
   fi
   export SKIFF_KEEP_TESTENV=1
-  phase integration "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
-  phase exclusive 1 "${setup[@]}" -- "${exclusive[@]}"
+  # The core groups' global setup starts the environment without the CSI stack (or finds one up, with or without).
+  SKIFF_TESTENV_CORE=1 phase integration-core "$CONCURRENCY" "${setup[@]}" -- "${shared_core[@]}"
+  SKIFF_TESTENV_CORE=1 phase exclusive-core 1 "${setup[@]}" -- "${exclusive_core[@]}"
+  phase integration-late "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
+  phase exclusive-late 1 "${setup[@]}" -- "${exclusive[@]}"
 fi
 
 # One summary for all phases, in the runner's own format (scripts/test.sh and CI read it).
