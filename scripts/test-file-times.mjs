@@ -6,13 +6,15 @@
 // The end is the file's last `test:complete` event. The runner holds back a file's other events (pass, fail,
 // diagnostics) while an earlier-started file still runs, so the last event of any kind can come long after the
 // file ended: a file that ran 1 s beside one that ran 5 s would show 5 s.
+import { relative } from 'node:path';
 import { cwd } from 'node:process';
 
 export default async function* fileTimes(source) {
   const t0 = Date.now();
   const files = new Map();
   for await (const event of source) {
-    const file = event.data?.file;
+    // Some events name the file by its absolute path, others as given on the command line: one key for both.
+    const file = event.data?.file && relative(cwd(), event.data.file);
     // A file is queued when the run starts; its time starts when it is dequeued (its process starts).
     if (!file || event.type === 'test:enqueue') continue;
     const now = Date.now();
@@ -30,8 +32,7 @@ export default async function* fileTimes(source) {
   const s = (ms) => (ms / 1000).toFixed(1);
   yield 'wall_s\ttests_s\tstart_s\tend_s\tfile\n';
   for (const [file, f] of rows) {
-    const rel = file.startsWith(cwd()) ? file.slice(cwd().length + 1) : file;
-    const cols = [s(end(f) - f.first), s(f.tests), s(f.first - t0), s(end(f) - t0), rel];
+    const cols = [s(end(f) - f.first), s(f.tests), s(f.first - t0), s(end(f) - t0), file];
     yield `${cols.join('\t')}${f.failed ? '\tFAILED' : ''}\n`;
   }
 }

@@ -3,8 +3,9 @@
 # phase), then prints one summary of all of them in node --test's format.
 # Usage: test-phases.sh [--list] FILE|GLOB...   (--list: print each file's phase, run nothing)
 #
-#   1. unit          test/unit/**: no servers, two files at a time, before the environment is needed (so a
-#                    cold cache's Go builds, started in the background by scripts/test.sh, overlap them).
+#   1. unit          test/unit/**: no servers, two files at a time, beside the first integration group once the
+#                    environment is up (on a cold cache, after the core binaries are built rather than competing
+#                    with their build; the integration files mostly wait on controllers).
 #   2. integration   test/integration/** files that share the environment safely: each uses its own
 #                    namespaces, server namespace (so its node agents and servers never see another file's
 #                    PodVolumeBackups, Restores or Leases), bucket prefix and uniquely named cluster-scoped
@@ -104,18 +105,32 @@ phase() {
   sed -n '2,9p' "$times_dir/test-times-$name.tsv" 2>/dev/null | sed 's/^/   /' || true
 }
 
-phase unit "$CONCURRENCY" -- "${unit[@]}"
 # Phases 2 and 3 share one environment: started here if needed (global-setup then finds it up and leaves it
 # running), stopped at the end only if it was not running before.
-if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]})) -gt 0 ]; then
+if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]})) -eq 0 ]; then
+  phase unit "$CONCURRENCY" -- "${unit[@]}"
+else
   envdir=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
   if [ -f "$envdir/env" ]; then was_up=1; else was_up=0; fi
   if [ "$was_up" = 0 ] && [ -z "${SKIFF_KEEP_TESTENV:-}" ]; then
     trap 'rm -f "$summary" "$cpu_file"; bash "$ROOT/scripts/testenv/down.sh" >/dev/null 2>&1 || true' EXIT
   fi
   export SKIFF_KEEP_TESTENV=1
-  # The core groups' global setup starts the environment without the CSI stack (or finds one up, with or without).
+  # The core groups start the environment without the CSI stack (or find one up, with or without). Started here
+  # first, then the unit files run beside the first group; their output follows it. (If it fails, the first
+  # group's global setup tries again and fails the run with the reason.)
+  unit_pid=''
+  if [ ${#unit[@]} -gt 0 ]; then
+    SKIFF_TESTENV_CORE=1 bash scripts/testenv/up.sh >/dev/null || true
+    unit_out=$(mktemp)
+    ( rc=0; phase unit "$CONCURRENCY" -- "${unit[@]}"; exit "$rc" ) > "$unit_out" 2>&1 &
+    unit_pid=$!
+  fi
   SKIFF_TESTENV_CORE=1 phase integration-core "$CONCURRENCY" "${setup[@]}" -- "${shared_core[@]}"
+  if [ -n "$unit_pid" ]; then
+    wait "$unit_pid" || rc=$?
+    cat "$unit_out"; rm -f "$unit_out"
+  fi
   SKIFF_TESTENV_CORE=1 phase exclusive-core 1 "${setup[@]}" -- "${exclusive_core[@]}"
   phase integration-late "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
   phase exclusive-late 1 "${setup[@]}" -- "${exclusive[@]}"
