@@ -3,13 +3,21 @@
 # phase), then prints one summary of all of them in node --test's format.
 # Usage: test-phases.sh [--list] FILE|GLOB...   (--list: print each file's phase, run nothing)
 #
-#   1. unit          test/unit/**: no servers, two files at a time, before the environment is needed (so a
-#                    cold cache's Go builds, started in the background by scripts/test.sh, overlap them).
+#   1. unit          test/unit/**: no servers, two files at a time, beside the first integration group once the
+#                    environment is up (on a cold cache, after the core binaries are built rather than competing
+#                    with their build; the integration files mostly wait on controllers).
 #   2. integration   test/integration/** files that share the environment safely: each uses its own
 #                    namespaces, server namespace (so its node agents and servers never see another file's
 #                    PodVolumeBackups, Restores or Leases), bucket prefix and uniquely named cluster-scoped
 #                    objects. Two files at a time: most of their time is spent waiting on controllers.
 #   3. exclusive     integration files that change what every other file depends on, one at a time, alone.
+#
+# Phases 2 and 3 each run twice: first their "core" files, in an environment without the CSI stack (up.sh's
+# SKIFF_TESTENV_CORE=1), then the rest (integration-late, exclusive-late), once up.sh has added the CSI stack. On a
+# cold cache the core files need only Kubernetes, etcd, kwok and MinIO, built first: they run while the CSI
+# sidecars, kopia and Helm build (a third of the build). A file is late when it matches LATE_PATTERN (CSI, node
+# agents, kopia, restic, Helm; cluster B only with CSI); a core file that uses CSI, kopia or Helm fails at once,
+# cold or warm (the core environment has no CSI keys, and its binary folder only the core binaries).
 #
 # A file is exclusive when it has a line `// exclusive-test: <why>` or uses one of EXCLUSIVE_PATTERN (a net for
 # new files). Mark a new integration file exclusive when it:
@@ -26,12 +34,13 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
+LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]ploader|helm|VolumeSnapshot(Class|Content)?\b|snapshot\.storage|[Ff]sBackup|PodVolume'
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
 
 list=0
 if [ "${1:-}" = --list ]; then list=1; shift; fi
 shopt -s globstar nullglob
-unit=() shared=() exclusive=()
+unit=() shared_core=() exclusive_core=() shared=() exclusive=()
 for arg in "$@"; do
   # shellcheck disable=SC2206 # an argument may be a glob ('test/unit/**/*.test.ts'): expand it here
   matches=($arg)
@@ -39,15 +48,21 @@ for arg in "$@"; do
   for f in "${matches[@]}"; do
     case "$f" in
       test/unit/* | */test/unit/*) unit+=("$f") ;;
-      *) if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then exclusive+=("$f"); else shared+=("$f"); fi ;;
+      *)
+        if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then
+          if grep -qE "$LATE_PATTERN" "$f"; then exclusive+=("$f"); else exclusive_core+=("$f"); fi
+        elif grep -qE "$LATE_PATTERN" "$f"; then shared+=("$f")
+        else shared_core+=("$f"); fi ;;
     esac
   done
 done
 
 if [ "$list" = 1 ]; then
   for f in "${unit[@]}"; do echo "unit $f"; done
-  for f in "${shared[@]}"; do echo "integration $f"; done
-  for f in "${exclusive[@]}"; do echo "exclusive $f"; done
+  for f in "${shared_core[@]}"; do echo "integration-core $f"; done
+  for f in "${exclusive_core[@]}"; do echo "exclusive-core $f"; done
+  for f in "${shared[@]}"; do echo "integration-late $f"; done
+  for f in "${exclusive[@]}"; do echo "exclusive-late $f"; done
   exit 0
 fi
 
@@ -90,18 +105,35 @@ phase() {
   sed -n '2,9p' "$times_dir/test-times-$name.tsv" 2>/dev/null | sed 's/^/   /' || true
 }
 
-phase unit "$CONCURRENCY" -- "${unit[@]}"
 # Phases 2 and 3 share one environment: started here if needed (global-setup then finds it up and leaves it
 # running), stopped at the end only if it was not running before.
-if [ $((${#shared[@]} + ${#exclusive[@]})) -gt 0 ]; then
+if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]})) -eq 0 ]; then
+  phase unit "$CONCURRENCY" -- "${unit[@]}"
+else
   envdir=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
   if [ -f "$envdir/env" ]; then was_up=1; else was_up=0; fi
   if [ "$was_up" = 0 ] && [ -z "${SKIFF_KEEP_TESTENV:-}" ]; then
     trap 'rm -f "$summary" "$cpu_file"; bash "$ROOT/scripts/testenv/down.sh" >/dev/null 2>&1 || true' EXIT
   fi
   export SKIFF_KEEP_TESTENV=1
-  phase integration "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
-  phase exclusive 1 "${setup[@]}" -- "${exclusive[@]}"
+  # The core groups start the environment without the CSI stack (or find one up, with or without). Started here
+  # first, then the unit files run beside the first group; their output follows it. (If it fails, the first
+  # group's global setup tries again and fails the run with the reason.)
+  unit_pid=''
+  if [ ${#unit[@]} -gt 0 ]; then
+    SKIFF_TESTENV_CORE=1 bash scripts/testenv/up.sh >/dev/null || true
+    unit_out=$(mktemp)
+    ( rc=0; phase unit "$CONCURRENCY" -- "${unit[@]}"; exit "$rc" ) > "$unit_out" 2>&1 &
+    unit_pid=$!
+  fi
+  SKIFF_TESTENV_CORE=1 phase integration-core "$CONCURRENCY" "${setup[@]}" -- "${shared_core[@]}"
+  if [ -n "$unit_pid" ]; then
+    wait "$unit_pid" || rc=$?
+    cat "$unit_out"; rm -f "$unit_out"
+  fi
+  SKIFF_TESTENV_CORE=1 phase exclusive-core 1 "${setup[@]}" -- "${exclusive_core[@]}"
+  phase integration-late "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
+  phase exclusive-late 1 "${setup[@]}" -- "${exclusive[@]}"
 fi
 
 # One summary for all phases, in the runner's own format (scripts/test.sh and CI read it).

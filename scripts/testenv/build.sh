@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test environment's binaries from the Go module proxy into a cache outside the clone,
 # keyed by Go version and component version. Warm runs take well under a second.
+# Usage: build.sh [--core]   (--core: only what an environment without the CSI stack, kopia and Helm needs:
+# Kubernetes, etcd, kwok and MinIO, built first anyway; up.sh's SKIFF_TESTENV_CORE=1 mode, docs/testing.md)
 set -euo pipefail
+CORE=0; [ "${1:-}" = --core ] && CORE=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 . "$HERE/versions.env"
@@ -13,11 +16,11 @@ command -v go >/dev/null 2>&1 || fail "Go is not installed: kwok $KWOK and the K
 GOV=$(go env GOVERSION)
 case "$GOV" in go1.2[6-9]*|go1.[3-9]*) ;; *) fail "need Go >= 1.26 (kwok $KWOK requires it), have $GOV";; esac
 BIN=$CACHE/bin/$GOV; mkdir -p "$BIN" "$CACHE/src" "$CACHE/logs"
+# -dwarf=false: no compiler debug info, which the linker's -w drops from every binary anyway. About 8% less compile
+# CPU and a fifth less build cache (kwok cold: 361 -> 334 CPU s, 796 -> 629 MB); the same functions, of the same
+# sizes and instructions (a few generated ones placed in another order, so call offsets differ).
 export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOPATH=$CACHE/gopath \
-       GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=
-exec 9>"$CACHE/.lock"
-flock -n 9 || { echo "testenv build: another setup holds $CACHE/.lock, waiting for it..." >&2; flock 9; }
-
+       GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-gcflags=all=-dwarf=false
 have() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
 mark() { echo "$2" > "$BIN/$1.version"; }
 t() { echo "[$(date +%T)] testenv build: $*" >&2; }
@@ -142,11 +145,31 @@ build_csi_driver() {
   mv "$BIN/.tmp/csi/skiff-csi-driver" "$BIN/"
 }
 
+# Everything this run is asked for is built (a binary is marked only once it is in place)?
+core_ready() { have kube-apiserver "$KUBE" && have kubectl "$KUBE" && have etcd "$ETCD" && have kwok "$KWOK" && have minio "$MINIO"; }
+ready() {
+  core_ready && { [ "$CORE" = 1 ] || {
+    have helm "$HELM" && have kopia "$KOPIA" && have csi-provisioner "$CSI_PROVISIONER" && have csi-snapshotter "$CSI_SNAPSHOTTER" &&
+      have snapshot-controller "$CSI_SNAPSHOTTER" && [ -d "$BIN/csi-crds-$CSI_SNAPSHOTTER" ] && have skiff-csi-driver "$CSI_DRIVER_KEY"
+  }; }
+}
+# Another build holds the lock (scripts/test.sh's background build of everything): wait for it, or only until
+# what this run needs is there (--core while the background build goes on to the CSI sidecars).
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+  echo "testenv build: another setup holds $CACHE/.lock, waiting for it$([ "$CORE" = 1 ] && echo " or the core binaries")..." >&2
+  until flock -n 9; do
+    if ready; then echo "$BIN"; exit 0; fi
+    sleep 2
+  done
+fi
+
 start=$(date +%s)
 have kube-apiserver "$KUBE" && have kubectl "$KUBE" || { run kubernetes-$KUBE build_k8s; for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do mark $b "$KUBE"; done; }
 have etcd "$ETCD" || { run etcd-$ETCD build_etcd; mark etcd "$ETCD"; }
 have kwok "$KWOK" || { run kwok-$KWOK build_kwok; mark kwok "$KWOK"; }
 have minio "$MINIO" || { run minio build_minio; mark minio "$MINIO"; }
+if [ "$CORE" = 1 ]; then t "core binaries ready in $BIN ($(( $(date +%s) - start )) s)"; echo "$BIN"; exit 0; fi
 have helm "$HELM" || { run helm-$HELM build_helm; mark helm "$HELM"; }
 have kopia "$KOPIA" || { run kopia-$KOPIA build_kopia; mark kopia "$KOPIA"; }
 have csi-provisioner "$CSI_PROVISIONER" || { run csi-provisioner-$CSI_PROVISIONER build_csi_provisioner; mark csi-provisioner "$CSI_PROVISIONER"; }
