@@ -4,6 +4,7 @@ import type { LocationResolver } from '../../controllers/locations.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import { deleteBackupRequestFor } from '../../deletion/delete-request.ts';
 import { describeDenial, userCan } from '../../kube/access-review.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import type { UserIdentity } from '../../kube/impersonation.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
@@ -285,15 +286,28 @@ async function runTenantQueue(deps: TenantControllerDeps): Promise<void> {
   for (const op of decision.start) await startQueuedBackup(deps, op.name, op.namespace);
   for (const op of decision.wait) {
     if (positions.get(`${op.namespace}/${op.name}`) === op.position) continue;
-    await patchStatus(deps, { metadata: { name: op.name, namespace: op.namespace } }, { queuePosition: op.position });
+    await unlessGone(patchStatus(deps, named(op), { queuePosition: op.position }));
   }
   for (const op of decision.reject) {
     const policy = limits.get(op.namespace)?.policy ?? '';
-    await fail(
-      deps,
-      { metadata: { name: op.name, namespace: op.namespace } },
-      `namespace ${op.namespace} already has ${op.maxQueued} tenant backups waiting, the maxQueued of TenantPolicy ${policy}; create it again once they have run`,
+    await unlessGone(
+      fail(
+        deps,
+        named(op),
+        `namespace ${op.namespace} already has ${op.maxQueued} tenant backups waiting, the maxQueued of TenantPolicy ${policy}; create it again once they have run`,
+      ),
     );
+  }
+}
+
+const named = (op: QueuedOperation): Named => ({ metadata: { name: op.name, namespace: op.namespace } });
+
+/** A TenantBackup deleted since the queue was listed needs nothing any more. */
+async function unlessGone(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
   }
 }
 
