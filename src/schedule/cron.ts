@@ -71,6 +71,24 @@ export function parseCronSchedule(text: string): CronSchedule {
   return cronSchedule(expression, timeZone, fields.map((f) => f.replaceAll('?', '*')).join(' '));
 }
 
+/**
+ * The shortest time between two consecutive runs among the first `runs` after `from`
+ * (undefined when it runs fewer than twice): what a minimum interval is checked against. A
+ * cron expression repeats within its largest field, so a few hundred runs find its closest pair.
+ */
+export function shortestInterval(cron: CronSchedule, from: Date, runs = 200): number | undefined {
+  let shortest: number | undefined;
+  let previous = cron.next(from);
+  for (let i = 1; previous && i < runs; i++) {
+    const next = cron.next(previous);
+    if (!next) break;
+    const gap = next.getTime() - previous.getTime();
+    if (shortest === undefined || gap < shortest) shortest = gap;
+    previous = next;
+  }
+  return shortest;
+}
+
 function everySchedule(expression: string, timeZone: string, rest: string): CronSchedule {
   const arg = rest.slice('@every'.length).trim();
   let ms: number;

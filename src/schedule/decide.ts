@@ -127,13 +127,25 @@ export function decideSchedule(input: ScheduleInput): ScheduleDecision {
 
 /** reference §5.1 step 3: from lastBackup, else creation; a later lastSkipped wins. */
 export function nextRun(schedule: Schedule, cron: CronSchedule, lastSkipped?: Date): Date | undefined {
-  let ref = parseTime(schedule.status?.lastBackup) ?? parseTime(schedule.metadata.creationTimestamp) ?? new Date(0);
-  if (lastSkipped && lastSkipped > ref) ref = lastSkipped;
+  return nextRunAfter(cron, {
+    lastBackup: schedule.status?.lastBackup,
+    created: schedule.metadata.creationTimestamp,
+    ...(lastSkipped ? { lastSkipped } : {}),
+  });
+}
+
+/** The same rule for any schedule-like object (a TenantSchedule has lastBackup and a creation time too). */
+export function nextRunAfter(
+  cron: CronSchedule,
+  times: { lastBackup?: string | null | undefined; created?: string | null | undefined; lastSkipped?: Date },
+): Date | undefined {
+  let ref = parseTime(times.lastBackup) ?? parseTime(times.created) ?? new Date(0);
+  if (times.lastSkipped && times.lastSkipped > ref) ref = times.lastSkipped;
   return cron.next(ref);
 }
 
 /** A second past the run (due means strictly after it), and never more than a minute. */
-function untilDue(next: Date, now: Date): number {
+export function untilDue(next: Date, now: Date): number {
   return Math.min(SCHEDULE_RESYNC_MS, Math.max(1000, next.getTime() - now.getTime() + 1000));
 }
 

@@ -263,7 +263,10 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       log,
       defaultMaintenanceFrequency: opts.defaultRepoMaintainFrequency,
     }),
-    ...(await tenantExecutionControllers({ cluster, namespace, locations, clock, log }, opts.tenantOperations)),
+    ...(await tenantExecutionControllers(
+      { cluster, namespace, locations, clock, log, slots: opts.concurrentBackups },
+      opts.tenantOperations,
+    )),
   ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   readiness.leading(specs.map((s) => s.name));
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');

@@ -40,11 +40,26 @@ export function tenantInstallRef(obj: KubeObject): ResourceRef {
   return ref;
 }
 
-/** Applies each object (field manager `skiff`, forced); returns `Kind/name` of each. */
+/**
+ * Admission policies earlier versions installed and this one no longer has: removed on install,
+ * or they would go on refusing what this version allows (TenantSchedules, once refused, now run).
+ */
+const OBSOLETE_ADMISSION_POLICIES = ['skiff-tenant-schedules-unavailable'] as const;
+
+/**
+ * Applies each object (field manager `skiff`, forced) and removes obsolete policies; returns
+ * `Kind/name` of each applied object.
+ */
 export async function installTenantObjects(
-  cluster: Pick<Cluster, 'patch'>,
+  cluster: Pick<Cluster, 'patch' | 'delete'>,
   opts: { dryRun?: boolean } = {},
 ): Promise<string[]> {
+  if (!opts.dryRun) {
+    for (const name of OBSOLETE_ADMISSION_POLICIES) {
+      await cluster.delete(admission('validatingadmissionpolicybindings'), name);
+      await cluster.delete(admission('validatingadmissionpolicies'), name);
+    }
+  }
   const done: string[] = [];
   for (const obj of tenantInstallObjects()) {
     const name = obj.metadata.name ?? '';

@@ -75,21 +75,26 @@ export async function createTenantPolicy(
 /** The ClusterRole a tenant's group gets in its namespace besides `admin`: the tenant kinds. */
 async function ensureTenantRole(cluster: Cluster): Promise<string> {
   const name = 'skiff-test-tenant-exec';
-  if (!(await cluster.find(RBAC('clusterroles'), name))) {
+  const rules = [
+    {
+      apiGroups: ['tenant.skiff.dev'],
+      resources: ['tenantbackups', 'tenantrestores', 'restoregrants', 'tenantschedules'],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    },
+  ];
+  const existing = await cluster.find(RBAC('clusterroles'), name);
+  if (!existing) {
     await cluster
       .create(RBAC('clusterroles'), {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
         metadata: { name },
-        rules: [
-          {
-            apiGroups: ['tenant.skiff.dev'],
-            resources: ['tenantbackups', 'tenantrestores', 'restoregrants'],
-            verbs: ['get', 'list', 'watch', 'create', 'delete'],
-          },
-        ],
+        rules,
       })
       .catch(() => undefined);
+  } else if (JSON.stringify(existing.rules) !== JSON.stringify(rules)) {
+    // Made by an earlier version of this helper in the same environment.
+    await cluster.patch(RBAC('clusterroles'), { name }, 'merge', { rules });
   }
   return name;
 }

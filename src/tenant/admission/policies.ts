@@ -10,8 +10,9 @@
  *   backups, a TenantStorageLocation's Secret, the pods/exec its hooks would run).
  * - The TenantPolicy selecting the namespace (as the policy's param) forbids features, locks
  *   fields to its defaults and caps the ttl.
- * - TenantSchedule is refused: Skiff does not run tenant schedules yet, and accepting one
- *   without acting on it would be silent.
+ * - A TenantSchedule written `@every <duration>` may not fire more often than the policy's
+ *   minScheduleInterval; a cron expression's interval is not computable in CEL, so the server
+ *   checks it (the schedule then ends FailedValidation, naming minScheduleInterval).
  *
  * A status write (the /status subresource) and a metadata-only update match none of them.
  */
@@ -42,6 +43,9 @@ interface PolicyDef {
   paramKind?: { apiVersion: string; kind: string };
   action?: 'Deny' | 'Warn';
 }
+
+/** A Go duration as CEL's duration() reads it (a schedule's `@every` argument). */
+const GO_DURATION_CEL = '^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 
 const SPEC_WRITTEN = "request.operation == 'CREATE' || object.spec != oldObject.spec";
 
@@ -201,6 +205,32 @@ function policyChecks(s: string, field: (name: string) => string) {
   return { variables, validations };
 }
 
+/**
+ * `@every <d>` against the policy's minScheduleInterval (`params`), as far as CEL can tell.
+ * What CEL cannot read as a duration is left to the server, which names the problem.
+ */
+function scheduleIntervalChecks() {
+  const min = 'params.spec.minScheduleInterval';
+  const variables = [
+    ...policyChecks('object.spec.template', templateField).variables.filter(
+      (v) => v.name === 'nsLabels' || v.name === 'applies',
+    ),
+    {
+      name: 'everyArg',
+      expression: "object.spec.schedule.startsWith('@every ') ? object.spec.schedule.substring(7).trim() : ''",
+    },
+  ];
+  const readable = `variables.everyArg.matches('${GO_DURATION_CEL}') && ${min}.matches('${GO_DURATION_CEL}')`;
+  const validations: Validation[] = [
+    {
+      expression: `!variables.applies || !has(${min}) || !(${readable}) || duration(variables.everyArg) >= duration(${min})`,
+      messageExpression: `'spec.schedule: ' + object.spec.schedule + ' fires more often than the minScheduleInterval ' + ${min} + ' of TenantPolicy ' + params.metadata.name`,
+      reason: 'Forbidden',
+    },
+  ];
+  return { variables, validations };
+}
+
 const specField = (name: string) => `spec.${name}`;
 const templateField = (name: string) => `spec.template.${name}`;
 
@@ -251,19 +281,12 @@ function policyDefs(): PolicyDef[] {
       ...templatePolicy,
     },
     {
-      // Skiff does not run TenantSchedules yet: refuse them rather than accept and ignore them.
-      name: 'skiff-tenant-schedules-unavailable',
+      name: 'skiff-tenant-schedule-interval',
       kinds: [TenantKinds.TenantSchedule],
-      operations: ['CREATE'],
-      onlySpecWrites: false,
-      validations: [
-        {
-          expression: 'false',
-          message:
-            'TenantSchedule is not available yet: Skiff does not run tenant schedules. Create TenantBackups instead (skiff tenant backup create).',
-          reason: 'Forbidden',
-        },
-      ],
+      operations: ['CREATE', 'UPDATE'],
+      onlySpecWrites: true,
+      paramKind: tenantPolicyParam,
+      ...scheduleIntervalChecks(),
     },
     {
       name: 'skiff-tenant-restore',

@@ -106,6 +106,7 @@ export const TenantKinds = {
       phase,
       { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule' },
       { name: 'LastBackup', type: 'date', jsonPath: '.status.lastBackup' },
+      { name: 'NextRun', type: 'date', jsonPath: '.status.nextRun' },
       { name: 'Paused', type: 'boolean', jsonPath: '.spec.paused' },
       age,
     ],

@@ -264,6 +264,7 @@ export type TenantSchedulePhase = (typeof TenantSchedulePhase)[keyof typeof Tena
 export const TenantScheduleStatusSchema = Type.Object({
   phase: Type.Optional(PhaseEnum(TenantSchedulePhase)),
   lastBackup: Type.Optional(Timestamp('When the last TenantBackup was created.')),
+  nextRun: Type.Optional(Timestamp('When the next TenantBackup is due (absent while paused or invalid).')),
   validationErrors: Type.Optional(Type.Array(Type.String())),
   conditions: Type.Optional(Type.Array(ConditionSchema)),
 });

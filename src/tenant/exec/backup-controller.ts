@@ -4,14 +4,17 @@ import type { LocationResolver } from '../../controllers/locations.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import { deleteBackupRequestFor } from '../../deletion/delete-request.ts';
 import { describeDenial, userCan } from '../../kube/access-review.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import type { UserIdentity } from '../../kube/impersonation.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { isRecord, type KubeObject } from '../../kube/object.ts';
+import { coalesced } from '../../util/async.ts';
 import { kubeTime, type Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import { planTenantBackup } from './backup-plan.ts';
 import { liveNamespace } from './namespaces.ts';
-import { policyForNamespace, readPolicy, unenforcedPolicyFields } from './policy.ts';
+import { decideFairQueue, overCreateRate, type NamespaceLimits, type QueuedOperation } from './fair-queue.ts';
+import { policyForNamespace, readPolicy, type TenantPolicy } from './policy.ts';
 import {
   phaseOf,
   requesterOf,
@@ -32,6 +35,8 @@ const DELETE_REQUESTS = resourceRef(Kinds.DeleteBackupRequest);
 const TENANT_BACKUPS = TenantTypes.TenantBackup;
 /** How often an unfinished TenantBackup looks at its velero.io Backup. */
 const MIRROR_MS = 1000;
+/** How often every TenantBackup is looked at again (the fair queue is also run on each change). */
+const QUEUE_RESYNC_MS = 30_000;
 
 export interface TenantControllerDeps {
   cluster: Cluster;
@@ -42,6 +47,8 @@ export interface TenantControllerDeps {
   log: Logger;
   /** The key tenant seals are made with (seal-store.ts `ensureSealKey`). */
   sealKey: () => Promise<Buffer>;
+  /** Tenant backups of all namespaces running at once (`--concurrent-backups`); default 1. */
+  slots?: number | undefined;
 }
 
 /**
@@ -54,50 +61,164 @@ export interface TenantControllerDeps {
  * deleted: those backups are kept for an admin to adopt.
  */
 export function tenantBackupController(deps: TenantControllerDeps): ControllerSpec {
+  const queue = coalesced(() => runTenantQueue(deps));
   return {
     name: 'tenant-backup',
     type: TENANT_BACKUPS,
     namespace: '',
-    reconcile: (obj) => reconcileTenantBackup(deps, obj),
+    reconcile: (obj) => reconcileTenantBackup(deps, queue, obj),
+    // Waiting backups are looked at again now and then: a policy raising a limit frees them.
+    resyncMs: QUEUE_RESYNC_MS,
   };
 }
 
 async function reconcileTenantBackup(
   deps: TenantControllerDeps,
+  queue: () => Promise<void>,
   seen: KubeObject,
 ): Promise<ReconcileResult | undefined> {
   const tb = await deps.cluster.find(TENANT_BACKUPS, seen.metadata.name ?? '', seen.metadata.namespace);
   if (!tb) return undefined;
-  if (tb.metadata.deletionTimestamp) return finalizeTenantBackup(deps, tb);
+  if (tb.metadata.deletionTimestamp) {
+    const next = await finalizeTenantBackup(deps, tb);
+    if (!next) await queue();
+    return next;
+  }
   const phase = phaseOf(tb);
-  if (phase === '' || phase === TenantPhase.New) return startTenantBackup(deps, tb);
-  if (!TERMINAL_PHASES.has(phase)) return mirrorTenantBackup(deps, tb);
+  if (phase === '' || phase === TenantPhase.New) {
+    await admitTenantBackup(deps, tb);
+    await queue();
+    return undefined;
+  }
+  if (TERMINAL_PHASES.has(phase)) return undefined;
+  // Waiting in the fair queue: the queue pass decides; nothing to look at until then.
+  if (!backupNameOf(tb)) {
+    await queue();
+    return undefined;
+  }
+  const next = await mirrorTenantBackup(deps, tb);
+  // Finished: its slot is free for the next waiting one.
+  if (!next) await queue();
+  return next;
+}
+
+/**
+ * A new TenantBackup: checked against its namespace's TenantPolicy and create rate, then put in
+ * the fair queue (Queued). Nothing runs yet: the queue pass (`runTenantQueue`) starts it.
+ */
+async function admitTenantBackup(deps: TenantControllerDeps, tb: KubeObject): Promise<undefined> {
+  const namespace = tb.metadata.namespace ?? '';
+  const prepared = await prepareTenantBackup(deps, tb);
+  if (!prepared) return undefined;
+  if ('errors' in prepared) return failValidation(deps, tb, prepared.errors);
+  const overRate = await createRateProblem(deps.cluster, tb, prepared.policy);
+  if (overRate) return fail(deps, tb, overRate);
+  await patchStatus(deps, tb, { phase: TenantPhase.Queued });
+  deps.log.info({ namespace, tenantBackup: tb.metadata.name }, 'tenant backup queued');
   return undefined;
 }
 
-async function startTenantBackup(deps: TenantControllerDeps, tb: KubeObject): Promise<ReconcileResult | undefined> {
+interface PreparedBackup {
+  policy: TenantPolicy;
+  namespaceUid: string;
+  requester: UserIdentity;
+  plan: { namespaces: string[]; veleroSpec: Record<string, unknown> };
+}
+
+/**
+ * What a TenantBackup would run as today: its policy and plan, or every validation error.
+ * Undefined while its namespace is missing or going (nothing to decide then).
+ */
+async function prepareTenantBackup(
+  deps: TenantControllerDeps,
+  tb: KubeObject,
+): Promise<PreparedBackup | { errors: string[] } | undefined> {
   const namespace = tb.metadata.namespace ?? '';
   const requester = requesterOf(tb);
-  if (!requester)
-    return failValidation(deps, tb, ['spec.requester is missing: create TenantBackups with skiff tenant']);
+  if (!requester) return { errors: ['spec.requester is missing: create TenantBackups with skiff tenant'] };
   const ns = await liveNamespace(deps.cluster, namespace);
   const nsUid = ns?.metadata.uid;
   if (!ns || !nsUid || ns.metadata.deletionTimestamp) return undefined;
-  const policies = [];
-  for await (const p of deps.cluster.list(TenantTypes.TenantPolicy)) policies.push(readPolicy(p));
-  const policy = policyForNamespace(policies, namespace, ns.metadata.labels);
-  if (typeof policy === 'string') return failValidation(deps, tb, [policy]);
-  const unenforced = unenforcedPolicyFields(policy);
-  if (unenforced.length > 0) return failValidation(deps, tb, unenforced);
+  const policy = await namespacePolicy(deps.cluster, namespace, ns.metadata.labels);
+  if (typeof policy === 'string') return { errors: [policy] };
+  if (policy.problems.length > 0) return { errors: policy.problems };
   const plan = planTenantBackup({ namespace, namespaceUid: nsUid, spec: specOf(tb) }, policy, '');
-  if ('errors' in plan) return failValidation(deps, tb, plan.errors);
+  if ('errors' in plan) return { errors: plan.errors };
+  return { policy, namespaceUid: nsUid, requester, plan };
+}
+
+/** The TenantPolicy selecting a namespace, or why there is none. */
+export async function namespacePolicy(
+  cluster: Cluster,
+  namespace: string,
+  labels: Readonly<Record<string, string>> | undefined,
+): Promise<TenantPolicy | string> {
+  const policies = [];
+  for await (const p of cluster.list(TenantTypes.TenantPolicy)) policies.push(readPolicy(p));
+  return policyForNamespace(policies, namespace, labels);
+}
+
+/**
+ * The refusal of a new tenant operation `obj` when its namespace created more than the policy's
+ * `createsPerMinute` (TenantBackups and TenantRestores together) in the minute up to it.
+ */
+export async function createRateProblem(
+  cluster: Cluster,
+  obj: KubeObject,
+  policy: TenantPolicy,
+): Promise<string | undefined> {
+  const limit = policy.createsPerMinute;
+  const namespace = obj.metadata.namespace ?? '';
+  if (limit === undefined) return undefined;
+  if (!overCreateRate(operationOf(obj), await tenantOperationsIn(cluster, namespace), limit)) return undefined;
+  return `namespace ${namespace} created more than ${limit} tenant operations in a minute (createsPerMinute of TenantPolicy ${policy.name}); create it again later`;
+}
+
+/** TenantBackups and TenantRestores of a namespace, as the create rate counts them. */
+async function tenantOperationsIn(cluster: Cluster, namespace: string): Promise<QueuedOperation[]> {
+  const ops: QueuedOperation[] = [];
+  for (const type of [TENANT_BACKUPS, TenantTypes.TenantRestore]) {
+    for await (const obj of cluster.list(type, { namespace })) ops.push(operationOf(obj));
+  }
+  return ops;
+}
+
+export function operationOf(obj: KubeObject): QueuedOperation {
+  return {
+    namespace: obj.metadata.namespace ?? '',
+    name: `${obj.kind}/${obj.metadata.name ?? ''}`,
+    created: obj.metadata.creationTimestamp ?? '',
+  };
+}
+
+/**
+ * Starts a TenantBackup the fair queue picked: the requester's access is asked again (a
+ * RoleBinding removed while it waited fails it), then it is carried by a velero.io Backup in the
+ * server namespace, in the namespace's tenant location.
+ */
+async function startQueuedBackup(deps: TenantControllerDeps, name: string, namespace: string): Promise<void> {
+  const tb = await deps.cluster.find(TENANT_BACKUPS, name, namespace);
+  if (!tb || tb.metadata.deletionTimestamp || phaseOf(tb) !== TenantPhase.Queued || backupNameOf(tb)) return;
+  const prepared = await prepareTenantBackup(deps, tb);
+  if (!prepared) return;
+  if ('errors' in prepared) {
+    await failValidation(deps, tb, prepared.errors);
+    return;
+  }
+  const { policy, namespaceUid: nsUid, requester, plan } = prepared;
   const denied = await deniedNamespaces(deps.cluster, requester, plan.namespaces);
-  if (denied) return fail(deps, tb, `the requester's access was checked again before running: ${denied}`);
+  if (denied) {
+    await fail(deps, tb, `the requester's access was checked again before running: ${denied}`);
+    return;
+  }
   const location = await ensureTenantLocation(deps.cluster, deps.namespace, policy.storageLocation, {
     name: namespace,
     uid: nsUid,
   });
-  if ('error' in location) return fail(deps, tb, location.error);
+  if ('error' in location) {
+    await fail(deps, tb, location.error);
+    return;
+  }
   await addFinalizer(deps, tb);
   const backupName = veleroBackupNameOf(tb);
   await deps.cluster
@@ -110,18 +231,122 @@ async function startTenantBackup(deps: TenantControllerDeps, tb: KubeObject): Pr
         labels: {
           [TenantLabels.namespaceUid]: nsUid,
           [TenantLabels.namespace]: namespace,
-          [TenantLabels.name]: tb.metadata.name ?? '',
+          [TenantLabels.name]: name,
         },
       },
       spec: { ...plan.veleroSpec, storageLocation: location.name },
     })
     .catch(async (err: unknown) => {
-      // Created by an earlier reconcile that stopped before its status patch.
+      // Created by an earlier pass that stopped before its status patch.
       if (!(await deps.cluster.find(BACKUPS, backupName, deps.namespace))) throw err;
     });
-  await patchStatus(deps, tb, { phase: TenantPhase.Queued, backupName });
-  deps.log.info({ namespace, tenantBackup: tb.metadata.name, backup: backupName }, 'tenant backup queued');
-  return { requeueAfterMs: MIRROR_MS };
+  // It leaves the tenant queue: no position any more (null removes it in a merge patch).
+  await patchStatus(deps, tb, {
+    phase: TenantPhase.Queued,
+    backupName,
+    queuePosition: null,
+    startTimestamp: kubeTime(deps.clock.now()),
+  });
+  deps.log.info({ namespace, tenantBackup: name, backup: backupName }, 'tenant backup started');
+}
+
+/**
+ * One pass of the fair queue over every namespace's TenantBackups: a running one holds a slot
+ * from the moment its velero.io Backup exists until it has finished; the waiting ones are
+ * started, given their tenant-local position, or refused by maxQueued (`decideFairQueue`).
+ */
+async function runTenantQueue(deps: TenantControllerDeps): Promise<void> {
+  const running: QueuedOperation[] = [];
+  const waiting: QueuedOperation[] = [];
+  const positions = new Map<string, number | undefined>();
+  const lastStarted = new Map<string, string>();
+  for await (const tb of deps.cluster.list(TENANT_BACKUPS)) {
+    const phase = phaseOf(tb);
+    const op = { ...operationOf(tb), name: tb.metadata.name ?? '' };
+    if (backupNameOf(tb)) {
+      const started = startedAt(tb);
+      if (started > (lastStarted.get(op.namespace) ?? '')) lastStarted.set(op.namespace, started);
+    }
+    if (TERMINAL_PHASES.has(phase)) continue;
+    if (backupNameOf(tb)) running.push(op);
+    else if (phase === TenantPhase.Queued && !tb.metadata.deletionTimestamp) {
+      waiting.push(op);
+      positions.set(`${op.namespace}/${op.name}`, queuePositionOf(tb));
+    }
+  }
+  if (waiting.length === 0) return;
+  const limits = await namespaceLimits(deps.cluster, new Set(waiting.map((w) => w.namespace)));
+  const decision = decideFairQueue({
+    running,
+    waiting,
+    lastStarted,
+    slots: Math.max(1, deps.slots ?? 1),
+    limits: (namespace) => limits.get(namespace) ?? {},
+  });
+  for (const op of decision.start) await startQueuedBackup(deps, op.name, op.namespace);
+  for (const op of decision.wait) {
+    if (positions.get(`${op.namespace}/${op.name}`) === op.position) continue;
+    await unlessGone(patchStatus(deps, named(op), { queuePosition: op.position }));
+  }
+  for (const op of decision.reject) {
+    const policy = limits.get(op.namespace)?.policy ?? '';
+    await unlessGone(
+      fail(
+        deps,
+        named(op),
+        `namespace ${op.namespace} already has ${op.maxQueued} tenant backups waiting, the maxQueued of TenantPolicy ${policy}; create it again once they have run`,
+      ),
+    );
+  }
+}
+
+const named = (op: QueuedOperation): Named => ({ metadata: { name: op.name, namespace: op.namespace } });
+
+/** A TenantBackup deleted since the queue was listed needs nothing any more. */
+async function unlessGone(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** maxConcurrent and maxQueued of each namespace's TenantPolicy, with the policy's name. */
+async function namespaceLimits(
+  cluster: Cluster,
+  namespaces: ReadonlySet<string>,
+): Promise<Map<string, NamespaceLimits & { policy?: string }>> {
+  const limits = new Map<string, NamespaceLimits & { policy?: string }>();
+  const policies = [];
+  for await (const p of cluster.list(TenantTypes.TenantPolicy)) policies.push(readPolicy(p));
+  for (const namespace of namespaces) {
+    const ns = await liveNamespace(cluster, namespace);
+    const policy = policyForNamespace(policies, namespace, ns?.metadata.labels);
+    // Without a policy the backup fails at its start; it waits like any other until then.
+    if (typeof policy === 'string') continue;
+    limits.set(namespace, {
+      ...(policy.maxConcurrent !== undefined ? { maxConcurrent: policy.maxConcurrent } : {}),
+      ...(policy.maxQueued !== undefined ? { maxQueued: policy.maxQueued } : {}),
+      policy: policy.name,
+    });
+  }
+  return limits;
+}
+
+/** When a started TenantBackup left the queue (RFC 3339; creation for one without the time). */
+function startedAt(tb: KubeObject): string {
+  const at = isRecord(tb.status) ? tb.status.startTimestamp : undefined;
+  return typeof at === 'string' ? at : (tb.metadata.creationTimestamp ?? '');
+}
+
+function backupNameOf(tb: KubeObject): string | undefined {
+  const name = isRecord(tb.status) ? tb.status.backupName : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+function queuePositionOf(tb: KubeObject): number | undefined {
+  const position = isRecord(tb.status) ? tb.status.queuePosition : undefined;
+  return typeof position === 'number' ? position : undefined;
 }
 
 /** The first namespace the requester may not back up, described; undefined when all are allowed. */
@@ -248,7 +473,9 @@ async function addFinalizer(deps: TenantControllerDeps, tb: KubeObject): Promise
   );
 }
 
-async function failValidation(deps: TenantControllerDeps, tb: KubeObject, errors: string[]): Promise<undefined> {
+type Named = Pick<KubeObject, 'metadata'>;
+
+async function failValidation(deps: TenantControllerDeps, tb: Named, errors: string[]): Promise<undefined> {
   deps.log.info(
     { namespace: tb.metadata.namespace, tenantBackup: tb.metadata.name, errors },
     'tenant backup failed validation',
@@ -257,7 +484,7 @@ async function failValidation(deps: TenantControllerDeps, tb: KubeObject, errors
   return undefined;
 }
 
-async function fail(deps: TenantControllerDeps, tb: KubeObject, reason: string): Promise<undefined> {
+async function fail(deps: TenantControllerDeps, tb: Named, reason: string): Promise<undefined> {
   deps.log.info({ namespace: tb.metadata.namespace, tenantBackup: tb.metadata.name, reason }, 'tenant backup failed');
   await patchStatus(deps, tb, {
     phase: TenantPhase.Failed,
@@ -267,7 +494,7 @@ async function fail(deps: TenantControllerDeps, tb: KubeObject, reason: string):
   return undefined;
 }
 
-function patchStatus(deps: TenantControllerDeps, tb: KubeObject, status: Record<string, unknown>): Promise<KubeObject> {
+function patchStatus(deps: TenantControllerDeps, tb: Named, status: Record<string, unknown>): Promise<KubeObject> {
   return deps.cluster.patchStatus(
     TENANT_BACKUPS,
     { name: tb.metadata.name ?? '', namespace: tb.metadata.namespace },

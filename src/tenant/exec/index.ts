@@ -2,6 +2,7 @@ import type { ControllerSpec } from '../../controllers/controller.ts';
 import { tenantBackupController, type TenantControllerDeps } from './backup-controller.ts';
 import { TENANT_GROUP, TenantTypes } from './resources.ts';
 import { tenantRestoreController } from './restore-controller.ts';
+import { tenantScheduleController } from './schedule-controller.ts';
 import { ensureSealKey } from './seal-store.ts';
 
 export { tenantBackupController, type TenantControllerDeps } from './backup-controller.ts';
@@ -27,5 +28,11 @@ export async function tenantExecutionControllers(
     key.catch(() => (key = undefined));
     return key;
   };
-  return [tenantBackupController({ ...deps, sealKey }), tenantRestoreController({ ...deps, sealKey })];
+  const withKey = { ...deps, sealKey };
+  const schedules = discovery.versionsOf(TENANT_GROUP, TenantTypes.TenantSchedule.resource).length > 0;
+  return [
+    tenantBackupController(withKey),
+    tenantRestoreController(withKey),
+    ...(schedules ? [tenantScheduleController(withKey)] : []),
+  ];
 }

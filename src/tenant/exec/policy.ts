@@ -2,7 +2,7 @@ import { isRecord, type KubeObject } from '../../kube/object.ts';
 import { labelSelectorFromObject, matches, type LabelSelectorObject } from '../../selection/label-selector.ts';
 import { errorMessage } from '../../util/errors.ts';
 
-/** The TenantPolicy fields execution acts on (contract); the rest are refused by `unenforcedPolicyFields`. */
+/** The TenantPolicy fields execution acts on (contract). */
 export interface TenantPolicy {
   name: string;
   namespaceSelector: LabelSelectorObject | undefined;
@@ -11,23 +11,44 @@ export interface TenantPolicy {
   defaults: Record<string, unknown>;
   locked: string[];
   maxTTL: string | undefined;
-  /** Keys present in the spec: what the policy asks for. */
-  keys: string[];
+  /** Operations of one namespace running at once (fair queue). */
+  maxConcurrent: number | undefined;
+  /** Operations of one namespace waiting; the newest beyond it are refused. */
+  maxQueued: number | undefined;
+  /** Shortest interval between two runs of a TenantSchedule, as a Go duration. */
+  minScheduleInterval: string | undefined;
+  /** Tenant operations one namespace may create per minute. */
+  createsPerMinute: number | undefined;
+  /** Values the server cannot act on (the real CRD refuses them; a schemaless one may not). */
+  problems: string[];
 }
 
 export function readPolicy(obj: KubeObject): TenantPolicy {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const strings = (v: unknown): string[] =>
     Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+  const name = obj.metadata.name ?? '';
+  const problems: string[] = [];
+  const limit = (key: string, min: number): number | undefined => {
+    const v = spec[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v;
+    problems.push(`TenantPolicy ${name}: spec.${key} must be an integer of at least ${min}`);
+    return undefined;
+  };
   return {
-    name: obj.metadata.name ?? '',
+    name,
     namespaceSelector: isRecord(spec.namespaceSelector) ? spec.namespaceSelector : undefined,
     storageLocation: typeof spec.storageLocation === 'string' ? spec.storageLocation : '',
     forbidden: strings(spec.forbidden),
     defaults: isRecord(spec.defaults) ? spec.defaults : {},
     locked: strings(spec.locked),
     maxTTL: typeof spec.maxTTL === 'string' ? spec.maxTTL : undefined,
-    keys: Object.keys(spec),
+    maxConcurrent: limit('maxConcurrent', 1),
+    maxQueued: limit('maxQueued', 0),
+    minScheduleInterval: typeof spec.minScheduleInterval === 'string' ? spec.minScheduleInterval : undefined,
+    createsPerMinute: limit('createsPerMinute', 1),
+    problems,
   };
 }
 
@@ -56,16 +77,4 @@ export function policyForNamespace(
     return `several TenantPolicies select namespace ${namespace} (${names.join(', ')}): an admin must keep one`;
   }
   return selecting[0] as TenantPolicy;
-}
-
-/**
- * Policy fields this server does not enforce yet (the fair queue's limits and the schedule
- * interval): a policy that sets them is refused, naming them, rather than half applied.
- */
-const UNENFORCED_POLICY_FIELDS = ['maxConcurrent', 'maxQueued', 'minScheduleInterval', 'createsPerMinute'] as const;
-
-export function unenforcedPolicyFields(policy: TenantPolicy): string[] {
-  return UNENFORCED_POLICY_FIELDS.filter((f) => policy.keys.includes(f)).map(
-    (f) => `TenantPolicy ${policy.name}: spec.${f} is not enforced by this server yet; remove it`,
-  );
 }

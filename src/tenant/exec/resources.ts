@@ -26,6 +26,7 @@ export const TenantTypes = {
   TenantBackup: tenantType('TenantBackup', 'tenantbackups'),
   TenantRestore: tenantType('TenantRestore', 'tenantrestores'),
   RestoreGrant: tenantType('RestoreGrant', 'restoregrants'),
+  TenantSchedule: tenantType('TenantSchedule', 'tenantschedules'),
   TenantPolicy: tenantType('TenantPolicy', 'tenantpolicies', false),
 } as const;
 
@@ -34,6 +35,8 @@ export const TenantLabels = {
   namespaceUid: Labels.TenantNamespaceUID,
   namespace: 'tenant.skiff.dev/namespace',
   name: 'tenant.skiff.dev/name',
+  /** On a TenantBackup a TenantSchedule created: the schedule's name. */
+  schedule: 'tenant.skiff.dev/schedule',
 } as const;
 
 /** Finalizer of a TenantBackup: its bucket objects go before it does. */

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { runRestore } from '../../restore/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
-import type { TenantControllerDeps } from './backup-controller.ts';
+import { createRateProblem, namespacePolicy, type TenantControllerDeps } from './backup-controller.ts';
 import { liveNamespace } from './namespaces.ts';
 import { RefusalRecordingCluster } from './recording-cluster.ts';
 import { clusterScopedItems, planTenantRestore } from './restore-plan.ts';
@@ -105,7 +105,20 @@ async function resolveSource(
   return { backup, namespaceUid: uid, veleroSpec: plan.veleroSpec };
 }
 
+/** The create-rate refusal of the target namespace's TenantPolicy, if any. */
+async function restoreRateProblem(deps: TenantControllerDeps, tr: KubeObject): Promise<string | undefined> {
+  const target = tr.metadata.namespace ?? '';
+  const ns = await liveNamespace(deps.cluster, target);
+  const policy = await namespacePolicy(deps.cluster, target, ns?.metadata.labels);
+  return typeof policy === 'string' ? undefined : createRateProblem(deps.cluster, tr, policy);
+}
+
 async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Promise<void> {
+  const overRate = await restoreRateProblem(deps, tr);
+  if (overRate) {
+    await fail(deps, tr, overRate);
+    return;
+  }
   const resolved = await resolveSource(deps, tr);
   if ('problem' in resolved) {
     if (resolved.validation)

@@ -369,21 +369,47 @@ describe('acceptance 14: a ServiceAccount backs up its namespace', () => {
   });
 });
 
-describe('not acted on yet, so refused', () => {
-  test('a TenantSchedule is refused with a message saying schedules are not available yet', async () => {
-    const { a } = await teams();
-    await assertRefused(
-      createTenant(
-        alice.cluster,
-        tenantObject('TenantSchedule', a, 'nightly', {
-          requester: requesterOf(alice),
-          schedule: '0 1 * * *',
-          template: {},
-        }),
-      ),
-      403,
-      /TenantSchedule is not available yet/,
+describe('TenantSchedule at admission', () => {
+  test('@every faster than the TenantPolicy’s minScheduleInterval is refused naming it; a slower one is accepted', async () => {
+    const label = { 'skiff-test/tenant-policy': `p-${Date.now()}` };
+    const { a } = await teams(label);
+    const policyName = label['skiff-test/tenant-policy'];
+    const schedule = (name: string, every: string) =>
+      tenantObject('TenantSchedule', a, name, { requester: requesterOf(alice), schedule: every, template: {} });
+    await createTenant(
+      admin,
+      tenantObject('TenantPolicy', undefined, policyName, {
+        namespaceSelector: {
+          matchExpressions: [{ key: 'skiff-test/tenant-policy', operator: 'In', values: [policyName] }],
+        },
+        minScheduleInterval: '1h',
+      }),
     );
+    try {
+      await assertRefusedSoon(
+        admin,
+        () => createTenant(alice.cluster, schedule('often', '@every 5m')),
+        403,
+        /spec\.schedule: @every 5m fires more often than the minScheduleInterval 1h/,
+        new RegExp(`TenantPolicy ${policyName}`),
+      );
+      await createTenant(alice.cluster, schedule('hourly', '@every 2h'));
+      // A forged requester on a schedule is refused like on a backup.
+      await assertRefused(
+        createTenant(
+          alice.cluster,
+          tenantObject('TenantSchedule', a, 'forged', {
+            requester: requesterOf(bob),
+            schedule: '@every 2h',
+            template: {},
+          }),
+        ),
+        403,
+        /spec\.requester\.username/,
+      );
+    } finally {
+      await admin.delete(tenantResource(TenantKinds.TenantPolicy), policyName);
+    }
   });
 });
 

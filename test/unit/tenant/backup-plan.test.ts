@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { planTenantBackup } from '../../../src/tenant/exec/backup-plan.ts';
-import {
-  policyForNamespace,
-  readPolicy,
-  unenforcedPolicyFields,
-  type TenantPolicy,
-} from '../../../src/tenant/exec/policy.ts';
+import { policyForNamespace, readPolicy, type TenantPolicy } from '../../../src/tenant/exec/policy.ts';
 
 function policy(spec: Record<string, unknown> = {}, name = 'p1'): TenantPolicy {
   return readPolicy({
@@ -87,8 +82,12 @@ describe('policyForNamespace', () => {
     assert.equal(typeof policyForNamespace([p], 'team-a', { tenant: 'yes' }), 'string');
   });
 
-  test('fair-queue limits this server does not enforce are refused, named', () => {
-    assert.deepEqual(unenforcedPolicyFields(policy()), []);
-    assert.match(unenforcedPolicyFields(policy({ maxConcurrent: 1 })).join(), /spec\.maxConcurrent/);
+  test('the fair-queue limits are read; a value the server cannot act on is named', () => {
+    const read = policy({ maxConcurrent: 2, maxQueued: 0, createsPerMinute: 5, minScheduleInterval: '1h' });
+    assert.deepEqual(
+      [read.maxConcurrent, read.maxQueued, read.createsPerMinute, read.minScheduleInterval, read.problems],
+      [2, 0, 5, '1h', []],
+    );
+    assert.match(policy({ maxConcurrent: 0 }).problems.join(), /spec\.maxConcurrent must be an integer of at least 1/);
   });
 });

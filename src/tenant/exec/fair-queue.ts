@@ -1,0 +1,143 @@
+/**
+ * The fair queue of tenant operations (issue 17 §7), decided without touching the cluster.
+ *
+ * Velero's queue is FIFO: one tenant creating 50 backups would hold every other tenant behind
+ * them. Here each namespace's waiting operations keep their own order (oldest first), and the
+ * namespaces take turns (round-robin): a free slot goes to the namespace served longest ago,
+ * one never served first, ties to the one whose oldest waiting operation is older. A tenant's
+ * first operation therefore waits only for the slot that is busy when it arrives.
+ *
+ * "Served" is read from the operations themselves (when each namespace's latest one started),
+ * so the decision needs no memory of its own and a restarted server takes turns where the
+ * last one stopped.
+ *
+ * Per namespace, `maxConcurrent` bounds what runs at once and `maxQueued` what may wait; the
+ * newest operations beyond `maxQueued` are rejected. Positions are tenant-local: an operation
+ * learns how many of its own namespace's operations are ahead of it, never anything of another.
+ */
+
+export interface QueuedOperation {
+  namespace: string;
+  name: string;
+  /** RFC 3339 creation time; with the name, the order within a namespace. */
+  created: string;
+}
+
+export interface NamespaceLimits {
+  maxConcurrent?: number;
+  maxQueued?: number;
+}
+
+export interface FairQueueInput {
+  /** Operations holding a slot, by namespace. */
+  running: readonly { namespace: string; name: string }[];
+  waiting: readonly QueuedOperation[];
+  /** When each namespace's latest operation started (RFC 3339); absent = never. */
+  lastStarted: ReadonlyMap<string, string>;
+  /** Operations of all tenants running at once (`--concurrent-backups`); at least 1. */
+  slots: number;
+  limits: (namespace: string) => NamespaceLimits;
+}
+
+export interface FairQueueDecision {
+  /** To start now, in the order they were picked. */
+  start: QueuedOperation[];
+  /** Still waiting, with their 1-based position in their own namespace's queue. */
+  wait: (QueuedOperation & { position: number })[];
+  /** Refused: more would wait in the namespace than its maxQueued allows. */
+  reject: (QueuedOperation & { maxQueued: number })[];
+}
+
+/** Oldest first within a namespace; the name breaks ties of the same second. */
+export function olderFirst(a: QueuedOperation, b: QueuedOperation): number {
+  return a.created.localeCompare(b.created) || a.name.localeCompare(b.name);
+}
+
+export function decideFairQueue(input: FairQueueInput): FairQueueDecision {
+  if (!(input.slots >= 1)) throw new RangeError(`the queue needs at least one slot, got ${input.slots}`);
+  const byNamespace = new Map<string, QueuedOperation[]>();
+  for (const w of input.waiting) {
+    const list = byNamespace.get(w.namespace) ?? [];
+    list.push(w);
+    byNamespace.set(w.namespace, list);
+  }
+  for (const list of byNamespace.values()) list.sort(olderFirst);
+  const start = pickStarts(input, byNamespace);
+  const started = new Set(start);
+  const wait: FairQueueDecision['wait'] = [];
+  const reject: FairQueueDecision['reject'] = [];
+  for (const [namespace, list] of byNamespace) {
+    const maxQueued = input.limits(namespace).maxQueued;
+    let position = 0;
+    for (const op of list) {
+      if (started.has(op)) continue;
+      position++;
+      if (maxQueued !== undefined && position > maxQueued) reject.push({ ...op, maxQueued });
+      else wait.push({ ...op, position });
+    }
+  }
+  return { start, wait, reject };
+}
+
+/** Fills the free slots one at a time, each with the oldest operation of the namespace whose turn it is. */
+function pickStarts(input: FairQueueInput, byNamespace: ReadonlyMap<string, QueuedOperation[]>): QueuedOperation[] {
+  const runningIn = new Map<string, number>();
+  for (const r of input.running) runningIn.set(r.namespace, (runningIn.get(r.namespace) ?? 0) + 1);
+  // When each namespace was last served; picks made now count as later than anything read.
+  const served = new Map<string, number>();
+  let latest = 0;
+  for (const [namespace, at] of input.lastStarted) {
+    const t = Date.parse(at);
+    if (!Number.isFinite(t)) continue;
+    served.set(namespace, t);
+    latest = Math.max(latest, t);
+  }
+  const next = new Map<string, number>();
+  const start: QueuedOperation[] = [];
+  for (let free = input.slots - input.running.length; free > 0; free--) {
+    let pick: QueuedOperation | undefined;
+    for (const [namespace, list] of byNamespace) {
+      const op = list[next.get(namespace) ?? 0];
+      const max = input.limits(namespace).maxConcurrent;
+      if (!op || (max !== undefined && (runningIn.get(namespace) ?? 0) >= max)) continue;
+      if (!pick || turnOrder(op, pick, served) < 0) pick = op;
+    }
+    if (!pick) break;
+    start.push(pick);
+    next.set(pick.namespace, (next.get(pick.namespace) ?? 0) + 1);
+    runningIn.set(pick.namespace, (runningIn.get(pick.namespace) ?? 0) + 1);
+    served.set(pick.namespace, ++latest);
+  }
+  return start;
+}
+
+/** Whose turn it is between the oldest waiting operations of two namespaces. */
+function turnOrder(a: QueuedOperation, b: QueuedOperation, served: ReadonlyMap<string, number>): number {
+  const never = Number.NEGATIVE_INFINITY;
+  return (
+    (served.get(a.namespace) ?? never) - (served.get(b.namespace) ?? never) ||
+    olderFirst(a, b) ||
+    a.namespace.localeCompare(b.namespace)
+  );
+}
+
+/**
+ * Whether creating `op` went over the namespace's `createsPerMinute`: how many of the
+ * namespace's operations were created in the minute up to it (itself included, ordered by
+ * creation time then name) exceeds the limit. Decided from creation times, so every server
+ * pass reaches the same answer.
+ */
+export function overCreateRate(
+  op: QueuedOperation,
+  sameNamespace: readonly QueuedOperation[],
+  createsPerMinute: number,
+): boolean {
+  const at = Date.parse(op.created);
+  if (!Number.isFinite(at)) return false;
+  const inWindow = sameNamespace.filter((o) => {
+    const t = Date.parse(o.created);
+    return Number.isFinite(t) && t > at - 60_000 && olderFirst(o, op) <= 0;
+  });
+  const self = inWindow.some((o) => o.name === op.name) ? 0 : 1;
+  return inWindow.length + self > createsPerMinute;
+}
