@@ -138,6 +138,9 @@ try {
   await catAll(dir); // warm the page cache, so every contender reads from memory alike
   const catSeconds = await catAll(dir);
   process.stderr.write(`cat: ${catSeconds.toFixed(2)} s\n`);
+  // Each timed run starts with nothing dirty in the page cache: otherwise the kernel writes back
+  // the tree just written (or the previous run's 2 GiB in MinIO) during the next run.
+  await timed('sync', []);
   const directSeconds = await direct(dir, work);
   const directCpu = lastTimedCpu();
   process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s, CPU ${directCpu.toFixed(2)} s\n`);
@@ -168,6 +171,7 @@ try {
   const warmupSeconds = (performance.now() - warmupStart) / 1000;
   warmupPhases.end();
   clearInterval(warmupSampler);
+  await timed('sync', []);
   const peak = new TreePeak(agentPid);
   const phases = new PhaseTimeline(agentPid);
   peak.sample();
@@ -227,6 +231,7 @@ try {
   // The memory target holds for restores too: the snapshot into a second pod's new claim on the
   // same node (data-only, so no restore-wait container is needed).
   const target = await createVolumePod(cluster, ns, 'restored', { claims: ['restored'], node });
+  await timed('sync', []);
   const restorePeak = new TreePeak(agentPid);
   const restorePhases = new PhaseTimeline(agentPid);
   const restoreSampler = setInterval(() => {
