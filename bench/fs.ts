@@ -12,6 +12,11 @@
  * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it, with the
  * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
+ *
+ * Fairness: the direct run's repository is created and connected untimed, so the agent first backs
+ * up another, 1 MiB volume of the namespace (untimed, printed): it connects then and stays connected,
+ * as after any namespace's first backup. Each timed run starts after a `sync`. The PVB's phases, the
+ * tool processes the agent ran and the CPU on both sides are printed (`fs-phases.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
