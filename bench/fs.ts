@@ -12,6 +12,11 @@
  * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it, with the
  * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
+ *
+ * Fairness: the direct run's repository is created and connected untimed, so the agent first backs
+ * up another, 1 MiB volume of the namespace (untimed, printed): it connects then and stays connected,
+ * as after any namespace's first backup. Each timed run starts after a `sync`. The PVB's phases, the
+ * tool processes the agent ran and the CPU on both sides are printed (`fs-phases.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -27,6 +32,7 @@ import {
   createPodVolumeBackup,
   createPodVolumeRestore,
   PVB,
+  waitForPodVolumeBackup,
   waitForPodVolumeRestore,
 } from '../test/helpers/pod-volume-objects.ts';
 import { commandLine, descendants, rssOf } from '../test/helpers/process-tree.ts';
@@ -34,7 +40,17 @@ import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
-import { benchTarget, deletePrefix, DIRECT_PASSWORD, kopiaDirect, makeTree, parseSize, timed } from './volume-data.ts';
+import { PhaseTimeline } from './fs-phases.ts';
+import {
+  benchTarget,
+  deletePrefix,
+  DIRECT_PASSWORD,
+  kopiaDirect,
+  lastTimedCpu,
+  makeTree,
+  parseSize,
+  timed,
+} from './volume-data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -120,23 +136,56 @@ const work = join(env.runDir, 'bench-fs', ns);
 await mkdir(work, { recursive: true });
 try {
   await createNamespace(cluster, ns);
-  const pod = await createVolumePod(cluster, ns, 'app', { claims: ['data'], node });
+  const pod = await createVolumePod(cluster, ns, 'app', { claims: ['data', 'warmup'], node });
   const dir = await pod.volumeDir('data');
   process.stderr.write(`writing ${values.size} of random data into ${dir}...\n`);
   await makeTree(dir, size);
   await catAll(dir); // warm the page cache, so every contender reads from memory alike
   const catSeconds = await catAll(dir);
   process.stderr.write(`cat: ${catSeconds.toFixed(2)} s\n`);
+  // Each timed run starts with nothing dirty in the page cache: otherwise the kernel writes back
+  // the tree just written (or the previous run's 2 GiB in MinIO) during the next run.
+  await timed('sync', []);
   const directSeconds = await direct(dir, work);
-  process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s\n`);
+  const directCpu = lastTimedCpu();
+  process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s, CPU ${directCpu.toFixed(2)} s\n`);
 
   await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: uploader });
-  const peak = new TreePeak(agents.pid(node) ?? 0);
-  peak.sample();
-  const sampler = setInterval(() => peak.sample(), 100);
   const repoIdentifier =
     uploader === 'restic' ? `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}` : '';
+  // The direct run's repository was created and connected before its timed run; the agent's
+  // counterpart is a first backup of another, small volume of the namespace (untimed): the
+  // agent connects to the repository then and stays connected, as it is for every backup of a
+  // namespace after its first. That first backup's time is printed, connection included.
+  const warmupDir = await pod.volumeDir('warmup');
+  await makeTree(warmupDir, 1024 * 1024);
+  const agentPid = agents.pid(node) ?? 0;
+  const warmupPhases = new PhaseTimeline(agentPid);
+  const warmupSampler = setInterval(() => warmupPhases.sample(), 100);
+  const warmupStart = performance.now();
+  warmupPhases.begin();
+  const warmup = await createPodVolumeBackup(cluster, server.namespace, {
+    pod,
+    volume: 'warmup',
+    uploaderType: uploader,
+    repoIdentifier,
+  });
+  const warmed = await waitForPodVolumeBackup(cluster, server.namespace, warmup, 10 * 60_000);
+  if (warmed.status?.phase !== 'Completed')
+    throw new Error(`the warm-up PodVolumeBackup failed: ${warmed.status?.message}`);
+  const warmupSeconds = (performance.now() - warmupStart) / 1000;
+  warmupPhases.end();
+  clearInterval(warmupSampler);
+  await timed('sync', []);
+  const peak = new TreePeak(agentPid);
+  const phases = new PhaseTimeline(agentPid);
+  peak.sample();
+  const sampler = setInterval(() => {
+    peak.sample();
+    phases.sample();
+  }, 100);
   const start = performance.now();
+  phases.begin();
   const name = await createPodVolumeBackup(cluster, server.namespace, {
     pod,
     volume: 'data',
@@ -144,12 +193,17 @@ try {
     repoIdentifier,
   });
   let pvb: PodVolumeBackup;
+  phases.mark('PVB created');
   for (;;) {
     pvb = (await cluster.get(PVB, name, server.namespace)) as PodVolumeBackup;
-    if (['Completed', 'Failed'].includes(pvb.status?.phase ?? '')) break;
+    const phase = pvb.status?.phase ?? '';
+    if (phase !== '') phases.mark(`PVB ${phase}`);
+    if ((pvb.status?.progress?.bytesDone ?? 0) > 0) phases.mark('PVB first progress');
+    if (['Completed', 'Failed'].includes(phase)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const skiffSeconds = (performance.now() - start) / 1000;
+  phases.end();
   clearInterval(sampler);
   if (pvb.status?.phase !== 'Completed') throw new Error(`the PodVolumeBackup failed: ${pvb.status?.message}`);
 
@@ -166,6 +220,12 @@ try {
   );
   console.log(`  ${uploader} direct / cat (speed):   ${(catSeconds / directSeconds).toFixed(2)}x`);
   console.log(
+    `  first PVB of the agent in this repository (1 MiB, connection included): ${warmupSeconds.toFixed(2)} s`,
+  );
+  for (const line of warmupPhases.report()) console.log(line);
+  console.log(`  ${uploader} direct CPU: ${directCpu.toFixed(2)} s; the PVB's phases (seconds since its creation):`);
+  for (const line of phases.report()) console.log(line);
+  console.log(
     `  node agent tree peak RSS: ${MiB(peak.total)} (target <= 200 MiB; peaks of the parts: ${peak.describe()})`,
   );
   if (agentArgs.length > 0) console.log(`  node agent flags: ${agentArgs.join(' ')}`);
@@ -176,9 +236,15 @@ try {
   // The memory target holds for restores too: the snapshot into a second pod's new claim on the
   // same node (data-only, so no restore-wait container is needed).
   const target = await createVolumePod(cluster, ns, 'restored', { claims: ['restored'], node });
-  const restorePeak = new TreePeak(agents.pid(node) ?? 0);
-  const restoreSampler = setInterval(() => restorePeak.sample(), 100);
+  await timed('sync', []);
+  const restorePeak = new TreePeak(agentPid);
+  const restorePhases = new PhaseTimeline(agentPid);
+  const restoreSampler = setInterval(() => {
+    restorePeak.sample();
+    restorePhases.sample();
+  }, 100);
   const restoreStart = performance.now();
+  restorePhases.begin();
   const pvrName = await createPodVolumeRestore(cluster, server.namespace, {
     pod: target,
     volume: 'restored',
@@ -190,11 +256,13 @@ try {
   });
   const pvr = await waitForPodVolumeRestore(cluster, server.namespace, pvrName, 60 * 60_000);
   const restoreSeconds = (performance.now() - restoreStart) / 1000;
+  restorePhases.end();
   clearInterval(restoreSampler);
   if (pvr.status?.phase !== 'Completed') throw new Error(`the PodVolumeRestore failed: ${pvr.status?.message}`);
   console.log(
     `  restore (PVR): ${restoreSeconds.toFixed(2)} s, ${mb(size, restoreSeconds).toFixed(0)} MB/s; node agent tree peak RSS: ${MiB(restorePeak.total)} (${restorePeak.describe()})`,
   );
+  for (const line of restorePhases.report()) console.log(line);
 } finally {
   await agents.stop();
   await server.stop();

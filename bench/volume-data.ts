@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cpuOf } from './fs-phases.ts';
 import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/index.ts';
 import type { TestEnv } from '../test/helpers/testenv.ts';
 
@@ -33,6 +34,13 @@ export function benchTarget(env: TestEnv, prefix: string): RepositoryTarget {
   };
 }
 
+let lastCpu = 0;
+
+/** CPU seconds (user + system) of the last command `timed` ran to its end. */
+export function lastTimedCpu(): number {
+  return lastCpu;
+}
+
 /** Runs a command to its end; resolves with the seconds it took, rejects with its stderr's tail. */
 export function timed(
   command: string,
@@ -41,6 +49,7 @@ export function timed(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
+    const cpuBefore = cpuOf('self').children;
     const child = spawn(command, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
@@ -49,9 +58,11 @@ export function timed(
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${command} exited ${code}: ${err}`)),
-    );
+    child.on('close', (code) => {
+      lastCpu = cpuOf('self').children - cpuBefore;
+      if (code === 0) resolve((performance.now() - start) / 1000);
+      else reject(new Error(`${command} exited ${code}: ${err}`));
+    });
   });
 }
 

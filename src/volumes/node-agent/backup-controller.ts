@@ -90,19 +90,26 @@ async function run(
   const progress = new ProgressWriter(async (p) => {
     await patch({ progress: { totalBytes: p.totalBytes, bytesDone: p.bytesDone } });
   });
+  // Written in the background while the tool starts; awaited before any later phase, so the
+  // phases land in order.
+  let inProgress: Promise<unknown> = Promise.resolve();
   try {
-    const pod = await getPod(ctx.cluster, pvb.spec.pod);
-    const podNamespace = pod.metadata.namespace ?? '';
-    const { path, pvcName } = await volumePathOf(ctx.cluster, ctx, pod, pvb.spec.volume, signal);
+    const podNamespace = pvb.spec.pod.namespace ?? '';
     const type = repositoryTypeOf(pvb.spec.uploaderType);
     const settings = parseBackupSettings(pvb.spec.uploaderSettings);
-    if (type === 'restic' && pvb.spec.repoIdentifier) await checkResticIdentifier(ctx, pvb, podNamespace);
-    const uploader = await openRepository(ctx, {
-      volumeNamespace: podNamespace,
-      location: pvb.spec.backupStorageLocation,
-      type,
-    });
-    await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), path });
+    // The volume's directory and the repository are looked up at once: each is a few API reads.
+    const [{ pod, path, pvcName }, uploader] = await Promise.all([
+      getPod(ctx.cluster, pvb.spec.pod).then(async (pod) => ({
+        pod,
+        ...(await volumePathOf(ctx.cluster, ctx, pod, pvb.spec.volume, signal)),
+      })),
+      (async () => {
+        if (type === 'restic' && pvb.spec.repoIdentifier) await checkResticIdentifier(ctx, pvb, podNamespace);
+        return openRepository(ctx, { volumeNamespace: podNamespace, location: pvb.spec.backupStorageLocation, type });
+      })(),
+    ]);
+    inProgress = patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), path });
+    inProgress.catch(() => undefined);
     log.info({ path, type }, 'backing up pod volume');
     const result = await uploader.backup(path, {
       tags: pvb.spec.tags ?? {},
@@ -113,6 +120,7 @@ async function run(
       ...(settings.parallelFiles !== undefined ? { parallelFiles: settings.parallelFiles } : {}),
       onProgress: (p) => progress.report(p),
     });
+    await inProgress;
     await progress.close();
     if (result.dirTimesSnapshotID) {
       // Before Completed, so whoever sees the PVB completed (the backup recording it) sees this too.
@@ -131,6 +139,7 @@ async function run(
     });
     log.info({ snapshotID: result.snapshotID, incrementalBytes: result.incrementalBytes }, 'pod volume backed up');
   } catch (err) {
+    await inProgress.catch(() => undefined);
     await progress.close();
     await recordDataPathError(
       { ctx, what: 'backup', pod: pvb.spec.pod, volume: pvb.spec.volume, signal, log, patch },

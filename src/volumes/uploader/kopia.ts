@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyDirTimes, dirTimesRecord, type AppliedDirTimes } from '../dir-times/files.ts';
+import { inlineDirTimes, inlineDirTimesRecord, isInlineDirTimes } from '../dir-times/inline.ts';
 import { DIR_TIMES_FILE } from '../dir-times/record.ts';
 import { defaultChainEnv } from '../../storage/providers/aws/default-chain.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -200,11 +201,13 @@ export class KopiaUploader implements Uploader {
 
   /**
    * kopia stores a directory's time as the newest time inside it, so every directory's own
-   * time goes to a second, small snapshot streamed from stdin (`src/volumes/dir-times/`). Its
-   * source is the volume's source plus `.skiff-dir-times`, so it never becomes the parent of
-   * the data snapshot.
+   * time is recorded (`src/volumes/dir-times/`): inline when the record is small (no second
+   * kopia run), else in a second, small snapshot streamed from stdin, whose source is the
+   * volume's source plus `.skiff-dir-times`, so it never becomes the parent of the data snapshot.
    */
   private async backupDirTimes(dir: string, options: BackupOptions): Promise<string> {
+    const inline = await inlineDirTimes(dirTimesRecord(dir));
+    if (inline !== undefined) return inline;
     const args = ['snapshot', 'create', `--stdin-file=${DIR_TIMES_FILE}`, '-', '--json'];
     args.push(`--override-source=${options.source ?? dir}.skiff-dir-times`);
     for (const [k, v] of Object.entries(options.tags)) args.push(`--tags=${k}:${v}`);
@@ -217,6 +220,13 @@ export class KopiaUploader implements Uploader {
 
   /** Sets the directories under `dir` to the times in the record snapshot. */
   private async restoreDirTimes(snapshotID: string, dir: string, signal?: AbortSignal): Promise<AppliedDirTimes> {
+    if (isInlineDirTimes(snapshotID)) {
+      try {
+        return await applyDirTimes(dir, inlineDirTimesRecord(snapshotID), signal);
+      } catch (err) {
+        throw new Error(`cannot set the directory times from the inline record: ${errorMessage(err)}`, { cause: err });
+      }
+    }
     // Restored to a file in the work folder and read back a line at a time (kopia's stdout is
     // collected whole by runTool; the file keeps memory flat however many directories).
     const file = join(this.access.workDir, `dir-times-${randomUUID()}.ndjson`);
@@ -249,6 +259,8 @@ export class KopiaUploader implements Uploader {
   }
 
   async forget(snapshotID: string, signal?: AbortSignal): Promise<void> {
+    // An inline directory-times record has nothing in the repository.
+    if (isInlineDirTimes(snapshotID)) return;
     await this.connect(signal);
     await this.run(['snapshot', 'delete', snapshotID, '--delete'], { signal });
   }

@@ -73,7 +73,8 @@ export interface BackupResult {
   incrementalBytes: number;
   /**
    * kopia only: the snapshot holding the tree's directory times (`src/volumes/dir-times/`),
-   * which kopia's own snapshot does not keep. Give it back to `restore` and `forget` it too.
+   * which kopia's own snapshot does not keep, or a small record itself (`inline:...`,
+   * `dir-times/inline.ts`). Give it back to `restore` and `forget` it too.
    */
   dirTimesSnapshotID?: string;
 }

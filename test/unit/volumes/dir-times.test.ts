@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyDirTimes, dirTimesRecord } from '../../../src/volumes/dir-times/files.ts';
 import {
+  inlineDirTimes,
+  inlineDirTimesRecord,
+  isInlineDirTimes,
+  MAX_INLINE_CHARS,
+} from '../../../src/volumes/dir-times/inline.ts';
+import {
   dirTimeLine,
   dirTimesPostOrder,
   headerLine,
@@ -120,4 +126,33 @@ test('a recorded tree gets its directory times back; a symlink out of the volume
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+});
+
+test('inline record: a small tree travels in the value itself and sets the same times back', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'skiff-dir-times-inline-'));
+  try {
+    const src = join(work, 'src');
+    await mkdir(join(src, 'a/b'), { recursive: true });
+    const when = new Date('2021-03-04T05:06:07.000Z');
+    for (const p of ['a/b', 'a', '.']) await utimes(join(src, p), when, when);
+    const value = await inlineDirTimes(dirTimesRecord(src));
+    assert.ok(value !== undefined && isInlineDirTimes(value) && value.length <= MAX_INLINE_CHARS);
+
+    const dst = join(work, 'dst');
+    await mkdir(join(dst, 'a/b'), { recursive: true });
+    assert.deepEqual(await applyDirTimes(dst, inlineDirTimesRecord(value)), { applied: 3, missing: 0 });
+    for (const p of ['a/b', 'a', '.']) assert.equal((await stat(join(dst, p))).mtimeMs, when.getTime(), p);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('inline record: too many directories stay out of it; a damaged value is refused', async () => {
+  const many = [`${headerLine()}\n`];
+  for (let i = 0; i < 5000; i++)
+    many.push(`${dirTimeLine({ path: `d${i}/${i * 7919}`, mtimeNs: BigInt(i) * 999_983n })}\n`);
+  assert.equal(await inlineDirTimes(Readable.from(many)), undefined);
+  assert.equal(isInlineDirTimes('k1a2b3c'), false);
+  assert.throws(() => inlineDirTimesRecord('inline:not base64!'), /not base64url/);
+  assert.throws(() => inlineDirTimesRecord('inline:AAAA'), /does not decompress/);
 });
