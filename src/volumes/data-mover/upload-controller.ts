@@ -21,11 +21,14 @@ import type { Logger } from '../../util/log.ts';
 import type { NodeAgentContext } from '../node-agent/context.ts';
 import { markCanceling, recordDataPathError } from '../node-agent/finish.ts';
 import { ProgressWriter } from '../node-agent/progress.ts';
+import { ensureRepository } from '../repository/ensure.ts';
 import { openRepository } from '../repository/open.ts';
+import type { Uploader } from '../uploader/index.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import { claimDataMover } from './claim.ts';
 import { exposeSnapshot, unexposeSnapshot } from './expose-snapshot.ts';
 import { waitForMoverVolume } from './mover-pod.ts';
+import { dataMoverRepositoryContext } from './tuning.ts';
 import { DIR_TIMES_RESULT_KEY, nextUploadStep } from './upload-objects.ts';
 
 const REF = resourceRef(Kinds.DataUpload);
@@ -75,10 +78,16 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
       const accepted = await claimDataMover(ctx.cluster, REF, du, ctx.node, kubeTime(ctx.clock.now()));
       if (!accepted) return undefined;
       ctx.work.start(key, async (signal) => {
+        // The repository is made ready and connected while the snapshot is exposed (a new one may still be
+        // being created by the server; a connect is a round of reads from the bucket).
+        const repository = openMoverRepository(ctx, accepted as DataUpload, signal);
+        repository.catch(() => undefined);
         const node = await expose(ctx, accepted as DataUpload, signal);
         // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
         // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
-        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal);
+        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal, repository);
+        // (Else the agent of that node uploads.) A connect still running here ends before this work does.
+        await repository.catch(() => undefined);
       });
       return undefined;
     }
@@ -136,7 +145,29 @@ async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
   }
 }
 
-async function upload(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<void> {
+/**
+ * The kopia repository of the DataUpload's source namespace, ready (the server creates it when it is new) and
+ * connected, with the data mover's tuning.
+ */
+async function openMoverRepository(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<Uploader> {
+  // Always kopia, whatever the server's uploader type (reference §7.4.3).
+  const key = {
+    volumeNamespace: du.spec.sourceNamespace,
+    location: du.spec.backupStorageLocation,
+    type: 'kopia' as const,
+  };
+  await ensureRepository(ctx.cluster, ctx.namespace, key, signal);
+  const uploader = await openRepository(dataMoverRepositoryContext(ctx), key);
+  await uploader.connect(signal);
+  return uploader;
+}
+
+async function upload(
+  ctx: NodeAgentContext,
+  du: DataUpload,
+  signal: AbortSignal,
+  repository?: Promise<Uploader>,
+): Promise<void> {
   const name = du.metadata.name ?? '';
   const log = ctx.log.child({ dataUpload: name });
   const patch = patcher(ctx, name);
@@ -156,12 +187,7 @@ async function upload(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
     );
     if (volume.node !== ctx.node) throw new Error(`the mover pod runs on ${volume.node}, not on ${ctx.node}`);
     const settings = parseBackupSettings(du.spec.dataMoverConfig ?? {});
-    // Always kopia, whatever the server's uploader type (reference §7.4.3).
-    const uploader = await openRepository(ctx, {
-      volumeNamespace: du.spec.sourceNamespace,
-      location: du.spec.backupStorageLocation,
-      type: 'kopia',
-    });
+    const uploader = await (repository ?? openMoverRepository(ctx, du, signal));
     await patch({ path: volume.dir });
     log.info({ path: volume.dir }, 'uploading the snapshot');
     const result = await uploader.backup(volume.dir, {
