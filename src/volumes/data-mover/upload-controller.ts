@@ -1,8 +1,9 @@
 /**
  * The node agent's DataUpload controller (reference §7.4; DATAMOVER-CONTRACT "Backup side"). Every agent sees
  * every DataUpload of the server namespace:
- * - New: the first agent to write the status claims it (claim.ts), exposes the snapshot (expose-snapshot.ts)
- *   and marks it Prepared with the node the mover pod landed on;
+ * - New: the first agent to write the status claims it (claim.ts; the agents of nodes the source volume cannot
+ *   reach wait a moment first, claim-preference.ts), readies the repository and exposes the snapshot
+ *   (expose-snapshot.ts) at once, and marks it Prepared with the node the mover pod landed on;
  * - Prepared: the agent of that node uploads the mounted directory with kopia into the repository of the
  *   source namespace (InProgress with progress bytes, then Completed with the snapshot ID), then removes the
  *   mover's objects;
@@ -26,6 +27,7 @@ import { openRepository } from '../repository/open.ts';
 import type { Uploader } from '../uploader/index.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import { claimDataMover } from './claim.ts';
+import { OTHER_NODE_CLAIM_DELAY_MS, sourceVolumeReaches } from './claim-preference.ts';
 import { exposeSnapshot, unexposeSnapshot } from './expose-snapshot.ts';
 import { waitForMoverVolume } from './mover-pod.ts';
 import { dataMoverRepositoryContext } from './tuning.ts';
@@ -41,11 +43,12 @@ const DEFAULT_OPERATION_TIMEOUT = '10m';
 const CLEANUP_WAIT_MS = 30_000;
 
 export function dataUploadController(ctx: NodeAgentContext): ControllerSpec {
+  const deferred = new Map<string, number>();
   return {
     name: 'data-upload',
     type: DU_TYPE,
     namespace: ctx.namespace,
-    reconcile: (obj) => reconcile(ctx, obj),
+    reconcile: (obj) => reconcile(ctx, obj, deferred),
     drain: () => ctx.work.drain(),
   };
 }
@@ -64,17 +67,30 @@ function subject(du: DataUpload): string {
   return `the snapshot of claim ${du.spec.sourceNamespace}/${du.spec.sourcePVC}`;
 }
 
-async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<ReconcileResult | undefined> {
+/**
+ * @param deferred when this agent first saw each new DataUpload whose source volume its node cannot reach
+ *   (claim-preference.ts): it claims one only `OTHER_NODE_CLAIM_DELAY_MS` later.
+ */
+async function reconcile(
+  ctx: NodeAgentContext,
+  obj: KubeObject,
+  deferred: Map<string, number>,
+): Promise<ReconcileResult | undefined> {
   const du = obj as DataUpload;
   const name = du.metadata.name ?? '';
   const key = workKey(name);
-  switch (nextUploadStep(du, ctx.node, ctx.work.has(key))) {
+  const step = nextUploadStep(du, ctx.node, ctx.work.has(key));
+  if (step !== 'claim') deferred.delete(name);
+  switch (step) {
     case 'none':
       return undefined;
     case 'cancel':
       return cancel(ctx, du);
     case 'claim': {
       if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
+      const waitMs = await claimDelay(ctx, du, deferred);
+      if (waitMs > 0) return { requeueAfterMs: waitMs };
+      deferred.delete(name);
       const accepted = await claimDataMover(ctx.cluster, REF, du, ctx.node, kubeTime(ctx.clock.now()));
       if (!accepted) return undefined;
       ctx.work.start(key, async (signal) => {
@@ -96,6 +112,18 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
       ctx.work.start(key, (signal) => upload(ctx, du, signal));
       return undefined;
   }
+}
+
+/** How long this agent still leaves a new DataUpload to the agent of the source volume's node; 0: claim it now. */
+async function claimDelay(ctx: NodeAgentContext, du: DataUpload, deferred: Map<string, number>): Promise<number> {
+  const name = du.metadata.name ?? '';
+  let since = deferred.get(name);
+  if (since === undefined) {
+    if (await sourceVolumeReaches(ctx.cluster, du, ctx.node)) return 0;
+    since = Date.now();
+    deferred.set(name, since);
+  }
+  return Math.max(0, since + OTHER_NODE_CLAIM_DELAY_MS - Date.now());
 }
 
 async function cancel(ctx: NodeAgentContext, du: DataUpload): Promise<ReconcileResult | undefined> {
