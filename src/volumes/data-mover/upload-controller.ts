@@ -96,13 +96,15 @@ async function reconcile(
       ctx.work.start(key, async (signal) => {
         // The repository is made ready and connected while the snapshot is exposed (a new one may still be
         // being created by the server; a connect is a round of reads from the bucket).
-        const repository = openMoverRepository(ctx, accepted as DataUpload, signal);
+        const unneeded = new AbortController();
+        const repository = openMoverRepository(ctx, accepted as DataUpload, AbortSignal.any([signal, unneeded.signal]));
         repository.catch(() => undefined);
         const node = await expose(ctx, accepted as DataUpload, signal);
         // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
         // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
         if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal, repository);
-        // (Else the agent of that node uploads.) A connect still running here ends before this work does.
+        // Else the agent of that node uploads, or the exposing failed: the repository is not needed here.
+        else unneeded.abort();
         await repository.catch(() => undefined);
       });
       return undefined;
