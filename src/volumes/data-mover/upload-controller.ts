@@ -103,8 +103,9 @@ async function reconcile(
         // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
         // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
         if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal, repository);
-        // Else the agent of that node uploads, or the exposing failed: the repository is not needed here.
-        else unneeded.abort();
+        // Done, or the agent of that node uploads, or the exposing failed: a wait or connect still running here
+        // is not needed any more.
+        unneeded.abort();
         await repository.catch(() => undefined);
       });
       return undefined;
