@@ -55,7 +55,7 @@ export function nodeAgentCommand() {
     )
     .option(
       '--data-mover-parallel-files <n>',
-      "files the data mover's kopia reads or writes at once when the DataUpload's or DataDownload's dataMoverConfig does not say (default: $SKIFF_DATA_MOVER_PARALLEL_FILES, else 0: one per CPU)",
+      "files the data mover's kopia reads or writes at once when the DataUpload's or DataDownload's dataMoverConfig does not say (default: $SKIFF_DATA_MOVER_PARALLEL_FILES, else 0: kopia's own, one per CPU in a backup)",
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option(
