@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nodeSelectorTermsMatch } from '../../../src/volumes/data-mover/claim-preference.ts';
+import { nodeSelectorTermsMatch } from '../../../../src/volumes/data-mover/claim-preference.ts';
 
 const node = (name: string, labels: Record<string, string> = {}) => ({ name, labels });
 const topology = (value: string) => ({

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { uploaderTuningFrom } from '../../../src/cli/node-agent/node-agent.ts';
-import { dataMoverRepositoryContext, dataMoverTuningFrom } from '../../../src/volumes/data-mover/tuning.ts';
+import { uploaderTuningFrom } from '../../../../src/cli/node-agent/node-agent.ts';
+import { dataMoverRepositoryContext, dataMoverTuningFrom } from '../../../../src/volumes/data-mover/tuning.ts';
 
 test('data mover tuning: kopia’s defaults unless a flag or the environment says', () => {
   assert.deepEqual(dataMoverTuningFrom({}, {}), { tuning: {}, problems: [] });
