@@ -1,6 +1,8 @@
 /**
  * `npm run bench:datamover -- --size 2GiB` (issue 16): the speed of a CSI snapshot data-movement backup of one
- * volume against `kopia snapshot create` run directly on the same directory, in the same run.
+ * volume against `kopia snapshot create` run directly on the same directory, in the same run. `--agent-arg` (any
+ * number) is passed to the node agents, e.g. `--agent-arg=--data-mover-memory-limit=88MiB`. Every kopia run is
+ * measured with GNU time (CPU time, RSS): on a loaded machine the wall-clock ratio is noisy.
  *
  * Skiff's figure is end to end through the real path, timed from the Backup's creation to its Completed phase:
  * a `snapshotMoveData` backup of a namespace holding one claim of the test CSI class, so the VolumeSnapshot, the
@@ -8,7 +10,8 @@
  * MinIO all count. The direct run uses another fresh repository in the same bucket, so neither deduplicates
  * against the other. The data is random: half the size in one large file, the rest in 4 MiB files.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DataUpload } from '../src/api/index.ts';
@@ -21,12 +24,23 @@ import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-a
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { PhaseTracer } from './datamover-phases.ts';
+import { describeRun, recordingWrapper } from './tool-usage.ts';
 import { deletePrefix, kopiaDirect, makeTree, parseSize } from './volume-data.ts';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '2GiB' } } });
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '2GiB' },
+    // Passed on to each node agent, e.g. `--agent-arg=--data-mover-memory-limit=88MiB`.
+    'agent-arg': { type: 'string', multiple: true, default: [] },
+  },
+});
 const size = parseSize(values.size);
 
 const env = loadTestEnv();
+// Every kopia run, the bench's and the node agents', goes through a wrapper that records its CPU time and RSS.
+const toolDir = await mkdtemp(join(env.runDir, 'bench-datamover-tools-'));
+const kopia = await recordingWrapper(useTestUploaderBinaries().kopia, toolDir);
+process.env.SKIFF_KOPIA_BINARY = kopia.binary;
 const binaries = useTestUploaderBinaries();
 const cluster = adminCluster();
 const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
@@ -35,7 +49,7 @@ const mb = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
 await bundle(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'), CLI_BUNDLE);
 const server = await startTestServer(cluster);
 const node = env.nodes[0] ?? '';
-const agents = await startNodeAgents({ namespace: server.namespace });
+const agents = await startNodeAgents({ namespace: server.namespace, args: values['agent-arg'] });
 const ns = uniqueName('bench-dm');
 const directPrefix = uniqueName('bench-dm-direct');
 const work = join(env.runDir, 'bench-datamover', ns);
@@ -50,6 +64,10 @@ try {
   await makeTree(dir, size);
   const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), directPrefix);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
+
+  const directRun = (await kopia.runs()).at(-1);
+  const runsBefore = (await kopia.runs()).length;
+  const loadBefore = loadavg()[0] ?? 0;
 
   const name = uniqueName('b');
   const phases = new PhaseTracer(cluster, server.namespace, ns);
@@ -80,6 +98,24 @@ try {
   ] as const)
     console.log(`  ${what.padEnd(34)} ${s.toFixed(2).padStart(7)} s  ${mb(size, s).toFixed(0).padStart(5)} MB/s`);
   console.log(`\n  skiff / kopia direct (speed): ${(directSeconds / skiffSeconds).toFixed(2)}x   (target >= 0.90x)`);
+  console.log(
+    `  load average (1 min): ${loadBefore.toFixed(1)} before the backup, ${(loadavg()[0] ?? 0).toFixed(1)} after`,
+  );
+  const moverRuns = (await kopia.runs()).slice(runsBefore);
+  const moverSnapshot = moverRuns.find((r) => /^snapshot create /.test(r.args) && !r.args.includes('--stdin-file'));
+  console.log(`\n  kopia snapshot create, as measured by GNU time:`);
+  console.log(`    direct:          ${describeRun(directRun)}`);
+  console.log(`    data mover's:    ${describeRun(moverSnapshot)}`);
+  if (directRun && moverSnapshot)
+    console.log(
+      `    CPU time ratio (direct / mover): ${(directRun.cpuSeconds / moverSnapshot.cpuSeconds).toFixed(2)}x`,
+    );
+  console.log(`  every kopia run of the moved-data backup:`);
+  for (const r of moverRuns) {
+    const what =
+      r.args.split(' ').slice(0, 2).join(' ') + (r.args.includes('--stdin-file') ? ' (directory times)' : '');
+    console.log(`    ${what.padEnd(34)} ${describeRun(r)}`);
+  }
   console.log(`\n  where the moved-data backup's time went (as watched from the cluster):`);
   for (const line of phases.report()) console.log(line);
   console.log(
@@ -90,5 +126,6 @@ try {
   await server.stop();
   await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
+  await rm(toolDir, { recursive: true, force: true });
   await Promise.all([deletePrefix(env, directPrefix), deletePrefix(env, server.prefix)]);
 }

@@ -56,19 +56,23 @@ export class BackupDataUploads {
           type: 'kopia',
         })
         .then(() => undefined);
-      // A failure is reported by `create`, which awaits the same promise; a later claim tries again.
+      // A failure is reported by the node agent, which waits for the same repository; a later claim tries again.
       ready.catch(() => this.repositories.delete(namespace));
       this.repositories.set(namespace, ready);
     }
     return ready;
   }
 
-  /** Creates the DataUpload of a claim's ready snapshot (the claim's repository made ready first); returns its name. */
+  /**
+   * Creates the DataUpload of a claim's ready snapshot; returns its name. It does not wait for the claim's
+   * repository: the node agent exposes the snapshot meanwhile and waits for the repository before it uploads,
+   * as Velero's data path does (a repository that cannot be made ready fails the DataUpload, naming why).
+   */
   async create(
     input: Omit<DataUploadInput, 'backup' | 'location' | 'datamover' | 'operationTimeout'>,
   ): Promise<string> {
     const s = this.settings;
-    await this.prepareRepository(input.pvc.namespace);
+    this.prepareRepository(input.pvc.namespace).catch(() => undefined);
     const du = dataUploadObject({
       ...input,
       backup: s.backup,

@@ -11,6 +11,7 @@ import {
   memoryLimitProblem,
   type UploaderTuning,
 } from '../../volumes/uploader/tuning.ts';
+import { dataMoverTuningFrom } from '../../volumes/data-mover/tuning.ts';
 
 export function nodeAgentCommand() {
   return new Command('node-agent')
@@ -48,6 +49,14 @@ export function nodeAgentCommand() {
       '--uploader-parallel-files <n>',
       `files kopia reads or writes at once when a backup's or restore's uploaderConfig does not say; 0: one per CPU (default: $SKIFF_UPLOADER_PARALLEL_FILES, else ${DEFAULT_UPLOADER_TUNING.parallelFiles} in a backup and ${DEFAULT_UPLOADER_TUNING.restoreParallelFiles} in a restore)`,
     )
+    .option(
+      '--data-mover-memory-limit <size>',
+      'soft memory limit (GOMEMLIMIT) of the kopia that moves CSI snapshot data (DataUploads, DataDownloads), e.g. 512MiB (default: $SKIFF_DATA_MOVER_MEMORY_LIMIT, else none)',
+    )
+    .option(
+      '--data-mover-parallel-files <n>',
+      "files the data mover's kopia reads or writes at once when the DataUpload's or DataDownload's dataMoverConfig does not say (default: $SKIFF_DATA_MOVER_PARALLEL_FILES, else 0: kopia's own, one per CPU in a backup)",
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option(
       '--restic-pack-size <MiB>',
@@ -74,7 +83,11 @@ on a 2 GiB volume, beside the agent's own ~75 MiB; 64MiB saves a little more but
 the speed). On nodes with memory and cores
 to spare, a larger --uploader-memory-limit and --uploader-parallel-files 0 (one file per CPU)
 back up many-file volumes faster. A backup's spec.uploaderConfig.parallelFilesUpload (restore:
-parallelFilesDownload) always wins.`,
+parallelFilesDownload) always wins.
+
+The data mover (CSI snapshot data of --snapshot-move-data backups and their restores) has no
+memory target and runs kopia as a user would: one file per CPU, no heap limit (about 210 MiB
+RSS on a 2 GiB volume). --data-mover-memory-limit and --data-mover-parallel-files bound it.`,
     )
     .action(async (flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
@@ -83,6 +96,8 @@ parallelFilesDownload) always wins.`,
       if (concurrency === 0) p.add('--concurrency must be at least 1');
       const node = flags.node || process.env.NODE_NAME || hostname();
       const uploaderTuning = p.attempt(() => uploaderTuningFrom(flags));
+      const dataMover = dataMoverTuningFrom(flags);
+      for (const problem of dataMover.problems) p.add(problem);
       throwIfProblems(p.problems);
       const scratchDir = flags.scratchDir || process.env.VELERO_SCRATCH_DIR;
       await runNodeAgent({
@@ -100,6 +115,7 @@ parallelFilesDownload) always wins.`,
         },
         ...(concurrency ? { concurrency } : {}),
         ...(uploaderTuning ? { uploaderTuning } : {}),
+        dataMoverTuning: dataMover.tuning,
         logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel,
         onReady: () => process.stdout.write(`node agent ready on ${node}\n`),
       });

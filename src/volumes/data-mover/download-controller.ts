@@ -24,6 +24,7 @@ import { ProgressWriter } from '../node-agent/progress.ts';
 import { openRepository } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import { handOverVolume } from './bind-pv.ts';
+import { dataMoverRepositoryContext } from './tuning.ts';
 import { claimDataMover } from './claim.ts';
 import {
   createMover,
@@ -212,7 +213,7 @@ async function restore(ctx: NodeAgentContext, dd: DataDownload, patch: Patch, si
     );
     const settings = parseRestoreSettings(dd.spec.dataMoverConfig ?? undefined);
     // Moved data is always in the kopia repository of the source namespace (DATAMOVER-CONTRACT).
-    const uploader = await openRepository(ctx, {
+    const uploader = await openRepository(dataMoverRepositoryContext(ctx), {
       volumeNamespace: dd.spec.sourceNamespace,
       location: dd.spec.backupStorageLocation,
       type: 'kopia',

@@ -1,8 +1,9 @@
 /**
  * The node agent's DataUpload controller (reference §7.4; DATAMOVER-CONTRACT "Backup side"). Every agent sees
  * every DataUpload of the server namespace:
- * - New: the first agent to write the status claims it (claim.ts), exposes the snapshot (expose-snapshot.ts)
- *   and marks it Prepared with the node the mover pod landed on;
+ * - New: the first agent to write the status claims it (claim.ts; the agents of nodes the source volume cannot
+ *   reach wait a moment first, claim-preference.ts), readies the repository and exposes the snapshot
+ *   (expose-snapshot.ts) at once, and marks it Prepared with the node the mover pod landed on;
  * - Prepared: the agent of that node uploads the mounted directory with kopia into the repository of the
  *   source namespace (InProgress with progress bytes, then Completed with the snapshot ID), then removes the
  *   mover's objects;
@@ -21,11 +22,15 @@ import type { Logger } from '../../util/log.ts';
 import type { NodeAgentContext } from '../node-agent/context.ts';
 import { markCanceling, recordDataPathError } from '../node-agent/finish.ts';
 import { ProgressWriter } from '../node-agent/progress.ts';
+import { ensureRepository } from '../repository/ensure.ts';
 import { openRepository } from '../repository/open.ts';
+import type { Uploader } from '../uploader/index.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import { claimDataMover } from './claim.ts';
+import { OTHER_NODE_CLAIM_DELAY_MS, sourceVolumeReaches } from './claim-preference.ts';
 import { exposeSnapshot, unexposeSnapshot } from './expose-snapshot.ts';
 import { waitForMoverVolume } from './mover-pod.ts';
+import { dataMoverRepositoryContext } from './tuning.ts';
 import { DIR_TIMES_RESULT_KEY, nextUploadStep } from './upload-objects.ts';
 
 const REF = resourceRef(Kinds.DataUpload);
@@ -38,11 +43,12 @@ const DEFAULT_OPERATION_TIMEOUT = '10m';
 const CLEANUP_WAIT_MS = 30_000;
 
 export function dataUploadController(ctx: NodeAgentContext): ControllerSpec {
+  const deferred = new Map<string, number>();
   return {
     name: 'data-upload',
     type: DU_TYPE,
     namespace: ctx.namespace,
-    reconcile: (obj) => reconcile(ctx, obj),
+    reconcile: (obj) => reconcile(ctx, obj, deferred),
     drain: () => ctx.work.drain(),
   };
 }
@@ -61,24 +67,46 @@ function subject(du: DataUpload): string {
   return `the snapshot of claim ${du.spec.sourceNamespace}/${du.spec.sourcePVC}`;
 }
 
-async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<ReconcileResult | undefined> {
+/**
+ * @param deferred when this agent first saw each new DataUpload whose source volume its node cannot reach
+ *   (claim-preference.ts): it claims one only `OTHER_NODE_CLAIM_DELAY_MS` later.
+ */
+async function reconcile(
+  ctx: NodeAgentContext,
+  obj: KubeObject,
+  deferred: Map<string, number>,
+): Promise<ReconcileResult | undefined> {
   const du = obj as DataUpload;
   const name = du.metadata.name ?? '';
   const key = workKey(name);
-  switch (nextUploadStep(du, ctx.node, ctx.work.has(key))) {
+  const step = nextUploadStep(du, ctx.node, ctx.work.has(key));
+  if (step !== 'claim') deferred.delete(name);
+  switch (step) {
     case 'none':
       return undefined;
     case 'cancel':
       return cancel(ctx, du);
     case 'claim': {
       if (ctx.work.full()) return { requeueAfterMs: BUSY_RETRY_MS };
+      const waitMs = await claimDelay(ctx, du, deferred);
+      if (waitMs > 0) return { requeueAfterMs: waitMs };
+      deferred.delete(name);
       const accepted = await claimDataMover(ctx.cluster, REF, du, ctx.node, kubeTime(ctx.clock.now()));
       if (!accepted) return undefined;
       ctx.work.start(key, async (signal) => {
+        // The repository is made ready and connected while the snapshot is exposed (a new one may still be
+        // being created by the server; a connect is a round of reads from the bucket).
+        const unneeded = new AbortController();
+        const repository = openMoverRepository(ctx, accepted as DataUpload, AbortSignal.any([signal, unneeded.signal]));
+        repository.catch(() => undefined);
         const node = await expose(ctx, accepted as DataUpload, signal);
         // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
         // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
-        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal);
+        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal, repository);
+        // Done, or the agent of that node uploads, or the exposing failed: a wait or connect still running here
+        // is not needed any more.
+        unneeded.abort();
+        await repository.catch(() => undefined);
       });
       return undefined;
     }
@@ -87,6 +115,18 @@ async function reconcile(ctx: NodeAgentContext, obj: KubeObject): Promise<Reconc
       ctx.work.start(key, (signal) => upload(ctx, du, signal));
       return undefined;
   }
+}
+
+/** How long this agent still leaves a new DataUpload to the agent of the source volume's node; 0: claim it now. */
+async function claimDelay(ctx: NodeAgentContext, du: DataUpload, deferred: Map<string, number>): Promise<number> {
+  const name = du.metadata.name ?? '';
+  let since = deferred.get(name);
+  if (since === undefined) {
+    if (await sourceVolumeReaches(ctx.cluster, du, ctx.node)) return 0;
+    since = Date.now();
+    deferred.set(name, since);
+  }
+  return Math.max(0, since + OTHER_NODE_CLAIM_DELAY_MS - Date.now());
 }
 
 async function cancel(ctx: NodeAgentContext, du: DataUpload): Promise<ReconcileResult | undefined> {
@@ -136,7 +176,29 @@ async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
   }
 }
 
-async function upload(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<void> {
+/**
+ * The kopia repository of the DataUpload's source namespace, ready (the server creates it when it is new) and
+ * connected, with the data mover's tuning.
+ */
+async function openMoverRepository(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<Uploader> {
+  // Always kopia, whatever the server's uploader type (reference §7.4.3).
+  const key = {
+    volumeNamespace: du.spec.sourceNamespace,
+    location: du.spec.backupStorageLocation,
+    type: 'kopia' as const,
+  };
+  await ensureRepository(ctx.cluster, ctx.namespace, key, signal);
+  const uploader = await openRepository(dataMoverRepositoryContext(ctx), key);
+  await uploader.connect(signal);
+  return uploader;
+}
+
+async function upload(
+  ctx: NodeAgentContext,
+  du: DataUpload,
+  signal: AbortSignal,
+  repository?: Promise<Uploader>,
+): Promise<void> {
   const name = du.metadata.name ?? '';
   const log = ctx.log.child({ dataUpload: name });
   const patch = patcher(ctx, name);
@@ -156,12 +218,7 @@ async function upload(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
     );
     if (volume.node !== ctx.node) throw new Error(`the mover pod runs on ${volume.node}, not on ${ctx.node}`);
     const settings = parseBackupSettings(du.spec.dataMoverConfig ?? {});
-    // Always kopia, whatever the server's uploader type (reference §7.4.3).
-    const uploader = await openRepository(ctx, {
-      volumeNamespace: du.spec.sourceNamespace,
-      location: du.spec.backupStorageLocation,
-      type: 'kopia',
-    });
+    const uploader = await (repository ?? openMoverRepository(ctx, du, signal));
     await patch({ path: volume.dir });
     log.info({ path: volume.dir }, 'uploading the snapshot');
     const result = await uploader.backup(volume.dir, {

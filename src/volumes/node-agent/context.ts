@@ -2,6 +2,7 @@ import type { Cluster } from '../../kube/index.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RepositoryContext } from '../repository/open.ts';
+import type { UploaderTuning } from '../uploader/tuning.ts';
 
 /** What both node-agent controllers share. */
 export interface NodeAgentContext extends RepositoryContext {
@@ -18,6 +19,11 @@ export interface NodeAgentContext extends RepositoryContext {
   /** Data paths run at once on this node (Velero's default load concurrency is 1). */
   concurrency: number;
   work: RunningWork;
+  /**
+   * The kopia of DataUploads and DataDownloads (data-mover/tuning.ts); `uploaderTuning` is the file-system
+   * backup's. Undefined: kopia's own defaults.
+   */
+  dataMoverTuning?: UploaderTuning | undefined;
 }
 
 /** The data paths running in this process, by object name, each with its abort switch. */

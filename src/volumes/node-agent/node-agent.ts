@@ -35,6 +35,8 @@ export interface NodeAgentOptions {
   concurrency?: number;
   /** Memory and parallelism of the kopia or restic processes. */
   uploaderTuning?: UploaderTuning;
+  /** Memory and parallelism of the data mover's kopia (default: kopia's own, data-mover/tuning.ts). */
+  dataMoverTuning?: UploaderTuning;
   logLevel?: string;
   /** Called once both controllers have listed their objects. */
   onReady?: () => void;
@@ -68,6 +70,7 @@ export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal)
     workRoot,
     binaries: { ...defaultUploaderBinaries(), ...opts.binaries },
     uploaderTuning: opts.uploaderTuning,
+    dataMoverTuning: opts.dataMoverTuning,
   };
   try {
     const failed =

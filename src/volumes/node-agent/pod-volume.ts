@@ -16,8 +16,9 @@ import {
 } from '../host-path.ts';
 
 const core = (resource: string) => ({ group: '', version: 'v1', resource });
-const RESOLVE_ATTEMPTS = 20;
-const RESOLVE_WAIT_MS = 500;
+/** Up to 10 s in all, looked at every 100 ms: a data mover starts reading its volume as soon as it is mounted. */
+const RESOLVE_ATTEMPTS = 100;
+const RESOLVE_WAIT_MS = 100;
 
 export interface PodRef {
   namespace?: string | undefined;

@@ -3,13 +3,11 @@
  * Velero's EnsureRepo): creates the BackupRepository `<ns>-<bsl>-<type>` when missing and waits
  * until the server's repository controller has it Ready.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Kinds, resourceRef, type BackupRepository } from '../../api/index.ts';
-import { isAlreadyExists, type Cluster } from '../../kube/index.ts';
+import { isAlreadyExists, waitForObject, type Cluster } from '../../kube/index.ts';
 import { repositoryLabels, repositoryName, type RepositoryKey } from './identity.ts';
 
 const REF = resourceRef(Kinds.BackupRepository);
-const POLL_MS = 250;
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 export interface EnsureRepositoryInput {
@@ -42,19 +40,23 @@ export async function ensureRepository(
       if (!isAlreadyExists(err)) throw err;
     }
   }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const repo = (await cluster.find(REF, name, serverNamespace)) as BackupRepository | undefined;
-    if (!repo) throw new Error(`backup repository ${serverNamespace}/${name} was deleted while waiting for it`);
-    if (repo.status?.phase === 'Ready') return repo;
-    if (repo.status?.phase === 'NotReady') {
-      throw new Error(`backup repository ${name} is not ready: ${repo.status.message ?? 'no reason given'}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `backup repository ${name} was not ready after ${Math.round(timeoutMs / 1000)}s: is the server's backup-repo controller running?`,
-      );
-    }
-    await sleep(POLL_MS, undefined, signal ? { signal } : {});
-  }
+  // Watched, not polled: a data mover waits on this between exposing a snapshot and uploading it.
+  const repo = await waitForObject(
+    cluster,
+    REF,
+    { name, namespace: serverNamespace },
+    (obj): BackupRepository | undefined => {
+      const r = obj as BackupRepository | undefined;
+      if (!r) throw new Error(`backup repository ${serverNamespace}/${name} was deleted while waiting for it`);
+      if (r.status?.phase === 'NotReady') {
+        throw new Error(`backup repository ${name} is not ready: ${r.status.message ?? 'no reason given'}`);
+      }
+      return r.status?.phase === 'Ready' ? r : undefined;
+    },
+    { timeoutMs, signal },
+  );
+  if (repo) return repo;
+  throw new Error(
+    `backup repository ${name} was not ready after ${Math.round(timeoutMs / 1000)}s: is the server's backup-repo controller running?`,
+  );
 }
