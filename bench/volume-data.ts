@@ -5,7 +5,7 @@
 import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpuOf } from './fs-phases.ts';
 import { createUploader, type RepositoryTarget } from '../src/volumes/uploader/index.ts';
@@ -96,6 +96,20 @@ export async function kopiaDirect(
   };
   await timed(binaries.kopia, ['repository', 'set-parameters', '--max-pack-size-mb=20'], { env: kopiaEnv });
   return timed(binaries.kopia, ['snapshot', 'create', dir], { env: kopiaEnv });
+}
+
+/**
+ * Writes dirty pages back and empties the page cache (root only). A data mover reads a snapshot's clone,
+ * whose pages were never read, so a fair direct run must read from the disk as well. False when not allowed.
+ */
+export async function dropPageCache(): Promise<boolean> {
+  try {
+    await timed('sync', []);
+    await writeFile('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function writeRandom(path: string, bytes: number): Promise<void> {

@@ -91,11 +91,13 @@ KW
     || die "applying the kwok Exec CRD failed: $(cat "$RUN/logs/${p}kwok-crds.log")"
 
   STEP="${what}start controllers and kwok"
+  # A quota on a just-installed CRD (count/tenantbackups...) is counted only at the quota controller's
+  # next full resync: 5 min by default, which a test cannot wait for.
   start "${p}kube-controller-manager" "$BIN/kube-controller-manager" --kubeconfig="$kc" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 \
     --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
     --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-    --use-service-account-credentials=false
+    --use-service-account-credentials=false --resource-quota-sync-period=10s
   start "${p}kube-scheduler" "$BIN/kube-scheduler" --kubeconfig="$kc" --leader-elect=false --bind-address=127.0.0.1 --secure-port=0
   # kwok always also reads ~/.kwok/kwok.yaml, so it gets a private HOME.
   start "${p}kwok" env HOME="$dir/kwokhome" "$BIN/kwok" --kubeconfig="$kc" --config="$dir/kwok.yaml" \
