@@ -75,11 +75,11 @@ try {
   if (!coldCache) process.stderr.write('could not empty the page cache (not root?): the direct run reads from it\n');
   const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), `${directPrefix}/cold`);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
+  const directRun = (await kopia.runs()).at(-1);
   // The direct run's repository was created untimed; so is the namespace's (as after its first backup).
   await ensureRepository(cluster, server.namespace, { volumeNamespace: ns, location: 'default', type: 'kopia' });
   await dropPageCache();
 
-  const directRun = (await kopia.runs()).at(-1);
   const runsBefore = (await kopia.runs()).length;
   const loadBefore = loadavg()[0] ?? 0;
 
