@@ -38,6 +38,7 @@ import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
 import { stopOnSignals } from '../util/stop-on-signals.ts';
 import { tenantExecutionControllers } from '../tenant/exec/index.ts';
+import { startViewApi, type StartedViewApi } from '../tenant/view/index.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -53,6 +54,8 @@ export class LeadershipLostError extends SkiffError {
 export interface ServerHooks {
   /** The metrics address is bound: its real port when port 0 was asked for. */
   onMetricsListening?: (address: AddressInfo) => void;
+  /** The view API is serving: its address and certificate. */
+  onViewApiListening?: (view: { address: AddressInfo; certPem: string }) => void;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
   const metrics = new ServerMetrics(new Registry());
   const readiness = new Readiness();
   let http: HealthServer | undefined;
+  let view: StartedViewApi | undefined;
   try {
     if (opts.metricsAddress) {
       http = await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness);
@@ -84,6 +88,20 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
     const crds = await ensureCrds(cluster);
     log.info({ changed: crds.filter((c) => c.action !== 'unchanged').map((c) => c.name) }, 'CRDs ensured');
     await cluster.discover(true);
+    // Every replica serves the view API: it only reads, and the Service may pick any of them.
+    if (opts.viewApiBindAddress) {
+      view = await startViewApi(
+        { cluster, namespace: opts.namespace, log: log.child({ component: 'view-api' }) },
+        {
+          bindAddress: opts.viewApiBindAddress,
+          certFile: opts.viewApiCert,
+          keyFile: opts.viewApiKey,
+          credentialsFile: opts.credentialsFile,
+        },
+      );
+      log.info({ port: view.address.port, address: view.address.address }, 'serving the view.skiff.dev API');
+      hooks.onViewApiListening?.({ address: view.address, certPem: view.certPem });
+    }
     if (!(await cluster.find(NAMESPACES, opts.namespace))) {
       await cluster
         .create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } })
@@ -115,6 +133,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
       holding.abort();
     }
   } finally {
+    await view?.close();
     await http?.close();
     stop.release();
     log.info('skiff server stopped');
