@@ -253,7 +253,10 @@ export function serverCommand() {
       '--view-api-bind-address <host:port>',
       'serve the view.skiff.dev aggregated API (tenants read their logs and details through the API server), e.g. :8443',
     )
-    .option('--view-api-cert <file>', 'PEM serving certificate of the view API (default: a self-signed one, kept in the Secret skiff-view-api-tls)')
+    .option(
+      '--view-api-cert <file>',
+      'PEM serving certificate of the view API (default: a self-signed one, kept in the Secret skiff-view-api-tls)',
+    )
     .option('--view-api-key <file>', 'PEM key of --view-api-cert')
     .addHelpText(
       'after',

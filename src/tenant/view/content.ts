@@ -104,7 +104,8 @@ export async function openOperationLog(deps: ViewContentDeps, req: ViewRequest):
   const { object, store, veleroName, replacements } = await locate(deps, req);
   let log: Readable;
   try {
-    log = req.resource === 'tenantbackups' ? await store.getBackupLog(veleroName) : await store.getRestoreLog(veleroName);
+    log =
+      req.resource === 'tenantbackups' ? await store.getBackupLog(veleroName) : await store.getRestoreLog(veleroName);
   } catch (err) {
     if (!(err instanceof ObjectNotFoundError)) throw err;
     throw new ViewNotFoundError(

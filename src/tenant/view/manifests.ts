@@ -59,7 +59,10 @@ export function viewApiEndpointSlice(namespace: string, ip: string, port: number
     metadata: {
       name: `${VIEW_SERVICE_NAME}-external`,
       namespace,
-      labels: { 'kubernetes.io/service-name': VIEW_SERVICE_NAME, 'endpointslice.kubernetes.io/managed-by': 'skiff.dev' },
+      labels: {
+        'kubernetes.io/service-name': VIEW_SERVICE_NAME,
+        'endpointslice.kubernetes.io/managed-by': 'skiff.dev',
+      },
     },
     addressType: ip.includes(':') ? 'IPv6' : 'IPv4',
     ports: [{ name: 'https', port, protocol: 'TCP' }],

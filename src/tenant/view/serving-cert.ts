@@ -73,7 +73,11 @@ function ipBytes(ip: string): Buffer {
  * A certificate for `dnsNames` and `ips`, valid from an hour ago (clock skew) for `days`,
  * with its key. The first DNS name is the subject's CN.
  */
-export function selfSignedServingCert(dnsNames: readonly string[], ips: readonly string[] = [], days = 3650): ServingCert {
+export function selfSignedServingCert(
+  dnsNames: readonly string[],
+  ips: readonly string[] = [],
+  days = 3650,
+): ServingCert {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const serial = randomBytes(16);
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
@@ -101,18 +105,25 @@ export function selfSignedServingCert(dnsNames: readonly string[], ips: readonly
   );
   const signature = sign('sha256', tbs, privateKey);
   const der = seq(tbs, ECDSA_SHA256, bits(signature));
-  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`.replace(
-    /\n\n/g,
-    '\n',
-  );
+  const certPem =
+    `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`.replace(
+      /\n\n/g,
+      '\n',
+    );
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   // Parse it back: a malformed encoding fails here, not in a client's TLS handshake.
   const parsed = new X509Certificate(certPem);
-  if (!parsed.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('the generated certificate does not match its key');
+  if (!parsed.checkPrivateKey(createPrivateKey(keyPem)))
+    throw new Error('the generated certificate does not match its key');
   return { certPem, keyPem };
 }
 
 /** The DNS names of a Service, as clients in and out of the cluster name it. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, `${service}.${namespace}`, service];
+  return [
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+    `${service}.${namespace}`,
+    service,
+  ];
 }

@@ -33,7 +33,11 @@ async function readTlsSecret(cluster: Cluster, namespace: string): Promise<Servi
 }
 
 /** The Secret's certificate, made (for the Service's names and `ips`) when there is none yet. */
-export async function ensureSelfSignedCert(cluster: Cluster, namespace: string, ips: readonly string[]): Promise<ServingCert> {
+export async function ensureSelfSignedCert(
+  cluster: Cluster,
+  namespace: string,
+  ips: readonly string[],
+): Promise<ServingCert> {
   const existing = await readTlsSecret(cluster, namespace);
   if (existing) return existing;
   const made = selfSignedServingCert(serviceDnsNames(VIEW_SERVICE_NAME, namespace), ips);

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { describeDenial, userCan, type AccessAttributes } from '../../kube/access-review.ts';
 import type { UserIdentity } from '../../kube/impersonation.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -38,7 +38,16 @@ function status(res: ServerResponse, code: number, reason: string, message: stri
   }
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(
-    JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code }),
+    JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      details,
+      code,
+    }),
   );
 }
 
@@ -58,7 +67,12 @@ function attributesOf(req: ViewRequest): AccessAttributes {
   };
 }
 
-async function serveObject(deps: ViewApiDeps, user: UserIdentity, req: ViewRequest, res: ServerResponse): Promise<void> {
+async function serveObject(
+  deps: ViewApiDeps,
+  user: UserIdentity,
+  req: ViewRequest,
+  res: ServerResponse,
+): Promise<void> {
   const attrs = attributesOf(req);
   const decision = await userCan(deps.cluster, user, attrs);
   const details = { name: req.name, group: VIEW_GROUP, kind: `${req.resource}/${req.subresource}` };
@@ -89,9 +103,14 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const socket = req.socket as TLSSocket;
-  const cert = socket.getPeerCertificate();
-  const peer = { verified: socket.authorized, commonName: typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined };
+  const socket = req.socket;
+  // getPeerCertificate() is an empty object when the client sent none.
+  const subject =
+    socket instanceof TLSSocket ? (socket.getPeerCertificate().subject as { CN?: unknown } | undefined) : undefined;
+  const peer = {
+    verified: socket instanceof TLSSocket && socket.authorized,
+    commonName: typeof subject?.CN === 'string' ? subject.CN : undefined,
+  };
   const who = authenticateProxied(peer, req.headersDistinct, config());
   if ('error' in who) {
     // Never trust identity headers from anyone but the API server.
