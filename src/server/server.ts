@@ -88,7 +88,15 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
     const crds = await ensureCrds(cluster);
     log.info({ changed: crds.filter((c) => c.action !== 'unchanged').map((c) => c.name) }, 'CRDs ensured');
     await cluster.discover(true);
-    // Every replica serves the view API: it only reads, and the Service may pick any of them.
+    if (!(await cluster.find(NAMESPACES, opts.namespace))) {
+      await cluster
+        .create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } })
+        .catch((err: unknown) => {
+          if (!isAlreadyExists(err)) throw err;
+        });
+    }
+    // Every replica serves the view API (after the namespace: its certificate's Secret lives
+    // there): it only reads, and the Service may pick any of them.
     if (opts.viewApiBindAddress) {
       view = await startViewApi(
         { cluster, namespace: opts.namespace, log: log.child({ component: 'view-api' }) },
@@ -101,13 +109,6 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
       );
       log.info({ port: view.address.port, address: view.address.address }, 'serving the view.skiff.dev API');
       hooks.onViewApiListening?.({ address: view.address, certPem: view.certPem });
-    }
-    if (!(await cluster.find(NAMESPACES, opts.namespace))) {
-      await cluster
-        .create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } })
-        .catch((err: unknown) => {
-          if (!isAlreadyExists(err)) throw err;
-        });
     }
     const elector = opts.leaderElect === false ? undefined : leaderElector(cluster, opts, log);
     if (elector && !(await elector.acquire(stop.signal, () => readiness.standingBy()))) return;
