@@ -69,3 +69,67 @@ export function viewApiEndpointSlice(namespace: string, ip: string, port: number
     endpoints: [{ addresses: [ip], conditions: { ready: true } }],
   };
 }
+
+/** A RoleBinding of `serviceAccount` to a Role or ClusterRole. */
+function roleBinding(
+  name: string,
+  namespace: string,
+  role: { kind: 'Role' | 'ClusterRole'; name: string },
+  serviceAccount: { name: string; namespace: string },
+  labels: Readonly<Record<string, string>>,
+): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels: { ...labels } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...role },
+    subjects: [{ kind: 'ServiceAccount', ...serviceAccount }],
+  };
+}
+
+/** The RoleBinding's name in kube-system; unique per server namespace. */
+export function authReaderBindingName(namespace: string): string {
+  return `skiff-view-api-auth-reader-${namespace}`;
+}
+
+/**
+ * What `skiff install --view-api` adds: the Service (selecting the server pods) and the
+ * APIService, and the server's rights to serve it: reading the request-header settings (the
+ * built-in Role `extension-apiserver-authentication-reader` of kube-system, as every
+ * aggregated server is bound) and, under least-privilege RBAC, creating the Secret of its
+ * self-signed certificate. SubjectAccessReviews and the APIService's caBundle are in the
+ * server's rules already.
+ */
+export function viewApiInstallObjects(o: {
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+  selector: Readonly<Record<string, string>>;
+  serviceAccount?: string | undefined;
+  leastPrivilege: boolean;
+}): KubeObject[] {
+  const sa = o.serviceAccount ? { name: o.serviceAccount, namespace: o.namespace } : undefined;
+  const rbac: KubeObject[] = [];
+  if (sa) {
+    rbac.push(
+      roleBinding(
+        authReaderBindingName(o.namespace),
+        'kube-system',
+        { kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+        sa,
+        o.labels,
+      ),
+    );
+    if (o.leastPrivilege) {
+      rbac.push(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'skiff-view-api', namespace: o.namespace, labels: { ...o.labels } },
+          rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }],
+        },
+        roleBinding('skiff-view-api', o.namespace, { kind: 'Role', name: 'skiff-view-api' }, sa, o.labels),
+      );
+    }
+  }
+  return [...rbac, ...viewApiObjects({ namespace: o.namespace, labels: o.labels, selector: o.selector })];
+}
