@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { Command } from '@commander-js/extra-typings';
+import { addTenantViewCommands, fetchTenantDetails, tenantDetailsLines } from '../../../src/cli/tenant/logs.ts';
 import { KubeApiError } from '../../../src/kube/index.ts';
 import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
 import { TENANT_ROLES } from '../../../src/tenant/rbac.ts';
@@ -41,6 +43,31 @@ async function getText(cluster: typeof admin, path: string, accept = 'text/plain
 /** Every `namespace=` field of a log, and every namespace in it at all that the test knows of. */
 function namespaceFields(log: string): Set<string> {
   return new Set([...log.matchAll(/\bnamespace=("?)([a-z0-9-]+)\1/g)].map((m) => m[2] ?? ''));
+}
+
+/** Runs `skiff tenant <args>` with the view commands as tenant-cli wires them; returns what it printed. */
+async function skiffTenant(args: string[]): Promise<string> {
+  const backup = new Command('backup');
+  const restore = new Command('restore');
+  addTenantViewCommands(backup, restore);
+  const tenant = new Command('tenant')
+    .option('-n, --namespace <ns>')
+    .option('--kubeconfig <file>')
+    .exitOverride()
+    .addCommand(backup)
+    .addCommand(restore);
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  };
+  try {
+    await tenant.parseAsync(args, { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
 }
 
 describe('view.skiff.dev: logs and details through the API server (issue 17 deliverable 6, acceptance 3)', () => {
@@ -103,6 +130,19 @@ describe('view.skiff.dev: logs and details through the API server (issue 17 deli
       encoding: 'utf8',
     });
     assert.equal(raw, log);
+  });
+
+  test("skiff tenant backup logs prints alice's log; for bob it names the permission he lacks", async () => {
+    const log = await skiffTenant(['backup', 'logs', 'nightly', '-n', a, '--kubeconfig', alice.kubeconfig]);
+    assert.ok(log.includes(`backup=${a}/nightly`), log.slice(0, 2000));
+    await assert.rejects(
+      skiffTenant(['backup', 'logs', 'nightly', '-n', a, '--kubeconfig', bob.kubeconfig]),
+      new RegExp(`you need get on tenantbackups/log in view\\.skiff\\.dev in namespace ${a}`),
+    );
+    const details = await fetchTenantDetails(alice.cluster, 'tenantbackups', a, 'nightly');
+    const text = tenantDetailsLines(details).join('\n');
+    assert.match(text, /Resource List:/);
+    assert.ok(text.includes(`- ${a}/settings`), text);
   });
 
   test('alice reads the details: the resource list, the results and the volume info', async () => {
