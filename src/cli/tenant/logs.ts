@@ -68,6 +68,16 @@ async function getView(
   }
 }
 
+/** The log as it streams from the API server: a long log is never held whole. */
+async function openLog(cluster: Cluster, resource: ViewResource, namespace: string, name: string): Promise<Readable> {
+  const res = await cluster.client
+    .send({ method: 'GET', path: viewPath(resource, namespace, name, 'log'), accept: 'text/plain' })
+    .catch((err: unknown) => {
+      throw new FlagError([viewErrorMessage(err, resource, 'log', namespace)]);
+    });
+  return res.body ? Readable.fromWeb(res.body) : Readable.from([]);
+}
+
 /** What the details endpoint answers, as `describe --details` prints it. */
 export interface TenantDetails {
   phase: string;
@@ -129,9 +139,9 @@ Examples:
     .action(async (name, _flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
       const namespace = namespaceOf(cmd, ctx);
-      const log = await getView(ctx.cluster(), resource, namespace, name, 'log');
+      const log = await openLog(ctx.cluster(), resource, namespace, name);
       // end: false keeps stdout open; a closed stdout (e.g. `| head`) just stops the copy.
-      await pipeline(Readable.from([log]), process.stdout, { end: false });
+      await pipeline(log, process.stdout, { end: false });
     });
 }
 
