@@ -6,7 +6,8 @@
  * real APIService and reached through the aggregator.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
 import { addTenantViewCommands, fetchTenantDetails, tenantDetailsLines } from '../../../src/cli/tenant/logs.ts';
@@ -30,6 +31,8 @@ import { tenantUser } from '../../helpers/tenant-users.ts';
 import { askViewApiDirectly, registerViewApi, unregisterViewApi } from '../../helpers/view-api.ts';
 
 const admin = adminCluster();
+// Never execFileSync: the test server runs in this process and must answer kubectl meanwhile.
+const run = promisify(execFile);
 const alice = tenantUser('alice');
 const bob = tenantUser('bob');
 const viewPath = (ns: string, resource: string, name: string, sub: string) =>
@@ -113,9 +116,7 @@ describe('view.skiff.dev: logs and details through the API server (issue 17 deli
     };
     assert.deepEqual(list.resources.map((r) => r.name).sort(), [...VIEW_RBAC_RESOURCES].sort());
     for (const r of list.resources) assert.deepEqual([r.verbs, r.namespaced], [['get'], true]);
-    const versions = execFileSync(envTool('kubectl'), ['--kubeconfig', alice.kubeconfig, 'api-versions'], {
-      encoding: 'utf8',
-    });
+    const { stdout: versions } = await run(envTool('kubectl'), ['--kubeconfig', alice.kubeconfig, 'api-versions']);
     assert.match(versions, /^view\.skiff\.dev\/v1alpha1$/m);
   });
 
@@ -129,8 +130,8 @@ describe('view.skiff.dev: logs and details through the API server (issue 17 deli
     assert.ok(!log.includes(veleroBackup), 'the log names the velero.io backup, not the TenantBackup');
     for (const ns of namespaceFields(log)) assert.equal(ns, a);
     // kubectl, as a tenant would.
-    const raw = execFileSync(envTool('kubectl'), ['--kubeconfig', alice.kubeconfig, 'get', '--raw', path], {
-      encoding: 'utf8',
+    const { stdout: raw } = await run(envTool('kubectl'), ['--kubeconfig', alice.kubeconfig, 'get', '--raw', path], {
+      maxBuffer: 64 << 20,
     });
     assert.equal(raw, log);
   });
