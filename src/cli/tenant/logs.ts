@@ -120,7 +120,7 @@ export function tenantDetailsLines(details: TenantDetails): string[] {
   return [...detailLines(details), '', 'Volumes:', ...volumes];
 }
 
-function logsCommand(kind: 'backup' | 'restore', namespaceOf: TenantNamespaceOf) {
+function logsCommand(kind: 'backup' | 'restore', namespaceOf: TenantNamespaceOf, out: NodeJS.WritableStream) {
   const resource: ViewResource = kind === 'backup' ? 'tenantbackups' : 'tenantrestores';
   const object = kind === 'backup' ? 'TenantBackup' : 'TenantRestore';
   return new Command('logs')
@@ -141,26 +141,33 @@ Examples:
       const namespace = namespaceOf(cmd, ctx);
       const log = await openLog(ctx.cluster(), resource, namespace, name);
       // end: false keeps stdout open; a closed stdout (e.g. `| head`) just stops the copy.
-      await pipeline(log, process.stdout, { end: false });
+      await pipeline(log, out, { end: false });
     });
 }
 
 /** `skiff tenant backup logs NAME`. */
-export function tenantBackupLogsCommand(namespaceOf: TenantNamespaceOf = defaultTenantNamespace) {
-  return logsCommand('backup', namespaceOf);
+export function tenantBackupLogsCommand(
+  namespaceOf: TenantNamespaceOf = defaultTenantNamespace,
+  out: NodeJS.WritableStream = process.stdout,
+) {
+  return logsCommand('backup', namespaceOf, out);
 }
 
 /** `skiff tenant restore logs NAME`. */
-export function tenantRestoreLogsCommand(namespaceOf: TenantNamespaceOf = defaultTenantNamespace) {
-  return logsCommand('restore', namespaceOf);
+export function tenantRestoreLogsCommand(
+  namespaceOf: TenantNamespaceOf = defaultTenantNamespace,
+  out: NodeJS.WritableStream = process.stdout,
+) {
+  return logsCommand('restore', namespaceOf, out);
 }
 
-/** Adds `logs` under `skiff tenant backup` and `skiff tenant restore`. */
+/** Adds `logs` under `skiff tenant backup` and `skiff tenant restore` (`out`: where logs go, stdout). */
 export function addTenantViewCommands(
   backupCmd: CommandUnknownOpts,
   restoreCmd: CommandUnknownOpts,
   namespaceOf: TenantNamespaceOf = defaultTenantNamespace,
+  out: NodeJS.WritableStream = process.stdout,
 ): void {
-  backupCmd.addCommand(tenantBackupLogsCommand(namespaceOf));
-  restoreCmd.addCommand(tenantRestoreLogsCommand(namespaceOf));
+  backupCmd.addCommand(tenantBackupLogsCommand(namespaceOf, out));
+  restoreCmd.addCommand(tenantRestoreLogsCommand(namespaceOf, out));
 }

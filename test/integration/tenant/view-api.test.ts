@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
@@ -52,25 +53,18 @@ function namespaceFields(log: string): Set<string> {
 async function skiffTenant(args: string[]): Promise<string> {
   const backup = new Command('backup');
   const restore = new Command('restore');
-  addTenantViewCommands(backup, restore);
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  addTenantViewCommands(backup, restore, undefined, out);
   const tenant = new Command('tenant')
     .option('-n, --namespace <ns>')
     .option('--kubeconfig <file>')
     .exitOverride()
     .addCommand(backup)
     .addCommand(restore);
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  };
-  try {
-    await tenant.parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
+  await tenant.parseAsync(args, { from: 'user' });
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 describe('view.skiff.dev: logs and details through the API server (issue 17 deliverable 6, acceptance 3)', () => {
