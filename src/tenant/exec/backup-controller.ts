@@ -9,6 +9,7 @@ import type { UserIdentity } from '../../kube/impersonation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { kubeTime, type Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
+import { adoptedFrom, adoptTenantBackup } from './adoption.ts';
 import { planTenantBackup } from './backup-plan.ts';
 import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy, unenforcedPolicyFields } from './policy.ts';
@@ -70,7 +71,11 @@ async function reconcileTenantBackup(
   if (!tb) return undefined;
   if (tb.metadata.deletionTimestamp) return finalizeTenantBackup(deps, tb);
   const phase = phaseOf(tb);
-  if (phase === '' || phase === TenantPhase.New) return startTenantBackup(deps, tb);
+  if (phase === '' || phase === TenantPhase.New) {
+    // An admin's adoption of an earlier namespace's backup (adoption.ts) is copied, not run.
+    const from = adoptedFrom(tb);
+    return from === undefined ? startTenantBackup(deps, tb) : adoptTenantBackup(deps, tb, from);
+  }
   if (!TERMINAL_PHASES.has(phase)) return mirrorTenantBackup(deps, tb);
   return undefined;
 }
