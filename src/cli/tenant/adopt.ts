@@ -77,7 +77,15 @@ Examples:
         if (outcome.problem) problems.push(outcome.problem);
         if (outcome.created) created.push(outcome.created);
       }
-      if (flags.wait) for (const name of created) await waitForTenantOperation(ctx, BACKUP_NOUN, name);
+      if (flags.wait) {
+        for (const name of created) {
+          // One backup that fails its seal check does not stop the others being waited for.
+          await waitForTenantOperation(ctx, BACKUP_NOUN, name).catch((err: unknown) => {
+            if (!(err instanceof CommandFailedError)) throw err;
+            problems.push(err.message);
+          });
+        }
+      }
       if (problems.length > 0) throw new CommandFailedError(problems.join('\n'));
     });
 }
