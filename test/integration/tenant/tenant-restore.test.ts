@@ -163,20 +163,6 @@ describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
     assert.equal(await admin.find(core('configmaps'), 'edited', alice.namespace), undefined);
   });
 
-  test("a restore queued before alice's RoleBinding is removed fails at execution, with the reason", async () => {
-    await backedUp(alice, 'before-revoke');
-    await server.restart({ tenantOperations: false });
-    try {
-      await restoreAs(alice, 'revoked', { namespace: alice.namespace, name: 'before-revoke' });
-      for (const rb of alice.bindings) await admin.delete(RBAC('rolebindings'), rb, alice.namespace);
-    } finally {
-      await server.restart({ tenantOperations: true });
-    }
-    const status = await outcome(alice, 'revoked');
-    assert.equal(status.phase, 'Failed');
-    assert.match(String(status.failureReason), new RegExp(`${alice.user.username} may not`));
-  });
-
   test("carol restores team-a's backup into team-c with the CLI: allowed, the objects appear; alice in team-c: 403 naming the permission", async () => {
     await admin.create(core('configmaps'), configMap(alice.namespace, 'for-c'));
     await backedUp(alice, 'to-c');
@@ -210,5 +196,19 @@ describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
       ...['--kubeconfig', carolC.kubeconfig ?? ''],
     ]);
     assert.match(described.stdout, /Requester: +carol \(groups: team-a, team-c, system:authenticated\)/);
+  });
+
+  test("a restore queued before alice's RoleBinding is removed fails at execution, with the reason", async () => {
+    await backedUp(alice, 'before-revoke');
+    await server.restart({ tenantOperations: false });
+    try {
+      await restoreAs(alice, 'revoked', { namespace: alice.namespace, name: 'before-revoke' });
+      for (const rb of alice.bindings) await admin.delete(RBAC('rolebindings'), rb, alice.namespace);
+    } finally {
+      await server.restart({ tenantOperations: true });
+    }
+    const status = await outcome(alice, 'revoked');
+    assert.equal(status.phase, 'Failed');
+    assert.match(String(status.failureReason), new RegExp(`${alice.user.username} may not`));
   });
 });
