@@ -32,6 +32,7 @@ import {
   TenantTypes,
   veleroBackupNameOf,
 } from './resources.ts';
+import { TamperedBackupError } from './seal.ts';
 import { sealBackup, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 
@@ -103,7 +104,8 @@ async function copyAndSeal(
   try {
     await verifyBackupSeal(oldStore, from, key, oldUid);
   } catch (err) {
-    await failed(deps, tb, `not adopted: ${errorMessage(err)}`);
+    const why = err instanceof TamperedBackupError ? `its integrity check failed: ${err.problem}` : errorMessage(err);
+    await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${why}`);
     return false;
   }
   const name = veleroBackupNameOf(tb);
