@@ -13,6 +13,7 @@ import { installCommand } from './install/install.ts';
 import { uninstallCommand } from './install/uninstall.ts';
 import { serverCommand } from './server/server.ts';
 import { nodeAgentCommand } from './node-agent/node-agent.ts';
+import { tenantCommand } from './tenant/index.ts';
 import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
 import { versionCommand } from './version/version.ts';
 import { completionCommand } from './completion/completion.ts';
@@ -41,6 +42,7 @@ Examples:
   program.addCommand(restoreCommand());
   program.addCommand(scheduleCommand());
   program.addCommand(snapshotLocationCommand());
+  program.addCommand(tenantCommand());
   program.addCommand(versionCommand());
   program.addCommand(restoreHelperCommand());
   program.addCommand(completionCommand(() => program));

@@ -1,6 +1,5 @@
 /** Waiting for a Backup or Restore to finish, by watching it (re-reading after each watch ends). */
 import type { KindInfo } from '../api/kinds.ts';
-import { resourceRef } from '../api/kinds.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { CommandFailedError } from './errors.ts';
@@ -20,14 +19,17 @@ export function isTerminal(obj: WithPhase): boolean {
   return TERMINAL_PHASES.has(obj.status?.phase ?? '');
 }
 
+/** What waiting needs of a kind: where it is served and what to call it (velero.io and tenant.skiff.dev kinds). */
+export type WaitableKind = Pick<KindInfo, 'kind' | 'plural' | 'singular'> & { group: string; version: string };
+
 /** Resolves with the object once its phase is terminal; `onUpdate` sees every version on the way. */
 export async function waitForTerminalPhase<T extends WithPhase>(
   cluster: Cluster,
-  kind: KindInfo,
+  kind: WaitableKind,
   target: { namespace: string; name: string },
   onUpdate: (obj: T) => void,
 ): Promise<T> {
-  const ref = resourceRef(kind);
+  const ref = { group: kind.group, version: kind.version, resource: kind.plural };
   const gone = (): CommandFailedError =>
     new CommandFailedError(`${kind.singular} ${target.name} was deleted while waiting for it`);
   for (;;) {

@@ -59,4 +59,9 @@ export interface ServerOptions {
    * started in-process (tests) runs them only when asked.
    */
   tenantOperations?: boolean;
+  /** `--view-api-bind-address`: serve the view.skiff.dev aggregated API (tenants' logs and details) here, over HTTPS. */
+  viewApiBindAddress?: string;
+  /** `--view-api-cert`/`--view-api-key`: the serving certificate; without them a self-signed one (Secret skiff-view-api-tls). */
+  viewApiCert?: string;
+  viewApiKey?: string;
 }

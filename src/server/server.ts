@@ -38,6 +38,7 @@ import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
 import { stopOnSignals } from '../util/stop-on-signals.ts';
 import { tenantExecutionControllers } from '../tenant/exec/index.ts';
+import { startViewApi, type StartedViewApi } from '../tenant/view/index.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -53,6 +54,8 @@ export class LeadershipLostError extends SkiffError {
 export interface ServerHooks {
   /** The metrics address is bound: its real port when port 0 was asked for. */
   onMetricsListening?: (address: AddressInfo) => void;
+  /** The view API is serving: its address and certificate. */
+  onViewApiListening?: (view: { address: AddressInfo; certPem: string }) => void;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
   const metrics = new ServerMetrics(new Registry());
   const readiness = new Readiness();
   let http: HealthServer | undefined;
+  let view: StartedViewApi | undefined;
   try {
     if (opts.metricsAddress) {
       http = await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness);
@@ -90,6 +94,21 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
         .catch((err: unknown) => {
           if (!isAlreadyExists(err)) throw err;
         });
+    }
+    // Every replica serves the view API (after the namespace: its certificate's Secret lives
+    // there): it only reads, and the Service may pick any of them.
+    if (opts.viewApiBindAddress) {
+      view = await startViewApi(
+        { cluster, namespace: opts.namespace, log: log.child({ component: 'view-api' }) },
+        {
+          bindAddress: opts.viewApiBindAddress,
+          certFile: opts.viewApiCert,
+          keyFile: opts.viewApiKey,
+          credentialsFile: opts.credentialsFile,
+        },
+      );
+      log.info({ port: view.address.port, address: view.address.address }, 'serving the view.skiff.dev API');
+      hooks.onViewApiListening?.({ address: view.address, certPem: view.certPem });
     }
     const elector = opts.leaderElect === false ? undefined : leaderElector(cluster, opts, log);
     if (elector && !(await elector.acquire(stop.signal, () => readiness.standingBy()))) return;
@@ -115,6 +134,7 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
       holding.abort();
     }
   } finally {
+    await view?.close();
     await http?.close();
     stop.release();
     log.info('skiff server stopped');

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
@@ -20,6 +20,8 @@ export interface TestServer {
   fsRoot: string;
   /** `http://127.0.0.1:<port>` of /metrics, /healthz and /readyz, when asked for with `metrics`. */
   metricsUrl?: string;
+  /** Where the view API serves (`viewApi: true`): a host address (not loopback), its port and certificate. */
+  viewApi?: { host: string; port: number; certPem: string };
   /** Stops the server and starts a new one in the same namespace (a restart), with these options. */
   restart(overrides?: TestServerOptions): Promise<void>;
   stop(): Promise<void>;
@@ -34,6 +36,16 @@ export interface TestServerOptions extends Partial<ServerOptions> {
   prefix?: string;
   /** Serve /metrics, /healthz and /readyz on a free loopback port. */
   metrics?: boolean;
+  /** Serve the view API on a free port of the host's first non-loopback address (endpoints may not be loopback). */
+  viewApi?: boolean;
+}
+
+/** The host's first non-internal IPv4 address: the API server reaches an aggregated API there. */
+export function hostAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('this host has no non-loopback IPv4 address for the API server to reach the view API at');
 }
 
 export async function startTestServer(cluster: Cluster, options: TestServerOptions = {}): Promise<TestServer> {
@@ -42,8 +54,10 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
   const prefix = options.prefix ?? uniqueName('backups');
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
   let metricsUrl: string | undefined;
+  let viewApi: TestServer['viewApi'];
   const start = (next: TestServerOptions): { controller: AbortController; running: Promise<void> } => {
-    const { prefix: _prefix, metrics, ...serverOptions } = next;
+    const { prefix: _prefix, metrics, viewApi: withView, ...serverOptions } = next;
+    const viewHost = withView ? hostAddress() : '';
     const controller = new AbortController();
     const running = runServer(
       {
@@ -52,10 +66,14 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
         logLevel: process.env.SKIFF_LOG_LEVEL ?? 'warn',
         storeValidationFrequency: '10s',
         ...(metrics ? { metricsAddress: '127.0.0.1:0' } : {}),
+        ...(withView ? { viewApiBindAddress: `${viewHost}:0` } : {}),
         ...serverOptions,
       },
       controller.signal,
-      { onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`) },
+      {
+        onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`),
+        onViewApiListening: ({ address, certPem }) => (viewApi = { host: viewHost, port: address.port, certPem }),
+      },
     );
     running.catch(() => undefined);
     return { controller, running };
@@ -82,6 +100,9 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
     fsRoot,
     get metricsUrl() {
       return metricsUrl;
+    },
+    get viewApi() {
+      return viewApi;
     },
     restart: async (next = options) => {
       current.controller.abort();

@@ -2,6 +2,7 @@ import type { Cluster, KubeObject, UserIdentity } from '../../src/kube/index.ts'
 import { TenantTypes } from '../../src/tenant/exec/resources.ts';
 import { core, createNamespace, waitFor } from './cluster.ts';
 import { uniqueName } from './names.ts';
+import type { TenantUser } from './tenant-users.ts';
 
 const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 const RBAC = (resource: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', resource });
@@ -49,8 +50,12 @@ export interface TestTenant {
   namespace: string;
   uid: string;
   user: UserIdentity;
-  /** The admin cluster impersonating the tenant's user. */
+  /** The tenant's user: a certificate user's own client, or the admin cluster impersonating the user. */
   asUser: Cluster;
+  /** The RoleBindings that give the user the namespace (removing them revokes it). */
+  bindings: string[];
+  /** The kubeconfig of a certificate user, for running the CLI as them. */
+  kubeconfig?: string;
 }
 
 /**
@@ -99,8 +104,13 @@ async function ensureTenantRole(cluster: Cluster): Promise<string> {
   return name;
 }
 
-/** Binds `group` to `admin` and the tenant kinds in `namespace`; returns the bindings' names. */
-export async function grantTenant(cluster: Cluster, namespace: string, group: string): Promise<string[]> {
+/** Binds `group` (or a user) to `admin` and the tenant kinds in `namespace`; returns the bindings' names. */
+export async function grantTenant(
+  cluster: Cluster,
+  namespace: string,
+  group: string,
+  subjectKind: 'Group' | 'User' = 'Group',
+): Promise<string[]> {
   const tenantRole = await ensureTenantRole(cluster);
   const names: string[] = [];
   for (const role of ['admin', tenantRole]) {
@@ -110,7 +120,7 @@ export async function grantTenant(cluster: Cluster, namespace: string, group: st
       kind: 'RoleBinding',
       metadata: { name, namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: subjectKind, name: group }],
     });
     names.push(name);
   }
@@ -123,9 +133,53 @@ export async function createTenant(cluster: Cluster, policy: string, prefix: str
   await createNamespace(cluster, namespace, { 'skiff-test-policy': policy });
   const ns = await cluster.get(core('namespaces'), namespace);
   const group = `${namespace}-users`;
-  await grantTenant(cluster, namespace, group);
+  const bindings = await grantTenant(cluster, namespace, group);
   const user = { username: uniqueName(`${prefix}-user`), groups: [group, 'system:authenticated'] };
-  return { namespace, uid: ns.metadata.uid ?? '', user, asUser: cluster.impersonating(user) };
+  return { namespace, uid: ns.metadata.uid ?? '', user, asUser: cluster.impersonating(user), bindings };
+}
+
+/**
+ * A namespace under `policy` for a certificate user (tenant-users.ts): their first group (or, for
+ * a user without groups, the user) holds `admin` and the tenant kinds there. Requests go with the
+ * user's own certificate, as the API server authenticates them; no impersonation. `opts.group`
+ * picks another of their groups; `opts.namespace` reuses a name (a namespace recreated).
+ */
+export async function certTenant(
+  cluster: Cluster,
+  policy: string,
+  prefix: string,
+  user: TenantUser,
+  opts: { group?: string; namespace?: string } = {},
+): Promise<TestTenant> {
+  const namespace = opts.namespace ?? uniqueName(prefix);
+  await createNamespace(cluster, namespace, { 'skiff-test-policy': policy });
+  const ns = await cluster.get(core('namespaces'), namespace);
+  const group = opts.group ?? user.groups.find((g) => !g.startsWith('system:'));
+  const bindings = group
+    ? await grantTenant(cluster, namespace, group)
+    : await grantTenant(cluster, namespace, user.username, 'User');
+  await waitFor(`${user.username} may create tenantbackups in ${namespace}`, async () => {
+    const review = await user.cluster.create(
+      { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews' },
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        metadata: {},
+        spec: {
+          resourceAttributes: { group: 'tenant.skiff.dev', resource: 'tenantbackups', verb: 'create', namespace },
+        },
+      },
+    );
+    return (review.status as { allowed?: boolean } | undefined)?.allowed === true;
+  });
+  return {
+    namespace,
+    uid: ns.metadata.uid ?? '',
+    user: { username: user.username, groups: user.groups },
+    asUser: user.cluster,
+    bindings,
+    kubeconfig: user.kubeconfig,
+  };
 }
 
 /** Creates a TenantBackup as the tenant's user, with the requester the CLI would fill in. */

@@ -158,7 +158,7 @@ function progressLines(backup: Backup): string[] {
   ];
 }
 
-function detailLines(details: BackupDetails): string[] {
+export function detailLines(details: BackupDetails): string[] {
   const out: string[] = [];
   if (typeof details.resourceList === 'string') out.push(`Resource List:  <${details.resourceList}>`);
   else {

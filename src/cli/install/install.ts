@@ -96,6 +96,10 @@ export function installCommand() {
     )
     .option('--use-node-agent', 'also create the node-agent DaemonSet, for file-system backup of pod volumes')
     .option('--uploader-type <type>', 'uploader of file-system backups, kopia (default) or restic: a server flag')
+    .option(
+      '--view-api',
+      'serve view.skiff.dev from the server: tenants read their logs and details through the API server (adds a Service and an APIService)',
+    )
     .option('--no-server', 'create no ServiceAccount, RBAC or Deployment: you run `skiff server` yourself')
     .option('--wait', 'wait until the server Deployment is available')
     .option('--dry-run', 'print the objects instead of creating them (yaml unless -o json)')
@@ -123,6 +127,10 @@ Examples:
   # File-system backup of pod volumes: the node-agent DaemonSet, with restic instead of kopia
   skiff install --provider aws --bucket backups --secret-file ./credentials \\
       --backup-location-config region=us-east-1 --use-node-agent --uploader-type restic
+
+  # Namespace self-service: tenants read their backups' logs with 'skiff tenant backup logs'
+  skiff install --provider aws --bucket backups --secret-file ./credentials \\
+      --backup-location-config region=us-east-1 --view-api
 
   # See what would be created, in creation order
   skiff install --provider filesystem --bucket skiff --backup-location-config path=/tmp/b --dry-run -o yaml`,

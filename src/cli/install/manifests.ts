@@ -15,6 +15,7 @@ import { DEFAULT_IMAGE, DEFAULT_RESOURCES, serverDeployment, serviceAccountObjec
 import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
 import { nodeAgentDaemonSet } from './node-agent.ts';
 import { volumeServerOptions } from '../../volumes/server-flags.ts';
+import { VIEW_API_PORT, viewApiInstallObjects } from '../../tenant/view/manifests.ts';
 
 export interface InstallFlags {
   crdsOnly?: boolean | undefined;
@@ -51,6 +52,8 @@ export interface InstallFlags {
   useNodeAgent?: boolean | undefined;
   /** `--uploader-type`: passed to the server as its own flag, checked here. */
   uploaderType?: string | undefined;
+  /** `--view-api`: serve view.skiff.dev (tenants' logs) from the server, with its Service and APIService. */
+  viewApi?: boolean | undefined;
 }
 
 /** The flags that shape the in-cluster server, refused with `--no-server`. */
@@ -69,6 +72,7 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['features', '--features'],
   ['useNodeAgent', '--use-node-agent'],
   ['uploaderType', '--uploader-type'],
+  ['viewApi', '--view-api'],
 ];
 
 const COMPONENT = { component: 'velero' };
@@ -120,11 +124,12 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
         podAnnotations: server.podAnnotations,
         podLabels: server.podLabels,
         withCredentials: withSecret,
-        serverArgs: [...featureArgs(flags, p), ...uploaderArgs(flags, p), ...(flags.serverArg ?? [])],
+        serverArgs: serverArgs(flags, p),
       },
       COMPONENT,
     ),
   );
+  objects.push(...viewApiFor(namespace, flags, server.rbac));
   if (flags.useNodeAgent) {
     objects.push(
       nodeAgentDaemonSet(
@@ -139,6 +144,29 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
     );
   }
   return { objects, problems: p.problems };
+}
+
+/** The Deployment's `skiff server` flags: those install derives, then `--server-arg`s. */
+function serverArgs(flags: InstallFlags, p: ProblemCollector): string[] {
+  return [
+    ...featureArgs(flags, p),
+    ...uploaderArgs(flags, p),
+    ...(flags.viewApi ? [`--view-api-bind-address=:${VIEW_API_PORT}`] : []),
+    ...(flags.serverArg ?? []),
+  ];
+}
+
+/** `--view-api`: the Service, the APIService and the server's rights to serve it. */
+function viewApiFor(namespace: string, flags: InstallFlags, rbac: RbacMode): KubeObject[] {
+  if (!flags.viewApi) return [];
+  return viewApiInstallObjects({
+    namespace,
+    labels: COMPONENT,
+    selector: { deploy: Names.Deployment },
+    // An existing ServiceAccount keeps its own RBAC, as for the rest of the server's rights.
+    serviceAccount: flags.serviceAccountName ? undefined : Names.ServiceAccount,
+    leastPrivilege: rbac === 'least-privilege',
+  });
 }
 
 /** `--uploader-type` becomes the server's own flag, after the same check `skiff server` makes. */

@@ -13,6 +13,8 @@ export const INSTALL_REFS = {
   ClusterRoleBinding: rbac('clusterrolebindings'),
   Role: rbac('roles'),
   RoleBinding: rbac('rolebindings'),
+  Service: { group: '', version: 'v1', resource: 'services' },
+  APIService: { group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices' },
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments' },
   DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets' },
   CustomResourceDefinition: { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' },

@@ -11,6 +11,8 @@ import { Finalizers, Names } from '../../api/labels.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import { tenantInstallObjects, tenantInstallRef } from '../../tenant/install.ts';
+import { VIEW_APISERVICE_NAME } from '../../tenant/view/api.ts';
+import { authReaderBindingName } from '../../tenant/view/manifests.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError } from '../errors.ts';
@@ -35,6 +37,15 @@ export function uninstallTargets(namespace: string, opts: { keepCrds?: boolean }
     { kind: 'Deployment', ref: INSTALL_REFS.Deployment, name: Names.Deployment, namespace },
     { kind: 'ClusterRoleBinding', ref: INSTALL_REFS.ClusterRoleBinding, name: rbacName, onlyIfLabelled: true },
     { kind: 'ClusterRole', ref: INSTALL_REFS.ClusterRole, name: rbacName, onlyIfLabelled: true },
+    // An APIService whose Service is gone would leave the cluster's discovery degraded.
+    { kind: 'APIService', ref: INSTALL_REFS.APIService, name: VIEW_APISERVICE_NAME, onlyIfLabelled: true },
+    {
+      kind: 'RoleBinding',
+      ref: INSTALL_REFS.RoleBinding,
+      name: authReaderBindingName(namespace),
+      namespace: 'kube-system',
+      onlyIfLabelled: true,
+    },
     { kind: 'Namespace', ref: INSTALL_REFS.Namespace, name: namespace },
   ];
   if (!opts.keepCrds) {

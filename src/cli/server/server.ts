@@ -37,6 +37,9 @@ export interface ServerFlags extends FsBackupServerFlags {
   uploaderType?: string | undefined;
   defaultRepoMaintainFrequency?: string | undefined;
   tenantOperations?: string | boolean | undefined;
+  viewApiBindAddress?: string | undefined;
+  viewApiCert?: string | undefined;
+  viewApiKey?: string | undefined;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -59,6 +62,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
   );
   const tenantOperations = p.attempt(() => parseOptionalBool(flags.tenantOperations ?? true, '--tenant-operations'));
+  const view = viewApiOptions(p, flags);
   const election = leaderElectionOptions(p, flags);
   const features = featureOptions(p, flags);
   const fsBackup = fsBackupServerOptions(p, flags);
@@ -86,11 +90,32 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     tenantOperations: tenantOperations !== false,
     ...controllers,
     ...concurrency,
+    ...view,
     ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
     ...election,
     ...features,
     ...fsBackup,
     ...volumes.options,
+  };
+}
+
+/** `--view-api-*`: the certificate needs its key, and both need an address to serve on. */
+function viewApiOptions(
+  p: ProblemCollector,
+  flags: ServerFlags,
+): Pick<ServerOptions, 'viewApiBindAddress' | 'viewApiCert' | 'viewApiKey'> {
+  if (!flags.viewApiCert !== !flags.viewApiKey) p.add('--view-api-cert and --view-api-key go together');
+  if ((flags.viewApiCert || flags.viewApiKey) && !flags.viewApiBindAddress) {
+    p.add('--view-api-cert and --view-api-key need --view-api-bind-address (the view API is off without it)');
+  }
+  const address = flags.viewApiBindAddress;
+  if (address !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:]*):\d{1,5}$/.test(address)) {
+    p.add(`--view-api-bind-address "${address}" is not host:port (e.g. :8443 or 10.0.0.5:8443)`);
+  }
+  return {
+    ...(address ? { viewApiBindAddress: address } : {}),
+    ...(flags.viewApiCert ? { viewApiCert: flags.viewApiCert } : {}),
+    ...(flags.viewApiKey ? { viewApiKey: flags.viewApiKey } : {}),
   };
 }
 
@@ -224,11 +249,21 @@ export function serverCommand() {
       'run the TenantBackups and TenantRestores of every namespace (one server per cluster)',
       'true',
     )
+    .option(
+      '--view-api-bind-address <host:port>',
+      'serve the view.skiff.dev aggregated API (tenants read their logs and details through the API server), e.g. :8443',
+    )
+    .option(
+      '--view-api-cert <file>',
+      'PEM serving certificate of the view API (default: a self-signed one, kept in the Secret skiff-view-api-tls)',
+    )
+    .option('--view-api-key <file>', 'PEM key of --view-api-cert')
     .addHelpText(
       'after',
       `
 Examples:
   skiff server
+  skiff server --view-api-bind-address :8443                # tenants' logs through the API server (skiff install --view-api)
   skiff server -n team-tools --tenant-operations=false   # a second server; tenants are served by the first
   skiff server --default-volumes-to-fs-backup --fs-backup-timeout 6h   # opt-out FSB by default
   skiff server --uploader-type restic --default-repo-maintain-frequency 24h

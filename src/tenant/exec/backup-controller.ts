@@ -11,6 +11,7 @@ import { isRecord, type KubeObject } from '../../kube/object.ts';
 import { coalesced } from '../../util/async.ts';
 import { kubeTime, type Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
+import { adoptedFrom, adoptTenantBackup } from './adoption.ts';
 import { planTenantBackup } from './backup-plan.ts';
 import { liveNamespace } from './namespaces.ts';
 import { decideFairQueue, overCreateRate, type NamespaceLimits, type QueuedOperation } from './fair-queue.ts';
@@ -86,6 +87,9 @@ async function reconcileTenantBackup(
   }
   const phase = phaseOf(tb);
   if (phase === '' || phase === TenantPhase.New) {
+    // An admin's adoption of an earlier namespace's backup (adoption.ts) is copied, not run or queued.
+    const from = adoptedFrom(tb);
+    if (from !== undefined) return adoptTenantBackup(deps, tb, from);
     await admitTenantBackup(deps, tb);
     await queue();
     return undefined;

@@ -124,6 +124,27 @@ describe('install manifests against the real API server', () => {
     assert.match(deployment, /--log-level=debug/);
   });
 
+  for (const mode of ['cluster-admin', 'least-privilege']) {
+    test(`helm template with viewApi.enabled (rbac ${mode}) renders what skiff install --view-api creates`, async () => {
+      const rendered = await helmTemplate({ ...CHART_LOCATION, rbac: { mode }, viewApi: { enabled: true } });
+      const applied = await serverDryRun(rendered);
+      assert.match(
+        applied,
+        /apiservice\.apiregistration\.k8s\.io\/v1alpha1\.view\.skiff\.dev created \(server dry run\)/,
+      );
+      const cli = await skiffOk(['install', '-n', ns, ...LOCATION_FLAGS, '--rbac', mode, '--view-api', '--dry-run']);
+      const [fromChart, fromCli] = [objectsOf(rendered), objectsOf(cli.stdout)];
+      assert.deepEqual(names(fromChart), names(fromCli));
+      for (const kind of ['Service', 'APIService']) {
+        const spec = (objects: KubeObject[]) => objects.find((o) => o.kind === kind)?.spec;
+        assert.deepEqual(spec(fromChart), spec(fromCli), kind);
+      }
+      for (const objects of [fromChart, fromCli]) {
+        assert.match(JSON.stringify(objects.find((o) => o.kind === 'Deployment')), /--view-api-bind-address=:8443/);
+      }
+    });
+  }
+
   test('helm template with deployNodeAgent renders the DaemonSet of skiff install --use-node-agent, and lints', async () => {
     const daemonSetOf = (objects: KubeObject[]): KubeObject | undefined => objects.find((o) => o.kind === 'DaemonSet');
     const rendered = await helmTemplate({ ...CHART_LOCATION, deployNodeAgent: true });

@@ -7,13 +7,15 @@ import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core } from '../../helpers/cluster.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
 import {
-  createTenant,
+  certTenant,
   createTenantBackup,
   createTenantPolicy,
-  ensureTenantKinds,
   waitForTenantOutcome,
   type TestTenant,
 } from '../../helpers/tenant-exec.ts';
+import { installTenantApi } from '../../helpers/tenant.ts';
+import { tenantUser } from '../../helpers/tenant-users.ts';
+import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
 const TR = TenantTypes.TenantRestore;
@@ -26,23 +28,30 @@ interface Skipped {
   reason: string;
 }
 
-describe('TenantRestore (issue 17 acceptance 5, 7, 8, 10)', () => {
+/**
+ * Users are client certificates signed by the test CA (alice: team-a, bob: team-b, carol: team-a
+ * and team-c): the API server authenticates each, and the restores write as them.
+ */
+describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
   const admin = adminCluster();
   let server: TestServer;
   let alice: TestTenant;
   let bob: TestTenant;
+  /** team-c: carol's other group; alice has no rights there. */
+  let carolC: TestTenant;
   let policy: string;
 
   before(async () => {
-    await ensureTenantKinds(admin);
+    await installTenantApi(admin);
     server = await startTestServer(admin, { tenantOperations: true });
     policy = await createTenantPolicy(admin, 'default');
-    alice = await createTenant(admin, policy, 'team-a');
-    bob = await createTenant(admin, policy, 'team-b');
+    alice = await certTenant(admin, policy, 'team-a', tenantUser('alice'));
+    bob = await certTenant(admin, policy, 'team-b', tenantUser('bob'));
+    carolC = await certTenant(admin, policy, 'team-c', tenantUser('carol'), { group: 'team-c' });
   });
   after(async () => {
     await server.stop();
-    for (const t of [alice, bob]) await admin.delete(core('namespaces'), t.namespace);
+    for (const t of [alice, bob, carolC]) await admin.delete(core('namespaces'), t.namespace);
     await admin.delete(TenantTypes.TenantPolicy, policy);
   });
 
@@ -114,7 +123,7 @@ describe('TenantRestore (issue 17 acceptance 5, 7, 8, 10)', () => {
       kind: 'RoleBinding',
       metadata: { name: 'escalate', namespace: alice.namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `${alice.namespace}-users` }],
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a' }],
     });
     await admin.create(core('resourcequotas'), {
       apiVersion: 'v1',
@@ -154,14 +163,47 @@ describe('TenantRestore (issue 17 acceptance 5, 7, 8, 10)', () => {
     assert.equal(await admin.find(core('configmaps'), 'edited', alice.namespace), undefined);
   });
 
+  test("carol restores team-a's backup into team-c with the CLI: allowed, the objects appear; alice in team-c: 403 naming the permission", async () => {
+    await admin.create(core('configmaps'), configMap(alice.namespace, 'for-c'));
+    await backedUp(alice, 'to-c');
+    const from = `${alice.namespace}/to-c`;
+
+    const byAlice = await skiff([
+      ...['tenant', 'restore', 'create', 'by-alice', '-n', carolC.namespace, '--from-backup', from],
+      ...['--kubeconfig', alice.kubeconfig ?? ''],
+    ]);
+    assert.notEqual(byAlice.code, 0);
+    assert.match(
+      byAlice.stderr,
+      new RegExp(
+        `you \\(alice\\) need create on tenantrestores\\.tenant\\.skiff\\.dev in namespace ${carolC.namespace}`,
+      ),
+    );
+    assert.equal(await admin.find(TR, 'by-alice', carolC.namespace), undefined);
+
+    const byCarol = await skiff([
+      ...['tenant', 'restore', 'create', 'by-carol', '-n', carolC.namespace, '--from-backup', from, '--wait'],
+      ...['--kubeconfig', carolC.kubeconfig ?? ''],
+    ]);
+    assert.equal(byCarol.code, 0, `${byCarol.stdout}\n${byCarol.stderr}`);
+    assert.match(byCarol.stdout, /finished with phase Completed/);
+    const status = await outcome(carolC, 'by-carol');
+    assert.equal(status.phase, 'Completed', JSON.stringify(status));
+    const copied = await admin.get(core('configmaps'), 'for-c', carolC.namespace);
+    assert.deepEqual(copied.data, { from: alice.namespace });
+    const described = await skiff([
+      ...['tenant', 'restore', 'describe', 'by-carol', '-n', carolC.namespace],
+      ...['--kubeconfig', carolC.kubeconfig ?? ''],
+    ]);
+    assert.match(described.stdout, /Requester: +carol \(groups: team-a, team-c, system:authenticated\)/);
+  });
+
   test("a restore queued before alice's RoleBinding is removed fails at execution, with the reason", async () => {
     await backedUp(alice, 'before-revoke');
     await server.restart({ tenantOperations: false });
     try {
       await restoreAs(alice, 'revoked', { namespace: alice.namespace, name: 'before-revoke' });
-      for (const rb of [`${alice.namespace}-users-admin`, `${alice.namespace}-users-skiff-test-tenant-exec`]) {
-        await admin.delete(RBAC('rolebindings'), rb, alice.namespace);
-      }
+      for (const rb of alice.bindings) await admin.delete(RBAC('rolebindings'), rb, alice.namespace);
     } finally {
       await server.restart({ tenantOperations: true });
     }

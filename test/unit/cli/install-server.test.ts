@@ -173,11 +173,18 @@ describe('skiff install: server objects', () => {
 });
 
 describe('skiff uninstall targets', () => {
-  test('the Deployment first, then cluster RBAC, the namespace, and the CRDs unless kept', () => {
+  test('the Deployment first, then cluster RBAC, the view APIService, the namespace, and the CRDs unless kept', () => {
     const all = uninstallTargets('skiff', {});
     assert.deepEqual(
-      all.slice(0, 4).map((t) => `${t.kind}/${t.name}`),
-      ['Deployment/velero', 'ClusterRoleBinding/velero-skiff', 'ClusterRole/velero-skiff', 'Namespace/skiff'],
+      all.slice(0, 6).map((t) => `${t.kind}/${t.name}`),
+      [
+        'Deployment/velero',
+        'ClusterRoleBinding/velero-skiff',
+        'ClusterRole/velero-skiff',
+        'APIService/v1alpha1.view.skiff.dev',
+        'RoleBinding/skiff-view-api-auth-reader-skiff',
+        'Namespace/skiff',
+      ],
     );
     assert.equal(all.filter((t) => t.kind === 'CustomResourceDefinition').length, 13 + 7); // velero.io + tenant.skiff.dev
     assert.ok(!uninstallTargets('skiff', { keepCrds: true }).some((t) => t.kind === 'CustomResourceDefinition'));
