@@ -33,6 +33,9 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# The pinned Node 24 even when run as `bash scripts/test-phases.sh` from a shell whose own Node is older
+# (Node 20 has no --test-global-setup and is too old for undici).
+export PATH="$ROOT/node_modules/.bin:$PATH"
 EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
 LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]ploader|helm|VolumeSnapshot(Class|Content)?\b|snapshot\.storage|[Ff]sBackup|PodVolume'
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
