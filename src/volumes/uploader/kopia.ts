@@ -186,6 +186,12 @@ export class KopiaUploader implements Uploader {
     });
     const manifest = lastJson(out) as { id?: string; rootEntry?: { summ?: { size?: number } } } | undefined;
     if (!manifest?.id) throw new Error(`kopia snapshot create printed no snapshot: ${out.slice(0, 500)}`);
+    if (options.signal?.aborted) {
+      // Interrupted (SIGINT), kopia still exits 0 and saves what it had read as an incomplete
+      // snapshot: drop it, or a canceled backup would be recorded as a Completed partial one.
+      await this.forget(manifest.id).catch(() => undefined);
+      throw new ToolError('kopia snapshot create was canceled', null, '');
+    }
     let dirTimesSnapshotID: string;
     try {
       dirTimesSnapshotID = await this.backupDirTimes(dir, options);
