@@ -197,3 +197,28 @@ export class ProblemCollector {
     this.problems.push(problem);
   }
 }
+
+/**
+ * `--selector` and `--or-selector` into a spec's `labelSelector` / `orLabelSelectors`: both at
+ * once is a problem (the API takes one or the other), and nothing is set then.
+ */
+export function addSelectorFlags(
+  p: ProblemCollector,
+  spec: { labelSelector?: SpecLabelSelector | null; orLabelSelectors?: SpecLabelSelector[] | null },
+  flags: { selector?: string | undefined; orSelector?: string | undefined },
+): void {
+  if (flags.selector !== undefined && flags.orSelector !== undefined) {
+    p.add(
+      "either --selector or --or-selector can be given, but not both: merge them into one --or-selector 'a=b or c=d'",
+    );
+    return;
+  }
+  if (flags.selector !== undefined) {
+    const sel = p.attempt(() => parseSelectorFlag(flags.selector ?? ''));
+    if (sel) spec.labelSelector = sel;
+  }
+  if (flags.orSelector !== undefined) {
+    const sels = p.attempt(() => parseOrSelectors(flags.orSelector ?? ''));
+    if (sels) spec.orLabelSelectors = sels;
+  }
+}

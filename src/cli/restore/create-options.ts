@@ -6,13 +6,12 @@ import type { RestoreSpec } from '../../api/restore.ts';
 import { validateRestoreSelection } from '../../selection/restore-selection.ts';
 import { timestampSuffix } from '../../util/clock.ts';
 import {
+  addSelectorFlags,
   parseDurationFlag,
   parseIntFlag,
   parseKeyValues,
   parseLabels,
   parseOptionalBool,
-  parseOrSelectors,
-  parseSelectorFlag,
   ProblemCollector,
   splitList,
 } from '../flags.ts';
@@ -93,7 +92,7 @@ export function buildRestoreRequest(flags: RestoreCreateFlags): BuiltRestore {
       ...(statusExcluded?.length ? { excludedResources: statusExcluded } : {}),
     };
   }
-  addSelectors(p, spec, flags);
+  addSelectorFlags(p, spec, flags);
   const timeout = p.attempt(() => parseDurationFlag(flags.itemOperationTimeout, '--item-operation-timeout'));
   if (timeout !== undefined) spec.itemOperationTimeout = timeout;
   if (flags.resourceModifierConfigmap) {
@@ -182,23 +181,6 @@ function sourceOf(
     return undefined;
   }
   return backup !== '' ? { field: 'backupName', name: backup } : { field: 'scheduleName', name: schedule };
-}
-
-function addSelectors(p: ProblemCollector, spec: RestoreSpec, flags: RestoreCreateFlags): void {
-  if (flags.selector !== undefined && flags.orSelector !== undefined) {
-    p.add(
-      "either --selector or --or-selector can be given, but not both: merge them into one --or-selector 'a=b or c=d'",
-    );
-    return;
-  }
-  if (flags.selector !== undefined) {
-    const sel = p.attempt(() => parseSelectorFlag(flags.selector ?? ''));
-    if (sel) spec.labelSelector = sel;
-  }
-  if (flags.orSelector !== undefined) {
-    const sels = p.attempt(() => parseOrSelectors(flags.orSelector ?? ''));
-    if (sels) spec.orLabelSelectors = sels;
-  }
 }
 
 type ListField = 'includedNamespaces' | 'excludedNamespaces' | 'includedResources' | 'excludedResources';

@@ -9,8 +9,7 @@ import {
   collect,
   parseDurationFlag,
   parseOptionalBool,
-  parseOrSelectors,
-  parseSelectorFlag,
+  addSelectorFlags,
   ProblemCollector,
   splitList,
 } from '../flags.ts';
@@ -53,17 +52,7 @@ export function buildTenantBackupSpec(
   list('namespaces', flags.includeNamespaces);
   list('includedResources', flags.includeResources);
   list('excludedResources', flags.excludeResources);
-  if (flags.selector !== undefined && flags.orSelector !== undefined) {
-    p.add('either --selector or --or-selector can be given, but not both');
-  }
-  if (flags.selector !== undefined) {
-    const sel = p.attempt(() => parseSelectorFlag(flags.selector ?? ''));
-    if (sel) spec.labelSelector = sel;
-  }
-  if (flags.orSelector !== undefined) {
-    const sels = p.attempt(() => parseOrSelectors(flags.orSelector ?? ''));
-    if (sels) spec.orLabelSelectors = sels;
-  }
+  addSelectorFlags(p, spec, flags);
   // The CRD takes a Go duration as written (720h); parsing here only catches typos early.
   if (flags.ttl !== undefined && p.attempt(() => parseDurationFlag(flags.ttl, '--ttl')) !== undefined) {
     spec.ttl = flags.ttl.trim();
