@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Runs test files in three phases (scripts/test.sh runs this under c8, which merges the coverage of every
-# phase), then prints one summary of all of them in node --test's format.
-# Usage: test-phases.sh [--list] FILE|GLOB...   (--list: print each file's phase, run nothing)
+# Runs test files in phases (scripts/test.sh runs this under c8, which merges the coverage of every phase), then
+# prints one summary of all of them in node --test's format.
+# Usage: test-phases.sh [--list] FILE|GLOB...   (--list: print each file's group, run nothing)
 #
-#   1. unit          test/unit/**: no servers, two files at a time, beside the first integration group once the
-#                    environment is up (on a cold cache, after the core binaries are built rather than competing
-#                    with their build; the integration files mostly wait on controllers).
-#   2. integration   test/integration/** files that share the environment safely: each uses its own
-#                    namespaces, server namespace (so its node agents and servers never see another file's
-#                    PodVolumeBackups, Restores or Leases), bucket prefix and uniquely named cluster-scoped
-#                    objects. Two files at a time: most of their time is spent waiting on controllers.
-#   3. exclusive     integration files that change what every other file depends on, one at a time, alone.
+#   unit         test/unit/**: no servers. One file at a time, beside the exclusive integration files, which
+#                mostly wait on controllers (a CI run measured them at 0.4 of a core): the unit files' CPU fits
+#                in the other core instead of competing with the shared files, which keep both busy.
+#   integration  test/integration/** files that share the environment safely: each uses its own namespaces,
+#                server namespace (so its node agents and servers never see another file's PodVolumeBackups,
+#                Restores or Leases), bucket prefix and uniquely named cluster-scoped objects. Two files at a
+#                time (SKIFF_TEST_CONCURRENCY); the slowest known ones start first, so the group ends on short ones.
+#   lane NAME    integration files that are safe beside the shared ones but not beside each other (a line
+#                `// test-lane: NAME <why>`): one at a time, beside the integration group. E.g. the tenant files:
+#                each one's server executes every TenantBackup in the cluster, which `skiff server` processes
+#                of other files leave alone (tests start them with tenant operations off).
+#   exclusive    integration files that change what every other file depends on, one at a time, alone.
 #
-# Phases 2 and 3 each run twice: first their "core" files, in an environment without the CSI stack (up.sh's
-# SKIFF_TESTENV_CORE=1), then the rest (integration-late, exclusive-late), once up.sh has added the CSI stack. On a
-# cold cache the core files need only Kubernetes, etcd, kwok and MinIO, built first: they run while the CSI
-# sidecars, kopia and Helm build (a third of the build). A file is late when it matches LATE_PATTERN (CSI, node
-# agents, kopia, restic, Helm; cluster B only with CSI); a core file that uses CSI, kopia or Helm fails at once,
-# cold or warm (the core environment has no CSI keys, and its binary folder only the core binaries).
+# On a warm cache (build.sh --check) there is one integration group and one exclusive group, in the full
+# environment. On a cold one each runs twice: first their "core" files, in an environment without the CSI stack
+# (up.sh's SKIFF_TESTENV_CORE=1), then the rest (integration-late, exclusive-late), once up.sh has added the CSI
+# stack. The core files need only Kubernetes, etcd, kwok and MinIO, built first: they run while the CSI sidecars,
+# kopia and Helm build (a third of the build). A file is late when it matches LATE_PATTERN (CSI, node agents,
+# kopia, restic, Helm; cluster B only with CSI). A core file that uses CSI, kopia or Helm fails at once on a cold
+# cache (the core environment has no CSI keys, and its binary folder only the core binaries); SKIFF_TEST_SPLIT=1
+# runs the cold-cache groups on a warm cache too, to check a new file's group.
 #
 # A file is exclusive when it has a line `// exclusive-test: <why>` or uses one of EXCLUSIVE_PATTERN (a net for
 # new files). Mark a new integration file exclusive when it:
@@ -40,10 +46,14 @@ EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistratio
 LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]ploader|helm|VolumeSnapshot(Class|Content)?\b|snapshot\.storage|[Ff]sBackup|PodVolume'
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
 
+LANE_PATTERN='^// test-lane: [a-z0-9-]+'
+# Started first in the integration group (wall s in a CI run): a long file started last is the group's tail.
+SLOW_FIRST=(fs-backup-statefulset node-agent-kill schedule/schedule restore/controller pod-volume-restore data-mover-e2e)
+
 list=0
 if [ "${1:-}" = --list ]; then list=1; shift; fi
 shopt -s globstar nullglob
-unit=() shared_core=() exclusive_core=() shared=() exclusive=()
+unit=() shared_core=() exclusive_core=() shared=() exclusive=() lane_core=() lane=()
 for arg in "$@"; do
   # shellcheck disable=SC2206 # an argument may be a glob ('test/unit/**/*.test.ts'): expand it here
   matches=($arg)
@@ -52,19 +62,33 @@ for arg in "$@"; do
     case "$f" in
       test/unit/* | */test/unit/*) unit+=("$f") ;;
       *)
+        late=0; grep -qE "$LATE_PATTERN" "$f" && late=1
         if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then
-          if grep -qE "$LATE_PATTERN" "$f"; then exclusive+=("$f"); else exclusive_core+=("$f"); fi
-        elif grep -qE "$LATE_PATTERN" "$f"; then shared+=("$f")
+          if [ "$late" = 1 ]; then exclusive+=("$f"); else exclusive_core+=("$f"); fi
+        elif grep -qE "$LANE_PATTERN" "$f"; then
+          if [ "$late" = 1 ]; then lane+=("$f"); else lane_core+=("$f"); fi
+        elif [ "$late" = 1 ]; then shared+=("$f")
         else shared_core+=("$f"); fi ;;
     esac
   done
 done
+# The lanes: their files by lane name (a lane's files run one at a time; lanes run beside each other).
+lane_names() { for f in "$@"; do grep -m1 -oE "$LANE_PATTERN" "$f" | awk '{ print $3 }'; done | sort -u; }
+lane_files() { local name=$1 f; shift; for f in "$@"; do grep -qE "^// test-lane: $name( |$)" "$f" && echo "$f"; done; }
+# Files in SLOW_FIRST's order first, then the others in their given order.
+slow_first() {
+  local s f; local -A seen=()
+  for s in "${SLOW_FIRST[@]}"; do for f in "$@"; do [[ "$f" == *"$s".test.ts && -z "${seen[$f]:-}" ]] && { echo "$f"; seen[$f]=1; }; done; done
+  for f in "$@"; do [ -n "${seen[$f]:-}" ] || echo "$f"; done
+}
 
 if [ "$list" = 1 ]; then
   for f in "${unit[@]}"; do echo "unit $f"; done
   for f in "${shared_core[@]}"; do echo "integration-core $f"; done
+  for f in "${lane_core[@]}"; do echo "lane-core:$(lane_names "$f") $f"; done
   for f in "${exclusive_core[@]}"; do echo "exclusive-core $f"; done
   for f in "${shared[@]}"; do echo "integration-late $f"; done
+  for f in "${lane[@]}"; do echo "lane-late:$(lane_names "$f") $f"; done
   for f in "${exclusive[@]}"; do echo "exclusive-late $f"; done
   exit 0
 fi
@@ -108,9 +132,36 @@ phase() {
   sed -n '2,9p' "$times_dir/test-times-$name.tsv" 2>/dev/null | sed 's/^/   /' || true
 }
 
-# Phases 2 and 3 share one environment: started here if needed (global-setup then finds it up and leaves it
-# running), stopped at the end only if it was not running before.
-if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]})) -eq 0 ]; then
+# A phase in the background, its output kept for when it is waited for (bg_start NAME PHASE-ARGS...; bg_wait).
+bg_pids=() bg_outs=()
+bg_start() {
+  local out; out=$(mktemp)
+  ( rc=0; phase "$@"; exit "$rc" ) > "$out" 2>&1 &
+  bg_pids+=($!) bg_outs+=("$out")
+}
+bg_wait() {
+  local i
+  for i in "${!bg_pids[@]}"; do
+    wait "${bg_pids[$i]}" || rc=$?
+    cat "${bg_outs[$i]}"; rm -f "${bg_outs[$i]}"
+  done
+  bg_pids=() bg_outs=()
+}
+# integration_group NAME FILES...: the shared files, with each lane of LANE_FILES beside them.
+integration_group() {
+  local name=$1 l files; shift
+  for l in $(lane_names "${LANE_FILES[@]}"); do
+    mapfile -t files < <(lane_files "$l" "${LANE_FILES[@]}")
+    bg_start "lane-$l" 1 "${setup[@]}" -- "${files[@]}"
+  done
+  mapfile -t files < <(slow_first "$@")
+  phase "$name" "$CONCURRENCY" "${setup[@]}" -- "${files[@]}"
+  bg_wait
+}
+
+# The integration groups share one environment: started here if needed (global-setup then finds it up and leaves
+# it running), stopped at the end only if it was not running before.
+if [ $((${#shared_core[@]} + ${#exclusive_core[@]} + ${#shared[@]} + ${#exclusive[@]} + ${#lane_core[@]} + ${#lane[@]})) -eq 0 ]; then
   phase unit "$CONCURRENCY" -- "${unit[@]}"
 else
   envdir=${SKIFF_TESTENV_RUN:-$ROOT/.testenv}
@@ -119,24 +170,37 @@ else
     trap 'rm -f "$summary" "$cpu_file"; bash "$ROOT/scripts/testenv/down.sh" >/dev/null 2>&1 || true' EXIT
   fi
   export SKIFF_KEEP_TESTENV=1
-  # The core groups start the environment without the CSI stack (or find one up, with or without). Started here
-  # first, then the unit files run beside the first group; their output follows it. (If it fails, the first
-  # group's global setup tries again and fails the run with the reason.)
-  unit_pid=''
-  if [ ${#unit[@]} -gt 0 ]; then
+  if [ -z "${SKIFF_TEST_SPLIT:-}" ] && bash scripts/testenv/build.sh --check; then
+    # Warm cache: one integration group and one exclusive group in the full environment. (If up.sh fails, the
+    # first group's global setup tries again and fails the run with the reason.)
+    bash scripts/testenv/up.sh >/dev/null || true
+    LANE_FILES=("${lane_core[@]}" "${lane[@]}")
+    integration_group integration "${shared_core[@]}" "${shared[@]}"
+    [ ${#unit[@]} -eq 0 ] || bg_start unit 1 -- "${unit[@]}"
+    phase exclusive 1 "${setup[@]}" -- "${exclusive_core[@]}" "${exclusive[@]}"
+    bg_wait
+  else
+    # Cold cache: the core groups in an environment without the CSI stack while the rest builds, then the late
+    # groups once up.sh has added it. The unit files start with the first exclusive group and run on beside the
+    # late groups when they outlast it.
     SKIFF_TESTENV_CORE=1 bash scripts/testenv/up.sh >/dev/null || true
-    unit_out=$(mktemp)
-    ( rc=0; phase unit "$CONCURRENCY" -- "${unit[@]}"; exit "$rc" ) > "$unit_out" 2>&1 &
-    unit_pid=$!
+    LANE_FILES=("${lane_core[@]}")
+    SKIFF_TESTENV_CORE=1 integration_group integration-core "${shared_core[@]}"
+    unit_pid='' unit_out=''
+    if [ ${#unit[@]} -gt 0 ]; then
+      unit_out=$(mktemp)
+      ( rc=0; phase unit 1 -- "${unit[@]}"; exit "$rc" ) > "$unit_out" 2>&1 &
+      unit_pid=$!
+    fi
+    SKIFF_TESTENV_CORE=1 phase exclusive-core 1 "${setup[@]}" -- "${exclusive_core[@]}"
+    LANE_FILES=("${lane[@]}")
+    integration_group integration-late "${shared[@]}"
+    phase exclusive-late 1 "${setup[@]}" -- "${exclusive[@]}"
+    if [ -n "$unit_pid" ]; then
+      wait "$unit_pid" || rc=$?
+      cat "$unit_out"; rm -f "$unit_out"
+    fi
   fi
-  SKIFF_TESTENV_CORE=1 phase integration-core "$CONCURRENCY" "${setup[@]}" -- "${shared_core[@]}"
-  if [ -n "$unit_pid" ]; then
-    wait "$unit_pid" || rc=$?
-    cat "$unit_out"; rm -f "$unit_out"
-  fi
-  SKIFF_TESTENV_CORE=1 phase exclusive-core 1 "${setup[@]}" -- "${exclusive_core[@]}"
-  phase integration-late "$CONCURRENCY" "${setup[@]}" -- "${shared[@]}"
-  phase exclusive-late 1 "${setup[@]}" -- "${exclusive[@]}"
 fi
 
 # One summary for all phases, in the runner's own format (scripts/test.sh and CI read it).

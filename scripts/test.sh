@@ -39,8 +39,8 @@ echo "== lint"; eslint --max-warnings=0 . && prettier --check . >/dev/null || { 
 # build it so they exercise the code users run, not the tsx fallback. c8 leaves the bundle out of
 # the report (--include src/**): remapped through its source map, it would show as all covered.
 echo "== build"; node --import tsx scripts/build.ts
-# Unit tests, then integration tests two files at a time, then the exclusive ones alone (scripts/test-phases.sh
-# says which are which, and how to mark a new file); c8 merges the coverage of every process of every phase.
+# Integration tests two files at a time (and the tenant lane beside them), then the exclusive ones alone with the unit
+# tests beside them (scripts/test-phases.sh says which are which, and how to mark a new file); c8 merges the coverage of every process of every phase.
 echo "== tests: ${files[*]}"
 out=$(mktemp)
 set +e

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the test environment's binaries from the Go module proxy into a cache outside the clone,
 # keyed by Go version and component version. Warm runs take well under a second.
-# Usage: build.sh [--core]   (--core: only what an environment without the CSI stack, kopia and Helm needs:
-# Kubernetes, etcd, kwok and MinIO, built first anyway; up.sh's SKIFF_TESTENV_CORE=1 mode, docs/testing.md)
+# Usage: build.sh [--core | --check]   (--core: only what an environment without the CSI stack, kopia and Helm
+# needs: Kubernetes, etcd, kwok and MinIO, built first anyway; up.sh's SKIFF_TESTENV_CORE=1 mode, docs/testing.md.
+# --check: build nothing, exit 0 when everything is built (scripts/test-phases.sh then runs no cold-cache groups))
 set -euo pipefail
-CORE=0; [ "${1:-}" = --core ] && CORE=1
+CORE=0 CHECK=0; [ "${1:-}" = --core ] && CORE=1; [ "${1:-}" = --check ] && CHECK=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 . "$HERE/versions.env"
@@ -153,6 +154,7 @@ ready() {
       have snapshot-controller "$CSI_SNAPSHOTTER" && [ -d "$BIN/csi-crds-$CSI_SNAPSHOTTER" ] && have skiff-csi-driver "$CSI_DRIVER_KEY"
   }; }
 }
+if [ "$CHECK" = 1 ]; then ready; exit; fi
 # Another build holds the lock (scripts/test.sh's background build of everything): wait for it, or only until
 # what this run needs is there (--core while the background build goes on to the CSI sidecars).
 exec 9>"$CACHE/.lock"

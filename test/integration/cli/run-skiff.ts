@@ -62,7 +62,10 @@ export function startSkiffServer(
   logs: () => string;
   stop: () => Promise<void>;
 } {
-  const child = spawn(opts.node ?? process.execPath, [BIN, 'server', ...args], {
+  // Tenant operations off unless asked for: a server that runs them executes every TenantBackup in the cluster,
+  // and would race the tenant files' own servers (their lane in scripts/test-phases.sh).
+  const tenant = args.some((a) => a.startsWith('--tenant-operations')) ? [] : ['--tenant-operations=false'];
+  const child = spawn(opts.node ?? process.execPath, [BIN, 'server', ...tenant, ...args], {
     cwd: ROOT,
     env: childEnv(opts.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+// test-lane: tenant — its TenantBackups would be executed by a tenant file's server, taking that file's queue slots
 /**
  * Issue 17 acceptance at admission, against the real API server with no `skiff server` running
  * at all: whatever is refused here is refused by the API server alone (CRD CEL rules, the

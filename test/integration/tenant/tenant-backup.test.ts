@@ -1,4 +1,4 @@
-// exclusive-test: every `skiff server` process another file starts runs tenant operations too (its default), and would race this file's server for the same TenantBackups
+// test-lane: tenant — this file's server executes every TenantBackup and TenantRestore in the cluster, so it must not run beside another file's (other files' servers run with tenant operations off)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
