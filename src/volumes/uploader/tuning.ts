@@ -40,13 +40,17 @@ export interface UploaderTuning {
 /**
  * The node agent's defaults (flags --uploader-memory-limit, --uploader-gc-percent, --uploader-parallel-files,
  * --restic-pack-size). kopia reads two files at once in a backup: one at a time it hashes and
- * uploads in turn, and ran at 0.63-0.68x of kopia alone on a quiet machine; two at once ran at
- * 0.96x under load with 10 MiB packs (`NEW_REPOSITORY_PARAMETERS` in kopia.ts), whose live heap
- * (83 MB) fits under 88MiB, the tree at 198 MiB. A restore writes one file at a time: two
- * took kopia to 129 MiB, the tree to 203 MiB. A given --uploader-parallel-files applies to both.
+ * uploads in turn, and ran at 0.63-0.68x of kopia alone on a quiet machine; two at once, with 10
+ * MiB packs (`NEW_REPOSITORY_PARAMETERS` in kopia.ts), hold a live heap of ~80 MB into S3. At
+ * 88MiB that left the collector no room: it ran ~750 times on 1 GiB, and kopia's CPU time was
+ * +30 % over kopia alone (19.4 s against 14.6; 92MiB 18.0 s), where at 96MiB it is kopia
+ * alone's (14.9 s; 100MiB 13.4, no limit 14.1: the noise of a loaded machine), at 127 MiB RSS
+ * against 124: the tree ~200 MiB with the ~74 MiB agent (bench:fs, README "File-system
+ * backup"). A restore writes one file at a time: two took kopia to 129 MiB, the tree to 203
+ * MiB. A given --uploader-parallel-files applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+  memoryLimit: { kopia: '96MiB', restic: '96MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
   resticPackSizeMiB: 4,

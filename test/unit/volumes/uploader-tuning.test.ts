@@ -15,7 +15,7 @@ import { createUploader, type UploaderTuning } from '../../../src/volumes/upload
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
   assert.deepEqual(uploaderTuningFrom({}, {}), {
-    memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+    memoryLimit: { kopia: '96MiB', restic: '96MiB' },
     parallelFiles: 2,
     restoreParallelFiles: 1,
     resticPackSizeMiB: 4,
@@ -29,7 +29,7 @@ test('uploader tuning: flags win over the environment, which wins over the defau
   });
   assert.deepEqual(
     uploaderTuningFrom({}, { SKIFF_UPLOADER_PARALLEL_FILES: '3' }),
-    { memoryLimit: { kopia: '88MiB', restic: '96MiB' }, parallelFiles: 3, resticPackSizeMiB: 4 },
+    { memoryLimit: { kopia: '96MiB', restic: '96MiB' }, parallelFiles: 3, resticPackSizeMiB: 4 },
     'a given number of files applies to restores too',
   );
   assert.deepEqual(
@@ -129,7 +129,7 @@ test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism 
 
 test('by default each tool gets its own memory limit; a given one applies to both', async () => {
   for (const [type, expected] of [
-    ['kopia', /^88MiB - - /],
+    ['kopia', /^96MiB - - /],
     ['restic', /^96MiB - 4 /],
   ] as const) {
     const { uploader, dir, runs } = uploaderWith(type, uploaderTuningFrom({}, {}));
