@@ -39,7 +39,7 @@ export function nodeAgentCommand() {
     .option('--concurrency <n>', 'backups and restores run at once on this node', '1')
     .option(
       '--uploader-memory-limit <size>',
-      `soft memory limit (GOMEMLIMIT) of each kopia or restic process, e.g. 64MiB, 1GiB, or "off" (default: $SKIFF_UPLOADER_MEMORY_LIMIT or ${describeMemoryLimit(DEFAULT_UPLOADER_TUNING.memoryLimit)})`,
+      `soft memory limit (GOMEMLIMIT) of each kopia or restic process, e.g. 64MiB, 1GiB, or "off" (default: $SKIFF_UPLOADER_MEMORY_LIMIT or ${describeMemoryLimit(DEFAULT_UPLOADER_TUNING.memoryLimit)}, and ${DEFAULT_UPLOADER_TUNING.restoreMemoryLimit} for a kopia restore; a value given applies to all)`,
     )
     .option(
       '--uploader-gc-percent <n>',
@@ -161,6 +161,8 @@ export function uploaderTuningFrom(
     ...(gcPercent !== undefined ? { gcPercent } : {}),
     ...(parallel ? { parallelFiles: parallel } : {}),
     ...(restoreParallel ? { restoreParallelFiles: restoreParallel } : {}),
+    // A given limit applies to restores too; the defaults differ (tuning.ts).
+    ...(given === undefined ? { restoreMemoryLimit: DEFAULT_UPLOADER_TUNING.restoreMemoryLimit } : {}),
     ...(packSize ? { resticPackSizeMiB: packSize } : {}),
   };
 }

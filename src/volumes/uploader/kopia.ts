@@ -55,7 +55,7 @@ export class KopiaUploader implements Uploader {
     return join(this.access.workDir, role === 'snapshots' ? 'repository.config' : 'maintenance.config');
   }
 
-  private env(role: Role): Record<string, string> {
+  private env(role: Role, operation: 'backup' | 'restore' = 'backup'): Record<string, string> {
     const { target } = this.access;
     const env: Record<string, string> = {
       KOPIA_PASSWORD: this.access.password,
@@ -66,7 +66,7 @@ export class KopiaUploader implements Uploader {
       // One log file per run is plenty; kopia keeps 1000 by default.
       KOPIA_LOG_DIR_MAX_FILES: '3',
       KOPIA_CONTENT_LOG_DIR_MAX_FILES: '3',
-      ...goRuntimeEnv(this.tuning, 'kopia'),
+      ...goRuntimeEnv(this.tuning, 'kopia', operation),
     };
     if (target.kind === 's3') Object.assign(env, awsEnv(target));
     return env;
@@ -79,13 +79,15 @@ export class KopiaUploader implements Uploader {
       onStderrLine?: (line: string) => void;
       role?: Role;
       stdin?: AsyncIterable<string>;
+      /** A restore's kopia runs under the restore's memory limit (tuning.ts). */
+      restore?: boolean;
     } = {},
   ): Promise<string> {
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
     return runTool({
       command: this.binary,
       args,
-      env: this.env(opts.role ?? 'snapshots'),
+      env: this.env(opts.role ?? 'snapshots', opts.restore === true ? 'restore' : 'backup'),
       signal: opts.signal,
       splitCarriageReturns: true,
       ...(opts.onStderrLine ? { onStderrLine: opts.onStderrLine } : {}),
@@ -256,6 +258,7 @@ export class KopiaUploader implements Uploader {
     if (parallel !== undefined) args.push(`--parallel=${parallel}`);
     await this.run(args, {
       signal: options.signal,
+      restore: true,
       onStderrLine: (line) => {
         const done = parseKopiaRestoreProgress(line);
         if (done !== undefined) options.onProgress?.({ totalBytes: options.totalBytes ?? done, bytesDone: done });

@@ -30,6 +30,8 @@ export interface UploaderTuning {
   parallelFiles?: number | undefined;
   /** Files kopia writes at once in a restore, when it differs from `parallelFiles`. */
   restoreParallelFiles?: number | undefined;
+  /** GOMEMLIMIT of a kopia restore, when it differs from the memory limit (a restore's heap is smaller). */
+  restoreMemoryLimit?: string | undefined;
   /**
    * restic's pack size in MiB (RESTIC_PACK_SIZE) for the data it writes: restic holds the packs
    * it is filling in memory. Undefined leaves restic's default (16).
@@ -40,15 +42,21 @@ export interface UploaderTuning {
 /**
  * The node agent's defaults (flags --uploader-memory-limit, --uploader-gc-percent, --uploader-parallel-files,
  * --restic-pack-size). kopia reads two files at once in a backup: one at a time it hashes and
- * uploads in turn, and ran at 0.63-0.68x of kopia alone on a quiet machine; two at once ran at
- * 0.96x under load with 10 MiB packs (`NEW_REPOSITORY_PARAMETERS` in kopia.ts), whose live heap
- * (83 MB) fits under 88MiB, the tree at 198 MiB. A restore writes one file at a time: two
- * took kopia to 129 MiB, the tree to 203 MiB. A given --uploader-parallel-files applies to both.
+ * uploads in turn, and ran at 0.63-0.68x of kopia alone on a quiet machine; two at once, with 10
+ * MiB packs (`NEW_REPOSITORY_PARAMETERS` in kopia.ts), hold a live heap of ~80 MB into S3. At
+ * 88MiB that left the collector no room: it ran ~750 times on 1 GiB, and kopia's CPU time was
+ * +30 % over kopia alone (19.4 s against 14.6; 92MiB 18.0 s), where at 96MiB it is kopia
+ * alone's (14.9 s; 100MiB 13.4, no limit 14.1: the noise of a loaded machine), at 127 MiB RSS
+ * against 124: the tree ~200 MiB with the ~74 MiB agent (bench:fs, README "File-system
+ * backup"). A restore writes one file at a time: two took kopia to 129 MiB, the tree to 203
+ * MiB; one at a time at 96MiB kopia's peak was 130 MiB (the tree 207), at 88MiB 122 (195), so a
+ * restore keeps 88MiB. A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+  memoryLimit: { kopia: '96MiB', restic: '96MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
+  restoreMemoryLimit: '88MiB',
   resticPackSizeMiB: 4,
 } as const satisfies UploaderTuning;
 
@@ -67,9 +75,15 @@ export function describeMemoryLimit(limit: NonNullable<UploaderTuning['memoryLim
 }
 
 /** The environment that applies the tuning to the Go process of one uploader. */
-export function goRuntimeEnv(tuning: UploaderTuning | undefined, tool: RepositoryType): Record<string, string> {
+export function goRuntimeEnv(
+  tuning: UploaderTuning | undefined,
+  tool: RepositoryType,
+  operation: 'backup' | 'restore' = 'backup',
+): Record<string, string> {
   const env: Record<string, string> = {};
-  const limit = typeof tuning?.memoryLimit === 'object' ? tuning.memoryLimit[tool] : tuning?.memoryLimit;
+  const restoreLimit = tool === 'kopia' && operation === 'restore' ? tuning?.restoreMemoryLimit : undefined;
+  const limit =
+    restoreLimit ?? (typeof tuning?.memoryLimit === 'object' ? tuning.memoryLimit[tool] : tuning?.memoryLimit);
   if (limit !== undefined && limit !== 'off') env.GOMEMLIMIT = limit;
   if (tuning?.gcPercent !== undefined) env.GOGC = String(tuning.gcPercent);
   return env;

@@ -15,9 +15,10 @@ import { createUploader, type UploaderTuning } from '../../../src/volumes/upload
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
   assert.deepEqual(uploaderTuningFrom({}, {}), {
-    memoryLimit: { kopia: '88MiB', restic: '96MiB' },
+    memoryLimit: { kopia: '96MiB', restic: '96MiB' },
     parallelFiles: 2,
     restoreParallelFiles: 1,
+    restoreMemoryLimit: '88MiB',
     resticPackSizeMiB: 4,
   });
   assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
@@ -29,7 +30,12 @@ test('uploader tuning: flags win over the environment, which wins over the defau
   });
   assert.deepEqual(
     uploaderTuningFrom({}, { SKIFF_UPLOADER_PARALLEL_FILES: '3' }),
-    { memoryLimit: { kopia: '88MiB', restic: '96MiB' }, parallelFiles: 3, resticPackSizeMiB: 4 },
+    {
+      memoryLimit: { kopia: '96MiB', restic: '96MiB' },
+      parallelFiles: 3,
+      restoreMemoryLimit: '88MiB',
+      resticPackSizeMiB: 4,
+    },
     'a given number of files applies to restores too',
   );
   assert.deepEqual(
@@ -129,7 +135,7 @@ test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism 
 
 test('by default each tool gets its own memory limit; a given one applies to both', async () => {
   for (const [type, expected] of [
-    ['kopia', /^88MiB - - /],
+    ['kopia', /^96MiB - - /],
     ['restic', /^96MiB - 4 /],
   ] as const) {
     const { uploader, dir, runs } = uploaderWith(type, uploaderTuningFrom({}, {}));
@@ -142,8 +148,18 @@ test('by default each tool gets its own memory limit; a given one applies to bot
       uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '200MiB' }),
     );
     await uploader.backup(dir, { tags: {} });
+    if (type === 'kopia') await uploader.restore('k1', dir, {});
     for (const r of runs()) assert.match(r, /^200MiB /);
   }
+});
+
+test('by default a kopia restore runs under a smaller memory limit than a backup (one file at a time)', async () => {
+  const { uploader, dir, runs } = uploaderWith('kopia', uploaderTuningFrom({}, {}));
+  await uploader.backup(dir, { tags: {} });
+  await uploader.restore('k1', dir, {});
+  const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r) && !r.includes('--stdin-file'));
+  assert.match(snapshots[0] ?? '', /^96MiB - - snapshot create /);
+  assert.match(snapshots[1] ?? '', /^88MiB - - snapshot restore /);
 });
 
 test('no tuning: the tools run with their own defaults', async () => {
