@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 // Deep imports, not the package's index: the index evaluates every generated API class and model,
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import PQueue from 'p-queue';
-import { fetch, getGlobalDispatcher, type Dispatcher, type Response } from 'undici';
+import { fetch, getGlobalDispatcher, request as dispatchRequest, type Dispatcher, type Response } from 'undici';
 import { KubeApiError, KubeConnectionError } from './errors.ts';
 import { http1Pool, impersonatingDispatcher, type UserIdentity } from './impersonation.ts';
 import { isRecord } from './object.ts';
@@ -165,13 +166,27 @@ export class KubeClient {
 
   /**
    * Sends a request and reads the answer without decoding it, for callers that only need to
-   * know it succeeded (a restore's creates): decoding and parsing the object the API server
-   * echoes back cost about as much client CPU as building the request.
+   * know it succeeded (a restore's creates). It goes through undici's `request` rather than
+   * `fetch`: `fetch` builds WHATWG Request, Headers and Response objects and streams for every
+   * call, which cost more than half of a create's client CPU (measured on this machine's API
+   * server: 2.2 ms against 1.0 ms of CPU per create, warm). Same connection pool, credentials,
+   * in-flight limit and retries as `send`.
    */
   async requestIgnoringAnswer(req: KubeRequest): Promise<void> {
-    const res = await this.send(req);
-    // Read to the end, so the connection (or HTTP/2 stream) is released cleanly, not reset.
-    await res.arrayBuffer();
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.queue.add(() => this.dispatchOnce(req));
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        // Read to the end, so the connection (or HTTP/2 stream) is released cleanly, not reset.
+        await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+        return;
+      }
+      const text = await res.body.text().catch(() => '');
+      // HTTP/2 has no reason phrase: the standard one, as `fetch` gives over HTTP/1.1.
+      const err = apiErrorOf(res.statusCode, STATUS_CODES[res.statusCode] ?? '', text, req);
+      const retryAfter = res.headers['retry-after'];
+      if (!shouldRetry(err, req, attempt)) throw err;
+      await sleep(retryDelay(typeof retryAfter === 'string' ? retryAfter : null, attempt));
+    }
   }
 
   /** Sends a request and returns the open response (for watches and other streams). */
@@ -180,21 +195,13 @@ export class KubeClient {
       const res = await this.queue.add(() => this.sendOnce(req));
       if (res.ok) return res;
       const err = await toApiError(res, req);
-      if (!err.transient || err.conflict || attempt >= RETRIES || !isIdempotent(req)) throw err;
-      await sleep(retryDelay(res, attempt));
+      if (!shouldRetry(err, req, attempt)) throw err;
+      await sleep(retryDelay(res.headers.get('retry-after'), attempt));
     }
   }
 
   private async sendOnce(req: KubeRequest): Promise<Response> {
-    const auth = await this.authenticate();
-    const headers: Record<string, string> = { ...auth.headers, Accept: req.accept ?? 'application/json' };
-    let body: string | undefined;
-    if (req.body !== undefined) {
-      body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-      headers['Content-Type'] = req.contentType ?? 'application/json';
-    }
-    const url = this.server + req.path + queryString(req.query);
-    const dispatcher = this.impersonate ? this.impersonatingPool(auth.dispatcher) : auth.dispatcher;
+    const { url, headers, body, dispatcher } = await this.prepared(req);
     try {
       return await fetch(url, {
         method: req.method,
@@ -207,6 +214,42 @@ export class KubeClient {
       if (req.signal?.aborted) throw err;
       throw new KubeConnectionError(this.server, err instanceof Error && err.cause ? err.cause : err);
     }
+  }
+
+  /** `sendOnce` through undici's `request` (see `requestIgnoringAnswer`). */
+  private async dispatchOnce(req: KubeRequest): Promise<Dispatcher.ResponseData> {
+    const { url, headers, body, dispatcher } = await this.prepared(req);
+    try {
+      return await dispatchRequest(url, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher: dispatcher ?? getGlobalDispatcher(),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      throw new KubeConnectionError(this.server, err instanceof Error && err.cause ? err.cause : err);
+    }
+  }
+
+  /** What every attempt of a request sends: its URL, signed headers, encoded body and connection pool. */
+  private async prepared(req: KubeRequest): Promise<{
+    url: string;
+    headers: Record<string, string>;
+    body: string | undefined;
+    dispatcher: Dispatcher | undefined;
+  }> {
+    const auth = await this.authenticate();
+    const headers: Record<string, string> = { ...auth.headers, Accept: req.accept ?? 'application/json' };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+    }
+    const url = this.server + req.path + queryString(req.query);
+    const dispatcher = this.impersonate ? this.impersonatingPool(auth.dispatcher) : auth.dispatcher;
+    return { url, headers, body, dispatcher };
   }
 
   private impersonatingPool(pool: Dispatcher | undefined): Dispatcher {
@@ -262,13 +305,19 @@ function withDispatcherSettings(kc: KubeConfig, report: (settings: unknown) => v
   }) as KubeConfig;
 }
 
-function isIdempotent(req: KubeRequest): boolean {
+function isIdempotent(req: Pick<KubeRequest, 'method'>): boolean {
   return req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE';
 }
 
-function retryDelay(res: Response, attempt: number): number {
-  const after = Number(res.headers.get('retry-after'));
-  if (Number.isFinite(after) && after > 0) return Math.min(after, 10) * 1000;
+/** Whether a failed attempt is sent again: a transient failure of an idempotent request, within RETRIES. */
+export function shouldRetry(err: KubeApiError, req: Pick<KubeRequest, 'method'>, attempt: number): boolean {
+  return err.transient && !err.conflict && attempt < RETRIES && isIdempotent(req);
+}
+
+/** Milliseconds before the next attempt: the server's Retry-After (at most 10 s), else exponential from 200 ms. */
+export function retryDelay(retryAfter: string | null, attempt: number): number {
+  const after = Number(retryAfter);
+  if (retryAfter !== null && Number.isFinite(after) && after > 0) return Math.min(after, 10) * 1000;
   return 200 * 2 ** attempt;
 }
 
@@ -282,23 +331,36 @@ function queryString(query: KubeRequest['query']): string {
 
 async function toApiError(res: Response, req: KubeRequest): Promise<KubeApiError> {
   const text = await res.text().catch(() => '');
-  let reason = res.statusText || 'Unknown';
+  return apiErrorOf(res.status, res.statusText, text, req);
+}
+
+/**
+ * The error for a non-2xx answer, from its status and body: a Kubernetes Status gives the
+ * reason and message, anything else is kept as (the start of) its text.
+ */
+export function apiErrorOf(
+  status: number,
+  statusText: string,
+  text: string,
+  req: Pick<KubeRequest, 'method' | 'path'>,
+): KubeApiError {
+  let reason = statusText || 'Unknown';
   let message = text.slice(0, 500);
   let namesAnObject = false;
   try {
-    const status: unknown = JSON.parse(text);
-    if (isRecord(status)) {
-      if (typeof status.reason === 'string') reason = status.reason;
-      if (typeof status.message === 'string') message = status.message;
-      namesAnObject = isRecord(status.details) && typeof status.details.name === 'string' && status.details.name !== '';
+    const parsed: unknown = JSON.parse(text);
+    if (isRecord(parsed)) {
+      if (typeof parsed.reason === 'string') reason = parsed.reason;
+      if (typeof parsed.message === 'string') message = parsed.message;
+      namesAnObject = isRecord(parsed.details) && typeof parsed.details.name === 'string' && parsed.details.name !== '';
     }
   } catch {
     // not a Status object: keep the raw text
   }
   // A missing object's 404 names it in `details`; a path the server does not serve at all gets
   // "404 page not found" (unknown group/version) or a Status without a name (unknown resource).
-  const typeNotServed = res.status === 404 && !namesAnObject;
-  return new KubeApiError(res.status, reason, message, { method: req.method, path: req.path }, typeNotServed);
+  const typeNotServed = status === 404 && !namesAnObject;
+  return new KubeApiError(status, reason, message, { method: req.method, path: req.path }, typeNotServed);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
+import { IsoTimeFormatter } from '../util/iso-time.ts';
 import { Results, type ResultScope } from './results.ts';
 
 type Level = 'info' | 'warning' | 'error';
@@ -23,6 +24,7 @@ export class OperationLog {
   /** Lines are batched: one gzip write per line costs more CPU than the restore's creates. */
   private pending = '';
   private readonly baseKeys: string[];
+  private readonly time = new IsoTimeFormatter();
 
   private constructor(
     private readonly dir: string,
@@ -74,7 +76,7 @@ export class OperationLog {
   private write(level: Level, msg: string, fields: Fields): void {
     if (this.closed) return;
     // The fields of `{ ...base, ...fields }` in its order, without building it (one line per item).
-    let line = `time="${new Date().toISOString()}" level=${level} msg=${quote(msg)}`;
+    let line = `time="${this.time.format(Date.now())}" level=${level} msg=${quote(msg)}`;
     for (const k of this.baseKeys) line += field(k, Object.hasOwn(fields, k) ? fields[k] : this.base[k]);
     for (const k of Object.keys(fields)) if (!Object.hasOwn(this.base, k)) line += field(k, fields[k]);
     this.pending += `${line}\n`;

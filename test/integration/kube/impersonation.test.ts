@@ -35,6 +35,11 @@ describe('impersonating client (real API server)', () => {
     const asAlice = admin.impersonating(alice);
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', namespace: ns }, data: { a: '1' } };
     await assert.rejects(asAlice.create(core('configmaps'), cm), (err) => err instanceof KubeApiError && err.forbidden);
+    // A restore's creates (`createOnly`) take another HTTP path: it too carries the impersonation.
+    await assert.rejects(
+      asAlice.createOnly(core('configmaps'), cm),
+      (err) => err instanceof KubeApiError && err.forbidden,
+    );
     const attrs = { verb: 'create', group: '', resource: 'configmaps', namespace: ns };
     assert.equal((await userCan(admin, alice, attrs)).allowed, false);
 
@@ -53,5 +58,8 @@ describe('impersonating client (real API server)', () => {
     await asAlice.create(core('configmaps'), cm);
     const created = await admin.get(core('configmaps'), 'c1', ns);
     assert.deepEqual(created.data, { a: '1' });
+    await asAlice.createOnly(core('configmaps'), { ...cm, metadata: { name: 'c2', namespace: ns } });
+    const second = await admin.get(core('configmaps'), 'c2', ns);
+    assert.deepEqual(second.data, { a: '1' });
   });
 });
