@@ -8,6 +8,8 @@
  * Prints one JSON line: {mode, objects, seconds, cpuSeconds, peakRss}; cpuSeconds is this process's
  * CPU (user + system) in the timed part.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { planBackupForCluster } from '../src/backup/plan-for-cluster.ts';
 import { LIST_CONCURRENCY } from '../src/backup/collect/collect-items.ts';
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     namespaces: { type: 'string' },
     prefix: { type: 'string' },
     warm: { type: 'boolean', default: false },
+    /** Writes a V8 CPU profile of the measured run (not the process's start-up) to this file. */
+    profile: { type: 'string' },
   },
 });
 const env = loadTestEnv();
@@ -85,14 +89,31 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
     status: { phase: 'InProgress', startTimestamp: kubeTime(new Date()) },
   };
   const outcome = await runBackup({ cluster, store, clock: systemClock }, backup, plan);
-  if (timed) {
-    seconds = (performance.now() - start) / 1000;
-    cpuSeconds = cpuSince(cpuStart);
-  }
+  if (timed) await endTimed();
   await store.deleteBackup(name);
   if (outcome.phase !== 'Completed')
     throw new Error(`bench backup ended ${outcome.phase ?? '?'}: ${outcome.failureReason ?? ''}`);
   return outcome.progress?.itemsBackedUp ?? 0;
+}
+
+/** Ends the timed part: its wall and CPU time, and the profile when one is taken. */
+async function endTimed(): Promise<void> {
+  seconds = (performance.now() - start) / 1000;
+  cpuSeconds = cpuSince(cpuStart);
+  if (!profiler || !values.profile) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  await writeFile(values.profile, JSON.stringify(profile));
+  profiler.disconnect();
+}
+
+/** The in-process profiler, started just before the measured run: start-up is not in the profile. */
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return session;
 }
 
 const run = (nss: string[], timed: boolean): Promise<number> =>
@@ -111,11 +132,9 @@ if (store) await validateLocation(store);
 // 10,000 objects; one namespace's worth of warm-up was not enough for V8 to finish). Each mode
 // then runs once over the same namespaces, untimed, and the second run is measured.
 if (values.warm) await run(namespaces, false);
+const profiler = values.profile ? await startProfile() : undefined;
 start = performance.now();
 cpuStart = process.cpuUsage();
 const objects = await run(namespaces, true);
-if (values.mode !== 'backup') {
-  seconds = (performance.now() - start) / 1000;
-  cpuSeconds = cpuSince(cpuStart);
-}
+if (values.mode !== 'backup') await endTimed();
 console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop() }));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:backup -- --objects 10000 [--runs 3] [--spread 10] [--warm]`
+ * `npm run bench:backup -- --objects 10000 [--runs 3] [--spread 10] [--warm] [--profile DIR]`
  * Creates N ConfigMaps and Secrets over several namespaces, then measures in the same run, each
  * in a fresh process and in turn: (a) a bare paginated LIST of them one (type, namespace) at a
  * time, (b) the same LISTs as many at once as a backup runs, (c) a Skiff backup of them. With
@@ -9,6 +9,8 @@
  * and of the environment's servers (`environmentCpuSeconds`). No timed assertions.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCluster, benchEnv, ensureObjects, environmentCpuSeconds, mib } from './bench-env.ts';
 // @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     spread: { type: 'string', default: '10' },
     warm: { type: 'boolean', default: false },
+    /** A folder for a V8 CPU profile of each measured run (`<mode>-<run>.cpuprofile`; open in Chrome DevTools). */
+    profile: { type: 'string' },
     /** V8 flags for the measured processes instead of the server's (SERVER_NODE_FLAGS), to compare flag sets. */
     'node-flags': { type: 'string' },
   },
@@ -46,7 +50,7 @@ interface Run {
   peakRss: number;
 }
 type Mode = 'list' | 'list-parallel' | 'backup';
-function measure(mode: Mode): Run {
+function measure(mode: Mode, index: number): Run {
   // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
   const serverCpu = environmentCpuSeconds(env.runDir);
   const res = spawnSync(
@@ -61,6 +65,7 @@ function measure(mode: Mode): Run {
       '--prefix',
       `bench-${total}`,
       ...(values.warm ? ['--warm'] : []),
+      ...(values.profile ? ['--profile', join(values.profile, `${mode}-${index + 1}.cpuprofile`)] : []),
     ],
     {
       encoding: 'utf8',
@@ -74,7 +79,8 @@ function measure(mode: Mode): Run {
 
 const MODES: Mode[] = ['list', 'list-parallel', 'backup'];
 const measured = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
-for (let i = 0; i < runs; i++) for (const mode of MODES) measured.get(mode)?.push(measure(mode));
+if (values.profile) mkdirSync(values.profile, { recursive: true });
+for (let i = 0; i < runs; i++) for (const mode of MODES) measured.get(mode)?.push(measure(mode, i));
 const rate = (r: Run): number => r.objects / r.seconds;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));

@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.ts';
 import { kubeTime } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { defaultBackupActions } from './actions/registry.ts';
-import { collectBackupItems, type CollectedEvent } from './collect/collect-items.ts';
+import { collectBackupItemBatches, type CollectedEvent } from './collect/collect-items.ts';
 import { clusterItemSource } from './collect/item-source.ts';
 import { describeLeftOut } from './plan/app-cluster-resources.ts';
 import type { BackupPlan } from './plan/backup-plan.ts';
@@ -229,10 +229,10 @@ interface RunContext {
   hooks: BackupHookRunner;
 }
 
-/** The backup's items, with the first of them already asked for. */
+/** The backup's items, in batches (collectBackupItemBatches), with the first batch already asked for. */
 interface StartedCollection {
-  first: Promise<IteratorResult<CollectedEvent>>;
-  iterator: AsyncGenerator<CollectedEvent>;
+  first: Promise<IteratorResult<CollectedEvent[]>>;
+  iterator: AsyncGenerator<CollectedEvent[]>;
 }
 
 async function startCollecting(
@@ -242,7 +242,7 @@ async function startCollecting(
   podGate: BackupHookRunner,
 ): Promise<StartedCollection> {
   const discovery = await deps.cluster.discover();
-  const iterator = collectBackupItems(plan, {
+  const iterator = collectBackupItemBatches(plan, {
     backupName: name,
     source: clusterItemSource(deps.cluster, deps.pageSize),
     actions: defaultBackupActions(),
@@ -274,21 +274,26 @@ async function writeTarball(
   let done = false;
   try {
     for (let next = await items.first; !next.done; next = await items.iterator.next()) {
-      const ev = next.value;
-      if (ev.kind === 'warning') log.warn(scopeOf(ev.namespace), ev.message);
-      else if (ev.kind === 'error') log.error(scopeOf(ev.namespace), ev.message);
-      else if (ev.kind === 'app-left-out') log.warn('cluster', describeLeftOut(ev.found));
-      if (ev.kind !== 'included') continue;
-      progress.totalItems++;
-      const { type, item } = ev;
-      if (deps.podVolumeBackups) noteVolumeItem(deps.podVolumeBackups, type, item);
-      const more = writer.writeItem(archiveItem(type, item, true));
-      resourceList.add(item);
-      taken?.add(groupResource(type));
-      progress.itemsBackedUp++;
-      onProgress(progress);
-      // Only wait when gzip or the upload falls behind: an await per item would cost an event-loop turn each.
-      if (!more) await writer.drained();
+      const batch = next.value;
+      for (let i = 0; i < batch.length; i++) {
+        const ev = batch[i] as CollectedEvent;
+        // Handled items die young, as the collector's listed pages do.
+        (batch as (CollectedEvent | undefined)[])[i] = undefined;
+        if (ev.kind !== 'included') {
+          logEvent(log, ev);
+          continue;
+        }
+        progress.totalItems++;
+        const { type, item } = ev;
+        if (deps.podVolumeBackups) noteVolumeItem(deps.podVolumeBackups, type, item);
+        const more = writer.writeItem(archiveItem(type, item, true));
+        resourceList.add(item);
+        taken?.add(groupResource(type));
+        progress.itemsBackedUp++;
+        onProgress(progress);
+        // Only wait when gzip or the upload falls behind: an await per item would cost an event-loop turn each.
+        if (!more) await writer.drained();
+      }
     }
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
@@ -318,6 +323,13 @@ async function writeTarball(
     types: plan.steps.map((s) => groupResource(s.type)).length,
   });
   return progress;
+}
+
+/** The collector's warnings and errors go to the backup's log; excluded items are not logged. */
+function logEvent(log: OperationLog, ev: CollectedEvent): void {
+  if (ev.kind === 'warning') log.warn(scopeOf(ev.namespace), ev.message);
+  else if (ev.kind === 'error') log.error(scopeOf(ev.namespace), ev.message);
+  else if (ev.kind === 'app-left-out') log.warn('cluster', describeLeftOut(ev.found));
 }
 
 /**

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'node:https';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import {
   AccessDeniedError,
@@ -11,6 +13,8 @@ import {
 } from '../../../src/storage/errors.ts';
 import { create, parseAwsSettings, s3ClientConfig } from '../../../src/storage/providers/aws/index.ts';
 import { mapS3Error } from '../../../src/storage/providers/aws/map-error.ts';
+import { S3ObjectStore } from '../../../src/storage/providers/aws/s3-object-store.ts';
+import { sendOptions } from '../../../src/storage/providers/aws/send-options.ts';
 
 describe('AWS plugin config keys', () => {
   test('an S3-compatible endpoint: s3Url, path style, and checksums only when required', () => {
@@ -167,4 +171,40 @@ test('a spec.config key Skiff would not act on is refused, naming it', () => {
   assert.throws(() => parseAwsSettings('aws', { signatureVersion: '1' }), /spec\.config\.signatureVersion/);
   assert.doesNotThrow(() => parseAwsSettings('aws', { signatureVersion: '4', enableSharedConfig: 'true' }));
   assert.doesNotThrow(() => parseAwsSettings('aws', { credentialsFile: '/creds', resticRepoPrefix: 's3:x/y' }));
+});
+
+describe('S3 requests through the cached middleware stack', () => {
+  test('sends without a signal pass no options, so the client resolves a command stack once', () => {
+    assert.equal(sendOptions(undefined), undefined);
+    const signal = new AbortController().signal;
+    assert.equal(sendOptions(signal)?.abortSignal, signal);
+    const s = parseAwsSettings('aws', { region: 'minio', s3Url: 'http://minio:9000', s3ForcePathStyle: 'true' });
+    assert.equal(s3ClientConfig(s, { accessKeyId: 'a', secretAccessKey: 'b' }).cacheMiddleware, true);
+  });
+
+  test('concurrent uploads each reach their own key with their own body and signature', async () => {
+    const s = parseAwsSettings('aws', { region: 'minio', s3Url: 'http://minio:9000', s3ForcePathStyle: 'true' });
+    const seen: { path: string; body: string; signature: string }[] = [];
+    const client = new S3Client({
+      ...s3ClientConfig(s, { accessKeyId: 'a', secretAccessKey: 'b' }),
+      requestHandler: {
+        handle: async (req: { path: string; body: unknown; headers: Record<string, string> }) => {
+          // Answer out of order, so that requests overlap inside the shared stack.
+          await new Promise((r) => setTimeout(r, Math.random() * 5));
+          seen.push({ path: req.path, body: String(req.body), signature: req.headers.authorization ?? '' });
+          return { response: { statusCode: 200, headers: {}, body: Readable.from([]) } };
+        },
+      },
+    });
+    const store = new S3ObjectStore(client, 'bucket', s);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => store.putObject(`dir/key-${i}`, `body-${i}`)));
+    assert.equal(seen.length, 8);
+    for (const r of seen) {
+      const i = /key-(\d)$/.exec(r.path)?.[1];
+      assert.equal(r.path, `/bucket/dir/key-${i ?? '?'}`);
+      assert.equal(r.body, `body-${i ?? '?'}`);
+    }
+    assert.equal(new Set(seen.map((r) => r.signature)).size, 8, 'each request is signed for its own key');
+    client.destroy();
+  });
 });

@@ -34,6 +34,11 @@ export function s3ClientConfig(
     followRegionRedirects: !settings.regionConfigured && settings.endpoint === undefined,
     ...(credentials ? { credentials } : settings.profileConfigured ? { profile: settings.profile } : {}),
     ...(whenRequired ? { requestChecksumCalculation: whenRequired, responseChecksumValidation: whenRequired } : {}),
+    // A command's middleware stack is resolved once per command class, not on every request
+    // (send-options.ts). The cached stack shares its context between requests of that class;
+    // what the middlewares keep there (endpoint, auth scheme, signing region) depends only on
+    // the client and the bucket, and a store has one of each.
+    cacheMiddleware: true,
     requestHandler: {
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       ...(tls

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStoreRequestError } from '../../errors.ts';
 import type { ObjectBody, ObjectStore, PutObjectOptions } from '../../object-store.ts';
 import { mapS3Error } from './map-error.ts';
+import { sendOptions } from './send-options.ts';
 import { uploadSpooled } from './spooled-upload.ts';
 import type { AwsSettings } from './settings.ts';
 
@@ -73,9 +74,7 @@ export class S3ObjectStore implements ObjectStore {
       // Small files of known size (companions, metadata): one PutObject. lib-storage's
       // chunking costs more CPU than the request itself, and a backup uploads eight of them.
       try {
-        await this.client.send(new PutObjectCommand({ ...params, Body: body }), {
-          ...(opts.signal ? { abortSignal: opts.signal } : {}),
-        });
+        await this.client.send(new PutObjectCommand({ ...params, Body: body }), sendOptions(opts.signal));
       } catch (err) {
         throw mapS3Error(this, err, 'PutObject', key);
       }

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import PQueue from 'p-queue';
+import { sendOptions } from './send-options.ts';
 
 export interface SpoolTuning {
   /** Bytes per part (S3's minimum is 5 MiB, but for the last part). */
@@ -67,7 +68,7 @@ export async function uploadSpooled(
   const dir = await mkdtemp(join(tmpdir(), 'skiff-upload-'));
   const path = join(dir, 'body');
   const file = await open(path, 'w');
-  const options = signal ? { abortSignal: signal } : {};
+  const options = sendOptions(signal);
   const { Bucket, Key } = params;
   const checksum = params.ChecksumAlgorithm ? { ChecksumAlgorithm: params.ChecksumAlgorithm } : {};
   const range = (start: number, end: number): Readable => createReadStream(path, { start, end: end - 1 });
