@@ -56,7 +56,7 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   await waitCloneReady(cluster, namespace, name, deadline, opts.signal);
   const { claim: source, selectedNode } = await reading;
   const size = vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? source.requested ?? '1Gi');
-  const wait = { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()) };
+  const wait = { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()), since: Date.now() };
   await createMover(
     cluster,
     {
@@ -79,7 +79,7 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   return waitForMoverPlacement(
     cluster,
     { namespace, name },
-    { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()) },
+    { ...wait, timeoutMs: Math.max(1000, deadline - Date.now()) },
   );
 }
 

@@ -192,6 +192,8 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
   /** Give up after this long, naming what the cluster said (provisioning errors, scheduling). */
   timeoutMs: number;
+  /** When the wait for the volume began (epoch ms), if before this call: the error says how long it has been. */
+  since?: number | undefined;
 }
 
 /**
@@ -205,6 +207,7 @@ export async function waitForMoverPlacement(
   opts: WaitOptions,
 ): Promise<MoverPlacement> {
   const deadline = Date.now() + opts.timeoutMs;
+  const waitedMs = (): number => Date.now() - (opts.since ?? deadline - opts.timeoutMs);
   const gone = (what: string): Error => new Error(`the data mover's ${what} ${ref.namespace}/${ref.name} is gone`);
   const wait = (rt: ResourceType, done: (obj: KubeObject) => boolean): Promise<KubeObject | null | undefined> =>
     waitForObject(cluster, rt, ref, (obj) => (!obj ? null : done(obj) ? obj : undefined), {
@@ -236,7 +239,7 @@ export async function waitForMoverPlacement(
   const why = lastPod ? await pendingReason(cluster, ref, lastPod) : '';
   throw new Error(
     `the data mover's volume ${ref.namespace}/${ref.name} was not ${pvName ? 'mounted' : 'provisioned'} within ` +
-      `${Math.round(opts.timeoutMs / 1000)}s${why ? `: ${why}` : ''}`,
+      `${Math.round(waitedMs() / 1000)}s${why ? `: ${why}` : ''}`,
   );
 }
 
