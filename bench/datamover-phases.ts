@@ -21,9 +21,11 @@ const MILESTONES = [
   'source VolumeSnapshot ready',
   'DataUpload created',
   'DataUpload Accepted',
+  'clone VolumeSnapshot created',
   'clone VolumeSnapshot ready',
-  'mover pod scheduled',
+  'mover claim created',
   'mover claim Bound',
+  'mover pod scheduled',
   'DataUpload Prepared',
   'DataUpload InProgress',
   'kopia upload started',
@@ -55,7 +57,8 @@ export class PhaseTracer {
       if (type === 'ADDED') this.mark('source VolumeSnapshot created');
       if (s?.readyToUse) this.mark('source VolumeSnapshot ready');
     });
-    this.watch(VOLUME_SNAPSHOTS, this.serverNamespace, (_t, o) => {
+    this.watch(VOLUME_SNAPSHOTS, this.serverNamespace, (type, o) => {
+      if (type === 'ADDED') this.mark('clone VolumeSnapshot created');
       if ((o.status as Status | undefined)?.readyToUse) this.mark('clone VolumeSnapshot ready');
     });
     this.watch(dus, this.serverNamespace, (type, o) => {
@@ -72,6 +75,7 @@ export class PhaseTracer {
       if (type === 'DELETED') this.mark('mover pod deleted');
     });
     this.watch(PVCS, this.serverNamespace, (type, o) => {
+      if (type === 'ADDED') this.mark('mover claim created');
       if ((o.status as Status | undefined)?.phase === 'Bound') this.mark('mover claim Bound');
       if (type === 'DELETED') this.mark('mover claim deleted');
     });

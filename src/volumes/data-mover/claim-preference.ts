@@ -80,8 +80,18 @@ export async function sourceVolumeReaches(cluster: Cluster, du: DataUpload, node
   const pv = pvName ? await cluster.find(PVS, pvName) : undefined;
   const terms = (pv?.spec as { nodeAffinity?: { required?: { nodeSelectorTerms?: unknown[] } } } | undefined)
     ?.nodeAffinity?.required?.nodeSelectorTerms;
+  return nodeMatches(cluster, node, terms);
+}
+
+/** Whether `node` satisfies required node selector terms; true without terms, `ifUnknown` when there is no such node. */
+export async function nodeMatches(
+  cluster: Cluster,
+  node: string,
+  terms: readonly unknown[] | undefined,
+  ifUnknown = true,
+): Promise<boolean> {
   if (!terms || terms.length === 0) return true;
   const self = await cluster.find(NODES, node);
-  if (!self) return true;
+  if (!self) return ifUnknown;
   return nodeSelectorTermsMatch(terms, { name: node, labels: self.metadata.labels ?? {} });
 }

@@ -16,12 +16,19 @@ import {
 } from '../csi/snapshot-objects.ts';
 import { createMover, deleteMover, PVCS, PVS, waitForMoverPlacement, type MoverPlacement } from './mover-pod.ts';
 import { parseQuantity } from '../policy/quantity.ts';
+import { nodeMatches } from './claim-preference.ts';
 import { cloneSnapshotObjects } from './upload-objects.ts';
 
 export interface ExposeOptions {
   signal?: AbortSignal | undefined;
   /** The DataUpload's `operationTimeout`: how long the snapshot may take to be usable by the mover. */
   timeoutMs: number;
+  /**
+   * The exposing agent's node: when the source volume can be used there (the source PV's node affinity), the
+   * mover's claim is provisioned for it at once (`selectedNode`, mover-pod.ts) and the pod lands there, so
+   * this agent, already connected to the repository, uploads.
+   */
+  node?: string | undefined;
 }
 
 /** Clones the snapshot, creates the mover's claim and pod, and waits until they are placed and bound. */
@@ -39,28 +46,40 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   const clone = cloneSnapshotObjects({ name, namespace, uid: du.metadata.uid ?? '' }, { vs, vsc });
   await createIfMissing(cluster, VOLUME_SNAPSHOT_CONTENTS, clone.vsc);
   await createIfMissing(cluster, VOLUME_SNAPSHOTS, clone.vs);
+  // What the mover's claim needs is read while the clone becomes ready.
+  const reading = sourceClaim(cluster, srcNs, du.spec.sourcePVC).then(async (claim) => ({
+    claim,
+    selectedNode:
+      opts.node && (await nodeMatches(cluster, opts.node, claim.nodeSelectorTerms, false)) ? opts.node : undefined,
+  }));
+  reading.catch(() => undefined);
   await waitCloneReady(cluster, namespace, name, deadline, opts.signal);
-
-  const source = await sourceClaim(cluster, srcNs, du.spec.sourcePVC);
+  const { claim: source, selectedNode } = await reading;
   const size = vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? source.requested ?? '1Gi');
-  await createMover(cluster, {
-    namespace,
-    owner: { apiVersion: 'velero.io/v2alpha1', kind: 'DataUpload', name, uid: du.metadata.uid ?? '' },
-    volume: {
-      storageClassName: du.spec.csiSnapshot?.storageClass ?? '',
-      size: biggest(size, source.requested),
-      accessModes: source.accessModes,
-      volumeMode: source.volumeMode,
-      dataSource: { apiGroup: SNAPSHOT_GROUP, kind: 'VolumeSnapshot', name },
-      readOnly: true,
+  const wait = { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()), since: Date.now() };
+  await createMover(
+    cluster,
+    {
+      namespace,
+      owner: { apiVersion: 'velero.io/v2alpha1', kind: 'DataUpload', name, uid: du.metadata.uid ?? '' },
+      volume: {
+        storageClassName: du.spec.csiSnapshot?.storageClass ?? '',
+        size: biggest(size, source.requested),
+        accessModes: source.accessModes,
+        volumeMode: source.volumeMode,
+        dataSource: { apiGroup: SNAPSHOT_GROUP, kind: 'VolumeSnapshot', name },
+        readOnly: true,
+      },
+      nodeSelectorTerms: source.nodeSelectorTerms,
+      selectedNode,
+      labels: { 'velero.io/data-upload': name },
     },
-    nodeSelectorTerms: source.nodeSelectorTerms,
-    labels: { 'velero.io/data-upload': name },
-  });
+    wait,
+  );
   return waitForMoverPlacement(
     cluster,
     { namespace, name },
-    { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()) },
+    { ...wait, timeoutMs: Math.max(1000, deadline - Date.now()) },
   );
 }
 

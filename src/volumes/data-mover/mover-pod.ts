@@ -29,6 +29,9 @@ export const PVCS = core('persistentvolumeclaims', 'PersistentVolumeClaim');
 export const PVS = core('persistentvolumes', 'PersistentVolume', false);
 const EVENTS = core('events', 'Event');
 
+/** The node a claim of a WaitForFirstConsumer class is to be provisioned for (set by kube-scheduler, or by us). */
+export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+
 /** The claim the mover provisions. */
 export interface MoverVolumeSpec {
   storageClassName: string;
@@ -62,6 +65,12 @@ export interface MoverRequest {
    * on the node that holds it, so the scheduler must put the pod there.
    */
   nodeSelectorTerms?: unknown[] | undefined;
+  /**
+   * The node to provision the claim for (`volume.kubernetes.io/selected-node`), when the caller knows one that
+   * the volume can be used on: the provisioner then starts at once, and the pod is created once the claim is
+   * bound, so kube-scheduler need not bind the claim itself (it checks such a binding once a second).
+   */
+  selectedNode?: string | undefined;
   /** Extra labels on both objects (e.g. `velero.io/data-upload=<du>`). */
   labels?: Record<string, string> | undefined;
   /** Image of the pod's container; a node agent never runs it (the agent reads the mounted directory). */
@@ -102,7 +111,13 @@ export function moverObjects(req: MoverRequest): { pvc: KubeObject; pod: KubeObj
   const pvc: KubeObject = {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name, namespace: req.namespace, labels, ownerReferences },
+    metadata: {
+      name,
+      namespace: req.namespace,
+      labels,
+      ownerReferences,
+      ...(req.selectedNode ? { annotations: { [SELECTED_NODE_ANNOTATION]: req.selectedNode } } : {}),
+    },
     spec: {
       storageClassName: v.storageClassName,
       accessModes: v.accessModes && v.accessModes.length > 0 ? v.accessModes : ['ReadWriteOnce'],
@@ -140,18 +155,36 @@ export function moverObjects(req: MoverRequest): { pvc: KubeObject; pod: KubeObj
   return { pvc, pod };
 }
 
-/** Creates the mover's PVC and pod; objects already there (a retry) are kept. */
-export async function createMover(cluster: Cluster, req: MoverRequest): Promise<void> {
+/**
+ * Creates the mover's PVC and pod; objects already there (a retry) are kept. With a selected node, the pod is
+ * created only once the claim is bound (or its provisioner gave that node up, removing the annotation, or
+ * `opts.timeoutMs` passed), so the scheduler finds it bound and places the pod at once.
+ */
+export async function createMover(cluster: Cluster, req: MoverRequest, opts?: WaitOptions): Promise<void> {
   const { pvc, pod } = moverObjects(req);
-  for (const [rt, obj] of [
-    [PVCS, pvc],
-    [PODS, pod],
-  ] as const) {
-    try {
-      await cluster.create(rt, obj);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
+  await createIfMissing(cluster, PVCS, pvc);
+  if (req.selectedNode && opts) {
+    const ref = { namespace: req.namespace, name: moverName(req.owner) };
+    // Not settled in time: the pod is made anyway, and the placement wait names what the cluster says.
+    await waitForObject(cluster, PVCS, ref, (obj) => (!obj || pinnedClaimSettled(obj) ? true : undefined), opts);
+  }
+  await createIfMissing(cluster, PODS, pod);
+}
+
+/**
+ * Whether a mover claim made with a selected node needs no more waiting before its pod is made: it is bound, or
+ * its provisioner removed the annotation (it cannot provision there: the scheduler is to choose). Pure.
+ */
+export function pinnedClaimSettled(pvc: KubeObject): boolean {
+  const phase = (pvc.status as { phase?: string } | undefined)?.phase;
+  return phase === 'Bound' || !pvc.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
+}
+
+async function createIfMissing(cluster: Cluster, rt: ResourceType, obj: KubeObject): Promise<void> {
+  try {
+    await cluster.create(rt, obj);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
   }
 }
 
@@ -159,6 +192,8 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
   /** Give up after this long, naming what the cluster said (provisioning errors, scheduling). */
   timeoutMs: number;
+  /** When the wait for the volume began (epoch ms), if before this call: the error says how long it has been. */
+  since?: number | undefined;
 }
 
 /**
@@ -172,6 +207,7 @@ export async function waitForMoverPlacement(
   opts: WaitOptions,
 ): Promise<MoverPlacement> {
   const deadline = Date.now() + opts.timeoutMs;
+  const waitedMs = (): number => Date.now() - (opts.since ?? deadline - opts.timeoutMs);
   const gone = (what: string): Error => new Error(`the data mover's ${what} ${ref.namespace}/${ref.name} is gone`);
   const wait = (rt: ResourceType, done: (obj: KubeObject) => boolean): Promise<KubeObject | null | undefined> =>
     waitForObject(cluster, rt, ref, (obj) => (!obj ? null : done(obj) ? obj : undefined), {
@@ -203,7 +239,7 @@ export async function waitForMoverPlacement(
   const why = lastPod ? await pendingReason(cluster, ref, lastPod) : '';
   throw new Error(
     `the data mover's volume ${ref.namespace}/${ref.name} was not ${pvName ? 'mounted' : 'provisioned'} within ` +
-      `${Math.round(opts.timeoutMs / 1000)}s${why ? `: ${why}` : ''}`,
+      `${Math.round(waitedMs() / 1000)}s${why ? `: ${why}` : ''}`,
   );
 }
 

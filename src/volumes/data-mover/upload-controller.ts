@@ -166,7 +166,7 @@ async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
   const patch = patcher(ctx, name);
   try {
     const timeoutMs = parseDuration(du.spec.operationTimeout || DEFAULT_OPERATION_TIMEOUT, 'spec.operationTimeout');
-    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs });
+    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs, node: ctx.node });
     await patch({ phase: DataPathPhase.Prepared, node: placement.node });
     log.info({ node: placement.node, pv: placement.pvName }, 'snapshot exposed to the data mover');
     return placement.node;

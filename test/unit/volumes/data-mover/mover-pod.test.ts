@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { KubeObject } from '../../../../src/kube/index.ts';
 import { acceptedStatus } from '../../../../src/volumes/data-mover/claim.ts';
-import { DATA_MOVER_LABEL, moverObjects, type MoverRequest } from '../../../../src/volumes/data-mover/mover-pod.ts';
+import {
+  DATA_MOVER_LABEL,
+  moverObjects,
+  pinnedClaimSettled,
+  SELECTED_NODE_ANNOTATION,
+  type MoverRequest,
+} from '../../../../src/volumes/data-mover/mover-pod.ts';
 
 const request: MoverRequest = {
   namespace: 'skiff',
@@ -58,6 +65,25 @@ describe('data mover pod and claim', () => {
     assert.equal((pod.spec as { affinity?: unknown }).affinity, undefined);
     assert.equal((pvc.spec as { dataSource?: unknown }).dataSource, undefined);
     assert.deepEqual((pvc.spec as { accessModes: string[] }).accessModes, ['ReadWriteMany']);
+  });
+
+  test("a selected node is the claim's selected-node annotation; none without one", () => {
+    const pinned = moverObjects({ ...request, selectedNode: 'node-1' }).pvc;
+    assert.deepEqual(pinned.metadata.annotations, { [SELECTED_NODE_ANNOTATION]: 'node-1' });
+    assert.equal(moverObjects(request).pvc.metadata.annotations, undefined);
+  });
+
+  test('a pinned claim is waited for until it is bound or its provisioner gave the node up', () => {
+    const claim = (phase: string, node?: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'c', ...(node ? { annotations: { [SELECTED_NODE_ANNOTATION]: node } } : {}) },
+      status: { phase },
+    });
+    assert.equal(pinnedClaimSettled(claim('Pending', 'node-1')), false);
+    assert.equal(pinnedClaimSettled(claim('Bound', 'node-1')), true);
+    // The provisioner removes the annotation when it cannot provision there: the scheduler is to choose.
+    assert.equal(pinnedClaimSettled(claim('Pending')), true);
   });
 
   test('a claim writes phase Accepted with the node and the time', () => {
