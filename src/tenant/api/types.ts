@@ -82,6 +82,9 @@ export type TenantOperationPhase = (typeof TenantOperationPhase)[keyof typeof Te
 const operationStatus = {
   phase: Type.Optional(PhaseEnum(TenantOperationPhase)),
   queuePosition: Type.Optional(Int('Position in this namespace’s queue while Queued (tenant-local).')),
+  waitingReason: Type.Optional(
+    Type.String({ description: 'Why it waits while Queued (about its own namespace and policy only).' }),
+  ),
   failureReason: Type.Optional(Type.String({ description: 'Why the operation failed.' })),
   validationErrors: Type.Optional(Type.Array(Type.String(), { description: 'Why the spec failed validation.' })),
   warnings: Type.Optional(Int('Number of warnings.')),

@@ -27,7 +27,7 @@ import { policyForNamespace, readPolicy } from './policy.ts';
 import {
   TENANT_BACKUP_FINALIZER,
   TenantLabels,
-  tenantLocationName,
+  isTenantLocationOf,
   TenantPhase,
   TenantTypes,
   veleroBackupNameOf,
@@ -179,7 +179,7 @@ function adoptionProblem(old: Backup | undefined, from: string, approval: string
   const adoptedAs = old.metadata.annotations[AdoptionAnnotations.adoptedAs];
   if (adoptedAs && adoptedAs !== tb.metadata.uid) return `${field}: backup ${from} was already adopted`;
   const oldUid = old.metadata.labels?.[TenantLabels.namespaceUid];
-  if (!oldUid || oldUid === uid || old.spec.storageLocation !== tenantLocationName(oldUid)) {
+  if (!oldUid || oldUid === uid || !isTenantLocationOf(old.spec.storageLocation, oldUid)) {
     return `${field}: backup ${from} is not a tenant backup of an earlier namespace`;
   }
   if (!FINISHED.has(old.status?.phase ?? '')) return `${field}: backup ${from} did not finish`;
