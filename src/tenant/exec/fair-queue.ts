@@ -130,14 +130,8 @@ function pickStarts(
     return shared === undefined ? undefined : { kind: 'exclusive', namespace: shared };
   };
   // When each namespace was last served; picks made now count as later than anything read.
-  const served = new Map<string, number>();
-  let latest = 0;
-  for (const [namespace, at] of input.lastStarted) {
-    const t = Date.parse(at);
-    if (!Number.isFinite(t)) continue;
-    served.set(namespace, t);
-    latest = Math.max(latest, t);
-  }
+  const served = servedTimes(input.lastStarted);
+  let latest = Math.max(0, ...served.values());
   const next = new Map<string, number>();
   const start: QueuedOperation[] = [];
   for (let free = input.slots - input.running.length; free > 0; free--) {
@@ -161,6 +155,15 @@ function pickStarts(
     if (reason) blocked.set(namespace, reason);
   }
   return { start, blocked };
+}
+
+function servedTimes(lastStarted: ReadonlyMap<string, string>): Map<string, number> {
+  const served = new Map<string, number>();
+  for (const [namespace, at] of lastStarted) {
+    const t = Date.parse(at);
+    if (Number.isFinite(t)) served.set(namespace, t);
+  }
+  return served;
 }
 
 /** Whose turn it is between the oldest waiting operations of two namespaces. */

@@ -11,6 +11,7 @@
 import type { Cluster } from '../../kube/cluster.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resource.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { startQueuedBackup, type TenantControllerDeps } from './backup-controller.ts';
 import {
@@ -24,7 +25,7 @@ import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy } from './policy.ts';
 import { phaseOf, specOf, TenantPhase, TenantTypes, TERMINAL_PHASES } from './resources.ts';
 
-type OperationType = typeof TenantTypes.TenantBackup | typeof TenantTypes.TenantRestore;
+type OperationType = ResourceType;
 const KINDS: readonly OperationType[] = [TenantTypes.TenantBackup, TenantTypes.TenantRestore];
 
 /** An operation in the queue: its name in the queue is `<Kind>/<name>`, unique in the namespace. */
@@ -34,31 +35,15 @@ interface Listed {
   op: QueuedOperation;
 }
 
+interface Listing {
+  running: RunningOperation[];
+  waiting: QueuedOperation[];
+  listed: Map<string, Listed>;
+  lastStarted: Map<string, string>;
+}
+
 export async function runTenantQueue(deps: TenantControllerDeps): Promise<void> {
-  const running: RunningOperation[] = [];
-  const waiting: QueuedOperation[] = [];
-  const listed = new Map<string, Listed>();
-  const lastStarted = new Map<string, string>();
-  for (const type of KINDS) {
-    for await (const obj of deps.cluster.list(type)) {
-      const phase = phaseOf(obj);
-      const namespace = obj.metadata.namespace ?? '';
-      const op: QueuedOperation = {
-        namespace,
-        name: `${type.kind}/${obj.metadata.name ?? ''}`,
-        created: obj.metadata.creationTimestamp ?? '',
-        ...(type === TenantTypes.TenantBackup ? { exclusive: backedUpNamespaces(obj) } : {}),
-      };
-      const started = startedAt(type, obj);
-      if (started !== undefined && started > (lastStarted.get(namespace) ?? '')) lastStarted.set(namespace, started);
-      if (TERMINAL_PHASES.has(phase)) continue;
-      if (started !== undefined) running.push(op);
-      else if (phase === TenantPhase.Queued && !obj.metadata.deletionTimestamp) {
-        waiting.push(op);
-        listed.set(key(op), { type, obj, op });
-      }
-    }
-  }
+  const { running, waiting, listed, lastStarted } = await listOperations(deps.cluster);
   if (waiting.length === 0) return;
   const limits = await namespaceLimits(deps.cluster, new Set(waiting.map((w) => w.namespace)));
   const decision = decideFairQueue({
@@ -68,51 +53,69 @@ export async function runTenantQueue(deps: TenantControllerDeps): Promise<void> 
     slots: Math.max(1, deps.slots ?? 1),
     limits: (namespace) => limits.get(namespace) ?? {},
   });
-  for (const op of decision.start) {
-    const entry = listed.get(key(op));
-    if (!entry) continue;
+  const entries = <T extends QueuedOperation>(ops: T[]): [T, Listed][] =>
+    ops.flatMap((op): [T, Listed][] => {
+      const entry = listed.get(key(op));
+      return entry ? [[op, entry]] : [];
+    });
+  for (const [op, entry] of entries(decision.start)) {
     const name = entry.obj.metadata.name ?? '';
     if (entry.type === TenantTypes.TenantBackup) await startQueuedBackup(deps, name, op.namespace);
     else await unlessGone(pickRestore(deps, entry.obj));
   }
-  for (const op of decision.wait) {
-    const entry = listed.get(key(op));
-    if (!entry) continue;
-    const policy = limits.get(op.namespace)?.policy ?? '';
-    const waitingReason = describeWait(op.reason, policy);
+  for (const [op, entry] of entries(decision.wait)) {
+    const waitingReason = describeWait(op.reason, limits.get(op.namespace)?.policy ?? '');
     const status = isRecord(entry.obj.status) ? entry.obj.status : {};
     if (status.queuePosition === op.position && status.waitingReason === waitingReason) continue;
-    await unlessGone(
-      deps.cluster.patchStatus(
-        entry.type,
-        { name: entry.obj.metadata.name ?? '', namespace: op.namespace },
-        {
-          queuePosition: op.position,
-          waitingReason,
-        },
-      ),
-    );
+    await unlessGone(patchOperation(deps, entry, { queuePosition: op.position, waitingReason }));
   }
-  for (const op of decision.reject) {
-    const entry = listed.get(key(op));
-    if (!entry) continue;
+  for (const [op, entry] of entries(decision.reject)) {
     const policy = limits.get(op.namespace)?.policy ?? '';
     const reason = `namespace ${op.namespace} already has ${op.maxQueued} tenant operations waiting, the maxQueued of TenantPolicy ${policy}; create it again once they have run`;
     deps.log.info({ namespace: op.namespace, operation: op.name, reason }, 'tenant operation refused');
     await unlessGone(
-      deps.cluster.patchStatus(
-        entry.type,
-        { name: entry.obj.metadata.name ?? '', namespace: op.namespace },
-        {
-          phase: TenantPhase.Failed,
-          failureReason: reason,
-          queuePosition: null,
-          waitingReason: null,
-          completionTimestamp: kubeTime(deps.clock.now()),
-        },
-      ),
+      patchOperation(deps, entry, {
+        phase: TenantPhase.Failed,
+        failureReason: reason,
+        queuePosition: null,
+        waitingReason: null,
+        completionTimestamp: kubeTime(deps.clock.now()),
+      }),
     );
   }
+}
+
+function patchOperation(deps: TenantControllerDeps, entry: Listed, status: Record<string, unknown>): Promise<unknown> {
+  const { name, namespace } = entry.obj.metadata;
+  return deps.cluster.patchStatus(entry.type, { name: name ?? '', namespace }, status);
+}
+
+/** Every TenantBackup and TenantRestore, sorted into running and waiting. */
+async function listOperations(cluster: Cluster): Promise<Listing> {
+  const out: Listing = { running: [], waiting: [], listed: new Map(), lastStarted: new Map() };
+  for (const type of KINDS) {
+    for await (const obj of cluster.list(type)) {
+      const phase = phaseOf(obj);
+      const namespace = obj.metadata.namespace ?? '';
+      const op: QueuedOperation = {
+        namespace,
+        name: `${type.kind}/${obj.metadata.name ?? ''}`,
+        created: obj.metadata.creationTimestamp ?? '',
+        ...(type === TenantTypes.TenantBackup ? { exclusive: backedUpNamespaces(obj) } : {}),
+      };
+      const started = startedAt(type, obj);
+      if (started !== undefined && started > (out.lastStarted.get(namespace) ?? '')) {
+        out.lastStarted.set(namespace, started);
+      }
+      if (TERMINAL_PHASES.has(phase)) continue;
+      if (started !== undefined) out.running.push(op);
+      else if (phase === TenantPhase.Queued && !obj.metadata.deletionTimestamp) {
+        out.waiting.push(op);
+        out.listed.set(key(op), { type, obj, op });
+      }
+    }
+  }
+  return out;
 }
 
 /**

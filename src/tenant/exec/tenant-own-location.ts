@@ -71,7 +71,11 @@ export async function ensureTenantOwnLocation(
     [TenantLabels.namespace]: tenant.name,
     [TENANT_OWN_LOCATION_LABEL]: location,
   };
-  const copied = await copyCredential(cluster, serverNamespace, tenant, spec.credential, name, labels);
+  const copied = await copyCredential(cluster, tenant, spec.credential, {
+    name,
+    namespace: serverNamespace,
+    labels,
+  });
   if ('error' in copied) return copied;
   const bslSpec: BackupStorageLocation['spec'] = {
     provider: spec.provider,
@@ -101,12 +105,11 @@ export async function ensureTenantOwnLocation(
 /** Copies the tenant's credential Secret key into the server namespace, as Secret `name`. */
 async function copyCredential(
   cluster: Cluster,
-  serverNamespace: string,
   tenant: TenantNamespace,
   credential: { name: string; key: string },
-  name: string,
-  labels: Record<string, string>,
+  copy: { name: string; namespace: string; labels: Record<string, string> },
 ): Promise<{ ok: true } | { error: string }> {
+  const { name, namespace: serverNamespace, labels } = copy;
   const secret = await cluster.find(SECRETS, credential.name, tenant.name);
   const value = (secret?.data as Record<string, string> | undefined)?.[credential.key];
   if (!value) {
