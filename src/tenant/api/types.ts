@@ -396,7 +396,13 @@ export const TenantPolicySpecSchema = Type.Object({
   locked: Type.Optional(
     Type.Array(StringEnum(LOCKABLE_FIELDS), { description: 'Fields that must keep the default (left out, or equal).' }),
   ),
-  maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'Operations running at once per namespace.' })),
+  maxConcurrent: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'TenantBackups and TenantRestores running at once per namespace; two backups sharing a namespace still run one at a time.',
+    }),
+  ),
   maxQueued: Type.Optional(Type.Integer({ minimum: 0, description: 'Operations waiting per namespace.' })),
   maxTTL: Type.Optional(Type.String({ pattern: GO_DURATION, description: 'Longest ttl a TenantBackup may ask for.' })),
   minScheduleInterval: Type.Optional(Duration('Shortest interval between a schedule’s backups.')),
