@@ -197,9 +197,10 @@ describe('acceptance 12: the fair queue', () => {
         metadata: { name, namespace: t.namespace },
         spec: { requester: t.user, backupRef: { namespace: t.namespace, name: 'source' } },
       });
-    await restore('waits');
+    // Created in the same second, operations are ordered by name: these names keep the order.
+    await restore('a-waits');
     const waiting = await waitFor('the restore to wait at position 1', async () => {
-      const tr = await admin.get(TR, 'waits', t.namespace);
+      const tr = await admin.get(TR, 'a-waits', t.namespace);
       return statusOf(tr).queuePosition === 1 ? tr : undefined;
     });
     assert.equal(statusOf(waiting).phase, 'Queued');
@@ -207,14 +208,14 @@ describe('acceptance 12: the fair queue', () => {
       String(statusOf(waiting).waitingReason),
       /1 operations of this namespace are running, the maxConcurrent/,
     );
-    await restore('refused');
-    const refused = await waitForTenantOutcome(admin, TR, t.namespace, 'refused');
+    await restore('b-refused');
+    const refused = await waitForTenantOutcome(admin, TR, t.namespace, 'b-refused');
     assert.equal(statusOf(refused).phase, 'Failed');
     assert.match(String(statusOf(refused).failureReason), /maxQueued of TenantPolicy/);
 
     await admin.delete(core('configmaps'), 'settings', t.namespace);
     proxy.release(tarballOf(running));
-    const done = await waitForTenantOutcome(admin, TR, t.namespace, 'waits');
+    const done = await waitForTenantOutcome(admin, TR, t.namespace, 'a-waits');
     assert.equal(statusOf(done).phase, 'Completed', JSON.stringify(done.status));
     assert.ok(await admin.find(core('configmaps'), 'settings', t.namespace), 'the restore ran once the slot was free');
   });
