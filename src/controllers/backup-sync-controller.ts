@@ -34,6 +34,13 @@ export interface BackupSyncDeps {
   log: Logger;
   /** `--backup-sync-period` (Go duration; `0` disables): for locations without `spec.backupSyncPeriod`. */
   defaultSyncPeriod: string;
+  /**
+   * Checks each backup of a tenant namespace's location before it is synced (its seal and
+   * owner, src/tenant/exec/tenant-sync.ts): the refusal, or undefined. Without it tenant
+   * locations are not synced at all.
+   */
+  checkTenantBackup?:
+    ((bsl: BackupStorageLocation, store: BackupStore, name: string) => Promise<string | undefined>) | undefined;
 }
 
 /** What one sync did, for the log and for callers that run a sync directly. */
@@ -75,7 +82,7 @@ async function reconcile(
   const name = bsl.metadata.name ?? '';
   // A tenant namespace's location (src/tenant/exec/tenant-location.ts): what its bucket prefix
   // holds is trusted only through the tenant seal, never synced into Backups as it is.
-  if (bsl.metadata.labels?.[Labels.TenantNamespaceUID] !== undefined) return undefined;
+  if (isTenantLocation(bsl) && !deps.checkTenantBackup) return undefined;
   let periodMs: number;
   try {
     periodMs = parseDuration(
@@ -156,6 +163,11 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
       skip('its velero-backup.json is missing (a backup still uploading, or a partly deleted one)');
       continue;
     }
+    const refused = await tenantRefusal(deps, bsl, store, name);
+    if (refused) {
+      skip(refused);
+      continue;
+    }
     const imported = importStoredBackup(stored, {
       name,
       location,
@@ -187,6 +199,26 @@ export async function syncLocation(deps: BackupSyncDeps, bsl: BackupStorageLocat
   }
   for (const { name, reason } of plan.keep) deps.log.debug({ backup: name, location }, reason);
   return outcome;
+}
+
+function isTenantLocation(bsl: BackupStorageLocation): boolean {
+  return bsl.metadata.labels?.[Labels.TenantNamespaceUID] !== undefined;
+}
+
+/** Why a backup of a tenant location may not be synced; undefined for other locations. */
+async function tenantRefusal(
+  deps: BackupSyncDeps,
+  bsl: BackupStorageLocation,
+  store: BackupStore,
+  name: string,
+): Promise<string | undefined> {
+  if (!isTenantLocation(bsl)) return undefined;
+  if (!deps.checkTenantBackup) return 'tenant backups are synced only by a server that runs tenant operations';
+  try {
+    return await deps.checkTenantBackup(bsl, store, name);
+  } catch (err) {
+    return `its tenant seal could not be checked: ${errorMessage(err)}`;
+  }
 }
 
 /** The stored metadata, or undefined when `velero-backup.json` is absent. */

@@ -38,6 +38,7 @@ import { Feature, featureEnabled, featureWarnings } from './features.ts';
 import type { ServerOptions } from './options.ts';
 import { stopOnSignals } from '../util/stop-on-signals.ts';
 import { tenantExecutionControllers } from '../tenant/exec/index.ts';
+import { tenantSyncCheck } from '../tenant/exec/tenant-sync.ts';
 import { startViewApi, type StartedViewApi } from '../tenant/view/index.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
@@ -276,6 +277,8 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       clock,
       log,
       defaultSyncPeriod: opts.backupSyncPeriod ?? '1m',
+      // Tenant locations are synced only where tenant seals can be checked.
+      checkTenantBackup: tenantSyncCheck(cluster, namespace, opts.tenantOperations),
     }),
     backupRepositoryController({
       ...repositoryContext,

@@ -2,6 +2,9 @@ import type { Cluster, KubeObject, UserIdentity } from '../../src/kube/index.ts'
 import { TenantTypes } from '../../src/tenant/exec/resources.ts';
 import { core, createNamespace, waitFor } from './cluster.ts';
 import { uniqueName } from './names.ts';
+import { before, after } from 'node:test';
+import { startTestServer, type TestServer, type TestServerOptions } from './skiff-server.ts';
+import { installTenantApi } from './tenant.ts';
 import type { TenantUser } from './tenant-users.ts';
 
 const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
@@ -215,4 +218,39 @@ export function waitForTenantOutcome(
     },
     timeoutMs,
   );
+}
+
+/** What `tenantSuite` sets up; `server` and `policy` are there once its `before` has run. */
+export interface TenantSuite {
+  server: TestServer;
+  policy: string;
+  /** A namespace under the suite's policy for a certificate user (`certTenant`), removed after. */
+  tenant(prefix: string, user: TenantUser, opts?: { group?: string; namespace?: string }): Promise<TestTenant>;
+}
+
+/**
+ * The setup tenant execution files share (call it inside `describe`): the tenant API installed,
+ * a `skiff server` running tenant operations, and one TenantPolicy over location `location`;
+ * after the tests, the server stops and the suite's namespaces and policy go.
+ */
+export function tenantSuite(admin: Cluster, opts: { server?: TestServerOptions; location?: string } = {}): TenantSuite {
+  const namespaces: string[] = [];
+  const suite = {
+    tenant: async (prefix: string, user: TenantUser, certOpts: { group?: string; namespace?: string } = {}) => {
+      const t = await certTenant(admin, suite.policy, prefix, user, certOpts);
+      namespaces.push(t.namespace);
+      return t;
+    },
+  } as TenantSuite;
+  before(async () => {
+    await installTenantApi(admin);
+    suite.server = await startTestServer(admin, { tenantOperations: true, ...opts.server });
+    suite.policy = await createTenantPolicy(admin, opts.location ?? 'default');
+  });
+  after(async () => {
+    await suite.server?.stop();
+    for (const ns of new Set(namespaces)) await admin.delete(core('namespaces'), ns);
+    if (suite.policy) await admin.delete(TenantTypes.TenantPolicy, suite.policy);
+  });
+  return suite;
 }

@@ -82,6 +82,9 @@ export type TenantOperationPhase = (typeof TenantOperationPhase)[keyof typeof Te
 const operationStatus = {
   phase: Type.Optional(PhaseEnum(TenantOperationPhase)),
   queuePosition: Type.Optional(Int('Position in this namespace’s queue while Queued (tenant-local).')),
+  waitingReason: Type.Optional(
+    Type.String({ description: 'Why it waits while Queued (about its own namespace and policy only).' }),
+  ),
   failureReason: Type.Optional(Type.String({ description: 'Why the operation failed.' })),
   validationErrors: Type.Optional(Type.Array(Type.String(), { description: 'Why the spec failed validation.' })),
   warnings: Type.Optional(Int('Number of warnings.')),
@@ -393,7 +396,13 @@ export const TenantPolicySpecSchema = Type.Object({
   locked: Type.Optional(
     Type.Array(StringEnum(LOCKABLE_FIELDS), { description: 'Fields that must keep the default (left out, or equal).' }),
   ),
-  maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'Operations running at once per namespace.' })),
+  maxConcurrent: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'TenantBackups and TenantRestores running at once per namespace; two backups sharing a namespace still run one at a time.',
+    }),
+  ),
   maxQueued: Type.Optional(Type.Integer({ minimum: 0, description: 'Operations waiting per namespace.' })),
   maxTTL: Type.Optional(Type.String({ pattern: GO_DURATION, description: 'Longest ttl a TenantBackup may ask for.' })),
   minScheduleInterval: Type.Optional(Duration('Shortest interval between a schedule’s backups.')),

@@ -27,7 +27,7 @@ import { policyForNamespace, readPolicy } from './policy.ts';
 import {
   TENANT_BACKUP_FINALIZER,
   TenantLabels,
-  tenantLocationName,
+  isTenantLocationOf,
   TenantPhase,
   TenantTypes,
   veleroBackupNameOf,
@@ -108,6 +108,15 @@ async function copyAndSeal(
     await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${why}`);
     return false;
   }
+  const volumeData = await volumeDataOf(oldStore, from);
+  if (volumeData) {
+    await failed(
+      deps,
+      tb,
+      `backup ${from} of namespace UID ${oldUid} was not adopted: it holds volume data (${volumeData}), which adoption does not copy (its snapshots are kept in the old namespace's repository and name the old backup); only backups of resources alone can be adopted`,
+    );
+    return false;
+  }
   const name = veleroBackupNameOf(tb);
   const labels = {
     [TenantLabels.namespaceUid]: uid,
@@ -141,6 +150,27 @@ async function copyAndSeal(
   }
   await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
   return true;
+}
+
+/**
+ * What volume data a backup holds, described (undefined when none): file-system backups
+ * (PodVolumeBackups), volume snapshots, CSI snapshots and async item operations (data mover).
+ * Their data lives outside the backup's files, under the old namespace's prefix, and their
+ * records name the old backup: copying the files alone would adopt a backup that cannot restore them.
+ */
+async function volumeDataOf(store: BackupStore, backup: string): Promise<string | undefined> {
+  const found: string[] = [];
+  const files = [
+    ['podVolumeBackups', 'PodVolumeBackups'],
+    ['volumeSnapshots', 'volume snapshots'],
+    ['csiVolumeSnapshots', 'CSI volume snapshots'],
+    ['itemOperations', 'item operations'],
+  ] as const;
+  for (const [file, what] of files) {
+    const content = await store.getBackupFile(backup, file);
+    if (Array.isArray(content) && content.length > 0) found.push(`${content.length} ${what}`);
+  }
+  return found.length > 0 ? found.join(', ') : undefined;
 }
 
 /** The tenant location of the new namespace, where its TenantPolicy puts its backups. */
@@ -179,7 +209,7 @@ function adoptionProblem(old: Backup | undefined, from: string, approval: string
   const adoptedAs = old.metadata.annotations[AdoptionAnnotations.adoptedAs];
   if (adoptedAs && adoptedAs !== tb.metadata.uid) return `${field}: backup ${from} was already adopted`;
   const oldUid = old.metadata.labels?.[TenantLabels.namespaceUid];
-  if (!oldUid || oldUid === uid || old.spec.storageLocation !== tenantLocationName(oldUid)) {
+  if (!oldUid || oldUid === uid || !isTenantLocationOf(old.spec.storageLocation, oldUid)) {
     return `${field}: backup ${from} is not a tenant backup of an earlier namespace`;
   }
   if (!FINISHED.has(old.status?.phase ?? '')) return `${field}: backup ${from} did not finish`;

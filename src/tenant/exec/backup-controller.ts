@@ -4,17 +4,15 @@ import type { LocationResolver } from '../../controllers/locations.ts';
 import { veleroListType } from '../../controllers/velero-types.ts';
 import { deleteBackupRequestFor } from '../../deletion/delete-request.ts';
 import { describeDenial, userCan } from '../../kube/access-review.ts';
-import { isNotFound } from '../../kube/errors.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import type { UserIdentity } from '../../kube/impersonation.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
-import { coalesced } from '../../util/async.ts';
 import { kubeTime, type Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import { adoptedFrom, adoptTenantBackup } from './adoption.ts';
 import { planTenantBackup } from './backup-plan.ts';
 import { liveNamespace } from './namespaces.ts';
-import { decideFairQueue, overCreateRate, type NamespaceLimits, type QueuedOperation } from './fair-queue.ts';
+import { overCreateRate, type QueuedOperation } from './fair-queue.ts';
 import { policyForNamespace, readPolicy, type TenantPolicy } from './policy.ts';
 import {
   phaseOf,
@@ -30,6 +28,7 @@ import {
 } from './resources.ts';
 import { sealBackup } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
+import { ensureTenantOwnLocation } from './tenant-own-location.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
 const DELETE_REQUESTS = resourceRef(Kinds.DeleteBackupRequest);
@@ -48,8 +47,10 @@ export interface TenantControllerDeps {
   log: Logger;
   /** The key tenant seals are made with (seal-store.ts `ensureSealKey`). */
   sealKey: () => Promise<Buffer>;
-  /** Tenant backups of all namespaces running at once (`--concurrent-backups`); default 1. */
+  /** Tenant operations of all namespaces running at once (`--concurrent-backups`); default 1. */
   slots?: number | undefined;
+  /** Runs a pass of the fair queue of TenantBackups and TenantRestores (operation-queue.ts), coalesced. */
+  queue: () => Promise<void>;
 }
 
 /**
@@ -62,12 +63,11 @@ export interface TenantControllerDeps {
  * deleted: those backups are kept for an admin to adopt.
  */
 export function tenantBackupController(deps: TenantControllerDeps): ControllerSpec {
-  const queue = coalesced(() => runTenantQueue(deps));
   return {
     name: 'tenant-backup',
     type: TENANT_BACKUPS,
     namespace: '',
-    reconcile: (obj) => reconcileTenantBackup(deps, queue, obj),
+    reconcile: (obj) => reconcileTenantBackup(deps, deps.queue, obj),
     // Waiting backups are looked at again now and then: a policy raising a limit frees them.
     resyncMs: QUEUE_RESYNC_MS,
   };
@@ -127,6 +127,8 @@ interface PreparedBackup {
   namespaceUid: string;
   requester: UserIdentity;
   plan: { namespaces: string[]; veleroSpec: Record<string, unknown> };
+  /** The server's BackupStorageLocation the backup goes to. */
+  location: string;
 }
 
 /**
@@ -148,7 +150,24 @@ async function prepareTenantBackup(
   if (policy.problems.length > 0) return { errors: policy.problems };
   const plan = planTenantBackup({ namespace, namespaceUid: nsUid, spec: specOf(tb) }, policy, '');
   if ('errors' in plan) return { errors: plan.errors };
-  return { policy, namespaceUid: nsUid, requester, plan };
+  const location = await backupLocation(deps, policy, { name: namespace, uid: nsUid }, specOf(tb));
+  if ('error' in location) return { errors: [location.error] };
+  return { policy, namespaceUid: nsUid, requester, plan, location: location.name };
+}
+
+/**
+ * Where a TenantBackup goes: its own approved TenantStorageLocation when `spec.storageLocation`
+ * names one, else the TenantPolicy's location; both under `tenants/<namespace UID>/`.
+ */
+async function backupLocation(
+  deps: TenantControllerDeps,
+  policy: TenantPolicy,
+  tenant: { name: string; uid: string },
+  spec: Record<string, unknown>,
+): Promise<{ name: string } | { error: string }> {
+  const own = spec.storageLocation;
+  if (typeof own === 'string' && own !== '') return ensureTenantOwnLocation(deps.cluster, deps.namespace, tenant, own);
+  return ensureTenantLocation(deps.cluster, deps.namespace, policy.storageLocation, tenant);
 }
 
 /** The TenantPolicy selecting a namespace, or why there is none. */
@@ -200,7 +219,7 @@ export function operationOf(obj: KubeObject): QueuedOperation {
  * RoleBinding removed while it waited fails it), then it is carried by a velero.io Backup in the
  * server namespace, in the namespace's tenant location.
  */
-async function startQueuedBackup(deps: TenantControllerDeps, name: string, namespace: string): Promise<void> {
+export async function startQueuedBackup(deps: TenantControllerDeps, name: string, namespace: string): Promise<void> {
   const tb = await deps.cluster.find(TENANT_BACKUPS, name, namespace);
   if (!tb || tb.metadata.deletionTimestamp || phaseOf(tb) !== TenantPhase.Queued || backupNameOf(tb)) return;
   const prepared = await prepareTenantBackup(deps, tb);
@@ -209,20 +228,13 @@ async function startQueuedBackup(deps: TenantControllerDeps, name: string, names
     await failValidation(deps, tb, prepared.errors);
     return;
   }
-  const { policy, namespaceUid: nsUid, requester, plan } = prepared;
+  const { namespaceUid: nsUid, requester, plan } = prepared;
   const denied = await deniedNamespaces(deps.cluster, requester, plan.namespaces);
   if (denied) {
     await fail(deps, tb, `the requester's access was checked again before running: ${denied}`);
     return;
   }
-  const location = await ensureTenantLocation(deps.cluster, deps.namespace, policy.storageLocation, {
-    name: namespace,
-    uid: nsUid,
-  });
-  if ('error' in location) {
-    await fail(deps, tb, location.error);
-    return;
-  }
+  const location = { name: prepared.location };
   await addFinalizer(deps, tb);
   const backupName = veleroBackupNameOf(tb);
   await deps.cluster
@@ -249,108 +261,15 @@ async function startQueuedBackup(deps: TenantControllerDeps, name: string, names
     phase: TenantPhase.Queued,
     backupName,
     queuePosition: null,
+    waitingReason: null,
     startTimestamp: kubeTime(deps.clock.now()),
   });
   deps.log.info({ namespace, tenantBackup: name, backup: backupName }, 'tenant backup started');
 }
 
-/**
- * One pass of the fair queue over every namespace's TenantBackups: a running one holds a slot
- * from the moment its velero.io Backup exists until it has finished; the waiting ones are
- * started, given their tenant-local position, or refused by maxQueued (`decideFairQueue`).
- */
-async function runTenantQueue(deps: TenantControllerDeps): Promise<void> {
-  const running: QueuedOperation[] = [];
-  const waiting: QueuedOperation[] = [];
-  const positions = new Map<string, number | undefined>();
-  const lastStarted = new Map<string, string>();
-  for await (const tb of deps.cluster.list(TENANT_BACKUPS)) {
-    const phase = phaseOf(tb);
-    const op = { ...operationOf(tb), name: tb.metadata.name ?? '' };
-    if (backupNameOf(tb)) {
-      const started = startedAt(tb);
-      if (started > (lastStarted.get(op.namespace) ?? '')) lastStarted.set(op.namespace, started);
-    }
-    if (TERMINAL_PHASES.has(phase)) continue;
-    if (backupNameOf(tb)) running.push(op);
-    else if (phase === TenantPhase.Queued && !tb.metadata.deletionTimestamp) {
-      waiting.push(op);
-      positions.set(`${op.namespace}/${op.name}`, queuePositionOf(tb));
-    }
-  }
-  if (waiting.length === 0) return;
-  const limits = await namespaceLimits(deps.cluster, new Set(waiting.map((w) => w.namespace)));
-  const decision = decideFairQueue({
-    running,
-    waiting,
-    lastStarted,
-    slots: Math.max(1, deps.slots ?? 1),
-    limits: (namespace) => limits.get(namespace) ?? {},
-  });
-  for (const op of decision.start) await startQueuedBackup(deps, op.name, op.namespace);
-  for (const op of decision.wait) {
-    if (positions.get(`${op.namespace}/${op.name}`) === op.position) continue;
-    await unlessGone(patchStatus(deps, named(op), { queuePosition: op.position }));
-  }
-  for (const op of decision.reject) {
-    const policy = limits.get(op.namespace)?.policy ?? '';
-    await unlessGone(
-      fail(
-        deps,
-        named(op),
-        `namespace ${op.namespace} already has ${op.maxQueued} tenant backups waiting, the maxQueued of TenantPolicy ${policy}; create it again once they have run`,
-      ),
-    );
-  }
-}
-
-const named = (op: QueuedOperation): Named => ({ metadata: { name: op.name, namespace: op.namespace } });
-
-/** A TenantBackup deleted since the queue was listed needs nothing any more. */
-async function unlessGone(write: Promise<unknown>): Promise<void> {
-  try {
-    await write;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-}
-
-/** maxConcurrent and maxQueued of each namespace's TenantPolicy, with the policy's name. */
-async function namespaceLimits(
-  cluster: Cluster,
-  namespaces: ReadonlySet<string>,
-): Promise<Map<string, NamespaceLimits & { policy?: string }>> {
-  const limits = new Map<string, NamespaceLimits & { policy?: string }>();
-  const policies = [];
-  for await (const p of cluster.list(TenantTypes.TenantPolicy)) policies.push(readPolicy(p));
-  for (const namespace of namespaces) {
-    const ns = await liveNamespace(cluster, namespace);
-    const policy = policyForNamespace(policies, namespace, ns?.metadata.labels);
-    // Without a policy the backup fails at its start; it waits like any other until then.
-    if (typeof policy === 'string') continue;
-    limits.set(namespace, {
-      ...(policy.maxConcurrent !== undefined ? { maxConcurrent: policy.maxConcurrent } : {}),
-      ...(policy.maxQueued !== undefined ? { maxQueued: policy.maxQueued } : {}),
-      policy: policy.name,
-    });
-  }
-  return limits;
-}
-
-/** When a started TenantBackup left the queue (RFC 3339; creation for one without the time). */
-function startedAt(tb: KubeObject): string {
-  const at = isRecord(tb.status) ? tb.status.startTimestamp : undefined;
-  return typeof at === 'string' ? at : (tb.metadata.creationTimestamp ?? '');
-}
-
 function backupNameOf(tb: KubeObject): string | undefined {
   const name = isRecord(tb.status) ? tb.status.backupName : undefined;
   return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-function queuePositionOf(tb: KubeObject): number | undefined {
-  const position = isRecord(tb.status) ? tb.status.queuePosition : undefined;
-  return typeof position === 'number' ? position : undefined;
 }
 
 /** The first namespace the requester may not back up, described; undefined when all are allowed. */
@@ -484,7 +403,12 @@ async function failValidation(deps: TenantControllerDeps, tb: Named, errors: str
     { namespace: tb.metadata.namespace, tenantBackup: tb.metadata.name, errors },
     'tenant backup failed validation',
   );
-  await patchStatus(deps, tb, { phase: TenantPhase.FailedValidation, validationErrors: errors });
+  await patchStatus(deps, tb, {
+    phase: TenantPhase.FailedValidation,
+    validationErrors: errors,
+    queuePosition: null,
+    waitingReason: null,
+  });
   return undefined;
 }
 
@@ -493,6 +417,8 @@ async function fail(deps: TenantControllerDeps, tb: Named, reason: string): Prom
   await patchStatus(deps, tb, {
     phase: TenantPhase.Failed,
     failureReason: reason,
+    queuePosition: null,
+    waitingReason: null,
     completionTimestamp: kubeTime(deps.clock.now()),
   });
   return undefined;

@@ -42,7 +42,9 @@ const FEATURES: Record<string, { field: string; uses: (v: unknown) => boolean }>
  * Decides the velero.io Backup of a TenantBackup (pure): policy defaults fill absent fields,
  * locked fields must keep the default, forbidden features and cluster resources are refused,
  * the TTL is bounded by maxTTL, and only namespaces are backed up (never cluster resources).
- * The location is the derived tenant location `location` (under `tenants/<namespace UID>/`).
+ * The location is the derived tenant location `location` (under `tenants/<namespace UID>/`);
+ * a `spec.storageLocation` (the tenant's own TenantStorageLocation) is checked and derived by
+ * the controller (tenant-own-location.ts), which needs the cluster.
  */
 export function planTenantBackup(req: TenantBackupRequest, policy: TenantPolicy, location: string): TenantBackupPlan {
   const errors: string[] = [];
@@ -64,11 +66,6 @@ export function planTenantBackup(req: TenantBackupRequest, policy: TenantPolicy,
   }
   if (spec.includeClusterResources === true) {
     errors.push('spec.includeClusterResources: tenant backups never include cluster-scoped resources');
-  }
-  if (typeof spec.storageLocation === 'string' && spec.storageLocation !== '') {
-    errors.push(
-      `spec.storageLocation: tenant storage locations are not used by this server yet; leave it empty to use TenantPolicy ${policy.name}'s location`,
-    );
   }
   const namespaces = namespacesOf(req, errors);
   const ttl = ttlOf(spec.ttl, policy, errors);

@@ -4,6 +4,8 @@ import { TENANT_GROUP, TenantTypes } from './resources.ts';
 import { tenantRestoreController } from './restore-controller.ts';
 import { tenantScheduleController } from './schedule-controller.ts';
 import { ensureSealKey } from './seal-store.ts';
+import { runTenantQueue } from './operation-queue.ts';
+import { coalesced } from '../../util/async.ts';
 
 export { tenantBackupController, type TenantControllerDeps } from './backup-controller.ts';
 export { ensureSealKey, verifyBackupSeal, sealBackup, SEAL_SECRET_NAME } from './seal-store.ts';
@@ -13,7 +15,7 @@ export { ensureSealKey, verifyBackupSeal, sealBackup, SEAL_SECRET_NAME } from '.
  * and the tenant.skiff.dev kinds are installed; none otherwise (the server runs as before).
  */
 export async function tenantExecutionControllers(
-  deps: Omit<TenantControllerDeps, 'sealKey'>,
+  deps: Omit<TenantControllerDeps, 'sealKey' | 'queue'>,
   enabled = false,
 ): Promise<ControllerSpec[]> {
   if (!enabled) return [];
@@ -28,7 +30,9 @@ export async function tenantExecutionControllers(
     key.catch(() => (key = undefined));
     return key;
   };
-  const withKey = { ...deps, sealKey };
+  // One queue for TenantBackups and TenantRestores: they share slots and each namespace's limits.
+  const withKey: TenantControllerDeps = { ...deps, sealKey, queue: () => queue() };
+  const queue = coalesced(() => runTenantQueue(withKey));
   const schedules = discovery.versionsOf(TENANT_GROUP, TenantTypes.TenantSchedule.resource).length > 0;
   return [
     tenantBackupController(withKey),

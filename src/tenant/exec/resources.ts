@@ -82,3 +82,14 @@ export function veleroBackupNameOf(tenantBackup: KubeObject): string {
 export function tenantLocationName(namespaceUid: string): string {
   return `tenant-${namespaceUid}`;
 }
+
+/**
+ * Whether a BackupStorageLocation name is one the server derives for this namespace UID: the
+ * policy's (`tenant-<uid>`) or one of its own TenantStorageLocations' (`tenant-<uid>-<name>`).
+ * UIDs have a fixed length, so no other namespace's names match.
+ */
+export function isTenantLocationOf(location: string | undefined, namespaceUid: string): boolean {
+  if (!location || !namespaceUid) return false;
+  const base = tenantLocationName(namespaceUid);
+  return location === base || location.startsWith(`${base}-`);
+}

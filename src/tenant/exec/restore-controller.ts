@@ -1,6 +1,6 @@
 import { Kinds, resourceRef, type Backup, type Restore } from '../../api/index.ts';
 import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { isRecord, type KubeObject } from '../../kube/object.ts';
 import { runRestore } from '../../restore/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -14,7 +14,7 @@ import {
   requesterOf,
   specOf,
   TenantLabels,
-  tenantLocationName,
+  isTenantLocationOf,
   TenantPhase,
   TenantTypes,
   veleroBackupNameOf,
@@ -24,9 +24,13 @@ import { verifyBackupSeal } from './seal-store.ts';
 const BACKUPS = resourceRef(Kinds.Backup);
 const TENANT_RESTORES = TenantTypes.TenantRestore;
 const FINISHED_BACKUP = new Set(['Completed', 'PartiallyFailed']);
+/** How often every TenantRestore is looked at again (the queue is also run on each change). */
+const QUEUE_RESYNC_MS = 30_000;
 
 /**
- * TenantRestore (issue 17): lives in the target namespace. Before it runs: the requester's
+ * TenantRestore (issue 17): lives in the target namespace. A new one is checked against the
+ * create rate, then waits in the tenant fair queue with the TenantBackups (operation-queue.ts:
+ * maxConcurrent, maxQueued and its tenant-local queuePosition apply to it). Before it runs: the requester's
  * access is asked again (create here; `get` on the backup, or an unexpired RestoreGrant of the
  * source namespace), the backup must belong to the source namespace's live UID, and its seal
  * must hold (an edited or planted backup restores nothing). Then the restore runs with reads as
@@ -39,6 +43,8 @@ export function tenantRestoreController(deps: TenantControllerDeps): ControllerS
     type: TENANT_RESTORES,
     namespace: '',
     reconcile: (obj) => reconcileTenantRestore(deps, obj),
+    // Waiting restores are looked at again now and then: a policy raising a limit frees them.
+    resyncMs: QUEUE_RESYNC_MS,
   };
 }
 
@@ -47,13 +53,36 @@ async function reconcileTenantRestore(
   seen: KubeObject,
 ): Promise<ReconcileResult | undefined> {
   const tr = await deps.cluster.find(TENANT_RESTORES, seen.metadata.name ?? '', seen.metadata.namespace);
-  if (!tr || tr.metadata.deletionTimestamp) return undefined;
+  if (!tr || tr.metadata.deletionTimestamp) {
+    await deps.queue();
+    return undefined;
+  }
   const phase = phaseOf(tr);
-  if (phase === '' || phase === TenantPhase.New) await runTenantRestore(deps, tr);
+  if (phase === '' || phase === TenantPhase.New) await admitTenantRestore(deps, tr);
+  // Picked by the queue (it holds a slot from then): it runs now.
+  else if (phase === TenantPhase.Queued && pickedAt(tr)) await runTenantRestore(deps, tr);
   // One left InProgress by a stopped server is not resumed half-way as another user: it fails.
   else if (phase === TenantPhase.InProgress)
     await fail(deps, tr, 'the server stopped while the restore ran; create it again');
+  await deps.queue();
   return undefined;
+}
+
+/** When the fair queue picked a Queued restore; undefined while it waits. */
+function pickedAt(tr: KubeObject): string | undefined {
+  const at = isRecord(tr.status) ? tr.status.startTimestamp : undefined;
+  return typeof at === 'string' && at !== '' ? at : undefined;
+}
+
+/** A new TenantRestore: refused over the create rate, else put in the fair queue (Queued). */
+async function admitTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Promise<void> {
+  const overRate = await restoreRateProblem(deps, tr);
+  if (overRate) {
+    await fail(deps, tr, overRate);
+    return;
+  }
+  await patchStatus(deps, tr, { phase: TenantPhase.Queued });
+  deps.log.info({ namespace: tr.metadata.namespace, tenantRestore: tr.metadata.name }, 'tenant restore queued');
 }
 
 interface ResolvedSource {
@@ -98,7 +127,7 @@ async function resolveSource(
   if (
     !backup ||
     backup.metadata.labels?.[TenantLabels.namespaceUid] !== uid ||
-    backup.spec.storageLocation !== tenantLocationName(uid)
+    !isTenantLocationOf(backup.spec.storageLocation, uid)
   ) {
     return { problem: `backup ${plan.ref.name} does not belong to namespace ${source}` };
   }
@@ -114,11 +143,6 @@ async function restoreRateProblem(deps: TenantControllerDeps, tr: KubeObject): P
 }
 
 async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Promise<void> {
-  const overRate = await restoreRateProblem(deps, tr);
-  if (overRate) {
-    await fail(deps, tr, overRate);
-    return;
-  }
   const resolved = await resolveSource(deps, tr);
   if ('problem' in resolved) {
     if (resolved.validation)
@@ -137,7 +161,7 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   }
   const requester = requesterOf(tr);
   if (!requester) return;
-  await patchStatus(deps, tr, { phase: TenantPhase.InProgress, startTimestamp: kubeTime(deps.clock.now()) });
+  await patchStatus(deps, tr, { phase: TenantPhase.InProgress });
   const writes = new RefusalRecordingCluster(deps.cluster.client.impersonating(requester));
   const restore: Restore = {
     apiVersion: 'velero.io/v1',
@@ -186,6 +210,8 @@ async function fail(deps: TenantControllerDeps, tr: KubeObject, reason: string):
   await patchStatus(deps, tr, {
     phase: TenantPhase.Failed,
     failureReason: reason,
+    queuePosition: null,
+    waitingReason: null,
     completionTimestamp: kubeTime(deps.clock.now()),
   });
 }

@@ -61,7 +61,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
       data: { kept: 'yes' },
     });
     const veleroNames: Record<string, string> = {};
-    for (const name of ['kept', 'edited']) {
+    for (const name of ['kept', 'edited', 'with-volumes']) {
       await createTenantBackup(before1, name);
       const done = await waitForTenantOutcome(admin, TB, ns, name);
       assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
@@ -92,6 +92,18 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
+    // A backup with file-system volume data: its PodVolumeBackups' snapshots sit in the old
+    // prefix's repository and name the old backup, which adoption does not carry over. (The
+    // record is written here as a node agent would; the seal covers metadata and tarball only.)
+    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'podVolumeBackups', [
+      {
+        apiVersion: 'velero.io/v1',
+        kind: 'PodVolumeBackup',
+        metadata: { name: 'pvb-1', namespace: server.namespace },
+        spec: { volume: 'data', pod: { kind: 'Pod', namespace: ns, name: 'app' }, uploaderType: 'kopia' },
+        status: { phase: 'Completed', snapshotID: 'k0123' },
+      },
+    ]);
 
     const adopted = await skiff([
       ...['tenant', 'adopt', '-n', ns, '--from-uid', before1.uid, '--server-namespace', server.namespace, '--wait'],
@@ -105,6 +117,13 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.match(status.contentDigest ?? '', /^[0-9a-f]{64}$/);
     const edited = await waitForTenantOutcome(admin, TB, ns, 'edited');
     assert.equal((edited.status as { phase?: string }).phase, 'Failed');
+    // Refused, naming the volume data, rather than adopted without it.
+    const withVolumes = await waitForTenantOutcome(admin, TB, ns, 'with-volumes');
+    assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
+    assert.match(
+      String((withVolumes.status as { failureReason?: string }).failureReason),
+      /holds volume data \(1 PodVolumeBackups\), which adoption does not copy/,
+    );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.
     const copyName = `tenant-${kept.metadata.uid ?? ''}`;

@@ -7,7 +7,13 @@ import { collect, readAll } from '../../../src/storage/object-store.ts';
 import { tenantPrefix } from '../../../src/storage/index.ts';
 import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core, waitFor } from '../../helpers/cluster.ts';
-import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
+import { s3LocationSpec, startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
+import { uniqueName } from '../../helpers/names.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
+import { TenantKinds, tenantResource } from '../../../src/tenant/api/kinds.ts';
+import { locationSpecHash } from '../../../src/tenant/location-approval.ts';
+import { Kinds, resourceRef } from '../../../src/api/index.ts';
+import { TenantLabels } from '../../../src/tenant/exec/resources.ts';
 import {
   certTenant,
   createTenantBackup,
@@ -34,7 +40,8 @@ describe('TenantBackup (issue 17 acceptance 1, 11, 14)', () => {
 
   before(async () => {
     await installTenantApi(admin);
-    server = await startTestServer(admin, { tenantOperations: true });
+    // Sync every 2 s: the tenant sync test waits for one to bring a Backup back.
+    server = await startTestServer(admin, { tenantOperations: true, backupSyncPeriod: '2s' });
     policy = await createTenantPolicy(admin, 'default');
     alice = await certTenant(admin, policy, 'team-a', tenantUser('alice'));
     bob = await certTenant(admin, policy, 'team-b', tenantUser('bob'));
@@ -156,5 +163,129 @@ describe('TenantBackup (issue 17 acceptance 1, 11, 14)', () => {
     assert.equal(spec.requester.username, `system:serviceaccount:${alice.namespace}:ci`);
     assert.equal(spec.requester.uid, ci.uid);
     assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
+  });
+
+  test("alice's own TenantStorageLocation: refused until an admin approves its spec hash, then used under tenants/<UID>/ of its prefix", async () => {
+    const env = loadTestEnv();
+    await admin.create(core('secrets'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'own-bucket', namespace: alice.namespace },
+      stringData: {
+        cloud: `[default]\naws_access_key_id=${env.s3.accessKeyId}\naws_secret_access_key=${env.s3.secretAccessKey}\n`,
+      },
+    });
+    const prefix = uniqueName('alice-own');
+    const spec: Record<string, unknown> = {
+      ...s3LocationSpec(prefix),
+      credential: { name: 'own-bucket', key: 'cloud' },
+    };
+    const tsl = tenantResource(TenantKinds.TenantStorageLocation);
+    await admin.create(tsl, {
+      apiVersion: 'tenant.skiff.dev/v1alpha1',
+      kind: 'TenantStorageLocation',
+      metadata: { name: 'own', namespace: alice.namespace },
+      spec,
+    });
+    await createTenantBackup(alice, 'unapproved', { storageLocation: 'own' });
+    const refused = await waitForTenantOutcome(admin, TB, alice.namespace, 'unapproved');
+    assert.equal((refused.status as { phase?: string }).phase, 'FailedValidation');
+    assert.match(
+      JSON.stringify(refused.status),
+      /spec.storageLocation: TenantStorageLocation \S+\/own is not approved as it is now/,
+    );
+
+    const approval = `${alice.namespace}-own`;
+    await admin.create(tenantResource(TenantKinds.StorageApproval), {
+      apiVersion: 'tenant.skiff.dev/v1alpha1',
+      kind: 'StorageApproval',
+      metadata: { name: approval },
+      spec: { location: { namespace: alice.namespace, name: 'own' }, specHash: locationSpecHash(spec) },
+    });
+    try {
+      await createTenantBackup(alice, 'to-own', { storageLocation: 'own' });
+      const done = await waitForTenantOutcome(admin, TB, alice.namespace, 'to-own');
+      assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
+      const own = await storeAtPrefix(server, tenantPrefix(prefix, alice.uid));
+      const backupName = `tenant-${done.metadata.uid ?? ''}`;
+      assert.ok(await own.backupExists(backupName), 'the backup is under tenants/<UID>/ of the location prefix');
+      assert.ok(await own.getBackupFile(backupName, 'tenantSeal'), 'and sealed');
+
+      // An edit of the spec needs approval again: the next backup is refused.
+      await admin.patch(tsl, { name: 'own', namespace: alice.namespace }, 'merge', {
+        spec: { config: { ...(spec.config as Record<string, string>), region: 'elsewhere' } },
+      });
+      await createTenantBackup(alice, 'after-edit', { storageLocation: 'own' });
+      const again = await waitForTenantOutcome(admin, TB, alice.namespace, 'after-edit');
+      assert.equal((again.status as { phase?: string }).phase, 'FailedValidation');
+      assert.match(JSON.stringify(again.status), /is not approved as it is now/);
+    } finally {
+      await admin.delete(tenantResource(TenantKinds.StorageApproval), approval);
+    }
+  });
+
+  test("sync brings back a tenant backup's Backup whose seal holds; one planted under alice's prefix from bob's is refused", async () => {
+    const BACKUPS = resourceRef(Kinds.Backup);
+    await createTenantBackup(bob, 'bobs');
+    const bobs = await waitForTenantOutcome(admin, TB, bob.namespace, 'bobs');
+    assert.equal((bobs.status as { phase?: string }).phase, 'Completed', JSON.stringify(bobs.status));
+    await createTenantBackup(alice, 'synced');
+    const mine = await waitForTenantOutcome(admin, TB, alice.namespace, 'synced');
+    const mineName = `tenant-${mine.metadata.uid ?? ''}`;
+
+    // bob's backup, files and seal, copied under alice's prefix with a fresh name.
+    const from = `tenant-${bobs.metadata.uid ?? ''}`;
+    const planted = uniqueName('tenant-planted');
+    const bobStore = await tenantStore(bob);
+    const aliceStore = await tenantStore(alice);
+    const dir = bobStore.layout.backupDir(from);
+    for (const key of await collect(bobStore.objectStore.listObjects(dir))) {
+      const file = key.slice(dir.length).replace(from, planted);
+      const body = await readAll(await bobStore.objectStore.getObject(key));
+      await aliceStore.objectStore.putObject(`${aliceStore.layout.backupDir(planted)}${file}`, body);
+    }
+
+    // alice's own Backup object is lost; the next sync of her location brings it back.
+    await admin.delete(BACKUPS, mineName, server.namespace);
+    const back = await waitFor('the sync to bring alice’s Backup back', () =>
+      admin.find(BACKUPS, mineName, server.namespace),
+    );
+    assert.equal(back.metadata.labels?.[TenantLabels.namespaceUid], alice.uid);
+    // The same sync looked at the planted one and refused it.
+    assert.equal(await admin.find(BACKUPS, planted, server.namespace), undefined);
+    await waitFor('another sync', async () => {
+      await new Promise((r) => setTimeout(r, 2_500));
+      return true;
+    });
+    assert.equal(await admin.find(BACKUPS, planted, server.namespace), undefined, 'the planted backup is not synced');
+  });
+
+  test('alice creates a TenantSchedule with the CLI: it makes TenantBackups requested by her', async () => {
+    const run = await skiff([
+      ...['tenant', 'schedule', 'create', 'often', '-n', alice.namespace, '--schedule', '@every 5s', '--ttl', '1h'],
+      ...['--kubeconfig', alice.kubeconfig ?? ''],
+    ]);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const made = await waitFor(
+      'the schedule to create a TenantBackup',
+      async () => {
+        for await (const tb of admin.list(TB, {
+          namespace: alice.namespace,
+          labelSelector: `${TenantLabels.schedule}=often`,
+        }))
+          return tb;
+        return undefined;
+      },
+      120_000,
+    );
+    assert.deepEqual((made.spec as { requester: unknown }).requester, { username: 'alice', groups: alice.user.groups });
+    assert.equal((made.spec as { ttl?: string }).ttl, '1h');
+    const done = await waitForTenantOutcome(admin, TB, alice.namespace, made.metadata.name ?? '');
+    assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
+    const deleted = await skiff([
+      ...['tenant', 'schedule', 'delete', 'often', '-n', alice.namespace, '--confirm'],
+      ...['--kubeconfig', alice.kubeconfig ?? ''],
+    ]);
+    assert.equal(deleted.code, 0, `${deleted.stdout}\n${deleted.stderr}`);
   });
 });

@@ -27,6 +27,7 @@ import { loadTestEnv } from '../../helpers/testenv.ts';
 
 const TB = TenantTypes.TenantBackup;
 const TS = TenantTypes.TenantSchedule;
+const TR = TenantTypes.TenantRestore;
 const BACKUPS = resourceRef(Kinds.Backup);
 const LOCATION = 'gated';
 /**
@@ -137,8 +138,8 @@ describe('acceptance 12: TenantPolicy maxConcurrent and maxQueued', () => {
 });
 
 describe('acceptance 12: the fair queue', () => {
-  test(`alice queues ${ALICE_QUEUE} backups; bob's first one takes the next free slot`, async () => {
-    const alice = await tenant('alice');
+  test(`alice queues ${ALICE_QUEUE} backups under maxConcurrent=2: one runs, the next waits naming why; bob's first one starts beside it`, async () => {
+    const alice = await tenant('alice', { maxConcurrent: 2 });
     const bob = await tenant('bob');
     const aliceBackups: KubeObject[] = [];
     for (let i = 1; i <= ALICE_QUEUE; i++)
@@ -150,27 +151,28 @@ describe('acceptance 12: the fair queue', () => {
         if (statusOf(tb).backupName) names.push(tb.metadata.name ?? '');
       return names.sort();
     };
-    // Both slots go to alice's two oldest. Two backups of one namespace overlap, so the server's
-    // backup queue runs the second after the first: the first one's upload is what is held.
+    // Two backups of one namespace would only queue in the server's backup queue: the second
+    // waits in alice's own queue instead, saying why, and the other slot stays free.
     const [oldest, secondOldest] = aliceBackups.map((b) => b.metadata.name ?? '');
-    await waitFor('two of alice’s backups to start', async () => (await started()).length === 2);
-    assert.deepEqual(await started(), [oldest, secondOldest]);
     await proxy.arrived(tarballOf(aliceBackups[0] as KubeObject));
+    const next = await waitForStatus(alice, secondOldest ?? '', 'to wait naming its namespace', (s) =>
+      /another backup of namespace \S+ is running: the server runs backups that share a namespace one at a time/.test(
+        String(s.waitingReason),
+      ),
+    );
+    assert.equal(statusOf(next).queuePosition, 1);
+    assert.equal(statusOf(next).phase, 'Queued');
     const last = aliceBackups.at(-1)?.metadata.name ?? '';
-    await waitForStatus(alice, last, 'to show its place', (s) => s.queuePosition === ALICE_QUEUE - 2);
+    await waitForStatus(alice, last, 'to show its place', (s) => s.queuePosition === ALICE_QUEUE - 1);
+    assert.deepEqual(await started(), [oldest]);
 
+    // bob's backup takes the free slot at once, although 49 of alice's were created before his.
     const bobs = await heldBackup(bob, 'mine');
-    const waiting = await waitForStatus(bob, 'mine', 'to be queued', (s) => s.queuePosition === 1);
-    // Tenant-local: bob is first in his own queue, and his status says nothing of alice's.
-    assert.equal(statusOf(waiting).phase, 'Queued');
-    assert.ok(!JSON.stringify(waiting.status).includes(alice.namespace));
-
-    // One slot frees up: it goes to bob, although 48 of alice's were created before his.
-    proxy.release(tarballOf(aliceBackups[0] as KubeObject));
     await proxy.arrived(tarballOf(bobs));
-    assert.deepEqual(await started(), [oldest, secondOldest], 'no other backup of alice started before bob’s');
+    assert.deepEqual(await started(), [oldest], 'no other backup of alice started');
     const bobRunning = await admin.get(TB, 'mine', bob.namespace);
     assert.ok(statusOf(bobRunning).backupName, 'bob’s backup was started');
+    assert.ok(!JSON.stringify(bobRunning.status).includes(alice.namespace));
     proxy.release(tarballOf(bobs));
     assert.equal(statusOf(await waitForTenantOutcome(admin, TB, bob.namespace, 'mine')).phase, 'Completed');
 
@@ -180,6 +182,42 @@ describe('acceptance 12: the fair queue', () => {
       if (now && !statusOf(now).backupName) await admin.delete(TB, b.metadata.name ?? '', alice.namespace);
     }
     for (const b of aliceBackups) proxy.release(tarballOf(b));
+  });
+
+  test('a TenantRestore waits in the same queue: Queued at position 1 behind a running backup (maxConcurrent=1), refused beyond maxQueued=1', async () => {
+    const t = await tenant('restores', { maxConcurrent: 1, maxQueued: 1 });
+    await createTenantBackup(t, 'source');
+    assert.equal(statusOf(await waitForTenantOutcome(admin, TB, t.namespace, 'source')).phase, 'Completed');
+    const running = await heldBackup(t, 'running');
+    await proxy.arrived(tarballOf(running));
+    const restore = (name: string) =>
+      t.asUser.create(TR, {
+        apiVersion: 'tenant.skiff.dev/v1alpha1',
+        kind: 'TenantRestore',
+        metadata: { name, namespace: t.namespace },
+        spec: { requester: t.user, backupRef: { namespace: t.namespace, name: 'source' } },
+      });
+    // Created in the same second, operations are ordered by name: these names keep the order.
+    await restore('a-waits');
+    const waiting = await waitFor('the restore to wait at position 1', async () => {
+      const tr = await admin.get(TR, 'a-waits', t.namespace);
+      return statusOf(tr).queuePosition === 1 ? tr : undefined;
+    });
+    assert.equal(statusOf(waiting).phase, 'Queued');
+    assert.match(
+      String(statusOf(waiting).waitingReason),
+      /1 operations of this namespace are running, the maxConcurrent/,
+    );
+    await restore('b-refused');
+    const refused = await waitForTenantOutcome(admin, TR, t.namespace, 'b-refused');
+    assert.equal(statusOf(refused).phase, 'Failed');
+    assert.match(String(statusOf(refused).failureReason), /maxQueued of TenantPolicy/);
+
+    await admin.delete(core('configmaps'), 'settings', t.namespace);
+    proxy.release(tarballOf(running));
+    const done = await waitForTenantOutcome(admin, TR, t.namespace, 'a-waits');
+    assert.equal(statusOf(done).phase, 'Completed', JSON.stringify(done.status));
+    assert.ok(await admin.find(core('configmaps'), 'settings', t.namespace), 'the restore ran once the slot was free');
   });
 });
 

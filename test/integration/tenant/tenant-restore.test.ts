@@ -1,19 +1,12 @@
 // test-lane: tenant — this file's server executes every TenantBackup and TenantRestore in the cluster, so it must not run beside another file's (other files' servers run with tenant operations off)
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import { tenantPrefix } from '../../../src/storage/index.ts';
 import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core } from '../../helpers/cluster.ts';
-import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
-import {
-  certTenant,
-  createTenantBackup,
-  createTenantPolicy,
-  waitForTenantOutcome,
-  type TestTenant,
-} from '../../helpers/tenant-exec.ts';
-import { installTenantApi } from '../../helpers/tenant.ts';
+import { storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
+import { createTenantBackup, tenantSuite, waitForTenantOutcome, type TestTenant } from '../../helpers/tenant-exec.ts';
 import { tenantUser } from '../../helpers/tenant-users.ts';
 import { skiff } from '../cli/run-skiff.ts';
 
@@ -34,25 +27,18 @@ interface Skipped {
  */
 describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
   const admin = adminCluster();
+  const suite = tenantSuite(admin);
   let server: TestServer;
   let alice: TestTenant;
   let bob: TestTenant;
   /** team-c: carol's other group; alice has no rights there. */
   let carolC: TestTenant;
-  let policy: string;
 
   before(async () => {
-    await installTenantApi(admin);
-    server = await startTestServer(admin, { tenantOperations: true });
-    policy = await createTenantPolicy(admin, 'default');
-    alice = await certTenant(admin, policy, 'team-a', tenantUser('alice'));
-    bob = await certTenant(admin, policy, 'team-b', tenantUser('bob'));
-    carolC = await certTenant(admin, policy, 'team-c', tenantUser('carol'), { group: 'team-c' });
-  });
-  after(async () => {
-    await server.stop();
-    for (const t of [alice, bob, carolC]) await admin.delete(core('namespaces'), t.namespace);
-    await admin.delete(TenantTypes.TenantPolicy, policy);
+    server = suite.server;
+    alice = await suite.tenant('team-a', tenantUser('alice'));
+    bob = await suite.tenant('team-b', tenantUser('bob'));
+    carolC = await suite.tenant('team-c', tenantUser('carol'), { group: 'team-c' });
   });
 
   const configMap = (namespace: string, name: string): KubeObject => ({

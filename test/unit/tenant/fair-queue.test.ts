@@ -14,6 +14,47 @@ function ops(namespace: string, count: number, fromSecond = 0): QueuedOperation[
 const names = (list: readonly { name: string }[]) => list.map((o) => o.name);
 
 describe('decideFairQueue', () => {
+  test('two backups sharing a namespace never run together: the second waits in its tenant queue, naming the namespace', () => {
+    const [first, second] = ops('alice', 2).map((o) => ({ ...o, exclusive: ['alice'] }));
+    const bob = ops('bob', 1, 100);
+    const decision = decideFairQueue({
+      running: [],
+      waiting: [first as QueuedOperation, second as QueuedOperation, ...bob],
+      lastStarted: new Map(),
+      slots: 3,
+      limits: () => ({ maxConcurrent: 2 }),
+    });
+    // The third slot stays free rather than hold alice's second while the server serialises it.
+    assert.deepEqual(names(decision.start), ['alice-001', 'bob-001']);
+    const waiting = decision.wait.find((w) => w.name === 'alice-002');
+    assert.deepEqual(waiting?.reason, { kind: 'exclusive', namespace: 'alice' });
+    assert.equal(waiting?.position, 1);
+    // Once the first finished, the second starts.
+    const later = decideFairQueue({
+      running: [],
+      waiting: [second as QueuedOperation],
+      lastStarted: new Map(),
+      slots: 3,
+      limits: () => ({ maxConcurrent: 2 }),
+    });
+    assert.deepEqual(names(later.start), ['alice-002']);
+  });
+
+  test('an operation without exclusive namespaces (a restore) runs beside a backup of its namespace, up to maxConcurrent', () => {
+    const decision = decideFairQueue({
+      running: [{ namespace: 'alice', name: 'backup', exclusive: ['alice'] }],
+      waiting: ops('alice', 2),
+      lastStarted: new Map(),
+      slots: 4,
+      limits: () => ({ maxConcurrent: 2 }),
+    });
+    assert.deepEqual(names(decision.start), ['alice-001']);
+    assert.deepEqual(
+      decision.wait.map((w) => [w.name, w.position, w.reason]),
+      [['alice-002', 1, { kind: 'maxConcurrent', maxConcurrent: 2 }]],
+    );
+  });
+
   test("one tenant's 50 waiting backups do not hold another's first one beyond the busy slot", () => {
     const alice = ops('alice', 50);
     const bob = ops('bob', 1, 100); // created after all of alice's
