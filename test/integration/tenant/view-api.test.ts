@@ -1,4 +1,4 @@
-// exclusive-test: the APIService v1alpha1.view.skiff.dev is cluster-wide (one server serves it at a time), and every `skiff server` another file starts runs tenant operations too
+// exclusive-test: the APIService v1alpha1.view.skiff.dev is cluster-wide (one server serves it at a time; while it is unavailable, discovery fails for every other file)
 /**
  * Issue 17 deliverable 6 and acceptance 3 (logs): tenants read their operations' logs and
  * details through the API server, from the aggregated API view.skiff.dev that `skiff server`
