@@ -9,7 +9,8 @@
 #   integration  test/integration/** files that share the environment safely: each uses its own namespaces,
 #                server namespace (so its node agents and servers never see another file's PodVolumeBackups,
 #                Restores or Leases), bucket prefix and uniquely named cluster-scoped objects. Two files at a
-#                time (SKIFF_TEST_CONCURRENCY); the slowest known ones start first, so the group ends on short ones.
+#                time (SKIFF_TEST_CONCURRENCY). node --test sorts its files by path, whatever order they are given
+#                in, so the slow volumes/ files come last (a CI run: their tail is ~3 min of one file alone).
 #   lane NAME    integration files that are safe beside the shared ones but not beside each other (a line
 #                `// test-lane: NAME <why>`): one at a time, beside the integration group. E.g. the tenant files:
 #                each one's server executes every TenantBackup in the cluster, which `skiff server` processes
@@ -47,8 +48,6 @@ LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]pl
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
 
 LANE_PATTERN='^// test-lane: [a-z0-9-]+'
-# Started first in the integration group (wall s in a CI run): a long file started last is the group's tail.
-SLOW_FIRST=(fs-backup-statefulset node-agent-kill schedule/schedule restore/controller pod-volume-restore data-mover-e2e)
 
 list=0
 if [ "${1:-}" = --list ]; then list=1; shift; fi
@@ -75,12 +74,6 @@ done
 # The lanes: their files by lane name (a lane's files run one at a time; lanes run beside each other).
 lane_names() { for f in "$@"; do grep -m1 -oE "$LANE_PATTERN" "$f" | awk '{ print $3 }'; done | sort -u; }
 lane_files() { local name=$1 f; shift; for f in "$@"; do grep -qE "^// test-lane: $name( |$)" "$f" && echo "$f"; done; }
-# Files in SLOW_FIRST's order first, then the others in their given order.
-slow_first() {
-  local s f; local -A seen=()
-  for s in "${SLOW_FIRST[@]}"; do for f in "$@"; do [[ "$f" == *"$s".test.ts && -z "${seen[$f]:-}" ]] && { echo "$f"; seen[$f]=1; }; done; done
-  for f in "$@"; do [ -n "${seen[$f]:-}" ] || echo "$f"; done
-}
 
 if [ "$list" = 1 ]; then
   for f in "${unit[@]}"; do echo "unit $f"; done
@@ -154,8 +147,7 @@ integration_group() {
     mapfile -t files < <(lane_files "$l" "${LANE_FILES[@]}")
     bg_start "lane-$l" 1 "${setup[@]}" -- "${files[@]}"
   done
-  mapfile -t files < <(slow_first "$@")
-  phase "$name" "$CONCURRENCY" "${setup[@]}" -- "${files[@]}"
+  phase "$name" "$CONCURRENCY" "${setup[@]}" -- "$@"
   bg_wait
 }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeClient, KubeRequest } from '../../../src/kube/client.ts';
 import { discover, type Discovery } from '../../../src/kube/discovery.ts';
-import { adminCluster } from '../../helpers/cluster.ts';
+import { installCrds } from '../../../src/api/install.ts';
+import { adminCluster, waitFor } from '../../helpers/cluster.ts';
 
 /** The same client, but every request asks for plain JSON: what a server without aggregated discovery answers. */
 function legacyOnly(client: KubeClient): KubeClient {
@@ -25,8 +26,15 @@ function summary(d: Discovery): { types: string[]; preferred: string[] } {
 
 describe('discovery against the real API server', () => {
   test('aggregated discovery sees exactly what one request per group-version sees', async () => {
-    const client = adminCluster().client;
-    const aggregated = await discover(client);
+    // Skiff's CRDs, which a server another file started would otherwise have installed: run alone, or first in
+    // a fresh environment, this file would find no velero.io.
+    const cluster = adminCluster();
+    await installCrds(cluster);
+    const client = cluster.client;
+    const aggregated = await waitFor('velero.io in aggregated discovery', async () => {
+      const d = await discover(client);
+      return d.resolve('backups') ? d : undefined;
+    });
     const legacy = await discover(legacyOnly(client));
     assert.deepEqual(summary(aggregated), summary(legacy));
     const backups = aggregated.resolve('backups');
