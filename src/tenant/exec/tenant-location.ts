@@ -1,5 +1,6 @@
 import { Kinds, resourceRef, type BackupStorageLocation } from '../../api/index.ts';
 import type { Cluster } from '../../kube/cluster.ts';
+import type { ResourceRef } from '../../kube/resource.ts';
 import { tenantPrefix } from '../../storage/index.ts';
 import { TenantLabels, tenantLocationName } from './resources.ts';
 
@@ -35,21 +36,43 @@ export async function ensureTenantLocation(
     objectStorage: { ...source.spec.objectStorage, prefix: tenantPrefix(source.spec.objectStorage.prefix, tenant.uid) },
   };
   const labels = { [TenantLabels.namespaceUid]: tenant.uid, [TenantLabels.namespace]: tenant.name };
-  const existing = await cluster.find(BSL, name, serverNamespace);
-  if (!existing) {
-    await cluster
-      .create(BSL, {
-        apiVersion: 'velero.io/v1',
-        kind: 'BackupStorageLocation',
-        metadata: { name, namespace: serverNamespace, labels },
-        spec,
-      })
-      .catch(async (err: unknown) => {
-        // Made at the same time by another reconcile: fine when it is there now.
-        if (!(await cluster.find(BSL, name, serverNamespace))) throw err;
-      });
-  } else if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
-    await cluster.patch(BSL, { name, namespace: serverNamespace }, 'merge', { spec });
-  }
+  await keepDerivedObject(
+    cluster,
+    BSL,
+    {
+      apiVersion: 'velero.io/v1',
+      kind: 'BackupStorageLocation',
+      metadata: { name, namespace: serverNamespace, labels },
+    },
+    'spec',
+    spec,
+  );
   return { name };
+}
+
+/**
+ * Keeps an object the server derives (a tenant's location, its credential copy) in step: created when missing
+ * (one made at the same time by another reconcile is fine), its `field` merge-patched when it differs.
+ */
+export async function keepDerivedObject(
+  cluster: Cluster,
+  ref: ResourceRef,
+  head: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace: string; labels: Record<string, string> };
+    type?: string;
+  },
+  field: 'spec' | 'data',
+  value: Record<string, unknown>,
+): Promise<void> {
+  const { name, namespace } = head.metadata;
+  const existing = await cluster.find(ref, name, namespace);
+  if (!existing) {
+    await cluster.create(ref, { ...head, [field]: value }).catch(async (err: unknown) => {
+      if (!(await cluster.find(ref, name, namespace))) throw err;
+    });
+  } else if (JSON.stringify(existing[field]) !== JSON.stringify(value)) {
+    await cluster.patch(ref, { name, namespace }, 'merge', { [field]: value });
+  }
 }

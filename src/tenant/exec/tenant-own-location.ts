@@ -19,7 +19,7 @@ import { TenantKinds, tenantResource } from '../api/kinds.ts';
 import type { TenantStorageLocationSpec } from '../api/types.ts';
 import { isLocationApproved, locationSpecHash } from '../location-approval.ts';
 import { TenantLabels, tenantLocationName } from './resources.ts';
-import type { TenantNamespace } from './tenant-location.ts';
+import { keepDerivedObject, type TenantNamespace } from './tenant-location.ts';
 
 const BSL = resourceRef(Kinds.BackupStorageLocation);
 const TSL = tenantResource(TenantKinds.TenantStorageLocation);
@@ -84,21 +84,17 @@ export async function ensureTenantOwnLocation(
     ...(spec.config ? { config: spec.config } : {}),
     credential: { name, key: spec.credential.key },
   };
-  const existing = await cluster.find(BSL, name, serverNamespace);
-  if (!existing) {
-    await cluster
-      .create(BSL, {
-        apiVersion: 'velero.io/v1',
-        kind: 'BackupStorageLocation',
-        metadata: { name, namespace: serverNamespace, labels },
-        spec: bslSpec,
-      })
-      .catch(async (err: unknown) => {
-        if (!(await cluster.find(BSL, name, serverNamespace))) throw err;
-      });
-  } else if (JSON.stringify(existing.spec) !== JSON.stringify(bslSpec)) {
-    await cluster.patch(BSL, { name, namespace: serverNamespace }, 'merge', { spec: bslSpec });
-  }
+  await keepDerivedObject(
+    cluster,
+    BSL,
+    {
+      apiVersion: 'velero.io/v1',
+      kind: 'BackupStorageLocation',
+      metadata: { name, namespace: serverNamespace, labels },
+    },
+    'spec',
+    bslSpec,
+  );
   return { name };
 }
 
@@ -118,21 +114,12 @@ async function copyCredential(
     };
   }
   const data = { [credential.key]: value };
-  const existing = await cluster.find(SECRETS, name, serverNamespace);
-  if (!existing) {
-    await cluster
-      .create(SECRETS, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name, namespace: serverNamespace, labels },
-        data,
-      })
-      .catch(async (err: unknown) => {
-        if (!(await cluster.find(SECRETS, name, serverNamespace))) throw err;
-      });
-  } else if (JSON.stringify(existing.data) !== JSON.stringify(data)) {
-    await cluster.patch(SECRETS, { name, namespace: serverNamespace }, 'merge', { data });
-  }
+  await keepDerivedObject(
+    cluster,
+    SECRETS,
+    { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: serverNamespace, labels } },
+    'data',
+    data,
+  );
   return { ok: true };
 }
