@@ -174,7 +174,14 @@ export class KubeClient {
    */
   async requestIgnoringAnswer(req: KubeRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const res = await this.queue.add(() => this.dispatchOnce(req));
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.queue.add(() => this.dispatchOnce(req));
+      } catch (err) {
+        if (!shouldResend(err, req, attempt)) throw err;
+        await sleep(retryDelay(null, attempt));
+        continue;
+      }
       if (res.statusCode >= 200 && res.statusCode < 300) {
         // Read to the end, so the connection (or HTTP/2 stream) is released cleanly, not reset.
         await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
@@ -192,7 +199,14 @@ export class KubeClient {
   /** Sends a request and returns the open response (for watches and other streams). */
   async send(req: KubeRequest): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const res = await this.queue.add(() => this.sendOnce(req));
+      let res: Response;
+      try {
+        res = await this.queue.add(() => this.sendOnce(req));
+      } catch (err) {
+        if (!shouldResend(err, req, attempt)) throw err;
+        await sleep(retryDelay(null, attempt));
+        continue;
+      }
       if (res.ok) return res;
       const err = await toApiError(res, req);
       if (!shouldRetry(err, req, attempt)) throw err;
@@ -307,6 +321,26 @@ function withDispatcherSettings(kc: KubeConfig, report: (settings: unknown) => v
 
 function isIdempotent(req: Pick<KubeRequest, 'method'>): boolean {
   return req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE';
+}
+
+/**
+ * Whether a request whose connection dropped under it (reset, closed by the server, a broken
+ * pipe) is sent again: only a GET, which cannot have changed anything, within RETRIES. A server
+ * that cannot be reached at all (refused, TLS, DNS) fails at once: retrying would only delay the
+ * error. client-go retries its GETs on the same errors; a reused keep-alive connection that the
+ * API server closed a moment before is the usual cause on a busy server.
+ */
+export function shouldResend(err: unknown, req: Pick<KubeRequest, 'method' | 'signal'>, attempt: number): boolean {
+  return req.method === 'GET' && !req.signal?.aborted && attempt < RETRIES && connectionDropped(err);
+}
+
+const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+function connectionDropped(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (DROPPED_CODES.has((e as { code?: unknown }).code as string)) return true;
+  }
+  return false;
 }
 
 /** Whether a failed attempt is sent again: a transient failure of an idempotent request, within RETRIES. */

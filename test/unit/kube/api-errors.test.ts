@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiErrorOf, retryDelay, shouldRetry } from '../../../src/kube/client.ts';
-import { isAlreadyExists, isNotFound } from '../../../src/kube/errors.ts';
+import { apiErrorOf, retryDelay, shouldResend, shouldRetry } from '../../../src/kube/client.ts';
+import { KubeConnectionError, isAlreadyExists, isNotFound } from '../../../src/kube/errors.ts';
 
 const POST = { method: 'POST', path: '/api/v1/namespaces/a/configmaps' } as const;
 const GET = { method: 'GET', path: '/api/v1/namespaces/a/configmaps/x' } as const;
@@ -42,4 +42,14 @@ test("the server's Retry-After is honoured up to 10 s; without it the delay doub
   assert.equal(retryDelay(null, 0), 200);
   assert.equal(retryDelay(null, 2), 800);
   assert.equal(retryDelay('soon', 1), 400);
+});
+
+test('a GET whose connection dropped is sent again; a write, a refused connection or the fifth try is not', () => {
+  const dropped = (code: string) =>
+    new KubeConnectionError('https://k', Object.assign(new Error('other side closed'), { code }));
+  for (const code of ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']) assert.equal(shouldResend(dropped(code), GET, 0), true);
+  assert.equal(shouldResend(dropped('ECONNRESET'), GET, 4), false);
+  assert.equal(shouldResend(dropped('ECONNRESET'), POST, 0), false);
+  assert.equal(shouldResend(dropped('ECONNREFUSED'), GET, 0), false);
+  assert.equal(shouldResend(new Error('something else'), GET, 0), false);
 });
