@@ -387,8 +387,11 @@ async function uploadCompanions(
   const name = backup.metadata.name ?? '';
   const failed = backup.status?.phase === 'Failed';
   const results = log.results.toJSON();
-  await log.close();
-  const logUpload = readFile(log.path)
+  // The log is closed (its gzip flushed to the file) while the other uploads finish, not before
+  // waiting for them: closing takes a few thread-pool hops that would delay the metadata.
+  const logUpload = log
+    .close()
+    .then(() => readFile(log.path))
     .then((gzipped) => store.putBackupLog(name, { gzipped }))
     .catch(() => undefined);
   // Every upload settles before a failure is reported, so a cleanup after it is not raced by a late one.

@@ -110,6 +110,23 @@ describe('aws provider against the test S3 server', () => {
     assert.equal(back.digest('hex'), await digest);
   });
 
+  test('streams below one part read back identical, from memory or past it through a file', async () => {
+    // 1 MiB stays in memory (a small backup's tarball); 3 MiB goes to a file, then one PutObject.
+    for (const size of [1024 * 1024 - 7, 3 * 1024 * 1024 + 5]) {
+      const { stream, digest } = generated(size);
+      const key = `${prefix}/small/${size}.tar.gz`;
+      await store.putObject(key, stream);
+      const back = createHash('sha256');
+      let length = 0;
+      for await (const chunk of await store.getObject(key)) {
+        back.update(chunk as Buffer);
+        length += (chunk as Buffer).length;
+      }
+      assert.equal(length, size);
+      assert.equal(back.digest('hex'), await digest);
+    }
+  });
+
   test('with checksumAlgorithm CRC32, a stream of three parts reads back identical', async () => {
     const crc = await objectStoreForLocation(
       location({ config: { checksumAlgorithm: 'CRC32' } }),
