@@ -68,7 +68,66 @@ interface Measured {
   cpuSeconds: number;
   /** Seconds spent in each part of the run (restore only). */
   phases?: Record<string, number>;
+  /** The timed part's creates, from `timeline` (both modes). */
+  window?: CreateWindow;
 }
+
+interface CreateWindow {
+  /** Seconds from the start to the first create sent. */
+  firstCreate: number;
+  /** Seconds from the last create's answer to the end. */
+  afterLastCreate: number;
+  /** Creates in flight on average between the first one sent and the last one answered. */
+  meanInFlight: number;
+}
+
+/**
+ * Counts this process's creates in flight over time (both modes go through `cluster`), to tell
+ * whether a run keeps its window full and how long it spends before its first create and after
+ * its last one.
+ */
+const timeline = (() => {
+  let inFlight = 0;
+  let since = 0;
+  let area = 0;
+  let first: number | undefined;
+  let last = 0;
+  const change = (by: number): void => {
+    const now = performance.now();
+    area += inFlight * (now - since);
+    since = now;
+    inFlight += by;
+    if (by > 0) first ??= now;
+    else last = now;
+  };
+  const counted =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      change(1);
+      try {
+        return await f(...args);
+      } finally {
+        change(-1);
+      }
+    };
+  cluster.create = counted(cluster.create.bind(cluster));
+  cluster.createOnly = counted(cluster.createOnly.bind(cluster));
+  return {
+    reset(): void {
+      area = 0;
+      first = undefined;
+      since = performance.now();
+    },
+    window(start: number, end: number): CreateWindow {
+      const from = first ?? end;
+      return {
+        firstCreate: (from - start) / 1000,
+        afterLastCreate: (end - last) / 1000,
+        meanInFlight: last > from ? area / (last - from) : 0,
+      };
+    },
+  };
+})();
 
 /** Namespaces first (their objects need them), then everything else, each step `concurrency` wide. */
 async function rawCreate(): Promise<Measured> {
@@ -79,10 +138,13 @@ async function rawCreate(): Promise<Measured> {
     await createAll(inFirst.map((o) => mapped(o, warmMapping)));
   }
   const objects = all.map((o) => mapped(o, mapping));
+  timeline.reset();
   const start = performance.now();
   const cpu = process.cpuUsage();
   await createAll(objects);
-  return { objects: objects.length, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSince(cpu) };
+  const end = performance.now();
+  const cpuSeconds = cpuSince(cpu);
+  return { objects: objects.length, seconds: (end - start) / 1000, cpuSeconds, window: timeline.window(start, end) };
 }
 
 async function createAll(objects: KubeObject[]): Promise<void> {
@@ -126,6 +188,7 @@ async function skiffRestore(): Promise<Measured> {
   // The first progress report comes when the plan is ready, the last after the last item.
   let applyStart: number | undefined;
   let applyEnd = 0;
+  timeline.reset();
   const start = performance.now();
   const cpu = process.cpuUsage();
   const outcome = await runRestore(depsBase, restore, () => {
@@ -142,6 +205,7 @@ async function skiffRestore(): Promise<Measured> {
     objects: outcome.progress?.itemsRestored ?? 0,
     seconds: (end - start) / 1000,
     cpuSeconds,
+    window: timeline.window(start, end),
     phases: {
       'read+plan': (planned - start) / 1000,
       apply: (applyEnd - planned) / 1000,

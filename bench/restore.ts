@@ -122,6 +122,7 @@ interface Run {
   serverCpuSeconds: number;
   peakRss: number;
   phases?: Record<string, number>;
+  window?: { firstCreate: number; afterLastCreate: number; meanInFlight: number };
 }
 
 function measure(mode: 'raw' | 'restore', args: string[]): Run {
@@ -225,6 +226,11 @@ for (let i = 0; i < runs; i++) {
   const phases = Object.entries(b.phases ?? {})
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
+  const win = (r: Run): string =>
+    r.window
+      ? `first create at ${r.window.firstCreate.toFixed(2)} s, ${r.window.meanInFlight.toFixed(2)} in flight on average, ${r.window.afterLastCreate.toFixed(2)} s after the last`
+      : '';
+  console.log(`run ${i + 1} creates: raw ${win(a)}; restore ${win(b)}`);
   console.log(
     `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, servers ${a.serverCpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s, servers ${b.serverCpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
   );
