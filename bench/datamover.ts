@@ -28,6 +28,8 @@ import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-a
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { PhaseTracer } from './datamover-phases.ts';
+import { describeWindow, runProcesses, usageSnapshot, type UsageSnapshot } from './env-usage.ts';
+import { commandLine, descendants } from '../test/helpers/process-tree.ts';
 import { describeRun, recordingWrapper } from './tool-usage.ts';
 import { deletePrefix, dropPageCache, kopiaDirect, makeTree, parseSize } from './volume-data.ts';
 
@@ -73,7 +75,16 @@ try {
   process.stderr.write(`kopia direct, data in the page cache: ${warmSeconds.toFixed(2)} s\n`);
   const coldCache = await dropPageCache();
   if (!coldCache) process.stderr.write('could not empty the page cache (not root?): the direct run reads from it\n');
+  // What else of the run uses the two cores while each side's kopia reads (the direct run: nothing, it should be).
+  const processes = runProcesses(env.runDir, {
+    'bench+server': process.pid,
+    ...Object.fromEntries(agents.nodes.map((n) => [`agent ${n}`, agents.pid(n)])),
+  });
+  const csiStorage = join(env.runDir, 'csi-storage');
+  const usage = (): UsageSnapshot => usageSnapshot(processes, csiStorage);
+  const directUsage = [usage()];
   const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), `${directPrefix}/cold`);
+  directUsage.push(usage());
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
   const directRun = (await kopia.runs()).at(-1);
   // The direct run's repository was created untimed; so is the namespace's (as after its first backup).
@@ -89,6 +100,17 @@ try {
   await new Promise((r) => setTimeout(r, 500)); // the watches have started
   phases.begin();
   const start = performance.now();
+  // The mover's `kopia snapshot create` window, from the agents' process trees every 100 ms.
+  const moverUsage: UsageSnapshot[] = [];
+  const sampler = setInterval(() => {
+    const running = agents.nodes
+      .flatMap((n) => descendants(agents.pid(n) ?? 0))
+      .some((pid) => {
+        const cmd = commandLine(pid);
+        return cmd[0]?.endsWith('kopia') === true && cmd[1] === 'snapshot' && !cmd.some((a) => a.startsWith('--stdin'));
+      });
+    if (running === (moverUsage.length === 0)) moverUsage.push(usage());
+  }, 100);
   const backup = await backupAndWait(
     cluster,
     server.namespace,
@@ -97,6 +119,7 @@ try {
     4 * 3600_000,
   );
   const skiffSeconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
   await phases.stop();
   if (backup.status?.phase !== 'Completed') throw new Error(`the backup ended ${backup.status?.phase}`);
   const [du] = await (async () => {
@@ -126,6 +149,9 @@ try {
     console.log(
       `    CPU time ratio (direct / mover): ${(directRun.cpuSeconds / moverSnapshot.cpuSeconds).toFixed(2)}x`,
     );
+  console.log(`  while kopia read (within 0.1 s), the rest of the run:`);
+  console.log(`    direct:          ${describeWindow(directUsage[0], directUsage[1])}`);
+  console.log(`    data mover's:    ${describeWindow(moverUsage[0], moverUsage[1])}`);
   console.log(`  every kopia run of the moved-data backup:`);
   for (const r of moverRuns) {
     const what =
