@@ -14,7 +14,15 @@ import {
   vscView,
   vsView,
 } from '../csi/snapshot-objects.ts';
-import { createMover, deleteMover, PVCS, PVS, waitForMoverPlacement, type MoverPlacement } from './mover-pod.ts';
+import {
+  createMover,
+  deleteMover,
+  moverGone,
+  PVCS,
+  PVS,
+  waitForMoverPlacement,
+  type MoverPlacement,
+} from './mover-pod.ts';
 import { parseQuantity } from '../policy/quantity.ts';
 import { nodeMatches } from './claim-preference.ts';
 import { cloneSnapshotObjects } from './upload-objects.ts';
@@ -83,13 +91,17 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   );
 }
 
-/** Removes the mover's pod and claim, then the cloned VolumeSnapshot and its content (Retain: the storage snapshot stays). */
+/**
+ * Removes the mover's pod and claim, the cloned VolumeSnapshot and its content (Retain: the storage snapshot
+ * stays). The deletions are asked for at once; with `waitMs`, it then waits until the pod and claim are gone (the
+ * claim waits for the pod, the kwok kubelet and the PV controller's finalizer) and returns whether they are.
+ */
 export async function unexposeSnapshot(
   cluster: Cluster,
   du: { namespace: string; name: string },
   waitMs = 0,
-): Promise<void> {
-  await deleteMover(cluster, du, waitMs);
+): Promise<boolean> {
+  await deleteMover(cluster, du);
   const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
   const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
   await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
@@ -103,6 +115,7 @@ export async function unexposeSnapshot(
       await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
     }
   }
+  return waitMs > 0 ? moverGone(cluster, du, waitMs) : false;
 }
 
 interface SourceClaim {
