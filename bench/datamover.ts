@@ -24,7 +24,7 @@ import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { createCsiVolumePod } from '../test/helpers/csi-volume-pod.ts';
 import { uniqueName } from '../test/helpers/names.ts';
-import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
+import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../test/helpers/node-agents.ts';
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { PhaseTracer } from './datamover-phases.ts';
@@ -32,6 +32,28 @@ import { describeWindow, runProcesses, usageSnapshot, type UsageSnapshot } from 
 import { commandLine, descendants } from '../test/helpers/process-tree.ts';
 import { describeRun, recordingWrapper } from './tool-usage.ts';
 import { deletePrefix, dropPageCache, kopiaDirect, makeTree, parseSize } from './volume-data.ts';
+
+/** The agents' `data mover step` log lines (and the claim, upload and end), as seconds since `startEpoch`. */
+function agentSteps(agents: NodeAgents, startEpoch: number): string[] {
+  const wanted = /data mover step|uploading the snapshot|snapshot data moved|snapshot exposed|accepted/;
+  const rows: [number, string][] = [];
+  for (const node of agents.nodes) {
+    for (const line of agents.logs(node).split('\n')) {
+      if (!line.startsWith('{') || !wanted.test(line)) continue;
+      try {
+        const o = JSON.parse(line) as { time?: number; msg?: string; step?: string };
+        if (o.time === undefined || o.time < startEpoch) continue;
+        rows.push([
+          o.time,
+          `    ${((o.time - startEpoch) / 1000).toFixed(2).padStart(7)} s  ${node}: ${o.step ?? o.msg ?? ''}`,
+        ]);
+      } catch {
+        // Not a log record.
+      }
+    }
+  }
+  return rows.sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+}
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +65,8 @@ const { values } = parseArgs({
 const size = parseSize(values.size);
 
 const env = loadTestEnv();
+// The agents log each data mover step at debug level: the bench prints them.
+process.env.SKIFF_LOG_LEVEL ??= 'debug';
 // Every kopia run, the bench's and the node agents', goes through a wrapper that records its CPU time and RSS.
 const toolDir = await mkdtemp(join(env.runDir, 'bench-datamover-tools-'));
 const kopia = await recordingWrapper(useTestUploaderBinaries().kopia, toolDir);
@@ -100,6 +124,7 @@ try {
   await new Promise((r) => setTimeout(r, 500)); // the watches have started
   phases.begin();
   const start = performance.now();
+  const startEpoch = Date.now();
   // The mover's `kopia snapshot create` window, from the agents' process trees every 100 ms.
   const moverUsage: UsageSnapshot[] = [];
   const sampler = setInterval(() => {
@@ -160,6 +185,8 @@ try {
   }
   console.log(`\n  where the moved-data backup's time went (as watched from the cluster):`);
   for (const line of phases.report()) console.log(line);
+  console.log(`  the node agents' steps (their log's times, debug level):`);
+  for (const line of agentSteps(agents, startEpoch)) console.log(line);
   console.log(
     `  DataUpload: snapshot ${du?.status?.snapshotID ?? '?'}, ${du?.status?.progress?.totalBytes ?? 0} bytes, node ${du?.status?.node ?? '?'}`,
   );

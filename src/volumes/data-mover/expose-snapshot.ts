@@ -37,6 +37,8 @@ export interface ExposeOptions {
    * this agent, already connected to the repository, uploads.
    */
   node?: string | undefined;
+  /** Told each step as it is done (the agent logs them at debug level: where the seconds before kopia go). */
+  step?: ((what: string) => void) | undefined;
 }
 
 /** Clones the snapshot, creates the mover's claim and pod, and waits until they are placed and bound. */
@@ -54,6 +56,8 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   const clone = cloneSnapshotObjects({ name, namespace, uid: du.metadata.uid ?? '' }, { vs, vsc });
   await createIfMissing(cluster, VOLUME_SNAPSHOT_CONTENTS, clone.vsc);
   await createIfMissing(cluster, VOLUME_SNAPSHOTS, clone.vs);
+  const step = opts.step ?? ((): void => undefined);
+  step('clone created');
   // What the mover's claim needs is read while the clone becomes ready.
   const reading = sourceClaim(cluster, srcNs, du.spec.sourcePVC).then(async (claim) => ({
     claim,
@@ -62,8 +66,10 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   }));
   reading.catch(() => undefined);
   await waitCloneReady(cluster, namespace, name, deadline, opts.signal);
+  step('clone ready');
   const { claim: source, selectedNode } = await reading;
-  const size = vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? source.requested ?? '1Gi');
+  step('source claim read');
+  const size = snapshotSize(vs, vsc, source.requested);
   const wait = { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()), since: Date.now() };
   await createMover(
     cluster,
@@ -84,11 +90,14 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
     },
     wait,
   );
-  return waitForMoverPlacement(
+  step(selectedNode ? 'mover claim bound, pod created' : 'mover claim and pod created');
+  const placement = await waitForMoverPlacement(
     cluster,
     { namespace, name },
     { ...wait, timeoutMs: Math.max(1000, deadline - Date.now()) },
   );
+  step('mover pod placed');
+  return placement;
 }
 
 /**
@@ -174,6 +183,11 @@ async function waitCloneReady(
   if (!ready) {
     throw new Error(`the clone ${namespace}/${name} of the snapshot was not ready in time${last ? `: ${last}` : ''}`);
   }
+}
+
+/** The snapshot's size as the VolumeSnapshot, else its content, else the source claim says. */
+function snapshotSize(vs: KubeObject, vsc: KubeObject, requested: string | undefined): string {
+  return vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? requested ?? '1Gi');
 }
 
 /** The larger of two quantities (a claim from a snapshot asks for at least the snapshot's size). */

@@ -166,7 +166,7 @@ async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal
   const patch = patcher(ctx, name);
   try {
     const timeoutMs = parseDuration(du.spec.operationTimeout || DEFAULT_OPERATION_TIMEOUT, 'spec.operationTimeout');
-    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs, node: ctx.node });
+    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs, node: ctx.node, step: steps(log) });
     await patch({ phase: DataPathPhase.Prepared, node: placement.node });
     log.info({ node: placement.node, pv: placement.pvName }, 'snapshot exposed to the data mover');
     return placement;
@@ -216,7 +216,10 @@ async function upload(
       : waitForMoverVolume(ctx.cluster, () => ctx, ref, { signal, timeoutMs: 60_000 }));
     if (volume.node !== ctx.node) throw new Error(`the mover pod runs on ${volume.node}, not on ${ctx.node}`);
     const settings = parseBackupSettings(du.spec.dataMoverConfig ?? {});
+    const step = steps(log);
+    step('mover volume mounted');
     const uploader = await (exposed?.repository ?? openMoverRepository(ctx, du, signal));
+    step('repository connected');
     // One write as kopia starts: InProgress, where, and the directory read.
     await patch({
       phase: DataPathPhase.InProgress,
@@ -234,10 +237,12 @@ async function upload(
       onProgress: (p) => progress.report(p),
     });
     await progress.close();
+    step('kopia done');
     // The mover's objects are deleted before the DataUpload is Completed (as Velero orders it), but their going
     // (the pod's, then the claim's once its protection finalizer is lifted) is not waited for: the backup
     // need not wait for it.
     await removeMover(ctx, name, log);
+    step('mover objects deleted');
     await patch({
       phase: DataPathPhase.Completed,
       snapshotID: result.snapshotID,
@@ -261,6 +266,12 @@ async function upload(
 }
 
 /** Removes the mover's objects, then records how the work ended (Canceled or Failed, with the reason). */
+/** Logs each step at debug level with the time since the first (bench:datamover reads them). */
+function steps(log: Logger): (what: string) => void {
+  const start = Date.now();
+  return (what) => log.debug({ step: what, ms: Date.now() - start }, 'data mover step');
+}
+
 async function endWithError(
   ctx: NodeAgentContext,
   du: DataUpload,
