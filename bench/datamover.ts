@@ -55,6 +55,22 @@ function agentSteps(agents: NodeAgents, startEpoch: number): string[] {
   return rows.sort((a, b) => a[0] - b[0]).map(([, l]) => l);
 }
 
+/**
+ * Every 100 ms, whether a `kopia snapshot create` of a directory runs under `roots`: a usage snapshot is pushed
+ * when it is first seen and when it is gone (the window in which kopia reads).
+ */
+function kopiaWindow(roots: number[], usage: () => UsageSnapshot, into: UsageSnapshot[]): NodeJS.Timeout {
+  return setInterval(() => {
+    const running = roots
+      .flatMap((pid) => descendants(pid))
+      .some((pid) => {
+        const cmd = commandLine(pid);
+        return cmd[0]?.endsWith('kopia') === true && cmd[1] === 'snapshot' && !cmd.some((a) => a.startsWith('--stdin'));
+      });
+    if (into.length < 2 && running === (into.length === 0)) into.push(usage());
+  }, 100);
+}
+
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '2GiB' },
@@ -106,9 +122,10 @@ try {
   });
   const csiStorage = join(env.runDir, 'csi-storage');
   const usage = (): UsageSnapshot => usageSnapshot(processes, csiStorage);
-  const directUsage = [usage()];
+  const directUsage: UsageSnapshot[] = [];
+  const directSampler = kopiaWindow([process.pid], usage, directUsage);
   const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), `${directPrefix}/cold`);
-  directUsage.push(usage());
+  clearInterval(directSampler);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
   const directRun = (await kopia.runs()).at(-1);
   // The direct run's repository was created untimed; so is the namespace's (as after its first backup).
@@ -127,15 +144,11 @@ try {
   const startEpoch = Date.now();
   // The mover's `kopia snapshot create` window, from the agents' process trees every 100 ms.
   const moverUsage: UsageSnapshot[] = [];
-  const sampler = setInterval(() => {
-    const running = agents.nodes
-      .flatMap((n) => descendants(agents.pid(n) ?? 0))
-      .some((pid) => {
-        const cmd = commandLine(pid);
-        return cmd[0]?.endsWith('kopia') === true && cmd[1] === 'snapshot' && !cmd.some((a) => a.startsWith('--stdin'));
-      });
-    if (running === (moverUsage.length === 0)) moverUsage.push(usage());
-  }, 100);
+  const sampler = kopiaWindow(
+    agents.nodes.map((n) => agents.pid(n) ?? 0),
+    usage,
+    moverUsage,
+  );
   const backup = await backupAndWait(
     cluster,
     server.namespace,

@@ -110,20 +110,25 @@ export async function unexposeSnapshot(
   du: { namespace: string; name: string },
   waitMs = 0,
 ): Promise<boolean> {
-  await deleteMover(cluster, du);
-  const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
-  const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
-  await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
-  if (content) await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, content);
+  // Independent requests, sent together: this is on the way from kopia's end to the DataUpload's Completed.
+  const clone = async (): Promise<void> => {
+    const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
+    const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
+    await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
+    if (content) await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, content);
+  };
   // The content may not be bound yet when the VolumeSnapshot went: find it by its label too.
-  for await (const c of cluster.list(
-    { ...VOLUME_SNAPSHOT_CONTENTS, kind: 'VolumeSnapshotContent', namespaced: false, verbs: [] },
-    { labelSelector: `skiff.io/data-mover=${du.name}` },
-  )) {
-    if (vscView(c).spec?.volumeSnapshotRef?.namespace === du.namespace) {
-      await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
+  const labelled = async (): Promise<void> => {
+    for await (const c of cluster.list(
+      { ...VOLUME_SNAPSHOT_CONTENTS, kind: 'VolumeSnapshotContent', namespaced: false, verbs: [] },
+      { labelSelector: `skiff.io/data-mover=${du.name}` },
+    )) {
+      if (vscView(c).spec?.volumeSnapshotRef?.namespace === du.namespace) {
+        await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
+      }
     }
-  }
+  };
+  await Promise.all([deleteMover(cluster, du), clone(), labelled()]);
   return waitMs > 0 ? moverGone(cluster, du, waitMs) : false;
 }
 

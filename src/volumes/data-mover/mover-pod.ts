@@ -316,8 +316,7 @@ export async function deleteMover(
   ref: { namespace: string; name: string },
   waitMs = 0,
 ): Promise<boolean> {
-  await cluster.delete(PODS, ref.name, ref.namespace);
-  await cluster.delete(PVCS, ref.name, ref.namespace);
+  await Promise.all([cluster.delete(PODS, ref.name, ref.namespace), cluster.delete(PVCS, ref.name, ref.namespace)]);
   return moverGone(cluster, ref, waitMs);
 }
 
