@@ -24,12 +24,52 @@ import { bundle, CLI_BUNDLE } from '../scripts/build.ts';
 import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../test/helpers/cluster.ts';
 import { createCsiVolumePod } from '../test/helpers/csi-volume-pod.ts';
 import { uniqueName } from '../test/helpers/names.ts';
-import { startNodeAgents, useTestUploaderBinaries } from '../test/helpers/node-agents.ts';
+import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../test/helpers/node-agents.ts';
 import { backupAndWait, startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { PhaseTracer } from './datamover-phases.ts';
+import { describeWindow, runProcesses, usageSnapshot, type UsageSnapshot } from './env-usage.ts';
+import { commandLine, descendants } from '../test/helpers/process-tree.ts';
 import { describeRun, recordingWrapper } from './tool-usage.ts';
 import { deletePrefix, dropPageCache, kopiaDirect, makeTree, parseSize } from './volume-data.ts';
+
+/** The agents' `data mover step` log lines (and the claim, upload and end), as seconds since `startEpoch`. */
+function agentSteps(agents: NodeAgents, startEpoch: number): string[] {
+  const wanted = /data mover step|uploading the snapshot|snapshot data moved|snapshot exposed|accepted/;
+  const rows: [number, string][] = [];
+  for (const node of agents.nodes) {
+    for (const line of agents.logs(node).split('\n')) {
+      if (!line.startsWith('{') || !wanted.test(line)) continue;
+      try {
+        const o = JSON.parse(line) as { time?: number; msg?: string; step?: string };
+        if (o.time === undefined || o.time < startEpoch) continue;
+        rows.push([
+          o.time,
+          `    ${((o.time - startEpoch) / 1000).toFixed(2).padStart(7)} s  ${node}: ${o.step ?? o.msg ?? ''}`,
+        ]);
+      } catch {
+        // Not a log record.
+      }
+    }
+  }
+  return rows.sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+}
+
+/**
+ * Every 100 ms, whether a `kopia snapshot create` of a directory runs under `roots`: a usage snapshot is pushed
+ * when it is first seen and when it is gone (the window in which kopia reads).
+ */
+function kopiaWindow(roots: number[], usage: () => UsageSnapshot, into: UsageSnapshot[]): NodeJS.Timeout {
+  return setInterval(() => {
+    const running = roots
+      .flatMap((pid) => descendants(pid))
+      .some((pid) => {
+        const cmd = commandLine(pid);
+        return cmd[0]?.endsWith('kopia') === true && cmd[1] === 'snapshot' && !cmd.some((a) => a.startsWith('--stdin'));
+      });
+    if (into.length < 2 && running === (into.length === 0)) into.push(usage());
+  }, 100);
+}
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +81,8 @@ const { values } = parseArgs({
 const size = parseSize(values.size);
 
 const env = loadTestEnv();
+// The agents log each data mover step at debug level: the bench prints them.
+process.env.SKIFF_LOG_LEVEL ??= 'debug';
 // Every kopia run, the bench's and the node agents', goes through a wrapper that records its CPU time and RSS.
 const toolDir = await mkdtemp(join(env.runDir, 'bench-datamover-tools-'));
 const kopia = await recordingWrapper(useTestUploaderBinaries().kopia, toolDir);
@@ -73,7 +115,17 @@ try {
   process.stderr.write(`kopia direct, data in the page cache: ${warmSeconds.toFixed(2)} s\n`);
   const coldCache = await dropPageCache();
   if (!coldCache) process.stderr.write('could not empty the page cache (not root?): the direct run reads from it\n');
+  // What else of the run uses the two cores while each side's kopia reads (the direct run: nothing, it should be).
+  const processes = runProcesses(env.runDir, {
+    'bench+server': process.pid,
+    ...Object.fromEntries(agents.nodes.map((n) => [`agent ${n}`, agents.pid(n)])),
+  });
+  const csiStorage = join(env.runDir, 'csi-storage');
+  const usage = (): UsageSnapshot => usageSnapshot(processes, csiStorage);
+  const directUsage: UsageSnapshot[] = [];
+  const directSampler = kopiaWindow([process.pid], usage, directUsage);
   const directSeconds = await kopiaDirect(env, binaries, dir, join(work, 'direct'), `${directPrefix}/cold`);
+  clearInterval(directSampler);
   process.stderr.write(`kopia direct: ${directSeconds.toFixed(2)} s\n`);
   const directRun = (await kopia.runs()).at(-1);
   // The direct run's repository was created untimed; so is the namespace's (as after its first backup).
@@ -89,6 +141,14 @@ try {
   await new Promise((r) => setTimeout(r, 500)); // the watches have started
   phases.begin();
   const start = performance.now();
+  const startEpoch = Date.now();
+  // The mover's `kopia snapshot create` window, from the agents' process trees every 100 ms.
+  const moverUsage: UsageSnapshot[] = [];
+  const sampler = kopiaWindow(
+    agents.nodes.map((n) => agents.pid(n) ?? 0),
+    usage,
+    moverUsage,
+  );
   const backup = await backupAndWait(
     cluster,
     server.namespace,
@@ -97,6 +157,7 @@ try {
     4 * 3600_000,
   );
   const skiffSeconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
   await phases.stop();
   if (backup.status?.phase !== 'Completed') throw new Error(`the backup ended ${backup.status?.phase}`);
   const [du] = await (async () => {
@@ -126,6 +187,9 @@ try {
     console.log(
       `    CPU time ratio (direct / mover): ${(directRun.cpuSeconds / moverSnapshot.cpuSeconds).toFixed(2)}x`,
     );
+  console.log(`  while kopia read (within 0.1 s), the rest of the run:`);
+  console.log(`    direct:          ${describeWindow(directUsage[0], directUsage[1])}`);
+  console.log(`    data mover's:    ${describeWindow(moverUsage[0], moverUsage[1])}`);
   console.log(`  every kopia run of the moved-data backup:`);
   for (const r of moverRuns) {
     const what =
@@ -134,6 +198,8 @@ try {
   }
   console.log(`\n  where the moved-data backup's time went (as watched from the cluster):`);
   for (const line of phases.report()) console.log(line);
+  console.log(`  the node agents' steps (their log's times, debug level):`);
+  for (const line of agentSteps(agents, startEpoch)) console.log(line);
   console.log(
     `  DataUpload: snapshot ${du?.status?.snapshotID ?? '?'}, ${du?.status?.progress?.totalBytes ?? 0} bytes, node ${du?.status?.node ?? '?'}`,
   );

@@ -14,7 +14,15 @@ import {
   vscView,
   vsView,
 } from '../csi/snapshot-objects.ts';
-import { createMover, deleteMover, PVCS, PVS, waitForMoverPlacement, type MoverPlacement } from './mover-pod.ts';
+import {
+  createMover,
+  deleteMover,
+  moverGone,
+  PVCS,
+  PVS,
+  waitForMoverPlacement,
+  type MoverPlacement,
+} from './mover-pod.ts';
 import { parseQuantity } from '../policy/quantity.ts';
 import { nodeMatches } from './claim-preference.ts';
 import { cloneSnapshotObjects } from './upload-objects.ts';
@@ -29,6 +37,8 @@ export interface ExposeOptions {
    * this agent, already connected to the repository, uploads.
    */
   node?: string | undefined;
+  /** Told each step as it is done (the agent logs them at debug level: where the seconds before kopia go). */
+  step?: ((what: string) => void) | undefined;
 }
 
 /** Clones the snapshot, creates the mover's claim and pod, and waits until they are placed and bound. */
@@ -46,6 +56,8 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   const clone = cloneSnapshotObjects({ name, namespace, uid: du.metadata.uid ?? '' }, { vs, vsc });
   await createIfMissing(cluster, VOLUME_SNAPSHOT_CONTENTS, clone.vsc);
   await createIfMissing(cluster, VOLUME_SNAPSHOTS, clone.vs);
+  const step = opts.step ?? ((): void => undefined);
+  step('clone created');
   // What the mover's claim needs is read while the clone becomes ready.
   const reading = sourceClaim(cluster, srcNs, du.spec.sourcePVC).then(async (claim) => ({
     claim,
@@ -54,8 +66,10 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
   }));
   reading.catch(() => undefined);
   await waitCloneReady(cluster, namespace, name, deadline, opts.signal);
+  step('clone ready');
   const { claim: source, selectedNode } = await reading;
-  const size = vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? source.requested ?? '1Gi');
+  step('source claim read');
+  const size = snapshotSize(vs, vsc, source.requested);
   const wait = { signal: opts.signal, timeoutMs: Math.max(1000, deadline - Date.now()), since: Date.now() };
   await createMover(
     cluster,
@@ -76,33 +90,46 @@ export async function exposeSnapshot(cluster: Cluster, du: DataUpload, opts: Exp
     },
     wait,
   );
-  return waitForMoverPlacement(
+  step(selectedNode ? 'mover claim bound, pod created' : 'mover claim and pod created');
+  const placement = await waitForMoverPlacement(
     cluster,
     { namespace, name },
     { ...wait, timeoutMs: Math.max(1000, deadline - Date.now()) },
   );
+  step('mover pod placed');
+  return placement;
 }
 
-/** Removes the mover's pod and claim, then the cloned VolumeSnapshot and its content (Retain: the storage snapshot stays). */
+/**
+ * Removes the mover's pod and claim, the cloned VolumeSnapshot and its content (Retain: the storage snapshot
+ * stays). The deletions are asked for at once; with `waitMs`, it then waits until the pod and claim are gone (the
+ * claim waits for the pod, the kwok kubelet and the PV controller's finalizer) and returns whether they are.
+ */
 export async function unexposeSnapshot(
   cluster: Cluster,
   du: { namespace: string; name: string },
   waitMs = 0,
-): Promise<void> {
-  await deleteMover(cluster, du, waitMs);
-  const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
-  const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
-  await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
-  if (content) await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, content);
+): Promise<boolean> {
+  // Independent requests, sent together: this is on the way from kopia's end to the DataUpload's Completed.
+  const clone = async (): Promise<void> => {
+    const vs = await cluster.find(VOLUME_SNAPSHOTS, du.name, du.namespace);
+    const content = vsView(vs).spec?.source?.volumeSnapshotContentName;
+    await cluster.delete(VOLUME_SNAPSHOTS, du.name, du.namespace);
+    if (content) await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, content);
+  };
   // The content may not be bound yet when the VolumeSnapshot went: find it by its label too.
-  for await (const c of cluster.list(
-    { ...VOLUME_SNAPSHOT_CONTENTS, kind: 'VolumeSnapshotContent', namespaced: false, verbs: [] },
-    { labelSelector: `skiff.io/data-mover=${du.name}` },
-  )) {
-    if (vscView(c).spec?.volumeSnapshotRef?.namespace === du.namespace) {
-      await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
+  const labelled = async (): Promise<void> => {
+    for await (const c of cluster.list(
+      { ...VOLUME_SNAPSHOT_CONTENTS, kind: 'VolumeSnapshotContent', namespaced: false, verbs: [] },
+      { labelSelector: `skiff.io/data-mover=${du.name}` },
+    )) {
+      if (vscView(c).spec?.volumeSnapshotRef?.namespace === du.namespace) {
+        await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, c.metadata.name ?? '');
+      }
     }
-  }
+  };
+  await Promise.all([deleteMover(cluster, du), clone(), labelled()]);
+  return waitMs > 0 ? moverGone(cluster, du, waitMs) : false;
 }
 
 interface SourceClaim {
@@ -161,6 +188,11 @@ async function waitCloneReady(
   if (!ready) {
     throw new Error(`the clone ${namespace}/${name} of the snapshot was not ready in time${last ? `: ${last}` : ''}`);
   }
+}
+
+/** The snapshot's size as the VolumeSnapshot, else its content, else the source claim says. */
+function snapshotSize(vs: KubeObject, vsc: KubeObject, requested: string | undefined): string {
+  return vsView(vs).status?.restoreSize ?? String(vscView(vsc).status?.restoreSize ?? requested ?? '1Gi');
 }
 
 /** The larger of two quantities (a claim from a snapshot asks for at least the snapshot's size). */

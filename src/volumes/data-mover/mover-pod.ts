@@ -316,8 +316,16 @@ export async function deleteMover(
   ref: { namespace: string; name: string },
   waitMs = 0,
 ): Promise<boolean> {
-  await cluster.delete(PODS, ref.name, ref.namespace);
-  await cluster.delete(PVCS, ref.name, ref.namespace);
+  await Promise.all([cluster.delete(PODS, ref.name, ref.namespace), cluster.delete(PVCS, ref.name, ref.namespace)]);
+  return moverGone(cluster, ref, waitMs);
+}
+
+/** Waits up to `waitMs` until the mover's pod and claim are gone; returns whether they are. */
+export async function moverGone(
+  cluster: Cluster,
+  ref: { namespace: string; name: string },
+  waitMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (const rt of [PODS, PVCS]) {
     const gone = await waitForObject(cluster, rt, ref, (obj) => (obj ? undefined : true), {

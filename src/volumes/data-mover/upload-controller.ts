@@ -29,7 +29,7 @@ import { parseBackupSettings } from '../uploader/settings.ts';
 import { claimDataMover } from './claim.ts';
 import { OTHER_NODE_CLAIM_DELAY_MS, sourceVolumeReaches } from './claim-preference.ts';
 import { exposeSnapshot, unexposeSnapshot } from './expose-snapshot.ts';
-import { waitForMoverVolume } from './mover-pod.ts';
+import { moverGone, moverVolumeDir, waitForMoverVolume, type MoverPlacement } from './mover-pod.ts';
 import { dataMoverRepositoryContext } from './tuning.ts';
 import { DIR_TIMES_RESULT_KEY, nextUploadStep } from './upload-objects.ts';
 
@@ -99,10 +99,10 @@ async function reconcile(
         const unneeded = new AbortController();
         const repository = openMoverRepository(ctx, accepted as DataUpload, AbortSignal.any([signal, unneeded.signal]));
         repository.catch(() => undefined);
-        const node = await expose(ctx, accepted as DataUpload, signal);
+        const placement = await expose(ctx, accepted as DataUpload, signal);
         // The mover pod landed on this node: upload now. (Prepared reaches this agent's informer while this
         // work still runs under the same key, so the reconcile of that event leaves it; nothing else would.)
-        if (node === ctx.node) await upload(ctx, accepted as DataUpload, signal, repository);
+        if (placement?.node === ctx.node) await upload(ctx, accepted as DataUpload, signal, { repository, placement });
         // Done, or the agent of that node uploads, or the exposing failed: a wait or connect still running here
         // is not needed any more.
         unneeded.abort();
@@ -159,17 +159,17 @@ async function cancel(ctx: NodeAgentContext, du: DataUpload): Promise<ReconcileR
   return undefined;
 }
 
-/** Exposes the snapshot and marks the DataUpload Prepared; returns the mover's node (undefined when it failed). */
-async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<string | undefined> {
+/** Exposes the snapshot and marks the DataUpload Prepared; returns where the mover landed (undefined: it failed). */
+async function expose(ctx: NodeAgentContext, du: DataUpload, signal: AbortSignal): Promise<MoverPlacement | undefined> {
   const name = du.metadata.name ?? '';
   const log = ctx.log.child({ dataUpload: name });
   const patch = patcher(ctx, name);
   try {
     const timeoutMs = parseDuration(du.spec.operationTimeout || DEFAULT_OPERATION_TIMEOUT, 'spec.operationTimeout');
-    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs, node: ctx.node });
+    const placement = await exposeSnapshot(ctx.cluster, du, { signal, timeoutMs, node: ctx.node, step: steps(log) });
     await patch({ phase: DataPathPhase.Prepared, node: placement.node });
     log.info({ node: placement.node, pv: placement.pvName }, 'snapshot exposed to the data mover');
-    return placement.node;
+    return placement;
   } catch (err) {
     await endWithError(ctx, du, signal, log, err);
     return undefined;
@@ -193,11 +193,15 @@ async function openMoverRepository(ctx: NodeAgentContext, du: DataUpload, signal
   return uploader;
 }
 
+/**
+ * Uploads the mover's volume. `exposed`: what the agent that exposed the snapshot already has (the repository
+ * being connected, the mover's placement), so that it need not be waited for or read again.
+ */
 async function upload(
   ctx: NodeAgentContext,
   du: DataUpload,
   signal: AbortSignal,
-  repository?: Promise<Uploader>,
+  exposed?: { repository: Promise<Uploader>; placement: MoverPlacement },
 ): Promise<void> {
   const name = du.metadata.name ?? '';
   const log = ctx.log.child({ dataUpload: name });
@@ -206,20 +210,23 @@ async function upload(
     await patch({ progress: { totalBytes: p.totalBytes, bytesDone: p.bytesDone } });
   });
   try {
-    await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), node: ctx.node });
-    const volume = await waitForMoverVolume(
-      ctx.cluster,
-      () => ctx,
-      { namespace: ctx.namespace, name },
-      {
-        signal,
-        timeoutMs: 60_000,
-      },
-    );
+    const ref = { namespace: ctx.namespace, name };
+    const volume = await (exposed
+      ? moverVolumeDir(ctx.cluster, ctx, ref, exposed.placement, signal)
+      : waitForMoverVolume(ctx.cluster, () => ctx, ref, { signal, timeoutMs: 60_000 }));
     if (volume.node !== ctx.node) throw new Error(`the mover pod runs on ${volume.node}, not on ${ctx.node}`);
     const settings = parseBackupSettings(du.spec.dataMoverConfig ?? {});
-    const uploader = await (repository ?? openMoverRepository(ctx, du, signal));
-    await patch({ path: volume.dir });
+    const step = steps(log);
+    step('mover volume mounted');
+    const uploader = await (exposed?.repository ?? openMoverRepository(ctx, du, signal));
+    step('repository connected');
+    // One write as kopia starts: InProgress, where, and the directory read.
+    await patch({
+      phase: DataPathPhase.InProgress,
+      startTimestamp: kubeTime(ctx.clock.now()),
+      node: ctx.node,
+      path: volume.dir,
+    });
     log.info({ path: volume.dir }, 'uploading the snapshot');
     const result = await uploader.backup(volume.dir, {
       tags: {},
@@ -230,7 +237,12 @@ async function upload(
       onProgress: (p) => progress.report(p),
     });
     await progress.close();
-    await cleanUp(ctx, name, log);
+    step('kopia done');
+    // The mover's objects are deleted before the DataUpload is Completed (as Velero orders it), but their going
+    // (the pod's, then the claim's once its protection finalizer is lifted) is not waited for: the backup
+    // need not wait for it.
+    await removeMover(ctx, name, log);
+    step('mover objects deleted');
     await patch({
       phase: DataPathPhase.Completed,
       snapshotID: result.snapshotID,
@@ -243,6 +255,10 @@ async function upload(
       ...(result.dirTimesSnapshotID ? { dataMoverResult: { [DIR_TIMES_RESULT_KEY]: result.dirTimesSnapshotID } } : {}),
     });
     log.info({ snapshotID: result.snapshotID, incrementalBytes: result.incrementalBytes }, 'snapshot data moved');
+    void moverGone(ctx.cluster, { namespace: ctx.namespace, name }, CLEANUP_WAIT_MS).then(
+      (gone) => gone || log.warn(`the data mover's pod or claim is still there ${CLEANUP_WAIT_MS / 1000}s later`),
+      (err: unknown) => log.warn({ err: errorMessage(err) }, "cannot check that the data mover's objects are gone"),
+    );
   } catch (err) {
     await progress.close();
     await endWithError(ctx, du, signal, log, err);
@@ -250,6 +266,12 @@ async function upload(
 }
 
 /** Removes the mover's objects, then records how the work ended (Canceled or Failed, with the reason). */
+/** Logs each step at debug level with the time since the first (bench:datamover reads them). */
+function steps(log: Logger): (what: string) => void {
+  const start = Date.now();
+  return (what) => log.debug({ step: what, ms: Date.now() - start }, 'data mover step');
+}
+
 async function endWithError(
   ctx: NodeAgentContext,
   du: DataUpload,
@@ -275,8 +297,13 @@ async function endWithError(
 }
 
 async function cleanUp(ctx: NodeAgentContext, name: string, log: Logger): Promise<void> {
+  await removeMover(ctx, name, log, CLEANUP_WAIT_MS);
+}
+
+/** Deletes the mover's objects; with `waitMs`, waits that long at most for the pod and claim to be gone. */
+async function removeMover(ctx: NodeAgentContext, name: string, log: Logger, waitMs = 0): Promise<void> {
   try {
-    await unexposeSnapshot(ctx.cluster, { namespace: ctx.namespace, name }, CLEANUP_WAIT_MS);
+    await unexposeSnapshot(ctx.cluster, { namespace: ctx.namespace, name }, waitMs);
   } catch (err) {
     log.warn({ err: errorMessage(err) }, 'cannot remove the data mover objects');
   }
