@@ -10,7 +10,8 @@
  * the other. The data is random (nothing compresses or deduplicates): half the size in one
  * large file, the rest in 4 MiB files. Peak RSS is that of the node agent's whole process
  * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it, with the
- * peak of each part and its anonymous and file-backed share; the agent runs the CLI bundle (`npm run build`), as a user's image does.
+ * peak of each part and its anonymous and file-backed share; the agent runs the CLI bundle
+ * (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  *
  * Fairness: the direct run's repository is created and connected untimed, so the agent first backs
