@@ -10,7 +10,8 @@
  * the other. The data is random (nothing compresses or deduplicates): half the size in one
  * large file, the rest in 4 MiB files. Peak RSS is that of the node agent's whole process
  * tree (the agent and the uploader it runs), sampled every 100 ms, as `ps` sees it, with the
- * peak of each part; the agent runs the CLI bundle (`npm run build`), as a user's image does.
+ * peak of each part and its anonymous and file-backed share; the agent runs the CLI bundle
+ * (`npm run build`), as a user's image does.
  * Extra `skiff node-agent` flags (e.g. `--uploader-memory-limit=off`) may follow `--agent-args`.
  *
  * Fairness: the direct run's repository is created and connected untimed, so the agent first backs
@@ -35,7 +36,7 @@ import {
   waitForPodVolumeBackup,
   waitForPodVolumeRestore,
 } from '../test/helpers/pod-volume-objects.ts';
-import { commandLine, descendants, rssOf } from '../test/helpers/process-tree.ts';
+import { commandLine, descendants, rssOf, rssPartsOf } from '../test/helpers/process-tree.ts';
 import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
@@ -101,27 +102,37 @@ async function direct(dir: string, work: string): Promise<number> {
   );
 }
 
-/** Peak RSS of a process tree and of its parts: the agent itself and each program below it, by name. */
+/**
+ * Peak RSS of a process tree and of its parts: the agent itself and each program below it, by name,
+ * each with its anonymous and file-backed share at its peak (`rssPartsOf`).
+ */
 class TreePeak {
   total = 0;
-  readonly parts = new Map<string, number>();
+  readonly parts = new Map<string, { rss: number; anon: number; file: number }>();
   constructor(private readonly pid: number) {}
   sample(): void {
-    const own = rssOf(this.pid);
-    const byName = new Map<string, number>([['node agent', own]]);
+    const byName = new Map<string, { rss: number; anon: number; file: number }>();
+    const add = (name: string, pid: number): void => {
+      const { anon, file } = rssPartsOf(pid);
+      const was = byName.get(name) ?? { rss: 0, anon: 0, file: 0 };
+      byName.set(name, { rss: was.rss + rssOf(pid), anon: was.anon + anon, file: was.file + file });
+    };
+    add('node agent', this.pid);
     for (const p of descendants(this.pid)) {
       const name = commandLine(p)[0]?.split('/').pop();
       if (name === undefined) continue; // gone while we looked
-      byName.set(name, (byName.get(name) ?? 0) + rssOf(p));
+      add(name, p);
     }
     this.total = Math.max(
       this.total,
-      [...byName.values()].reduce((a, b) => a + b, 0),
+      [...byName.values()].reduce((a, b) => a + b.rss, 0),
     );
-    for (const [name, rss] of byName) this.parts.set(name, Math.max(this.parts.get(name) ?? 0, rss));
+    for (const [name, part] of byName) if (part.rss > (this.parts.get(name)?.rss ?? 0)) this.parts.set(name, part);
   }
   describe(): string {
-    return [...this.parts].map(([name, rss]) => `${name} ${MiB(rss)}`).join(', ');
+    return [...this.parts]
+      .map(([name, p]) => `${name} ${MiB(p.rss)} (anon ${MiB(p.anon)}, file ${MiB(p.file)})`)
+      .join(', ');
   }
 }
 

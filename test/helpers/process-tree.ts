@@ -46,6 +46,22 @@ export function rssOf(pid: number): number {
   }
 }
 
+/**
+ * The parts of `pid`'s resident memory (bytes; zeros once it is gone): `anon`, what the process
+ * allocated (a Go heap, V8's heap, malloc), and `file`, the pages of files it maps (its executable,
+ * shared libraries), which no heap setting changes.
+ */
+export function rssPartsOf(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
+  } catch {
+    return { anon: 0, file: 0 };
+  }
+}
+
 /** Resident memory of `pid` and every process below it, summed. */
 export function treeRss(pid: number): number {
   return [pid, ...descendants(pid)].reduce((sum, p) => sum + rssOf(p), 0);

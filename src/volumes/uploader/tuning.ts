@@ -49,14 +49,19 @@ export interface UploaderTuning {
  * alone's (14.9 s; 100MiB 13.4, no limit 14.1: the noise of a loaded machine), at 127 MiB RSS
  * against 124: the tree ~200 MiB with the ~74 MiB agent (bench:fs, README "File-system
  * backup"). A restore writes one file at a time: two took kopia to 129 MiB, the tree to 203
- * MiB; one at a time at 96MiB kopia's peak was 130 MiB (the tree 207), at 88MiB 122 (195), so a
- * restore keeps 88MiB. A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
+ * MiB; one at a time at 96MiB kopia's peak was 130 MiB (the tree 207), at 88MiB 122 (195). A
+ * restore's live heap is smaller still: kopia alone restoring 1 GiB of that shape from MinIO (load
+ * 8-11, 6 December 2026) peaked at 121-123 MiB at 88MiB, 112-117 MiB at 80MiB, 105-108 MiB at 72MiB
+ * or 64MiB (the floor: the password's 64 MiB scrypt at start), with 4.8-6.7 s of CPU at 88MiB and
+ * 80MiB alike, 5.7-7.6 s below: so a restore runs at 80MiB. Of kopia's RSS, ~36 MiB is its own
+ * executable's pages (file-backed; no Go setting changes them), the rest its heap.
+ * A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
   memoryLimit: { kopia: '96MiB', restic: '96MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
-  restoreMemoryLimit: '88MiB',
+  restoreMemoryLimit: '80MiB',
   resticPackSizeMiB: 4,
 } as const satisfies UploaderTuning;
 

@@ -18,7 +18,7 @@ test('uploader tuning: flags win over the environment, which wins over the defau
     memoryLimit: { kopia: '96MiB', restic: '96MiB' },
     parallelFiles: 2,
     restoreParallelFiles: 1,
-    restoreMemoryLimit: '88MiB',
+    restoreMemoryLimit: '80MiB',
     resticPackSizeMiB: 4,
   });
   assert.deepEqual(uploaderTuningFrom({}, { SKIFF_UPLOADER_MEMORY_LIMIT: '1GiB', SKIFF_UPLOADER_GC_PERCENT: '50' }), {
@@ -33,7 +33,7 @@ test('uploader tuning: flags win over the environment, which wins over the defau
     {
       memoryLimit: { kopia: '96MiB', restic: '96MiB' },
       parallelFiles: 3,
-      restoreMemoryLimit: '88MiB',
+      restoreMemoryLimit: '80MiB',
       resticPackSizeMiB: 4,
     },
     'a given number of files applies to restores too',
@@ -159,7 +159,7 @@ test('by default a kopia restore runs under a smaller memory limit than a backup
   await uploader.restore('k1', dir, {});
   const snapshots = runs().filter((r) => / snapshot (create|restore) /.test(r) && !r.includes('--stdin-file'));
   assert.match(snapshots[0] ?? '', /^96MiB - - snapshot create /);
-  assert.match(snapshots[1] ?? '', /^88MiB - - snapshot restore /);
+  assert.match(snapshots[1] ?? '', /^80MiB - - snapshot restore /);
 });
 
 test('no tuning: the tools run with their own defaults', async () => {
