@@ -11,7 +11,9 @@
  * gets a TenantBackup that fails validation, never another namespace's data. It checks the old
  * seal (under the old UID), copies the backup under `tenants/<new UID>/` with the new
  * TenantBackup's name, re-seals it under the new UID and records it as a velero.io Backup of
- * the new namespace: from then on it is an ordinary tenant backup of that namespace.
+ * the new namespace: from then on it is an ordinary tenant backup of that namespace. Its
+ * file-system backup data comes along (the repositories copied, the records renamed:
+ * adoption-volumes.ts decides what); other volume data is refused, naming it.
  */
 import { Kinds, resourceRef, type Backup } from '../../api/index.ts';
 import type { ReconcileResult } from '../../controllers/controller.ts';
