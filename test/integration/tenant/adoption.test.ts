@@ -217,7 +217,12 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
       apiVersion: 'tenant.skiff.dev/v1alpha1',
       kind: 'TenantRestore',
       metadata: { name: 'back', namespace: ns },
-      spec: { requester: again.user, backupRef: { namespace: ns, name: 'with-data' } },
+      // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
+      spec: {
+        requester: again.user,
+        backupRef: { namespace: ns, name: 'with-data' },
+        excludedResources: ['controllerrevisions.apps'],
+      },
     });
     const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 600_000);
     assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
