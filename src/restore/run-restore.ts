@@ -47,6 +47,12 @@ export interface RestoreRunDeps extends RestorePlanDeps {
    * checks, quotas and admission apply to them (issue 17). Reads stay on `cluster`.
    */
   writeCluster?: Cluster;
+  /**
+   * The Restore exists only in memory (a tenant's, recorded by its TenantRestore in another
+   * namespace): its PodVolumeRestores get no owner reference, which the garbage collector would
+   * follow to a missing object and delete them while they run. Their owner removes them.
+   */
+  restoreNotStored?: boolean;
 }
 
 /** The status a finished run leaves (the controller writes it). */

@@ -25,6 +25,12 @@ export interface RestoreActionEnv {
   restorePVs: boolean;
   /** PV name (in the backup) → decision. PVs not listed are not part of the backup. */
   pvDecisions: Record<string, PvDecision>;
+  /**
+   * `namespace/claim` (source namespace) of the claims whose data a PodVolumeBackup took, when
+   * pod volume data is restored: such a claim whose PV is not in the backup (a tenant's backup
+   * never holds PVs) is provisioned again, as it would be with its PV in the backup.
+   */
+  podVolumeClaims?: string[];
   /** Plugin ConfigMap data keyed by the plugin label (`velero.io/change-storage-class`). */
   pluginConfigs: Record<string, Record<string, string>>;
   /** StorageClasses that exist in the target or are restored; undefined skips the check. */

@@ -39,6 +39,10 @@ export const pvcAction: RestoreItemAction = {
     if (!spec) return { item };
     const volumeName = typeof spec.volumeName === 'string' ? spec.volumeName : '';
     if (volumeName !== '' && env.pvDecisions[volumeName] === PvDecision.Dynamic) delete spec.volumeName;
+    const claim = `${item.metadata.namespace ?? ''}/${item.metadata.name ?? ''}`;
+    if (volumeName !== '' && env.pvDecisions[volumeName] === undefined && env.podVolumeClaims?.includes(claim)) {
+      delete spec.volumeName;
+    }
     if (!env.restorePVs) {
       for (const key of ['dataSource', 'dataSourceRef']) {
         if (asRecord(spec[key])?.kind === 'VolumeSnapshot') delete spec[key];

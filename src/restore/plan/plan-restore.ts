@@ -321,7 +321,7 @@ async function buildEnv(
     pluginConfigs: pluginConfigs(input.pluginConfigs ?? [], out),
     ...(input.storageClasses ? { storageClasses: [...input.storageClasses] } : {}),
     serviceAccounts,
-    ...(podVolumes ? { podVolumes } : {}),
+    ...(podVolumes ? { podVolumes, podVolumeClaims: [...claimsBackedUpByPods(pvbs)] } : {}),
     ...(spec.hooks?.resources?.length ? { hooks: spec.hooks.resources } : {}),
     csi: { restoreUID: input.restoreUID ?? '', ...(input.nodes ? { nodes: [...input.nodes] } : {}) },
     ...(dataUploads.length > 0 ? { dataMover: indexDataUploads(dataUploads, input.restoreUID ?? '') } : {}),

@@ -52,6 +52,8 @@ export interface RestoreIdentity {
   uid: string;
   /** The server namespace: where the Restore and its PodVolumeRestores live. */
   namespace: string;
+  /** false: the Restore is not an object in the cluster (a tenant's), so it owns nothing. */
+  stored?: boolean;
 }
 
 export interface PodVolumeRestoreInput {
@@ -78,9 +80,13 @@ export function podVolumeRestoreObject(input: PodVolumeRestoreInput): KubeObject
     metadata: {
       generateName: `${restore.name}-`,
       namespace: restore.namespace,
-      ownerReferences: [
-        { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, uid: restore.uid, controller: true },
-      ],
+      ...(restore.stored === false
+        ? {}
+        : {
+            ownerReferences: [
+              { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, uid: restore.uid, controller: true },
+            ],
+          }),
       labels: {
         [Labels.RestoreName]: validLabelValue(restore.name),
         [Labels.RestoreUID]: restore.uid,

@@ -20,6 +20,8 @@ export interface PodVolumeStepDeps {
   /** The server's `--fs-backup-timeout` (default 240m), which bounds the wait. */
   podVolumeTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** The Restore is not an object in the cluster: its PodVolumeRestores get no owner reference. */
+  restoreNotStored?: boolean;
 }
 
 export interface PodVolumeStep {
@@ -40,7 +42,12 @@ export function podVolumeStep(
   const restorer = new PodVolumeRestorer({
     cluster: deps.cluster,
     log: deps.log,
-    restore: { name: restore.metadata.name ?? '', uid, namespace: restore.metadata.namespace ?? '' },
+    restore: {
+      name: restore.metadata.name ?? '',
+      uid,
+      namespace: restore.metadata.namespace ?? '',
+      ...(deps.restoreNotStored ? { stored: false } : {}),
+    },
     backupStorageLocation: env.backupStorageLocation,
     uploaderSettings: restoreUploaderSettings(restore.spec),
   });

@@ -11,7 +11,9 @@
  * gets a TenantBackup that fails validation, never another namespace's data. It checks the old
  * seal (under the old UID), copies the backup under `tenants/<new UID>/` with the new
  * TenantBackup's name, re-seals it under the new UID and records it as a velero.io Backup of
- * the new namespace: from then on it is an ordinary tenant backup of that namespace.
+ * the new namespace: from then on it is an ordinary tenant backup of that namespace. Its
+ * file-system backup data comes along (the repositories copied, the records renamed:
+ * adoption-volumes.ts decides what); other volume data is refused, naming it.
  */
 import { Kinds, resourceRef, type Backup } from '../../api/index.ts';
 import type { ReconcileResult } from '../../controllers/controller.ts';
@@ -19,9 +21,18 @@ import { isAlreadyExists } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { readAll } from '../../storage/object-store.ts';
 import type { BackupStore } from '../../storage/index.ts';
+import type { BackupFile, BackupJsonFile } from '../../storage/layout.ts';
+import { resticIdentifier } from '../../volumes/repository/identity.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { TenantControllerDeps } from './backup-controller.ts';
+import {
+  copiesRepositoryObject,
+  planAdoptionVolumes,
+  repositoryMarker,
+  type RepositoryToCopy,
+  type StoredVolumeData,
+} from './adoption-volumes.ts';
 import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy } from './policy.ts';
 import {
@@ -108,27 +119,46 @@ async function copyAndSeal(
     await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${why}`);
     return false;
   }
-  const volumeData = await volumeDataOf(oldStore, from);
-  if (volumeData) {
-    await failed(
-      deps,
-      tb,
-      `backup ${from} of namespace UID ${oldUid} was not adopted: it holds volume data (${volumeData}), which adoption does not copy (its snapshots are kept in the old namespace's repository and name the old backup); only backups of resources alone can be adopted`,
-    );
-    return false;
-  }
   const name = veleroBackupNameOf(tb);
   const labels = {
     [TenantLabels.namespaceUid]: uid,
     [TenantLabels.namespace]: namespace,
     [TenantLabels.name]: tb.metadata.name ?? '',
   };
-  const newStore = await deps.locations.store(await deps.locations.get(location.name));
-  await copyBackup(oldStore, from, newStore, name, (metadata) => ({
-    ...metadata,
-    metadata: { ...(metadata.metadata as object), name, labels },
-    spec: { ...(metadata.spec as object), storageLocation: location.name },
-  }));
+  const newLocation = await deps.locations.get(location.name);
+  const newStore = await deps.locations.store(newLocation);
+  const notAdopted = `backup ${from} of namespace UID ${oldUid} was not adopted`;
+  const volumes = planAdoptionVolumes(await storedVolumeData(oldStore, from), {
+    from,
+    to: name,
+    oldLocation: old.spec.storageLocation ?? '',
+    newLocation: location.name,
+    resticIdentifier: (volumeNamespace) => resticIdentifier(newLocation, volumeNamespace),
+  });
+  if ('refused' in volumes) {
+    await failed(
+      deps,
+      tb,
+      `${notAdopted}: it holds volume data adoption cannot carry over: ${volumes.refused.join('; ')}; only file-system backups (kopia or restic) come along`,
+    );
+    return false;
+  }
+  for (const repository of volumes.repositories) {
+    const problem = await copyRepository(oldStore, newStore, repository);
+    if (problem) {
+      await failed(deps, tb, `${notAdopted}: ${problem}`);
+      return false;
+    }
+  }
+  const replaced = volumes.podVolumeBackups ? { podVolumeBackups: volumes.podVolumeBackups } : {};
+  await copyBackup(oldStore, from, newStore, name, {
+    replaced,
+    rewrite: (metadata) => ({
+      ...metadata,
+      metadata: { ...(metadata.metadata as object), name, labels },
+      spec: { ...(metadata.spec as object), storageLocation: location.name },
+    }),
+  });
   const { contentDigest } = await sealBackup(newStore, name, key, uid);
   await deps.cluster
     .create(BACKUPS, {
@@ -150,27 +180,6 @@ async function copyAndSeal(
   }
   await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
   return true;
-}
-
-/**
- * What volume data a backup holds, described (undefined when none): file-system backups
- * (PodVolumeBackups), volume snapshots, CSI snapshots and async item operations (data mover).
- * Their data lives outside the backup's files, under the old namespace's prefix, and their
- * records name the old backup: copying the files alone would adopt a backup that cannot restore them.
- */
-async function volumeDataOf(store: BackupStore, backup: string): Promise<string | undefined> {
-  const found: string[] = [];
-  const files = [
-    ['podVolumeBackups', 'PodVolumeBackups'],
-    ['volumeSnapshots', 'volume snapshots'],
-    ['csiVolumeSnapshots', 'CSI volume snapshots'],
-    ['itemOperations', 'item operations'],
-  ] as const;
-  for (const [file, what] of files) {
-    const content = await store.getBackupFile(backup, file);
-    if (Array.isArray(content) && content.length > 0) found.push(`${content.length} ${what}`);
-  }
-  return found.length > 0 ? found.join(', ') : undefined;
 }
 
 /** The tenant location of the new namespace, where its TenantPolicy puts its backups. */
@@ -218,19 +227,26 @@ function adoptionProblem(old: Backup | undefined, from: string, approval: string
 
 /**
  * Copies every file of backup `from` to backup `to` of another store, renamed as Velero names
- * them (`<name>.tar.gz`, ...); `velero-backup.json` goes through `rewrite`. The old seal is
- * left behind: the copy gets its own. Files are written before the metadata, so the copy
- * exists (for Velero's layout) only once complete.
+ * them (`<name>.tar.gz`, ...); `replaced` companion files are written with new content instead
+ * (the volume records naming the new backup), and `velero-backup.json` goes through `rewrite`.
+ * The old seal is left behind: the copy gets its own. Files are written before the metadata,
+ * so the copy exists (for Velero's layout) only once complete.
  */
 async function copyBackup(
   source: BackupStore,
   from: string,
   target: BackupStore,
   to: string,
-  rewrite: (metadata: Record<string, unknown>) => Record<string, unknown>,
+  how: {
+    replaced: Partial<Record<BackupJsonFile, unknown>>;
+    rewrite: (metadata: Record<string, unknown>) => Record<string, unknown>;
+  },
 ): Promise<void> {
+  const { replaced, rewrite } = how;
   const dir = source.layout.backupDir(from);
-  const skip = new Set([source.layout.backupKey(from, 'metadata'), source.layout.backupKey(from, 'tenantSeal')]);
+  const skip = new Set(
+    (['metadata', 'tenantSeal', ...Object.keys(replaced)] as BackupFile[]).map((f) => source.layout.backupKey(from, f)),
+  );
   for await (const key of source.objectStore.listObjects(dir)) {
     if (skip.has(key)) continue;
     const file = key.slice(dir.length);
@@ -238,8 +254,59 @@ async function copyBackup(
     const body = await readAll(await source.objectStore.getObject(key));
     await target.objectStore.putObject(`${target.layout.backupDir(to)}${renamed}`, body);
   }
+  for (const [file, content] of Object.entries(replaced))
+    await target.putBackupFile(to, file as BackupJsonFile, content);
   const metadata = (await source.getBackupMetadata(from)) as Record<string, unknown>;
   await target.putBackupMetadata(to, rewrite(metadata));
+}
+
+/** The old backup's volume records, from its companion files. */
+async function storedVolumeData(store: BackupStore, backup: string): Promise<StoredVolumeData> {
+  return {
+    podVolumeBackups: await store.getBackupFile(backup, 'podVolumeBackups'),
+    volumeSnapshots: await store.getBackupFile(backup, 'volumeSnapshots'),
+    csiVolumeSnapshots: await store.getBackupFile(backup, 'csiVolumeSnapshots'),
+    itemOperations: await store.getBackupFile(backup, 'itemOperations'),
+  };
+}
+
+/**
+ * Copies one file-system backup repository of the old location under the new location's
+ * prefix, object by object (kopia and restic encrypt with the server's one repository
+ * password, so the copy is the same repository and every snapshot keeps its ID). Its marker
+ * (format blob or config) goes last: a copy that stopped half-way is copied again. A new
+ * repository with the same marker is this copy, made by an earlier adoption; one with another
+ * marker is the recreated namespace's own, which a copy would destroy: refused, naming it.
+ * Returns the problem, or undefined when the repository is in place.
+ */
+async function copyRepository(
+  source: BackupStore,
+  target: BackupStore,
+  repository: RepositoryToCopy,
+): Promise<string | undefined> {
+  const { type, volumeNamespace } = repository;
+  const from = source.repositoryPrefix(type, volumeNamespace);
+  const to = target.repositoryPrefix(type, volumeNamespace);
+  const marker = repositoryMarker(type);
+  const oldMarker = await readIfExists(source, `${from}${marker}`);
+  if (!oldMarker) return `its ${type} repository of namespace ${volumeNamespace} is missing (no ${from}${marker})`;
+  const newMarker = await readIfExists(target, `${to}${marker}`);
+  if (newMarker) {
+    if (newMarker.equals(oldMarker)) return undefined;
+    return `the recreated namespace already has a ${type} repository of its own for namespace ${volumeNamespace} (${to}: file-system backups made before the adoption), which copying the old one would overwrite; adopt before making file-system backups, or delete those backups and that repository first`;
+  }
+  for await (const key of source.objectStore.listObjects(from)) {
+    const relative = key.slice(from.length);
+    if (relative === marker || !copiesRepositoryObject(type, relative)) continue;
+    await target.objectStore.putObject(`${to}${relative}`, await source.objectStore.getObject(key));
+  }
+  await target.objectStore.putObject(`${to}${marker}`, oldMarker);
+  return undefined;
+}
+
+async function readIfExists(store: BackupStore, key: string): Promise<Buffer | undefined> {
+  if (!(await store.objectStore.objectExists(key))) return undefined;
+  return readAll(await store.objectStore.getObject(key));
 }
 
 function patch(deps: TenantControllerDeps, tb: KubeObject, status: Record<string, unknown>): Promise<undefined> {

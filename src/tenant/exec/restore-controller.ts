@@ -1,5 +1,6 @@
-import { Kinds, resourceRef, type Backup, type Restore } from '../../api/index.ts';
+import { Kinds, Labels, resourceRef, type Backup, type Restore } from '../../api/index.ts';
 import type { ControllerSpec, ReconcileResult } from '../../controllers/controller.ts';
+import { veleroListType } from '../../controllers/velero-types.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
 import { runRestore } from '../../restore/index.ts';
 import { kubeTime } from '../../util/clock.ts';
@@ -22,6 +23,7 @@ import {
 import { verifyBackupSeal } from './seal-store.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
+const PVRS = veleroListType(Kinds.PodVolumeRestore);
 const TENANT_RESTORES = TenantTypes.TenantRestore;
 const FINISHED_BACKUP = new Set(['Completed', 'PartiallyFailed']);
 /** How often every TenantRestore is looked at again (the queue is also run on each change). */
@@ -166,18 +168,29 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   const restore: Restore = {
     apiVersion: 'velero.io/v1',
     kind: 'Restore',
-    metadata: { name: `tenant-${tr.metadata.uid ?? ''}`, namespace: deps.namespace },
+    // The TenantRestore's uid names the run: the pods' restore-wait helpers and the
+    // PodVolumeRestores that write their volume data use it.
+    metadata: { name: `tenant-${tr.metadata.uid ?? ''}`, namespace: deps.namespace, uid: tr.metadata.uid ?? '' },
     spec: veleroSpec,
   };
   let outcome;
   try {
     outcome = await runRestore(
-      { cluster: deps.cluster, writeCluster: writes, store, clock: deps.clock, veleroNamespace: deps.namespace },
+      {
+        cluster: deps.cluster,
+        writeCluster: writes,
+        store,
+        clock: deps.clock,
+        veleroNamespace: deps.namespace,
+        restoreNotStored: true,
+      },
       restore,
     );
   } catch (err) {
     await fail(deps, tr, `restore failed: ${errorMessage(err)}`);
     return;
+  } finally {
+    await deletePodVolumeRestores(deps, tr.metadata.uid ?? '');
   }
   const clusterScoped = clusterScopedItems(
     await store.getBackupFile(backupName, 'resourceList').catch(() => undefined),
@@ -203,6 +216,23 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
     { namespace: tr.metadata.namespace, tenantRestore: tr.metadata.name, phase: outcome.phase },
     'tenant restore finished',
   );
+}
+
+/**
+ * The run's PodVolumeRestores, finished (or given up on by the wait): nothing owns them (the
+ * TenantRestore is in another namespace), so they are removed here, as a Restore's deletion
+ * removes its own.
+ */
+async function deletePodVolumeRestores(deps: TenantControllerDeps, restoreUid: string): Promise<void> {
+  if (restoreUid === '') return;
+  const labelSelector = `${Labels.RestoreUID}=${restoreUid}`;
+  try {
+    for await (const pvr of deps.cluster.list(PVRS, { namespace: deps.namespace, labelSelector })) {
+      await deps.cluster.delete(resourceRef(Kinds.PodVolumeRestore), pvr.metadata.name ?? '', deps.namespace);
+    }
+  } catch (err) {
+    deps.log.warn({ restoreUid, err }, 'could not delete a tenant restore’s pod volume restores');
+  }
 }
 
 async function fail(deps: TenantControllerDeps, tr: KubeObject, reason: string): Promise<void> {

@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Kinds, resourceRef } from '../../../src/api/index.ts';
+import { rm } from 'node:fs/promises';
+import { Kinds, resourceRef, type PodVolumeBackup } from '../../../src/api/index.ts';
 import type { KubeObject } from '../../../src/kube/index.ts';
 import { collect } from '../../../src/storage/object-store.ts';
 import { tenantPrefix } from '../../../src/storage/index.ts';
 import { AdoptionAnnotations } from '../../../src/tenant/exec/adoption.ts';
-import { TenantLabels, TenantTypes } from '../../../src/tenant/exec/resources.ts';
+import { TenantLabels, TenantTypes, tenantLocationName } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
 import {
@@ -25,6 +26,9 @@ import {
 import { installTenantApi } from '../../helpers/tenant.ts';
 import { tenantUser } from '../../helpers/tenant-users.ts';
 import { skiff } from '../cli/run-skiff.ts';
+import { digestTree, makeRichTree, treeSum, type TreeEntry } from '../../helpers/file-tree.ts';
+import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
+import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
 
 const TB = TenantTypes.TenantBackup;
 const TR = TenantTypes.TenantRestore;
@@ -37,16 +41,22 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
   let policy: string;
   let before1: TestTenant;
   let now: TestTenant;
+  let agents: NodeAgents | undefined;
+  const cleanup: string[] = [];
 
   before(async () => {
     await installTenantApi(admin);
+    useTestUploaderBinaries();
     server = await startTestServer(admin, { tenantOperations: true });
+    agents = await startNodeAgents({ namespace: server.namespace });
     policy = await createTenantPolicy(admin, 'default');
     before1 = await certTenant(admin, policy, 'team-a', dave);
+    cleanup.push(before1.namespace);
   });
   after(async () => {
+    await agents?.stop();
     await server.stop();
-    await admin.delete(core('namespaces'), before1.namespace);
+    for (const ns of cleanup) await admin.delete(core('namespaces'), ns);
     await admin.delete(TenantTypes.TenantPolicy, policy);
   });
 
@@ -92,16 +102,15 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
-    // A backup with file-system volume data: its PodVolumeBackups' snapshots sit in the old
-    // prefix's repository and name the old backup, which adoption does not carry over. (The
-    // record is written here as a node agent would; the seal covers metadata and tarball only.)
-    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'podVolumeBackups', [
+    // A backup with CSI snapshots: their VolumeSnapshotContents are cluster objects shared with
+    // the old backup (whose deletion deletes them), which adoption does not carry over. (The
+    // record is written here as the CSI action would; the seal covers metadata and tarball only.)
+    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'csiVolumeSnapshots', [
       {
-        apiVersion: 'velero.io/v1',
-        kind: 'PodVolumeBackup',
-        metadata: { name: 'pvb-1', namespace: server.namespace },
-        spec: { volume: 'data', pod: { kind: 'Pod', namespace: ns, name: 'app' }, uploaderType: 'kopia' },
-        status: { phase: 'Completed', snapshotID: 'k0123' },
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        metadata: { name: 'velero-data-abcde', namespace: ns },
+        spec: { source: { persistentVolumeClaimName: 'data' } },
       },
     ]);
 
@@ -122,7 +131,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
     assert.match(
       String((withVolumes.status as { failureReason?: string }).failureReason),
-      /holds volume data \(1 PodVolumeBackups\), which adoption does not copy/,
+      /holds volume data adoption cannot carry over: 1 CSI volume snapshots \(cluster VolumeSnapshotContents/,
     );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.
@@ -151,6 +160,78 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     await now.asUser.delete(TB, 'kept', ns);
     await waitForGone(now, 'kept');
     assert.deepEqual(await collect(newStore.objectStore.listObjects(newStore.layout.backupDir(copyName))), []);
+  });
+
+  test('a file-system backup is adopted with its volume data: dave’s restore brings back the same bytes', async () => {
+    const earlier = await certTenant(admin, policy, 'team-v', dave);
+    const ns = earlier.namespace;
+    cleanup.push(ns);
+    await createClaimStatefulSet(admin, ns, 'node-local');
+    const pods = await runningPods(admin, ns, 2);
+    const trees = new Map<string, TreeEntry[]>();
+    const dirsBefore: string[] = [];
+    for (const pod of pods) {
+      const dir = await claimDataDir(admin, pod);
+      await makeRichTree(dir, { largeBytes: 8 * 1024 * 1024 });
+      trees.set(pod.metadata.name ?? '', await digestTree(dir));
+      dirsBefore.push(dir);
+    }
+    await createTenantBackup(earlier, 'with-data', { defaultVolumesToFsBackup: true });
+    const done = await waitForTenantOutcome(admin, TB, ns, 'with-data', 600_000);
+    assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
+    const oldName = `tenant-${done.metadata.uid ?? ''}`;
+    const oldStore = await tenantStore(earlier.uid);
+    const oldRecords = (await oldStore.getBackupFile(oldName, 'podVolumeBackups')) as PodVolumeBackup[];
+    assert.equal(oldRecords.filter((r) => r.status?.snapshotID).length, 2, 'both claims were backed up');
+
+    // The namespace and its data are lost; the namespace is made again for dave.
+    await deleteNamespaceAndWait(admin, ns);
+    for (const d of dirsBefore) await rm(d, { recursive: true, force: true });
+    const again = await certTenant(admin, policy, 'team-v', dave, { namespace: ns });
+    assert.notEqual(again.uid, earlier.uid);
+
+    const adopted = await skiff([
+      ...['tenant', 'adopt', '-n', ns, '--from-uid', earlier.uid, '--server-namespace', server.namespace, '--wait'],
+    ]);
+    assert.equal(adopted.code, 0, adopted.stderr);
+
+    // The copy's volume records name the new backup and the new UID's location, whose
+    // repository now holds the snapshots; the old repository is left as it was.
+    const tb = await admin.get(TB, 'with-data', ns);
+    const newName = `tenant-${tb.metadata.uid ?? ''}`;
+    const newStore = await tenantStore(again.uid);
+    const records = (await newStore.getBackupFile(newName, 'podVolumeBackups')) as PodVolumeBackup[];
+    assert.deepEqual(
+      records.map((r) => [r.metadata.labels?.['velero.io/backup-name'], r.spec.backupStorageLocation]),
+      records.map(() => [newName, tenantLocationName(again.uid)]),
+    );
+    assert.deepEqual(
+      records.map((r) => r.status?.snapshotID).sort(),
+      oldRecords.map((r) => r.status?.snapshotID).sort(),
+    );
+    assert.ok(await newStore.objectStore.objectExists(`${newStore.repositoryPrefix('kopia', ns)}kopia.repository`));
+    assert.ok(await oldStore.objectStore.objectExists(`${oldStore.repositoryPrefix('kopia', ns)}kopia.repository`));
+
+    // dave restores it into the recreated namespace: the claims hold the same files.
+    await again.asUser.create(TR, {
+      apiVersion: 'tenant.skiff.dev/v1alpha1',
+      kind: 'TenantRestore',
+      metadata: { name: 'back', namespace: ns },
+      // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
+      spec: {
+        requester: again.user,
+        backupRef: { namespace: ns, name: 'with-data' },
+        excludedResources: ['controllerrevisions.apps'],
+      },
+    });
+    const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 600_000);
+    assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
+    for (const pod of await runningPods(admin, ns, 2)) {
+      const want = trees.get(pod.metadata.name ?? '') ?? [];
+      const got = await digestTree(await claimDataDir(admin, pod), { skipVelero: true });
+      assert.deepEqual(got, want, `${pod.metadata.name ?? ''}'s restored claim`);
+      assert.equal(treeSum(got), treeSum(want), `SHA-256 of ${pod.metadata.name ?? ''}'s restored claim`);
+    }
   });
 
   async function listNames(t: TestTenant): Promise<string[]> {

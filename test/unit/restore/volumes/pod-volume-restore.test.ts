@@ -240,6 +240,21 @@ describe('pod volume restore: matching and objects', () => {
     });
   });
 
+  test('a Restore that is not stored in the cluster (a tenant restore) owns no PodVolumeRestore', () => {
+    const [data] = volumesToRestore(pod, 'app', indexPodVolumeBackups(pvbs), { backupStorageLocation: '' });
+    assert.ok(data);
+    const pvr = podVolumeRestoreObject({
+      restore: { name: 'tenant-t1', uid: 'tuid', namespace: 'velero', stored: false },
+      pod,
+      sourceNamespace: 'app',
+      volume: data,
+      backupStorageLocation: 'tenant-loc',
+      uploaderSettings: {},
+    });
+    assert.equal(pvr.metadata.ownerReferences, undefined);
+    assert.equal(pvr.metadata.labels?.['velero.io/restore-uid'], 'tuid');
+  });
+
   test("a kopia PVB's directory-times snapshot (Skiff's annotation) goes onto its PodVolumeRestore; without it nothing is added", () => {
     const annotated = structuredClone(pvb('db-0', 'data', 'snap-data')) as KubeObject;
     annotated.metadata.annotations = { ...annotated.metadata.annotations, 'skiff.io/dir-times-snapshot': 'snap-times' };

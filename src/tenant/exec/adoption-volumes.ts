@@ -1,0 +1,182 @@
+/**
+ * What adopting a tenant backup does with its volume data (issue 17 §5), decided without I/O.
+ *
+ * File-system backups (PodVolumeBackups, kopia or restic) live in repositories under the old
+ * location's prefix (`tenants/<old UID>/<type>/<volume namespace>/`), one per volume namespace
+ * and type, encrypted with the server's one repository password. A whole copy of such a
+ * repository under the new UID's prefix is the same repository: every snapshot keeps its ID, so
+ * the records only change the backup and location they name. The old backup keeps its own
+ * repository, so deleting either backup never touches the other's data.
+ *
+ * Everything else is refused, naming it: native volume snapshots and CSI snapshots are not in
+ * the bucket (provider snapshots, cluster VolumeSnapshotContents) and stay shared with the old
+ * backup, whose deletion deletes them; item operations are asynchronous plugin work (CSI, data
+ * mover) recorded against the old backup.
+ */
+import { Labels, type RepositoryType } from '../../api/index.ts';
+import { isRecord } from '../../kube/object.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { repositoryTypeOf } from '../../volumes/repository/open.ts';
+
+/** The volume records of the old backup, as read from its companion files. */
+export interface StoredVolumeData {
+  podVolumeBackups: unknown;
+  volumeSnapshots: unknown;
+  csiVolumeSnapshots: unknown;
+  itemOperations: unknown;
+}
+
+export interface AdoptionNames {
+  /** The old and the new velero.io Backup names. */
+  from: string;
+  to: string;
+  /** The old and the new (tenant) storage locations. */
+  oldLocation: string;
+  newLocation: string;
+  /** The restic repository URL of a volume namespace in the new location (`repoIdentifier`). */
+  resticIdentifier: (volumeNamespace: string) => string;
+}
+
+/** One repository to copy from the old location's prefix to the new one's. */
+export interface RepositoryToCopy {
+  type: RepositoryType;
+  volumeNamespace: string;
+}
+
+export type AdoptionVolumePlan =
+  | { refused: string[] }
+  | {
+      repositories: RepositoryToCopy[];
+      /** The rewritten `<backup>-podvolumebackups.json.gz` content; undefined when the backup has none. */
+      podVolumeBackups?: unknown[];
+    };
+
+/** Decides the repositories to copy and the rewritten records, or every reason the data cannot come along. */
+export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNames): AdoptionVolumePlan {
+  const refused: string[] = [];
+  const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+  if (count(stored.volumeSnapshots) > 0) {
+    refused.push(
+      `${count(stored.volumeSnapshots)} volume snapshots (provider snapshots outside the bucket, which the old backup's deletion removes)`,
+    );
+  }
+  if (count(stored.csiVolumeSnapshots) > 0) {
+    refused.push(
+      `${count(stored.csiVolumeSnapshots)} CSI volume snapshots (cluster VolumeSnapshotContents shared with the old backup, whose deletion deletes them)`,
+    );
+  }
+  if (count(stored.itemOperations) > 0) {
+    refused.push(
+      `${count(stored.itemOperations)} item operations (asynchronous plugin work recorded against the old backup)`,
+    );
+  }
+  const pvbs = stored.podVolumeBackups;
+  if (pvbs !== undefined && !Array.isArray(pvbs)) refused.push('PodVolumeBackups that are not a list');
+  const repositories = new Map<string, RepositoryToCopy>();
+  const rewritten: unknown[] = [];
+  for (const [i, raw] of (Array.isArray(pvbs) ? pvbs : []).entries()) {
+    const record = podVolumeRecord(raw, i, names, refused);
+    if (!record) continue;
+    rewritten.push(record.rewritten);
+    if (record.repository) {
+      const { type, volumeNamespace } = record.repository;
+      repositories.set(`${type}/${volumeNamespace}`, record.repository);
+    }
+  }
+  if (refused.length > 0) return { refused };
+  return {
+    repositories: [...repositories.values()].sort((a, b) =>
+      `${a.type}/${a.volumeNamespace}`.localeCompare(`${b.type}/${b.volumeNamespace}`),
+    ),
+    ...(Array.isArray(pvbs) ? { podVolumeBackups: rewritten } : {}),
+  };
+}
+
+/**
+ * One PodVolumeBackup record renamed for the new backup: its name, backup label, owner and tags
+ * name the new Backup (its uid is not known yet: backup sync fills it in from the name), and
+ * its location and restic URL are the new location's. A record with a snapshot needs its
+ * repository copied.
+ */
+function podVolumeRecord(
+  raw: unknown,
+  index: number,
+  names: AdoptionNames,
+  refused: string[],
+): { rewritten: Record<string, unknown>; repository?: RepositoryToCopy } | undefined {
+  if (!isRecord(raw)) {
+    refused.push(`PodVolumeBackup record ${index}, which is not an object`);
+    return undefined;
+  }
+  const record = structuredClone(raw);
+  const metadata = isRecord(record.metadata) ? record.metadata : {};
+  const spec = isRecord(record.spec) ? record.spec : {};
+  const status = isRecord(record.status) ? record.status : {};
+  const pod = isRecord(spec.pod) ? spec.pod : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : `#${index}`;
+  const snapshotID = typeof status.snapshotID === 'string' ? status.snapshotID : '';
+  const volumeNamespace = typeof pod.namespace === 'string' ? pod.namespace : '';
+  let type: RepositoryType;
+  try {
+    type = repositoryTypeOf(typeof spec.uploaderType === 'string' ? spec.uploaderType : undefined);
+  } catch (err) {
+    if (snapshotID !== '') refused.push(`PodVolumeBackup ${name}: ${errorMessage(err)}`);
+    type = 'kopia';
+  }
+  const location = typeof spec.backupStorageLocation === 'string' ? spec.backupStorageLocation : '';
+  if (snapshotID !== '' && (volumeNamespace === '' || location !== names.oldLocation)) {
+    refused.push(
+      `PodVolumeBackup ${name}, whose snapshot is not in a repository of the old backup's location ${names.oldLocation}`,
+    );
+    return undefined;
+  }
+  renameForNewBackup(metadata, spec, names);
+  spec.backupStorageLocation = names.newLocation;
+  if (type === 'restic' && volumeNamespace !== '') spec.repoIdentifier = names.resticIdentifier(volumeNamespace);
+  record.metadata = metadata;
+  record.spec = spec;
+  return { rewritten: record, ...(snapshotID !== '' ? { repository: { type, volumeNamespace } } : {}) };
+}
+
+/** Points a record's name, backup label, owner and tags at the new backup (in place, on a clone). */
+function renameForNewBackup(
+  metadata: Record<string, unknown>,
+  spec: Record<string, unknown>,
+  names: Pick<AdoptionNames, 'from' | 'to'>,
+): void {
+  if (typeof metadata.name === 'string' && metadata.name.startsWith(names.from)) {
+    metadata.name = `${names.to}${metadata.name.slice(names.from.length)}`;
+  }
+  const labels = isRecord(metadata.labels) ? { ...metadata.labels } : {};
+  labels[Labels.BackupName] = names.to;
+  delete labels[Labels.BackupUID];
+  metadata.labels = labels;
+  if (Array.isArray(metadata.ownerReferences)) {
+    metadata.ownerReferences = metadata.ownerReferences.map((ref: unknown) =>
+      isRecord(ref) && ref.kind === 'Backup' && ref.name === names.from ? { ...ref, name: names.to, uid: '' } : ref,
+    );
+  }
+  if (isRecord(spec.tags)) {
+    const tags = { ...spec.tags };
+    if (tags.backup === names.from) tags.backup = names.to;
+    delete tags['backup-uid'];
+    spec.tags = tags;
+  }
+}
+
+/**
+ * The object that says a repository is complete and which one it is: kopia's format blob and
+ * restic's config hold the repository's identity. A copy writes it last, so a copy that
+ * stopped half-way is not taken for a repository; equal bytes mean the same repository.
+ */
+export function repositoryMarker(type: RepositoryType): string {
+  return type === 'kopia' ? 'kopia.repository' : 'config';
+}
+
+/**
+ * Whether a repository object (its key relative to the repository's prefix) is copied: restic's
+ * locks belong to the processes of the old location and would block the copy's users.
+ */
+export function copiesRepositoryObject(type: RepositoryType, relativeKey: string): boolean {
+  return !(type === 'restic' && relativeKey.startsWith('locks/'));
+}

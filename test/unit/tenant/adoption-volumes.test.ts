@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  copiesRepositoryObject,
+  planAdoptionVolumes,
+  repositoryMarker,
+  type StoredVolumeData,
+} from '../../../src/tenant/exec/adoption-volumes.ts';
+
+const names = {
+  from: 'tenant-old',
+  to: 'tenant-new',
+  oldLocation: 'tenant-uid-old',
+  newLocation: 'tenant-uid-new',
+  resticIdentifier: (ns: string) => `s3:http://minio/bucket/tenants/uid-new/restic/${ns}`,
+};
+
+function pvb(
+  name: string,
+  extra: { uploaderType?: string; snapshotID?: string; namespace?: string; location?: string },
+) {
+  return {
+    apiVersion: 'velero.io/v1',
+    kind: 'PodVolumeBackup',
+    metadata: {
+      name,
+      namespace: 'skiff',
+      labels: { 'velero.io/backup-name': 'tenant-old', 'velero.io/backup-uid': 'u-old', 'velero.io/pvc-uid': 'p1' },
+      annotations: { 'velero.io/pvc-name': 'data', 'skiff.io/dir-times-snapshot': 'k-times' },
+      ownerReferences: [{ apiVersion: 'velero.io/v1', kind: 'Backup', name: 'tenant-old', uid: 'u-old' }],
+    },
+    spec: {
+      pod: { kind: 'Pod', namespace: extra.namespace ?? 'team-a', name: 'app' },
+      volume: 'data',
+      backupStorageLocation: extra.location ?? 'tenant-uid-old',
+      repoIdentifier: extra.uploaderType === 'restic' ? 's3:http://minio/bucket/tenants/uid-old/restic/team-a' : '',
+      uploaderType: extra.uploaderType ?? 'kopia',
+      tags: { backup: 'tenant-old', 'backup-uid': 'u-old', ns: 'team-a', volume: 'data' },
+    },
+    status: { phase: 'Completed', ...(extra.snapshotID ? { snapshotID: extra.snapshotID } : {}) },
+  };
+}
+
+const none: StoredVolumeData = {
+  podVolumeBackups: undefined,
+  volumeSnapshots: undefined,
+  csiVolumeSnapshots: undefined,
+  itemOperations: undefined,
+};
+
+describe('adoption of volume data (pure)', () => {
+  test('a backup of resources alone copies nothing and rewrites nothing', () => {
+    assert.deepEqual(planAdoptionVolumes(none, names), { repositories: [] });
+    assert.deepEqual(planAdoptionVolumes({ ...none, itemOperations: [] }, names), { repositories: [] });
+  });
+
+  test('file-system backups: one copy per repository, records renamed for the new backup and location', () => {
+    const stored = {
+      ...none,
+      podVolumeBackups: [
+        pvb('tenant-old-abcde', { snapshotID: 'k1' }),
+        pvb('tenant-old-fghij', { snapshotID: 'k2' }),
+        pvb('tenant-old-klmno', { uploaderType: 'restic', snapshotID: 'r1' }),
+        pvb('tenant-old-empty', {}),
+      ],
+    };
+    const plan = planAdoptionVolumes(stored, names);
+    assert.ok(!('refused' in plan), JSON.stringify(plan));
+    assert.deepEqual(plan.repositories, [
+      { type: 'kopia', volumeNamespace: 'team-a' },
+      { type: 'restic', volumeNamespace: 'team-a' },
+    ]);
+    const [first, , restic, empty] = plan.podVolumeBackups as ReturnType<typeof pvb>[];
+    assert.ok(first && restic && empty);
+    assert.equal(first.metadata.name, 'tenant-new-abcde');
+    assert.deepEqual(first.metadata.labels, { 'velero.io/backup-name': 'tenant-new', 'velero.io/pvc-uid': 'p1' });
+    assert.deepEqual(first.metadata.ownerReferences, [
+      { apiVersion: 'velero.io/v1', kind: 'Backup', name: 'tenant-new', uid: '' },
+    ]);
+    assert.equal(first.spec.backupStorageLocation, 'tenant-uid-new');
+    assert.deepEqual(first.spec.tags, { backup: 'tenant-new', ns: 'team-a', volume: 'data' });
+    // The repository is copied whole: snapshot IDs (and the directory-times snapshot) stay.
+    assert.equal(first.status.snapshotID, 'k1');
+    assert.equal(first.metadata.annotations['skiff.io/dir-times-snapshot'], 'k-times');
+    assert.equal(first.spec.repoIdentifier, '');
+    assert.equal(restic.spec.repoIdentifier, 's3:http://minio/bucket/tenants/uid-new/restic/team-a');
+    // A record without a snapshot needs no repository but still names the new backup.
+    assert.equal(empty.metadata.name, 'tenant-new-empty');
+    // The input is not changed.
+    assert.equal((stored.podVolumeBackups[0] as ReturnType<typeof pvb>).metadata.name, 'tenant-old-abcde');
+  });
+
+  test('every volume namespace a backup covers has its own repository', () => {
+    const plan = planAdoptionVolumes(
+      {
+        ...none,
+        podVolumeBackups: [pvb('a', { snapshotID: 'k1' }), pvb('b', { snapshotID: 'k2', namespace: 'team-a2' })],
+      },
+      names,
+    );
+    assert.ok(!('refused' in plan));
+    assert.deepEqual(
+      plan.repositories.map((r) => r.volumeNamespace),
+      ['team-a', 'team-a2'],
+    );
+  });
+
+  test('what cannot come along is refused, each named', () => {
+    const plan = planAdoptionVolumes(
+      {
+        podVolumeBackups: [
+          pvb('x', { snapshotID: 'k1', location: 'elsewhere' }),
+          pvb('y', { snapshotID: 'k2', uploaderType: 'rsync' }),
+        ],
+        volumeSnapshots: [{}],
+        csiVolumeSnapshots: [{}, {}],
+        itemOperations: [{}],
+      },
+      names,
+    );
+    assert.ok('refused' in plan);
+    assert.equal(plan.refused.length, 5, plan.refused.join('\n'));
+    assert.match(plan.refused.join('\n'), /1 volume snapshots \(provider snapshots/);
+    assert.match(plan.refused.join('\n'), /2 CSI volume snapshots \(cluster VolumeSnapshotContents/);
+    assert.match(plan.refused.join('\n'), /1 item operations/);
+    assert.match(
+      plan.refused.join('\n'),
+      /PodVolumeBackup x, whose snapshot is not in a repository of .*tenant-uid-old/,
+    );
+    assert.match(plan.refused.join('\n'), /PodVolumeBackup y: uploader type "rsync"/);
+  });
+
+  test('markers and objects of a repository copy', () => {
+    assert.equal(repositoryMarker('kopia'), 'kopia.repository');
+    assert.equal(repositoryMarker('restic'), 'config');
+    assert.equal(copiesRepositoryObject('restic', 'locks/abc'), false);
+    assert.equal(copiesRepositoryObject('restic', 'data/ab/abcdef'), true);
+    assert.equal(copiesRepositoryObject('kopia', 'p0123'), true);
+  });
+});
