@@ -174,14 +174,8 @@ export class KubeClient {
    */
   async requestIgnoringAnswer(req: KubeRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await this.queue.add(() => this.dispatchOnce(req));
-      } catch (err) {
-        if (!shouldResend(err, req, attempt)) throw err;
-        await sleep(retryDelay(null, attempt));
-        continue;
-      }
+      const res = await this.attempt(() => this.dispatchOnce(req), req, attempt);
+      if (res === undefined) continue;
       if (res.statusCode >= 200 && res.statusCode < 300) {
         // Read to the end, so the connection (or HTTP/2 stream) is released cleanly, not reset.
         await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
@@ -196,17 +190,25 @@ export class KubeClient {
     }
   }
 
+  /**
+   * One attempt through the in-flight limit; undefined when its connection dropped and it is to
+   * be sent again (`shouldResend`), after the backoff.
+   */
+  private async attempt<T>(once: () => Promise<T>, req: KubeRequest, attempt: number): Promise<T | undefined> {
+    try {
+      return await this.queue.add(once);
+    } catch (err) {
+      if (!shouldResend(err, req, attempt)) throw err;
+      await sleep(retryDelay(null, attempt));
+      return undefined;
+    }
+  }
+
   /** Sends a request and returns the open response (for watches and other streams). */
   async send(req: KubeRequest): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await this.queue.add(() => this.sendOnce(req));
-      } catch (err) {
-        if (!shouldResend(err, req, attempt)) throw err;
-        await sleep(retryDelay(null, attempt));
-        continue;
-      }
+      const res = await this.attempt(() => this.sendOnce(req), req, attempt);
+      if (res === undefined) continue;
       if (res.ok) return res;
       const err = await toApiError(res, req);
       if (!shouldRetry(err, req, attempt)) throw err;

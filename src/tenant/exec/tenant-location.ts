@@ -36,18 +36,23 @@ export async function ensureTenantLocation(
     objectStorage: { ...source.spec.objectStorage, prefix: tenantPrefix(source.spec.objectStorage.prefix, tenant.uid) },
   };
   const labels = { [TenantLabels.namespaceUid]: tenant.uid, [TenantLabels.namespace]: tenant.name };
-  await keepDerivedObject(
+  await keepDerivedLocation(cluster, { name, namespace: serverNamespace, labels }, spec);
+  return { name };
+}
+
+/** `keepDerivedObject` for a BackupStorageLocation the server derives for a tenant. */
+export function keepDerivedLocation(
+  cluster: Cluster,
+  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  spec: Record<string, unknown>,
+): Promise<void> {
+  return keepDerivedObject(
     cluster,
     BSL,
-    {
-      apiVersion: 'velero.io/v1',
-      kind: 'BackupStorageLocation',
-      metadata: { name, namespace: serverNamespace, labels },
-    },
+    { apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata },
     'spec',
     spec,
   );
-  return { name };
 }
 
 /**

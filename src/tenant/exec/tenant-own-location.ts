@@ -9,7 +9,7 @@
  * (tenants cannot create anything there); a location naming no Secret is refused, because the
  * server's own credentials must never act for a tenant's bucket.
  */
-import { Kinds, resourceRef, type BackupStorageLocation } from '../../api/index.ts';
+import type { BackupStorageLocation } from '../../api/index.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resource.ts';
@@ -19,9 +19,8 @@ import { TenantKinds, tenantResource } from '../api/kinds.ts';
 import type { TenantStorageLocationSpec } from '../api/types.ts';
 import { isLocationApproved, locationSpecHash } from '../location-approval.ts';
 import { TenantLabels, tenantLocationName } from './resources.ts';
-import { keepDerivedObject, type TenantNamespace } from './tenant-location.ts';
+import { keepDerivedLocation, keepDerivedObject, type TenantNamespace } from './tenant-location.ts';
 
-const BSL = resourceRef(Kinds.BackupStorageLocation);
 const TSL = tenantResource(TenantKinds.TenantStorageLocation);
 const APPROVALS: ResourceType = {
   ...tenantResource(TenantKinds.StorageApproval),
@@ -84,17 +83,7 @@ export async function ensureTenantOwnLocation(
     ...(spec.config ? { config: spec.config } : {}),
     credential: { name, key: spec.credential.key },
   };
-  await keepDerivedObject(
-    cluster,
-    BSL,
-    {
-      apiVersion: 'velero.io/v1',
-      kind: 'BackupStorageLocation',
-      metadata: { name, namespace: serverNamespace, labels },
-    },
-    'spec',
-    bslSpec,
-  );
+  await keepDerivedLocation(cluster, { name, namespace: serverNamespace, labels }, bslSpec);
   return { name };
 }
 
