@@ -99,10 +99,13 @@ start=$(date +%s%N)
 # CPU seconds (user + system) of this script's finished children and theirs: the test processes, the servers and
 # node agents they start, kopia, restic. Printed per phase beside the wall time: on a shared or loaded machine
 # the wall time says little, and the CPU time says how much of a phase is work rather than waiting.
-# `times` runs in this shell (never in a pipe or $(...): a subshell has no finished children of its own).
+# `times` runs in this shell (never in a pipe or $(...): a subshell has no finished children of its own). Each
+# (sub)shell writes its own file: a background phase sharing one with the foreground read the other's figures.
 child_cpu() {
-  times >"$cpu_file"
-  CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$cpu_file")
+  local f="$cpu_file.$BASHPID"
+  times >"$f"
+  CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$f")
+  rm -f "$f"
 }
 
 # phase NAME CONCURRENCY NODE-ARGS... -- FILES...: runs one node --test, keeps its summary lines.

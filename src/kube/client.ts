@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import PQueue from 'p-queue';
 import { fetch, getGlobalDispatcher, request as dispatchRequest, type Dispatcher, type Response } from 'undici';
-import { KubeApiError, KubeConnectionError } from './errors.ts';
+import { KubeApiError, KubeConnectionError, NoKubeconfigError } from './errors.ts';
 import { http1Pool, impersonatingDispatcher, type UserIdentity } from './impersonation.ts';
 import { isRecord } from './object.ts';
 import { parseJsonLossless } from '../util/json.ts';
@@ -54,7 +54,8 @@ const AUTH_TTL_MS = 30_000;
 /** Where Kubernetes mounts a pod's ServiceAccount token. */
 export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export type KubeconfigSource = { kind: 'file'; path: string } | { kind: 'in-cluster' } | { kind: 'default' };
+export type KubeconfigSource =
+  { kind: 'file'; path: string } | { kind: 'in-cluster' } | { kind: 'default' } | { kind: 'none'; looked: string };
 
 /**
  * Where the credentials come from, as client-go decides: a kubeconfig named by the flag
@@ -71,7 +72,9 @@ export function kubeconfigSource(
   const home = env.HOME ?? homedir();
   if (home && exists(join(home, '.kube', 'config'))) return { kind: 'default' };
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return { kind: 'in-cluster' };
-  return { kind: 'default' };
+  // client-node would fall back to http://localhost:8080 and fail with a TLS message that says
+  // nothing about the missing file.
+  return { kind: 'none', looked: home ? join(home, '.kube', 'config') : '~/.kube/config' };
 }
 const RETRIES = 4;
 
@@ -141,7 +144,8 @@ export class KubeClient {
         );
       }
       kc.loadFromCluster();
-    } else kc.loadFromDefault();
+    } else if (source.kind === 'none') throw new NoKubeconfigError(source.looked);
+    else kc.loadFromDefault();
     if (options.context) kc.setCurrentContext(options.context);
     return new KubeClient(kc, options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight });
   }

@@ -42,6 +42,14 @@ export class KubeApiError extends SkiffError {
 }
 
 /** The API server could not be reached at all (connection refused, TLS failure, DNS). */
+/** No kubeconfig anywhere client-go would look, and not in a pod. */
+export class NoKubeconfigError extends SkiffError {
+  readonly code = 'NoKubeconfig';
+  constructor(readonly looked: string) {
+    super(`no kubeconfig found: pass --kubeconfig, set $KUBECONFIG, or create ${looked}`);
+  }
+}
+
 export class KubeConnectionError extends SkiffError {
   readonly code = 'KubeConnectionError';
   override readonly transient = true;

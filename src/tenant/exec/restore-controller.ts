@@ -8,7 +8,7 @@ import { errorMessage } from '../../util/errors.ts';
 import { createRateProblem, namespacePolicy, type TenantControllerDeps } from './backup-controller.ts';
 import { liveNamespace } from './namespaces.ts';
 import { RefusalRecordingCluster } from './recording-cluster.ts';
-import { clusterScopedItems, planTenantRestore } from './restore-plan.ts';
+import { clusterScopedItems, controllerWrittenLeftOut, itemsOfKinds, planTenantRestore } from './restore-plan.ts';
 import { restoreConsentProblem } from './restore-source.ts';
 import {
   phaseOf,
@@ -192,16 +192,13 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   } finally {
     await deletePodVolumeRestores(deps, tr.metadata.uid ?? '');
   }
-  const clusterScoped = clusterScopedItems(
-    await store.getBackupFile(backupName, 'resourceList').catch(() => undefined),
-  ).map((i) => ({
-    ...i,
-    reason: 'cluster-scoped kinds are never restored for tenants',
-  }));
-  const forbidden = writes.refused.map((i) => ({
-    ...i,
-    reason: `refused by the API server for ${requester.username}: ${i.reason}`,
-  }));
+  const skipped = [
+    ...notRestored(await store.getBackupFile(backupName, 'resourceList').catch(() => undefined), tr),
+    ...writes.refused.map((i) => ({
+      ...i,
+      reason: `refused by the API server for ${requester.username}: ${i.reason}`,
+    })),
+  ];
   await patchStatus(deps, tr, {
     phase: outcome.phase ?? TenantPhase.Failed,
     itemsRestored: outcome.progress?.itemsRestored ?? 0,
@@ -210,12 +207,26 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
     errors: outcome.errors ?? 0,
     ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
     completionTimestamp: outcome.completionTimestamp ?? kubeTime(deps.clock.now()),
-    skipped: [...clusterScoped, ...forbidden],
+    skipped,
   });
   deps.log.info(
     { namespace: tr.metadata.namespace, tenantRestore: tr.metadata.name, phase: outcome.phase },
     'tenant restore finished',
   );
+}
+
+/** The backup's items a tenant restore leaves out by design, each with the reason. */
+function notRestored(resourceList: unknown, tr: KubeObject): { kind: string; name: string; reason: string }[] {
+  const clusterScoped = clusterScopedItems(resourceList).map((i) => ({
+    ...i,
+    reason: 'cluster-scoped kinds are never restored for tenants',
+  }));
+  const leftOut = controllerWrittenLeftOut(isRecord(tr.spec) ? tr.spec : {}).map((k) => k.gvk);
+  const controllerWritten = itemsOfKinds(resourceList, leftOut).map((i) => ({
+    ...i,
+    reason: 'written again by its controller; name it in spec.includedResources to restore it anyway',
+  }));
+  return [...clusterScoped, ...controllerWritten];
 }
 
 /**

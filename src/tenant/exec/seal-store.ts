@@ -2,7 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { BackupStore } from '../../storage/index.ts';
-import { canonicalJsonSha256, makeSeal, sealProblem, TamperedBackupError, type SealedContent } from './seal.ts';
+import {
+  canonicalJsonSha256,
+  makeSeal,
+  SEALED_COMPANIONS,
+  sealProblem,
+  TamperedBackupError,
+  type SealedCompanion,
+  type SealedContent,
+} from './seal.ts';
 
 import { SECRETS } from '../../kube/secrets.ts';
 /** The Secret in the server namespace holding the key tenant seals are made with. */
@@ -40,10 +48,32 @@ async function readSealKey(cluster: Cluster, namespace: string): Promise<Buffer 
 
 /** What the bucket holds for a backup, digested. */
 async function sealedContentOf(store: BackupStore, backup: string, namespaceUid: string): Promise<SealedContent> {
-  const metadata = await store.getBackupMetadata(backup);
+  const [metadata, contentSha256, companionsSha256] = await Promise.all([
+    store.getBackupMetadata(backup),
+    sha256Of(store, store.layout.backupKey(backup, 'contents')),
+    companionDigests(store, backup),
+  ]);
+  return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256, companionsSha256 };
+}
+
+/** One LIST says which companion files exist, so an absent one costs no request of its own. */
+async function companionDigests(store: BackupStore, backup: string): Promise<Record<SealedCompanion, string | null>> {
+  const present = new Set<string>();
+  for await (const key of store.objectStore.listObjects(store.layout.backupDir(backup))) present.add(key);
+  const digests = await Promise.all(
+    SEALED_COMPANIONS.map(async (file) => {
+      const key = store.layout.backupKey(backup, file);
+      return [file, present.has(key) ? await sha256Of(store, key) : null] as const;
+    }),
+  );
+  return Object.fromEntries(digests) as Record<SealedCompanion, string | null>;
+}
+
+/** sha256 hex of an object's bytes as stored. */
+async function sha256Of(store: BackupStore, key: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of await store.getBackupContents(backup)) hash.update(chunk as Buffer);
-  return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256: hash.digest('hex') };
+  for await (const chunk of await store.objectStore.getObject(key)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** Seals a finished tenant backup; returns the tarball's sha256 (the TenantBackup's contentDigest). */

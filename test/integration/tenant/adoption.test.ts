@@ -102,9 +102,8 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
-    // A backup with CSI snapshots: their VolumeSnapshotContents are cluster objects shared with
-    // the old backup (whose deletion deletes them), which adoption does not carry over. (The
-    // record is written here as the CSI action would; the seal covers metadata and tarball only.)
+    // A CSI snapshot record planted after the backup: the seal covers the volume records, so
+    // adoption refuses it as tampered instead of carrying over snapshots the backup never took.
     await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'csiVolumeSnapshots', [
       {
         apiVersion: 'snapshot.storage.k8s.io/v1',
@@ -126,12 +125,11 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.match(status.contentDigest ?? '', /^[0-9a-f]{64}$/);
     const edited = await waitForTenantOutcome(admin, TB, ns, 'edited');
     assert.equal((edited.status as { phase?: string }).phase, 'Failed');
-    // Refused, naming the volume data, rather than adopted without it.
     const withVolumes = await waitForTenantOutcome(admin, TB, ns, 'with-volumes');
     assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
     assert.match(
       String((withVolumes.status as { failureReason?: string }).failureReason),
-      /holds volume data adoption cannot carry over: 1 CSI volume snapshots \(cluster VolumeSnapshotContents/,
+      /integrity check failed: its csiVolumeSnapshots record was added after the backup/,
     );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.

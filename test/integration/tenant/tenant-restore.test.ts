@@ -149,6 +149,23 @@ describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
     assert.equal(await admin.find(core('configmaps'), 'edited', alice.namespace), undefined);
   });
 
+  test('a volume record rewritten in the bucket after the backup is refused and nothing is restored', async () => {
+    await admin.create(core('configmaps'), configMap(alice.namespace, 'planted'));
+    const tb = await backedUp(alice, 'to-plant');
+    await admin.delete(core('configmaps'), 'planted', alice.namespace);
+    const store = await storeAtPrefix(server, tenantPrefix(server.prefix, alice.uid));
+    // A record naming a snapshot of the tenant's repository that this backup never took.
+    await store.putBackupFile(`tenant-${tb.metadata.uid ?? ''}`, 'podVolumeBackups', [
+      { metadata: { name: 'forged' }, spec: { volume: 'data' }, status: { snapshotID: 'deadbeef' } },
+    ]);
+
+    await restoreAs(alice, 'planted', { namespace: alice.namespace, name: 'to-plant' });
+    const status = await outcome(alice, 'planted');
+    assert.equal(status.phase, 'Failed');
+    assert.match(String(status.failureReason), /podVolumeBackups record was changed/);
+    assert.equal(await admin.find(core('configmaps'), 'planted', alice.namespace), undefined);
+  });
+
   test("carol restores team-a's backup into team-c with the CLI: allowed, the objects appear; alice in team-c: 403 naming the permission", async () => {
     await admin.create(core('configmaps'), configMap(alice.namespace, 'for-c'));
     await backedUp(alice, 'to-c');

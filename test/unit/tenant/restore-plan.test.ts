@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeObject } from '../../../src/kube/index.ts';
-import { clusterScopedItems, planTenantRestore } from '../../../src/tenant/exec/restore-plan.ts';
+import { clusterScopedItems, itemsOfKinds, planTenantRestore } from '../../../src/tenant/exec/restore-plan.ts';
 import { grantAllows } from '../../../src/tenant/exec/restore-source.ts';
 
 const grant = (spec: Record<string, unknown>): KubeObject => ({
@@ -43,8 +43,34 @@ describe('planTenantRestore', () => {
         includeClusterResources: false,
         namespaceMapping: { 'team-b': 'team-a' },
         restorePVs: false,
+        excludedResources: ['controllerrevisions.apps'],
       },
     });
+  });
+
+  test("controller revisions are left out, after the tenant's own exclusions, unless included by name", () => {
+    const plan = (spec: Record<string, unknown>) => {
+      const p = planTenantRestore({ backupRef: { name: 'b1' }, ...spec }, 'team-a', 'x');
+      assert.ok('veleroSpec' in p);
+      return p.veleroSpec;
+    };
+    assert.deepEqual(plan({ excludedResources: ['secrets'] }).excludedResources, [
+      'secrets',
+      'controllerrevisions.apps',
+    ]);
+    assert.equal(plan({ includedResources: ['controllerrevisions'] }).excludedResources, undefined);
+    assert.equal(
+      plan({ includedResources: ['controllerrevisions.apps', 'statefulsets'] }).excludedResources,
+      undefined,
+    );
+    assert.deepEqual(plan({ includedResources: ['*'] }).excludedResources, ['controllerrevisions.apps']);
+  });
+
+  test("the backup's controller revisions are named among the skipped items", () => {
+    const list = { 'apps/v1/ControllerRevision': ['team-a/web-6d4b'], 'v1/ConfigMap': ['team-a/c'] };
+    assert.deepEqual(itemsOfKinds(list, ['apps/v1/ControllerRevision']), [
+      { kind: 'ControllerRevision', name: 'team-a/web-6d4b' },
+    ]);
   });
 
   test('unknown fields and a bad existingResourcePolicy are named', () => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson, makeSeal, sealProblem, tenantKey, type SealedContent } from '../../../src/tenant/exec/seal.ts';
+import {
+  canonicalJson,
+  makeSeal,
+  SEALED_COMPANIONS,
+  sealProblem,
+  tenantKey,
+  type SealedCompanion,
+  type SealedContent,
+} from '../../../src/tenant/exec/seal.ts';
 import { tenantPrefix } from '../../../src/storage/layout.ts';
 
 const secret = Buffer.alloc(32, 7);
@@ -9,7 +17,16 @@ const content: SealedContent = {
   namespaceUid: 'uid-team-a',
   metadataSha256: 'a'.repeat(64),
   contentSha256: 'b'.repeat(64),
+  companionsSha256: {
+    ...(Object.fromEntries(SEALED_COMPANIONS.map((f) => [f, null])) as Record<SealedCompanion, null>),
+    podVolumeBackups: 'd'.repeat(64),
+    resourceList: 'e'.repeat(64),
+  },
 };
+
+function withCompanion(file: SealedCompanion, digest: string | null): SealedContent {
+  return { ...content, companionsSha256: { ...content.companionsSha256, [file]: digest } };
+}
 
 describe('tenant backup seal', () => {
   test('a seal verifies for the content and namespace it was made for', () => {
@@ -23,6 +40,33 @@ describe('tenant backup seal', () => {
       sealProblem(secret, { ...content, metadataSha256: 'c'.repeat(64) }, seal) ?? '',
       /metadata was changed/,
     );
+  });
+
+  test('a volume record edited, removed or planted after the backup is named', () => {
+    const seal = makeSeal(secret, content);
+    assert.match(
+      sealProblem(secret, withCompanion('podVolumeBackups', 'f'.repeat(64)), seal) ?? '',
+      /podVolumeBackups record was changed/,
+    );
+    assert.match(
+      sealProblem(secret, withCompanion('podVolumeBackups', null), seal) ?? '',
+      /podVolumeBackups record was removed/,
+    );
+    assert.match(
+      sealProblem(secret, withCompanion('csiVolumeSnapshotContents', 'f'.repeat(64)), seal) ?? '',
+      /csiVolumeSnapshotContents record was added/,
+    );
+  });
+
+  test('rewriting the digests in the seal does not help without the secret', () => {
+    const planted = withCompanion('podVolumeBackups', 'f'.repeat(64));
+    const forged = { ...makeSeal(secret, content), companionsSha256: planted.companionsSha256 };
+    assert.match(sealProblem(secret, planted, forged) ?? '', /not made by this server/);
+  });
+
+  test('a version 1 seal, which did not cover the volume records, is refused with the reason', () => {
+    const old = { ...makeSeal(secret, content), version: 1 };
+    assert.match(sealProblem(secret, content, old) ?? '', /version 1.*volume records/);
   });
 
   test("another namespace's backup planted under this prefix fails, even with its digest fields rewritten", () => {
