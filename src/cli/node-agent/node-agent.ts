@@ -78,7 +78,7 @@ location, and restores snapshots into new pods' volumes before their containers 
 
 Memory: by default the kopia or restic the agent runs is bounded: kopia reads two files at
 once in a backup and writes one at a time in a restore, restic writes 4 MiB packs, and each has
-a soft limit on its Go heap, 88 MiB for kopia and 96 MiB for restic (about 125 and 110 MiB RSS
+a soft limit on its Go heap, 96 MiB for kopia and 104 MiB for restic (about 125 and 120 MiB RSS
 on a 2 GiB volume, beside the agent's own ~75 MiB; 64MiB saves a little more but runs at ~0.6x
 the speed). On nodes with memory and cores
 to spare, a larger --uploader-memory-limit and --uploader-parallel-files 0 (one file per CPU)
