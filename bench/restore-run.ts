@@ -12,6 +12,7 @@
  * default spread).
  */
 import { readFile } from 'node:fs/promises';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import type { Restore } from '../src/api/index.ts';
@@ -70,7 +71,62 @@ interface Measured {
   phases?: Record<string, number>;
   /** The timed part's creates, from `timeline` (both modes). */
   window?: CreateWindow;
+  /** Garbage collection in the timed part (both modes), from `gcTime`. */
+  gc?: GcTime;
 }
+
+interface GcTime {
+  /** Milliseconds of main-thread pause in young-generation collections (scavenges). */
+  minorMs: number;
+  minor: number;
+  /** Milliseconds of main-thread pause in full (mark-compact) collections. */
+  majorMs: number;
+  major: number;
+  /** Milliseconds of incremental marking steps and weak callbacks. */
+  otherMs: number;
+  /** Heap used at the end of the timed part, before any collection it may trigger (MiB). */
+  heapUsedMiB: number;
+}
+
+/**
+ * Main-thread GC pauses of the timed part, by kind: a process holding more live data collects
+ * more under the server's small young generation and heap growth (ADR 0004), so this tells
+ * whether one mode pays more for collection than the other.
+ */
+const gcTime = (() => {
+  let t: GcTime = { minorMs: 0, minor: 0, majorMs: 0, major: 0, otherMs: 0, heapUsedMiB: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      const kind = e.detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        t.minor++;
+        t.minorMs += e.duration;
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        t.major++;
+        t.majorMs += e.duration;
+      } else t.otherMs += e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    reset(): void {
+      t = { minorMs: 0, minor: 0, majorMs: 0, major: 0, otherMs: 0, heapUsedMiB: 0 };
+    },
+    /** The figures so far; the observer reports a little late, so read after a turn of the loop. */
+    async read(): Promise<GcTime> {
+      const heapUsedMiB = process.memoryUsage().heapUsed / 1024 / 1024;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const round = (ms: number): number => Math.round(ms);
+      return {
+        ...t,
+        minorMs: round(t.minorMs),
+        majorMs: round(t.majorMs),
+        otherMs: round(t.otherMs),
+        heapUsedMiB: Math.round(heapUsedMiB),
+      };
+    },
+  };
+})();
 
 interface CreateWindow {
   /** Seconds from the start to the first create sent. */
@@ -139,12 +195,19 @@ async function rawCreate(): Promise<Measured> {
   }
   const objects = all.map((o) => mapped(o, mapping));
   timeline.reset();
+  gcTime.reset();
   const start = performance.now();
   const cpu = process.cpuUsage();
   await createAll(objects);
   const end = performance.now();
   const cpuSeconds = cpuSince(cpu);
-  return { objects: objects.length, seconds: (end - start) / 1000, cpuSeconds, window: timeline.window(start, end) };
+  return {
+    objects: objects.length,
+    seconds: (end - start) / 1000,
+    cpuSeconds,
+    window: timeline.window(start, end),
+    gc: await gcTime.read(),
+  };
 }
 
 async function createAll(objects: KubeObject[]): Promise<void> {
@@ -189,6 +252,7 @@ async function skiffRestore(): Promise<Measured> {
   let applyStart: number | undefined;
   let applyEnd = 0;
   timeline.reset();
+  gcTime.reset();
   const start = performance.now();
   const cpu = process.cpuUsage();
   const outcome = await runRestore(depsBase, restore, () => {
@@ -197,6 +261,7 @@ async function skiffRestore(): Promise<Measured> {
   });
   const end = performance.now();
   const cpuSeconds = cpuSince(cpu);
+  const gc = await gcTime.read();
   await store.deleteRestore(name);
   if (outcome.phase !== 'Completed')
     throw new Error(`bench restore ended ${outcome.phase ?? '?'}: ${outcome.failureReason ?? ''}`);
@@ -206,6 +271,7 @@ async function skiffRestore(): Promise<Measured> {
     seconds: (end - start) / 1000,
     cpuSeconds,
     window: timeline.window(start, end),
+    gc,
     phases: {
       'read+plan': (planned - start) / 1000,
       apply: (applyEnd - planned) / 1000,

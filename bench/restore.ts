@@ -123,6 +123,7 @@ interface Run {
   peakRss: number;
   phases?: Record<string, number>;
   window?: { firstCreate: number; afterLastCreate: number; meanInFlight: number };
+  gc?: { minorMs: number; minor: number; majorMs: number; major: number; otherMs: number; heapUsedMiB: number };
 }
 
 function measure(mode: 'raw' | 'restore', args: string[]): Run {
@@ -231,6 +232,11 @@ for (let i = 0; i < runs; i++) {
       ? `first create at ${r.window.firstCreate.toFixed(2)} s, ${r.window.meanInFlight.toFixed(2)} in flight on average, ${r.window.afterLastCreate.toFixed(2)} s after the last`
       : '';
   console.log(`run ${i + 1} creates: raw ${win(a)}; restore ${win(b)}`);
+  const gc = (r: Run): string =>
+    r.gc
+      ? `${r.gc.minor} scavenges ${r.gc.minorMs} ms, ${r.gc.major} full ${r.gc.majorMs} ms, incremental ${r.gc.otherMs} ms, heap ${r.gc.heapUsedMiB} MiB at the end`
+      : '';
+  console.log(`run ${i + 1} GC pauses: raw ${gc(a)}; restore ${gc(b)}`);
   console.log(
     `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, servers ${a.serverCpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s, servers ${b.serverCpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
   );

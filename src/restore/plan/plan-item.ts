@@ -3,6 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, type ResourceRef } from '../../kube/resource.ts';
 import {
   decideRestoreItem,
+  hasLabelSelection,
   mapNamespace,
   NON_RESTORABLE_RESOURCES,
   shouldRestoreStatus,
@@ -79,13 +80,35 @@ export function exclusion(
   if ((NON_RESTORABLE_RESOURCES as readonly string[]).includes(entry.groupResource)) {
     return { reason: SkipReason.NonRestorable, detail: `resource ${entry.groupResource} is never restored` };
   }
-  const item = selectionItem(entry, labels);
-  let decision = decideRestoreItem(ctx.selection, item);
+  let decision = primaryDecision(ctx.selection, entry, labels);
   if (!decision.included && ctx.additional.has(additionalKey(entry.groupResource, entry.namespace, entry.name))) {
-    decision = decideRestoreItem(ctx.selection, item, { origin: 'additional' });
+    decision = decideRestoreItem(ctx.selection, selectionItem(entry, labels), { origin: 'additional' });
   }
   return decision.included ? null : { reason: SkipReason.Excluded, detail: decision.reason };
 }
+
+/**
+ * Decisions of `decideRestoreItem` by type and source namespace, per selection. Without a label
+ * selector an archived item's decision depends on nothing else (Namespace objects aside, which
+ * are few), so a restore decides it once per (type, namespace), not twice per item (the census
+ * and the plan).
+ */
+type Decision = ReturnType<typeof decideRestoreItem>;
+const decisionsBySelection = new WeakMap<RestoreSelection, Map<string, Decision>>();
+
+function primaryDecision(selection: RestoreSelection, entry: CatalogueEntry, labels: Record<string, string>): Decision {
+  if (hasLabelSelection(selection) || entry.groupResource === NAMESPACES) {
+    return decideRestoreItem(selection, selectionItem(entry, labels));
+  }
+  let byType = decisionsBySelection.get(selection);
+  if (!byType) decisionsBySelection.set(selection, (byType = new Map<string, Decision>()));
+  const key = entry.namespace === undefined ? entry.groupResource : `${entry.groupResource}\u0000${entry.namespace}`;
+  let decision = byType.get(key);
+  if (!decision) byType.set(key, (decision = decideRestoreItem(selection, selectionItem(entry, labels))));
+  return decision;
+}
+
+const NAMESPACES = 'namespaces';
 
 /** The first reason an item is out, or null: the filters (`exclusion`), then §4.3 skips. */
 function filteredOut(ctx: PlanContext, entry: CatalogueEntry, object: KubeObject): SkipDecision | null {

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../../archive/index.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { parseJsonLossless } from '../../util/json.ts';
-import { ItemIndex } from './item-index.ts';
+import { ItemIndex, type SpoolSlot } from './item-index.ts';
 import { SpoolWriter } from './spool-writer.ts';
 import { invalidObjectReason, type CatalogueEntry, type CatalogueIssue, type ItemCatalogue } from './catalogue.ts';
 import { legacyCopyChooser, type CopyChooser } from './version-choice.ts';
@@ -133,6 +133,7 @@ interface SpooledParts {
 
 function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
   const { index } = parts;
+  const spool = new SpoolReader(parts.spool.fd);
   return {
     formatVersion: parts.formatVersion,
     groupResources: index.groups(),
@@ -142,7 +143,7 @@ function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
     notes: parts.notes,
     read(entry: CatalogueEntry): Promise<KubeObject> {
       try {
-        return Promise.resolve(readSpooled(parts.spool, index, entry));
+        return Promise.resolve(readSpooled(spool, index, entry));
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
@@ -151,17 +152,51 @@ function spooledCatalogue(parts: SpooledParts): ItemCatalogue {
   };
 }
 
+/** Bytes read at once when the planner walks the spool in the order it was written. */
+const READ_AHEAD_BYTES = 64 * 1024;
+
 /**
- * One item's body, read synchronously: the spool was written moments ago and sits in the page
- * cache, so this is a copy of a few KiB. Through the thread pool each read cost several times
- * its copy in CPU (measured: 20-30 µs against 4), taken from the API server on a small machine.
+ * Reads item bodies from the spool file, synchronously: the spool was written moments ago and
+ * sits in the page cache, so a read is a copy of a few KiB. Through the thread pool each read
+ * cost several times its copy in CPU (measured: 20-30 µs against 4), taken from the API server
+ * on a small machine. The planner reads a type's items sorted by namespace and name, which for
+ * a backup of LIST pages is mostly the order they were spooled in: a read that starts where
+ * the last one ended fetches READ_AHEAD_BYTES at once, so the next items come from memory
+ * instead of a system call each; any other read fetches just its item.
  */
-function readSpooled(spool: FileHandle, index: ItemIndex, entry: CatalogueEntry): KubeObject {
+class SpoolReader {
+  private block = Buffer.alloc(0);
+  /** File offset of `block[0]`. */
+  private blockStart = 0;
+  /** Where the last item read ended. */
+  private lastEnd = -1;
+
+  constructor(private readonly fd: number) {}
+
+  /** The slot's bytes as text; undefined when the file ends inside it. */
+  text(slot: SpoolSlot): string | undefined {
+    const end = slot.offset + slot.length;
+    const sequential = slot.offset === this.lastEnd;
+    this.lastEnd = end;
+    if (slot.offset < this.blockStart || end > this.blockStart + this.block.length) {
+      const size = sequential ? Math.max(READ_AHEAD_BYTES, slot.length) : slot.length;
+      // A fresh buffer each time: the last block's bytes may still back a string being parsed.
+      const buf = Buffer.allocUnsafe(size);
+      const got = readSync(this.fd, buf, 0, size, slot.offset);
+      this.block = buf.subarray(0, got);
+      this.blockStart = slot.offset;
+      if (got < slot.length) return undefined;
+    }
+    const from = slot.offset - this.blockStart;
+    return this.block.toString('utf8', from, from + slot.length);
+  }
+}
+
+function readSpooled(spool: SpoolReader, index: ItemIndex, entry: CatalogueEntry): KubeObject {
   const slot = index.slot(entry.ref);
   if (!slot) throw new Error(`catalogue entry ${entry.groupResource}/${entry.name} has no spooled body`);
-  const buf = Buffer.allocUnsafe(slot.length);
-  const got = readSync(spool.fd, buf, 0, slot.length, slot.offset);
-  if (got !== slot.length) throw new Error(`the restore's spool file ends inside ${entry.groupResource}/${entry.name}`);
+  const text = spool.text(slot);
+  if (text === undefined) throw new Error(`the restore's spool file ends inside ${entry.groupResource}/${entry.name}`);
   // Validated when spooled (invalidObjectReason), so the shape holds.
-  return parseJsonLossless(buf.toString('utf8')) as KubeObject;
+  return parseJsonLossless(text) as KubeObject;
 }
