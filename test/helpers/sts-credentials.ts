@@ -4,13 +4,13 @@
  * check that makes that lifetime real: a request signed with credentials past their reported
  * `Expiration` is refused with `ExpiredToken`, as S3 would once they expired.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { IssuedCredential, StsCredentialSettings } from './minio-sts-credential-process.ts';
 import type { RefuseRequest } from './gated-s3-proxy.ts';
 import { loadTestEnv } from './testenv.ts';
+import { tempDir } from './temp-dir.ts';
 
 const SCRIPT = join(import.meta.dirname, 'minio-sts-credential-process.ts');
 
@@ -32,7 +32,7 @@ export function stsCredentialProcess(options: {
   mode?: StsCredentialSettings['mode'];
 }): StsCredentialProcess {
   const { s3 } = loadTestEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-sts-'));
+  const dir = tempDir('skiff-sts-');
   const settings: StsCredentialSettings = {
     endpoint: s3.endpoint,
     accessKeyId: s3.accessKeyId,

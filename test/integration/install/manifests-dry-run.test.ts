@@ -5,8 +5,7 @@
  * DaemonSet included (`deployNodeAgent`, `--use-node-agent`).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -17,10 +16,11 @@ import { adminCluster, core, createNamespace } from '../../helpers/cluster.ts';
 import { runToolOk } from '../../helpers/env-tools.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { ROOT, skiffOk } from '../cli/run-skiff.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const cluster = adminCluster();
 const ns = uniqueName('skiff-inst');
-const work = mkdtempSync(join(tmpdir(), 'skiff-install-'));
+const work = tempDir('skiff-install-');
 const credentials = join(work, 'credentials');
 const CHART = join(ROOT, 'charts', 'skiff');
 

@@ -4,8 +4,7 @@
  * another backup in the same repository still does.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Kinds, resourceRef, type PodVolumeBackup } from '../../../src/api/index.ts';
@@ -17,6 +16,7 @@ import { useServerWithNodeAgents, useTestUploaderBinaries } from '../../helpers/
 import { createPodVolumeBackup, waitForPodVolumeBackup } from '../../helpers/pod-volume-objects.ts';
 import { backupAndWait, defaultStore } from '../../helpers/skiff-server.ts';
 import { createVolumePod } from '../../helpers/volume-pods.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('backup deletion and pod-volume snapshots', () => {
   const cluster = adminCluster();
@@ -74,7 +74,7 @@ describe('backup deletion and pod-volume snapshots', () => {
       },
       { volumeNamespace: ns, location: 'default', type: 'kopia' },
     );
-    const into = await mkdtemp(join(tmpdir(), 'skiff-del-'));
+    const into = tempDir('skiff-del-');
     await assert.rejects(
       repo.restore(doomed.status?.snapshotID ?? '', join(into, 'doomed')),
       /snapshot|manifest|not found/i,

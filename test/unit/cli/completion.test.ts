@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { commandTree } from '../../../src/cli/completion/command-tree.ts';
 import { completionScript, SHELLS } from '../../../src/cli/completion/scripts.ts';
 import { buildProgram } from '../../../src/cli/program.ts';
 import { SKIFF_VERSION } from '../../../src/util/version.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const tree = commandTree(buildProgram());
 const topLevel = tree.children.map((c) => c.path[1] ?? '');
@@ -67,7 +67,7 @@ describe('skiff completion', () => {
 
   for (const shell of ['zsh', 'fish'] as const) {
     test(`the ${shell} script is valid ${shell}`, { skip: !installed(shell) && `${shell} is not installed` }, () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'skiff-completion-')), `skiff.${shell}`);
+      const file = join(tempDir('skiff-completion-'), `skiff.${shell}`);
       writeFileSync(file, completionScript(shell, tree));
       const res = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
       assert.equal(res.status, 0, res.stderr);

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cachedSnapshotID } from '../../../src/volumes/uploader/restic-cache.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const FULL = '1a0bc828baa8aadb0df92da134d1cf9c69597b33ace385f3934db181bded5b7b';
 const OTHER = '1a0bc8280000000000000000000000000000000000000000000000000000beef';
 
 function cacheWith(...ids: string[]): string {
-  const cache = mkdtempSync(join(tmpdir(), 'skiff-restic-cache-'));
+  const cache = tempDir('skiff-restic-cache-');
   const repo = join(cache, '43e48d87f317281b2ea6306d74372e831f75534cab96eee1e59398c8175621af');
   mkdirSync(join(repo, 'index'), { recursive: true });
   for (const id of ids) {

@@ -5,13 +5,13 @@
  * arguments and Go settings; the real tools run in the integration tests and bench:fs.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { uploaderTuningFrom } from '../../../src/cli/node-agent/node-agent.ts';
 import { FlagError } from '../../../src/cli/errors.ts';
 import { createUploader, type UploaderTuning } from '../../../src/volumes/uploader/index.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
   assert.deepEqual(uploaderTuningFrom({}, {}), {
@@ -82,7 +82,7 @@ esac
 }
 
 function uploaderWith(type: 'kopia' | 'restic', tuning: UploaderTuning | undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-tuning-'));
+  const dir = tempDir('skiff-tuning-');
   const tool = standInTool(dir);
   const uploader = createUploader(
     { type, target: { kind: 'filesystem', path: join(dir, 'repo') }, password: 'p', workDir: join(dir, 'work') },
