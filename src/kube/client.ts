@@ -362,7 +362,7 @@ export class KubeClient {
    * kubeconfig's `proxy-url` the requests go through client-node's proxy agent.
    */
   private async authenticateHttps(): Promise<AuthState> {
-    const opts: TlsSettings & { headers?: Record<string, string>; auth?: string; agent?: unknown } = {};
+    const opts: TlsSettings & { headers?: Record<string, string>; auth?: string; agent?: HttpAgent } = {};
     await this.kubeConfig.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
@@ -372,7 +372,7 @@ export class KubeClient {
     const proxied = Boolean(this.kubeConfig.getCurrentCluster()?.proxyUrl);
     const agent =
       proxied && opts.agent
-        ? (opts.agent as HttpAgent)
+        ? opts.agent
         : this.auth?.connection === connection && this.auth.agent
           ? this.auth.agent
           : keepAlivePool(this.server, tls);
