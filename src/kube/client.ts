@@ -36,7 +36,12 @@ export type { KubeResponse } from './https-transport.ts';
 
 /** undici, loaded on first use: a client on the `node-https` transport never loads it. */
 let undiciModule: Promise<typeof import('undici')> | undefined;
-const undici = (): Promise<typeof import('undici')> => (undiciModule ??= import('undici'));
+const undici = (): Promise<typeof import('undici')> =>
+  // A CommonJS package: Node's import gives its exports by name and as `default`; the bundle's
+  // chunk (scripts/build.ts) gives `default` alone.
+  (undiciModule ??= import('undici').then(
+    (m: typeof import('undici') & { default?: typeof import('undici') }) => m.default ?? m,
+  ));
 
 /** What `new KubeClient` takes besides the kubeconfig. */
 export interface KubeClientSettings {
