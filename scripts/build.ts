@@ -8,6 +8,7 @@
  * The benchmarks bundle their run files with `bundle` too, so they measure the code users run.
  */
 import { rmSync, utimesSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -46,6 +47,56 @@ const kubeConfigWithoutModels: Plugin = {
   },
 };
 
+/**
+ * An ES module's `import ... from 'node:http'` gets Node's ES facade of the built-in, which reads
+ * every export once, and `http`'s lazy exports (WebSocket, EventSource) load Node's internal copy
+ * of undici with http2, zlib, assert and readline: +5.7 MiB of RSS for `STATUS_CODES`. In the
+ * bundle such imports go through `require` (the banner's), whose exports stay lazy, as in CommonJS.
+ */
+const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.kind !== 'import-statement' || !builtinModules.includes(name)) return undefined;
+      return { path: name, namespace: 'builtin-through-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => ({
+      contents: `module.exports = require('node:${args.path}');`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * client-node's KubeConfig imports undici's Agent and ProxyAgent at its top (and the generated
+ * client's configuration, which it loads, undici's fetch), so every process that reads a
+ * kubeconfig would evaluate undici (1.5 MB of JavaScript, ~4 MiB of RSS with what it loads) even
+ * where no request goes through it: `skiff node-agent` talks over `node:https`
+ * (src/kube/https-transport.ts). In the bundle those names load undici on first use.
+ */
+const kubeConfigLazyUndici: Plugin = {
+  name: 'kubeconfig-lazy-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      /@kubernetes\/client-node\/dist\/(config|gen\/http\/isomorphic-fetch)\.js$/.test(args.importer)
+        ? { path: 'undici', namespace: 'kubeconfig-lazy-undici' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kubeconfig-lazy-undici' }, () => ({
+      contents: [
+        "const load = () => require('undici');",
+        'class Agent { constructor(options) { return new (load().Agent)(options); } }',
+        'class ProxyAgent { constructor(options) { return new (load().ProxyAgent)(options); } }',
+        'const fetch = (...args) => load().fetch(...args);',
+        'module.exports = { Agent, ProxyAgent, fetch };',
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 const COMMON: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -61,7 +112,7 @@ const COMMON: BuildOptions = {
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [kubeConfigWithoutModels],
+  plugins: [kubeConfigWithoutModels, kubeConfigLazyUndici, builtinsThroughRequire],
 };
 
 /** Bundles `entry` and everything it imports (node_modules included) into one ES module. */

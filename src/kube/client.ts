@@ -6,10 +6,12 @@ import { join } from 'node:path';
 // which costs each process about 30 MiB of memory it never uses (raw JSON here; see scripts/build.ts).
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import type { Agent as HttpAgent } from 'node:http';
 import PQueue from 'p-queue';
-import { fetch, getGlobalDispatcher, request as dispatchRequest, type Dispatcher, type Response } from 'undici';
+import type { Dispatcher } from 'undici';
 import { KubeApiError, KubeConnectionError, NoKubeconfigError } from './errors.ts';
-import { http1Pool, impersonatingDispatcher, type UserIdentity } from './impersonation.ts';
+import { httpsSend, keepAlivePool, type KubeResponse, type TlsSettings } from './https-transport.ts';
+import { http1Pool, impersonatingDispatcher, impersonationHeaders, type UserIdentity } from './impersonation.ts';
 import { isRecord } from './object.ts';
 import { parseJsonLossless } from '../util/json.ts';
 
@@ -19,7 +21,27 @@ export interface KubeClientOptions {
   context?: string | undefined;
   /** Requests in flight at once (client-side fairness towards the API server). */
   maxInFlight?: number;
+  /** How requests travel (`KubeClientSettings.transport`). */
+  transport?: KubeTransport;
 }
+
+/**
+ * `undici` (the default): HTTP/2 where the server offers it, fetch's Response; what the server
+ * and the CLI use. `node-https`: Node's own `node:https`, HTTP/1.1 keep-alive, for the node agent,
+ * which then never loads undici (https-transport.ts).
+ */
+export type KubeTransport = 'undici' | 'node-https';
+
+export type { KubeResponse } from './https-transport.ts';
+
+/** undici, loaded on first use: a client on the `node-https` transport never loads it. */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const undici = (): Promise<typeof import('undici')> =>
+  // A CommonJS package: Node's import gives its exports by name and as `default`; the bundle's
+  // chunk (scripts/build.ts) gives `default` alone.
+  (undiciModule ??= import('undici').then(
+    (m: typeof import('undici') & { default?: typeof import('undici') }) => m.default ?? m,
+  ));
 
 /** What `new KubeClient` takes besides the kubeconfig. */
 export interface KubeClientSettings {
@@ -28,6 +50,7 @@ export interface KubeClientSettings {
   now?: () => number;
   /** Every request asks the API server to act as this user (see `impersonating`). */
   impersonate?: UserIdentity;
+  transport?: KubeTransport;
 }
 
 export interface KubeRequest {
@@ -44,6 +67,8 @@ export interface KubeRequest {
 interface AuthState {
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
+  /** The connection pool of the `node-https` transport. */
+  agent?: HttpAgent;
   /** The connection settings (TLS material, proxy) the dispatcher was made with, as text. */
   connection: string;
   expires: number;
@@ -103,6 +128,7 @@ export class KubeClient {
   /** The connection pool each request goes through when impersonating: the auth pool, wrapped once. */
   private impersonated: { base: Dispatcher; wrapped: Dispatcher } | undefined;
   private readonly maxInFlight: number;
+  private readonly transport: KubeTransport;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -115,6 +141,7 @@ export class KubeClient {
     this.queue = new PQueue({ concurrency: this.maxInFlight });
     this.now = options.now ?? Date.now;
     this.impersonate = options.impersonate;
+    this.transport = options.transport ?? 'undici';
   }
 
   /**
@@ -124,7 +151,12 @@ export class KubeClient {
    * groups and uids.
    */
   impersonating(who: UserIdentity): KubeClient {
-    return new KubeClient(this.kubeConfig, { maxInFlight: this.maxInFlight, now: this.now, impersonate: who });
+    return new KubeClient(this.kubeConfig, {
+      maxInFlight: this.maxInFlight,
+      now: this.now,
+      impersonate: who,
+      transport: this.transport,
+    });
   }
 
   /** Whom the API server is asked to act as; undefined when requests go as the credentials' own user. */
@@ -147,7 +179,10 @@ export class KubeClient {
     } else if (source.kind === 'none') throw new NoKubeconfigError(source.looked);
     else kc.loadFromDefault();
     if (options.context) kc.setCurrentContext(options.context);
-    return new KubeClient(kc, options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight });
+    return new KubeClient(kc, {
+      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+      ...(options.transport === undefined ? {} : { transport: options.transport }),
+    });
   }
 
   /** Sends a request and parses the JSON answer; throws KubeApiError for a non-2xx status. */
@@ -177,6 +212,10 @@ export class KubeClient {
    * in-flight limit and retries as `send`.
    */
   async requestIgnoringAnswer(req: KubeRequest): Promise<void> {
+    if (this.transport === 'node-https') {
+      await (await this.send(req)).arrayBuffer();
+      return;
+    }
     for (let attempt = 0; ; attempt++) {
       const res = await this.attempt(() => this.dispatchOnce(req), req, attempt);
       if (res === undefined) continue;
@@ -209,7 +248,7 @@ export class KubeClient {
   }
 
   /** Sends a request and returns the open response (for watches and other streams). */
-  async send(req: KubeRequest): Promise<Response> {
+  async send(req: KubeRequest): Promise<KubeResponse> {
     for (let attempt = 0; ; attempt++) {
       const res = await this.attempt(() => this.sendOnce(req), req, attempt);
       if (res === undefined) continue;
@@ -220,9 +259,21 @@ export class KubeClient {
     }
   }
 
-  private async sendOnce(req: KubeRequest): Promise<Response> {
-    const { url, headers, body, dispatcher } = await this.prepared(req);
+  private async sendOnce(req: KubeRequest): Promise<KubeResponse> {
+    const { url, headers, body, dispatcher, agent } = await this.prepared(req);
     try {
+      if (agent) {
+        const impersonation = this.impersonate ? impersonationHeaders(this.impersonate) : {};
+        return await httpsSend({
+          url,
+          method: req.method,
+          headers: { ...headers, ...impersonation },
+          body,
+          agent,
+          signal: req.signal,
+        });
+      }
+      const { fetch } = await undici();
       return await fetch(url, {
         method: req.method,
         headers,
@@ -239,6 +290,7 @@ export class KubeClient {
   /** `sendOnce` through undici's `request` (see `requestIgnoringAnswer`). */
   private async dispatchOnce(req: KubeRequest): Promise<Dispatcher.ResponseData> {
     const { url, headers, body, dispatcher } = await this.prepared(req);
+    const { request: dispatchRequest, getGlobalDispatcher } = await undici();
     try {
       return await dispatchRequest(url, {
         method: req.method,
@@ -259,6 +311,7 @@ export class KubeClient {
     headers: Record<string, string>;
     body: string | undefined;
     dispatcher: Dispatcher | undefined;
+    agent: HttpAgent | undefined;
   }> {
     const auth = await this.authenticate();
     const headers: Record<string, string> = { ...auth.headers, Accept: req.accept ?? 'application/json' };
@@ -268,12 +321,13 @@ export class KubeClient {
       headers['Content-Type'] = req.contentType ?? 'application/json';
     }
     const url = this.server + req.path + queryString(req.query);
-    const dispatcher = this.impersonate ? this.impersonatingPool(auth.dispatcher) : auth.dispatcher;
-    return { url, headers, body, dispatcher };
+    if (auth.agent) return { url, headers, body, dispatcher: undefined, agent: auth.agent };
+    const dispatcher = this.impersonate ? await this.impersonatingPool(auth.dispatcher) : auth.dispatcher;
+    return { url, headers, body, dispatcher, agent: undefined };
   }
 
-  private impersonatingPool(pool: Dispatcher | undefined): Dispatcher {
-    const base = pool ?? getGlobalDispatcher();
+  private async impersonatingPool(pool: Dispatcher | undefined): Promise<Dispatcher> {
+    const base = pool ?? (await undici()).getGlobalDispatcher();
     if (this.impersonated?.base !== base && this.impersonate) {
       this.impersonated = { base, wrapped: impersonatingDispatcher(base, this.impersonate) };
     }
@@ -289,11 +343,14 @@ export class KubeClient {
    */
   private async authenticate(): Promise<AuthState> {
     if (this.auth && this.auth.expires > this.now()) return this.auth;
+    if (this.transport === 'node-https') return this.authenticateHttps();
     const ctx = new RequestContext(this.server, HttpMethod.GET);
     let settings: unknown;
     await withDispatcherSettings(this.kubeConfig, (s) => (settings = s)).applySecurityAuthentication(ctx);
     const connection = JSON.stringify(settings);
-    let dispatcher = this.impersonate ? http1Pool(settings, ctx.getDispatcher()) : ctx.getDispatcher();
+    let dispatcher = this.impersonate
+      ? http1Pool(settings, ctx.getDispatcher(), (await undici()).Agent)
+      : ctx.getDispatcher();
     const previous = this.auth;
     if (previous && previous.connection === connection) {
       // Never used: nothing to wait for.
@@ -304,6 +361,31 @@ export class KubeClient {
       void previous?.dispatcher?.close().catch(() => undefined);
     }
     this.auth = { headers: ctx.getHeaders(), dispatcher, connection, expires: this.now() + AUTH_TTL_MS };
+    return this.auth;
+  }
+
+  /**
+   * `authenticate` for the `node-https` transport: the same credentials, through client-node's
+   * `applyToHTTPSOptions` (its path for WebSockets, which builds `node:https` agents, not undici
+   * dispatchers). The pool is kept while the TLS settings are unchanged, as above. Behind a
+   * kubeconfig's `proxy-url` the requests go through client-node's proxy agent.
+   */
+  private async authenticateHttps(): Promise<AuthState> {
+    const opts: TlsSettings & { headers?: Record<string, string>; auth?: string; agent?: HttpAgent } = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+    const tls = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
+    const connection = JSON.stringify(tls);
+    const proxied = Boolean(this.kubeConfig.getCurrentCluster()?.proxyUrl);
+    const agent =
+      proxied && opts.agent
+        ? opts.agent
+        : this.auth?.connection === connection && this.auth.agent
+          ? this.auth.agent
+          : keepAlivePool(this.server, tls);
+    this.auth = { headers, dispatcher: undefined, agent, connection, expires: this.now() + AUTH_TTL_MS };
     return this.auth;
   }
 }
@@ -369,7 +451,7 @@ function queryString(query: KubeRequest['query']): string {
   return s ? `?${s}` : '';
 }
 
-async function toApiError(res: Response, req: KubeRequest): Promise<KubeApiError> {
+async function toApiError(res: KubeResponse, req: KubeRequest): Promise<KubeApiError> {
   const text = await res.text().catch(() => '');
   return apiErrorOf(res.status, res.statusText, text, req);
 }

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { isRecord } from './object.ts';
 
 /**
@@ -82,15 +82,20 @@ function toList(value: string | string[]): string[] {
  * values of a repeated header into one ("a, b"), which the API server would read as a single
  * group; HTTP/1.1 sends each line. Proxied connections keep client-node's own pool.
  */
-export function http1Pool(settings: unknown, clientNodePool: Dispatcher | undefined): Dispatcher | undefined {
+export function http1Pool(
+  settings: unknown,
+  clientNodePool: Dispatcher | undefined,
+  // undici's Agent, passed in: this module is loaded where undici is not (the node agent).
+  AgentClass: typeof Agent,
+): Dispatcher | undefined {
   if (!isRecord(settings)) return clientNodePool;
   if (settings.type === 'agent' && isRecord(settings.connect)) {
     void clientNodePool?.destroy().catch(() => undefined);
-    return new Agent({ connect: settings.connect, allowH2: false });
+    return new AgentClass({ connect: settings.connect, allowH2: false });
   }
   if (settings.type === 'none') {
     void clientNodePool?.destroy().catch(() => undefined);
-    return new Agent({ allowH2: false });
+    return new AgentClass({ allowH2: false });
   }
   return clientNodePool;
 }

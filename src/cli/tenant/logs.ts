@@ -75,7 +75,7 @@ async function openLog(cluster: Cluster, resource: ViewResource, namespace: stri
     .catch((err: unknown) => {
       throw new FlagError([viewErrorMessage(err, resource, 'log', namespace)]);
     });
-  return res.body ? Readable.fromWeb(res.body) : Readable.from([]);
+  return Readable.from(res.body ?? [], { objectMode: false });
 }
 
 /** What the details endpoint answers, as `describe --details` prints it. */

@@ -51,7 +51,10 @@ const IN_FLIGHT: readonly string[] = [
 
 export async function runNodeAgent(opts: NodeAgentOptions, signal?: AbortSignal): Promise<void> {
   const log = createLogger('skiff-node-agent', opts.logLevel).child({ node: opts.node });
-  const cluster = new Cluster(KubeClient.fromKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.kubecontext }));
+  // Node's own https, not undici: the agent's RSS counts with its uploader's (src/kube/https-transport.ts).
+  const cluster = new Cluster(
+    KubeClient.fromKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.kubecontext, transport: 'node-https' }),
+  );
   const stop = stopOnSignals(signal);
   const workRoot = repositoryWorkRoot(`${opts.namespace}-${opts.node}`, opts.scratchDir);
   await mkdir(workRoot, { recursive: true, mode: 0o700 });
