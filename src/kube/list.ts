@@ -12,6 +12,8 @@ export interface ListOptions {
   /** Page size (the API server's `limit`). */
   pageSize?: number;
   signal?: AbortSignal;
+  /** The first page's answer, already asked for (Cluster.prefetchFirstPage); the rest are fetched. */
+  firstPage?: Promise<Buffer>;
 }
 
 /**
@@ -57,6 +59,16 @@ export function listServedPages(
   });
 }
 
+/** What identifies a LIST's first page: its path and query. */
+export function firstPageKey(rt: ResourceType, opts: ListOptions): string {
+  return JSON.stringify([
+    resourcePath(rt, opts.namespace),
+    opts.pageSize ?? 500,
+    opts.labelSelector ?? '',
+    opts.fieldSelector ?? '',
+  ]);
+}
+
 async function* pagesOf<T>(
   client: KubeClient,
   rt: ResourceType,
@@ -80,7 +92,7 @@ async function* pagesOf<T>(
     page.catch(() => undefined);
     return page;
   };
-  let next: Promise<Buffer> | undefined = fetchPage(undefined);
+  let next: Promise<Buffer> | undefined = opts.firstPage ?? fetchPage(undefined);
   while (next) {
     const bytes = await next;
     // The next page is asked for before this one is decoded and handed over, and this waits
