@@ -61,7 +61,8 @@ export async function planBackupForCluster(
 /**
  * Asks for the first pages of the backup's first LISTs while discovery and the namespace
  * list, which the plan needs, are under way: planned with the cluster's previous discovery
- * and namespaces, the plan is nearly always the one about to be made, and its first lists
+ * and namespaces (the spec's namespaces when it names them and no plan was made yet; `skiff
+ * server` discovers at start-up), the plan is nearly always the one about to be made, and its first lists
  * then start with their first page already under way or in (Cluster.prefetchFirstPage). A
  * guess that turns out wrong costs only those requests: a list takes a prefetched page only
  * when its path and query are the same. Why: at 10,000 objects the LISTs take ~0.3 s, and
@@ -73,7 +74,7 @@ function prefetchFirstLists(
   options: BackupPlanOptions,
   discovery: Discovery | undefined,
 ): void {
-  const namespaces = lastNamespaces.get(cluster);
+  const namespaces = lastNamespaces.get(cluster) ?? namedNamespaces(spec);
   if (!discovery || !namespaces) return;
   let guess: BackupPlan;
   try {
@@ -140,6 +141,13 @@ export async function collectFromCluster(
     actions: defaultBackupActions(),
     typeOf: (group, resource) => discovery.preferred.find((rt) => rt.group === group && rt.resource === resource),
   });
+}
+
+/** The spec's included namespaces, when it names each (no wildcard): the guess before any plan was made. */
+function namedNamespaces(spec: BackupSpec): NamespaceInfo[] | undefined {
+  const names = spec.includedNamespaces ?? [];
+  if (names.length === 0 || names.some((n) => /[*?[\]]/.test(n))) return undefined;
+  return names.map((name) => ({ name }));
 }
 
 function namespaceInfo(ns: KubeObject): NamespaceInfo {
