@@ -20,6 +20,8 @@ import { validateLocation } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
 import { benchCluster, benchStore, rssSampler } from './bench-env.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
+import { formatTimeline, requestTimeline } from './timeline.ts';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 const { values } = parseArgs({
   options: {
@@ -29,8 +31,24 @@ const { values } = parseArgs({
     warm: { type: 'boolean', default: false },
     /** Writes a V8 CPU profile of the measured run (not the process's start-up) to this file. */
     profile: { type: 'string' },
+    /** Writes the timed part's request timeline (timeline.ts) to this file. */
+    timeline: { type: 'string' },
   },
 });
+const timeline = values.timeline ? requestTimeline() : undefined;
+/** Garbage collections in the timed part: count and pause ms by kind (1 scavenge, 4 mark-compact, ...). */
+const gc = new Map<number, { count: number; ms: number }>();
+let gcOn = false;
+new PerformanceObserver((list) => {
+  if (!gcOn) return;
+  for (const e of list.getEntries()) {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+    const g = gc.get(kind) ?? { count: 0, ms: 0 };
+    g.count++;
+    g.ms += e.duration;
+    gc.set(kind, g);
+  }
+}).observe({ entryTypes: ['gc'] });
 const env = loadTestEnv();
 const cluster = benchCluster(env);
 const namespaces = (values.namespaces ?? '').split(',');
@@ -66,6 +84,14 @@ async function listParallel(nss: string[]): Promise<number> {
 }
 
 const store = values.mode === 'backup' ? await benchStore(env, values.prefix ?? 'bench') : undefined;
+if (store && timeline) {
+  const put = store.putBackupContents.bind(store);
+  store.putBackupContents = (name, stream) => {
+    if (typeof stream === 'object' && 'once' in stream)
+      stream.once('end', () => timeline.mark('tarball stream read to its end'));
+    return put(name, stream);
+  };
+}
 
 /**
  * A Skiff backup of the namespaces' ConfigMaps and Secrets, timed from planning to the uploaded
@@ -79,8 +105,10 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
   if (timed) {
     start = performance.now();
     cpuStart = process.cpuUsage();
+    startTimed();
   }
   const [plan] = await Promise.all([planBackupForCluster(cluster, spec), validateLocation(store)]);
+  if (timed) timeline?.mark('planned and location checked');
   const backup: Backup = {
     apiVersion: 'velero.io/v1',
     kind: 'Backup',
@@ -100,10 +128,23 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
 async function endTimed(): Promise<void> {
   seconds = (performance.now() - start) / 1000;
   cpuSeconds = cpuSince(cpuStart);
+  gcOn = false;
+  if (timeline && values.timeline) {
+    timeline.mark('end');
+    const lines = formatTimeline({ events: timeline.events(), marks: timeline.marks() });
+    await writeFile(values.timeline, `${lines.join('\n')}\n`);
+  }
   if (!profiler || !values.profile) return;
   const { profile } = await profiler.post('Profiler.stop');
   await writeFile(values.profile, JSON.stringify(profile));
   profiler.disconnect();
+}
+
+/** Starts the timeline and the GC count with the timed part. */
+function startTimed(): void {
+  timeline?.start();
+  gc.clear();
+  gcOn = true;
 }
 
 /** The in-process profiler, started just before the measured run: start-up is not in the profile. */
@@ -135,6 +176,8 @@ if (values.warm) await run(namespaces, false);
 const profiler = values.profile ? await startProfile() : undefined;
 start = performance.now();
 cpuStart = process.cpuUsage();
+startTimed();
 const objects = await run(namespaces, true);
 if (values.mode !== 'backup') await endTimed();
-console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop() }));
+const gcs = Object.fromEntries([...gc].map(([kind, g]) => [kind, { count: g.count, ms: Math.round(g.ms) }]));
+console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop(), gc: gcs }));

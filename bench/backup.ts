@@ -26,6 +26,8 @@ const { values } = parseArgs({
     warm: { type: 'boolean', default: false },
     /** A folder for a V8 CPU profile of each measured run (`<mode>-<run>.cpuprofile`; open in Chrome DevTools). */
     profile: { type: 'string' },
+    /** A folder for each measured run's request timeline (`<mode>-<run>.txt`, bench/timeline.ts). */
+    timeline: { type: 'string' },
     /** V8 flags for the measured processes instead of the server's (SERVER_NODE_FLAGS), to compare flag sets. */
     'node-flags': { type: 'string' },
   },
@@ -48,6 +50,8 @@ interface Run {
   /** CPU the environment's servers (API server, etcd, MinIO, ...) used during the run, start-up included. */
   serverCpuSeconds: number;
   peakRss: number;
+  /** Garbage collections in the timed part, by V8's kind (1 scavenge, 4 mark-compact, 8 incremental marking). */
+  gc: Record<string, { count: number; ms: number }>;
 }
 type Mode = 'list' | 'list-parallel' | 'backup';
 function measure(mode: Mode, index: number): Run {
@@ -66,6 +70,7 @@ function measure(mode: Mode, index: number): Run {
       `bench-${total}`,
       ...(values.warm ? ['--warm'] : []),
       ...(values.profile ? ['--profile', join(values.profile, `${mode}-${index + 1}.cpuprofile`)] : []),
+      ...(values.timeline ? ['--timeline', join(values.timeline, `${mode}-${index + 1}.txt`)] : []),
     ],
     {
       encoding: 'utf8',
@@ -80,14 +85,27 @@ function measure(mode: Mode, index: number): Run {
 const MODES: Mode[] = ['list', 'list-parallel', 'backup'];
 const measured = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
 if (values.profile) mkdirSync(values.profile, { recursive: true });
+if (values.timeline) mkdirSync(values.timeline, { recursive: true });
 for (let i = 0; i < runs; i++) for (const mode of MODES) measured.get(mode)?.push(measure(mode, i));
 const rate = (r: Run): number => r.objects / r.seconds;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));
 const show = (r: Run | undefined): string =>
   r
-    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, servers ${r.serverCpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)})`
+    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, servers ${r.serverCpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)}, GC ${gcText(r.gc)})`
     : '?';
+
+const GC_KINDS: Record<string, string> = {
+  1: 'scavenge',
+  2: 'minor-ms',
+  4: 'mark-compact',
+  8: 'incremental',
+  16: 'weak-cb',
+};
+function gcText(gc: Run['gc']): string {
+  const parts = Object.entries(gc).map(([k, g]) => `${GC_KINDS[k] ?? k} ${g.count}x ${g.ms} ms`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
 
 const backups = measured.get('backup') ?? [];
 console.log(

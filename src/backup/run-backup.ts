@@ -126,11 +126,19 @@ export async function runBackup(
       const operations = deps.csiSnapshots?.itemOperations() ?? [];
       if (operations.length > 0)
         startSideUpload(fixedFiles.then(() => deps.store.putBackupFile(name, 'itemOperations', operations)));
-      startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
       startSideUpload(deps.store.putBackupFile(name, 'results', log.results.toJSON()));
     };
+    // The resource list is complete once the last item is in the archive: it is gzipped and
+    // uploaded while the tarball's last blocks are deflated and uploaded, not after them (its
+    // gzip, on the thread pool, otherwise put it behind the tarball's PUT, and the metadata
+    // behind it).
+    const resourceListDone = (): void =>
+      startSideUpload(deps.store.putBackupFilePieces(name, 'resourceList', resourceList.jsonPieces()));
     try {
-      progress = await writeTarball({ deps, backup, plan, items, log, resourceList, itemsDone, hooks }, onProgress);
+      progress = await writeTarball(
+        { deps, backup, plan, items, log, resourceList, resourceListDone, itemsDone, hooks },
+        onProgress,
+      );
     } catch (err) {
       failure = errorMessage(err);
       log.error('operation', `backup failed: ${failure}`);
@@ -223,6 +231,8 @@ interface RunContext {
   items: StartedCollection;
   log: OperationLog;
   resourceList: ResourceListBuilder;
+  /** Called once every item is in the archive and the resource list, before the archive is finalized. */
+  resourceListDone: () => void;
   /** Called once every item is in the archive, before the upload has finished. */
   itemsDone: () => void;
   /** Post hooks still running once the last item is written. */
@@ -257,7 +267,7 @@ async function startCollecting(
 }
 
 async function writeTarball(
-  { deps, backup, plan, items, log, resourceList, itemsDone, hooks }: RunContext,
+  { deps, backup, plan, items, log, resourceList, resourceListDone, itemsDone, hooks }: RunContext,
   onProgress: (p: BackupProgress) => void,
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
@@ -298,6 +308,7 @@ async function writeTarball(
     done = true;
     if (taken) await writeOtherVersions({ cluster: deps.cluster, pageSize: deps.pageSize, writer, log }, plan, taken);
     await writeDataUploads(deps.csiSnapshots, writer, resourceList, log);
+    resourceListDone();
     await writer.finalize();
     if (deps.podVolumeBackups) {
       // The backup's results are final once its pod volume backups have ended (reference §6.3).

@@ -209,6 +209,8 @@ async function prepare(deps: BackupControllerDeps, backup: Backup): Promise<Prep
   if ('problem' in appResources) errors.push(appResources.problem);
   const planning = planBackupForCluster(deps.cluster, spec, {
     includeAppClusterResources: 'value' in appResources && appResources.value,
+    pageSize: deps.pageSize,
+    ...(deps.itemBlockWorkers ? { listConcurrency: deps.itemBlockWorkers } : {}),
   });
   planning.catch(() => undefined);
   let store: BackupStore | undefined;

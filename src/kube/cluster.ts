@@ -1,12 +1,15 @@
 import type { KubeClient } from './client.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
-import { listObjects, listPages, listServedPages, type ListOptions } from './list.ts';
+import { firstPageKey, listObjects, listPages, listServedPages, type ListOptions } from './list.ts';
 import type { ListedObject } from './served-list.ts';
 import type { UserIdentity } from './impersonation.ts';
 import type { KubeObject } from './object.ts';
 import { resourcePath, type ResourceRef, type ResourceType } from './resource.ts';
 import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
+
+/** How long a prefetched first page waits for its list (Cluster.prefetchFirstPage). */
+const PREFETCH_TTL_MS = 2000;
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -29,6 +32,10 @@ export interface WriteOptions {
  */
 export class Cluster {
   private discovery: Promise<Discovery> | undefined;
+  /** The last discovery that answered, kept while a fresh one is under way. */
+  private answered: Discovery | undefined;
+  /** First LIST pages asked for ahead of their list (prefetchFirstPage), by firstPageKey. */
+  private readonly prefetched = new Map<string, Promise<Buffer>>();
 
   constructor(readonly client: KubeClient) {}
 
@@ -40,10 +47,42 @@ export class Cluster {
   /** Discovery, fetched once and cached; `refresh` forces a new read (after installing CRDs). */
   discover(refresh = false): Promise<Discovery> {
     if (refresh || !this.discovery) {
-      this.discovery = discover(this.client);
-      this.discovery.catch(() => (this.discovery = undefined));
+      const discovery = discover(this.client);
+      this.discovery = discovery;
+      discovery.then(
+        (d) => (this.answered = d),
+        () => {
+          if (this.discovery === discovery) this.discovery = undefined;
+        },
+      );
     }
     return this.discovery;
+  }
+
+  /** The last discovery that answered, without asking again; undefined before the first. */
+  get lastDiscovery(): Discovery | undefined {
+    return this.answered;
+  }
+
+  /**
+   * Asks for the first page of a served-object LIST (`listServedPages` with the same type and
+   * options) before that list starts, so that its round trip overlaps whatever comes first (a
+   * backup's planning). The list that matches takes it; one no list takes within
+   * PREFETCH_TTL_MS is dropped, so that no list gets a page older than that.
+   */
+  prefetchFirstPage(rt: ResourceType, opts: ListOptions): void {
+    const key = firstPageKey(rt, opts);
+    if (opts.signal || this.prefetched.has(key)) return;
+    const page = this.client.requestBytes({
+      method: 'GET',
+      path: resourcePath(rt, opts.namespace),
+      query: { limit: opts.pageSize ?? 500, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
+    });
+    page.catch(() => undefined); // the list that takes it sees the error
+    this.prefetched.set(key, page);
+    setTimeout(() => {
+      if (this.prefetched.get(key) === page) this.prefetched.delete(key);
+    }, PREFETCH_TTL_MS).unref();
   }
 
   list(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<KubeObject> {
@@ -57,7 +96,11 @@ export class Cluster {
 
   /** `listPages` with each object's metadata parsed and the rest kept as served (served-list.ts). */
   listServedPages(rt: ResourceType, opts: ListOptions = {}): AsyncGenerator<ListedObject[]> {
-    return listServedPages(this.client, rt, opts);
+    const key = opts.signal || opts.firstPage ? undefined : firstPageKey(rt, opts);
+    const firstPage = key === undefined ? undefined : this.prefetched.get(key);
+    if (key === undefined || !firstPage) return listServedPages(this.client, rt, opts);
+    this.prefetched.delete(key);
+    return listServedPages(this.client, rt, { ...opts, firstPage });
   }
 
   async get(rt: ResourceRef, name: string, namespace?: string): Promise<KubeObject> {

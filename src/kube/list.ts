@@ -1,3 +1,4 @@
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { parseJson, type KubeClient } from './client.ts';
 import type { KubeList, KubeObject } from './object.ts';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource.ts';
@@ -11,6 +12,8 @@ export interface ListOptions {
   /** Page size (the API server's `limit`). */
   pageSize?: number;
   signal?: AbortSignal;
+  /** The first page's answer, already asked for (Cluster.prefetchFirstPage); the rest are fetched. */
+  firstPage?: Promise<Buffer>;
 }
 
 /**
@@ -56,6 +59,16 @@ export function listServedPages(
   });
 }
 
+/** What identifies a LIST's first page: its path and query. */
+export function firstPageKey(rt: ResourceType, opts: ListOptions): string {
+  return JSON.stringify([
+    resourcePath(rt, opts.namespace),
+    opts.pageSize ?? 500,
+    opts.labelSelector ?? '',
+    opts.fieldSelector ?? '',
+  ]);
+}
+
 async function* pagesOf<T>(
   client: KubeClient,
   rt: ResourceType,
@@ -63,8 +76,8 @@ async function* pagesOf<T>(
   decode: (page: Buffer) => { items: T[]; continue?: string | undefined },
 ): AsyncGenerator<T[]> {
   // Pages are decoded when the caller reaches them, not when they arrive (see requestBytes).
-  const fetchPage = (cont: string | undefined): Promise<Buffer> =>
-    client.requestBytes({
+  const fetchPage = (cont: string | undefined): Promise<Buffer> => {
+    const page = client.requestBytes({
       method: 'GET',
       path: resourcePath(rt, opts.namespace),
       query: {
@@ -75,16 +88,42 @@ async function* pagesOf<T>(
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-  let next: Promise<Buffer> | undefined = fetchPage(undefined);
-  while (next) {
-    const page = decode(await next);
-    const cont = page.continue;
-    next = cont ? fetchPage(cont) : undefined;
     // A rejected prefetch must not crash the process before the caller reaches it.
-    next?.catch(() => undefined);
+    page.catch(() => undefined);
+    return page;
+  };
+  let next: Promise<Buffer> | undefined = opts.firstPage ?? fetchPage(undefined);
+  while (next) {
+    const bytes = await next;
+    // The next page is asked for before this one is decoded and handed over, and this waits
+    // until the request has left: the client's send path takes several turns, which a caller
+    // handling the page synchronously (a backup writing 500 items) would otherwise hold up, so
+    // that each page's round trip came after the previous page's handling instead of beside it.
+    const early = continueToken(bytes);
+    let following = early === undefined ? undefined : fetchPage(early);
+    if (following) await setImmediatePromise();
+    const page = decode(bytes);
+    if (page.continue !== early) following = page.continue ? fetchPage(page.continue) : undefined;
+    next = following;
     if (page.items.length > 0) yield page.items;
   }
 }
+
+/**
+ * The `continue` token of a LIST answer, read from the list's metadata at its start without
+ * decoding the page; undefined when there is none or the answer does not start as the API
+ * server writes it (kind, apiVersion, then metadata), in which case the decoded page says.
+ */
+export function continueToken(page: Buffer): string | undefined {
+  const head = LIST_HEAD.exec(page.toString('latin1', 0, Math.min(page.length, 4096)));
+  const token = head?.[1] === undefined ? undefined : CONTINUE.exec(head[1])?.[1];
+  return token === undefined || token === '' ? undefined : token;
+}
+
+/** `{"kind":…,"apiVersion":…,"metadata":{…}`, the metadata's members captured (no nested objects in a list's metadata). */
+const LIST_HEAD = /^\s*\{"kind":"[^"\\]*","apiVersion":"[^"\\]*","metadata":\{([^{}]*)\}/;
+/** The continue member: a token the API server sends as base64 (no escapes). */
+const CONTINUE = /(?:^|,)"continue":"([^"\\]*)"/;
 
 /** `listPages`, item by item. */
 export async function* listObjects(

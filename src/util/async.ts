@@ -1,37 +1,88 @@
 /**
- * Merges several async iterables into one, running at most `concurrency` of them at a
- * time. Items are handed over one at a time, so a slow consumer holds every producer
- * back (memory stays bounded by `concurrency` in-flight items plus their open pages).
+ * Merges several async iterables into one, running at most `concurrency` of them at a time,
+ * items in the order they arrive. Each source is read ahead of the consumer: as soon as it
+ * hands over an item it is asked for the next, until `queued` items wait, and a source that
+ * ends makes room for the next source at once. Why: a backup lists three (type, namespace)
+ * units at a time, and pulling a unit only when the consumer had handled its previous page
+ * let the next page's LIST (or the next unit's first one) wait behind that handling, so that
+ * fewer than three requests were in flight most of the time. Memory stays bounded by `queued`
+ * items plus one being produced per source.
  */
 export async function* mergeBounded<T>(
   sources: Iterable<() => AsyncIterable<T>>,
   concurrency: number,
+  queued = concurrency,
 ): AsyncGenerator<T> {
-  const pending = [...sources];
-  type Slot = { it: AsyncIterator<T>; next: Promise<{ slot: Slot; res: IteratorResult<T> }> };
-  const active = new Set<Slot>();
+  const pending = sources[Symbol.iterator]();
+  const ready: ({ value: T } | { error: unknown })[] = [];
+  const active = new Set<AsyncIterator<T>>();
+  /** Sources that handed over an item while `queued` were waiting: asked again once there is room. */
+  const paused: AsyncIterator<T>[] = [];
+  let wake: (() => void) | undefined;
+  /** Set once the consumer stopped: answers still under way start nothing more. */
+  let closed = false;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const pull = (it: AsyncIterator<T>): void => {
+    it.next().then(
+      (res) => {
+        if (closed) return;
+        if (res.done) {
+          active.delete(it);
+          start();
+        } else {
+          ready.push({ value: res.value });
+          if (ready.length < queued) pull(it);
+          else paused.push(it);
+        }
+        notify();
+      },
+      (error: unknown) => {
+        if (closed) return;
+        active.delete(it);
+        ready.push({ error });
+        notify();
+      },
+    );
+  };
   const start = (): void => {
-    const make = pending.shift();
-    if (!make) return;
-    const it = make()[Symbol.asyncIterator]();
-    const slot: Slot = { it, next: undefined as unknown as Slot['next'] };
-    slot.next = it.next().then((res) => ({ slot, res }));
-    active.add(slot);
+    const make = pending.next();
+    if (make.done) return;
+    let it: AsyncIterator<T>;
+    try {
+      it = make.value()[Symbol.asyncIterator]();
+    } catch (error) {
+      ready.push({ error });
+      return;
+    }
+    active.add(it);
+    pull(it);
   };
   for (let i = 0; i < concurrency; i++) start();
   try {
-    while (active.size > 0) {
-      const { slot, res } = await Promise.race([...active].map((s) => s.next));
-      if (res.done) {
-        active.delete(slot);
-        start();
+    for (;;) {
+      const next = ready.shift();
+      if (!next) {
+        if (active.size === 0) return;
+        await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      yield res.value;
-      slot.next = slot.it.next().then((r) => ({ slot, res: r }));
+      if ('error' in next) throw next.error;
+      while (ready.length < queued) {
+        const it = paused.shift();
+        if (!it) break;
+        pull(it);
+      }
+      yield next.value;
     }
   } finally {
-    for (const slot of active) await slot.it.return?.();
+    closed = true;
+    // A source with a request under way ends once it has answered (an async generator's
+    // return waits for its pending next).
+    for (const it of active) await it.return?.();
   }
 }
 

@@ -109,14 +109,7 @@ export async function* collectBackupItemBatches(
   opts: CollectOptions,
 ): AsyncGenerator<CollectedEvent[]> {
   const c = new Collector(plan, opts);
-  // One unit per (type, namespace) so that lists of a per-namespace backup overlap; a type
-  // with ordered objects stays one unit, since its order spans namespaces.
-  const units = plan.steps.flatMap((step) =>
-    plan.orderedResources.has(step.type.resource)
-      ? [step]
-      : step.namespaces.map((ns) => ({ ...step, namespaces: [ns] })),
-  );
-  const listings = units.map((step) => () => listStep(step, opts.source, plan.orderedResources));
+  const listings = listUnits(plan).map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
   const decideListed = listedItemDecider(plan.selection);
   for await (const { step, items, error } of mergeBounded(listings, opts.listConcurrency ?? LIST_CONCURRENCY)) {
@@ -172,6 +165,19 @@ export async function* collectBackupItemBatches(
       else yield [{ kind: 'excluded', type: nsType, item: ns, reason: decision.reason }];
     }
   }
+}
+
+/**
+ * The lists a backup runs, in order: one unit per (type, namespace) so that lists of a
+ * per-namespace backup overlap; a type with ordered objects stays one unit, since its order
+ * spans namespaces.
+ */
+export function listUnits(plan: BackupPlan): ListStep[] {
+  return plan.steps.flatMap((step) =>
+    plan.orderedResources.has(step.type.resource)
+      ? [step]
+      : step.namespaces.map((ns) => ({ ...step, namespaces: [ns] })),
+  );
 }
 
 /** Each event of `events` as a batch of its own. */
