@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { BackupStore } from '../../storage/index.ts';
+import { isRecord } from '../../kube/object.ts';
 import { canonicalJsonSha256, makeSeal, sealProblem, TamperedBackupError, type SealedContent } from './seal.ts';
 
 import { SECRETS } from '../../kube/secrets.ts';
@@ -69,4 +70,27 @@ export async function verifyBackupSeal(
   const problem = sealProblem(key, content, await store.getBackupFile(backup, 'tenantSeal'));
   if (problem) throw new TamperedBackupError(backup, problem);
   return { contentDigest: content.contentSha256 };
+}
+
+/**
+ * Re-seals a backup whose tarball the server itself replaced (adoption's hand-over of CSI
+ * snapshots, whose sha256 the caller recorded in the index before storing it): the seal in
+ * place must still hold for the metadata (for the tarball it was made over), and the stored
+ * tarball must be the recorded one. Rejects with TamperedBackupError otherwise.
+ */
+export async function resealReplacedTarball(
+  store: BackupStore,
+  backup: string,
+  key: Buffer,
+  namespaceUid: string,
+  tarballSha256: string,
+): Promise<void> {
+  const seal = await store.getBackupFile(backup, 'tenantSeal');
+  const content = await sealedContentOf(store, backup, namespaceUid);
+  const sealedTarball = isRecord(seal) && typeof seal.contentSha256 === 'string' ? seal.contentSha256 : '';
+  const problem = sealProblem(key, { ...content, contentSha256: sealedTarball }, seal);
+  if (problem) throw new TamperedBackupError(backup, problem);
+  if (content.contentSha256 !== tarballSha256)
+    throw new TamperedBackupError(backup, 'its tarball was changed after the backup');
+  await store.putBackupFile(backup, 'tenantSeal', makeSeal(key, content));
 }
