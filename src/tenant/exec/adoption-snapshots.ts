@@ -83,10 +83,3 @@ export async function handOverOldTarball(
   await store.putBackupContents(names.from, tarball);
   return sha256;
 }
-
-/** sha256 hex of a backup's stored tarball. */
-export async function storedTarballSha256(store: BackupStore, backup: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of await store.getBackupContents(backup)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

@@ -36,7 +36,7 @@ import {
   type RepositoryToCopy,
   type StoredVolumeData,
 } from './adoption-volumes.ts';
-import { handedOverTarball, handOverOldTarball, missingContents, storedTarballSha256 } from './adoption-snapshots.ts';
+import { handedOverTarball, handOverOldTarball, missingContents } from './adoption-snapshots.ts';
 import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy } from './policy.ts';
 import {
@@ -48,7 +48,7 @@ import {
   veleroBackupNameOf,
 } from './resources.ts';
 import { TamperedBackupError } from './seal.ts';
-import { resealReplacedTarball, sealBackup, verifyBackupSeal } from './seal-store.ts';
+import { resealReplacedTarball, sealBackup, storedTarballSha256, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 
 export const AdoptionAnnotations = {

@@ -42,9 +42,15 @@ async function readSealKey(cluster: Cluster, namespace: string): Promise<Buffer 
 /** What the bucket holds for a backup, digested. */
 async function sealedContentOf(store: BackupStore, backup: string, namespaceUid: string): Promise<SealedContent> {
   const metadata = await store.getBackupMetadata(backup);
+  const contentSha256 = await storedTarballSha256(store, backup);
+  return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256 };
+}
+
+/** sha256 hex of a backup's tarball as stored. */
+export async function storedTarballSha256(store: BackupStore, backup: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of await store.getBackupContents(backup)) hash.update(chunk as Buffer);
-  return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256: hash.digest('hex') };
+  return hash.digest('hex');
 }
 
 /** Seals a finished tenant backup; returns the tarball's sha256 (the TenantBackup's contentDigest). */

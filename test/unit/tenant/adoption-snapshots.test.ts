@@ -3,14 +3,14 @@ import { describe, test } from 'node:test';
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import { BackupStore } from '../../../src/storage/backup-store.ts';
 import { readAll } from '../../../src/storage/object-store.ts';
-import {
-  handedOverTarball,
-  handOverOldTarball,
-  missingContents,
-  storedTarballSha256,
-} from '../../../src/tenant/exec/adoption-snapshots.ts';
+import { handedOverTarball, handOverOldTarball, missingContents } from '../../../src/tenant/exec/adoption-snapshots.ts';
 import { TamperedBackupError } from '../../../src/tenant/exec/seal.ts';
-import { resealReplacedTarball, sealBackup, verifyBackupSeal } from '../../../src/tenant/exec/seal-store.ts';
+import {
+  resealReplacedTarball,
+  sealBackup,
+  storedTarballSha256,
+  verifyBackupSeal,
+} from '../../../src/tenant/exec/seal-store.ts';
 import { aBackupArchive } from '../../helpers/archive-builder.ts';
 import { MemoryObjectStore } from '../../helpers/memory-object-store.ts';
 
