@@ -102,15 +102,16 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
-    // A backup with CSI snapshots: their VolumeSnapshotContents are cluster objects shared with
-    // the old backup (whose deletion deletes them), which adoption does not carry over. (The
-    // record is written here as the CSI action would; the seal covers metadata and tarball only.)
-    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'csiVolumeSnapshots', [
+    // A backup whose snapshot data a data mover moved: the data sits in the data mover's
+    // repository, which adoption does not copy. (The record is written here as the backup's
+    // finalizer would; the seal covers metadata and tarball only.)
+    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'volumeInfo', [
       {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
-        kind: 'VolumeSnapshot',
-        metadata: { name: 'velero-data-abcde', namespace: ns },
-        spec: { source: { persistentVolumeClaimName: 'data' } },
+        pvcName: 'data',
+        pvcNamespace: ns,
+        backupMethod: 'CSISnapshot',
+        snapshotDataMoved: true,
+        csiSnapshotInfo: { snapshotHandle: 'h-1', driver: 'hostpath.csi.skiff.dev', vscName: 'snapcontent-1' },
       },
     ]);
 
@@ -131,7 +132,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
     assert.match(
       String((withVolumes.status as { failureReason?: string }).failureReason),
-      /holds volume data adoption cannot carry over: 1 CSI volume snapshots \(cluster VolumeSnapshotContents/,
+      /holds volume data adoption cannot carry over: 1 data-mover uploads \(snapshotMoveData/,
     );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.
