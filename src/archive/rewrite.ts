@@ -19,16 +19,8 @@ const ENTRY_MODE = 0o755;
 /** Returns the edited object of an item, or undefined to keep it as it is. */
 export type ItemEdit = (record: ArchiveItemRecord) => Record<string, unknown> | undefined;
 
-export interface RewriteResult {
-  /** The new gzipped tarball. */
-  body: Readable;
-  /** How many items `edit` changed, known once `body` has been read to its end. */
-  edited: () => number;
-}
-
 /** The tarball of `source` with the items `edit` changes; `mtime` stamps every entry. */
-export function rewriteBackupArchive(source: Readable, edit: ItemEdit, mtime: Date): RewriteResult {
-  let edited = 0;
+export function rewriteBackupArchive(source: Readable, edit: ItemEdit, mtime: Date): { body: Readable } {
   const seconds = Math.floor(mtime.getTime() / 1000);
   async function* entries(): AsyncGenerator<Buffer> {
     for await (const record of readBackupArchive(source)) {
@@ -42,10 +34,7 @@ export function rewriteBackupArchive(source: Readable, edit: ItemEdit, mtime: Da
       let data = record.data;
       if (record.kind === 'item') {
         const changed = edit(record);
-        if (changed) {
-          data = Buffer.from(JSON.stringify(changed));
-          edited++;
-        }
+        if (changed) data = Buffer.from(JSON.stringify(changed));
       }
       yield entry(record.path, data, seconds);
     }
@@ -54,10 +43,7 @@ export function rewriteBackupArchive(source: Readable, edit: ItemEdit, mtime: Da
   const body = createGzip({ level: DEFAULT_GZIP_LEVEL });
   // pipeline destroys `body` with the error of a failed read, so its reader sees the failure.
   pipeline(Readable.from(entries()), body).catch(() => undefined);
-  return {
-    body,
-    edited: () => edited,
-  };
+  return { body };
 }
 
 /** One regular-file entry: header(s), data, padding to the block. */
