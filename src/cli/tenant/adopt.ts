@@ -39,10 +39,12 @@ tenants/<old UID>/ and are invisible to it. For each old backup this approves th
 the velero.io Backup (annotation ${AdoptionAnnotations.adoptInto}) and creates a TenantBackup of the
 same name in the namespace; the server checks the old seal, copies the backup under
 tenants/<new UID>/ and seals it for the new UID. File-system backups (kopia, restic) come with
-their data: the old repository is copied under tenants/<new UID>/ too. Backups with volume or CSI
-snapshots or item operations are refused, naming them; so is a file-system backup once the new
-namespace has a repository of its own (adopt before backing up). Needs velero.io and namespace
-rights (an admin).
+their data: the old repository is copied under tenants/<new UID>/ too. CSI snapshots are handed
+over: the adopted backup owns them (its deletion deletes them) and the old backup no longer does
+(its deletion or expiry leaves them). Backups with native volume snapshots, data-mover uploads
+(snapshotMoveData) or other item operations are refused, naming them; so is a file-system backup
+once the new namespace has a repository of its own (adopt before backing up). Needs velero.io and
+namespace rights (an admin).
 
 Examples:
   # Which earlier namespaces named team-a left backups?

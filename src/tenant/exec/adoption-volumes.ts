@@ -8,21 +8,36 @@
  * the records only change the backup and location they name. The old backup keeps its own
  * repository, so deleting either backup never touches the other's data.
  *
- * Everything else is refused, naming it: native volume snapshots and CSI snapshots are not in
- * the bucket (provider snapshots, cluster VolumeSnapshotContents) and stay shared with the old
- * backup, whose deletion deletes them; item operations are asynchronous plugin work (CSI, data
- * mover) recorded against the old backup.
+ * CSI snapshots are not in the bucket: the storage snapshot is known by its handle from the
+ * backup's stored VolumeSnapshotContents (the cluster's own were removed when the backup
+ * finished, reference §7.3). A backup's deletion deletes the storage snapshot of each stored
+ * content labelled `velero.io/backup-name` with its name (reference §5.3,
+ * `velero.io/csi-volumesnapshotcontent-delete`; src/deletion/csi-snapshots.ts), and of each
+ * content of the legacy `-csi-volumesnapshotcontents` file. Adoption hands the snapshots over:
+ * the copy's contents (and VolumeSnapshots) are labelled with the new backup's name, and so
+ * are the old backup's, whose legacy file also loses them; deleting or expiring the old backup
+ * then leaves them, and deleting the adopted one deletes them.
+ *
+ * Still refused, naming it: native volume snapshots (provider snapshots, which the old
+ * backup's deletion removes by its own records), data-mover uploads (the snapshot data sits in
+ * the data mover's kopia repository, which adoption does not copy yet), and other item
+ * operations (asynchronous plugin work recorded against the old backup).
  */
 import { Labels, type RepositoryType } from '../../api/index.ts';
 import { isRecord } from '../../kube/object.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { validLabelValue } from '../../util/label-value.ts';
+import { VS_GROUP_RESOURCE, VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { repositoryTypeOf } from '../../volumes/repository/open.ts';
 
 /** The volume records of the old backup, as read from its companion files. */
 export interface StoredVolumeData {
   podVolumeBackups: unknown;
   volumeSnapshots: unknown;
+  volumeInfo: unknown;
+  /** The legacy CSI files (Velero ≤ 1.16); Skiff does not write them. */
   csiVolumeSnapshots: unknown;
+  csiVolumeSnapshotContents: unknown;
   itemOperations: unknown;
 }
 
@@ -49,7 +64,19 @@ export type AdoptionVolumePlan =
       repositories: RepositoryToCopy[];
       /** The rewritten `<backup>-podvolumebackups.json.gz` content; undefined when the backup has none. */
       podVolumeBackups?: unknown[];
+      /** The CSI snapshots handed over; undefined when the backup holds none. */
+      csi?: CsiHandOver;
     };
+
+/** The CSI snapshots adoption hands from the old backup to the new one. */
+export interface CsiHandOver {
+  /** The VolumeSnapshotContents the old backup took (its volume info), each of which the copy's tarball must hold, labelled. */
+  contents: string[];
+  /** The legacy files of the copy, relabelled (only those the old backup has). */
+  copy: { csiVolumeSnapshots?: unknown[]; csiVolumeSnapshotContents?: unknown[] };
+  /** The old backup's legacy contents file once handed over (empty), when it has one. */
+  oldCsiVolumeSnapshotContents?: unknown[];
+}
 
 /** Decides the repositories to copy and the rewritten records, or every reason the data cannot come along. */
 export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNames): AdoptionVolumePlan {
@@ -60,16 +87,17 @@ export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNam
       `${count(stored.volumeSnapshots)} volume snapshots (provider snapshots outside the bucket, which the old backup's deletion removes)`,
     );
   }
-  if (count(stored.csiVolumeSnapshots) > 0) {
+  const moved = dataMoverVolumes(stored.volumeInfo);
+  if (moved > 0) {
     refused.push(
-      `${count(stored.csiVolumeSnapshots)} CSI volume snapshots (cluster VolumeSnapshotContents shared with the old backup, whose deletion deletes them)`,
+      `${moved} data-mover uploads (snapshotMoveData: their data sits in the data mover's kopia repository, which adoption does not copy yet)`,
     );
-  }
-  if (count(stored.itemOperations) > 0) {
+  } else if (count(stored.itemOperations) > 0) {
     refused.push(
       `${count(stored.itemOperations)} item operations (asynchronous plugin work recorded against the old backup)`,
     );
   }
+  const csi = planCsiHandOver(stored, names, refused);
   const pvbs = stored.podVolumeBackups;
   if (pvbs !== undefined && !Array.isArray(pvbs)) refused.push('PodVolumeBackups that are not a list');
   const repositories = new Map<string, RepositoryToCopy>();
@@ -89,7 +117,65 @@ export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNam
       `${a.type}/${a.volumeNamespace}`.localeCompare(`${b.type}/${b.volumeNamespace}`),
     ),
     ...(Array.isArray(pvbs) ? { podVolumeBackups: rewritten } : {}),
+    ...(csi ? { csi } : {}),
   };
+}
+
+/** The volume info entries whose snapshot data a data mover moved. */
+function dataMoverVolumes(volumeInfo: unknown): number {
+  return (Array.isArray(volumeInfo) ? volumeInfo : []).filter((v) => isRecord(v) && v.snapshotDataMoved === true)
+    .length;
+}
+
+/** The CSI snapshots the old backup owns, and its legacy records renamed for the new one. */
+function planCsiHandOver(stored: StoredVolumeData, names: AdoptionNames, refused: string[]): CsiHandOver | undefined {
+  const contents = new Set<string>();
+  for (const v of Array.isArray(stored.volumeInfo) ? stored.volumeInfo : []) {
+    if (!isRecord(v) || v.backupMethod !== 'CSISnapshot' || v.snapshotDataMoved === true) continue;
+    const info = isRecord(v.csiSnapshotInfo) ? v.csiSnapshotInfo : {};
+    if (typeof info.vscName === 'string' && info.vscName !== '') contents.add(info.vscName);
+  }
+  const copy: CsiHandOver['copy'] = {};
+  for (const file of ['csiVolumeSnapshots', 'csiVolumeSnapshotContents'] as const) {
+    const records = stored[file];
+    if (records === undefined) continue;
+    if (!Array.isArray(records)) {
+      refused.push(`a legacy ${file} file that is not a list`);
+      continue;
+    }
+    copy[file] = records.map((r: unknown) => (isRecord(r) ? (handOverSnapshotObject(r, names) ?? r) : r));
+  }
+  if (contents.size === 0 && Object.keys(copy).length === 0) return undefined;
+  return {
+    contents: [...contents].sort(),
+    copy,
+    // Deletion takes every content of this file, labelled or not: all of them go to the copy.
+    ...(copy.csiVolumeSnapshotContents ? { oldCsiVolumeSnapshotContents: [] } : {}),
+  };
+}
+
+/**
+ * A VolumeSnapshot or VolumeSnapshotContent of the old backup (its `velero.io/backup-name`
+ * label names it) labelled with the new backup's name instead, which is what makes a backup's
+ * deletion delete its storage snapshot; undefined for any other object. The backup uid label
+ * goes: the new Backup's uid is not known yet.
+ */
+export function handOverSnapshotObject(
+  object: Record<string, unknown>,
+  names: Pick<AdoptionNames, 'from' | 'to'>,
+): Record<string, unknown> | undefined {
+  if (object.kind !== 'VolumeSnapshot' && object.kind !== 'VolumeSnapshotContent') return undefined;
+  const metadata = isRecord(object.metadata) ? object.metadata : {};
+  const labels = isRecord(metadata.labels) ? metadata.labels : {};
+  if (labels[Labels.BackupName] !== validLabelValue(names.from)) return undefined;
+  const rest: Record<string, unknown> = { ...labels, [Labels.BackupName]: validLabelValue(names.to) };
+  delete rest[Labels.BackupUID];
+  return { ...object, metadata: { ...metadata, labels: rest } };
+}
+
+/** Whether a tarball item of this group-resource may be a snapshot object `handOverSnapshotObject` relabels. */
+export function isSnapshotGroupResource(groupResource: string): boolean {
+  return groupResource === VS_GROUP_RESOURCE || groupResource === VSC_GROUP_RESOURCE;
 }
 
 /**

@@ -12,9 +12,11 @@
  * seal (under the old UID), copies the backup under `tenants/<new UID>/` with the new
  * TenantBackup's name, re-seals it under the new UID and records it as a velero.io Backup of
  * the new namespace: from then on it is an ordinary tenant backup of that namespace. Its
- * file-system backup data comes along (the repositories copied, the records renamed:
- * adoption-volumes.ts decides what); other volume data is refused, naming it.
+ * file-system backup data comes along (the repositories copied, the records renamed) and its
+ * CSI snapshots are handed over to the copy (adoption-volumes.ts decides what,
+ * adoption-snapshots.ts rewrites the tarballs); other volume data is refused, naming it.
  */
+import type { Readable } from 'node:stream';
 import { Kinds, resourceRef, type Backup } from '../../api/index.ts';
 import type { ReconcileResult } from '../../controllers/controller.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
@@ -30,9 +32,11 @@ import {
   copiesRepositoryObject,
   planAdoptionVolumes,
   repositoryMarker,
+  type CsiHandOver,
   type RepositoryToCopy,
   type StoredVolumeData,
 } from './adoption-volumes.ts';
+import { handedOverTarball, handOverOldTarball, missingContents } from './adoption-snapshots.ts';
 import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy } from './policy.ts';
 import {
@@ -44,7 +48,7 @@ import {
   veleroBackupNameOf,
 } from './resources.ts';
 import { TamperedBackupError } from './seal.ts';
-import { sealBackup, verifyBackupSeal } from './seal-store.ts';
+import { resealReplacedTarball, sealBackup, storedTarballSha256, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 
 export const AdoptionAnnotations = {
@@ -54,6 +58,11 @@ export const AdoptionAnnotations = {
   adoptedAs: 'tenant.skiff.dev/adopted-as',
   /** On the new TenantBackup and its velero.io Backup: the old velero.io Backup's name. */
   adoptedFrom: 'tenant.skiff.dev/adopted-from',
+  /**
+   * On the old velero.io Backup, by the server: the sha256 of the old tarball rewritten to hand
+   * its CSI snapshots over, recorded before it is stored (adoption-snapshots.ts).
+   */
+  handedOverTarball: 'tenant.skiff.dev/handed-over-tarball-sha256',
 } as const;
 
 /** The admin's approval value for adopting into TenantBackup `name` of namespace `namespace` (UID `uid`). */
@@ -112,11 +121,9 @@ async function copyAndSeal(
   const location = { name: to.location };
   const key = await deps.sealKey();
   const oldStore = await deps.locations.store(await deps.locations.get(old.spec.storageLocation ?? ''));
-  try {
-    await verifyBackupSeal(oldStore, from, key, oldUid);
-  } catch (err) {
-    const why = err instanceof TamperedBackupError ? `its integrity check failed: ${err.problem}` : errorMessage(err);
-    await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${why}`);
+  const sealProblem = await oldSealProblem(old, oldStore, key, oldUid);
+  if (sealProblem) {
+    await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${sealProblem}`);
     return false;
   }
   const name = veleroBackupNameOf(tb);
@@ -139,7 +146,7 @@ async function copyAndSeal(
     await failed(
       deps,
       tb,
-      `${notAdopted}: it holds volume data adoption cannot carry over: ${volumes.refused.join('; ')}; only file-system backups (kopia or restic) come along`,
+      `${notAdopted}: it holds volume data adoption cannot carry over: ${volumes.refused.join('; ')}; only file-system backups (kopia or restic) and CSI snapshots come along`,
     );
     return false;
   }
@@ -150,22 +157,79 @@ async function copyAndSeal(
       return false;
     }
   }
-  const replaced = volumes.podVolumeBackups ? { podVolumeBackups: volumes.podVolumeBackups } : {};
-  await copyBackup(oldStore, from, newStore, name, {
-    replaced,
+  const { csi } = volumes;
+  const names = { from, to: name };
+  const mtime = new Date(old.status?.startTimestamp ?? deps.clock.now());
+  let tarball: ReturnType<typeof handedOverTarball> | undefined;
+  const copied = await copyBackup(oldStore, from, newStore, name, {
+    replaced: { ...(volumes.podVolumeBackups ? { podVolumeBackups: volumes.podVolumeBackups } : {}), ...csi?.copy },
     rewrite: (metadata) => ({
       ...metadata,
       metadata: { ...(metadata.metadata as object), name, labels },
       spec: { ...(metadata.spec as object), storageLocation: location.name },
     }),
+    ...(csi
+      ? {
+          contents: (source: Readable) => (tarball = handedOverTarball(source, names, mtime)).body,
+          complete: () => missingContents(csi, tarball?.contents() ?? new Set()),
+        }
+      : {}),
   });
+  if (copied.length > 0) {
+    await failed(
+      deps,
+      tb,
+      `${notAdopted}: its volume info names VolumeSnapshotContents its tarball does not hold (labelled with the backup), whose snapshots no deletion would then remove: ${copied.join(', ')}`,
+    );
+    return false;
+  }
   const { contentDigest } = await sealBackup(newStore, name, key, uid);
+  if (csi) await handOverOld(deps, { store: oldStore, backup: old, key, oldUid }, csi, { names, mtime });
+  await recordCopy(deps, tb, old, { name, labels, location: location.name });
+  await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
+  return true;
+}
+
+/**
+ * Why the old backup's seal does not hold for its old namespace, or '' when it does. An
+ * earlier run that stored the old tarball handed over (its digest is in the index) and
+ * stopped before re-sealing it is finished first.
+ */
+async function oldSealProblem(old: Backup, store: BackupStore, key: Buffer, oldUid: string): Promise<string> {
+  const from = old.metadata.name ?? '';
+  try {
+    const handedOver = old.metadata.annotations?.[AdoptionAnnotations.handedOverTarball];
+    if (handedOver && (await storedTarballSha256(store, from)) === handedOver) {
+      const legacy = await store.getBackupFile(from, 'csiVolumeSnapshotContents');
+      const emptiedContents = Array.isArray(legacy) && legacy.length === 0;
+      await resealReplacedTarball(store, from, key, oldUid, { tarballSha256: handedOver, emptiedContents });
+    }
+    await verifyBackupSeal(store, from, key, oldUid);
+    return '';
+  } catch (err) {
+    return err instanceof TamperedBackupError ? `its integrity check failed: ${err.problem}` : errorMessage(err);
+  }
+}
+
+/** The copy recorded in the index as a velero.io Backup of the new namespace; the TenantBackup gets its finalizer. */
+async function recordCopy(
+  deps: TenantControllerDeps,
+  tb: KubeObject,
+  old: Backup,
+  copy: { name: string; labels: Record<string, string>; location: string },
+): Promise<void> {
+  const { name, labels, location } = copy;
   await deps.cluster
     .create(BACKUPS, {
       apiVersion: 'velero.io/v1',
       kind: 'Backup',
-      metadata: { name, namespace: deps.namespace, labels, annotations: { [AdoptionAnnotations.adoptedFrom]: from } },
-      spec: { ...old.spec, storageLocation: location.name },
+      metadata: {
+        name,
+        namespace: deps.namespace,
+        labels,
+        annotations: { [AdoptionAnnotations.adoptedFrom]: old.metadata.name ?? '' },
+      },
+      spec: { ...old.spec, storageLocation: location },
       // velero.io Backups have no status subresource: the finished status is stored with it.
       status: old.status ?? {},
     })
@@ -174,12 +238,13 @@ async function copyAndSeal(
     });
   const finalizers = tb.metadata.finalizers ?? [];
   if (!finalizers.includes(TENANT_BACKUP_FINALIZER)) {
-    await deps.cluster.patch(TenantTypes.TenantBackup, { name: tb.metadata.name ?? '', namespace }, 'merge', {
-      metadata: { finalizers: [...finalizers, TENANT_BACKUP_FINALIZER] },
-    });
+    await deps.cluster.patch(
+      TenantTypes.TenantBackup,
+      { name: tb.metadata.name ?? '', namespace: tb.metadata.namespace },
+      'merge',
+      { metadata: { finalizers: [...finalizers, TENANT_BACKUP_FINALIZER] } },
+    );
   }
-  await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
-  return true;
 }
 
 /** The tenant location of the new namespace, where its TenantPolicy puts its backups. */
@@ -229,8 +294,10 @@ function adoptionProblem(old: Backup | undefined, from: string, approval: string
  * Copies every file of backup `from` to backup `to` of another store, renamed as Velero names
  * them (`<name>.tar.gz`, ...); `replaced` companion files are written with new content instead
  * (the volume records naming the new backup), and `velero-backup.json` goes through `rewrite`.
- * The old seal is left behind: the copy gets its own. Files are written before the metadata,
- * so the copy exists (for Velero's layout) only once complete.
+ * The old seal is left behind: the copy gets its own. The tarball goes through `contents` when
+ * given. Files are written before the metadata, so the copy exists (for Velero's layout) only
+ * once complete, and only when `complete` (asked once the files are written) finds no problem:
+ * its problems are returned.
  */
 async function copyBackup(
   source: BackupStore,
@@ -240,9 +307,12 @@ async function copyBackup(
   how: {
     replaced: Partial<Record<BackupJsonFile, unknown>>;
     rewrite: (metadata: Record<string, unknown>) => Record<string, unknown>;
+    contents?: (source: Readable) => Readable;
+    complete?: () => string[];
   },
-): Promise<void> {
-  const { replaced, rewrite } = how;
+): Promise<string[]> {
+  const { replaced, rewrite, contents } = how;
+  const tarballKey = source.layout.backupKey(from, 'contents');
   const dir = source.layout.backupDir(from);
   const skip = new Set(
     (['metadata', 'tenantSeal', ...Object.keys(replaced)] as BackupFile[]).map((f) => source.layout.backupKey(from, f)),
@@ -251,13 +321,52 @@ async function copyBackup(
     if (skip.has(key)) continue;
     const file = key.slice(dir.length);
     const renamed = file.startsWith(from) ? `${to}${file.slice(from.length)}` : file;
+    if (key === tarballKey && contents) {
+      await target.putBackupContents(to, contents(await source.getBackupContents(from)));
+      continue;
+    }
     const body = await readAll(await source.objectStore.getObject(key));
     await target.objectStore.putObject(`${target.layout.backupDir(to)}${renamed}`, body);
   }
   for (const [file, content] of Object.entries(replaced))
     await target.putBackupFile(to, file as BackupJsonFile, content);
+  const problems = how.complete?.() ?? [];
+  if (problems.length > 0) return problems;
   const metadata = (await source.getBackupMetadata(from)) as Record<string, unknown>;
   await target.putBackupMetadata(to, rewrite(metadata));
+  return [];
+}
+
+/**
+ * The old backup gives its CSI snapshots up (adoption-volumes.ts): its tarball's snapshot
+ * objects are labelled for the copy (the new sha256 recorded in the index first) and re-sealed
+ * for its old namespace, and its legacy contents file is emptied. Done after the copy is
+ * sealed: until then the old backup alone owns them.
+ */
+async function handOverOld(
+  deps: TenantControllerDeps,
+  old: { store: BackupStore; backup: Backup; key: Buffer; oldUid: string },
+  csi: CsiHandOver,
+  how: { names: { from: string; to: string }; mtime: Date },
+): Promise<void> {
+  const { store, key, oldUid } = old;
+  const from = how.names.from;
+  // The legacy file first: the re-seal below then covers it (the seal covers the volume records).
+  const emptiedContents = csi.oldCsiVolumeSnapshotContents !== undefined;
+  if (emptiedContents) await store.putBackupFile(from, 'csiVolumeSnapshotContents', csi.oldCsiVolumeSnapshotContents);
+  let tarballSha256: string | undefined;
+  if (csi.contents.length > 0) {
+    tarballSha256 = await handOverOldTarball(store, how.names, how.mtime, async (sha) => {
+      await deps.cluster.patch(BACKUPS, { name: from, namespace: deps.namespace }, 'merge', {
+        metadata: { annotations: { [AdoptionAnnotations.handedOverTarball]: sha } },
+      });
+    });
+  }
+  if (tarballSha256 !== undefined || emptiedContents)
+    await resealReplacedTarball(store, from, key, oldUid, {
+      ...(tarballSha256 !== undefined ? { tarballSha256 } : {}),
+      emptiedContents,
+    });
 }
 
 /** The old backup's volume records, from its companion files. */
@@ -265,7 +374,9 @@ async function storedVolumeData(store: BackupStore, backup: string): Promise<Sto
   return {
     podVolumeBackups: await store.getBackupFile(backup, 'podVolumeBackups'),
     volumeSnapshots: await store.getBackupFile(backup, 'volumeSnapshots'),
+    volumeInfo: await store.getBackupFile(backup, 'volumeInfo'),
     csiVolumeSnapshots: await store.getBackupFile(backup, 'csiVolumeSnapshots'),
+    csiVolumeSnapshotContents: await store.getBackupFile(backup, 'csiVolumeSnapshotContents'),
     itemOperations: await store.getBackupFile(backup, 'itemOperations'),
   };
 }

@@ -2,6 +2,8 @@ import { Cluster, type PatchType, type WriteOptions } from '../../kube/cluster.t
 import { KubeApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
+import { isRecord } from '../../kube/object.ts';
+import { VOLUME_SNAPSHOT_CONTENTS } from '../../volumes/csi/snapshot-objects.ts';
 
 /** An item the API server refused to write for the user (status.skipped of a TenantRestore). */
 export interface RefusedItem {
@@ -55,4 +57,48 @@ export class RefusalRecordingCluster extends Cluster {
       return this.note(err, rt.resource, target.name, target.namespace);
     }
   }
+}
+
+/**
+ * The writes of a tenant's restore: the requester's (impersonated, refusals recorded), except
+ * the VolumeSnapshotContents a CSI restore pre-provisions, which are cluster-scoped, so no
+ * tenant may create them, and which the server creates itself. That gives the tenant nothing
+ * they could not have: the content is the restore action's (deletionPolicy Retain, the driver
+ * and snapshot handle of the backup's own content, whose tarball's seal was checked for the
+ * source namespace), and it is created only when bound to a VolumeSnapshot in the restore's
+ * target namespace, so no other namespace can take its data.
+ */
+export class TenantRestoreWrites extends RefusalRecordingCluster {
+  constructor(
+    requester: ConstructorParameters<typeof Cluster>[0],
+    private readonly server: Cluster,
+    private readonly targetNamespace: string | undefined,
+  ) {
+    super(requester);
+  }
+
+  override async create(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (!isSnapshotContent(rt)) return super.create(rt, obj, opts);
+    this.checkBound(obj);
+    return this.server.create(rt, obj, opts);
+  }
+
+  override async createOnly(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<void> {
+    if (!isSnapshotContent(rt)) return super.createOnly(rt, obj, opts);
+    this.checkBound(obj);
+    await this.server.createOnly(rt, obj, opts);
+  }
+
+  private checkBound(obj: KubeObject): void {
+    const spec = isRecord(obj.spec) ? obj.spec : {};
+    const ref = isRecord(spec.volumeSnapshotRef) ? spec.volumeSnapshotRef : {};
+    if (this.targetNamespace && ref.namespace === this.targetNamespace) return;
+    const reason = `a tenant restore creates VolumeSnapshotContents only for VolumeSnapshots of its own namespace ${this.targetNamespace ?? ''}, not ${JSON.stringify(ref.namespace ?? '')}`;
+    this.refused.push({ kind: obj.kind, name: obj.metadata.name ?? '', reason });
+    throw new Error(reason);
+  }
+}
+
+function isSnapshotContent(rt: ResourceRef): boolean {
+  return rt.group === VOLUME_SNAPSHOT_CONTENTS.group && rt.resource === VOLUME_SNAPSHOT_CONTENTS.resource;
 }

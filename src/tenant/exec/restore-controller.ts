@@ -7,7 +7,7 @@ import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { createRateProblem, namespacePolicy, type TenantControllerDeps } from './backup-controller.ts';
 import { liveNamespace } from './namespaces.ts';
-import { RefusalRecordingCluster } from './recording-cluster.ts';
+import { TenantRestoreWrites } from './recording-cluster.ts';
 import { clusterScopedItems, controllerWrittenLeftOut, itemsOfKinds, planTenantRestore } from './restore-plan.ts';
 import { restoreConsentProblem } from './restore-source.ts';
 import {
@@ -164,7 +164,11 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   const requester = requesterOf(tr);
   if (!requester) return;
   await patchStatus(deps, tr, { phase: TenantPhase.InProgress });
-  const writes = new RefusalRecordingCluster(deps.cluster.client.impersonating(requester));
+  const writes = new TenantRestoreWrites(
+    deps.cluster.client.impersonating(requester),
+    deps.cluster,
+    tr.metadata.namespace,
+  );
   const restore: Restore = {
     apiVersion: 'velero.io/v1',
     kind: 'Restore',

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { BackupStore } from '../../storage/index.ts';
+import { isRecord } from '../../kube/object.ts';
 import {
   canonicalJsonSha256,
   makeSeal,
@@ -50,10 +51,15 @@ async function readSealKey(cluster: Cluster, namespace: string): Promise<Buffer 
 async function sealedContentOf(store: BackupStore, backup: string, namespaceUid: string): Promise<SealedContent> {
   const [metadata, contentSha256, companionsSha256] = await Promise.all([
     store.getBackupMetadata(backup),
-    sha256Of(store, store.layout.backupKey(backup, 'contents')),
+    storedTarballSha256(store, backup),
     companionDigests(store, backup),
   ]);
   return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256, companionsSha256 };
+}
+
+/** sha256 hex of a backup's tarball as stored. */
+export function storedTarballSha256(store: BackupStore, backup: string): Promise<string> {
+  return sha256Of(store, store.layout.backupKey(backup, 'contents'));
 }
 
 /** One LIST says which companion files exist, so an absent one costs no request of its own. */
@@ -99,4 +105,47 @@ export async function verifyBackupSeal(
   const problem = sealProblem(key, content, await store.getBackupFile(backup, 'tenantSeal'));
   if (problem) throw new TamperedBackupError(backup, problem);
   return { contentDigest: content.contentSha256 };
+}
+
+/**
+ * Re-seals a backup the server itself changed (adoption's hand-over of CSI snapshots): its
+ * tarball replaced by one whose sha256 the caller recorded in the index before storing it
+ * (`tarballSha256`; undefined when the tarball was left alone), and the legacy VolumeSnapshot
+ * contents file emptied (`emptiedContents`). The seal in place must still hold for everything
+ * else, the stored tarball must be the recorded one, and the emptied file must be empty.
+ * Rejects with TamperedBackupError otherwise.
+ */
+export async function resealReplacedTarball(
+  store: BackupStore,
+  backup: string,
+  key: Buffer,
+  namespaceUid: string,
+  changed: { tarballSha256?: string; emptiedContents?: boolean },
+): Promise<void> {
+  const seal = await store.getBackupFile(backup, 'tenantSeal');
+  const content = await sealedContentOf(store, backup, namespaceUid);
+  const sealed = isRecord(seal) ? seal : {};
+  const sealedCompanions = isRecord(sealed.companionsSha256) ? sealed.companionsSha256 : {};
+  const asSealed: SealedContent = {
+    ...content,
+    ...(changed.tarballSha256 !== undefined && typeof sealed.contentSha256 === 'string'
+      ? { contentSha256: sealed.contentSha256 }
+      : {}),
+    companionsSha256: {
+      ...content.companionsSha256,
+      ...(changed.emptiedContents
+        ? { csiVolumeSnapshotContents: (sealedCompanions.csiVolumeSnapshotContents as string | null) ?? null }
+        : {}),
+    },
+  };
+  const problem = sealProblem(key, asSealed, seal);
+  if (problem) throw new TamperedBackupError(backup, problem);
+  if (changed.tarballSha256 !== undefined && content.contentSha256 !== changed.tarballSha256)
+    throw new TamperedBackupError(backup, 'its tarball was changed after the backup');
+  if (changed.emptiedContents) {
+    const contents = await store.getBackupFile(backup, 'csiVolumeSnapshotContents');
+    if (!Array.isArray(contents) || contents.length > 0)
+      throw new TamperedBackupError(backup, 'its csiVolumeSnapshotContents record was changed after the backup');
+  }
+  await store.putBackupFile(backup, 'tenantSeal', makeSeal(key, content));
 }

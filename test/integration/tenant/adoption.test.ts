@@ -13,6 +13,7 @@ import type { KubeObject } from '../../../src/kube/index.ts';
 import { collect } from '../../../src/storage/object-store.ts';
 import { tenantPrefix } from '../../../src/storage/index.ts';
 import { AdoptionAnnotations } from '../../../src/tenant/exec/adoption.ts';
+import { ensureSealKey, sealBackup } from '../../../src/tenant/exec/seal-store.ts';
 import { TenantLabels, TenantTypes, tenantLocationName } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
@@ -102,16 +103,24 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
-    // A CSI snapshot record planted after the backup: the seal covers the volume records, so
-    // adoption refuses it as tampered instead of carrying over snapshots the backup never took.
-    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'csiVolumeSnapshots', [
+    // A backup whose snapshot data a data mover moved: the data sits in the data mover's
+    // repository, which adoption does not copy. (The record is written here as the backup's
+    // finalizer would, and sealed again as the server would: the seal covers the volume records.)
+    await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'volumeInfo', [
       {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
-        kind: 'VolumeSnapshot',
-        metadata: { name: 'velero-data-abcde', namespace: ns },
-        spec: { source: { persistentVolumeClaimName: 'data' } },
+        pvcName: 'data',
+        pvcNamespace: ns,
+        backupMethod: 'CSISnapshot',
+        snapshotDataMoved: true,
+        csiSnapshotInfo: { snapshotHandle: 'h-1', driver: 'hostpath.csi.skiff.dev', vscName: 'snapcontent-1' },
       },
     ]);
+    await sealBackup(
+      oldStore,
+      veleroNames['with-volumes'] ?? '',
+      await ensureSealKey(admin, server.namespace),
+      before1.uid,
+    );
 
     const adopted = await skiff([
       ...['tenant', 'adopt', '-n', ns, '--from-uid', before1.uid, '--server-namespace', server.namespace, '--wait'],
@@ -129,7 +138,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
     assert.match(
       String((withVolumes.status as { failureReason?: string }).failureReason),
-      /integrity check failed: its csiVolumeSnapshots record was added after the backup/,
+      /holds volume data adoption cannot carry over: 1 data-mover uploads \(snapshotMoveData/,
     );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.

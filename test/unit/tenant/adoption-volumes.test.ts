@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   copiesRepositoryObject,
+  handOverSnapshotObject,
   planAdoptionVolumes,
   repositoryMarker,
   type StoredVolumeData,
@@ -44,9 +45,21 @@ function pvb(
 const none: StoredVolumeData = {
   podVolumeBackups: undefined,
   volumeSnapshots: undefined,
+  volumeInfo: undefined,
   csiVolumeSnapshots: undefined,
+  csiVolumeSnapshotContents: undefined,
   itemOperations: undefined,
 };
+
+function csiInfo(vscName: string, moved = false) {
+  return {
+    pvcName: 'data',
+    pvcNamespace: 'team-a',
+    backupMethod: 'CSISnapshot',
+    snapshotDataMoved: moved,
+    csiSnapshotInfo: { snapshotHandle: `h-${vscName}`, driver: 'hostpath.csi.skiff.dev', vscName },
+  };
+}
 
 describe('adoption of volume data (pure)', () => {
   test('a backup of resources alone copies nothing and rewrites nothing', () => {
@@ -105,24 +118,79 @@ describe('adoption of volume data (pure)', () => {
     );
   });
 
+  test('CSI snapshots are handed over: the contents the old backup took, legacy records relabelled', () => {
+    const vsc = (name: string, backup = 'tenant-old') => ({
+      kind: 'VolumeSnapshotContent',
+      metadata: { name, labels: { 'velero.io/backup-name': backup, 'velero.io/backup-uid': 'u-old' } },
+    });
+    const plan = planAdoptionVolumes(
+      { ...none, volumeInfo: [csiInfo('snapcontent-2'), csiInfo('snapcontent-1')] },
+      names,
+    );
+    assert.deepEqual(plan, { repositories: [], csi: { contents: ['snapcontent-1', 'snapcontent-2'], copy: {} } });
+
+    const legacy = planAdoptionVolumes(
+      {
+        ...none,
+        volumeInfo: [csiInfo('snapcontent-1')],
+        csiVolumeSnapshots: [
+          { kind: 'VolumeSnapshot', metadata: { name: 'vs', labels: { 'velero.io/backup-name': 'tenant-old' } } },
+        ],
+        csiVolumeSnapshotContents: [vsc('snapcontent-1'), vsc('made-by-the-user', 'another')],
+      },
+      names,
+    );
+    assert.ok(!('refused' in legacy) && legacy.csi);
+    assert.deepEqual(legacy.csi.copy.csiVolumeSnapshotContents, [
+      {
+        kind: 'VolumeSnapshotContent',
+        metadata: { name: 'snapcontent-1', labels: { 'velero.io/backup-name': 'tenant-new' } },
+      },
+      vsc('made-by-the-user', 'another'),
+    ]);
+    assert.deepEqual(legacy.csi.copy.csiVolumeSnapshots, [
+      { kind: 'VolumeSnapshot', metadata: { name: 'vs', labels: { 'velero.io/backup-name': 'tenant-new' } } },
+    ]);
+    // A backup's deletion deletes every content of its legacy file: the old one keeps none.
+    assert.deepEqual(legacy.csi.oldCsiVolumeSnapshotContents, []);
+  });
+
+  test('a snapshot object of another backup, or another kind, is not relabelled', () => {
+    const labelled = (kind: string, backup: string) => ({
+      kind,
+      metadata: { name: 'x', labels: { 'velero.io/backup-name': backup } },
+    });
+    assert.equal(handOverSnapshotObject(labelled('VolumeSnapshotContent', 'other'), names), undefined);
+    assert.equal(handOverSnapshotObject(labelled('PersistentVolumeClaim', 'tenant-old'), names), undefined);
+    assert.deepEqual(
+      handOverSnapshotObject(labelled('VolumeSnapshot', 'tenant-old'), names),
+      labelled('VolumeSnapshot', 'tenant-new'),
+    );
+  });
+
   test('what cannot come along is refused, each named', () => {
     const plan = planAdoptionVolumes(
       {
+        ...none,
         podVolumeBackups: [
           pvb('x', { snapshotID: 'k1', location: 'elsewhere' }),
           pvb('y', { snapshotID: 'k2', uploaderType: 'rsync' }),
         ],
         volumeSnapshots: [{}],
-        csiVolumeSnapshots: [{}, {}],
-        itemOperations: [{}],
+        volumeInfo: [csiInfo('a', true), csiInfo('b', true), csiInfo('c')],
+        csiVolumeSnapshotContents: { not: 'a list' },
+        itemOperations: [{}, {}],
       },
       names,
     );
     assert.ok('refused' in plan);
     assert.equal(plan.refused.length, 5, plan.refused.join('\n'));
     assert.match(plan.refused.join('\n'), /1 volume snapshots \(provider snapshots/);
-    assert.match(plan.refused.join('\n'), /2 CSI volume snapshots \(cluster VolumeSnapshotContents/);
-    assert.match(plan.refused.join('\n'), /1 item operations/);
+    assert.match(plan.refused.join('\n'), /2 data-mover uploads \(snapshotMoveData: .*does not copy yet/);
+    assert.match(plan.refused.join('\n'), /legacy csiVolumeSnapshotContents file that is not a list/);
+    const other = planAdoptionVolumes({ ...none, itemOperations: [{}] }, names);
+    assert.ok('refused' in other);
+    assert.match(other.refused.join('\n'), /1 item operations/);
     assert.match(
       plan.refused.join('\n'),
       /PodVolumeBackup x, whose snapshot is not in a repository of .*tenant-uid-old/,

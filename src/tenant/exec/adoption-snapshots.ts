@@ -1,0 +1,85 @@
+/**
+ * The bucket side of handing CSI snapshots over from an adopted backup to its copy
+ * (adoption-volumes.ts says why and what): the copy's tarball is written with its snapshot
+ * objects labelled for the copy, then the old backup's tarball likewise, re-sealed for its old
+ * namespace. The old tarball's new sha256 is recorded on the old velero.io Backup (the index,
+ * which tenants cannot write) before it is stored, so an adoption interrupted between storing
+ * it and re-sealing it can tell its own rewrite from tampering when it runs again.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { rewriteBackupArchive } from '../../archive/rewrite.ts';
+import { Labels } from '../../api/labels.ts';
+import { readAll } from '../../storage/object-store.ts';
+import type { BackupStore } from '../../storage/index.ts';
+import { validLabelValue } from '../../util/label-value.ts';
+import { VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
+import { handOverSnapshotObject, isSnapshotGroupResource, type CsiHandOver } from './adoption-volumes.ts';
+
+export interface HandOverNames {
+  from: string;
+  to: string;
+}
+
+/**
+ * The old backup's tarball with its snapshot objects labelled for the copy, and the names of
+ * the contents it holds labelled for the copy (those it had, and those of an earlier run).
+ */
+export function handedOverTarball(
+  source: Readable,
+  names: HandOverNames,
+  mtime: Date,
+): { body: Readable; contents: () => ReadonlySet<string> } {
+  const labelled = new Set<string>();
+  const label = validLabelValue(names.to);
+  const { body } = rewriteBackupArchive(
+    source,
+    (record) => {
+      if (!isSnapshotGroupResource(record.parsed.groupResource)) return undefined;
+      const changed = handOverSnapshotObject(record.object, names);
+      const after = changed ?? record.object;
+      const metadata = after.metadata as { name?: unknown; labels?: Record<string, unknown> } | undefined;
+      if (record.parsed.groupResource === VSC_GROUP_RESOURCE && metadata?.labels?.[Labels.BackupName] === label)
+        labelled.add(typeof metadata.name === 'string' ? metadata.name : '');
+      return changed;
+    },
+    mtime,
+  );
+  return { body, contents: () => labelled };
+}
+
+/** The contents the copy must own whose stored objects its tarball lacks (labelled for it): each a problem. */
+export function missingContents(csi: CsiHandOver, labelled: ReadonlySet<string>): string[] {
+  return csi.contents.filter((c) => !labelled.has(c));
+}
+
+/**
+ * Rewrites the old backup's tarball so that its snapshot objects name the copy; `record` is
+ * called with the new tarball's sha256 before it is stored. Returns that sha256, or undefined
+ * when the tarball already named the copy (nothing stored).
+ */
+export async function handOverOldTarball(
+  store: BackupStore,
+  names: HandOverNames,
+  mtime: Date,
+  record: (sha256: string) => Promise<void>,
+): Promise<string | undefined> {
+  let changed = 0;
+  const { body } = rewriteBackupArchive(
+    await store.getBackupContents(names.from),
+    (item) => {
+      if (!isSnapshotGroupResource(item.parsed.groupResource)) return undefined;
+      const after = handOverSnapshotObject(item.object, names);
+      if (after) changed++;
+      return after;
+    },
+    mtime,
+  );
+  // Held in memory: its digest must be recorded before it replaces the sealed one.
+  const tarball = await readAll(body);
+  if (changed === 0) return undefined;
+  const sha256 = createHash('sha256').update(tarball).digest('hex');
+  await record(sha256);
+  await store.putBackupContents(names.from, tarball);
+  return sha256;
+}
