@@ -141,7 +141,15 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
     await done;
   };
 
-  await Promise.all(nodes.map((n) => start(n)));
+  try {
+    await Promise.all(nodes.map((n) => start(n)));
+  } catch (err) {
+    // The caller gets no handle to stop them: without this, the agents that did start kept the
+    // test process (and the run) waiting on their pipes until the run's timeout.
+    await Promise.all([...running.keys()].map((n) => kill(n)));
+    rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
   return {
     nodes,
     hostRoot: (node) => nodeRoot(node),
