@@ -1,7 +1,7 @@
 import type { KubeClient } from './client.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
-import { firstPageKey, listObjects, listPages, listServedPages, type ListOptions } from './list.ts';
+import { firstPageKey, listObjects, listPageRequest, listPages, listServedPages, type ListOptions } from './list.ts';
 import type { ListedObject } from './served-list.ts';
 import type { UserIdentity } from './impersonation.ts';
 import type { KubeObject } from './object.ts';
@@ -73,11 +73,7 @@ export class Cluster {
   prefetchFirstPage(rt: ResourceType, opts: ListOptions): void {
     const key = firstPageKey(rt, opts);
     if (opts.signal || this.prefetched.has(key)) return;
-    const page = this.client.requestBytes({
-      method: 'GET',
-      path: resourcePath(rt, opts.namespace),
-      query: { limit: opts.pageSize ?? 500, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
-    });
+    const page = this.client.requestBytes(listPageRequest(rt, opts));
     page.catch(() => undefined); // the list that takes it sees the error
     this.prefetched.set(key, page);
     setTimeout(() => {

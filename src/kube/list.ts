@@ -1,5 +1,5 @@
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
-import { parseJson, type KubeClient } from './client.ts';
+import { parseJson, type KubeClient, type KubeRequest } from './client.ts';
 import type { KubeList, KubeObject } from './object.ts';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource.ts';
 import { decodeServedPage, type ListedObject, type ServedPage } from './served-list.ts';
@@ -59,14 +59,26 @@ export function listServedPages(
   });
 }
 
+/** The GET of one page of a LIST: the first when `cont` is undefined, else the one that token continues to. */
+export function listPageRequest(rt: ResourceType, opts: ListOptions, cont?: string): KubeRequest {
+  return {
+    method: 'GET',
+    path: resourcePath(rt, opts.namespace),
+    query: {
+      limit: opts.pageSize ?? 500,
+      continue: cont,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+    },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+}
+
 /** What identifies a LIST's first page: its path and query. */
 export function firstPageKey(rt: ResourceType, opts: ListOptions): string {
-  return JSON.stringify([
-    resourcePath(rt, opts.namespace),
-    opts.pageSize ?? 500,
-    opts.labelSelector ?? '',
-    opts.fieldSelector ?? '',
-  ]);
+  const { path, query = {} } = listPageRequest(rt, opts);
+  // As the request is sent: an empty parameter is left out like an undefined one.
+  return JSON.stringify([path, Object.entries(query).filter(([, v]) => v !== undefined && v !== '')]);
 }
 
 async function* pagesOf<T>(
@@ -77,17 +89,7 @@ async function* pagesOf<T>(
 ): AsyncGenerator<T[]> {
   // Pages are decoded when the caller reaches them, not when they arrive (see requestBytes).
   const fetchPage = (cont: string | undefined): Promise<Buffer> => {
-    const page = client.requestBytes({
-      method: 'GET',
-      path: resourcePath(rt, opts.namespace),
-      query: {
-        limit: opts.pageSize ?? 500,
-        continue: cont,
-        labelSelector: opts.labelSelector,
-        fieldSelector: opts.fieldSelector,
-      },
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const page = client.requestBytes(listPageRequest(rt, opts, cont));
     // A rejected prefetch must not crash the process before the caller reaches it.
     page.catch(() => undefined);
     return page;
