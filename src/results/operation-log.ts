@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeScratchDir } from '../util/scratch-dir.ts';
 import { finished } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { IsoTimeFormatter } from '../util/iso-time.ts';
@@ -37,7 +37,7 @@ export class OperationLog {
   }
 
   static async create(base: Fields): Promise<OperationLog> {
-    const dir = await mkdtemp(join(tmpdir(), 'skiff-log-'));
+    const dir = await makeScratchDir('log');
     return new OperationLog(dir, base);
   }
 

@@ -22,7 +22,8 @@ import { parseRestorePriorities } from '../restore/index.ts';
 import { systemClock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { parseDuration } from '../util/duration.ts';
-import { SkiffError } from '../util/errors.ts';
+import { errorMessage, SkiffError } from '../util/errors.ts';
+import { sweepDeadScratchDirs } from '../util/scratch-dir.ts';
 import { Readiness, serveMetricsAndHealth, type HealthServer } from './health.ts';
 import { candidateIdentity, DEFAULT_LEASE_NAME, LeaderElector } from './leader-election.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -74,6 +75,12 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
   const readiness = new Readiness();
   let http: HealthServer | undefined;
   let view: StartedViewApi | undefined;
+  // A killed server or CLI leaves its spools behind; without this the disk fills a tarball at a time.
+  const swept = await sweepDeadScratchDirs().catch((err: unknown) => {
+    log.warn({ err: errorMessage(err) }, 'could not remove the scratch folders of stopped processes');
+    return [];
+  });
+  if (swept.length > 0) log.info({ folders: swept }, 'removed the scratch folders of stopped processes');
   try {
     if (opts.metricsAddress) {
       http = await serveMetricsAndHealth(opts.metricsAddress, metrics, readiness);

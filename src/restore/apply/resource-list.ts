@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeScratchDir } from '../../util/scratch-dir.ts';
 import { createInterface } from 'node:readline';
 
 /** How an item ended, as the restore resource list spells it (reference §1.14, §4.4). */
@@ -60,7 +60,7 @@ export class RestoreResourceList {
     this.buffer = [];
     this.writing = this.writing.then(async () => {
       try {
-        this.dir ??= mkdtemp(join(this.opts.tempDir ?? tmpdir(), 'skiff-resource-list-'));
+        this.dir ??= makeScratchDir('resource-list', this.opts.tempDir);
         const file = join(await this.dir, `run-${this.runs.length}.jsonl`);
         await writeFile(file, batch.map((l) => `${JSON.stringify(l)}\n`).join(''), { mode: 0o600 });
         this.runs.push(file);

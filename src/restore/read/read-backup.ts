@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeScratchDir } from '../../util/scratch-dir.ts';
 import type { Readable } from 'node:stream';
 import { readBackupArchive, type ArchiveLimits, type ParsedEntryPath } from '../../archive/index.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -35,7 +35,7 @@ export interface ReadBackupOptions {
  * is missing; other version folders are ignored.
  */
 export async function readBackupCatalogue(source: Readable, opts: ReadBackupOptions = {}): Promise<ItemCatalogue> {
-  const dir = await mkdtemp(join(opts.tempDir ?? tmpdir(), 'skiff-restore-'));
+  const dir = await makeScratchDir('restore', opts.tempDir);
   const spool = await open(join(dir, 'items.spool'), 'w+', 0o600);
   const dispose = async (): Promise<void> => {
     await spool.close().catch(() => undefined);

@@ -24,9 +24,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeScratchDir } from '../../../util/scratch-dir.ts';
 import type { Readable } from 'node:stream';
 import PQueue from 'p-queue';
 import { sendOptions } from './send-options.ts';
@@ -189,7 +189,7 @@ export async function uploadSpooled(
 }
 
 async function openSpool(): Promise<{ dir: string; path: string; file: FileHandle }> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-upload-'));
+  const dir = await makeScratchDir('upload');
   const path = join(dir, 'body');
   try {
     return { dir, path, file: await open(path, 'w') };
