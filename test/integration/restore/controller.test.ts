@@ -4,7 +4,7 @@
  * restore; and a restore that survives the server being killed half-way.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import type { KubeObject, ResourceRef } from '../../../src/kube/index.ts';
 import { planRestoreForCluster, planTotals } from '../../../src/restore/index.ts';
 import { BackupStore } from '../../../src/storage/index.ts';
 import { FilesystemObjectStore } from '../../../src/storage/providers/filesystem/index.ts';
+import { scratchOwner } from '../../../src/util/scratch-dir.ts';
 import { adminCluster, apps, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import {
@@ -352,8 +353,12 @@ describe('a restore survives the server being killed half-way', { concurrency: f
       },
       120_000,
     );
+    const killedPid = server.child.pid;
     server.child.kill('SIGKILL');
     await server.stop();
+    // What the killed server could not remove: its restore's spool and its operation log.
+    const leftBehind = readdirSync(tmpdir()).filter((n) => scratchOwner(n)?.pid === killedPid);
+    assert.ok(leftBehind.length > 0, `the killed server (pid ${killedPid}) left no scratch folder to sweep`);
     const interrupted = await getRestore(cluster, serverNs, 'many-restore');
     assert.equal(interrupted.status?.phase, 'InProgress', `killed after ${seen} items`);
     const createdBeforeKill = (await listNames(`/api/v1/namespaces/${ns}/configmaps`)).length;
@@ -361,6 +366,11 @@ describe('a restore survives the server being killed half-way', { concurrency: f
 
     server = startSkiffServer(serverArgs);
     const done = await waitForRestoreDone(cluster, serverNs, 'many-restore', 300_000);
+    assert.deepEqual(
+      leftBehind.filter((n) => existsSync(join(tmpdir(), n))),
+      [],
+      "the restarted server removes the killed one's scratch folders",
+    );
     assert.equal(done.status?.phase, 'Completed', `${JSON.stringify(done.status)}\n${server.logs()}`);
     assert.equal(done.status.errors ?? 0, 0);
     assert.equal(done.status.progress?.itemsRestored, done.status.progress?.totalItems);
