@@ -197,7 +197,6 @@ const CLOCK_TICKS_PER_SECOND = 100;
  */
 export function threadCpuSeconds(): Record<string, number> {
   const out: Record<string, number> = {};
-  const tick = 100; // USER_HZ on Linux
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
@@ -215,7 +214,7 @@ export function threadCpuSeconds(): Record<string, number> {
     const close = stat.lastIndexOf(')');
     const name = stat.slice(open + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     const kind =
       tid === String(process.pid)
         ? 'main'
