@@ -18,7 +18,7 @@ import { mergeBounded } from '../src/util/async.ts';
 import type { Backup } from '../src/api/index.ts';
 import { validateLocation } from '../src/storage/index.ts';
 import { kubeTime, systemClock } from '../src/util/clock.ts';
-import { benchCluster, benchStore, rssSampler } from './bench-env.ts';
+import { benchCluster, benchStore, rssSampler, threadCpuSeconds, threadCpuSince } from './bench-env.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { formatTimeline, requestTimeline } from './timeline.ts';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -62,6 +62,8 @@ let start = performance.now();
 let seconds = 0;
 let cpuStart = process.cpuUsage();
 let cpuSeconds = 0;
+let threadsStart = threadCpuSeconds();
+let threads: Record<string, number> = {};
 const cpuSince = (from: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(from);
   return (used.user + used.system) / 1e6;
@@ -128,6 +130,7 @@ async function backUp(nss: string[], timed: boolean): Promise<number> {
 async function endTimed(): Promise<void> {
   seconds = (performance.now() - start) / 1000;
   cpuSeconds = cpuSince(cpuStart);
+  threads = threadCpuSince(threadsStart);
   gcOn = false;
   if (timeline && values.timeline) {
     timeline.mark('end');
@@ -142,6 +145,7 @@ async function endTimed(): Promise<void> {
 
 /** Starts the timeline and the GC count with the timed part. */
 function startTimed(): void {
+  threadsStart = threadCpuSeconds();
   timeline?.start();
   gc.clear();
   gcOn = true;
@@ -180,4 +184,4 @@ startTimed();
 const objects = await run(namespaces, true);
 if (values.mode !== 'backup') await endTimed();
 const gcs = Object.fromEntries([...gc].map(([kind, g]) => [kind, { count: g.count, ms: Math.round(g.ms) }]));
-console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop(), gc: gcs }));
+console.log(JSON.stringify({ mode: values.mode, objects, seconds, cpuSeconds, peakRss: rss.stop(), gc: gcs, threads }));

@@ -52,6 +52,8 @@ interface Run {
   peakRss: number;
   /** Garbage collections in the timed part, by V8's kind (1 scavenge, 4 mark-compact, 8 incremental marking). */
   gc: Record<string, { count: number; ms: number }>;
+  /** CPU seconds of the timed part by thread kind (bench-env.ts threadCpuSeconds: main, v8, pool, other). */
+  threads?: Record<string, number>;
 }
 type Mode = 'list' | 'list-parallel' | 'backup';
 function measure(mode: Mode, index: number): Run {
@@ -92,8 +94,13 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));
 const show = (r: Run | undefined): string =>
   r
-    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s, servers ${r.serverCpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)}, GC ${gcText(r.gc)})`
+    ? `${rate(r).toFixed(0)} obj/s (${r.seconds.toFixed(2)} s, client CPU ${r.cpuSeconds.toFixed(2)} s (${threadText(r.threads)}), servers ${r.serverCpuSeconds.toFixed(2)} s, peak ${mib(r.peakRss)}, GC ${gcText(r.gc)})`
     : '?';
+
+function threadText(threads: Run['threads']): string {
+  const parts = Object.entries(threads ?? {}).map(([k, s]) => `${k} ${s.toFixed(2)}`);
+  return parts.length > 0 ? parts.join(' ') : 'threads ?';
+}
 
 const GC_KINDS: Record<string, string> = {
   1: 'scavenge',

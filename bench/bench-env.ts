@@ -188,3 +188,48 @@ export function environmentCpuSeconds(runDir: string): number {
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) of this process's threads so far, summed by kind: the main thread
+ * (`main`), V8's helper threads (`v8`: mostly garbage collection, some compiling), libuv's
+ * thread pool (`pool`: zlib, fs) and the rest (`other`: inspector, signal and I/O threads).
+ * From /proc/self/task; empty where /proc is absent.
+ */
+export function threadCpuSeconds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(open + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const kind =
+      tid === String(process.pid)
+        ? 'main'
+        : name.startsWith('V8') || name.startsWith('DelayedTask')
+          ? 'v8'
+          : name.startsWith('libuv')
+            ? 'pool'
+            : 'other';
+    out[kind] = (out[kind] ?? 0) + seconds;
+  }
+  return out;
+}
+
+/** The CPU of each kind of thread since `from` (threadCpuSeconds), rounded to 10 ms. */
+export function threadCpuSince(from: Record<string, number>): Record<string, number> {
+  const now = threadCpuSeconds();
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round((v - (from[k] ?? 0)) * 100) / 100]));
+}
