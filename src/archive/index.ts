@@ -11,6 +11,7 @@ export {
   NAMESPACES_DIR,
   normalizeEntryName,
   parseEntryPath,
+  parseNormalizedEntryPath,
   PREFERRED_VERSION_SUFFIX,
   RESOURCES_DIR,
   splitGroupResource,

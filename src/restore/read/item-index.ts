@@ -149,19 +149,30 @@ export class ItemIndex {
       .map((value, id) => ({ value, id }))
       .sort((a, b) => a.value.localeCompare(b.value))
       .forEach(({ id }, rank) => (nsRank[id] = rank));
+    const byName = (a: number, b: number): number => {
+      const x = this.names[a] ?? '';
+      const y = this.names[b] ?? '';
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
     for (const [grId, byNs] of held) {
       let n = 0;
       for (const rows of byNs.values()) n += rows.size;
       const order = new Uint32Array(n);
       let i = 0;
-      for (const rows of byNs.values()) for (const row of rows.values()) order[i++] = row;
-      order.sort((a, b) => {
-        const ns = (nsRank[this.ns.get(a)] ?? 0) - (nsRank[this.ns.get(b)] ?? 0);
-        if (ns !== 0) return ns;
-        const x = this.names[a] ?? '';
-        const y = this.names[b] ?? '';
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+      // Namespace by namespace in their order; a backup's LIST pages come sorted by name, so a
+      // namespace's rows are mostly in order already and are sorted only when they are not.
+      const nsIds = [...byNs.keys()].sort((a, b) => (nsRank[a] ?? 0) - (nsRank[b] ?? 0));
+      for (const nsId of nsIds) {
+        const from = i;
+        let inOrder = true;
+        let last: string | undefined;
+        for (const [name, row] of byNs.get(nsId) ?? []) {
+          if (last !== undefined && last > name) inOrder = false;
+          last = name;
+          order[i++] = row;
+        }
+        if (!inOrder) order.subarray(from, i).sort(byName);
+      }
       this.order[grId] = order;
     }
   }
