@@ -204,14 +204,16 @@ export class ItemIndex {
     const grId = this.gr.get(row);
     const ns = this.namespaces.value(this.ns.get(row));
     const parts = this.groupParts[grId] ?? { group: '', resource: '' };
-    return {
+    // Made twice per item (the plan's first pass and the plan): no spread of a temporary object.
+    const entry: { -readonly [K in keyof CatalogueEntry]: CatalogueEntry[K] } = {
       groupResource: this.groupResources.value(grId),
       group: parts.group,
       resource: parts.resource,
-      ...(ns !== CLUSTER ? { namespace: ns } : {}),
       name: this.names[row] ?? '',
       apiVersion: this.apiVersions.value(this.api.get(row)),
       ref: row,
     };
+    if (ns !== CLUSTER) entry.namespace = ns;
+    return entry;
   }
 }
