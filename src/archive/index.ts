@@ -11,7 +11,6 @@ export {
   NAMESPACES_DIR,
   normalizeEntryName,
   parseEntryPath,
-  parseNormalizedEntryPath,
   PREFERRED_VERSION_SUFFIX,
   RESOURCES_DIR,
   splitGroupResource,
