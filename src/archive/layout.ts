@@ -156,16 +156,41 @@ export function normalizeEntryName(raw: string): string {
   let name = raw;
   if (name.startsWith('./')) name = name.slice(2);
   if (name.endsWith('/')) name = name.slice(0, -1);
-  const unsafe = (reason: string): ArchiveError =>
-    new ArchiveError(ArchiveErrorCode.UnsafePath, `tar entry ${JSON.stringify(raw)} ${reason}`, { path: raw });
-  if (name === '') throw unsafe('has an empty path');
-  if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) throw unsafe('is an absolute path');
-  if (hasControlChar(name)) throw unsafe('contains control characters');
-  for (const segment of name.split(/[/\\]/)) {
-    if (segment === '..') throw unsafe('contains a ".." segment');
-    if (segment === '.' || segment === '') throw unsafe('contains an empty or "." segment');
-  }
+  if (name === '') throw unsafePath(raw, 'has an empty path');
+  if (name.startsWith('/') || name.startsWith('\\') || DRIVE_LETTER.test(name))
+    throw unsafePath(raw, 'is an absolute path');
+  if (hasControlChar(name)) throw unsafePath(raw, 'contains control characters');
+  const bad = badSegment(name);
+  if (bad !== undefined) throw unsafePath(raw, bad);
   return name;
+}
+
+const DRIVE_LETTER = /^[A-Za-z]:/;
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+
+function unsafePath(raw: string, reason: string): ArchiveError {
+  return new ArchiveError(ArchiveErrorCode.UnsafePath, `tar entry ${JSON.stringify(raw)} ${reason}`, { path: raw });
+}
+
+/**
+ * What is wrong with the first bad segment (split at `/` and `\`), if any. One pass over the
+ * characters: a restore checks every entry of its tarball before its first create, and splitting
+ * each name into an array cost more than the check.
+ */
+function badSegment(name: string): string | undefined {
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i < name.length ? name.charCodeAt(i) : SLASH;
+    if (c !== SLASH && c !== BACKSLASH) continue;
+    const length = i - start;
+    const dot = name.charCodeAt(start) === DOT;
+    if (length === 2 && dot && name.charCodeAt(start + 1) === DOT) return 'contains a ".." segment';
+    if (length === 0 || (length === 1 && dot)) return 'contains an empty or "." segment';
+    start = i + 1;
+  }
+  return undefined;
 }
 
 function invalid(path: string, reason: string): ArchiveError {
@@ -192,7 +217,15 @@ function parseItemFile(file: string, path: string): string {
  * item under `resources/`.
  */
 export function parseEntryPath(path: string): ParsedEntryPath {
-  const segments = normalizeEntryName(path).split('/');
+  return parseNormalizedEntryPath(normalizeEntryName(path), path);
+}
+
+/**
+ * `parseEntryPath` of a name `normalizeEntryName` has already returned: the archive reader
+ * normalizes each entry's name once, for its checks, and parses that. Messages name `path`.
+ */
+export function parseNormalizedEntryPath(normalized: string, path = normalized): ParsedEntryPath {
+  const segments = normalized.split('/');
   if (segments[0] !== RESOURCES_DIR) throw invalid(path, `is not under ${RESOURCES_DIR}/`);
   const gr = segments[1] ?? '';
   if (gr === '') throw invalid(path, 'has no group-resource folder');
@@ -219,7 +252,8 @@ export function parseEntryPath(path: string): ParsedEntryPath {
     );
   }
   const name = parseItemFile(file ?? '', path);
-  const parsed: ParsedEntryPath = { groupResource: gr, ...splitGroupResource(gr), name, preferred: false };
+  const { resource, group } = splitGroupResource(gr);
+  const parsed: ParsedEntryPath = { groupResource: gr, resource, group, name, preferred: false };
   if (namespace !== undefined) parsed.namespace = namespace;
   if (versionInfo !== undefined) {
     parsed.version = versionInfo.version;

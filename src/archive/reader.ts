@@ -5,7 +5,7 @@ import { ArchiveError, ArchiveErrorCode, isArchiveError } from './errors.ts';
 import {
   METADATA_VERSION_PATH,
   normalizeEntryName,
-  parseEntryPath,
+  parseNormalizedEntryPath,
   RESOURCES_DIR,
   type ParsedEntryPath,
 } from './layout.ts';
@@ -153,7 +153,7 @@ function acceptHeader(header: TarEntryHeader, state: ReadState): { keep: boolean
   const top = path.split('/', 1)[0] ?? path;
   if (top !== RESOURCES_DIR) return { keep: false, tag: { kind: 'skip', note: noteTopLevel(path, top, state) } };
   try {
-    return { keep: true, tag: { kind: 'item', path, parsed: parseEntryPath(path) } };
+    return { keep: true, tag: { kind: 'item', path, parsed: parseNormalizedEntryPath(path) } };
   } catch (err) {
     if (!isArchiveError(err, ArchiveErrorCode.InvalidPath)) throw err;
     // §2.4: the restore parser ignores entries it does not recognise under resources/.

@@ -123,5 +123,6 @@ async function runOne(
     deps.log.error(scope, `error restoring ${describe(op)}: ${formatError(err)}`, fields(op));
     action = ItemAction.Failed;
   }
-  if (action !== undefined) list.add({ ...op.target }, action);
+  // The list reads the target's names into its own strings: no copy of the target is needed.
+  if (action !== undefined) list.add(op.target, action);
 }

@@ -149,19 +149,30 @@ export class ItemIndex {
       .map((value, id) => ({ value, id }))
       .sort((a, b) => a.value.localeCompare(b.value))
       .forEach(({ id }, rank) => (nsRank[id] = rank));
+    const byName = (a: number, b: number): number => {
+      const x = this.names[a] ?? '';
+      const y = this.names[b] ?? '';
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
     for (const [grId, byNs] of held) {
       let n = 0;
       for (const rows of byNs.values()) n += rows.size;
       const order = new Uint32Array(n);
       let i = 0;
-      for (const rows of byNs.values()) for (const row of rows.values()) order[i++] = row;
-      order.sort((a, b) => {
-        const ns = (nsRank[this.ns.get(a)] ?? 0) - (nsRank[this.ns.get(b)] ?? 0);
-        if (ns !== 0) return ns;
-        const x = this.names[a] ?? '';
-        const y = this.names[b] ?? '';
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+      // Namespace by namespace in their order; a backup's LIST pages come sorted by name, so a
+      // namespace's rows are mostly in order already and are sorted only when they are not.
+      const nsIds = [...byNs.keys()].sort((a, b) => (nsRank[a] ?? 0) - (nsRank[b] ?? 0));
+      for (const nsId of nsIds) {
+        const from = i;
+        let inOrder = true;
+        let last: string | undefined;
+        for (const [name, row] of byNs.get(nsId) ?? []) {
+          if (last !== undefined && last > name) inOrder = false;
+          last = name;
+          order[i++] = row;
+        }
+        if (!inOrder) order.subarray(from, i).sort(byName);
+      }
       this.order[grId] = order;
     }
   }
@@ -193,14 +204,16 @@ export class ItemIndex {
     const grId = this.gr.get(row);
     const ns = this.namespaces.value(this.ns.get(row));
     const parts = this.groupParts[grId] ?? { group: '', resource: '' };
-    return {
+    // Made twice per item (the plan's first pass and the plan): no spread of a temporary object.
+    const entry: { -readonly [K in keyof CatalogueEntry]: CatalogueEntry[K] } = {
       groupResource: this.groupResources.value(grId),
       group: parts.group,
       resource: parts.resource,
-      ...(ns !== CLUSTER ? { namespace: ns } : {}),
       name: this.names[row] ?? '',
       apiVersion: this.apiVersions.value(this.api.get(row)),
       ref: row,
     };
+    if (ns !== CLUSTER) entry.namespace = ns;
+    return entry;
   }
 }

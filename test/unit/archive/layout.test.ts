@@ -185,6 +185,26 @@ describe('archive layout (reference §2.4)', () => {
     }
   });
 
+  test('an unsafe path names its first bad segment, split at / and \\', () => {
+    const cases: [string, string][] = [
+      ['resources/a/..', 'contains a ".." segment'],
+      ['resources\\..\\x', 'contains a ".." segment'],
+      ['resources/.x/../y', 'contains a ".." segment'],
+      ['resources/./a/../b', 'contains an empty or "." segment'],
+      ['resources/a\\\\b', 'contains an empty or "." segment'],
+      ['resources/a/.', 'contains an empty or "." segment'],
+    ];
+    for (const [path, reason] of cases) {
+      assert.throws(
+        () => normalizeEntryName(path),
+        (err) => isArchiveError(err, ArchiveErrorCode.UnsafePath) && err.message.endsWith(reason),
+        path,
+      );
+    }
+    for (const path of ['resources/..a/b..', 'resources/.a/a.', 'resources/a\\b'])
+      assert.equal(normalizeEntryName(path), path);
+  });
+
   test('a leading ./ and a trailing / are tolerated', () => {
     assert.equal(normalizeEntryName('./resources/pods/cluster/p.json'), 'resources/pods/cluster/p.json');
     assert.equal(normalizeEntryName('resources/'), 'resources');
