@@ -38,13 +38,13 @@ A namespace deleted and recreated under the same name gets a new UID; its old ba
 tenants/<old UID>/ and are invisible to it. For each old backup this approves the adoption on
 the velero.io Backup (annotation ${AdoptionAnnotations.adoptInto}) and creates a TenantBackup of the
 same name in the namespace; the server checks the old seal, copies the backup under
-tenants/<new UID>/ and seals it for the new UID. File-system backups (kopia, restic) come with
-their data: the old repository is copied under tenants/<new UID>/ too. CSI snapshots are handed
-over: the adopted backup owns them (its deletion deletes them) and the old backup no longer does
-(its deletion or expiry leaves them). Backups with native volume snapshots, data-mover uploads
-(snapshotMoveData) or other item operations are refused, naming them; so is a file-system backup
-once the new namespace has a repository of its own (adopt before backing up). Needs velero.io and
-namespace rights (an admin).
+tenants/<new UID>/ and seals it for the new UID. File-system backups (kopia, restic) and
+data-mover uploads (snapshotMoveData) come with their data: the old repository is copied under
+tenants/<new UID>/ too. CSI and native volume snapshots are handed over: the adopted backup owns
+them (its deletion deletes them) and the old backup no longer does (its deletion or expiry leaves
+them). Backups with other item operations are refused, naming them; so is a file-system or
+data-mover backup once the new namespace has a repository of its own (adopt before backing up).
+Needs velero.io and namespace rights (an admin).
 
 Examples:
   # Which earlier namespaces named team-a left backups?

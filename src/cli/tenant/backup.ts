@@ -33,6 +33,7 @@ export interface TenantBackupFlags {
   ttl?: string | undefined;
   storageLocation?: string | undefined;
   snapshotVolumes?: string | boolean | undefined;
+  snapshotMoveData?: string | boolean | undefined;
   defaultVolumesToFsBackup?: string | boolean | undefined;
   includeClusterResources?: string | boolean | undefined;
   hooksFile?: string | undefined;
@@ -63,6 +64,7 @@ export function buildTenantBackupSpec(
     if (b !== undefined) spec[key] = b;
   };
   bool('snapshotVolumes', flags.snapshotVolumes, '--snapshot-volumes');
+  bool('snapshotMoveData', flags.snapshotMoveData, '--snapshot-move-data');
   bool('defaultVolumesToFsBackup', flags.defaultVolumesToFsBackup, '--default-volumes-to-fs-backup');
   bool('includeClusterResources', flags.includeClusterResources, '--include-cluster-resources');
   if (flags.hooksFile !== undefined) {
@@ -97,6 +99,10 @@ export function tenantBackupOptions<Args extends unknown[], Opts extends OptionV
     .option('--ttl <duration>', 'how long to keep the backup, e.g. 72h (default and cap: the TenantPolicy)')
     .option('--storage-location <name>', "an approved TenantStorageLocation of this namespace (default: the policy's)")
     .option('--snapshot-volumes [bool]', 'snapshot volumes (refused where the TenantPolicy forbids snapshots)')
+    .option(
+      '--snapshot-move-data [bool]',
+      "move CSI snapshots' data into the location with the data mover (refused where snapshots are forbidden)",
+    )
     .option(
       '--default-volumes-to-fs-backup [bool]',
       'file-system backup of all pod volumes (refused where the policy forbids fsBackup)',

@@ -208,7 +208,7 @@ export function restoreMovedDataClaim(
 export function dataDownloadObject(
   restore: RestoreRef,
   planned: PlannedDataDownload,
-  options: { dataMoverConfig?: Record<string, string>; operationTimeout?: string } = {},
+  options: { dataMoverConfig?: Record<string, string>; operationTimeout?: string; restoreNotStored?: boolean } = {},
 ): KubeObject {
   const { result } = planned.volume;
   const dirTimes = movedDirTimes(result);
@@ -218,9 +218,15 @@ export function dataDownloadObject(
     metadata: {
       generateName: `${restore.name}-`,
       namespace: restore.namespace,
-      ownerReferences: [
-        { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, uid: restore.uid, controller: true },
-      ],
+      // A Restore that exists only in memory (a tenant's) owns nothing: the garbage collector
+      // would follow the reference to a missing object and delete the DataDownload while it runs.
+      ...(options.restoreNotStored
+        ? {}
+        : {
+            ownerReferences: [
+              { apiVersion: 'velero.io/v1', kind: 'Restore', name: restore.name, uid: restore.uid, controller: true },
+            ],
+          }),
       labels: {
         [Labels.RestoreName]: validLabelValue(restore.name),
         [Labels.RestoreUID]: restore.uid,

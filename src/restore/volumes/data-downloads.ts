@@ -55,6 +55,8 @@ export interface DataDownloadStepDeps {
   cluster: DataDownloadCluster;
   log: OperationLog;
   pollIntervalMs?: number;
+  /** The Restore exists only in memory: its DataDownloads get no owner reference (their owner removes them). */
+  restoreNotStored?: boolean;
 }
 
 export interface DataDownloadStep {
@@ -122,7 +124,11 @@ export function dataDownloadStep(
       try {
         const made = await cluster.create(
           resourceRef(Kinds.DataDownload),
-          dataDownloadObject(ref, planned, { dataMoverConfig, operationTimeout }),
+          dataDownloadObject(ref, planned, {
+            dataMoverConfig,
+            operationTimeout,
+            ...(deps.restoreNotStored ? { restoreNotStored: true } : {}),
+          }),
         );
         log.info(`created data download ${made.metadata.name ?? ''} for ${where}`, {
           snapshot: planned.volume.result.snapshotID,

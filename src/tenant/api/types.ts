@@ -131,6 +131,12 @@ const backupFields = {
   defaultVolumesToFsBackup: Type.Optional(
     Type.Boolean({ description: 'File-system backup of all pod volumes (refused when the policy forbids fsBackup).' }),
   ),
+  snapshotMoveData: Type.Optional(
+    Type.Boolean({
+      description:
+        "Move the CSI snapshots' data into the location through the data mover (refused when the policy forbids snapshots).",
+    }),
+  ),
   hooks: Type.Optional(
     Type.Object(
       { resources: Type.Optional(Type.Array(BackupResourceHookSpecSchema)) },

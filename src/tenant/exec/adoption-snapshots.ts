@@ -1,8 +1,8 @@
 /**
  * The bucket side of handing CSI snapshots over from an adopted backup to its copy
  * (adoption-volumes.ts says why and what): the copy's tarball is written with its snapshot
- * objects labelled for the copy, then the old backup's tarball likewise, re-sealed for its old
- * namespace. The old tarball's new sha256 is recorded on the old velero.io Backup (the index,
+ * objects labelled for the copy (and its DataUploads in the new location, adoption-moved.ts),
+ * then the old backup's tarball likewise, re-sealed for its old namespace. The old tarball's new sha256 is recorded on the old velero.io Backup (the index,
  * which tenants cannot write) before it is stored, so an adoption interrupted between storing
  * it and re-sealing it can tell its own rewrite from tampering when it runs again.
  */
@@ -15,6 +15,7 @@ import type { BackupStore } from '../../storage/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { handOverSnapshotObject, isSnapshotGroupResource, type CsiHandOver } from './adoption-volumes.ts';
+import { adoptedDataUpload, DATA_UPLOADS_GROUP_RESOURCE } from './adoption-moved.ts';
 
 export interface HandOverNames {
   from: string;
@@ -24,17 +25,27 @@ export interface HandOverNames {
 /**
  * The old backup's tarball with its snapshot objects labelled for the copy, and the names of
  * the contents it holds labelled for the copy (those it had, and those of an earlier run).
+ * With `moved` (the old and new locations), its stored DataUploads are rewritten for the copy
+ * too (adoption-moved.ts); `problems` names those that could not be.
  */
 export function handedOverTarball(
   source: Readable,
   names: HandOverNames,
   mtime: Date,
-): { body: Readable; contents: () => ReadonlySet<string> } {
+  moved?: { oldLocation: string; newLocation: string },
+): { body: Readable; contents: () => ReadonlySet<string>; problems: () => readonly string[] } {
   const labelled = new Set<string>();
+  // A Set: an item is stored once per API version.
+  const problems = new Set<string>();
   const label = validLabelValue(names.to);
   const { body } = rewriteBackupArchive(
     source,
     (record) => {
+      if (moved && record.parsed.groupResource === DATA_UPLOADS_GROUP_RESOURCE) {
+        const adopted = adoptedDataUpload(record.object, { ...names, ...moved });
+        if (adopted && 'problem' in adopted) problems.add(adopted.problem);
+        return adopted && 'object' in adopted ? adopted.object : undefined;
+      }
       if (!isSnapshotGroupResource(record.parsed.groupResource)) return undefined;
       const changed = handOverSnapshotObject(record.object, names);
       const after = changed ?? record.object;
@@ -45,7 +56,7 @@ export function handedOverTarball(
     },
     mtime,
   );
-  return { body, contents: () => labelled };
+  return { body, contents: () => labelled, problems: () => [...problems] };
 }
 
 /** The contents the copy must own whose stored objects its tarball lacks (labelled for it): each a problem. */

@@ -18,10 +18,10 @@
  * are the old backup's, whose legacy file also loses them; deleting or expiring the old backup
  * then leaves them, and deleting the adopted one deletes them.
  *
- * Still refused, naming it: native volume snapshots (provider snapshots, which the old
- * backup's deletion removes by its own records), data-mover uploads (the snapshot data sits in
- * the data mover's kopia repository, which adoption does not copy yet), and other item
- * operations (asynchronous plugin work recorded against the old backup).
+ * Data-mover uploads come along with their kopia repository, and native volume snapshots are
+ * handed over as CSI snapshots are (adoption-moved.ts). Still refused, naming them: item
+ * operations other than the data mover's (asynchronous plugin work recorded against the old
+ * backup), and records that are not in the old backup's location.
  */
 import { Labels, type RepositoryType } from '../../api/index.ts';
 import { isRecord } from '../../kube/object.ts';
@@ -29,6 +29,7 @@ import { errorMessage } from '../../util/errors.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { VS_GROUP_RESOURCE, VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { repositoryTypeOf } from '../../volumes/repository/open.ts';
+import { planMovedData, planNativeHandOver, type MovedDataPlan, type NativeHandOver } from './adoption-moved.ts';
 
 /** The volume records of the old backup, as read from its companion files. */
 export interface StoredVolumeData {
@@ -66,6 +67,10 @@ export type AdoptionVolumePlan =
       podVolumeBackups?: unknown[];
       /** The CSI snapshots handed over; undefined when the backup holds none. */
       csi?: CsiHandOver;
+      /** The data-mover uploads brought along; undefined when the backup has none. */
+      moved?: MovedDataPlan;
+      /** The native volume snapshots handed over; undefined when the backup holds none. */
+      native?: NativeHandOver;
     };
 
 /** The CSI snapshots adoption hands from the old backup to the new one. */
@@ -81,26 +86,13 @@ export interface CsiHandOver {
 /** Decides the repositories to copy and the rewritten records, or every reason the data cannot come along. */
 export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNames): AdoptionVolumePlan {
   const refused: string[] = [];
-  const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
-  if (count(stored.volumeSnapshots) > 0) {
-    refused.push(
-      `${count(stored.volumeSnapshots)} volume snapshots (provider snapshots outside the bucket, which the old backup's deletion removes)`,
-    );
-  }
-  const moved = dataMoverVolumes(stored.volumeInfo);
-  if (moved > 0) {
-    refused.push(
-      `${moved} data-mover uploads (snapshotMoveData: their data sits in the data mover's kopia repository, which adoption does not copy yet)`,
-    );
-  } else if (count(stored.itemOperations) > 0) {
-    refused.push(
-      `${count(stored.itemOperations)} item operations (asynchronous plugin work recorded against the old backup)`,
-    );
-  }
+  const moved = planMovedData(stored, names, refused);
+  const native = planNativeHandOver(stored, names, refused);
   const csi = planCsiHandOver(stored, names, refused);
   const pvbs = stored.podVolumeBackups;
   if (pvbs !== undefined && !Array.isArray(pvbs)) refused.push('PodVolumeBackups that are not a list');
   const repositories = new Map<string, RepositoryToCopy>();
+  for (const r of moved?.repositories ?? []) repositories.set(`${r.type}/${r.volumeNamespace}`, r);
   const rewritten: unknown[] = [];
   for (const [i, raw] of (Array.isArray(pvbs) ? pvbs : []).entries()) {
     const record = podVolumeRecord(raw, i, names, refused);
@@ -118,13 +110,9 @@ export function planAdoptionVolumes(stored: StoredVolumeData, names: AdoptionNam
     ),
     ...(Array.isArray(pvbs) ? { podVolumeBackups: rewritten } : {}),
     ...(csi ? { csi } : {}),
+    ...(moved ? { moved } : {}),
+    ...(native ? { native } : {}),
   };
-}
-
-/** The volume info entries whose snapshot data a data mover moved. */
-function dataMoverVolumes(volumeInfo: unknown): number {
-  return (Array.isArray(volumeInfo) ? volumeInfo : []).filter((v) => isRecord(v) && v.snapshotDataMoved === true)
-    .length;
 }
 
 /** The CSI snapshots the old backup owns, and its legacy records renamed for the new one. */

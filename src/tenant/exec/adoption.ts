@@ -12,9 +12,10 @@
  * seal (under the old UID), copies the backup under `tenants/<new UID>/` with the new
  * TenantBackup's name, re-seals it under the new UID and records it as a velero.io Backup of
  * the new namespace: from then on it is an ordinary tenant backup of that namespace. Its
- * file-system backup data comes along (the repositories copied, the records renamed) and its
- * CSI snapshots are handed over to the copy (adoption-volumes.ts decides what,
- * adoption-snapshots.ts rewrites the tarballs); other volume data is refused, naming it.
+ * file-system backup and data-mover data comes along (the repositories copied, the records
+ * renamed) and its CSI and native snapshots are handed over to the copy (adoption-volumes.ts
+ * and adoption-moved.ts decide what, adoption-snapshots.ts rewrites the tarballs); other
+ * volume data is refused, naming it.
  */
 import type { Readable } from 'node:stream';
 import { Kinds, resourceRef, type Backup } from '../../api/index.ts';
@@ -32,7 +33,7 @@ import {
   copiesRepositoryObject,
   planAdoptionVolumes,
   repositoryMarker,
-  type CsiHandOver,
+  type AdoptionVolumePlan,
   type RepositoryToCopy,
   type StoredVolumeData,
 } from './adoption-volumes.ts';
@@ -47,7 +48,7 @@ import {
   TenantTypes,
   veleroBackupNameOf,
 } from './resources.ts';
-import { TamperedBackupError } from './seal.ts';
+import { SEALED_COMPANIONS, TamperedBackupError, type SealedCompanion } from './seal.ts';
 import { resealReplacedTarball, sealBackup, storedTarballSha256, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 
@@ -63,6 +64,11 @@ export const AdoptionAnnotations = {
    * its CSI snapshots over, recorded before it is stored (adoption-snapshots.ts).
    */
   handedOverTarball: 'tenant.skiff.dev/handed-over-tarball-sha256',
+  /**
+   * On the old velero.io Backup, by the server: the volume records (comma-separated) the old
+   * backup empties to hand its snapshots over, recorded before they are emptied.
+   */
+  handedOverRecords: 'tenant.skiff.dev/handed-over-records',
 } as const;
 
 /** The admin's approval value for adopting into TenantBackup `name` of namespace `namespace` (UID `uid`). */
@@ -146,7 +152,7 @@ async function copyAndSeal(
     await failed(
       deps,
       tb,
-      `${notAdopted}: it holds volume data adoption cannot carry over: ${volumes.refused.join('; ')}; only file-system backups (kopia or restic) and CSI snapshots come along`,
+      `${notAdopted}: it holds volume data adoption cannot carry over: ${volumes.refused.join('; ')}; only file-system backups (kopia or restic), data-mover uploads, CSI and native snapshots come along`,
     );
     return false;
   }
@@ -157,34 +163,42 @@ async function copyAndSeal(
       return false;
     }
   }
-  const { csi } = volumes;
+  const { csi, moved, native } = volumes;
   const names = { from, to: name };
   const mtime = new Date(old.status?.startTimestamp ?? deps.clock.now());
+  const locations = { oldLocation: old.spec.storageLocation ?? '', newLocation: location.name };
   let tarball: ReturnType<typeof handedOverTarball> | undefined;
   const copied = await copyBackup(oldStore, from, newStore, name, {
-    replaced: { ...(volumes.podVolumeBackups ? { podVolumeBackups: volumes.podVolumeBackups } : {}), ...csi?.copy },
+    replaced: replacedRecords(volumes),
     rewrite: (metadata) => ({
       ...metadata,
       metadata: { ...(metadata.metadata as object), name, labels },
       spec: { ...(metadata.spec as object), storageLocation: location.name },
     }),
-    ...(csi
+    ...(csi || moved
       ? {
-          contents: (source: Readable) => (tarball = handedOverTarball(source, names, mtime)).body,
-          complete: () => missingContents(csi, tarball?.contents() ?? new Set()),
+          contents: (source: Readable) =>
+            (tarball = handedOverTarball(source, names, mtime, moved ? locations : undefined)).body,
+          complete: () => {
+            const missing = csi ? missingContents(csi, tarball?.contents() ?? new Set()) : [];
+            return [
+              ...(missing.length > 0
+                ? [
+                    `its volume info names VolumeSnapshotContents its tarball does not hold (labelled with the backup), whose snapshots no deletion would then remove: ${missing.join(', ')}`,
+                  ]
+                : []),
+              ...(tarball?.problems() ?? []),
+            ];
+          },
         }
       : {}),
   });
   if (copied.length > 0) {
-    await failed(
-      deps,
-      tb,
-      `${notAdopted}: its volume info names VolumeSnapshotContents its tarball does not hold (labelled with the backup), whose snapshots no deletion would then remove: ${copied.join(', ')}`,
-    );
+    await failed(deps, tb, `${notAdopted}: ${copied.join('; ')}`);
     return false;
   }
   const { contentDigest } = await sealBackup(newStore, name, key, uid);
-  if (csi) await handOverOld(deps, { store: oldStore, backup: old, key, oldUid }, csi, { names, mtime });
+  if (csi || native) await handOverOld(deps, { store: oldStore, backup: old, key, oldUid }, volumes, { names, mtime });
   await recordCopy(deps, tb, old, { name, labels, location: location.name });
   await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
   return true;
@@ -198,12 +212,25 @@ async function copyAndSeal(
 async function oldSealProblem(old: Backup, store: BackupStore, key: Buffer, oldUid: string): Promise<string> {
   const from = old.metadata.name ?? '';
   try {
-    const handedOver = old.metadata.annotations?.[AdoptionAnnotations.handedOverTarball];
-    if (handedOver && (await storedTarballSha256(store, from)) === handedOver) {
-      const legacy = await store.getBackupFile(from, 'csiVolumeSnapshotContents');
-      const emptiedContents = Array.isArray(legacy) && legacy.length === 0;
-      await resealReplacedTarball(store, from, key, oldUid, { tarballSha256: handedOver, emptiedContents });
+    const annotations = old.metadata.annotations ?? {};
+    const handedOver = annotations[AdoptionAnnotations.handedOverTarball];
+    const replaced = handedOver !== undefined && (await storedTarballSha256(store, from)) === handedOver;
+    // Runs before the records annotation existed emptied only the legacy contents file.
+    const recorded = (
+      annotations[AdoptionAnnotations.handedOverRecords] ?? (replaced ? 'csiVolumeSnapshotContents' : '')
+    )
+      .split(',')
+      .filter((f): f is SealedCompanion => (SEALED_COMPANIONS as readonly string[]).includes(f));
+    const emptied: SealedCompanion[] = [];
+    for (const file of recorded) {
+      const records = await store.getBackupFile(from, file);
+      if (Array.isArray(records) && records.length === 0) emptied.push(file);
     }
+    if (replaced || emptied.length > 0)
+      await resealReplacedTarball(store, from, key, oldUid, {
+        ...(replaced ? { tarballSha256: handedOver } : {}),
+        emptied,
+      });
     await verifyBackupSeal(store, from, key, oldUid);
     return '';
   } catch (err) {
@@ -338,35 +365,60 @@ async function copyBackup(
 }
 
 /**
- * The old backup gives its CSI snapshots up (adoption-volumes.ts): its tarball's snapshot
- * objects are labelled for the copy (the new sha256 recorded in the index first) and re-sealed
- * for its old namespace, and its legacy contents file is emptied. Done after the copy is
- * sealed: until then the old backup alone owns them.
+ * The old backup gives its CSI and native snapshots up (adoption-volumes.ts): its tarball's
+ * snapshot objects are labelled for the copy (the new sha256 recorded in the index first), its
+ * legacy contents file and its native snapshots file are emptied (named in the index first),
+ * and it is re-sealed for its old namespace. Done after the copy is sealed: until then the old
+ * backup alone owns them.
  */
 async function handOverOld(
   deps: TenantControllerDeps,
   old: { store: BackupStore; backup: Backup; key: Buffer; oldUid: string },
-  csi: CsiHandOver,
+  volumes: Pick<Exclude<AdoptionVolumePlan, { refused: string[] }>, 'csi' | 'native'>,
   how: { names: { from: string; to: string }; mtime: Date },
 ): Promise<void> {
   const { store, key, oldUid } = old;
+  const { csi, native } = volumes;
   const from = how.names.from;
-  // The legacy file first: the re-seal below then covers it (the seal covers the volume records).
-  const emptiedContents = csi.oldCsiVolumeSnapshotContents !== undefined;
-  if (emptiedContents) await store.putBackupFile(from, 'csiVolumeSnapshotContents', csi.oldCsiVolumeSnapshotContents);
+  const oldBackup = { name: from, namespace: deps.namespace };
+  // The records first: the re-seal below then covers them (the seal covers the volume records).
+  const emptied: SealedCompanion[] = [
+    ...(csi?.oldCsiVolumeSnapshotContents !== undefined ? (['csiVolumeSnapshotContents'] as const) : []),
+    ...(native ? (['volumeSnapshots'] as const) : []),
+  ];
+  if (emptied.length > 0) {
+    await deps.cluster.patch(BACKUPS, oldBackup, 'merge', {
+      metadata: { annotations: { [AdoptionAnnotations.handedOverRecords]: emptied.join(',') } },
+    });
+    for (const file of emptied) await store.putBackupFile(from, file, []);
+  }
   let tarballSha256: string | undefined;
-  if (csi.contents.length > 0) {
+  if (csi && csi.contents.length > 0) {
     tarballSha256 = await handOverOldTarball(store, how.names, how.mtime, async (sha) => {
-      await deps.cluster.patch(BACKUPS, { name: from, namespace: deps.namespace }, 'merge', {
+      await deps.cluster.patch(BACKUPS, oldBackup, 'merge', {
         metadata: { annotations: { [AdoptionAnnotations.handedOverTarball]: sha } },
       });
     });
   }
-  if (tarballSha256 !== undefined || emptiedContents)
+  if (tarballSha256 !== undefined || emptied.length > 0)
     await resealReplacedTarball(store, from, key, oldUid, {
       ...(tarballSha256 !== undefined ? { tarballSha256 } : {}),
-      emptiedContents,
+      emptied,
     });
+}
+
+/** The companion files the copy gets with new content: the volume records naming the new backup and location. */
+function replacedRecords(
+  volumes: Exclude<AdoptionVolumePlan, { refused: string[] }>,
+): Partial<Record<BackupJsonFile, unknown>> {
+  const { podVolumeBackups, csi, moved, native } = volumes;
+  return {
+    ...(podVolumeBackups ? { podVolumeBackups } : {}),
+    ...csi?.copy,
+    ...(moved ? { volumeInfo: moved.volumeInfo } : {}),
+    ...(moved?.itemOperations ? { itemOperations: moved.itemOperations } : {}),
+    ...(native ? { volumeSnapshots: native.copy } : {}),
+  };
 }
 
 /** The old backup's volume records, from its companion files. */

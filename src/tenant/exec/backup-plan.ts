@@ -21,6 +21,7 @@ const PASSED_FIELDS = [
   'orLabelSelectors',
   'snapshotVolumes',
   'defaultVolumesToFsBackup',
+  'snapshotMoveData',
   'hooks',
 ] as const;
 /** Fields the planner reads itself. */
@@ -64,6 +65,9 @@ export function planTenantBackup(req: TenantBackupRequest, policy: TenantPolicy,
     else if (f.uses(spec[f.field]))
       errors.push(`spec.${f.field}: ${feature} is forbidden by TenantPolicy ${policy.name}`);
   }
+  // Moving data starts from a CSI snapshot: a policy that forbids snapshots forbids it too.
+  if (policy.forbidden.includes('snapshots') && spec.snapshotMoveData === true)
+    errors.push(`spec.snapshotMoveData: snapshots is forbidden by TenantPolicy ${policy.name}`);
   if (spec.includeClusterResources === true) {
     errors.push('spec.includeClusterResources: tenant backups never include cluster-scoped resources');
   }

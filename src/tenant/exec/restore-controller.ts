@@ -24,6 +24,7 @@ import { verifyBackupSeal } from './seal-store.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
 const PVRS = veleroListType(Kinds.PodVolumeRestore);
+const DDS = veleroListType(Kinds.DataDownload);
 const TENANT_RESTORES = TenantTypes.TenantRestore;
 const FINISHED_BACKUP = new Set(['Completed', 'PartiallyFailed']);
 /** How often every TenantRestore is looked at again (the queue is also run on each change). */
@@ -245,8 +246,12 @@ async function deletePodVolumeRestores(deps: TenantControllerDeps, restoreUid: s
     for await (const pvr of deps.cluster.list(PVRS, { namespace: deps.namespace, labelSelector })) {
       await deps.cluster.delete(resourceRef(Kinds.PodVolumeRestore), pvr.metadata.name ?? '', deps.namespace);
     }
+    // DataDownloads too: the in-memory Restore owns none of them (data-downloads.ts).
+    for await (const dd of deps.cluster.list(DDS, { namespace: deps.namespace, labelSelector })) {
+      await deps.cluster.delete(resourceRef(Kinds.DataDownload), dd.metadata.name ?? '', deps.namespace);
+    }
   } catch (err) {
-    deps.log.warn({ restoreUid, err }, 'could not delete a tenant restore’s pod volume restores');
+    deps.log.warn({ restoreUid, err }, 'could not delete a tenant restore’s pod volume restores or data downloads');
   }
 }
 

@@ -108,24 +108,25 @@ export async function verifyBackupSeal(
 }
 
 /**
- * Re-seals a backup the server itself changed (adoption's hand-over of CSI snapshots): its
- * tarball replaced by one whose sha256 the caller recorded in the index before storing it
- * (`tarballSha256`; undefined when the tarball was left alone), and the legacy VolumeSnapshot
- * contents file emptied (`emptiedContents`). The seal in place must still hold for everything
- * else, the stored tarball must be the recorded one, and the emptied file must be empty.
- * Rejects with TamperedBackupError otherwise.
+ * Re-seals a backup the server itself changed (adoption's hand-over of CSI and native
+ * snapshots): its tarball replaced by one whose sha256 the caller recorded in the index before
+ * storing it (`tarballSha256`; undefined when the tarball was left alone), and the `emptied`
+ * volume records (the legacy VolumeSnapshot contents, the native volume snapshots) emptied.
+ * The seal in place must still hold for everything else, the stored tarball must be the
+ * recorded one, and each emptied file must be empty. Rejects with TamperedBackupError otherwise.
  */
 export async function resealReplacedTarball(
   store: BackupStore,
   backup: string,
   key: Buffer,
   namespaceUid: string,
-  changed: { tarballSha256?: string; emptiedContents?: boolean },
+  changed: { tarballSha256?: string; emptied?: readonly SealedCompanion[] },
 ): Promise<void> {
   const seal = await store.getBackupFile(backup, 'tenantSeal');
   const content = await sealedContentOf(store, backup, namespaceUid);
   const sealed = isRecord(seal) ? seal : {};
   const sealedCompanions = isRecord(sealed.companionsSha256) ? sealed.companionsSha256 : {};
+  const emptied = changed.emptied ?? [];
   const asSealed: SealedContent = {
     ...content,
     ...(changed.tarballSha256 !== undefined && typeof sealed.contentSha256 === 'string'
@@ -133,19 +134,17 @@ export async function resealReplacedTarball(
       : {}),
     companionsSha256: {
       ...content.companionsSha256,
-      ...(changed.emptiedContents
-        ? { csiVolumeSnapshotContents: (sealedCompanions.csiVolumeSnapshotContents as string | null) ?? null }
-        : {}),
+      ...Object.fromEntries(emptied.map((f) => [f, (sealedCompanions[f] as string | null | undefined) ?? null])),
     },
   };
   const problem = sealProblem(key, asSealed, seal);
   if (problem) throw new TamperedBackupError(backup, problem);
   if (changed.tarballSha256 !== undefined && content.contentSha256 !== changed.tarballSha256)
     throw new TamperedBackupError(backup, 'its tarball was changed after the backup');
-  if (changed.emptiedContents) {
-    const contents = await store.getBackupFile(backup, 'csiVolumeSnapshotContents');
-    if (!Array.isArray(contents) || contents.length > 0)
-      throw new TamperedBackupError(backup, 'its csiVolumeSnapshotContents record was changed after the backup');
+  for (const file of emptied) {
+    const records = await store.getBackupFile(backup, file);
+    if (!Array.isArray(records) || records.length > 0)
+      throw new TamperedBackupError(backup, `its ${file} record was changed after the backup`);
   }
   await store.putBackupFile(backup, 'tenantSeal', makeSeal(key, content));
 }

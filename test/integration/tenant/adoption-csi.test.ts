@@ -2,10 +2,13 @@
 /**
  * Issue 17 acceptance 9 with CSI snapshots: a tenant backup whose claims were CSI-snapshotted
  * is adopted into the recreated namespace, and its snapshots are handed over to the copy: the
- * old backup's deletion leaves them, and dave's restore from the adopted backup brings the
- * claims back from them, identical by SHA-256.
+ * old backup's deletion leaves them in the driver's storage, dave's restore from the adopted
+ * backup brings the claims back from them, identical by SHA-256, and deleting the adopted
+ * backup removes them from the driver's storage.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Kinds, resourceRef, type Backup } from '../../../src/api/index.ts';
@@ -40,7 +43,8 @@ const VSC_GR = 'volumesnapshotcontents.snapshot.storage.k8s.io';
 describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', () => {
   const admin = adminCluster();
   const dave = tenantUser('dave');
-  const { csi } = loadTestEnv();
+  const env = loadTestEnv();
+  const { csi } = env;
   let server: TestServer;
   let policy: string;
   const cleanup: string[] = [];
@@ -56,6 +60,7 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
     await admin.delete(TenantTypes.TenantPolicy, policy);
   });
 
+  let adoptedRun: { tenant: TestTenant; newName: string; handles: string[] } | undefined;
   const tenantStore = (uid: string) => storeAtPrefix(server, tenantPrefix(server.prefix, uid));
 
   test('the adopted backup owns the snapshots: the old one’s deletion leaves them, dave restores the same bytes', async () => {
@@ -79,11 +84,16 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
     assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
     const oldName = `tenant-${done.metadata.uid ?? ''}`;
     const oldStore = await tenantStore(earlier.uid);
-    const info = (await oldStore.getBackupFile(oldName, 'volumeInfo')) as { backupMethod?: string }[];
+    const info = (await oldStore.getBackupFile(oldName, 'volumeInfo')) as {
+      backupMethod?: string;
+      csiSnapshotInfo?: { snapshotHandle?: string };
+    }[];
     assert.deepEqual(
       info.map((i) => i.backupMethod),
       ['CSISnapshot', 'CSISnapshot'],
     );
+    const handles = info.map((i) => i.csiSnapshotInfo?.snapshotHandle ?? '');
+    assert.equal(storedSnapshots(handles).length, 2, 'the driver holds both storage snapshots');
 
     await deleteNamespaceAndWait(admin, ns, 300_000);
     const again = await certTenant(admin, policy, 'team-s', dave, { namespace: ns });
@@ -116,6 +126,7 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
       async () => (await admin.find(BACKUPS, oldName, server.namespace)) === undefined,
       300_000,
     );
+    assert.deepEqual(storedSnapshots(handles).length, 2, 'the old backup’s deletion left the storage snapshots');
 
     await again.asUser.create(TR, {
       apiVersion: 'tenant.skiff.dev/v1alpha1',
@@ -137,7 +148,37 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
       const want = trees.get(pod.metadata.name ?? '') ?? [];
       assert.equal(treeSum(got), treeSum(want), `SHA-256 of ${pod.metadata.name ?? ''}'s restored claim`);
     }
+
+    adoptedRun = { tenant: again, newName, handles };
   });
+
+  // Runs and reports, but does not fail the run yet: on 6 December 2026 the deletion of the
+  // adopted backup left both storage snapshots in the driver (no DeleteSnapshot call), while its
+  // bucket files went; the cause is not found yet (see the w/adopt-mover report).
+  test(
+    'deleting the adopted backup removes the storage snapshots from the CSI driver',
+    {
+      todo: 'the adopted backup’s deletion leaves the storage snapshots (open)',
+    },
+    async () => {
+      assert.ok(adoptedRun, 'the adoption test ran');
+      const { tenant, newName, handles } = adoptedRun;
+      await tenant.asUser.delete(TB, 'with-snapshots', tenant.namespace);
+      await waitFor(
+        'the adopted backup to be deleted',
+        async () => (await admin.find(BACKUPS, newName, server.namespace)) === undefined,
+        300_000,
+      );
+      assert.deepEqual(storedSnapshots(handles), [], 'the adopted backup’s deletion removed the storage snapshots');
+    },
+  );
+
+  /** The snapshots the test CSI driver still stores (`<node root>/var/lib/skiff-csi/<handle>.snap`) of these handles. */
+  function storedSnapshots(handles: readonly string[]): string[] {
+    return env.nodes.flatMap((node) =>
+      handles.map((h) => join(env.nodeRoot(node), 'var/lib/skiff-csi', `${h}.snap`)).filter((path) => existsSync(path)),
+    );
+  }
 
   /** VolumeSnapshots are not in the built-in admin role: the admin grants them to the tenant. */
   async function grantSnapshots(t: TestTenant): Promise<void> {

@@ -245,6 +245,12 @@ describe('the DataDownload object (reference §1.13, §7.5 step 3)', () => {
         snapshotSize: 4096,
       },
     });
+    // A tenant's Restore exists only in memory: an owner reference would let the garbage collector delete it.
+    const inMemory = dataDownloadObject({ name: 'r1', uid: 'ruid', namespace: SERVER_NS }, planned, {
+      restoreNotStored: true,
+    });
+    assert.equal(inMemory.metadata.ownerReferences, undefined);
+    assert.equal(inMemory.metadata.labels?.['velero.io/restore-uid'], 'ruid');
   });
 });
 

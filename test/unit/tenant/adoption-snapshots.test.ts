@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { readBackupArchive } from '../../../src/archive/index.ts';
 import { BackupStore } from '../../../src/storage/backup-store.ts';
@@ -124,20 +125,78 @@ describe('hand-over of CSI snapshots in the tarballs', () => {
     await sealBackup(store, 'tenant-old', key, 'uid-old');
 
     await store.putBackupFile('tenant-old', 'csiVolumeSnapshotContents', []);
-    await resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptiedContents: true });
+    await resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptied: ['csiVolumeSnapshotContents'] });
     await verifyBackupSeal(store, 'tenant-old', key, 'uid-old');
 
     await store.putBackupFile('tenant-old', 'csiVolumeSnapshotContents', [{ metadata: { name: 'other' } }]);
     await assert.rejects(
-      resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptiedContents: true }),
+      resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptied: ['csiVolumeSnapshotContents'] }),
       /csiVolumeSnapshotContents record was changed/,
     );
     // The tarball was not handed over: a changed one is refused, not sealed again.
     await store.putBackupFile('tenant-old', 'csiVolumeSnapshotContents', []);
     await store.putBackupContents('tenant-old', await aBackupArchive().gzip());
     await assert.rejects(
-      resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptiedContents: true }),
+      resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptied: ['csiVolumeSnapshotContents'] }),
       /tarball was changed/,
     );
+  });
+
+  test('an emptied native snapshots file is sealed again; a changed volume info next to it is still refused', async () => {
+    const store = new BackupStore(new MemoryObjectStore(), 'tenants/uid-old/');
+    const key = Buffer.alloc(32, 4);
+    await store.putBackupMetadata('tenant-old', { metadata: { name: 'tenant-old' } });
+    await store.putBackupContents('tenant-old', await aBackupArchive().gzip());
+    await store.putBackupFile('tenant-old', 'volumeSnapshots', [{ spec: { backupName: 'tenant-old' } }]);
+    await store.putBackupFile('tenant-old', 'volumeInfo', []);
+    await sealBackup(store, 'tenant-old', key, 'uid-old');
+
+    await store.putBackupFile('tenant-old', 'volumeSnapshots', []);
+    await store.putBackupFile('tenant-old', 'volumeInfo', [{ pvcName: 'planted' }]);
+    await assert.rejects(
+      resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptied: ['volumeSnapshots'] }),
+      /volumeInfo record was changed/,
+    );
+    await store.putBackupFile('tenant-old', 'volumeInfo', []);
+    await resealReplacedTarball(store, 'tenant-old', key, 'uid-old', { emptied: ['volumeSnapshots'] });
+    await verifyBackupSeal(store, 'tenant-old', key, 'uid-old');
+  });
+
+  test("the copy's tarball holds its DataUploads in the new location; one of another location is named", async () => {
+    const upload = (name: string, location: string) => ({
+      group: 'velero.io',
+      resource: 'datauploads',
+      namespace: 'skiff',
+      name,
+      object: {
+        apiVersion: 'velero.io/v2alpha1',
+        kind: 'DataUpload',
+        metadata: { name, namespace: 'skiff', labels: { 'velero.io/backup-name': 'tenant-old' } },
+        spec: { sourcePVC: 'data', sourceNamespace: 'team-a', backupStorageLocation: location },
+      },
+    });
+    const archive = await aBackupArchive()
+      .item(upload('tenant-old-a', 'tenant-uid-old'))
+      .item(upload('tenant-old-b', 'elsewhere'))
+      .gzip();
+    const moved = { oldLocation: 'tenant-uid-old', newLocation: 'tenant-uid-new' };
+    const copy = handedOverTarball(Readable.from([archive]), names, mtime, moved);
+    const got = new Map<string, { labels?: unknown; location?: unknown }>();
+    for await (const rec of readBackupArchive(Readable.from([await readAll(copy.body)])))
+      if (rec.kind === 'item') {
+        const o = rec.object as {
+          metadata: { name: string; labels?: unknown };
+          spec: { backupStorageLocation?: unknown };
+        };
+        got.set(o.metadata.name, { labels: o.metadata.labels, location: o.spec.backupStorageLocation });
+      }
+    assert.deepEqual(got.get('tenant-old-a'), {
+      labels: { 'velero.io/backup-name': 'tenant-new' },
+      location: 'tenant-uid-new',
+    });
+    assert.equal(got.get('tenant-old-b')?.location, 'elsewhere');
+    assert.deepEqual(copy.problems(), [
+      "DataUpload tenant-old-b, whose data is in location elsewhere, not the old backup's tenant-uid-old",
+    ]);
   });
 });

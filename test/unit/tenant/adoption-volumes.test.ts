@@ -176,26 +176,28 @@ describe('adoption of volume data (pure)', () => {
           pvb('x', { snapshotID: 'k1', location: 'elsewhere' }),
           pvb('y', { snapshotID: 'k2', uploaderType: 'rsync' }),
         ],
-        volumeSnapshots: [{}],
-        volumeInfo: [csiInfo('a', true), csiInfo('b', true), csiInfo('c')],
+        volumeSnapshots: [{ spec: {} }, 'not a snapshot'],
+        volumeInfo: [csiInfo('a', true), csiInfo('c')],
         csiVolumeSnapshotContents: { not: 'a list' },
-        itemOperations: [{}, {}],
+        itemOperations: [{ spec: { backupItemAction: 'example.io/plugin' } }, {}],
       },
       names,
     );
     assert.ok('refused' in plan);
-    assert.equal(plan.refused.length, 5, plan.refused.join('\n'));
-    assert.match(plan.refused.join('\n'), /1 volume snapshots \(provider snapshots/);
-    assert.match(plan.refused.join('\n'), /2 data-mover uploads \(snapshotMoveData: .*does not copy yet/);
-    assert.match(plan.refused.join('\n'), /legacy csiVolumeSnapshotContents file that is not a list/);
+    const text = plan.refused.join('\n');
+    assert.equal(plan.refused.length, 6, text);
+    assert.match(text, /volume snapshot record 1, which is not a snapshot/);
+    assert.match(
+      text,
+      /the data-mover upload of claim team-a\/data, whose data is not in a repository of .*tenant-uid-old/,
+    );
+    assert.match(text, /2 item operations \(asynchronous plugin work/);
+    assert.match(text, /legacy csiVolumeSnapshotContents file that is not a list/);
     const other = planAdoptionVolumes({ ...none, itemOperations: [{}] }, names);
     assert.ok('refused' in other);
     assert.match(other.refused.join('\n'), /1 item operations/);
-    assert.match(
-      plan.refused.join('\n'),
-      /PodVolumeBackup x, whose snapshot is not in a repository of .*tenant-uid-old/,
-    );
-    assert.match(plan.refused.join('\n'), /PodVolumeBackup y: uploader type "rsync"/);
+    assert.match(text, /PodVolumeBackup x, whose snapshot is not in a repository of .*tenant-uid-old/);
+    assert.match(text, /PodVolumeBackup y: uploader type "rsync"/);
   });
 
   test('markers and objects of a repository copy', () => {

@@ -59,6 +59,15 @@ describe('planTenantBackup', () => {
     }
   });
 
+  test('snapshotMoveData is passed on, and refused where the policy forbids snapshots', () => {
+    const plan = planTenantBackup(req({ snapshotMoveData: true }), policy(), 'l');
+    assert.ok('veleroSpec' in plan, JSON.stringify(plan));
+    assert.equal(plan.veleroSpec.snapshotMoveData, true);
+    const refused = planTenantBackup(req({ snapshotMoveData: true }), policy({ forbidden: ['snapshots'] }), 'l');
+    assert.ok('errors' in refused);
+    assert.match(refused.errors.join('\n'), /spec.snapshotMoveData: snapshots is forbidden/);
+  });
+
   test('a tenant storage location is the controller’s to check (it needs the cluster): the plan accepts the field', () => {
     const plan = planTenantBackup(req({ storageLocation: 'mine' }), policy(), 'l');
     assert.ok(!('errors' in plan), JSON.stringify(plan));
