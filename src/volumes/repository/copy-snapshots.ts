@@ -4,7 +4,7 @@
  * password), and tells which new ID each copy has: neither tool keeps snapshot IDs.
  */
 import { errorMessage } from '../../util/errors.ts';
-import { KopiaUploader, ResticUploader } from '../uploader/index.ts';
+import { KopiaUploader, ResticUploader, type Uploader } from '../uploader/index.ts';
 import type { RepositoryKey } from './identity.ts';
 import { openRepository, type RepositoryContext } from './open.ts';
 import { kopiaCopies, kopiaSourcesToMigrate, resticCopies } from './snapshot-copies.ts';
@@ -17,22 +17,29 @@ export async function copySnapshots(
   snapshotIDs: readonly string[],
   signal?: AbortSignal,
 ): Promise<Map<string, string>> {
-  if (from.type !== to.type) throw new Error(`cannot copy ${from.type} snapshots into a ${to.type} repository`);
-  const source = await openRepository(ctx, from);
-  const target = await openRepository(ctx, to);
-  const found =
-    source instanceof ResticUploader && target instanceof ResticUploader
-      ? await copyRestic(source, target, snapshotIDs, signal)
-      : source instanceof KopiaUploader && target instanceof KopiaUploader
-        ? await copyKopia(source, target, snapshotIDs, signal)
-        : undefined;
-  if (!found) throw new Error(`no snapshot copy for ${from.type} repositories`);
-  if (found.missing.length > 0) {
+  const copies = await copyBetween(await openRepository(ctx, from), await openRepository(ctx, to), snapshotIDs, signal);
+  if (copies.missing.length > 0) {
     throw new Error(
-      `the ${to.type} repository of namespace ${to.volumeNamespace} in location ${to.location} holds no copy of snapshot(s) ${found.missing.join(', ')} of location ${from.location} after copying them`,
+      `the ${to.type} repository of namespace ${to.volumeNamespace} in location ${to.location} holds no copy of snapshot(s) ${copies.missing.join(', ')} of location ${from.location} after copying them`,
     );
   }
-  return found.copies;
+  return copies.copies;
+}
+
+/** Copies the snapshots between two opened repositories of one type; `missing` names those that did not arrive. */
+export async function copyBetween(
+  source: Uploader,
+  target: Uploader,
+  snapshotIDs: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ copies: Map<string, string>; missing: string[] }> {
+  if (source instanceof ResticUploader && target instanceof ResticUploader) {
+    return copyRestic(source, target, snapshotIDs, signal);
+  }
+  if (source instanceof KopiaUploader && target instanceof KopiaUploader) {
+    return copyKopia(source, target, snapshotIDs, signal);
+  }
+  throw new Error(`cannot copy ${source.type} snapshots into a ${target.type} repository`);
 }
 
 async function copyRestic(
