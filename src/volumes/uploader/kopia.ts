@@ -82,13 +82,21 @@ export class KopiaUploader implements Uploader {
       stdin?: AsyncIterable<string>;
       /** A restore's kopia runs under the restore's memory limit (tuning.ts). */
       restore?: boolean;
+      /**
+       * kopia opens a second repository (snapshot migrate): the cache folder is left to each
+       * one's config (`cache` beside it, where connect put it), since the environment's would
+       * be used for both, and one repository's cached index fails to decrypt in the other.
+       */
+      twoRepositories?: boolean;
     } = {},
   ): Promise<string> {
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
+    const env = this.env(opts.role ?? 'snapshots', opts.restore === true ? 'restore' : 'backup');
+    if (opts.twoRepositories === true) delete env.KOPIA_CACHE_DIRECTORY;
     return runTool({
       command: this.binary,
       args,
-      env: this.env(opts.role ?? 'snapshots', opts.restore === true ? 'restore' : 'backup'),
+      env,
       signal: opts.signal,
       splitCarriageReturns: true,
       ...(opts.onStderrLine ? { onStderrLine: opts.onStderrLine } : {}),
@@ -295,7 +303,7 @@ export class KopiaUploader implements Uploader {
     await this.connect(signal);
     const args = ['snapshot', 'migrate', `--source-config=${source.configFile('snapshots')}`, '--no-policies'];
     for (const s of sources) args.push(`--sources=${s}`);
-    await this.run(args, { signal });
+    await this.run(args, { signal, twoRepositories: true });
   }
 
   async maintenance(signal?: AbortSignal): Promise<string> {
