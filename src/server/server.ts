@@ -294,7 +294,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
       defaultMaintenanceFrequency: opts.defaultRepoMaintainFrequency,
     }),
     ...(await tenantExecutionControllers(
-      { cluster, namespace, locations, clock, log, slots: opts.concurrentBackups },
+      { cluster, namespace, locations, clock, log, slots: opts.concurrentBackups, repositories: repositoryContext },
       opts.tenantOperations,
     )),
   ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));

@@ -12,10 +12,11 @@
  * seal (under the old UID), copies the backup under `tenants/<new UID>/` with the new
  * TenantBackup's name, re-seals it under the new UID and records it as a velero.io Backup of
  * the new namespace: from then on it is an ordinary tenant backup of that namespace. Its
- * file-system backup and data-mover data comes along (the repositories copied, the records
- * renamed) and its CSI and native snapshots are handed over to the copy (adoption-volumes.ts
- * and adoption-moved.ts decide what, adoption-snapshots.ts rewrites the tarballs); other
- * volume data is refused, naming it.
+ * file-system backup and data-mover data comes along (the repositories copied, or the backup's
+ * snapshots copied into the repository the new namespace already has:
+ * adoption-repository-copy.ts; the records renamed) and its CSI and native snapshots are handed
+ * over to the copy (adoption-volumes.ts and adoption-moved.ts decide what, adoption-snapshots.ts
+ * rewrites the tarballs); other volume data is refused, naming it.
  */
 import type { Readable } from 'node:stream';
 import { Kinds, resourceRef, type Backup } from '../../api/index.ts';
@@ -29,14 +30,8 @@ import { resticIdentifier } from '../../volumes/repository/identity.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { TenantControllerDeps } from './backup-controller.ts';
-import {
-  copiesRepositoryObject,
-  planAdoptionVolumes,
-  repositoryMarker,
-  type AdoptionVolumePlan,
-  type RepositoryToCopy,
-  type StoredVolumeData,
-} from './adoption-volumes.ts';
+import { carryRepositories } from './adoption-repository-copy.ts';
+import { planAdoptionVolumes, type AdoptionVolumePlan, type StoredVolumeData } from './adoption-volumes.ts';
 import { handedOverTarball, handOverOldTarball, missingContents } from './adoption-snapshots.ts';
 import { liveNamespace } from './namespaces.ts';
 import { policyForNamespace, readPolicy } from './policy.ts';
@@ -156,12 +151,21 @@ async function copyAndSeal(
     );
     return false;
   }
-  for (const repository of volumes.repositories) {
-    const problem = await copyRepository(oldStore, newStore, repository);
-    if (problem) {
-      await failed(deps, tb, `${notAdopted}: ${problem}`);
-      return false;
-    }
+  const carried = await carryRepositories(
+    {
+      oldStore,
+      newStore,
+      oldLocation: old.spec.storageLocation ?? '',
+      newLocation: location.name,
+      repositories: deps.repositories,
+    },
+    volumes.repositories,
+    volumes.podVolumeBackups,
+    new Set((volumes.moved?.repositories ?? []).map((r) => `${r.type}/${r.volumeNamespace}`)),
+  );
+  if ('problem' in carried) {
+    await failed(deps, tb, `${notAdopted}: ${carried.problem}`);
+    return false;
   }
   const { csi, moved, native } = volumes;
   const names = { from, to: name };
@@ -169,7 +173,7 @@ async function copyAndSeal(
   const locations = { oldLocation: old.spec.storageLocation ?? '', newLocation: location.name };
   let tarball: ReturnType<typeof handedOverTarball> | undefined;
   const copied = await copyBackup(oldStore, from, newStore, name, {
-    replaced: replacedRecords(volumes),
+    replaced: replacedRecords({ ...volumes, podVolumeBackups: carried.podVolumeBackups }),
     rewrite: (metadata) => ({
       ...metadata,
       metadata: { ...(metadata.metadata as object), name, labels },
@@ -431,45 +435,6 @@ async function storedVolumeData(store: BackupStore, backup: string): Promise<Sto
     csiVolumeSnapshotContents: await store.getBackupFile(backup, 'csiVolumeSnapshotContents'),
     itemOperations: await store.getBackupFile(backup, 'itemOperations'),
   };
-}
-
-/**
- * Copies one file-system backup repository of the old location under the new location's
- * prefix, object by object (kopia and restic encrypt with the server's one repository
- * password, so the copy is the same repository and every snapshot keeps its ID). Its marker
- * (format blob or config) goes last: a copy that stopped half-way is copied again. A new
- * repository with the same marker is this copy, made by an earlier adoption; one with another
- * marker is the recreated namespace's own, which a copy would destroy: refused, naming it.
- * Returns the problem, or undefined when the repository is in place.
- */
-async function copyRepository(
-  source: BackupStore,
-  target: BackupStore,
-  repository: RepositoryToCopy,
-): Promise<string | undefined> {
-  const { type, volumeNamespace } = repository;
-  const from = source.repositoryPrefix(type, volumeNamespace);
-  const to = target.repositoryPrefix(type, volumeNamespace);
-  const marker = repositoryMarker(type);
-  const oldMarker = await readIfExists(source, `${from}${marker}`);
-  if (!oldMarker) return `its ${type} repository of namespace ${volumeNamespace} is missing (no ${from}${marker})`;
-  const newMarker = await readIfExists(target, `${to}${marker}`);
-  if (newMarker) {
-    if (newMarker.equals(oldMarker)) return undefined;
-    return `the recreated namespace already has a ${type} repository of its own for namespace ${volumeNamespace} (${to}: file-system backups made before the adoption), which copying the old one would overwrite; adopt before making file-system backups, or delete those backups and that repository first`;
-  }
-  for await (const key of source.objectStore.listObjects(from)) {
-    const relative = key.slice(from.length);
-    if (relative === marker || !copiesRepositoryObject(type, relative)) continue;
-    await target.objectStore.putObject(`${to}${relative}`, await source.objectStore.getObject(key));
-  }
-  await target.objectStore.putObject(`${to}${marker}`, oldMarker);
-  return undefined;
-}
-
-async function readIfExists(store: BackupStore, key: string): Promise<Buffer | undefined> {
-  if (!(await store.objectStore.objectExists(key))) return undefined;
-  return readAll(await store.objectStore.getObject(key));
 }
 
 function patch(deps: TenantControllerDeps, tb: KubeObject, status: Record<string, unknown>): Promise<undefined> {

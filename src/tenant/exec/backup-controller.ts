@@ -29,6 +29,7 @@ import {
 import { sealBackup } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 import { ensureTenantOwnLocation } from './tenant-own-location.ts';
+import type { RepositoryContext } from '../../volumes/repository/open.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
 const DELETE_REQUESTS = resourceRef(Kinds.DeleteBackupRequest);
@@ -51,6 +52,8 @@ export interface TenantControllerDeps {
   slots?: number | undefined;
   /** Runs a pass of the fair queue of TenantBackups and TenantRestores (operation-queue.ts), coalesced. */
   queue: () => Promise<void>;
+  /** How the server opens file-system backup repositories (adoption copies snapshots between them). */
+  repositories?: RepositoryContext | undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { inlineDirTimes, inlineDirTimesRecord, isInlineDirTimes } from '../dir-t
 import { DIR_TIMES_FILE } from '../dir-times/record.ts';
 import { defaultChainEnv } from '../../storage/providers/aws/default-chain.ts';
 import { errorMessage } from '../../util/errors.ts';
+import type { KopiaSnapshotListing } from '../repository/snapshot-copies.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
 import type {
@@ -81,13 +82,21 @@ export class KopiaUploader implements Uploader {
       stdin?: AsyncIterable<string>;
       /** A restore's kopia runs under the restore's memory limit (tuning.ts). */
       restore?: boolean;
+      /**
+       * kopia opens a second repository (snapshot migrate): the cache folder is left to each
+       * one's config (`cache` beside it, where connect put it), since the environment's would
+       * be used for both, and one repository's cached index fails to decrypt in the other.
+       */
+      twoRepositories?: boolean;
     } = {},
   ): Promise<string> {
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
+    const env = this.env(opts.role ?? 'snapshots', opts.restore === true ? 'restore' : 'backup');
+    if (opts.twoRepositories === true) delete env.KOPIA_CACHE_DIRECTORY;
     return runTool({
       command: this.binary,
       args,
-      env: this.env(opts.role ?? 'snapshots', opts.restore === true ? 'restore' : 'backup'),
+      env,
       signal: opts.signal,
       splitCarriageReturns: true,
       ...(opts.onStderrLine ? { onStderrLine: opts.onStderrLine } : {}),
@@ -274,6 +283,29 @@ export class KopiaUploader implements Uploader {
     await this.run(['snapshot', 'delete', snapshotID, '--delete'], { signal });
   }
 
+  /** Every snapshot of the repository, of every user and host. */
+  async listSnapshots(signal?: AbortSignal): Promise<KopiaSnapshotListing[]> {
+    await this.connect(signal);
+    const out = await this.run(['snapshot', 'list', '--all', '--json'], { signal });
+    const list = parseJsonArray(out);
+    if (!list) throw new Error(`kopia snapshot list printed no list: ${out.slice(0, 500)}`);
+    return list.filter(isKopiaListing);
+  }
+
+  /**
+   * Copies every snapshot of the given sources (`user@host:path`) of repository `source` into
+   * this one (`kopia snapshot migrate`), without their policies. kopia reports a source it could
+   * not copy in its log and still exits 0: the caller checks the copies by listing them.
+   */
+  async migrateFrom(source: KopiaUploader, sources: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (sources.length === 0) return;
+    await source.connect(signal);
+    await this.connect(signal);
+    const args = ['snapshot', 'migrate', `--source-config=${source.configFile('snapshots')}`, '--no-policies'];
+    for (const s of sources) args.push(`--sources=${s}`);
+    await this.run(args, { signal, twoRepositories: true });
+  }
+
   async maintenance(signal?: AbortSignal): Promise<string> {
     await this.connectAs('maintenance', signal);
     return this.run(['maintenance', 'run', '--full'], { signal, role: 'maintenance' });
@@ -298,6 +330,29 @@ export function awsEnv(target: S3RepositoryTarget): Record<string, string> {
     Object.assign(env, defaultChainEnv());
   }
   return env;
+}
+
+function parseJsonArray(out: string): unknown[] | undefined {
+  const start = out.indexOf('[');
+  if (start < 0) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(out.slice(start));
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isKopiaListing(v: unknown): v is KopiaSnapshotListing {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as { id?: unknown; startTime?: unknown; source?: { host?: unknown; userName?: unknown; path?: unknown } };
+  return (
+    typeof m.id === 'string' &&
+    typeof m.startTime === 'string' &&
+    typeof m.source?.host === 'string' &&
+    typeof m.source.userName === 'string' &&
+    typeof m.source.path === 'string'
+  );
 }
 
 function lastJson(out: string): unknown {

@@ -11,10 +11,26 @@ import { awsEnv } from './kopia.ts';
 import { cachedSnapshotID } from './restic-cache.ts';
 import { runTool, ToolError } from './run-tool.ts';
 import { goRuntimeEnv, type UploaderTuning } from './tuning.ts';
-import type { BackupOptions, BackupResult, RepositoryAccess, RestoreOptions, Uploader } from './types.ts';
+import type { ResticSnapshotListing } from '../repository/snapshot-copies.ts';
+import type {
+  BackupOptions,
+  BackupResult,
+  RepositoryAccess,
+  RepositoryTarget,
+  RestoreOptions,
+  Uploader,
+} from './types.ts';
 
 const LOCK_WAIT_MS = 10 * 60_000;
 const LOCK_RETRY_MS = 5000;
+
+interface RunOptions {
+  signal?: AbortSignal | undefined;
+  cwd?: string;
+  onStdoutLine?: (line: string) => void;
+  /** More environment (a second repository's). */
+  env?: Record<string, string>;
+}
 
 /** Velero's restic snapshots carry host `velero`; keeping it lets either read the other's history. */
 const HOST = 'velero';
@@ -56,10 +72,7 @@ export class ResticUploader implements Uploader {
    * Runs restic, waiting out another process's exclusive lock (a prune in progress): restic 0.14
    * has no --retry-lock, so the command is tried again every few seconds for up to 10 minutes.
    */
-  private async run(
-    args: readonly string[],
-    opts: { signal?: AbortSignal | undefined; cwd?: string; onStdoutLine?: (line: string) => void } = {},
-  ): Promise<string> {
+  private async run(args: readonly string[], opts: RunOptions = {}): Promise<string> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
@@ -72,10 +85,7 @@ export class ResticUploader implements Uploader {
     }
   }
 
-  private async runOnce(
-    args: readonly string[],
-    opts: { signal?: AbortSignal | undefined; cwd?: string; onStdoutLine?: (line: string) => void },
-  ): Promise<string> {
+  private async runOnce(args: readonly string[], opts: RunOptions): Promise<string> {
     const { target } = this.access;
     await mkdir(this.access.workDir, { recursive: true, mode: 0o700 });
     return runTool({
@@ -91,6 +101,7 @@ export class ResticUploader implements Uploader {
           ? { RESTIC_PACK_SIZE: String(this.tuning.resticPackSizeMiB) }
           : {}),
         ...(target.kind === 's3' ? awsEnv(target) : {}),
+        ...opts.env,
       },
       signal: opts.signal,
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
@@ -186,6 +197,38 @@ export class ResticUploader implements Uploader {
     await this.run(['forget', snapshotID], { signal });
   }
 
+  /** Every snapshot of the repository. */
+  async listSnapshots(signal?: AbortSignal): Promise<ResticSnapshotListing[]> {
+    const out = await this.run(['snapshots', '--json'], { signal });
+    const list = parseJson(out.trim());
+    if (!Array.isArray(list)) throw new Error(`restic snapshots printed no list: ${out.slice(0, 500)}`);
+    return list.flatMap((s: unknown) => {
+      const { id, original } = (typeof s === 'object' && s !== null ? s : {}) as { id?: unknown; original?: unknown };
+      if (typeof id !== 'string') return [];
+      return [{ id, ...(typeof original === 'string' ? { original } : {}) }];
+    });
+  }
+
+  /**
+   * Copies snapshots of repository `source` into this one (`restic copy --from-repo`, restic
+   * 0.14's spelling; `--repo2` before it); each copy gets a new ID and names its original.
+   * restic reads both repositories with one set of S3 settings and credentials, so repositories
+   * that need different ones are refused.
+   */
+  async copyFrom(source: ResticUploader, snapshotIDs: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (snapshotIDs.length === 0) return;
+    const differs = differentS3Settings(source.access.target, this.access.target);
+    if (differs) {
+      throw new Error(
+        `restic copy reads both repositories with one set of S3 settings, and ${source.repositoryUrl()} needs a different ${differs} than ${this.repositoryUrl()}`,
+      );
+    }
+    await this.run(['copy', ...snapshotIDs], {
+      signal,
+      env: { RESTIC_FROM_REPOSITORY: source.repositoryUrl(), RESTIC_FROM_PASSWORD: source.access.password },
+    });
+  }
+
   async maintenance(signal?: AbortSignal): Promise<string> {
     await this.removeStaleLocks(signal);
     return this.run(['prune'], { signal });
@@ -204,6 +247,18 @@ export class ResticUploader implements Uploader {
   private async removeStaleLocks(signal?: AbortSignal): Promise<void> {
     await this.run(['unlock'], { signal });
   }
+}
+
+/** Which S3 setting of two repositories differs (restic copy has one set for both), or undefined. */
+function differentS3Settings(a: RepositoryTarget, b: RepositoryTarget): string | undefined {
+  if (a.kind !== 's3' || b.kind !== 's3') return a.kind === b.kind ? undefined : 'storage kind';
+  if (a.endpoint !== b.endpoint) return 'endpoint';
+  if (a.region !== b.region) return 'region';
+  if (a.forcePathStyle !== b.forcePathStyle) return 'path style';
+  if (a.insecureSkipTLSVerify !== b.insecureSkipTLSVerify) return 'TLS verification';
+  if (a.caCert !== b.caCert) return 'CA certificate';
+  if (JSON.stringify(awsEnv(a)) !== JSON.stringify(awsEnv(b))) return 'credential';
+  return undefined;
 }
 
 /** Files smaller than this are not worth a process to make sparse. */
