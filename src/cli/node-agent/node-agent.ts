@@ -164,5 +164,6 @@ export function uploaderTuningFrom(
     // A given limit applies to restores too; the defaults differ (tuning.ts).
     ...(given === undefined ? { restoreMemoryLimit: DEFAULT_UPLOADER_TUNING.restoreMemoryLimit } : {}),
     ...(packSize ? { resticPackSizeMiB: packSize } : {}),
+    lazyMemoryRelease: DEFAULT_UPLOADER_TUNING.lazyMemoryRelease,
   };
 }
