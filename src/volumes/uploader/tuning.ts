@@ -20,9 +20,11 @@
  * the process's, in its RSS, until the kernel wants them) restic alone on 1 GiB into MinIO, 8 MiB
  * packs (load 11-17, 6 December 2026): 12-22k faults instead of 250-425k, system time 3.6-3.8 s
  * (restic with no limit 3.7-4.3, the limit without it 4.5-4.9); RSS 115-121 MiB at 88MiB, 126
- * at 96MiB, 135 at 104MiB (MADV_FREE pages count until reclaimed). Hence restic at 96MiB,
+ * at 96MiB, 135 at 104MiB (MADV_FREE pages count until reclaimed); restic's CPU 22.6-23.6 s at
+ * 88MiB against 21.5-22.1 alone and 23.2-23.7 at 104MiB without it. Hence restic at 88MiB,
  * lazily, with 8 MiB packs: 4 MiB packs cost MinIO ~1 s of CPU per GiB over restic's 16 (two
- * cores: CPU the tool does not get), 8 MiB half that, for ~5 MiB of restic's heap.
+ * cores: CPU the tool does not get), 8 MiB half that, for ~5 MiB of restic's heap. bench:fs
+ * on 2 GiB at 96MiB (load 16-22): restic 132 MiB, the tree 198: too close to 200, so 88MiB.
  */
 import type { RepositoryType } from '../../api/index.ts';
 
@@ -77,7 +79,7 @@ export interface UploaderTuning {
  * A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '96MiB', restic: '96MiB' },
+  memoryLimit: { kopia: '96MiB', restic: '88MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
   restoreMemoryLimit: '80MiB',

@@ -15,7 +15,7 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 
 test('uploader tuning: flags win over the environment, which wins over the defaults', () => {
   assert.deepEqual(uploaderTuningFrom({}, {}), {
-    memoryLimit: { kopia: '96MiB', restic: '96MiB' },
+    memoryLimit: { kopia: '96MiB', restic: '88MiB' },
     parallelFiles: 2,
     restoreParallelFiles: 1,
     restoreMemoryLimit: '80MiB',
@@ -33,7 +33,7 @@ test('uploader tuning: flags win over the environment, which wins over the defau
   assert.deepEqual(
     uploaderTuningFrom({}, { SKIFF_UPLOADER_PARALLEL_FILES: '3' }),
     {
-      memoryLimit: { kopia: '96MiB', restic: '96MiB' },
+      memoryLimit: { kopia: '96MiB', restic: '88MiB' },
       parallelFiles: 3,
       restoreMemoryLimit: '80MiB',
       resticPackSizeMiB: 8,
@@ -139,7 +139,7 @@ test('restic runs with GOMEMLIMIT and its pack size, and no default parallelism 
 test('by default each tool gets its own memory limit; a given one applies to both', async () => {
   for (const [type, expected] of [
     ['kopia', /^96MiB - - .*\[\]$/],
-    ['restic', /^96MiB - 8 .*\[madvdontneed=0\]$/],
+    ['restic', /^88MiB - 8 .*\[madvdontneed=0\]$/],
   ] as const) {
     const { uploader, dir, runs } = uploaderWith(type, uploaderTuningFrom({}, {}));
     await uploader.backup(dir, { tags: {} });
