@@ -41,6 +41,7 @@ import { buildCli } from '../scripts/build.ts';
 import { startTestServer } from '../test/helpers/skiff-server.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
 import { createVolumePod } from '../test/helpers/volume-pods.ts';
+import { describeWindow, runProcesses, usageSnapshot, type UsageSnapshot } from './env-usage.ts';
 import { PhaseTimeline } from './fs-phases.ts';
 import {
   benchTarget,
@@ -157,7 +158,14 @@ try {
   // Each timed run starts with nothing dirty in the page cache: otherwise the kernel writes back
   // the tree just written (or the previous run's 2 GiB in MinIO) during the next run.
   await timed('sync', []);
+  // What the rest of the run (API server, etcd, MinIO, the agent, this process with its polling) uses of the
+  // two cores during each timed run: CPU they take is CPU the tool does not get.
+  // The agent is this process's child: its CPU counts under this process's name (and apart in the PVB's phases).
+  const processes = runProcesses(env.runDir, { 'bench+server+agent': process.pid });
+  const usage = (): UsageSnapshot => usageSnapshot(processes, join(env.runDir, 'csi-storage'));
+  const directUsage = [usage()];
   const directSeconds = await direct(dir, work);
+  directUsage.push(usage());
   const directCpu = lastTimedCpu();
   process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s, CPU ${directCpu.toFixed(2)} s\n`);
 
@@ -195,6 +203,7 @@ try {
     peak.sample();
     phases.sample();
   }, 100);
+  const skiffUsage = [usage()];
   const start = performance.now();
   phases.begin();
   const name = await createPodVolumeBackup(cluster, server.namespace, {
@@ -214,6 +223,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const skiffSeconds = (performance.now() - start) / 1000;
+  skiffUsage.push(usage());
   phases.end();
   clearInterval(sampler);
   if (pvb.status?.phase !== 'Completed') throw new Error(`the PodVolumeBackup failed: ${pvb.status?.message}`);
@@ -236,6 +246,9 @@ try {
   for (const line of warmupPhases.report()) console.log(line);
   console.log(`  ${uploader} direct CPU: ${directCpu.toFixed(2)} s; the PVB's phases (seconds since its creation):`);
   for (const line of phases.report()) console.log(line);
+  console.log(`  while each timed run ran, the rest of the run (MinIO included; ${uploader} itself left out):`);
+  console.log(`    ${uploader} direct: ${describeWindow(directUsage[0], directUsage[1])}`);
+  console.log(`    skiff PVB:    ${describeWindow(skiffUsage[0], skiffUsage[1])}`);
   console.log(
     `  node agent tree peak RSS: ${MiB(peak.total)} (target <= 200 MiB; peaks of the parts: ${peak.describe()})`,
   );

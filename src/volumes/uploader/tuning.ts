@@ -15,6 +15,16 @@
  * against 97 without a limit, and as the heap is held at the limit, the memory it hands back is
  * faulted in again: 340-413k minor page faults against ~100k, restic's CPU +5-8 % in all.
  * 104MiB: 222 collections, 330k faults, ~8 MiB more RSS, which the 200 MiB tree target has room for.
+ * Those faults are the limit's cost: the runtime hands freed pages back at once (MADV_DONTNEED) and
+ * faults them in again as the heap refills. With GODEBUG=madvdontneed=0 (MADV_FREE: the pages stay
+ * the process's, in its RSS, until the kernel wants them) restic alone on 1 GiB into MinIO, 8 MiB
+ * packs (load 11-17, 6 December 2026): 12-22k faults instead of 250-425k, system time 3.6-3.8 s
+ * (restic with no limit 3.7-4.3, the limit without it 4.5-4.9); RSS 115-121 MiB at 88MiB, 126
+ * at 96MiB, 135 at 104MiB (MADV_FREE pages count until reclaimed); restic's CPU 22.6-23.6 s at
+ * 88MiB against 21.5-22.1 alone and 23.2-23.7 at 104MiB without it. Hence restic at 88MiB,
+ * lazily, with 8 MiB packs: 4 MiB packs cost MinIO ~1 s of CPU per GiB over restic's 16 (two
+ * cores: CPU the tool does not get), 8 MiB half that, for ~5 MiB of restic's heap. bench:fs
+ * on 2 GiB at 96MiB (load 16-22): restic 132 MiB, the tree 198: too close to 200, so 88MiB.
  */
 import type { RepositoryType } from '../../api/index.ts';
 
@@ -41,6 +51,13 @@ export interface UploaderTuning {
    * it is filling in memory. Undefined leaves restic's default (16).
    */
   resticPackSizeMiB?: number | undefined;
+  /**
+   * Tools whose Go runtime hands freed memory back to the OS lazily (`GODEBUG=madvdontneed=0`,
+   * MADV_FREE): the pages stay the process's (and count in its RSS) until the kernel needs
+   * them, so memory the collector frees under the limit and the heap reuses at once is not
+   * faulted in again. Undefined or empty: the tools' default (MADV_DONTNEED, returned at once).
+   */
+  lazyMemoryRelease?: readonly RepositoryType[] | undefined;
 }
 
 /**
@@ -62,11 +79,12 @@ export interface UploaderTuning {
  * A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '96MiB', restic: '104MiB' },
+  memoryLimit: { kopia: '96MiB', restic: '88MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
   restoreMemoryLimit: '80MiB',
-  resticPackSizeMiB: 4,
+  resticPackSizeMiB: 8,
+  lazyMemoryRelease: ['restic'],
 } as const satisfies UploaderTuning;
 
 /** Go's GOMEMLIMIT syntax: a whole number of bytes with an optional B, KiB, MiB, GiB or TiB; "off" for none. */
@@ -95,5 +113,6 @@ export function goRuntimeEnv(
     restoreLimit ?? (typeof tuning?.memoryLimit === 'object' ? tuning.memoryLimit[tool] : tuning?.memoryLimit);
   if (limit !== undefined && limit !== 'off') env.GOMEMLIMIT = limit;
   if (tuning?.gcPercent !== undefined) env.GOGC = String(tuning.gcPercent);
+  if (tuning?.lazyMemoryRelease?.includes(tool)) env.GODEBUG = 'madvdontneed=0';
   return env;
 }
