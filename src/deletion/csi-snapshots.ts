@@ -120,7 +120,9 @@ export async function deleteContent(
   await cluster.create(VOLUME_SNAPSHOT_CONTENTS, {
     apiVersion: SNAPSHOT_API_VERSION,
     kind: 'VolumeSnapshotContent',
-    metadata: { name, labels: stored.metadata.labels ?? {} },
+    // The snapshot controller never puts its finalizer on a content no VolumeSnapshot is bound
+    // to: without it the delete below would remove the content before the sidecar saw it go.
+    metadata: { name, labels: stored.metadata.labels ?? {}, finalizers: [CONTENT_FINALIZER] },
     spec: {
       deletionPolicy: 'Delete',
       driver: vsc.spec.driver,
@@ -128,19 +130,61 @@ export async function deleteContent(
       volumeSnapshotRef: { kind: 'VolumeSnapshot', name: ref?.name ?? name, namespace: ref?.namespace ?? 'default' },
     },
   });
-  // The snapshotter must have taken the content (its status set) before the delete, or the
-  // content would go without the storage snapshot.
-  const seen = await poll(opts, async () => {
-    const c = await cluster.find(VOLUME_SNAPSHOT_CONTENTS, name);
-    return vscView(c).status?.snapshotHandle !== undefined || (c?.metadata.finalizers?.length ?? 0) > 0;
-  });
-  await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, name);
-  if (!seen)
+  const state = await confirmation(cluster, name, opts);
+  if (state.kind === 'pending') {
+    // No sidecar took it: nothing would ever remove the finalizer.
+    await cluster.patch(VOLUME_SNAPSHOT_CONTENTS, { name }, 'merge', { metadata: { finalizers: null } });
+    await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, name);
     throw new Error(
-      `no CSI snapshotter took the temporary content for driver ${vsc.spec.driver}: the storage snapshot ${handle} may remain`,
+      `no CSI snapshotter confirmed the storage snapshot ${handle} of driver ${vsc.spec.driver} through the temporary content${state.error ? ` (${state.error})` : ''}: it may remain`,
     );
+  }
+  // Deleted, the content stays until the sidecar has called DeleteSnapshot (when confirmed) and
+  // removed the finalizer.
+  await cluster.delete(VOLUME_SNAPSHOT_CONTENTS, name);
   const gone = await poll(opts, async () => (await cluster.find(VOLUME_SNAPSHOT_CONTENTS, name)) === undefined);
-  if (!gone) throw new Error(`the storage snapshot ${handle} was not deleted in time (the content is still there)`);
+  if (gone) return;
+  if (state.kind === 'missing') {
+    await cluster.patch(VOLUME_SNAPSHOT_CONTENTS, { name }, 'merge', { metadata: { finalizers: null } });
+    return;
+  }
+  throw new Error(`the storage snapshot ${handle} was not deleted in time (the content is still there)`);
+}
+
+export type TemporaryContentState =
+  { kind: 'confirmed' } | { kind: 'missing'; error: string } | { kind: 'pending'; error?: string };
+
+/** The snapshot controller's finalizer on a bound content: the sidecar removes it once it has handled a deletion. */
+export const CONTENT_FINALIZER = 'snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection';
+
+/**
+ * Whether a temporary content may be deleted so that its storage snapshot goes with it. The
+ * deletion needs both the finalizer (without it the API server removes the content at once and
+ * no sidecar ever sees it deleted; the snapshot controller adds it only to bound contents, so the
+ * deletion sets it itself) and the sidecar's status holding the handle (it confirmed the snapshot
+ * through ListSnapshots; without it the sidecar only drops the finalizer and never calls
+ * DeleteSnapshot: external-snapshotter). Deleting with either alone left the snapshot in the
+ * storage. A snapshot the driver no longer has (ListSnapshots finds none) is `missing`: nothing
+ * is left to delete. Any other status error may pass (a driver restarting): still pending.
+ */
+export function temporaryContentState(content: KubeObject | undefined): TemporaryContentState {
+  const status = vscView(content).status;
+  const finalized = content?.metadata.finalizers?.includes(CONTENT_FINALIZER) ?? false;
+  if (status?.snapshotHandle !== undefined) return finalized ? { kind: 'confirmed' } : { kind: 'pending' };
+  const error = status?.error?.message;
+  if (error === undefined) return { kind: 'pending' };
+  if (/not found|can ?not find|does not exist|no such snapshot/i.test(error)) return { kind: 'missing', error };
+  return { kind: 'pending', error };
+}
+
+/** Polls the temporary content until its state is known, or the wait ends (pending). */
+async function confirmation(cluster: Cluster, name: string, opts: CsiDeletionOptions): Promise<TemporaryContentState> {
+  let state: TemporaryContentState = { kind: 'pending' };
+  await poll(opts, async () => {
+    state = temporaryContentState(await cluster.find(VOLUME_SNAPSHOT_CONTENTS, name));
+    return state.kind !== 'pending';
+  });
+  return state;
 }
 
 async function deleteLabelledSnapshots(cluster: Cluster, label: string): Promise<string[]> {

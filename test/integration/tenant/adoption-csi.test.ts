@@ -152,26 +152,17 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
     adoptedRun = { tenant: again, newName, handles };
   });
 
-  // Runs and reports, but does not fail the run yet: on 6 December 2026 the deletion of the
-  // adopted backup left both storage snapshots in the driver (no DeleteSnapshot call), while its
-  // bucket files went; the cause is not found yet (see the w/adopt-mover report).
-  test(
-    'deleting the adopted backup removes the storage snapshots from the CSI driver',
-    {
-      todo: 'the adopted backup’s deletion leaves the storage snapshots (open)',
-    },
-    async () => {
-      assert.ok(adoptedRun, 'the adoption test ran');
-      const { tenant, newName, handles } = adoptedRun;
-      await tenant.asUser.delete(TB, 'with-snapshots', tenant.namespace);
-      await waitFor(
-        'the adopted backup to be deleted',
-        async () => (await admin.find(BACKUPS, newName, server.namespace)) === undefined,
-        300_000,
-      );
-      assert.deepEqual(storedSnapshots(handles), [], 'the adopted backup’s deletion removed the storage snapshots');
-    },
-  );
+  test('deleting the adopted backup removes the storage snapshots from the CSI driver', async () => {
+    assert.ok(adoptedRun, 'the adoption test ran');
+    const { tenant, newName, handles } = adoptedRun;
+    await tenant.asUser.delete(TB, 'with-snapshots', tenant.namespace);
+    await waitFor(
+      'the adopted backup to be deleted',
+      async () => (await admin.find(BACKUPS, newName, server.namespace)) === undefined,
+      300_000,
+    );
+    assert.deepEqual(storedSnapshots(handles), [], 'the adopted backup’s deletion removed the storage snapshots');
+  });
 
   /** The snapshots the test CSI driver still stores (`<node root>/var/lib/skiff-csi/<handle>.snap`) of these handles. */
   function storedSnapshots(handles: readonly string[]): string[] {

@@ -7,6 +7,7 @@
  * chosen by a claim annotation is the one used.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -49,6 +50,14 @@ async function list(t: ResourceType, opts: { namespace?: string; labelSelector?:
 }
 
 /** The backup's stored VolumeSnapshots (tarball, legacy path). */
+/** The snapshots the test CSI driver still stores (`<node root>/var/lib/skiff-csi/<handle>.snap`) of these handles. */
+function snapshotFiles(handles: readonly string[]): string[] {
+  const env = loadTestEnv();
+  return env.nodes.flatMap((node) =>
+    handles.map((h) => join(env.nodeRoot(node), 'var/lib/skiff-csi', `${h}.snap`)).filter((path) => existsSync(path)),
+  );
+}
+
 async function storedSnapshots(name: string): Promise<KubeObject[]> {
   const store = await defaultStore(server);
   const out: KubeObject[] = [];
@@ -188,6 +197,11 @@ describe('CSI snapshot backup and restore of a StatefulSet', { concurrency: fals
         stored.map((vs) => (vs.spec as { volumeSnapshotClassName?: string }).volumeSnapshotClassName),
         [alt],
       );
+      const info = (await (await defaultStore(server)).getBackupFile(name, 'volumeInfo')) as {
+        csiSnapshotInfo?: { snapshotHandle?: string };
+      }[];
+      const handles = info.map((i) => i.csiSnapshotInfo?.snapshotHandle ?? '');
+      assert.equal(snapshotFiles(handles).length, 1, 'the driver holds the storage snapshot');
       // Deleting the backup deletes its storage snapshot: a temporary content with policy Delete
       // for the stored handle, taken by the snapshotter; any problem would keep the Backup.
       await cluster.create(resourceRef(Kinds.DeleteBackupRequest), deleteBackupRequestFor(backup));
@@ -197,6 +211,9 @@ describe('CSI snapshot backup and restore of a StatefulSet', { concurrency: fals
         180_000,
       );
       assert.ok(!(await list(VSC)).some((c) => c.metadata.labels?.['velero.io/backup-name'] === name));
+      // Gone from the driver's storage too, not only from the API: a content deleted before the
+      // snapshotter had confirmed its snapshot went without a DeleteSnapshot call.
+      assert.deepEqual(snapshotFiles(handles), [], 'the storage snapshot is deleted');
     } finally {
       await deleteNamespaceAndWait(cluster, ns, 300_000).catch(() => undefined);
       await cluster.delete(VS_CLASSES, alt).catch(() => undefined);
