@@ -13,6 +13,8 @@ import type { ControllerSpec, ReconcileResult } from './controller.ts';
 import type { LocationResolver } from './locations.ts';
 import { veleroListType } from './velero-types.ts';
 import { deleteCsiSnapshots } from '../deletion/csi-snapshots.ts';
+import { nativeSnapshotsLeftMessage } from '../deletion/native-snapshots.ts';
+import { recordEvent } from '../kube/events.ts';
 import { forgetSnapshots, snapshotsToForget } from '../volumes/repository/forget-snapshots.ts';
 import { storedDataUploadSnapshots } from '../volumes/data-mover/forget-uploads.ts';
 import type { RepositoryContext } from '../volumes/repository/open.ts';
@@ -143,7 +145,7 @@ async function processRequest(deps: DeleteBackupDeps, req: DeleteBackupRequest):
   }
 }
 
-/** Steps 1, 2 (CSI snapshots), 4 (pod-volume snapshots) and 6-8 of reference §5.3 (Skiff takes no native snapshots). */
+/** Steps 1, 2 (CSI snapshots), 4 (pod-volume snapshots) and 6-8 of reference §5.3; step 3 (native snapshots) only warns, naming them. */
 async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): Promise<string[]> {
   const backupName = backup.metadata.name ?? '';
   const location = backupLocationName(backup);
@@ -152,9 +154,11 @@ async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): 
     status: { phase: 'Deleting' },
   });
   let store: BackupStore | undefined;
+  let nativeSnapshots: unknown = [];
   try {
     store = await deps.locations.store(await deps.locations.get(location));
     errors.push(...(await deleteCsiSnapshots(deps.cluster, store, backupName)));
+    nativeSnapshots = await store.getBackupFile(backupName, 'volumeSnapshots').catch(() => []);
     if (deps.repositories) {
       const stored = await store.getBackupFile(backupName, 'podVolumeBackups');
       const moved = await storedDataUploadSnapshots(store, backupName);
@@ -174,8 +178,31 @@ async function deleteBackupAndRestores(deps: DeleteBackupDeps, backup: Backup): 
       errors.push(`error deleting restore ${restoreName}: ${errorMessage(err)}`);
     }
   }
-  if (errors.length === 0) await deps.cluster.delete(resourceRef(Kinds.Backup), backupName, deps.namespace);
+  if (errors.length === 0) {
+    await warnOfNativeSnapshots(deps, backup, nativeSnapshots);
+    await deps.cluster.delete(resourceRef(Kinds.Backup), backupName, deps.namespace);
+  }
   return errors;
+}
+
+/**
+ * Reference §5.3 step 3 needs a volume snapshotter, which Skiff does not have: a backup made by
+ * Velero with native (provider) snapshots is deleted without them. Said where it outlives the
+ * Backup (an Event on it, and the log), naming each snapshot, so they can be deleted by hand.
+ */
+async function warnOfNativeSnapshots(deps: DeleteBackupDeps, backup: Backup, stored: unknown): Promise<void> {
+  const message = nativeSnapshotsLeftMessage(backup.metadata.name ?? '', stored);
+  if (!message) return;
+  deps.log.warn({ backup: backup.metadata.name }, message);
+  await recordEvent(
+    deps.cluster,
+    backup as unknown as KubeObject,
+    { type: 'Warning', reason: 'NativeSnapshotsLeft', message },
+    'skiff-server',
+    deps.clock.now(),
+  ).catch((err: unknown) =>
+    deps.log.warn({ backup: backup.metadata.name, err: errorMessage(err) }, 'could not record an event'),
+  );
 }
 
 /** Every request naming the backup, labelled or not (one created by hand may lack the labels). */

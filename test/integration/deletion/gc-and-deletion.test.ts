@@ -162,7 +162,35 @@ describe('garbage collection and deletion', { concurrency: false }, () => {
     );
     assert.equal(await store.backupExists('short-lived'), false);
     assert.ok(!(await store.listBackups()).includes('short-lived'), 'no file is left under backups/short-lived/');
-    assert.deepEqual(await requestsFor(server, 'short-lived'), [], 'a fully successful deletion removes its requests');
+    // The requests go after the Backup: the server removes them once it has recorded the outcome.
+    await waitFor(
+      'a fully successful deletion to remove its requests',
+      async () => (await requestsFor(server, 'short-lived')).length === 0,
+    );
+  });
+
+  test('deleting a backup with native (provider) snapshots says which it left behind, on an Event of the Backup', async () => {
+    await backupAndWait(cluster, server.namespace, 'with-native', { includedNamespaces: [appNs] });
+    // As a Velero volume snapshotter plugin records them; Skiff takes none itself.
+    await store.putBackupFile('with-native', 'volumeSnapshots', [
+      {
+        spec: { backupName: 'with-native', location: 'aws-east', providerVolumeID: 'vol-0a1' },
+        status: { providerSnapshotID: 'snap-0f2', phase: 'Completed' },
+      },
+    ]);
+    await requestDeletion(server, 'with-native');
+    await waitFor('the backup to be deleted', async () => (await findBackup(server, 'with-native')) === undefined);
+    const events = await cluster.client.request<{
+      items: { reason?: string; message?: string; involvedObject?: { name?: string } }[];
+    }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${server.namespace}/events`,
+    });
+    const left = events.items.filter(
+      (e) => e.reason === 'NativeSnapshotsLeft' && e.involvedObject?.name === 'with-native',
+    );
+    assert.equal(left.length, 1, JSON.stringify(events.items.map((e) => e.reason)));
+    assert.match(left[0]?.message ?? '', /snap-0f2 of volume vol-0a1 in location aws-east/);
   });
 
   test('an expired backup in a ReadOnly location stays, labelled velero.io/gc-failure=BSLReadOnly', async () => {
