@@ -77,10 +77,9 @@ it up with kopia (or restic) into the repository of the pod's namespace in the b
 location, and restores snapshots into new pods' volumes before their containers start.
 
 Memory: by default the kopia or restic the agent runs is bounded: kopia reads two files at
-once in a backup and writes one at a time in a restore, restic writes 8 MiB packs and keeps the
-pages its collector frees (GODEBUG=madvdontneed=0), and each has a soft limit on its Go heap,
-96 MiB for kopia and 88 MiB for restic (about 125 MiB RSS each on a 2 GiB volume, beside the
-agent's own ~66 MiB; 64MiB saves a little more but runs at ~0.6x
+once in a backup and writes one at a time in a restore, restic writes 4 MiB packs, and each has
+a soft limit on its Go heap, 96 MiB for kopia and 104 MiB for restic (about 125 and 117 MiB RSS
+on a 2 GiB volume, beside the agent's own ~66 MiB; 64MiB saves a little more but runs at ~0.6x
 the speed). On nodes with memory and cores
 to spare, a larger --uploader-memory-limit and --uploader-parallel-files 0 (one file per CPU)
 back up many-file volumes faster. A backup's spec.uploaderConfig.parallelFilesUpload (restore:

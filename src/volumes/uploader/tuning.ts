@@ -21,10 +21,13 @@
  * packs (load 11-17, 6 December 2026): 12-22k faults instead of 250-425k, system time 3.6-3.8 s
  * (restic with no limit 3.7-4.3, the limit without it 4.5-4.9); RSS 115-121 MiB at 88MiB, 126
  * at 96MiB, 135 at 104MiB (MADV_FREE pages count until reclaimed); restic's CPU 22.6-23.6 s at
- * 88MiB against 21.5-22.1 alone and 23.2-23.7 at 104MiB without it. Hence restic at 88MiB,
- * lazily, with 8 MiB packs: 4 MiB packs cost MinIO ~1 s of CPU per GiB over restic's 16 (two
- * cores: CPU the tool does not get), 8 MiB half that, for ~5 MiB of restic's heap. bench:fs
- * on 2 GiB at 96MiB (load 16-22): restic 132 MiB, the tree 198: too close to 200, so 88MiB.
+ * 88MiB against 21.5-22.1 alone and 23.2-23.7 at 104MiB without it; 4 MiB packs cost MinIO ~1 s of
+ * CPU per GiB over restic's 16 (two cores: CPU the tool does not get), 8 MiB half that. But on
+ * the 2 GiB bench:fs, quiet and back to back (6 December 2026, 13:56-14:02), 88MiB lazily with 8
+ * MiB packs gave restic +12 % CPU over restic alone (45.7 s against 40.7), ratio 0.86, tree 193
+ * MiB (two earlier clean runs: +13-17 %, 0.91 and 0.83, 191-192 MiB), where 104MiB with 4 MiB
+ * packs and Go's default release gave +6.6 % (42.6 s against 40.0), 0.87, tree 183 MiB. So
+ * restic keeps 104MiB, 4 MiB packs and Go's default; `lazyMemoryRelease` stays for measuring.
  */
 import type { RepositoryType } from '../../api/index.ts';
 
@@ -79,12 +82,12 @@ export interface UploaderTuning {
  * A given --uploader-parallel-files (or --uploader-memory-limit) applies to both.
  */
 export const DEFAULT_UPLOADER_TUNING = {
-  memoryLimit: { kopia: '96MiB', restic: '88MiB' },
+  memoryLimit: { kopia: '96MiB', restic: '104MiB' },
   parallelFiles: 2,
   restoreParallelFiles: 1,
   restoreMemoryLimit: '80MiB',
-  resticPackSizeMiB: 8,
-  lazyMemoryRelease: ['restic'],
+  resticPackSizeMiB: 4,
+  lazyMemoryRelease: [],
 } as const satisfies UploaderTuning;
 
 /** Go's GOMEMLIMIT syntax: a whole number of bytes with an optional B, KiB, MiB, GiB or TiB; "off" for none. */
