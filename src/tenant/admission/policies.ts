@@ -187,6 +187,13 @@ function policyChecks(s: string, field: (name: string) => string) {
       'volume snapshots',
       'snapshotVolumes',
     ),
+    // Moving data starts from a CSI snapshot.
+    forbids(
+      ForbiddenFeature.Snapshots,
+      `has(${s}.snapshotMoveData) && ${s}.snapshotMoveData`,
+      'volume snapshots (whose data the data mover moves)',
+      'snapshotMoveData',
+    ),
     ...LOCKABLE_FIELDS.map((f): Validation => ({
       expression:
         `!variables.applies || !('${f}' in variables.locked) || !has(${s}.${f}) || ` +

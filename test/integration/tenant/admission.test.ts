@@ -80,7 +80,7 @@ describe('acceptance 2: refused at admission, naming the field (no skiff server 
     );
   });
 
-  test('hooks are refused where the TenantPolicy forbids them, and without pods/exec', async () => {
+  test('hooks and moved snapshot data are refused where the TenantPolicy forbids them, hooks also without pods/exec', async () => {
     const label = { 'skiff-test/tenant-policy': `p-${Date.now()}` };
     const { a } = await teams(label);
     const hooks = { resources: [{ name: 'flush', pre: [{ exec: { command: ['sync'] } }] }] };
@@ -98,7 +98,7 @@ describe('acceptance 2: refused at admission, naming the field (no skiff server 
       admin,
       tenantObject('TenantPolicy', undefined, policyName, {
         namespaceSelector: { matchLabels: label },
-        forbidden: ['hooks'],
+        forbidden: ['hooks', 'snapshots'],
       }),
     );
     try {
@@ -110,6 +110,12 @@ describe('acceptance 2: refused at admission, naming the field (no skiff server 
         403,
         /spec\.hooks: hooks are forbidden/,
         new RegExp(`TenantPolicy ${policyName}`),
+      );
+      await assertRefusedSoon(
+        admin,
+        () => createTenant(alice.cluster, backupBy(alice, a, 'moved', { snapshotMoveData: true })),
+        403,
+        /spec\.snapshotMoveData: volume snapshots \(whose data the data mover moves\) are forbidden/,
       );
       await createTenant(alice.cluster, backupBy(alice, a, 'no-hooks'));
     } finally {
