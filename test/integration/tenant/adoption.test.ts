@@ -103,9 +103,10 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
 
     // A tarball edited in the bucket while the namespace was gone is not adopted.
     await oldStore.putBackupContents(veleroNames.edited ?? '', Buffer.from('not what was sealed'));
-    // A backup whose snapshot data a data mover moved: the data sits in the data mover's
-    // repository, which adoption does not copy. (The record is written here as the backup's
-    // finalizer would, and sealed again as the server would: the seal covers the volume records.)
+    // A backup naming a data-mover upload whose data is nowhere in the old location (its tarball
+    // holds no DataUpload saying where): adoption cannot bring it along. (The record is written
+    // here as the backup's finalizer would, and sealed again as the server would: the seal covers
+    // the volume records.)
     await oldStore.putBackupFile(veleroNames['with-volumes'] ?? '', 'volumeInfo', [
       {
         pvcName: 'data',
@@ -138,7 +139,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.equal((withVolumes.status as { phase?: string }).phase, 'Failed');
     assert.match(
       String((withVolumes.status as { failureReason?: string }).failureReason),
-      /holds volume data adoption cannot carry over: 1 data-mover uploads \(snapshotMoveData/,
+      /holds volume data adoption cannot carry over: the data-mover upload of claim [^ ]+\/data, whose data is not in a repository of the old backup's location/,
     );
 
     // Ownership is the index's: the copy is a Backup of the new UID, stored and sealed under its prefix.
