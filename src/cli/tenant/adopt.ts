@@ -40,11 +40,13 @@ the velero.io Backup (annotation ${AdoptionAnnotations.adoptInto}) and creates a
 same name in the namespace; the server checks the old seal, copies the backup under
 tenants/<new UID>/ and seals it for the new UID. File-system backups (kopia, restic) and
 data-mover uploads (snapshotMoveData) come with their data: the old repository is copied under
-tenants/<new UID>/ too. CSI and native volume snapshots are handed over: the adopted backup owns
-them (its deletion deletes them) and the old backup no longer does (its deletion or expiry leaves
-them). Backups with other item operations are refused, naming them; so is a file-system or
-data-mover backup once the new namespace has a repository of its own (adopt before backing up).
-Needs velero.io and namespace rights (an admin).
+tenants/<new UID>/ too; when the new namespace already has a repository of its own, a file-system
+backup's snapshots are copied into it (restic copy, kopia snapshot migrate; new IDs in its
+records), and a data-mover backup is refused (adopt before backing up). CSI snapshots are handed
+over: the adopted backup owns them (its deletion deletes them) and the old backup no longer does
+(its deletion or expiry leaves them); so are native snapshot records (Skiff cannot delete native
+snapshots: a deletion names them in a Warning event). Backups with other item operations are
+refused, naming them. Needs velero.io and namespace rights (an admin).
 
 Examples:
   # Which earlier namespaces named team-a left backups?
