@@ -25,6 +25,7 @@ import {
   certTenant,
   createTenantBackup,
   createTenantPolicy,
+  restoreStatefulSetBackup,
   waitForTenantOutcome,
   type TestTenant,
 } from '../../helpers/tenant-exec.ts';
@@ -35,7 +36,6 @@ import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers
 import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
-const TR = TenantTypes.TenantRestore;
 const BACKUPS = resourceRef(Kinds.Backup);
 const RBAC = (resource: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', resource });
 const VSC_GR = 'volumesnapshotcontents.snapshot.storage.k8s.io';
@@ -128,18 +128,7 @@ describe('adoption of a backup holding CSI snapshots (issue 17 acceptance 9)', (
     );
     assert.deepEqual(storedSnapshots(handles).length, 2, 'the old backup’s deletion left the storage snapshots');
 
-    await again.asUser.create(TR, {
-      apiVersion: 'tenant.skiff.dev/v1alpha1',
-      kind: 'TenantRestore',
-      metadata: { name: 'back', namespace: ns },
-      // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
-      spec: {
-        requester: again.user,
-        backupRef: { namespace: ns, name: 'with-snapshots' },
-        excludedResources: ['controllerrevisions.apps'],
-      },
-    });
-    const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 600_000);
+    const restored = await restoreStatefulSetBackup(admin, again, 'with-snapshots', 600_000);
     assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
     for (const pod of await runningPods(admin, ns, 2)) {
       const claim = await admin.get(core('persistentvolumeclaims'), `data-${pod.metadata.name ?? ''}`, ns);

@@ -17,7 +17,13 @@ import { assertMovedDataRestored } from '../../helpers/data-mover.ts';
 import { digestTree, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
 import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
-import { certTenant, createTenantBackup, createTenantPolicy, waitForTenantOutcome } from '../../helpers/tenant-exec.ts';
+import {
+  certTenant,
+  createTenantBackup,
+  createTenantPolicy,
+  restoreStatefulSetBackup,
+  waitForTenantOutcome,
+} from '../../helpers/tenant-exec.ts';
 import { installTenantApi } from '../../helpers/tenant.ts';
 import { tenantUser } from '../../helpers/tenant-users.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
@@ -25,7 +31,6 @@ import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers
 import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
-const TR = TenantTypes.TenantRestore;
 const BACKUPS = resourceRef(Kinds.Backup);
 
 interface MovedInfo {
@@ -118,18 +123,7 @@ describe('adoption of a backup holding data-mover uploads (issue 17 acceptance 9
       300_000,
     );
 
-    await again.asUser.create(TR, {
-      apiVersion: 'tenant.skiff.dev/v1alpha1',
-      kind: 'TenantRestore',
-      metadata: { name: 'back', namespace: ns },
-      // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
-      spec: {
-        requester: again.user,
-        backupRef: { namespace: ns, name: 'moved' },
-        excludedResources: ['controllerrevisions.apps'],
-      },
-    });
-    const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 900_000);
+    const restored = await restoreStatefulSetBackup(admin, again, 'moved', 900_000);
     assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
     await assertMovedDataRestored(admin, await runningPods(admin, ns, 2), trees);
   });

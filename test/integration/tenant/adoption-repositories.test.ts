@@ -29,6 +29,7 @@ import {
   certTenant,
   createTenantBackup,
   createTenantPolicy,
+  restoreStatefulSetBackup,
   waitForTenantOutcome,
   type TestTenant,
 } from '../../helpers/tenant-exec.ts';
@@ -38,7 +39,6 @@ import { claimDataDir, createClaimStatefulSet, createVolumePod, runningPods } fr
 import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
-const TR = TenantTypes.TenantRestore;
 
 /** The IDs of the snapshots a repository holds. */
 async function listIDs(repo: Uploader): Promise<string[]> {
@@ -172,18 +172,7 @@ for (const type of ['restic', 'kopia'] as const)
       assert.deepEqual(await listIDs(newRepository), [...repositoryIDs(ownRecords), ...repositoryIDs(records)].sort());
 
       // dave restores the adopted backup into the recreated namespace: the claims hold the same files.
-      await again.asUser.create(TR, {
-        apiVersion: 'tenant.skiff.dev/v1alpha1',
-        kind: 'TenantRestore',
-        metadata: { name: 'back', namespace: ns },
-        // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
-        spec: {
-          requester: again.user,
-          backupRef: { namespace: ns, name: 'old-data' },
-          excludedResources: ['controllerrevisions.apps'],
-        },
-      });
-      const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 600_000);
+      const restored = await restoreStatefulSetBackup(admin, again, 'old-data', 600_000);
       assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
       const dbPods = (await runningPods(admin, ns, 3)).filter((p) => p.metadata.name !== 'own');
       assert.equal(dbPods.length, 2);

@@ -21,6 +21,7 @@ import {
   certTenant,
   createTenantBackup,
   createTenantPolicy,
+  restoreStatefulSetBackup,
   waitForTenantOutcome,
   type TestTenant,
 } from '../../helpers/tenant-exec.ts';
@@ -221,18 +222,7 @@ describe('adoption of a recreated namespace’s backups (issue 17 acceptance 9)'
     assert.ok(await oldStore.objectStore.objectExists(`${oldStore.repositoryPrefix('kopia', ns)}kopia.repository`));
 
     // dave restores it into the recreated namespace: the claims hold the same files.
-    await again.asUser.create(TR, {
-      apiVersion: 'tenant.skiff.dev/v1alpha1',
-      kind: 'TenantRestore',
-      metadata: { name: 'back', namespace: ns },
-      // The StatefulSet's ControllerRevision is the controller's to write: namespace admins may not.
-      spec: {
-        requester: again.user,
-        backupRef: { namespace: ns, name: 'with-data' },
-        excludedResources: ['controllerrevisions.apps'],
-      },
-    });
-    const restored = await waitForTenantOutcome(admin, TR, ns, 'back', 600_000);
+    const restored = await restoreStatefulSetBackup(admin, again, 'with-data', 600_000);
     assert.equal((restored.status as { phase?: string }).phase, 'Completed', JSON.stringify(restored.status));
     for (const pod of await runningPods(admin, ns, 2)) {
       const want = trees.get(pod.metadata.name ?? '') ?? [];
