@@ -64,12 +64,17 @@ test('gives undefined once the time is up, and throws what the check throws', as
     { timeoutMs: 300 },
   );
   assert.equal(never, undefined);
-  const failing = waitForObject(cluster, CONFIG_MAPS, { name: 'cm-never', namespace: ns }, (obj) => {
-    if (phaseOf(obj) === 'Broken') throw new Error('the object broke');
-    return undefined;
-  });
+  // The rejection is awaited from the start: the watch may see the change before the PATCH's own response
+  // arrives, and a rejection nobody handles by then fails the test run.
+  const failing = assert.rejects(
+    waitForObject(cluster, CONFIG_MAPS, { name: 'cm-never', namespace: ns }, (obj) => {
+      if (phaseOf(obj) === 'Broken') throw new Error('the object broke');
+      return undefined;
+    }),
+    /the object broke/,
+  );
   await cluster.patch(CONFIG_MAPS, { name: 'cm-never', namespace: ns }, 'merge', { data: { phase: 'Broken' } });
-  await assert.rejects(failing, /the object broke/);
+  await failing;
 });
 
 test('an aborted signal ends the wait', async () => {
