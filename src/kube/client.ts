@@ -10,7 +10,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import PQueue from 'p-queue';
 import type { Dispatcher } from 'undici';
 import { KubeApiError, KubeConnectionError, NoKubeconfigError } from './errors.ts';
-import { httpsSend, keepAlivePool, type KubeResponse, type TlsSettings } from './https-transport.ts';
+import { httpsSend, keepAlivePool, retirePool, type KubeResponse, type TlsSettings } from './https-transport.ts';
 import { http1Pool, impersonatingDispatcher, impersonationHeaders, type UserIdentity } from './impersonation.ts';
 import { isRecord } from './object.ts';
 import { parseJsonLossless } from '../util/json.ts';
@@ -379,12 +379,15 @@ export class KubeClient {
     const tls = { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername };
     const connection = JSON.stringify(tls);
     const proxied = Boolean(this.kubeConfig.getCurrentCluster()?.proxyUrl);
+    const previous = this.auth?.agent;
     const agent =
       proxied && opts.agent
         ? opts.agent
-        : this.auth?.connection === connection && this.auth.agent
-          ? this.auth.agent
+        : this.auth?.connection === connection && previous
+          ? previous
           : keepAlivePool(this.server, tls);
+    // Each pool (ours, or the proxy agent client-node builds per call) serves one set of settings.
+    if (previous && previous !== agent) retirePool(previous);
     this.auth = { headers, dispatcher: undefined, agent, connection, expires: this.now() + AUTH_TTL_MS };
     return this.auth;
   }

@@ -60,6 +60,18 @@ export function keepAlivePool(server: string, tls: TlsSettings): HttpAgent {
   return new HttpsAgent({ ...options, ...defined });
 }
 
+/**
+ * Retires a pool whose TLS settings were replaced (a rotated client certificate): its idle
+ * connections close now, and those still carrying a request or a watch close when it ends,
+ * instead of the old credentials' connections staying open for the life of the process.
+ */
+export function retirePool(agent: HttpAgent): void {
+  // Node's agent reads this property each time a request ends (it is not in @types/node): false
+  // closes that request's socket instead of keeping it for the next one.
+  (agent as HttpAgent & { keepAlive: boolean }).keepAlive = false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
 export function httpsSend(req: HttpsRequest): Promise<KubeResponse> {
   const send = req.url.startsWith('http:') ? httpRequest : httpsRequest;
   const headers = { ...req.headers };

@@ -94,3 +94,35 @@ test('node-https: writes, a missing object, and a watch behave as with undici', 
   // The watch holds one connection while the other requests share a second one.
   assert.ok(connections() <= 2, `${connections()} connections`);
 });
+
+test('node-https: once the TLS settings change, the old connection is closed, not left open', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(loadTestEnv().kubeconfig);
+  let now = Date.now();
+  const client = new KubeClient(kc, { now: () => now, transport: 'node-https' });
+  const sockets: { closed: boolean }[] = [];
+  const onSocket = (message: unknown): void => {
+    const { socket } = message as { socket: import('node:net').Socket };
+    const seen = { closed: false };
+    socket.once('close', () => (seen.closed = true));
+    sockets.push(seen);
+  };
+  diagnosticsChannel.subscribe('net.client.socket', onSocket);
+  try {
+    await client.request({ method: 'GET', path: '/version' });
+    // The same cluster, now trusted without its CA: different TLS settings, so a new pool.
+    const cluster = kc.getCurrentCluster();
+    assert.ok(cluster);
+    Object.assign(cluster, { skipTLSVerify: true });
+    now += 31_000;
+    await client.request({ method: 'GET', path: '/version' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(sockets.length, 2);
+    assert.deepEqual(
+      sockets.map((s) => s.closed),
+      [true, false],
+    );
+  } finally {
+    diagnosticsChannel.unsubscribe('net.client.socket', onSocket);
+  }
+});
