@@ -10,6 +10,7 @@ import type { KubeObject } from '../kube/object.ts';
 import type { ResourceRef, ResourceType } from '../kube/resource.ts';
 import type { BackupStore } from '../storage/index.ts';
 import { ValidationError } from '../util/errors.ts';
+import { sha256Stream } from '../util/sha256-stream.ts';
 import { CHANGE_TOPOLOGY_LABEL } from './actions/topology-actions.ts';
 import { loadResourceModifiers } from './modifiers/load.ts';
 import type { ModifierEvent } from './modifiers/types.ts';
@@ -35,6 +36,11 @@ export interface RestorePlanDeps {
   enableApiGroupVersions?: boolean;
   /** Told what each resource-modifier rule did to each object (the restore log records it). */
   onResourceModified?: (event: ModifierEvent) => void;
+  /**
+   * The sha256 the backup's tarball must have (a tenant backup's seal records it), checked over
+   * the very bytes the restore reads, before anything is planned; `mismatch` is the error then.
+   */
+  expectedContent?: { sha256: string; mismatch: () => Error };
 }
 
 /**
@@ -125,13 +131,25 @@ function readCatalogue(
     const versions = deps.enableApiGroupVersions
       ? await versionedCopies(deps.cluster, await discoveryRead, veleroNamespace)
       : undefined;
-    source = await deps.store.getBackupContents(backupName);
+    const stored = await deps.store.getBackupContents(backupName);
+    const checked = deps.expectedContent ? sha256Stream(stored) : undefined;
+    source = checked?.stream ?? stored;
     if (state.abandoned) source.destroy();
     const catalogue = await readBackupCatalogue(source, {
       ...(deps.archiveLimits ? { limits: deps.archiveLimits } : {}),
       ...(deps.tempDir ? { tempDir: deps.tempDir } : {}),
       ...(versions ? { copies: versions.copies } : {}),
+    }).catch(async (err: unknown) => {
+      // A tarball that cannot be read may be one put in the sealed one's place: say so, rather
+      // than what is wrong with the impostor.
+      if (deps.expectedContent && (await storedSha256(deps.store, backupName)) !== deps.expectedContent.sha256)
+        throw deps.expectedContent.mismatch();
+      throw err;
     });
+    if (checked && deps.expectedContent && (await checked.digest()) !== deps.expectedContent.sha256) {
+      await catalogue.dispose();
+      throw deps.expectedContent.mismatch();
+    }
     return { catalogue, versions };
   })();
   return {
@@ -143,6 +161,15 @@ function readCatalogue(
       await read?.catalogue.dispose();
     },
   };
+}
+
+/** The sha256 hex of a backup's tarball as stored (or of nothing, when it cannot be read). */
+async function storedSha256(store: BackupStore, backupName: string): Promise<string> {
+  try {
+    return await sha256Stream(await store.getBackupContents(backupName)).digest();
+  } catch {
+    return '';
+  }
 }
 
 /** What the planner reads from the target cluster besides live objects: plugin ConfigMaps, StorageClasses, nodes. */

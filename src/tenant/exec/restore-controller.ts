@@ -20,7 +20,8 @@ import {
   TenantTypes,
   veleroBackupNameOf,
 } from './resources.ts';
-import { verifyBackupSeal } from './seal-store.ts';
+import { verifySealExceptTarball } from './seal-store.ts';
+import { TamperedBackupError } from './seal.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
 const PVRS = veleroListType(Kinds.PodVolumeRestore);
@@ -145,6 +146,11 @@ async function restoreRateProblem(deps: TenantControllerDeps, tr: KubeObject): P
   return typeof policy === 'string' ? undefined : createRateProblem(deps.cluster, tr, policy);
 }
 
+/** A failed restore's reason: an integrity failure says so itself, and that nothing was restored. */
+function restoreFailure(err: unknown): string {
+  return err instanceof TamperedBackupError ? errorMessage(err) : `restore failed: ${errorMessage(err)}`;
+}
+
 async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Promise<void> {
   const resolved = await resolveSource(deps, tr);
   if ('problem' in resolved) {
@@ -156,8 +162,14 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   const { backup, namespaceUid, veleroSpec } = resolved;
   const backupName = backup.metadata.name ?? '';
   const store = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
+  let sealedContent: string;
   try {
-    await verifyBackupSeal(store, backupName, await deps.sealKey(), namespaceUid);
+    ({ contentDigest: sealedContent } = await verifySealExceptTarball(
+      store,
+      backupName,
+      await deps.sealKey(),
+      namespaceUid,
+    ));
   } catch (err) {
     await fail(deps, tr, errorMessage(err));
     return;
@@ -188,11 +200,15 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
         clock: deps.clock,
         veleroNamespace: deps.namespace,
         restoreNotStored: true,
+        expectedContent: {
+          sha256: sealedContent,
+          mismatch: () => new TamperedBackupError(backupName, 'its tarball was changed after the backup'),
+        },
       },
       restore,
     );
   } catch (err) {
-    await fail(deps, tr, `restore failed: ${errorMessage(err)}`);
+    await fail(deps, tr, restoreFailure(err));
     return;
   } finally {
     await deletePodVolumeRestores(deps, tr.metadata.uid ?? '');

@@ -47,11 +47,19 @@ async function readSealKey(cluster: Cluster, namespace: string): Promise<Buffer 
   return key.length >= 16 ? key : undefined;
 }
 
-/** What the bucket holds for a backup, digested. */
-async function sealedContentOf(store: BackupStore, backup: string, namespaceUid: string): Promise<SealedContent> {
+/**
+ * What the bucket holds for a backup, digested; the tarball's digest is `tarballSha256` when
+ * given (the caller checks the tarball as it reads it), else computed from the stored bytes.
+ */
+async function sealedContentOf(
+  store: BackupStore,
+  backup: string,
+  namespaceUid: string,
+  tarballSha256?: string,
+): Promise<SealedContent> {
   const [metadata, contentSha256, companionsSha256] = await Promise.all([
     store.getBackupMetadata(backup),
-    storedTarballSha256(store, backup),
+    tarballSha256 ?? storedTarballSha256(store, backup),
     companionDigests(store, backup),
   ]);
   return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256, companionsSha256 };
@@ -92,6 +100,27 @@ export async function sealBackup(
   const content = await sealedContentOf(store, backup, namespaceUid);
   await store.putBackupFile(backup, 'tenantSeal', makeSeal(key, content));
   return { contentDigest: content.contentSha256 };
+}
+
+/**
+ * The seal check of a restore, which reads the tarball anyway: everything but the tarball is
+ * checked here, and the tarball's digest is the one the seal vouches for (its MAC covers it).
+ * The restore then checks the bytes it reads against that digest (RestorePlanDeps'
+ * `expectedContent`), so the tarball is downloaded once and what is checked is what is used.
+ * Rejects with TamperedBackupError.
+ */
+export async function verifySealExceptTarball(
+  store: BackupStore,
+  backup: string,
+  key: Buffer,
+  namespaceUid: string,
+): Promise<{ contentDigest: string }> {
+  const seal = await store.getBackupFile(backup, 'tenantSeal');
+  const sealed = isRecord(seal) && typeof seal.contentSha256 === 'string' ? seal.contentSha256 : '';
+  const content = await sealedContentOf(store, backup, namespaceUid, sealed);
+  const problem = sealProblem(key, content, seal);
+  if (problem) throw new TamperedBackupError(backup, problem);
+  return { contentDigest: sealed };
 }
 
 /** Rejects with TamperedBackupError unless the backup's seal holds for this namespace. */

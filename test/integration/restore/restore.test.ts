@@ -3,6 +3,7 @@
  * read off the API server, put into a filesystem BackupStore and restored with runRestore.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import {
   type RestoreRunDeps,
 } from '../../../src/restore/index.ts';
 import { BackupStore } from '../../../src/storage/index.ts';
+import { readAll } from '../../../src/storage/object-store.ts';
 import { FilesystemObjectStore } from '../../../src/storage/providers/filesystem/index.ts';
 import { systemClock } from '../../../src/util/clock.ts';
 import { aBackupArchive } from '../../helpers/archive-builder.ts';
@@ -94,6 +96,22 @@ describe('restore from a Velero-layout tarball', { concurrency: false }, () => {
     assert.match(text, /Tier 1: customresourcedefinitions\.apiextensions\.k8s\.io \(then wait until Established\)/);
     assert.match(text, new RegExp(`create {3}Namespace ${ns}`));
     assert.equal(await cluster.find(core('namespaces'), ns), undefined);
+  });
+
+  test('a tarball that is not the one expected (a tenant seal names it) is refused before anything is planned', async () => {
+    const stored = await readAll(await deps.store.getBackupContents(backupName));
+    const sha256 = createHash('sha256').update(stored).digest('hex');
+    const expecting = (digest: string): RestoreRunDeps => ({
+      ...deps,
+      expectedContent: { sha256: digest, mismatch: () => new Error('not the sealed tarball') },
+    });
+    const plan = await planRestoreForCluster(expecting(sha256), aRestore('dry-sealed'));
+    assert.ok(plan.tiers.length > 0);
+    await assert.rejects(
+      planRestoreForCluster(expecting('0'.repeat(64)), aRestore('dry-other')),
+      /not the sealed tarball/,
+    );
+    assert.deepEqual(await readdir(spoolParent), []);
   });
 
   test('everything comes back: equal objects, running deployment, PVC bound to the restored PV', async () => {
