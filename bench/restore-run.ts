@@ -19,8 +19,9 @@ import type { Restore } from '../src/api/index.ts';
 import type { KubeObject, ResourceRef } from '../src/kube/index.ts';
 import { runRestore } from '../src/restore/index.ts';
 import { systemClock } from '../src/util/clock.ts';
+import { validateLocation } from '../src/storage/index.ts';
 import { loadTestEnv } from '../test/helpers/testenv.ts';
-import { benchCluster, benchStore, rssSampler } from './bench-env.ts';
+import { benchCluster, benchStore, rssSampler, threadCpuSeconds, threadCpuSince } from './bench-env.ts';
 
 const { values } = parseArgs({
   options: {
@@ -67,6 +68,8 @@ interface Measured {
   seconds: number;
   /** CPU seconds (user + system) this process spent in the timed part. */
   cpuSeconds: number;
+  /** CPU seconds of the timed part by thread kind (bench-env.ts threadCpuSeconds: main, v8, pool, other). */
+  threads: Record<string, number>;
   /** Seconds spent in each part of the run (restore only). */
   phases?: Record<string, number>;
   /** The timed part's creates, from `timeline` (both modes). */
@@ -197,14 +200,17 @@ async function rawCreate(): Promise<Measured> {
   timeline.reset();
   gcTime.reset();
   const start = performance.now();
+  const threadsStart = threadCpuSeconds();
   const cpu = process.cpuUsage();
   await createAll(objects);
   const end = performance.now();
   const cpuSeconds = cpuSince(cpu);
+  const threads = threadCpuSince(threadsStart);
   return {
     objects: objects.length,
     seconds: (end - start) / 1000,
     cpuSeconds,
+    threads,
     window: timeline.window(start, end),
     gc: await gcTime.read(),
   };
@@ -237,6 +243,11 @@ function restoreOf(name: string, spec: Partial<Restore['spec']>): Restore {
 
 async function skiffRestore(): Promise<Measured> {
   const store = await benchStore(env, values.prefix ?? 'bench');
+  // The server keeps one store per location, which its location controller validates
+  // periodically and the restore controller again before each restore (restore-source.ts), so
+  // a restore meets an S3 client that has set itself up, as bench:backup's runs do
+  // (backup-run.ts): its first request's one-off work is not part of a restore.
+  await validateLocation(store);
   const depsBase = { cluster, store, clock: systemClock, ...(concurrency !== undefined ? { concurrency } : {}) };
   if (warmMapping) {
     const [first = ''] = Object.keys(warmMapping);
@@ -254,6 +265,7 @@ async function skiffRestore(): Promise<Measured> {
   timeline.reset();
   gcTime.reset();
   const start = performance.now();
+  const threadsStart = threadCpuSeconds();
   const cpu = process.cpuUsage();
   const outcome = await runRestore(depsBase, restore, () => {
     applyStart ??= performance.now();
@@ -261,6 +273,7 @@ async function skiffRestore(): Promise<Measured> {
   });
   const end = performance.now();
   const cpuSeconds = cpuSince(cpu);
+  const threads = threadCpuSince(threadsStart);
   const gc = await gcTime.read();
   await store.deleteRestore(name);
   if (outcome.phase !== 'Completed')
@@ -270,6 +283,7 @@ async function skiffRestore(): Promise<Measured> {
     objects: outcome.progress?.itemsRestored ?? 0,
     seconds: (end - start) / 1000,
     cpuSeconds,
+    threads,
     window: timeline.window(start, end),
     gc,
     phases: {
@@ -286,5 +300,34 @@ function cpuSince(start: NodeJS.CpuUsage): number {
 }
 
 const rss = rssSampler();
+const allocations = await allocationSampler(process.env.SKIFF_BENCH_ALLOC_DIR);
 const measured = values.mode === 'raw' ? await rawCreate() : await skiffRestore();
+await allocations?.stop(values.mode ?? 'run');
 console.log(JSON.stringify({ mode: values.mode, ...measured, peakRss: rss.stop() }));
+
+/**
+ * `SKIFF_BENCH_ALLOC_DIR=DIR`: a V8 sampling heap profile of the whole run, collected objects
+ * included, written to DIR as `<mode>-<pid>.heapprofile` (open in Chrome's DevTools): what each
+ * mode allocates, which drives how often it collects.
+ */
+async function allocationSampler(
+  dir: string | undefined,
+): Promise<{ stop: (tag: string) => Promise<void> } | undefined> {
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop(tag: string): Promise<void> {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await writeFile(`${dir}/${tag}-${process.pid}.heapprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}

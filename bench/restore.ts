@@ -118,6 +118,8 @@ interface Run {
   objects: number;
   seconds: number;
   cpuSeconds: number;
+  /** CPU seconds of the timed part by thread kind (main, v8, pool, other). */
+  threads?: Record<string, number>;
   /** CPU the environment's servers (API server, etcd, ...) used during the run, start-up included. */
   serverCpuSeconds: number;
   peakRss: number;
@@ -236,6 +238,11 @@ for (let i = 0; i < runs; i++) {
     r.gc
       ? `${r.gc.minor} scavenges ${r.gc.minorMs} ms, ${r.gc.major} full ${r.gc.majorMs} ms, incremental ${r.gc.otherMs} ms, heap ${r.gc.heapUsedMiB} MiB at the end`
       : '';
+  const threads = (r: Run): string =>
+    Object.entries(r.threads ?? {})
+      .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+      .join(', ');
+  console.log(`run ${i + 1} client CPU by thread: raw ${threads(a)}; restore ${threads(b)}`);
   console.log(`run ${i + 1} GC pauses: raw ${gc(a)}; restore ${gc(b)}`);
   console.log(
     `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, servers ${a.serverCpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s, servers ${b.serverCpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,

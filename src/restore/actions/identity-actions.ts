@@ -25,6 +25,8 @@ const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 export const secretAction: RestoreItemAction = {
   name: 'velero.io/secret',
   appliesTo: ['secrets'],
+  // Only a token secret is changed (its annotations and data); any other passes through as it is.
+  changesInPlace: (item) => item.type === SA_TOKEN_TYPE,
   execute({ item, env, sourceNamespace }) {
     if (item.type !== SA_TOKEN_TYPE) return { item };
     const name = item.metadata.name ?? '';

@@ -32,9 +32,12 @@ export interface PreparedItem {
 export function prepareItem(input: PrepareInput): PreparedItem {
   const actions = input.actions.for(input.groupResource);
   // Actions may change any part of the object in place, so they get a deep copy; without them
-  // only metadata changes below, and `input.object` is left intact by a copy of the top levels.
-  const { object: cleaned, status } =
-    actions.length > 0 ? resetMetadataAndStatus(input.object) : resetMetadataAndStatusShallow(input.object);
+  // (or with actions that say they leave this item's nested values alone) only the top level
+  // and metadata change below, and `input.object` is left intact by a copy of those two.
+  const deep = actions.some((a) => a.changesInPlace?.(input.object) ?? true);
+  const { object: cleaned, status } = deep
+    ? resetMetadataAndStatus(input.object)
+    : resetMetadataAndStatusShallow(input.object);
   let object = cleaned;
   const warnings: string[] = [];
   const rewrites: FieldRewrite[] = [];

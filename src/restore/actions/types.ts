@@ -87,6 +87,13 @@ export interface RestoreItemAction {
   readonly name: string;
   readonly appliesTo: readonly string[];
   execute(input: RestoreActionInput): RestoreActionResult;
+  /**
+   * Whether `execute` may change `item` anywhere but its top-level keys and the keys of its
+   * `metadata` (replacing a value there is fine, changing one in place is not). Only then does
+   * the item get a deep copy; absent, it always does. Most Secrets are no token and pass through
+   * the Secret action untouched: a deep copy of each cost a restore of them CPU and garbage.
+   */
+  changesInPlace?(item: KubeObject): boolean;
 }
 
 /** An action refused the item; the restore records a namespace-scoped error (reference §4.4 step 3). */

@@ -12,6 +12,12 @@ export type TypeLookup = { type: ResourceType } | { error: string };
  */
 export class TargetTypes {
   private readonly fromCrds: ResourceType[] = [];
+  /**
+   * `forItem`'s answers by folder and apiVersion: a restore asks twice per item (the census and
+   * the plan), and a backup holds few distinct triples, so the scan of every discovered type and
+   * its temporary strings are paid once per triple, not per item.
+   */
+  private readonly lookups = new Map<string, TypeLookup>();
 
   constructor(
     private readonly discovery: Discovery,
@@ -33,6 +39,13 @@ export class TargetTypes {
 
   /** The type to restore an item into: same group and resource, at the object's own version. */
   forItem(group: string, resource: string, apiVersion: string): TypeLookup {
+    const key = `${group}\u0000${resource}\u0000${apiVersion}`;
+    let lookup = this.lookups.get(key);
+    if (!lookup) this.lookups.set(key, (lookup = this.lookUp(group, resource, apiVersion)));
+    return lookup;
+  }
+
+  private lookUp(group: string, resource: string, apiVersion: string): TypeLookup {
     const { group: objGroup, version } = splitApiVersion(apiVersion);
     const gr = groupResource({ group, resource });
     if (objGroup !== group) {

@@ -178,6 +178,32 @@ describe('pods, jobs, service accounts, secrets', () => {
     const out = prepare('secrets', other, { serviceAccounts: { ns: ['sa'] } }).object;
     assert.deepEqual(out.data, { extra: 'e' });
     assert.equal(out.metadata.annotations, undefined);
+    // The backed-up object itself is left as it was (the planner compares with it afterwards).
+    assert.deepEqual(other.data, { token: 't', 'ca.crt': 'c', extra: 'e' });
+    assert.deepEqual(other.metadata.annotations, { 'kubernetes.io/service-account.uid': 'u' });
+  });
+
+  test('other secrets come back whole, and the backed-up object is left as it was', () => {
+    const secret = obj('v1', 'Secret', 'app', 'ns', {
+      metadata: { uid: 'u1', labels: { app: 'a' }, annotations: { note: 'n' } },
+      type: 'Opaque',
+      data: { password: 'cA==' },
+    });
+    const before = structuredClone(secret);
+    const out = prepare('secrets', secret).object;
+    assert.deepEqual(out, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'app',
+        namespace: 'ns',
+        labels: { app: 'a', 'velero.io/backup-name': 'b1', 'velero.io/restore-name': 'r1' },
+        annotations: { note: 'n' },
+      },
+      type: 'Opaque',
+      data: { password: 'cA==' },
+    });
+    assert.deepEqual(secret, before);
   });
 });
 
