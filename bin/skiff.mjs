@@ -5,9 +5,10 @@
 // bundle must never run in place of code that has since been edited (or deleted: a directory's
 // mtime changes then, so directories count too).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundle, bundleIsFresh } from './bundle.mjs';
 import { nodeTooOld, nodeTooOldMessage } from './node-version.mjs';
 import {
   SERVER_CHILD_ENV,
@@ -16,26 +17,6 @@ import {
   serverFlagsApplied,
   subcommand,
 } from './server-process.mjs';
-
-// Not import.meta.dirname: Node before 20.11 lacks it, and this file must run there long enough
-// to say which Node it needs.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'dist', 'skiff.mjs');
-
-function bundleIsFresh() {
-  try {
-    const built = statSync(bundle).mtimeMs;
-    const src = join(root, 'src');
-    const inputs = [
-      src,
-      join(root, 'package-lock.json'),
-      ...readdirSync(src, { recursive: true }).map((p) => join(src, p)),
-    ];
-    return inputs.every((p) => statSync(p).mtimeMs < built);
-  } catch {
-    return false; // no bundle yet, or a file vanished while we looked: take the safe path
-  }
-}
 
 /**
  * Starts `command args` and lives only as its thin parent: passes signals on and exits as it does.
@@ -85,6 +66,9 @@ function runServerWithFlags(nodeFlags) {
   );
 }
 
+// Not import.meta.dirname: Node before 20.11 lacks it, and this file must run there long enough
+// to say which Node it needs.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pinnedNode = join(root, 'node_modules', '.bin', 'node');
 if (nodeTooOld(process.versions.node)) {
   if (!existsSync(pinnedNode)) {

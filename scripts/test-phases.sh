@@ -12,9 +12,11 @@
 #                time (SKIFF_TEST_CONCURRENCY). node --test sorts its files by path, whatever order they are given
 #                in, so the slow volumes/ files come last (a CI run: their tail is ~3 min of one file alone).
 #   lane NAME    integration files that are safe beside the shared ones but not beside each other (a line
-#                `// test-lane: NAME <why>`): one at a time, beside the integration group. E.g. the tenant files:
+#                `// test-lane: NAME <why>`): one at a time, beside the integration group. The lanes run one
+#                after another, in one slot (at most CONCURRENCY + 1 files at once). E.g. the tenant files:
 #                each one's server executes every TenantBackup in the cluster, which `skiff server` processes
-#                of other files leave alone (tests start them with tenant operations off).
+#                of other files leave alone (tests start them with tenant operations off); the cluster-b files:
+#                only they use cluster B (a file that uses it without that lane line is exclusive).
 #   exclusive    integration files that change what every other file depends on, one at a time, alone.
 #
 # On a warm cache (build.sh --check) there is one integration group and one exclusive group, in the full
@@ -28,7 +30,8 @@
 #
 # A file is exclusive when it has a line `// exclusive-test: <why>` or uses one of EXCLUSIVE_PATTERN (a net for
 # new files). Mark a new integration file exclusive when it:
-#   - stops or restarts a shared component (stopCsiDriver, MinIO, the API server) or uses cluster B;
+#   - stops or restarts a shared component (stopCsiDriver, MinIO, the API server), or uses cluster B outside
+#     the cluster-b lane;
 #   - creates or deletes CRDs other than its own uniquely named ones while other files may be listing
 #     (a CRD deleted mid-backup makes another file's backup PartiallyFailed: "cannot list ..."), or runs
 #     `skiff install`/`uninstall` (cluster-wide CRDs and RBAC);
@@ -43,11 +46,13 @@ cd "$ROOT"
 # The pinned Node 24 even when run as `bash scripts/test-phases.sh` from a shell whose own Node is older
 # (Node 20 has no --test-global-setup and is too old for undici).
 export PATH="$ROOT/node_modules/.bin:$PATH"
-EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|testClusterB|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
+EXCLUSIVE_PATTERN='^// exclusive-test:|stopCsiDriver|apiregistration\.k8s\.io|webhookconfigurations|delete\(CRDS|deleteRestoreSource'
 LATE_PATTERN='\bcsi\b|Csi|CSI|kopia|restic|NodeAgent|nodeAgent|node-agent|[Uu]ploader|helm|VolumeSnapshot(Class|Content)?\b|snapshot\.storage|[Ff]sBackup|PodVolume'
 CONCURRENCY=${SKIFF_TEST_CONCURRENCY:-2}
 
 LANE_PATTERN='^// test-lane: [a-z0-9-]+'
+# Cluster B is shared only by the files of this lane: another file that uses it is exclusive (a net for new files).
+CLUSTER_B_LANE='^// test-lane: cluster-b( |$)'
 
 list=0
 if [ "${1:-}" = --list ]; then list=1; shift; fi
@@ -62,7 +67,7 @@ for arg in "$@"; do
       test/unit/* | */test/unit/*) unit+=("$f") ;;
       *)
         late=0; grep -qE "$LATE_PATTERN" "$f" && late=1
-        if grep -qE "$EXCLUSIVE_PATTERN" "$f"; then
+        if grep -qE "$EXCLUSIVE_PATTERN" "$f" || { grep -q testClusterB "$f" && ! grep -qE "$CLUSTER_B_LANE" "$f"; }; then
           if [ "$late" = 1 ]; then exclusive+=("$f"); else exclusive_core+=("$f"); fi
         elif grep -qE "$LANE_PATTERN" "$f"; then
           if [ "$late" = 1 ]; then lane+=("$f"); else lane_core+=("$f"); fi
@@ -143,13 +148,23 @@ bg_wait() {
   done
   bg_pids=() bg_outs=()
 }
-# integration_group NAME FILES...: the shared files, with each lane of LANE_FILES beside them.
-integration_group() {
-  local name=$1 l files; shift
+# lanes: each lane of LANE_FILES in turn, its files one at a time (one phase per lane, for its times and summary).
+lanes() {
+  local l files
   for l in $(lane_names "${LANE_FILES[@]}"); do
     mapfile -t files < <(lane_files "$l" "${LANE_FILES[@]}")
-    bg_start "lane-$l" 1 "${setup[@]}" -- "${files[@]}"
+    phase "lane-$l" 1 "${setup[@]}" -- "${files[@]}"
   done
+}
+# integration_group NAME FILES...: the shared files, with the lanes of LANE_FILES beside them, in one slot: the
+# lanes together are much shorter than the shared files (a CI run: the tenant lane 605 s beside 1,266 s).
+integration_group() {
+  local name=$1 out; shift
+  if [ ${#LANE_FILES[@]} -gt 0 ]; then
+    out=$(mktemp)
+    ( rc=0; lanes; exit "$rc" ) > "$out" 2>&1 &
+    bg_pids+=($!) bg_outs+=("$out")
+  fi
   phase "$name" "$CONCURRENCY" "${setup[@]}" -- "$@"
   bg_wait
 }

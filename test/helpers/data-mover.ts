@@ -6,11 +6,14 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kinds } from '../../src/api/index.ts';
+import { Kinds, type DataUpload } from '../../src/api/index.ts';
+import { DATA_UPLOAD_TYPE } from '../../src/backup/csi/data-uploads.ts';
 import { veleroListType } from '../../src/controllers/velero-types.ts';
 import type { Cluster, KubeObject } from '../../src/kube/index.ts';
 import type { ResourceType } from '../../src/kube/resource.ts';
-import { core } from './cluster.ts';
+import { validLabelValue } from '../../src/util/label-value.ts';
+import { DATA_MOVER_LABEL } from '../../src/volumes/data-mover/mover-pod.ts';
+import { core, waitFor } from './cluster.ts';
 import { digestTree, treeSum, writeVolumeData, type TreeEntry } from './file-tree.ts';
 import { defaultStore, type TestServer } from './skiff-server.ts';
 import { claimDataDir } from './volume-pods.ts';
@@ -139,4 +142,67 @@ export async function dataMoverLeftovers(cluster: Cluster, serverNs: string, res
       left.push(`DataDownload ${dd.metadata.name ?? ''} ${status?.phase ?? ''}: ${status?.message ?? ''}`);
   }
   return left;
+}
+
+const SNAPSHOTS_V1 = { group: 'snapshot.storage.k8s.io', version: 'v1', verbs: [] };
+const VOLUME_SNAPSHOTS: ResourceType = {
+  ...SNAPSHOTS_V1,
+  resource: 'volumesnapshots',
+  kind: 'VolumeSnapshot',
+  namespaced: true,
+};
+const VOLUME_SNAPSHOT_CONTENTS: ResourceType = {
+  ...SNAPSHOTS_V1,
+  resource: 'volumesnapshotcontents',
+  kind: 'VolumeSnapshotContent',
+  namespaced: false,
+};
+
+/** The server's DataUpload (a test backs up one claim) once `check` accepts it. */
+export async function theDataUpload(
+  cluster: Cluster,
+  serverNs: string,
+  check: (du: DataUpload) => boolean,
+  timeoutMs = 300_000,
+): Promise<DataUpload> {
+  return waitFor(
+    'the DataUpload',
+    async () => {
+      const [du] = (await list(cluster, DATA_UPLOAD_TYPE, serverNs)) as DataUpload[];
+      return du && check(du) ? du : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * Waits until a DataUpload left nothing behind: no VolumeSnapshot of the claim's namespace or the server's, and
+ * no clone content, mover pod or claim of that DataUpload. The contents are cluster-scoped: only the ones
+ * labelled with this DataUpload count, so that another file's data movement running beside it does not.
+ */
+export async function waitNothingLeftOfUpload(
+  cluster: Cluster,
+  ns: string,
+  serverNs: string,
+  dataUpload: string,
+): Promise<void> {
+  const mine = `${DATA_MOVER_LABEL}=${validLabelValue(dataUpload)}`;
+  await waitFor(
+    'no snapshot, clone, mover pod or claim left',
+    async () =>
+      [
+        ...(await list(cluster, VOLUME_SNAPSHOTS, ns)),
+        ...(await list(cluster, VOLUME_SNAPSHOTS, serverNs)),
+        ...(await listAll(cluster, VOLUME_SNAPSHOT_CONTENTS, mine)),
+        ...(await list(cluster, listType('pods', 'Pod'), serverNs)),
+        ...(await list(cluster, listType('persistentvolumeclaims', 'PersistentVolumeClaim'), serverNs)),
+      ].length === 0,
+    120_000,
+  );
+}
+
+async function listAll(cluster: Cluster, t: ResourceType, labelSelector: string): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for await (const o of cluster.list(t, { labelSelector })) out.push(o);
+  return out;
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Cluster } from '../../src/kube/index.ts';
+import { skiffBinEnv } from './skiff-bin-env.ts';
 import { startTestServer, type TestServer } from './skiff-server.ts';
 import { loadTestEnv } from './testenv.ts';
 
@@ -86,7 +87,7 @@ export async function startNodeAgents(options: NodeAgentsOptions): Promise<NodeA
         ],
         {
           cwd: ROOT,
-          env: { ...process.env, KUBECONFIG: kubeconfig },
+          env: skiffBinEnv({ ...process.env, KUBECONFIG: kubeconfig }),
           stdio: ['ignore', 'pipe', 'pipe'],
           detached: true,
         },

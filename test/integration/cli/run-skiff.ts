@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kinds, resourceRef, type BackupStorageLocation } from '../../../src/api/index.ts';
 import type { Cluster } from '../../../src/kube/index.ts';
 import { waitFor } from '../../helpers/cluster.ts';
+import { skiffBinEnv } from '../../helpers/skiff-bin-env.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -16,7 +17,7 @@ export interface SkiffResult {
 }
 
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: loadTestEnv().kubeconfig, ...extra };
+  const env = skiffBinEnv({ ...process.env, KUBECONFIG: loadTestEnv().kubeconfig, ...extra });
   // The CLI must get its namespace from -n in these tests, never from the runner's environment.
   delete env.VELERO_NAMESPACE;
   return env;

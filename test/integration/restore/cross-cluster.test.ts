@@ -1,4 +1,4 @@
-// exclusive-test: starts and uses cluster B
+// test-lane: cluster-b starts and uses cluster B (its files share it one at a time; everything they make in cluster A is their own)
 /**
  * Cross-cluster migration (issue 11, item 9): a backup taken in cluster A (region
  * skiff-region-1) is restored by a second Skiff server in cluster B (region skiff-region-2,

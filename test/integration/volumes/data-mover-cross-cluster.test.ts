@@ -1,3 +1,4 @@
+// test-lane: cluster-b starts and uses cluster B (its files share it one at a time; everything they make in cluster A is their own)
 /**
  * CSI snapshot data movement across clusters (issue 16 Deliver 5): a StatefulSet's two CSI claims
  * (200 files and 256 MiB each) are backed up in cluster A with `snapshotMoveData`, A's driver

@@ -23,57 +23,61 @@ const binaries = { kopia: join(env.bin, 'kopia'), restic: '/usr/bin/restic' };
 const scratch = await mkdtemp(join(tmpdir(), 'skiff-uploader-creds-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 
-for (const type of ['kopia', 'restic'] as const) {
-  describe(`${type} with a credential process`, () => {
-    test('a run after the first credentials expired is given fresh ones and succeeds', async (t) => {
-      // Long enough for kopia to create the repository and back up on a loaded machine: a run
-      // whose credentials expire under it fails (or retries) inside the tool.
-      const sts = stsCredentialProcess({ reportedLifetimeSeconds: 30 });
-      const proxy = await GatedS3Proxy.start(env.s3.endpoint, sts.refuseExpired);
-      t.after(() => proxy.close());
-      const bsl = {
-        metadata: { name: 'sts', namespace: 'skiff' },
-        spec: {
-          provider: 'aws',
-          objectStorage: { bucket: env.s3.bucket, prefix: uniqueName('creds') },
-          config: {
-            region: env.s3.region,
-            s3Url: proxy.url,
-            s3ForcePathStyle: 'true',
-            credentialProcess: sts.command,
+// kopia and restic side by side: each has its own credential process, proxy, prefix and folders, and
+// most of each test is the wait for its first credentials to expire, which they then share.
+describe('credential processes', { concurrency: 2 }, () => {
+  for (const type of ['kopia', 'restic'] as const) {
+    describe(`${type} with a credential process`, () => {
+      test('a run after the first credentials expired is given fresh ones and succeeds', async (t) => {
+        // Long enough for kopia to create the repository and back up on a loaded machine: a run
+        // whose credentials expire under it fails (or retries) inside the tool.
+        const sts = stsCredentialProcess({ reportedLifetimeSeconds: 30 });
+        const proxy = await GatedS3Proxy.start(env.s3.endpoint, sts.refuseExpired);
+        t.after(() => proxy.close());
+        const bsl = {
+          metadata: { name: 'sts', namespace: 'skiff' },
+          spec: {
+            provider: 'aws',
+            objectStorage: { bucket: env.s3.bucket, prefix: uniqueName('creds') },
+            config: {
+              region: env.s3.region,
+              s3Url: proxy.url,
+              s3ForcePathStyle: 'true',
+              credentialProcess: sts.command,
+            },
           },
-        },
-      };
-      const work = await mkdtemp(join(scratch, `${type}-`));
-      const source = join(work, 'source');
-      await mkdir(source);
-      await writeFile(join(source, 'a.txt'), 'first');
-      const open = async (): Promise<Uploader> => {
-        const target = await repositoryTarget(bsl, type, 'app-ns', { defaultNamespace: 'skiff' });
-        assert.ok(
-          target.kind === 's3' && target.credentials?.sessionToken,
-          'temporary credentials with a session token',
-        );
-        return createUploader({ type, target, password: 'static-passw0rd', workDir: join(work, 'client') }, binaries);
-      };
+        };
+        const work = await mkdtemp(join(scratch, `${type}-`));
+        const source = join(work, 'source');
+        await mkdir(source);
+        await writeFile(join(source, 'a.txt'), 'first');
+        const open = async (): Promise<Uploader> => {
+          const target = await repositoryTarget(bsl, type, 'app-ns', { defaultNamespace: 'skiff' });
+          assert.ok(
+            target.kind === 's3' && target.credentials?.sessionToken,
+            'temporary credentials with a session token',
+          );
+          return createUploader({ type, target, password: 'static-passw0rd', workDir: join(work, 'client') }, binaries);
+        };
 
-      const first = await open();
-      await first.initOrConnect();
-      await first.backup(source, { tags: { backup: 'b1' } });
-      const issued = sts.issued();
-      const expired = Math.max(...issued.map((c) => Date.parse(c.expiration)));
-      await waitFor('the first credentials to expire', () => Promise.resolve(Date.now() > expired + 100));
+        const first = await open();
+        await first.initOrConnect();
+        await first.backup(source, { tags: { backup: 'b1' } });
+        const issued = sts.issued();
+        const expired = Math.max(...issued.map((c) => Date.parse(c.expiration)));
+        await waitFor('the first credentials to expire', () => Promise.resolve(Date.now() > expired + 100));
 
-      await writeFile(join(source, 'b.txt'), 'second');
-      const second = await open();
-      assert.ok(sts.issued().length > issued.length, 'the command ran again');
-      const result = await second.backup(source, { tags: { backup: 'b2' } });
-      const restored = join(work, 'restored');
-      await mkdir(restored);
-      await second.restore(result.snapshotID, restored, {
-        ...(result.dirTimesSnapshotID ? { dirTimesSnapshotID: result.dirTimesSnapshotID } : {}),
+        await writeFile(join(source, 'b.txt'), 'second');
+        const second = await open();
+        assert.ok(sts.issued().length > issued.length, 'the command ran again');
+        const result = await second.backup(source, { tags: { backup: 'b2' } });
+        const restored = join(work, 'restored');
+        await mkdir(restored);
+        await second.restore(result.snapshotID, restored, {
+          ...(result.dirTimesSnapshotID ? { dirTimesSnapshotID: result.dirTimesSnapshotID } : {}),
+        });
+        assert.equal(await readFile(join(restored, 'b.txt'), 'utf8'), 'second');
       });
-      assert.equal(await readFile(join(restored, 'b.txt'), 'utf8'), 'second');
     });
-  });
-}
+  }
+});
