@@ -22,8 +22,7 @@ import { TenantTypes, tenantLocationName } from '../../../src/tenant/exec/resour
 import { openRepository } from '../../../src/volumes/repository/open.ts';
 import { KopiaUploader } from '../../../src/volumes/uploader/index.ts';
 import { adminCluster, apps, core, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
-import { assertMovedDataRestored } from '../../helpers/data-mover.ts';
-import { digestTree, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
+import { assertMovedDataRestored, writeSmallClaimTrees } from '../../helpers/data-mover.ts';
 import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
 import {
@@ -37,7 +36,7 @@ import {
 import { installTenantApi } from '../../helpers/tenant.ts';
 import { tenantUser } from '../../helpers/tenant-users.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
-import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
+import { createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
 import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
@@ -73,21 +72,6 @@ async function storedDataUploads(store: BackupStore, backup: string): Promise<St
       out.push(rec.object);
   }
   return out;
-}
-
-/** Writes different data into each of the StatefulSet's claims; returns each tree by pod. */
-async function writeClaims(admin: Cluster, ns: string, seed: string): Promise<Map<string, TreeEntry[]>> {
-  const trees = new Map<string, TreeEntry[]>();
-  for (const pod of await runningPods(admin, ns, 2)) {
-    const dir = await claimDataDir(admin, pod);
-    await writeVolumeData(dir, `${seed}/${pod.metadata.name ?? ''}`, {
-      smallFiles: 40,
-      folders: 4,
-      largeBytes: 2 * 1024 * 1024,
-    });
-    trees.set(pod.metadata.name ?? '', await digestTree(dir));
-  }
-  return trees;
 }
 
 /** The StatefulSet, its pods and its claims gone (the namespace stays: its UID is the tenant's). */
@@ -148,7 +132,7 @@ describe('adoption of a data-mover backup into a recreated namespace’s own rep
     const ns = earlier.namespace;
     cleanup.push(ns);
     await createClaimStatefulSet(admin, ns, csi.storageClass);
-    const oldTrees = await writeClaims(admin, ns, `${ns}/old`);
+    const oldTrees = await writeSmallClaimTrees(admin, ns, `${ns}/old`);
     await createTenantBackup(earlier, 'moved', { snapshotMoveData: true });
     const done = await waitForTenantOutcome(admin, TB, ns, 'moved', 900_000);
     assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));
@@ -161,7 +145,7 @@ describe('adoption of a data-mover backup into a recreated namespace’s own rep
     const again = await certTenant(admin, policy, 'team-mr', dave, { namespace: ns });
     assert.notEqual(again.uid, earlier.uid);
     await createClaimStatefulSet(admin, ns, csi.storageClass);
-    const ownTrees = await writeClaims(admin, ns, `${ns}/own`);
+    const ownTrees = await writeSmallClaimTrees(admin, ns, `${ns}/own`);
     await createTenantBackup(again, 'own', { snapshotMoveData: true });
     const ownDone = await waitForTenantOutcome(admin, TB, ns, 'own', 900_000);
     assert.equal((ownDone.status as { phase?: string }).phase, 'Completed', JSON.stringify(ownDone.status));
