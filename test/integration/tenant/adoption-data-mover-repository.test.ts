@@ -5,7 +5,8 @@
  * backup's DataUpload snapshots are copied into that repository (`kopia snapshot migrate`) under
  * new IDs, which the copy's DataUploads and volume info name. Once the old backup is deleted,
  * dave's restore of the adopted backup brings both claims back through DataDownloads, identical
- * by SHA-256, and the namespace's own backup still restores its own bytes.
+ * by SHA-256, the namespace's own backup still restores its own bytes, and deleting the adopted
+ * backup forgets only the copies.
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -205,5 +206,12 @@ describe('adoption of a data-mover backup into a recreated namespace’s own rep
     const ownRestored = await restoreStatefulSetBackup(admin, again, 'own', 900_000, 'back-own');
     assert.equal((ownRestored.status as { phase?: string }).phase, 'Completed', JSON.stringify(ownRestored.status));
     await assertMovedDataRestored(admin, await runningPods(admin, ns, 2), ownTrees);
+
+    // Deleting the adopted backup forgets its copies only: the namespace's own snapshots stay.
+    await again.asUser.delete(TB, 'moved', ns);
+    await waitFor('the adopted TenantBackup to be gone', async () => !(await admin.find(TB, 'moved', ns)), 300_000);
+    const left = await repositoryIDs(again);
+    for (const id of named) assert.ok(!left.includes(id), `the copy ${id} is forgotten`);
+    for (const id of ownSnapshots.values()) assert.ok(left.includes(id), `the namespace's own ${id} stays`);
   });
 });
