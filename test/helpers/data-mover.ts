@@ -16,7 +16,7 @@ import { DATA_MOVER_LABEL } from '../../src/volumes/data-mover/mover-pod.ts';
 import { core, waitFor } from './cluster.ts';
 import { digestTree, treeSum, writeVolumeData, type TreeEntry } from './file-tree.ts';
 import { defaultStore, type TestServer } from './skiff-server.ts';
-import { claimDataDir } from './volume-pods.ts';
+import { claimDataDir, runningPods } from './volume-pods.ts';
 
 /** The large file per volume: 256 MiB, as issue 16's acceptance asks. */
 export const LARGE_FILE_BYTES = 256 * 1024 * 1024;
@@ -55,6 +55,28 @@ export async function writeStatefulSetData(
     trees.set(name, await digestTree(dir));
   }
   return { trees, dirs };
+}
+
+/**
+ * Writes a small tree (40 files in 4 folders and a 2 MiB file, seeded by `seed` and the pod) into
+ * the `data` claim of each of `ns`'s 2 running StatefulSet pods; returns each tree by pod.
+ */
+export async function writeSmallClaimTrees(
+  cluster: Cluster,
+  ns: string,
+  seed: string = ns,
+): Promise<Map<string, TreeEntry[]>> {
+  const trees = new Map<string, TreeEntry[]>();
+  for (const pod of await runningPods(cluster, ns, 2)) {
+    const dir = await claimDataDir(cluster, pod);
+    await writeVolumeData(dir, `${seed}/${pod.metadata.name ?? ''}`, {
+      smallFiles: 40,
+      folders: 4,
+      largeBytes: 2 * 1024 * 1024,
+    });
+    trees.set(pod.metadata.name ?? '', await digestTree(dir));
+  }
+  return trees;
 }
 
 interface VolumeInfo {

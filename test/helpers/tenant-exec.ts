@@ -201,26 +201,27 @@ export async function createTenantBackup(
 
 /**
  * Restores a backup of a StatefulSet's namespace into that namespace as the tenant's user (a
- * TenantRestore named `back`) and waits for its outcome. The StatefulSet's ControllerRevision is
- * left out: it is the controller's to write, and namespace admins may not.
+ * TenantRestore named `name`, default `back`) and waits for its outcome. The StatefulSet's
+ * ControllerRevision is left out: it is the controller's to write, and namespace admins may not.
  */
 export async function restoreStatefulSetBackup(
   admin: Cluster,
   tenant: TestTenant,
   backup: string,
   timeoutMs: number,
+  name = 'back',
 ): Promise<KubeObject> {
   await tenant.asUser.create(TenantTypes.TenantRestore, {
     apiVersion: 'tenant.skiff.dev/v1alpha1',
     kind: 'TenantRestore',
-    metadata: { name: 'back', namespace: tenant.namespace },
+    metadata: { name, namespace: tenant.namespace },
     spec: {
       requester: tenant.user,
       backupRef: { namespace: tenant.namespace, name: backup },
       excludedResources: ['controllerrevisions.apps'],
     },
   });
-  return waitForTenantOutcome(admin, TenantTypes.TenantRestore, tenant.namespace, 'back', timeoutMs);
+  return waitForTenantOutcome(admin, TenantTypes.TenantRestore, tenant.namespace, name, timeoutMs);
 }
 
 const TERMINAL = new Set(['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation']);

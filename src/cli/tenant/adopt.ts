@@ -40,9 +40,10 @@ the velero.io Backup (annotation ${AdoptionAnnotations.adoptInto}) and creates a
 same name in the namespace; the server checks the old seal, copies the backup under
 tenants/<new UID>/ and seals it for the new UID. File-system backups (kopia, restic) and
 data-mover uploads (snapshotMoveData) come with their data: the old repository is copied under
-tenants/<new UID>/ too; when the new namespace already has a repository of its own, a file-system
-backup's snapshots are copied into it (restic copy, kopia snapshot migrate; new IDs in its
-records), and a data-mover backup is refused (adopt before backing up). CSI snapshots are handed
+tenants/<new UID>/ too; when the new namespace already has a repository of its own (it made
+file-system or data-mover backups before the adoption), the backup's snapshots are copied into it
+(restic copy, kopia snapshot migrate) under new IDs, which the copy's PodVolumeBackup records,
+DataUploads and volume info name; the old repository is left as it was. CSI snapshots are handed
 over: the adopted backup owns them (its deletion deletes them) and the old backup no longer does
 (its deletion or expiry leaves them); so are native snapshot records (Skiff cannot delete native
 snapshots: a deletion names them in a Warning event). Backups with other item operations are

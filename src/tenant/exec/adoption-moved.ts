@@ -4,11 +4,14 @@
  *
  * Data-mover uploads (`snapshotMoveData`): each DataUpload put its volume's data into the kopia
  * repository of its source namespace in the backup's location, the same repository file-system
- * backups use (src/volumes/data-mover/upload-controller.ts). That repository is copied whole,
- * so every snapshot keeps its ID; what names the old backup or location is rewritten: the
- * DataUploads stored in the tarball (a restore takes the location of each volume's data from
- * them, a deletion the snapshots it forgets), the item operations and the volume info. The old
- * backup keeps its own repository and records: deleting either never touches the other's data.
+ * backups use (src/volumes/data-mover/upload-controller.ts). That repository is copied whole
+ * when the new UID's prefix has none, so every snapshot keeps its ID; when the recreated
+ * namespace already has one of its own, the backup's snapshots are copied into it under new IDs
+ * (adoption-repository-copy.ts), which the copy's records then name (`movedCopies`). What names
+ * the old backup, its location or its snapshots is rewritten: the DataUploads stored in the
+ * tarball (a restore builds each DataDownload's location and snapshot ID from them, a deletion
+ * takes the snapshots it forgets), the item operations and the volume info. The old backup keeps
+ * its own repository and records: deleting either never touches the other's data.
  *
  * Native volume snapshots (provider snapshots, `<backup>-volumesnapshots.json.gz`): a backup's
  * deletion removes the snapshots its own file lists, so they are handed over as CSI snapshots
@@ -20,6 +23,9 @@ import { Labels } from '../../api/labels.ts';
 import { isRecord } from '../../kube/object.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { CSI_PVC_BACKUPPER } from '../../backup/csi/item-operations.ts';
+import { isInlineDirTimes } from '../../volumes/dir-times/inline.ts';
+import { DIR_TIMES_RESULT_KEY } from '../../volumes/data-mover/upload-objects.ts';
+import type { SnapshotToForget } from '../../volumes/repository/forget-snapshots.ts';
 import type { AdoptionNames, RepositoryToCopy, StoredVolumeData } from './adoption-volumes.ts';
 
 /** The tarball group-resource of stored DataUploads. */
@@ -41,6 +47,47 @@ export interface NativeHandOver {
   copy: unknown[];
   /** The old backup's file once handed over. */
   old: [];
+}
+
+/**
+ * The copies of moved snapshots made into a recreated namespace's own repository: by volume
+ * namespace, each old snapshot ID -> its copy's ID. A namespace not named had its repository
+ * copied whole (or found there already): its IDs hold.
+ */
+export type MovedCopies = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/**
+ * The snapshots the backup's DataUploads keep in the kopia repositories of the old location, by
+ * repository (`kopia/<namespace>`), each list sorted: their data and directory-times snapshots
+ * (an inline record is no snapshot). Those of other locations are left out: planMovedData and
+ * adoptedDataUpload refuse them.
+ */
+export function movedSnapshotsByRepository(
+  snapshots: readonly SnapshotToForget[],
+  oldLocation: string,
+): Map<string, string[]> {
+  const ids = new Map<string, Set<string>>();
+  for (const { key, snapshotID } of snapshots) {
+    if (key.location !== oldLocation || isInlineDirTimes(snapshotID)) continue;
+    const repository = `${key.type}/${key.volumeNamespace}`;
+    const set = ids.get(repository) ?? new Set<string>();
+    set.add(snapshotID);
+    ids.set(repository, set);
+  }
+  return new Map([...ids].map(([repository, set]) => [repository, [...set].sort()]));
+}
+
+/**
+ * The volume info with each moved volume's kopia snapshot (`snapshotDataMovementInfo.snapshotHandle`)
+ * replaced by its copy's, for the namespaces whose snapshots were copied; the input is left alone.
+ */
+export function withMovedCopies(volumeInfo: readonly unknown[], copies: MovedCopies): unknown[] {
+  return volumeInfo.map((v) => {
+    if (!isMovedVolume(v) || !isRecord(v.snapshotDataMovementInfo)) return v;
+    const handle = v.snapshotDataMovementInfo.snapshotHandle;
+    const copy = typeof handle === 'string' ? copies.get(text(v.pvcNamespace))?.get(handle) : undefined;
+    return copy ? { ...v, snapshotDataMovementInfo: { ...v.snapshotDataMovementInfo, snapshotHandle: copy } } : v;
+  });
 }
 
 /** Whether a volume info entry records data a data mover moved. */
@@ -107,13 +154,15 @@ function renamedOperation(op: unknown, names: Pick<AdoptionNames, 'from' | 'to'>
 
 /**
  * A DataUpload stored in the old backup's tarball, as the copy stores it: in the new location,
- * labelled and owned by the new backup (uid unknown yet, so the uid label goes). Its name stays:
- * the item operations name it. Returns `{ problem }` for one whose data is in another location,
- * and undefined for one that needs no change.
+ * labelled and owned by the new backup (uid unknown yet, so the uid label goes), and naming the
+ * copies of its snapshots when its namespace's were copied (`copies`). Its name stays: the item
+ * operations name it. Returns `{ problem }` for one whose data is in another location or whose
+ * snapshot has no copy, and undefined for one that needs no change.
  */
 export function adoptedDataUpload(
   object: Record<string, unknown>,
   names: Pick<AdoptionNames, 'from' | 'to' | 'oldLocation' | 'newLocation'>,
+  copies: MovedCopies = new Map(),
 ): { object: Record<string, unknown> } | { problem: string } | undefined {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   const spec = isRecord(object.spec) ? object.spec : {};
@@ -134,11 +183,43 @@ export function adoptedDataUpload(
         isRecord(ref) && ref.kind === 'Backup' && ref.name === names.from ? { ...ref, name: names.to, uid: '' } : ref,
       )
     : undefined;
+  const status = copiedStatus(object.status, copies.get(text(spec.sourceNamespace)));
+  if ('missing' in status) {
+    return {
+      problem: `DataUpload ${name}, whose snapshot ${status.missing} was not copied into the repository of namespace ${text(spec.sourceNamespace)} in location ${names.newLocation}`,
+    };
+  }
   return {
     object: {
       ...object,
       metadata: { ...metadata, labels, ...(owners ? { ownerReferences: owners } : {}) },
       spec: { ...spec, backupStorageLocation: names.newLocation },
+      ...(status.status !== undefined ? { status: status.status } : {}),
+    },
+  };
+}
+
+/**
+ * A DataUpload's status naming the copies of its snapshot and directory-times snapshot (an
+ * inline record stays); unchanged without copies; `missing` names a snapshot that has none.
+ */
+function copiedStatus(
+  raw: unknown,
+  copies: ReadonlyMap<string, string> | undefined,
+): { status: unknown } | { missing: string } {
+  if (!copies || !isRecord(raw)) return { status: raw };
+  const snapshotID = text(raw.snapshotID);
+  const copy = copies.get(snapshotID);
+  if (snapshotID !== '' && !copy) return { missing: snapshotID };
+  const result = isRecord(raw.dataMoverResult) ? raw.dataMoverResult : undefined;
+  const times = text(result?.[DIR_TIMES_RESULT_KEY]);
+  const timesCopy = times === '' || isInlineDirTimes(times) ? times : copies.get(times);
+  if (timesCopy === undefined) return { missing: times };
+  return {
+    status: {
+      ...raw,
+      ...(copy ? { snapshotID: copy } : {}),
+      ...(result && times !== '' ? { dataMoverResult: { ...result, [DIR_TIMES_RESULT_KEY]: timesCopy } } : {}),
     },
   };
 }

@@ -6,10 +6,11 @@
  *   repository, every snapshot keeps its ID);
  * - it holds that very repository (an earlier adoption copied it whole; equal markers): nothing
  *   to copy, the IDs hold;
- * - it holds a repository of its own (the recreated namespace's file-system backups, e.g. a
- *   schedule that ran before the admin adopted): only the adopted backup's snapshots are copied
- *   into it (restic copy, kopia snapshot migrate), which gives them new IDs, written into the
- *   copy's PodVolumeBackup records. The repository's own snapshots are left as they are, the
+ * - it holds a repository of its own (the recreated namespace's file-system or data-mover
+ *   backups, e.g. a schedule that ran before the admin adopted): only the adopted backup's
+ *   snapshots are copied into it (restic copy, kopia snapshot migrate), which gives them new
+ *   IDs, written into the copy's PodVolumeBackup records (and, for its data-mover uploads, its
+ *   DataUploads and volume info: adoption-moved.ts). The repository's own snapshots are left as they are, the
  *   old repository keeps its snapshots (deleting the old backup never touches the copies), and
  *   deleting the adopted backup forgets only the copies its records name.
  */
@@ -25,17 +26,21 @@ export type RepositoryCarry =
 
 /**
  * What to do with one repository, from the markers of the old and new prefixes (their bytes:
- * the repository's identity, adoption-volumes.ts `repositoryMarker`) and the copy's records.
+ * the repository's identity, adoption-volumes.ts `repositoryMarker`), the copy's records and
+ * the snapshots the backup's data-mover uploads keep in it (adoption-moved.ts
+ * `movedSnapshotsByRepository`): copied along with the records' own, once each.
  */
 export function repositoryCarry(
   markers: { old?: Buffer | undefined; new?: Buffer | undefined },
   repository: RepositoryToCopy,
   records: readonly unknown[],
+  movedSnapshots: readonly string[] = [],
 ): RepositoryCarry {
   if (!markers.old) return { kind: 'missing' };
   if (!markers.new) return { kind: 'copy-whole' };
   if (markers.new.equals(markers.old)) return { kind: 'same' };
-  return { kind: 'copy-snapshots', snapshotIDs: snapshotsIn(records, repository) };
+  const ids = new Set([...snapshotsIn(records, repository), ...movedSnapshots]);
+  return { kind: 'copy-snapshots', snapshotIDs: [...ids].sort() };
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
- * Carries the file-system backup repositories of an adopted backup over to the new UID's
- * location, as adoption-repositories.ts decides: a whole copy object by object, nothing, or
- * the backup's own snapshots copied into the repository the recreated namespace already has
- * (volumes/repository/copy-snapshots.ts), whose new IDs go into the copy's records.
+ * Carries the repositories of an adopted backup (file-system backups' and data-mover uploads')
+ * over to the new UID's location, as adoption-repositories.ts decides: a whole copy object by
+ * object, nothing, or the backup's own snapshots copied into the repository the recreated
+ * namespace already has (volumes/repository/copy-snapshots.ts), whose new IDs go into the
+ * copy's records.
  */
 import { readAll } from '../../storage/object-store.ts';
 import type { BackupStore } from '../../storage/index.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { copySnapshots } from '../../volumes/repository/copy-snapshots.ts';
 import type { RepositoryContext } from '../../volumes/repository/open.ts';
+import type { MovedCopies } from './adoption-moved.ts';
 import { repositoryCarry, withCopiedSnapshots } from './adoption-repositories.ts';
 import { copiesRepositoryObject, repositoryMarker, type RepositoryToCopy } from './adoption-volumes.ts';
 
@@ -21,25 +23,35 @@ export interface RepositoryCarrySides {
   repositories?: RepositoryContext | undefined;
 }
 
+/** What carrying the repositories over gives the copy's records. */
+export interface CarriedRepositories {
+  /** The copy's PodVolumeBackup records, naming the copies of their snapshots. */
+  podVolumeBackups: unknown[] | undefined;
+  /** The copies of the data-mover uploads' snapshots, by volume namespace (adoption-moved.ts). */
+  movedCopies: MovedCopies;
+}
+
 /**
  * Carries each repository over; returns the copy's PodVolumeBackup records (with the IDs of
- * any snapshot copies), or the first problem. `movedData` names the repositories (`type/namespace`)
- * that hold the backup's data-mover uploads: their snapshots are named by the DataUploads in the
- * tarball, not by the records, so copying snapshots into an existing repository would leave them
- * behind; that case is refused, naming it.
+ * any snapshot copies) and the copies of the snapshots of the backup's data-mover uploads, or
+ * the first problem. `movedSnapshots` names, by repository (`type/namespace`), the snapshots the
+ * DataUploads in the tarball keep there: the records do not name them, but they are copied
+ * along, and the copy's DataUploads and volume info are rewritten with the new IDs.
  */
 export async function carryRepositories(
   sides: RepositoryCarrySides,
   repositories: readonly RepositoryToCopy[],
   records: unknown[] | undefined,
-  movedData: ReadonlySet<string> = new Set(),
-): Promise<{ podVolumeBackups: unknown[] | undefined } | { problem: string }> {
+  movedSnapshots: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<CarriedRepositories | { problem: string }> {
   let current = records;
+  const movedCopies = new Map<string, ReadonlyMap<string, string>>();
   for (const repository of repositories) {
     const { type, volumeNamespace } = repository;
     const marker = repositoryMarker(type);
     const from = sides.oldStore.repositoryPrefix(type, volumeNamespace);
     const to = sides.newStore.repositoryPrefix(type, volumeNamespace);
+    const moved = movedSnapshots.get(`${type}/${volumeNamespace}`);
     const carry = repositoryCarry(
       {
         old: await readIfExists(sides.oldStore, `${from}${marker}`),
@@ -47,17 +59,13 @@ export async function carryRepositories(
       },
       repository,
       current ?? [],
+      moved,
     );
     if (carry.kind === 'missing') {
       return { problem: `its ${type} repository of namespace ${volumeNamespace} is missing (no ${from}${marker})` };
     }
     if (carry.kind === 'copy-whole') await copyWhole(sides, repository);
     if (carry.kind !== 'copy-snapshots') continue;
-    if (movedData.has(`${type}/${volumeNamespace}`)) {
-      return {
-        problem: `the recreated namespace already has a ${type} repository of its own for namespace ${volumeNamespace} (${to}), and the backup's data-mover uploads cannot be copied into it yet (only file-system backups' snapshots can): adopt before the namespace makes backups with moved data or file-system backups, or delete those backups and that repository first`,
-      };
-    }
     if (!sides.repositories) {
       return {
         problem: `the recreated namespace already has a ${type} repository of its own for namespace ${volumeNamespace} (${to}), and this server cannot open repositories to copy the backup's snapshots into it`,
@@ -71,13 +79,14 @@ export async function carryRepositories(
         carry.snapshotIDs,
       );
       current = withCopiedSnapshots(current ?? [], repository, copies);
+      if (moved) movedCopies.set(volumeNamespace, copies);
     } catch (err) {
       return {
         problem: `copying its ${type} snapshots of namespace ${volumeNamespace} into the repository the recreated namespace already has (${to}) failed: ${errorMessage(err)}`,
       };
     }
   }
-  return { podVolumeBackups: current };
+  return { podVolumeBackups: current, movedCopies };
 }
 
 /**

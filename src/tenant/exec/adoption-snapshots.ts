@@ -15,7 +15,7 @@ import type { BackupStore } from '../../storage/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { handOverSnapshotObject, isSnapshotGroupResource, type CsiHandOver } from './adoption-volumes.ts';
-import { adoptedDataUpload, DATA_UPLOADS_GROUP_RESOURCE } from './adoption-moved.ts';
+import { adoptedDataUpload, DATA_UPLOADS_GROUP_RESOURCE, type MovedCopies } from './adoption-moved.ts';
 
 export interface HandOverNames {
   from: string;
@@ -25,14 +25,15 @@ export interface HandOverNames {
 /**
  * The old backup's tarball with its snapshot objects labelled for the copy, and the names of
  * the contents it holds labelled for the copy (those it had, and those of an earlier run).
- * With `moved` (the old and new locations), its stored DataUploads are rewritten for the copy
- * too (adoption-moved.ts); `problems` names those that could not be.
+ * With `moved` (the old and new locations, and the copies of snapshots copied into a repository
+ * the new namespace has), its stored DataUploads are rewritten for the copy too
+ * (adoption-moved.ts); `problems` names those that could not be.
  */
 export function handedOverTarball(
   source: Readable,
   names: HandOverNames,
   mtime: Date,
-  moved?: { oldLocation: string; newLocation: string },
+  moved?: { oldLocation: string; newLocation: string; copies?: MovedCopies },
 ): { body: Readable; contents: () => ReadonlySet<string>; problems: () => readonly string[] } {
   const labelled = new Set<string>();
   // A Set: an item is stored once per API version.
@@ -42,7 +43,7 @@ export function handedOverTarball(
     source,
     (record) => {
       if (moved && record.parsed.groupResource === DATA_UPLOADS_GROUP_RESOURCE) {
-        const adopted = adoptedDataUpload(record.object, { ...names, ...moved });
+        const adopted = adoptedDataUpload(record.object, { ...names, ...moved }, moved.copies);
         if (adopted && 'problem' in adopted) problems.add(adopted.problem);
         return adopted && 'object' in adopted ? adopted.object : undefined;
       }

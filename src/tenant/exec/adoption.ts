@@ -26,10 +26,12 @@ import type { KubeObject } from '../../kube/object.ts';
 import { readAll } from '../../storage/object-store.ts';
 import type { BackupStore } from '../../storage/index.ts';
 import type { BackupFile, BackupJsonFile } from '../../storage/layout.ts';
+import { storedDataUploadSnapshots } from '../../volumes/data-mover/forget-uploads.ts';
 import { resticIdentifier } from '../../volumes/repository/identity.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { TenantControllerDeps } from './backup-controller.ts';
+import { movedSnapshotsByRepository, withMovedCopies } from './adoption-moved.ts';
 import { carryRepositories } from './adoption-repository-copy.ts';
 import { planAdoptionVolumes, type AdoptionVolumePlan, type StoredVolumeData } from './adoption-volumes.ts';
 import { handedOverTarball, handOverOldTarball, missingContents } from './adoption-snapshots.ts';
@@ -161,19 +163,27 @@ async function copyAndSeal(
     },
     volumes.repositories,
     volumes.podVolumeBackups,
-    new Set((volumes.moved?.repositories ?? []).map((r) => `${r.type}/${r.volumeNamespace}`)),
+    await movedSnapshots(oldStore, from, old.spec.storageLocation ?? '', volumes.moved !== undefined),
   );
   if ('problem' in carried) {
     await failed(deps, tb, `${notAdopted}: ${carried.problem}`);
     return false;
   }
-  const { csi, moved, native } = volumes;
+  const { csi, native } = volumes;
+  const moved = volumes.moved && {
+    ...volumes.moved,
+    volumeInfo: withMovedCopies(volumes.moved.volumeInfo, carried.movedCopies),
+  };
   const names = { from, to: name };
   const mtime = new Date(old.status?.startTimestamp ?? deps.clock.now());
-  const locations = { oldLocation: old.spec.storageLocation ?? '', newLocation: location.name };
+  const locations = {
+    oldLocation: old.spec.storageLocation ?? '',
+    newLocation: location.name,
+    copies: carried.movedCopies,
+  };
   let tarball: ReturnType<typeof handedOverTarball> | undefined;
   const copied = await copyBackup(oldStore, from, newStore, name, {
-    replaced: replacedRecords({ ...volumes, podVolumeBackups: carried.podVolumeBackups }),
+    replaced: replacedRecords({ ...volumes, podVolumeBackups: carried.podVolumeBackups, moved }),
     rewrite: (metadata) => ({
       ...metadata,
       metadata: { ...(metadata.metadata as object), name, labels },
@@ -206,6 +216,19 @@ async function copyAndSeal(
   await recordCopy(deps, tb, old, { name, labels, location: location.name });
   await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
   return true;
+}
+
+/**
+ * The snapshots the old backup's DataUploads (read from its tarball) keep in the repositories of
+ * its location, by repository; none when it moved no data.
+ */
+async function movedSnapshots(
+  store: BackupStore,
+  from: string,
+  location: string,
+  moved: boolean,
+): Promise<Map<string, string[]>> {
+  return moved ? movedSnapshotsByRepository(await storedDataUploadSnapshots(store, from), location) : new Map();
 }
 
 /**

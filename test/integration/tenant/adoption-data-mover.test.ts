@@ -13,8 +13,7 @@ import { deleteBackupRequestFor } from '../../../src/deletion/delete-request.ts'
 import { tenantPrefix } from '../../../src/storage/index.ts';
 import { TenantTypes } from '../../../src/tenant/exec/resources.ts';
 import { adminCluster, core, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
-import { assertMovedDataRestored } from '../../helpers/data-mover.ts';
-import { digestTree, writeVolumeData, type TreeEntry } from '../../helpers/file-tree.ts';
+import { assertMovedDataRestored, writeSmallClaimTrees } from '../../helpers/data-mover.ts';
 import { startNodeAgents, useTestUploaderBinaries, type NodeAgents } from '../../helpers/node-agents.ts';
 import { startTestServer, storeAtPrefix, type TestServer } from '../../helpers/skiff-server.ts';
 import {
@@ -27,7 +26,7 @@ import {
 import { installTenantApi } from '../../helpers/tenant.ts';
 import { tenantUser } from '../../helpers/tenant-users.ts';
 import { loadTestEnv } from '../../helpers/testenv.ts';
-import { claimDataDir, createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
+import { createClaimStatefulSet, runningPods } from '../../helpers/volume-pods.ts';
 import { skiff } from '../cli/run-skiff.ts';
 
 const TB = TenantTypes.TenantBackup;
@@ -69,16 +68,7 @@ describe('adoption of a backup holding data-mover uploads (issue 17 acceptance 9
     const ns = earlier.namespace;
     cleanup.push(ns);
     await createClaimStatefulSet(admin, ns, csi.storageClass);
-    const trees = new Map<string, TreeEntry[]>();
-    for (const pod of await runningPods(admin, ns, 2)) {
-      const dir = await claimDataDir(admin, pod);
-      await writeVolumeData(dir, `${ns}/${pod.metadata.name ?? ''}`, {
-        smallFiles: 40,
-        folders: 4,
-        largeBytes: 2 * 1024 * 1024,
-      });
-      trees.set(pod.metadata.name ?? '', await digestTree(dir));
-    }
+    const trees = await writeSmallClaimTrees(admin, ns);
     await createTenantBackup(earlier, 'moved', { snapshotMoveData: true });
     const done = await waitForTenantOutcome(admin, TB, ns, 'moved', 900_000);
     assert.equal((done.status as { phase?: string }).phase, 'Completed', JSON.stringify(done.status));

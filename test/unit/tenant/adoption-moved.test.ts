@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adoptedDataUpload } from '../../../src/tenant/exec/adoption-moved.ts';
+import {
+  adoptedDataUpload,
+  movedSnapshotsByRepository,
+  withMovedCopies,
+} from '../../../src/tenant/exec/adoption-moved.ts';
 import { planAdoptionVolumes, type StoredVolumeData } from '../../../src/tenant/exec/adoption-volumes.ts';
 
 const names = {
@@ -141,6 +145,89 @@ describe('adoption of data-mover uploads and native snapshots (pure)', () => {
     assert.deepEqual(adoptedDataUpload(dataUpload('default'), names), {
       problem: "DataUpload tenant-old-x7k2p, whose data is in location default, not the old backup's tenant-uid-old",
     });
+  });
+
+  test('snapshots copied into the new namespace’s own repository: the copy’s DataUpload names the copies', () => {
+    const copies = new Map([
+      [
+        'team-a',
+        new Map([
+          ['k1', 'c1'],
+          ['k2', 'c2'],
+        ]),
+      ],
+    ]);
+    const got = adoptedDataUpload(dataUpload(), names, copies);
+    assert.ok(got && 'object' in got);
+    const du = got.object as ReturnType<typeof dataUpload>;
+    assert.equal(du.spec.backupStorageLocation, 'tenant-uid-new');
+    assert.deepEqual(du.status, {
+      phase: 'Completed',
+      snapshotID: 'c1',
+      dataMoverResult: { 'skiff.io/dir-times-snapshot': 'c2' },
+    });
+    // Another namespace's copies do not apply: this one's repository was copied whole, IDs kept.
+    const whole = adoptedDataUpload(dataUpload(), names, new Map([['team-b', new Map([['k1', 'x']])]]));
+    assert.ok(whole && 'object' in whole);
+    assert.deepEqual(whole.object.status, dataUpload().status);
+    // An inline directory-times record is no snapshot: it stays.
+    const inline = dataUpload();
+    inline.status.dataMoverResult['skiff.io/dir-times-snapshot'] = 'inline:H4sI';
+    const kept = adoptedDataUpload(inline, names, copies);
+    assert.ok(kept && 'object' in kept);
+    assert.deepEqual(kept.object.status, { ...inline.status, snapshotID: 'c1' });
+  });
+
+  test('a DataUpload whose snapshot has no copy in the new namespace’s repository is a problem, naming it', () => {
+    assert.deepEqual(adoptedDataUpload(dataUpload(), names, new Map([['team-a', new Map([['k1', 'c1']])]])), {
+      problem:
+        'DataUpload tenant-old-x7k2p, whose snapshot k2 was not copied into the repository of namespace team-a in location tenant-uid-new',
+    });
+    assert.deepEqual(adoptedDataUpload(dataUpload(), names, new Map([['team-a', new Map()]])), {
+      problem:
+        'DataUpload tenant-old-x7k2p, whose snapshot k1 was not copied into the repository of namespace team-a in location tenant-uid-new',
+    });
+  });
+
+  test('the snapshots to copy, by repository: data and directory times of the old location, inline records left out', () => {
+    const key = (volumeNamespace: string, location = 'tenant-uid-old') => ({
+      type: 'kopia' as const,
+      volumeNamespace,
+      location,
+    });
+    const got = movedSnapshotsByRepository(
+      [
+        { key: key('team-a'), snapshotID: 'k3', from: 'DataUpload b' },
+        { key: key('team-a'), snapshotID: 'k1', from: 'DataUpload a' },
+        { key: key('team-a'), snapshotID: 'k2', from: 'DataUpload a' },
+        { key: key('team-a'), snapshotID: 'inline:H4sI', from: 'DataUpload b' },
+        { key: key('team-a'), snapshotID: 'k1', from: 'DataUpload a' },
+        { key: key('team-a2'), snapshotID: 'k9', from: 'DataUpload c' },
+        { key: key('team-a', 'default'), snapshotID: 'k7', from: 'DataUpload d' },
+      ],
+      'tenant-uid-old',
+    );
+    assert.deepEqual(
+      [...got],
+      [
+        ['kopia/team-a', ['k1', 'k2', 'k3']],
+        ['kopia/team-a2', ['k9']],
+      ],
+    );
+  });
+
+  test('the volume info names the copies of moved snapshots where its namespace’s were copied', () => {
+    const first = movedInfo('data-db-0');
+    const info = [first, movedInfo('data-db-1'), movedInfo('data-x', 'team-a2'), { pvcName: 'fs' }];
+    const got = withMovedCopies(info, new Map([['team-a', new Map([['k-data-db-0', 'c0']])]]));
+    assert.deepEqual(
+      got.map(
+        (v) =>
+          (v as { snapshotDataMovementInfo?: { snapshotHandle?: string } }).snapshotDataMovementInfo?.snapshotHandle,
+      ),
+      ['c0', 'k-data-db-1', 'k-data-x', undefined],
+    );
+    assert.equal(first.snapshotDataMovementInfo.snapshotHandle, 'k-data-db-0', 'the input is left alone');
   });
 
   test('native snapshots are handed over: the copy lists them for the new backup, the old one lists none', () => {

@@ -44,6 +44,19 @@ describe('repositoryCarry', () => {
     });
     assert.deepEqual(snapshotsIn(records, resticRepo), ['r1']);
   });
+  test('the data-mover uploads’ snapshots in that repository are copied along, once each', () => {
+    const own = Buffer.from('format-2');
+    assert.deepEqual(repositoryCarry({ old: marker, new: own }, kopiaRepo, records, ['m1', 'k1', 'a0']), {
+      kind: 'copy-snapshots',
+      snapshotIDs: ['a0', 'k1', 'k1-times', 'k2', 'm1'],
+    });
+    // Moved data alone (no records): only its snapshots; a whole copy needs none named.
+    assert.deepEqual(repositoryCarry({ old: marker, new: own }, kopiaRepo, [], ['m2', 'm1']), {
+      kind: 'copy-snapshots',
+      snapshotIDs: ['m1', 'm2'],
+    });
+    assert.deepEqual(repositoryCarry({ old: marker }, kopiaRepo, [], ['m1']), { kind: 'copy-whole' });
+  });
 });
 
 describe('withCopiedSnapshots', () => {
