@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
 import type { BackupStore } from '../../storage/index.ts';
@@ -14,6 +14,7 @@ import {
 } from './seal.ts';
 
 import { SECRETS } from '../../kube/secrets.ts';
+import { sha256Stream } from '../../util/sha256-stream.ts';
 /** The Secret in the server namespace holding the key tenant seals are made with. */
 export const SEAL_SECRET_NAME = 'skiff-tenant-seal';
 export const SEAL_SECRET_KEY = 'key';
@@ -84,10 +85,8 @@ async function companionDigests(store: BackupStore, backup: string): Promise<Rec
 }
 
 /** sha256 hex of an object's bytes as stored. */
-async function sha256Of(store: BackupStore, key: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of await store.objectStore.getObject(key)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+function sha256Of(store: BackupStore, key: string): Promise<string> {
+  return store.objectStore.getObject(key).then((body) => sha256Stream(body).digest());
 }
 
 /** Seals a finished tenant backup; returns the tarball's sha256 (the TenantBackup's contentDigest). */
