@@ -3,6 +3,7 @@ import type { ControllerSpec, ReconcileResult } from '../../controllers/controll
 import { veleroListType } from '../../controllers/velero-types.ts';
 import { isRecord, type KubeObject } from '../../kube/object.ts';
 import { runRestore } from '../../restore/index.ts';
+import type { BackupStore } from '../../storage/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { createRateProblem, namespacePolicy, type TenantControllerDeps } from './backup-controller.ts';
@@ -161,11 +162,13 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   }
   const { backup, namespaceUid, veleroSpec } = resolved;
   const backupName = backup.metadata.name ?? '';
-  const store = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
+  const location = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
+  // From here on, the metadata and companion files are the bytes the seal check read (`checked`).
   let sealedContent: string;
+  let store: BackupStore;
   try {
-    ({ contentDigest: sealedContent } = await verifySealExceptTarball(
-      store,
+    ({ contentDigest: sealedContent, checked: store } = await verifySealExceptTarball(
+      location,
       backupName,
       await deps.sealKey(),
       namespaceUid,

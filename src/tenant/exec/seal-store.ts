@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
-import type { BackupStore } from '../../storage/index.ts';
+import { BackupStore } from '../../storage/index.ts';
+import { PinnedObjectStore } from '../../storage/pinned-object-store.ts';
 import { isRecord } from '../../kube/object.ts';
 import {
   canonicalJsonSha256,
@@ -106,20 +107,33 @@ export async function sealBackup(
  * checked here, and the tarball's digest is the one the seal vouches for (its MAC covers it).
  * The restore then checks the bytes it reads against that digest (RestorePlanDeps'
  * `expectedContent`), so the tarball is downloaded once and what is checked is what is used.
- * Rejects with TamperedBackupError.
+ * The same holds for the rest: the metadata and companion files are read once, and the store
+ * returned answers them with the bytes checked here, so a file replaced in the bucket after
+ * the check is not what the restore acts on. Rejects with TamperedBackupError.
  */
 export async function verifySealExceptTarball(
   store: BackupStore,
   backup: string,
   key: Buffer,
   namespaceUid: string,
-): Promise<{ contentDigest: string }> {
-  const seal = await store.getBackupFile(backup, 'tenantSeal');
+): Promise<{ contentDigest: string; checked: BackupStore }> {
+  const checked = await pinSealedFiles(store, backup);
+  const seal = await checked.getBackupFile(backup, 'tenantSeal');
   const sealed = isRecord(seal) && typeof seal.contentSha256 === 'string' ? seal.contentSha256 : '';
-  const content = await sealedContentOf(store, backup, namespaceUid, sealed);
+  const content = await sealedContentOf(checked, backup, namespaceUid, sealed);
   const problem = sealProblem(key, content, seal);
   if (problem) throw new TamperedBackupError(backup, problem);
-  return { contentDigest: sealed };
+  return { contentDigest: sealed, checked };
+}
+
+/** A view of the store in which the backup's seal and the files it covers (but the tarball) are read once. */
+async function pinSealedFiles(store: BackupStore, backup: string): Promise<BackupStore> {
+  const files = ['metadata', 'tenantSeal', ...SEALED_COMPANIONS] as const;
+  const pinned = await PinnedObjectStore.pin(
+    store.objectStore,
+    files.map((file) => store.layout.backupKey(backup, file)),
+  );
+  return new BackupStore(pinned, store.layout.prefix);
 }
 
 /** Rejects with TamperedBackupError unless the backup's seal holds for this namespace. */
