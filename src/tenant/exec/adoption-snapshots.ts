@@ -13,6 +13,8 @@ import { Labels } from '../../api/labels.ts';
 import { readAll } from '../../storage/object-store.ts';
 import type { BackupStore } from '../../storage/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
+import { sha256Stream } from '../../util/sha256-stream.ts';
+import { TamperedBackupError } from './seal.ts';
 import { VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { handOverSnapshotObject, isSnapshotGroupResource, type CsiHandOver } from './adoption-volumes.ts';
 import { adoptedDataUpload, DATA_UPLOADS_GROUP_RESOURCE, type MovedCopies } from './adoption-moved.ts';
@@ -68,17 +70,20 @@ export function missingContents(csi: CsiHandOver, labelled: ReadonlySet<string>)
 /**
  * Rewrites the old backup's tarball so that its snapshot objects name the copy; `record` is
  * called with the new tarball's sha256 before it is stored. Returns that sha256, or undefined
- * when the tarball already named the copy (nothing stored).
+ * when the tarball already named the copy (nothing stored). The tarball read must be the
+ * `sealed` one (its sha256, checked in that read): a tarball swapped after the seal check is
+ * refused with TamperedBackupError, and nothing is stored.
  */
 export async function handOverOldTarball(
   store: BackupStore,
   names: HandOverNames,
   mtime: Date,
-  record: (sha256: string) => Promise<void>,
+  tarball: { sealed: string; record: (sha256: string) => Promise<void> },
 ): Promise<string | undefined> {
   let changed = 0;
+  const read = sha256Stream(await store.getBackupContents(names.from));
   const { body } = rewriteBackupArchive(
-    await store.getBackupContents(names.from),
+    read.stream,
     (item) => {
       if (!isSnapshotGroupResource(item.parsed.groupResource)) return undefined;
       const after = handOverSnapshotObject(item.object, names);
@@ -88,10 +93,12 @@ export async function handOverOldTarball(
     mtime,
   );
   // Held in memory: its digest must be recorded before it replaces the sealed one.
-  const tarball = await readAll(body);
+  const rewritten = await readAll(body);
+  if ((await read.digest()) !== tarball.sealed)
+    throw new TamperedBackupError(names.from, 'its tarball was changed after the backup');
   if (changed === 0) return undefined;
-  const sha256 = createHash('sha256').update(tarball).digest('hex');
-  await record(sha256);
-  await store.putBackupContents(names.from, tarball);
+  const sha256 = createHash('sha256').update(rewritten).digest('hex');
+  await tarball.record(sha256);
+  await store.putBackupContents(names.from, rewritten);
   return sha256;
 }

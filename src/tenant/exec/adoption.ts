@@ -46,6 +46,7 @@ import {
   veleroBackupNameOf,
 } from './resources.ts';
 import { SEALED_COMPANIONS, TamperedBackupError, type SealedCompanion } from './seal.ts';
+import { sha256Stream } from '../../util/sha256-stream.ts';
 import { resealReplacedTarball, sealBackup, storedTarballSha256, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
 
@@ -124,11 +125,14 @@ async function copyAndSeal(
   const location = { name: to.location };
   const key = await deps.sealKey();
   const oldStore = await deps.locations.store(await deps.locations.get(old.spec.storageLocation ?? ''));
-  const sealProblem = await oldSealProblem(old, oldStore, key, oldUid);
-  if (sealProblem) {
-    await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${sealProblem}`);
+  const sealCheck = await oldSealCheck(old, oldStore, key, oldUid);
+  if ('problem' in sealCheck) {
+    await failed(deps, tb, `backup ${from} of namespace UID ${oldUid} was not adopted: ${sealCheck.problem}`);
     return false;
   }
+  // What is copied is what was checked: the companion files as the check read them, the tarball
+  // compared with the checked digest in the read that copies it.
+  const { checked, contentDigest: oldDigest } = sealCheck;
   const name = veleroBackupNameOf(tb);
   const labels = {
     [TenantLabels.namespaceUid]: uid,
@@ -138,7 +142,7 @@ async function copyAndSeal(
   const newLocation = await deps.locations.get(location.name);
   const newStore = await deps.locations.store(newLocation);
   const notAdopted = `backup ${from} of namespace UID ${oldUid} was not adopted`;
-  const volumes = planAdoptionVolumes(await storedVolumeData(oldStore, from), {
+  const volumes = planAdoptionVolumes(await storedVolumeData(checked, from), {
     from,
     to: name,
     oldLocation: old.spec.storageLocation ?? '',
@@ -163,7 +167,7 @@ async function copyAndSeal(
     },
     volumes.repositories,
     volumes.podVolumeBackups,
-    await movedSnapshots(oldStore, from, old.spec.storageLocation ?? '', volumes.moved !== undefined),
+    await movedSnapshots(checked, from, old.spec.storageLocation ?? '', volumes.moved !== undefined),
   );
   if ('problem' in carried) {
     await failed(deps, tb, `${notAdopted}: ${carried.problem}`);
@@ -182,7 +186,8 @@ async function copyAndSeal(
     copies: carried.movedCopies,
   };
   let tarball: ReturnType<typeof handedOverTarball> | undefined;
-  const copied = await copyBackup(oldStore, from, newStore, name, {
+  const copied = await copyBackup(checked, from, newStore, name, {
+    tarballSha256: oldDigest,
     replaced: replacedRecords({ ...volumes, podVolumeBackups: carried.podVolumeBackups, moved }),
     rewrite: (metadata) => ({
       ...metadata,
@@ -212,7 +217,11 @@ async function copyAndSeal(
     return false;
   }
   const { contentDigest } = await sealBackup(newStore, name, key, uid);
-  if (csi || native) await handOverOld(deps, { store: oldStore, backup: old, key, oldUid }, volumes, { names, mtime });
+  if (csi || native)
+    await handOverOld(deps, { store: oldStore, backup: old, key, oldUid, tarballSha256: oldDigest }, volumes, {
+      names,
+      mtime,
+    });
   await recordCopy(deps, tb, old, { name, labels, location: location.name });
   await patch(deps, tb, { ...finishedStatus(old), backupName: name, contentDigest });
   return true;
@@ -232,11 +241,17 @@ async function movedSnapshots(
 }
 
 /**
- * Why the old backup's seal does not hold for its old namespace, or '' when it does. An
- * earlier run that stored the old tarball handed over (its digest is in the index) and
- * stopped before re-sealing it is finished first.
+ * Why the old backup's seal does not hold for its old namespace, or, when it does, the view of
+ * its files the check read and its tarball's digest (verifyBackupSeal). An earlier run that
+ * stored the old tarball handed over (its digest is in the index) and stopped before
+ * re-sealing it is finished first.
  */
-async function oldSealProblem(old: Backup, store: BackupStore, key: Buffer, oldUid: string): Promise<string> {
+async function oldSealCheck(
+  old: Backup,
+  store: BackupStore,
+  key: Buffer,
+  oldUid: string,
+): Promise<{ problem: string } | { checked: BackupStore; contentDigest: string }> {
   const from = old.metadata.name ?? '';
   try {
     const annotations = old.metadata.annotations ?? {};
@@ -258,10 +273,11 @@ async function oldSealProblem(old: Backup, store: BackupStore, key: Buffer, oldU
         ...(replaced ? { tarballSha256: handedOver } : {}),
         emptied,
       });
-    await verifyBackupSeal(store, from, key, oldUid);
-    return '';
+    return await verifyBackupSeal(store, from, key, oldUid);
   } catch (err) {
-    return err instanceof TamperedBackupError ? `its integrity check failed: ${err.problem}` : errorMessage(err);
+    return {
+      problem: err instanceof TamperedBackupError ? `its integrity check failed: ${err.problem}` : errorMessage(err),
+    };
   }
 }
 
@@ -349,7 +365,7 @@ function adoptionProblem(old: Backup | undefined, from: string, approval: string
  * them (`<name>.tar.gz`, ...); `replaced` companion files are written with new content instead
  * (the volume records naming the new backup), and `velero-backup.json` goes through `rewrite`.
  * The old seal is left behind: the copy gets its own. The tarball goes through `contents` when
- * given. Files are written before the metadata, so the copy exists (for Velero's layout) only
+ * given, and must have the sha256 `tarballSha256` (checked over the bytes copied). Files are written before the metadata, so the copy exists (for Velero's layout) only
  * once complete, and only when `complete` (asked once the files are written) finds no problem:
  * its problems are returned.
  */
@@ -359,6 +375,7 @@ async function copyBackup(
   target: BackupStore,
   to: string,
   how: {
+    tarballSha256: string;
     replaced: Partial<Record<BackupJsonFile, unknown>>;
     rewrite: (metadata: Record<string, unknown>) => Record<string, unknown>;
     contents?: (source: Readable) => Readable;
@@ -366,6 +383,7 @@ async function copyBackup(
   },
 ): Promise<string[]> {
   const { replaced, rewrite, contents } = how;
+  let tarballProblem: string | undefined;
   const tarballKey = source.layout.backupKey(from, 'contents');
   const dir = source.layout.backupDir(from);
   const skip = new Set(
@@ -375,8 +393,11 @@ async function copyBackup(
     if (skip.has(key)) continue;
     const file = key.slice(dir.length);
     const renamed = file.startsWith(from) ? `${to}${file.slice(from.length)}` : file;
-    if (key === tarballKey && contents) {
-      await target.putBackupContents(to, contents(await source.getBackupContents(from)));
+    if (key === tarballKey) {
+      const read = sha256Stream(await source.getBackupContents(from));
+      await target.putBackupContents(to, contents ? contents(read.stream) : read.stream);
+      if ((await read.digest()) !== how.tarballSha256)
+        tarballProblem = 'its integrity check failed: its tarball was changed after the backup';
       continue;
     }
     const body = await readAll(await source.objectStore.getObject(key));
@@ -384,7 +405,7 @@ async function copyBackup(
   }
   for (const [file, content] of Object.entries(replaced))
     await target.putBackupFile(to, file as BackupJsonFile, content);
-  const problems = how.complete?.() ?? [];
+  const problems = [...(tarballProblem ? [tarballProblem] : []), ...(how.complete?.() ?? [])];
   if (problems.length > 0) return problems;
   const metadata = (await source.getBackupMetadata(from)) as Record<string, unknown>;
   await target.putBackupMetadata(to, rewrite(metadata));
@@ -400,7 +421,7 @@ async function copyBackup(
  */
 async function handOverOld(
   deps: TenantControllerDeps,
-  old: { store: BackupStore; backup: Backup; key: Buffer; oldUid: string },
+  old: { store: BackupStore; backup: Backup; key: Buffer; oldUid: string; tarballSha256: string },
   volumes: Pick<Exclude<AdoptionVolumePlan, { refused: string[] }>, 'csi' | 'native'>,
   how: { names: { from: string; to: string }; mtime: Date },
 ): Promise<void> {
@@ -421,10 +442,13 @@ async function handOverOld(
   }
   let tarballSha256: string | undefined;
   if (csi && csi.contents.length > 0) {
-    tarballSha256 = await handOverOldTarball(store, how.names, how.mtime, async (sha) => {
-      await deps.cluster.patch(BACKUPS, oldBackup, 'merge', {
-        metadata: { annotations: { [AdoptionAnnotations.handedOverTarball]: sha } },
-      });
+    tarballSha256 = await handOverOldTarball(store, how.names, how.mtime, {
+      sealed: old.tarballSha256,
+      record: async (sha) => {
+        await deps.cluster.patch(BACKUPS, oldBackup, 'merge', {
+          metadata: { annotations: { [AdoptionAnnotations.handedOverTarball]: sha } },
+        });
+      },
     });
   }
   if (tarballSha256 !== undefined || emptied.length > 0)

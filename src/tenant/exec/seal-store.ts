@@ -136,17 +136,22 @@ async function pinSealedFiles(store: BackupStore, backup: string): Promise<Backu
   return new BackupStore(pinned, store.layout.prefix);
 }
 
-/** Rejects with TamperedBackupError unless the backup's seal holds for this namespace. */
+/**
+ * Rejects with TamperedBackupError unless the backup's seal holds for this namespace. `checked`
+ * answers the metadata and companion files with the bytes checked here (the tarball is read
+ * again by whoever uses it: compare it with `contentDigest` in that read).
+ */
 export async function verifyBackupSeal(
   store: BackupStore,
   backup: string,
   key: Buffer,
   namespaceUid: string,
-): Promise<{ contentDigest: string }> {
-  const content = await sealedContentOf(store, backup, namespaceUid);
-  const problem = sealProblem(key, content, await store.getBackupFile(backup, 'tenantSeal'));
+): Promise<{ contentDigest: string; checked: BackupStore }> {
+  const checked = await pinSealedFiles(store, backup);
+  const content = await sealedContentOf(checked, backup, namespaceUid);
+  const problem = sealProblem(key, content, await checked.getBackupFile(backup, 'tenantSeal'));
   if (problem) throw new TamperedBackupError(backup, problem);
-  return { contentDigest: content.contentSha256 };
+  return { contentDigest: content.contentSha256, checked };
 }
 
 /**

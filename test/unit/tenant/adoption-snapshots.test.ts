@@ -87,12 +87,25 @@ describe('hand-over of CSI snapshots in the tarballs', () => {
     const key = Buffer.alloc(32, 3);
     await store.putBackupMetadata('tenant-old', { metadata: { name: 'tenant-old' } });
     await store.putBackupContents('tenant-old', await snapshotArchive().gzip());
-    await sealBackup(store, 'tenant-old', key, 'uid-old');
+    const { contentDigest: sealed } = await sealBackup(store, 'tenant-old', key, 'uid-old');
+
+    // A tarball swapped after the seal check is refused in the read that rewrites it; nothing is stored.
+    const swapped = await aBackupArchive().gzip();
+    await store.putBackupContents('tenant-old', swapped);
+    await assert.rejects(
+      handOverOldTarball(store, names, mtime, { sealed, record: () => Promise.reject(new Error('not recorded')) }),
+      /tarball was changed after the backup/,
+    );
+    assert.deepEqual(await readAll(await store.getBackupContents('tenant-old')), swapped);
+    await store.putBackupContents('tenant-old', await snapshotArchive().gzip());
 
     const recorded: string[] = [];
-    const sha = await handOverOldTarball(store, names, mtime, (s) => {
-      recorded.push(s);
-      return Promise.resolve();
+    const sha = await handOverOldTarball(store, names, mtime, {
+      sealed,
+      record: (s) => {
+        recorded.push(s);
+        return Promise.resolve();
+      },
     });
     assert.ok(sha);
     assert.deepEqual(recorded, [sha], 'the digest is recorded before the tarball is stored');
@@ -104,7 +117,10 @@ describe('hand-over of CSI snapshots in the tarballs', () => {
       if (path.includes(SNAP)) assert.equal(labelsOf(value)?.['velero.io/backup-name'], 'tenant-new', path);
     // Again (an adoption run a second time): nothing left to hand over, nothing stored.
     assert.equal(
-      await handOverOldTarball(store, names, mtime, () => Promise.reject(new Error('not recorded'))),
+      await handOverOldTarball(store, names, mtime, {
+        sealed: sha,
+        record: () => Promise.reject(new Error('not recorded')),
+      }),
       undefined,
     );
 
