@@ -1,7 +1,9 @@
 /**
- * `npm run bench:fs -- --size 2GiB [--uploader restic|kopia]` (issue 14): the speed of Skiff's
- * file-system backup of one volume, against the tool run directly on the same directory and
- * against reading it (`cat` to /dev/null), in the same run.
+ * `npm run bench:fs -- --size 2GiB [--uploader restic|kopia] [--runs N]` (issue 14): the speed of
+ * Skiff's file-system backup of one volume, against the tool run directly on the same directory
+ * and against reading it (`cat` to /dev/null), in the same run. With `--runs N`, N runs in a row,
+ * each with its own data, namespace and repositories (the restore in the last), and a summary
+ * with the median ratio: one run on this machine varies by about ±10 %.
  *
  * Skiff's figure is end to end through the real path: a PodVolumeBackup created for a running
  * pod's node-local claim, picked up by a `skiff node-agent` process, which runs the uploader
@@ -59,12 +61,18 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '2GiB' },
     uploader: { type: 'string', default: 'restic' },
+    /** Runs in a row, each with its own data, namespace and repositories; the summary gives the median ratio. */
+    runs: { type: 'string', default: '1' },
     'agent-args': { type: 'string', default: '' },
   },
 });
 const size = parseSize(values.size);
-const uploader = values.uploader;
-if (uploader !== 'kopia' && uploader !== 'restic') throw new Error(`--uploader "${uploader}" is not kopia or restic`);
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs "${values.runs}" is not a whole number of at least 1`);
+const uploader = ((u: string): 'kopia' | 'restic' => {
+  if (u !== 'kopia' && u !== 'restic') throw new Error(`--uploader "${u}" is not kopia or restic`);
+  return u;
+})(values.uploader);
 
 const env = loadTestEnv();
 const binaries = useTestUploaderBinaries();
@@ -80,8 +88,8 @@ async function catAll(dir: string): Promise<number> {
 const directRoot = uniqueName('bench-fs-direct');
 
 /** The tool run directly: a fresh repository (initialised untimed), then one timed backup. */
-async function direct(dir: string, work: string): Promise<number> {
-  const prefix = `${directRoot}/${uploader}`;
+async function direct(dir: string, work: string, run: number): Promise<number> {
+  const prefix = `${directRoot}/${uploader}-${run}`;
   const workDir = join(work, 'direct');
   if (uploader === 'kopia') return kopiaDirect(env, binaries, dir, workDir, prefix);
   await createUploader(
@@ -144,10 +152,35 @@ const server = await startTestServer(cluster);
 const node = env.nodes[0] ?? '';
 const agentArgs = values['agent-args'].split(/\s+/).filter((a) => a !== '');
 const agents = await startNodeAgents({ namespace: server.namespace, nodes: [node], args: agentArgs });
-const ns = uniqueName('bench-fs');
-const work = join(env.runDir, 'bench-fs', ns);
-await mkdir(work, { recursive: true });
-try {
+/** What one run measured, for the summary of several. */
+interface RunFigures {
+  directSeconds: number;
+  skiffSeconds: number;
+  treePeak: number;
+}
+
+/**
+ * One run: a fresh namespace with its own tree, the tool direct into its own repository, then
+ * the PodVolumeBackup; the restore too when `restore` (the last run), as before.
+ */
+async function oneRun(run: number, restore: boolean): Promise<RunFigures> {
+  const ns = uniqueName('bench-fs');
+  const work = join(env.runDir, 'bench-fs', ns);
+  await mkdir(work, { recursive: true });
+  try {
+    return await measureRun(run, restore, ns, work);
+  } finally {
+    // Each run writes twice the tree's size into MinIO: gone before the next run starts.
+    await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+    await Promise.all([
+      deletePrefix(env, `${directRoot}/${uploader}-${run}`),
+      deletePrefix(env, `${server.prefix}/${uploader}/${ns}`),
+    ]);
+  }
+}
+
+async function measureRun(run: number, restore: boolean, ns: string, work: string): Promise<RunFigures> {
   await createNamespace(cluster, ns);
   const pod = await createVolumePod(cluster, ns, 'app', { claims: ['data', 'warmup'], node });
   const dir = await pod.volumeDir('data');
@@ -165,7 +198,7 @@ try {
   const processes = runProcesses(env.runDir, { 'bench+server+agent': process.pid });
   const usage = (): UsageSnapshot => usageSnapshot(processes, join(env.runDir, 'csi-storage'));
   const directUsage = [usage()];
-  const directSeconds = await direct(dir, work);
+  const directSeconds = await direct(dir, work, run);
   directUsage.push(usage());
   const directCpu = lastTimedCpu();
   process.stderr.write(`${uploader} direct: ${directSeconds.toFixed(2)} s, CPU ${directCpu.toFixed(2)} s\n`);
@@ -235,7 +268,9 @@ try {
     [`${uploader} direct`, directSeconds],
     [`skiff PVB (${uploader}, node agent)`, skiffSeconds],
   ] as const;
-  console.log(`\nbench:fs  ${values.size} (${size} bytes) of random data, uploader ${uploader}, MinIO on loopback\n`);
+  console.log(
+    `\nbench:fs  ${values.size} (${size} bytes) of random data, uploader ${uploader}, MinIO on loopback; run ${run} of ${runs}\n`,
+  );
   for (const [what, s] of rows)
     console.log(`  ${what.padEnd(34)} ${s.toFixed(2).padStart(7)} s  ${mb(size, s).toFixed(0).padStart(5)} MB/s`);
   console.log(
@@ -259,6 +294,8 @@ try {
     `  PVB: snapshot ${pvb.status.snapshotID}, ${pvb.status.progress?.totalBytes} bytes, ${pvb.status.incrementalBytes} sent`,
   );
 
+  const figures = { directSeconds, skiffSeconds, treePeak: peak.total };
+  if (!restore) return figures;
   // The memory target holds for restores too: the snapshot into a second pod's new claim on the
   // same node (data-only, so no restore-wait container is needed).
   const target = await createVolumePod(cluster, ns, 'restored', { claims: ['restored'], node });
@@ -289,10 +326,31 @@ try {
     `  restore (PVR): ${restoreSeconds.toFixed(2)} s, ${mb(size, restoreSeconds).toFixed(0)} MB/s; node agent tree peak RSS: ${MiB(restorePeak.total)} (${restorePeak.describe()})`,
   );
   for (const line of restorePhases.report()) console.log(line);
+  return figures;
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+try {
+  const figures: RunFigures[] = [];
+  for (let run = 1; run <= runs; run++) figures.push(await oneRun(run, run === runs));
+  if (runs > 1) {
+    const ratios = figures.map((f) => f.directSeconds / f.skiffSeconds);
+    console.log(`\nbench:fs  ${runs} runs, uploader ${uploader}, ${values.size}`);
+    console.log(`  skiff / ${uploader} direct per run: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+    console.log(
+      `  median ${median(ratios).toFixed(2)}x (target >= 0.90x); ${uploader} direct ${median(figures.map((f) => f.directSeconds)).toFixed(2)} s, skiff ${median(figures.map((f) => f.skiffSeconds)).toFixed(2)} s (medians)`,
+    );
+    console.log(
+      `  node agent tree peak RSS, highest of the runs: ${MiB(Math.max(...figures.map((f) => f.treePeak)))} (target <= 200 MiB)`,
+    );
+  }
 } finally {
   await agents.stop();
   await server.stop();
-  await deleteNamespaceAndWait(cluster, ns).catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
   await Promise.all([deletePrefix(env, directRoot), deletePrefix(env, server.prefix)]);
 }
