@@ -157,17 +157,11 @@ async function copyAndSeal(
     );
     return false;
   }
-  const carried = await carryRepositories(
-    {
-      oldStore,
-      newStore,
-      oldLocation: old.spec.storageLocation ?? '',
-      newLocation: location.name,
-      repositories: deps.repositories,
-    },
-    volumes.repositories,
-    volumes.podVolumeBackups,
-    await movedSnapshots(checked, from, old.spec.storageLocation ?? '', volumes.moved !== undefined),
+  const carried = await carryVolumeData(
+    deps,
+    { checked, oldStore, newStore, from, tarballSha256: oldDigest },
+    { oldLocation: old.spec.storageLocation ?? '', newLocation: location.name },
+    volumes,
   );
   if ('problem' in carried) {
     await failed(deps, tb, `${notAdopted}: ${carried.problem}`);
@@ -228,16 +222,34 @@ async function copyAndSeal(
 }
 
 /**
- * The snapshots the old backup's DataUploads (read from its tarball) keep in the repositories of
- * its location, by repository; none when it moved no data.
+ * The old backup's volume data carried into the new location's repositories: its PodVolumeBackups'
+ * repositories and the snapshots its DataUploads made (read from its tarball, which must be the
+ * checked one, `tarballSha256`).
  */
-async function movedSnapshots(
-  store: BackupStore,
-  from: string,
-  location: string,
-  moved: boolean,
-): Promise<Map<string, string[]>> {
-  return moved ? movedSnapshotsByRepository(await storedDataUploadSnapshots(store, from), location) : new Map();
+async function carryVolumeData(
+  deps: TenantControllerDeps,
+  backup: { checked: BackupStore; oldStore: BackupStore; newStore: BackupStore; from: string; tarballSha256: string },
+  locations: { oldLocation: string; newLocation: string },
+  volumes: Exclude<AdoptionVolumePlan, { refused: string[] }>,
+): Promise<Awaited<ReturnType<typeof carryRepositories>>> {
+  const { checked, oldStore, newStore, from, tarballSha256 } = backup;
+  let moved = new Map<string, string[]>();
+  if (volumes.moved !== undefined) {
+    const mismatch = (): Error => new TamperedBackupError(from, 'its tarball was changed after the backup');
+    try {
+      const snapshots = await storedDataUploadSnapshots(checked, from, { tarballSha256, mismatch });
+      moved = movedSnapshotsByRepository(snapshots, locations.oldLocation);
+    } catch (err) {
+      if (!(err instanceof TamperedBackupError)) throw err;
+      return { problem: `its integrity check failed: ${err.problem}` };
+    }
+  }
+  return carryRepositories(
+    { oldStore, newStore, ...locations, repositories: deps.repositories },
+    volumes.repositories,
+    volumes.podVolumeBackups,
+    moved,
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import type { DataUpload } from '../../api/index.ts';
 import { readBackupArchive } from '../../archive/index.ts';
 import type { BackupStore } from '../../storage/index.ts';
 import type { SnapshotToForget } from '../repository/forget-snapshots.ts';
+import { sha256Stream } from '../../util/sha256-stream.ts';
 import { DIR_TIMES_RESULT_KEY } from './upload-objects.ts';
 
 const DATA_UPLOADS = 'datauploads.velero.io';
@@ -31,16 +32,26 @@ export function dataUploadSnapshots(uploads: readonly DataUpload[]): SnapshotToF
   return out;
 }
 
-/** The kopia snapshots a stored backup's DataUploads made; none when its volume info records no moved data. */
-export async function storedDataUploadSnapshots(store: BackupStore, backupName: string): Promise<SnapshotToForget[]> {
+/**
+ * The kopia snapshots a stored backup's DataUploads made; none when its volume info records no
+ * moved data. With `tarballSha256`, the tarball read must have that digest (checked in the same
+ * read; adoption reads a sealed backup), else it rejects with `mismatch()`.
+ */
+export async function storedDataUploadSnapshots(
+  store: BackupStore,
+  backupName: string,
+  expected?: { tarballSha256: string; mismatch: () => Error },
+): Promise<SnapshotToForget[]> {
   const info = await store.getBackupFile(backupName, 'volumeInfo').catch(() => undefined);
   const moved =
     Array.isArray(info) && info.some((e) => (e as { snapshotDataMoved?: unknown } | null)?.snapshotDataMoved === true);
   if (!moved) return [];
   const uploads: DataUpload[] = [];
-  for await (const rec of readBackupArchive(await store.getBackupContents(backupName))) {
+  const read = sha256Stream(await store.getBackupContents(backupName));
+  for await (const rec of readBackupArchive(read.stream)) {
     if (rec.kind === 'item' && rec.parsed.groupResource === DATA_UPLOADS && rec.parsed.version === undefined)
       uploads.push(rec.object as unknown as DataUpload);
   }
+  if (expected && (await read.digest()) !== expected.tarballSha256) throw expected.mismatch();
   return dataUploadSnapshots(uploads);
 }
