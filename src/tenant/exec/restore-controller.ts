@@ -162,13 +162,13 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
   }
   const { backup, namespaceUid, veleroSpec } = resolved;
   const backupName = backup.metadata.name ?? '';
-  const location = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
+  const locationStore = await deps.locations.store(await deps.locations.get(backup.spec.storageLocation ?? ''));
   // From here on, the metadata and companion files are the bytes the seal check read (`checked`).
   let sealedContent: string;
   let store: BackupStore;
   try {
     ({ contentDigest: sealedContent, checked: store } = await verifySealExceptTarball(
-      location,
+      locationStore,
       backupName,
       await deps.sealKey(),
       namespaceUid,
