@@ -14,7 +14,7 @@ import { readAll } from '../../storage/object-store.ts';
 import type { BackupStore } from '../../storage/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { sha256Stream } from '../../util/sha256-stream.ts';
-import { TamperedBackupError } from './seal.ts';
+import { TamperedBackupError, TARBALL_CHANGED } from './seal.ts';
 import { VSC_GROUP_RESOURCE } from '../../volumes/csi/snapshot-objects.ts';
 import { handOverSnapshotObject, isSnapshotGroupResource, type CsiHandOver } from './adoption-volumes.ts';
 import { adoptedDataUpload, DATA_UPLOADS_GROUP_RESOURCE, type MovedCopies } from './adoption-moved.ts';
@@ -94,8 +94,7 @@ export async function handOverOldTarball(
   );
   // Held in memory: its digest must be recorded before it replaces the sealed one.
   const rewritten = await readAll(body);
-  if ((await read.digest()) !== tarball.sealed)
-    throw new TamperedBackupError(names.from, 'its tarball was changed after the backup');
+  if ((await read.digest()) !== tarball.sealed) throw new TamperedBackupError(names.from, TARBALL_CHANGED);
   if (changed === 0) return undefined;
   const sha256 = createHash('sha256').update(rewritten).digest('hex');
   await tarball.record(sha256);

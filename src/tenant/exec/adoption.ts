@@ -45,7 +45,7 @@ import {
   TenantTypes,
   veleroBackupNameOf,
 } from './resources.ts';
-import { SEALED_COMPANIONS, TamperedBackupError, type SealedCompanion } from './seal.ts';
+import { SEALED_COMPANIONS, TamperedBackupError, type SealedCompanion, TARBALL_CHANGED } from './seal.ts';
 import { sha256Stream } from '../../util/sha256-stream.ts';
 import { resealReplacedTarball, sealBackup, storedTarballSha256, verifyBackupSeal } from './seal-store.ts';
 import { ensureTenantLocation } from './tenant-location.ts';
@@ -235,7 +235,7 @@ async function carryVolumeData(
   const { checked, oldStore, newStore, from, tarballSha256 } = backup;
   let moved = new Map<string, string[]>();
   if (volumes.moved !== undefined) {
-    const mismatch = (): Error => new TamperedBackupError(from, 'its tarball was changed after the backup');
+    const mismatch = (): Error => new TamperedBackupError(from, TARBALL_CHANGED);
     try {
       const snapshots = await storedDataUploadSnapshots(checked, from, { tarballSha256, mismatch });
       moved = movedSnapshotsByRepository(snapshots, locations.oldLocation);
@@ -409,7 +409,7 @@ async function copyBackup(
       const read = sha256Stream(await source.getBackupContents(from));
       await target.putBackupContents(to, contents ? contents(read.stream) : read.stream);
       if ((await read.digest()) !== how.tarballSha256)
-        tarballProblem = 'its integrity check failed: its tarball was changed after the backup';
+        tarballProblem = `its integrity check failed: ${TARBALL_CHANGED}`;
       continue;
     }
     const body = await readAll(await source.objectStore.getObject(key));

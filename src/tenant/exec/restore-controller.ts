@@ -22,7 +22,7 @@ import {
   veleroBackupNameOf,
 } from './resources.ts';
 import { verifySealExceptTarball } from './seal-store.ts';
-import { TamperedBackupError } from './seal.ts';
+import { TamperedBackupError, TARBALL_CHANGED } from './seal.ts';
 
 const BACKUPS = resourceRef(Kinds.Backup);
 const PVRS = veleroListType(Kinds.PodVolumeRestore);
@@ -205,7 +205,7 @@ async function runTenantRestore(deps: TenantControllerDeps, tr: KubeObject): Pro
         restoreNotStored: true,
         expectedContent: {
           sha256: sealedContent,
-          mismatch: () => new TamperedBackupError(backupName, 'its tarball was changed after the backup'),
+          mismatch: () => new TamperedBackupError(backupName, TARBALL_CHANGED),
         },
       },
       restore,

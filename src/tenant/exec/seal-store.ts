@@ -12,6 +12,7 @@ import {
   TamperedBackupError,
   type SealedCompanion,
   type SealedContent,
+  TARBALL_CHANGED,
 } from './seal.ts';
 
 import { SECRETS } from '../../kube/secrets.ts';
@@ -187,7 +188,7 @@ export async function resealReplacedTarball(
   const problem = sealProblem(key, asSealed, seal);
   if (problem) throw new TamperedBackupError(backup, problem);
   if (changed.tarballSha256 !== undefined && content.contentSha256 !== changed.tarballSha256)
-    throw new TamperedBackupError(backup, 'its tarball was changed after the backup');
+    throw new TamperedBackupError(backup, TARBALL_CHANGED);
   for (const file of emptied) {
     const records = await store.getBackupFile(backup, file);
     if (!Array.isArray(records) || records.length > 0)

@@ -29,6 +29,9 @@ export interface BackupSeal {
  * restore at another snapshot. Absence is sealed too: a record planted later fails the check.
  * The log and results are only shown, never acted on.
  */
+/** Why a tarball whose sha256 is not the sealed one is refused, wherever that is found. */
+export const TARBALL_CHANGED = 'its tarball was changed after the backup';
+
 export const SEALED_COMPANIONS = [
   'podVolumeBackups',
   'volumeSnapshots',
@@ -99,7 +102,7 @@ export function sealProblem(serverSecret: Buffer, actual: SealedContent, seal: u
   if (seal.namespaceUid !== actual.namespaceUid) return 'it was sealed for another namespace';
   if (seal.backup !== actual.backup) return 'it was sealed under another backup name';
   if (seal.metadataSha256 !== actual.metadataSha256) return 'its metadata was changed after the backup';
-  if (seal.contentSha256 !== actual.contentSha256) return 'its tarball was changed after the backup';
+  if (seal.contentSha256 !== actual.contentSha256) return TARBALL_CHANGED;
   const sealed = seal.companionsSha256;
   for (const file of SEALED_COMPANIONS) {
     const now = actual.companionsSha256[file];
