@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 
 /**
@@ -27,8 +28,10 @@ export async function encodeJsonPiecesGz(pieces: Iterable<string> | AsyncIterabl
   for await (const piece of pieces) {
     batch += piece;
     if (batch.length >= 64 * 1024) {
-      gzip.write(batch);
+      // Waiting for the deflater keeps the text from piling up in its queue, whole.
+      const more = gzip.write(batch);
       batch = '';
+      if (!more) await once(gzip, 'drain');
     }
   }
   gzip.end(`${batch}\n`);

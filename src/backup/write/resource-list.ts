@@ -22,29 +22,45 @@ export class ResourceListBuilder {
   }
 
   /**
-   * The map's compact JSON in pieces, one kind at a time: a backup of many objects never
-   * holds the whole list as one string (nor every kind's `ns/name` strings at once), which
-   * showed as peak memory growing with the number of objects.
+   * The map's compact JSON in pieces, one namespace's names at a time: a backup of many objects
+   * never holds the whole list as one string, nor a kind's `ns/name` strings at once (building
+   * and sorting those for 100,000 ConfigMaps took ~20 MiB, at the backup's peak).
    */
   *jsonPieces(): Generator<string> {
     yield '{';
     let first = true;
     for (const key of [...this.map.keys()].sort()) {
-      const entries: string[] = [];
-      for (const [ns, names] of this.map.get(key) ?? []) {
-        for (const name of names) entries.push(ns ? `${ns}/${name}` : name);
-      }
-      entries.sort();
       yield `${first ? '' : ','}${JSON.stringify(key)}:[`;
       first = false;
-      for (let i = 0; i < entries.length; i += PIECE_ENTRIES) {
-        const piece = JSON.stringify(entries.slice(i, i + PIECE_ENTRIES));
-        yield `${i > 0 ? ',' : ''}${piece.slice(1, -1)}`;
+      let written = false;
+      for (const [ns, names] of inEntryOrder(this.map.get(key) ?? new Map<string, string[]>())) {
+        for (let i = 0; i < names.length; i += PIECE_ENTRIES) {
+          const entries = names.slice(i, i + PIECE_ENTRIES).map((name) => (ns ? `${ns}/${name}` : name));
+          yield `${written ? ',' : ''}${JSON.stringify(entries).slice(1, -1)}`;
+          written = true;
+        }
       }
       yield ']';
     }
     yield '}';
   }
+}
+
+/**
+ * A kind's namespaces with their names sorted, in the order that sorting every `ns/name` entry
+ * gives: entries of two namespaces first differ within the namespaces or at the '/' that ends
+ * the shorter, so namespaces sort as `ns + '/'` ("a-b/x" before "a/x"), and names within one.
+ * A kind with both cluster-scoped and namespaced entries (not seen in practice) is sorted whole.
+ */
+function inEntryOrder(byNamespace: Map<string, string[]>): [string, string[]][] {
+  if (byNamespace.has('') && byNamespace.size > 1) {
+    const all = [...byNamespace].flatMap(([ns, names]) => names.map((name) => (ns ? `${ns}/${name}` : name)));
+    return [['', all.sort()]];
+  }
+  const sortKey = (ns: string): string => `${ns}/`;
+  return [...byNamespace]
+    .sort(([a], [b]) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
+    .map(([ns, names]) => [ns, names.sort()]);
 }
 
 const PIECE_ENTRIES = 1000;

@@ -44,6 +44,18 @@ describe('resource list', () => {
     assert.deepEqual(decodeJsonGz(streamed), expected);
   });
 
+  test('a kind listed both cluster-wide and in namespaces is still sorted as whole entries', () => {
+    const mixed = new ResourceListBuilder();
+    for (const [name, ns] of [
+      ['b', 'z'],
+      ['zz', undefined],
+      ['a', undefined],
+      ['c', 'a'],
+    ] as const)
+      mixed.add(item('example.com/v1', 'Odd', name, ns));
+    assert.deepEqual(parsed(mixed), { 'example.com/v1/Odd': ['a', 'a/c', 'z/b', 'zz'] });
+  });
+
   test('an empty list is an empty object', async () => {
     const empty = new ResourceListBuilder();
     assert.equal(gunzipSync(await encodeJsonPiecesGz(empty.jsonPieces())).toString('utf8'), '{}\n');
