@@ -464,18 +464,59 @@ export async function* listOnce(
   namespace: string | undefined,
   labelSelector: string | undefined,
 ): AsyncGenerator<ListedPage> {
+  if (namespace === undefined && step.onlyNamespaces) {
+    yield* listAcrossNamespaces(step, step.onlyNamespaces, source, labelSelector);
+    return;
+  }
   const opts = { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) };
   try {
     for await (const items of source.list(step.type, opts)) yield { step, items };
   } catch (err) {
-    // A kind the server may not list (least-privilege RBAC), or one whose CRD went away
-    // mid-backup: an error naming the kind, and the rest of the backup goes on (as Velero's
-    // item collector logs "Error listing items" and continues). Anything else fails the backup.
-    if (!(err instanceof KubeApiError && (err.forbidden || err.notFound))) throw err;
-    const where = namespace ? ` in namespace ${namespace}` : '';
-    const message = `cannot list ${step.groupResource}${where}: ${err.status} ${err.reason}: ${err.apiMessage}`;
-    yield { step, items: [], error: { namespace, message } };
+    yield refusedList(step, namespace, err);
   }
+}
+
+/**
+ * A kind the server may not list (least-privilege RBAC), or one whose CRD went away
+ * mid-backup: an error naming the kind, and the rest of the backup goes on (as Velero's item
+ * collector logs "Error listing items" and continues). Anything else fails the backup (thrown).
+ */
+function refusedList(step: ListStep, namespace: string | undefined, err: unknown): ListedPage {
+  if (!(err instanceof KubeApiError && (err.forbidden || err.notFound))) throw err;
+  const where = namespace ? ` in namespace ${namespace}` : '';
+  const message = `cannot list ${step.groupResource}${where}: ${err.status} ${err.reason}: ${err.apiMessage}`;
+  return { step, items: [], error: { namespace, message } };
+}
+
+/**
+ * A cluster-wide LIST standing in for one per namespace (planBackup's `listsClusterWide`):
+ * items of other namespaces are dropped, as those lists would never have returned them. An
+ * install whose rights are granted per namespace is refused the cluster-wide LIST: the
+ * namespaces are then listed one by one, as without the shortcut.
+ */
+async function* listAcrossNamespaces(
+  step: ListStep,
+  only: readonly string[],
+  source: ItemSource,
+  labelSelector: string | undefined,
+): AsyncGenerator<ListedPage> {
+  const keep = new Set(only);
+  const { onlyNamespaces: _only, ...perNamespace } = step;
+  let listed = false;
+  try {
+    for await (const items of source.list(step.type, labelSelector ? { labelSelector } : {})) {
+      listed = true;
+      const kept = items.filter((item) => keep.has(item.metadata.namespace ?? ''));
+      if (kept.length > 0) yield { step, items: kept };
+    }
+    return;
+  } catch (err) {
+    if (listed || !(err instanceof KubeApiError && err.forbidden)) {
+      yield refusedList(step, undefined, err);
+      return;
+    }
+  }
+  for (const namespace of only) yield* listOnce(perNamespace, source, namespace, labelSelector);
 }
 
 export function selectionItem(type: ResourceType, item: ObjectHead, gr: string): SelectionItem {

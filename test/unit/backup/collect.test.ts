@@ -172,6 +172,55 @@ describe('collecting backup items', () => {
     assert.ok(included(evs).includes('configmaps/blog/theme'));
   });
 
+  test('a cluster-wide LIST standing in for many namespaces takes exactly their items, and falls back per namespace when refused', async () => {
+    const nss = Array.from({ length: 60 }, (_, i) => `ns-${i}`);
+    const objects = nss.flatMap((ns) => [obj(T('namespaces'), ns), obj(T('configmaps'), 'cm', ns)]);
+    const plan = planBackup({
+      spec: { includedNamespaces: nss.slice(0, 55), includedResources: ['configmaps'] },
+      resourceTypes: TYPES,
+      resolve,
+      namespaces: nss.map((name) => ({ name })),
+    });
+    const expected = nss
+      .slice(0, 55)
+      .map((ns) => `configmaps/${ns}/cm`)
+      .sort();
+    const run = async (source: ItemSource): Promise<string[]> => {
+      const evs: CollectedEvent[] = [];
+      for await (const ev of collectBackupItems(plan, {
+        backupName: 'b1',
+        source,
+        actions: defaultBackupActions(),
+        typeOf,
+      }))
+        evs.push(ev);
+      assert.deepEqual(
+        evs.filter((e) => e.kind === 'error' || e.kind === 'excluded'),
+        [],
+      );
+      return included(evs).sort();
+    };
+    const wide = memorySource(objects);
+    assert.deepEqual(await run(wide), expected);
+    assert.deepEqual(wide.lists, ['configmaps']);
+
+    // Rights granted per namespace only: the cluster-wide LIST is refused, each namespace is listed.
+    const perNamespace = memorySource(objects);
+    const refused: ItemSource = {
+      list(type, opts) {
+        if (!opts.namespace)
+          throw new KubeApiError(403, 'Forbidden', 'configmaps is forbidden', {
+            method: 'GET',
+            path: '/api/v1/configmaps',
+          });
+        return perNamespace.list(type, opts);
+      },
+      find: (ref, name, ns) => perNamespace.find(ref, name, ns),
+    };
+    assert.deepEqual(await run(refused), expected);
+    assert.equal(perNamespace.lists.length, 55);
+  });
+
   test('an item listed twice (two OR selectors) is taken once; one added by an undeclared action is an error', async () => {
     const twice = included(
       await collect({

@@ -46,6 +46,28 @@ describe('backup planning', () => {
     );
   });
 
+  test('a backup naming most of many namespaces lists each namespaced type once, keeping only those namespaces', () => {
+    const many = Array.from({ length: 80 }, (_, i) => ({ name: `team-${String(i).padStart(2, '0')}` }));
+    const plan = (included: number) =>
+      planBackup({ ...input({ includedNamespaces: many.slice(0, included).map((n) => n.name) }), namespaces: many });
+    const wide = plan(50).steps.find((s) => s.groupResource === 'configmaps');
+    assert.deepEqual(wide?.namespaces, [undefined]);
+    assert.deepEqual(
+      wide?.onlyNamespaces,
+      many.slice(0, 50).map((n) => n.name),
+    );
+    // Fewer than half of the cluster's namespaces, or few namespaces: one list per namespace.
+    const narrow = planBackup({
+      ...input({ includedNamespaces: many.slice(0, 50).map((n) => n.name) }),
+      namespaces: [...many, ...many.map((n) => ({ name: `${n.name}-b` }))],
+    }).steps.find((s) => s.groupResource === 'configmaps');
+    assert.equal(narrow?.namespaces.length, 50);
+    assert.equal(narrow?.onlyNamespaces, undefined);
+    assert.equal(plan(49).steps.find((s) => s.groupResource === 'configmaps')?.namespaces.length, 49);
+    // Cluster-scoped types are listed cluster-wide either way, with nothing to keep out.
+    assert.equal(plan(50).steps.find((s) => s.groupResource === 'namespaces')?.onlyNamespaces, undefined);
+  });
+
   test('namespaces labelled velero.io/exclude-from-backup and terminating namespaces are not backed up', () => {
     const plan = planBackup(input({}));
     assert.ok(!plan.namespaces.includes('secret-lab'));
