@@ -63,7 +63,7 @@ async function sealedContentOf(
   const [metadata, contentSha256, companionsSha256] = await Promise.all([
     store.getBackupMetadata(backup),
     tarballSha256 ?? storedTarballSha256(store, backup),
-    companionDigests(store, backup),
+    companionDigests(store, backup, store.objectStore instanceof PinnedObjectStore),
   ]);
   return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256, companionsSha256 };
 }
@@ -73,15 +73,24 @@ export function storedTarballSha256(store: BackupStore, backup: string): Promise
   return sha256Of(store, store.layout.backupKey(backup, 'contents'));
 }
 
-/** One LIST says which companion files exist, so an absent one costs no request of its own. */
-async function companionDigests(store: BackupStore, backup: string): Promise<Record<SealedCompanion, string | null>> {
+/**
+ * One LIST says which companion files exist, so an absent one costs no request of its own; in
+ * a view with the companion files pinned (pinSealedFiles), the pins say it without a request.
+ */
+async function companionDigests(
+  store: BackupStore,
+  backup: string,
+  pinned: boolean,
+): Promise<Record<SealedCompanion, string | null>> {
+  const files = SEALED_COMPANIONS.map((file) => ({ file, key: store.layout.backupKey(backup, file) }));
   const present = new Set<string>();
-  for await (const key of store.objectStore.listObjects(store.layout.backupDir(backup))) present.add(key);
+  if (pinned) {
+    for (const { key } of files) if (await store.objectStore.objectExists(key)) present.add(key);
+  } else {
+    for await (const key of store.objectStore.listObjects(store.layout.backupDir(backup))) present.add(key);
+  }
   const digests = await Promise.all(
-    SEALED_COMPANIONS.map(async (file) => {
-      const key = store.layout.backupKey(backup, file);
-      return [file, present.has(key) ? await sha256Of(store, key) : null] as const;
-    }),
+    files.map(async ({ file, key }) => [file, present.has(key) ? await sha256Of(store, key) : null] as const),
   );
   return Object.fromEntries(digests) as Record<SealedCompanion, string | null>;
 }

@@ -50,6 +50,26 @@ test('after the seal check, a companion file changed in the bucket is still read
   await assert.rejects(verifySealExceptTarball(store, 'b1', key, uid), /podVolumeBackups record was changed/);
 });
 
+test('the seal check reads each sealed file once and lists nothing: the pins say which exist', async () => {
+  const store = await sealedBackup();
+  const lists: string[] = [];
+  const reads: string[] = [];
+  const inner = store.objectStore;
+  const counting = Object.assign(Object.create(inner) as FilesystemObjectStore, {
+    listObjects: (prefix: string) => {
+      lists.push(prefix);
+      return inner.listObjects(prefix);
+    },
+    getObject: (key: string) => {
+      reads.push(key);
+      return inner.getObject(key);
+    },
+  });
+  await verifySealExceptTarball(new BackupStore(counting, 'prefix'), 'b1', key, uid);
+  assert.deepEqual(lists, []);
+  assert.equal(reads.length, new Set(reads).size, `a file read twice: ${reads.join(', ')}`);
+});
+
 test('the checked view lists a pinned folder as it was read, and refuses to write a checked file', async () => {
   const store = await sealedBackup();
   const { checked } = await verifySealExceptTarball(store, 'b1', key, uid);
