@@ -23,15 +23,15 @@ export interface BackupSeal {
   mac: string;
 }
 
+/** Why a tarball whose sha256 is not the sealed one is refused, wherever that is found. */
+export const TARBALL_CHANGED = 'its tarball was changed after the backup';
+
 /**
  * The companion files a restore reads to decide what data goes where: the volume records name
  * repository snapshots and cloud or CSI snapshots, so an edited record could point a tenant's
  * restore at another snapshot. Absence is sealed too: a record planted later fails the check.
  * The log and results are only shown, never acted on.
  */
-/** Why a tarball whose sha256 is not the sealed one is refused, wherever that is found. */
-export const TARBALL_CHANGED = 'its tarball was changed after the backup';
-
 export const SEALED_COMPANIONS = [
   'podVolumeBackups',
   'volumeSnapshots',
