@@ -53,7 +53,7 @@ set -e
 # The reporter prints each phase's failures right after that phase, far above the end of a 20-minute run; a
 # reader of the output's tail (CI keeps the tail) would see only that something failed. Repeat them here, without
 # stack frames, before the closing summary.
-failures=$(awk '/^✖ failing tests:/ { on = 1; next } on && (/^ℹ / || /^== /) { on = 0 } on && !/^ +at / { print }' "$out" | head -n 120)
+failures=$(awk '/^✖ failing tests:/ { on = 1; next } on && (/^ℹ / || /^== /) { on = 0 } on && !/^ +at / { print }' "$out" | head -n 120) || true
 if [ -n "$failures" ]; then echo; echo "== failing tests (repeated from above, without stack frames):"; echo "$failures"; fi
 # c8 prints coverage after test-phases.sh's summary of all phases; repeat that summary so the output ends with it.
 echo; summary=$(grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$out" | tail -n 8)
