@@ -99,7 +99,10 @@ describe('backup hooks', { concurrency: false }, () => {
     assert.ok(Number(pre?.[1]) <= written, `pre hook at ${pre?.[1]}, pod written at ${written}\n${seen}`);
     assert.ok(written <= Number(post?.[1]), `pod written at ${written}, post hook at ${post?.[1]}\n${seen}`);
     assert.ok(!existsSync(join(dir, 'marker')), `the post hook removed the marker\n${seen}`);
-    assert.ok(log.some((l) => l.includes('msg="pre hook succeeded"') && l.includes('container=app')));
+    assert.ok(
+      log.some((l) => l.includes('msg="pre hook succeeded"') && l.includes('container=app')),
+      seen,
+    );
   });
 
   test('a failing pre hook with on-error Fail: PartiallyFailed naming pod, container and failure; the pod is left out', async () => {
