@@ -63,7 +63,7 @@ async function sealedContentOf(
   const [metadata, contentSha256, companionsSha256] = await Promise.all([
     store.getBackupMetadata(backup),
     tarballSha256 ?? storedTarballSha256(store, backup),
-    companionDigests(store, backup, store.objectStore instanceof PinnedObjectStore),
+    companionDigests(store, backup),
   ]);
   return { backup, namespaceUid, metadataSha256: canonicalJsonSha256(metadata), contentSha256, companionsSha256 };
 }
@@ -77,14 +77,10 @@ export function storedTarballSha256(store: BackupStore, backup: string): Promise
  * One LIST says which companion files exist, so an absent one costs no request of its own; in
  * a view with the companion files pinned (pinSealedFiles), the pins say it without a request.
  */
-async function companionDigests(
-  store: BackupStore,
-  backup: string,
-  pinned: boolean,
-): Promise<Record<SealedCompanion, string | null>> {
+async function companionDigests(store: BackupStore, backup: string): Promise<Record<SealedCompanion, string | null>> {
   const files = SEALED_COMPANIONS.map((file) => ({ file, key: store.layout.backupKey(backup, file) }));
   const present = new Set<string>();
-  if (pinned) {
+  if (store.objectStore instanceof PinnedObjectStore) {
     for (const { key } of files) if (await store.objectStore.objectExists(key)) present.add(key);
   } else {
     for await (const key of store.objectStore.listObjects(store.layout.backupDir(backup))) present.add(key);
