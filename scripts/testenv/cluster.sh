@@ -65,15 +65,20 @@ start_cluster() {
   local kc=$dir/admin.kubeconfig
 
   STEP="${what}configure kwok"
+  local holds=(-f "$ROOT/scripts/testenv/restore-wait-hold.sed")
+  [ -n "$p" ] || holds+=(-f "$ROOT/scripts/testenv/exec-ready-hold.sed")
   {
     for spec in stage/node/fast/node-initialize.yaml stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
              stage/pod/fast/pod-ready.yaml stage/pod/fast/pod-complete.yaml stage/pod/fast/pod-delete.yaml; do
-      # pod-ready holds pods whose restore-wait init container has not let them start (restore-wait-hold.sed).
-      if [ "$spec" = stage/pod/fast/pod-ready.yaml ]; then sed -f "$ROOT/scripts/testenv/restore-wait-hold.sed" "$KWOKMOD/kustomize/$spec"
+      # pod-ready holds a pod that starts with restore-wait until that init container lets it start
+      # (restore-wait-hold.sed) and, in cluster A, whose pod agent gives each pod its own Exec
+      # (up.sh, pod-agent.ts), until commands run under that Exec (exec-ready-hold.sed).
+      if [ "$spec" = stage/pod/fast/pod-ready.yaml ]; then sed "${holds[@]}" "$KWOKMOD/kustomize/$spec"
       else cat "$KWOKMOD/kustomize/$spec"; fi; echo '---'
     done
-    # Fallback for pods the pod agent has not given their own Exec yet (see pod-agent.ts).
-    cat <<KW
+    # Cluster A has no ClusterExec: a command kwok has no pod Exec for fails rather than running in
+    # the wrong folder. Cluster B has no pod agent, so its pods' commands all run in one folder.
+    [ -z "$p" ] || cat <<KW
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
 metadata: {name: skiff-default-exec}
@@ -82,6 +87,8 @@ spec:
   - local:
       workDir: $dir/pods
 ---
+KW
+    cat <<KW
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
 metadata: {name: skiff-default-logs}

@@ -2,7 +2,8 @@
  * The test environment's stand-in for what a kubelet and a storage provisioner do on a
  * real node, as far as Skiff's tests need them:
  * - every scheduled pod gets its own kwok `Exec` (so `exec` runs a local command in a
- *   per-pod working directory, `<run>/pods/<ns>/<pod>`) and a kubelet pod folder
+ *   per-pod working directory, `<run>/pods/<ns>/<pod>`), goes Running only once kwok runs
+ *   commands under it (exec-ready.ts), and gets a kubelet pod folder
  *   `<run>/nodes/<node>/var/lib/kubelet/pods/<uid>/`;
  * - PVCs of the default StorageClass `standard` get a hostPath PV under `<run>/volumes/`,
  *   and released PVs of ours are deleted (reclaimPolicy Delete).
@@ -22,6 +23,7 @@ import {
 } from '../../src/kube/index.ts';
 import { errorMessage } from '../../src/util/errors.ts';
 import { createPodVolumeDirs, provisionNodeLocal, reclaimNodeLocal } from './pod-volumes.ts';
+import { makeExecReady } from './exec-ready.ts';
 import { holdForRestoreWait } from './restore-wait.ts';
 
 const { values } = parseArgs({ options: { run: { type: 'string' } } });
@@ -49,14 +51,13 @@ const pvs: ResourceType = {
   namespaced: false,
   verbs: [],
 };
-const execs = { group: 'kwok.x-k8s.io', version: 'v1alpha1', resource: 'execs' };
 const seen = new Set<string>();
 
 function log(msg: string, err?: unknown): void {
   process.stderr.write(`${new Date().toISOString()} ${msg}${err === undefined ? '' : `: ${errorMessage(err)}`}\n`);
 }
 
-async function onPod(type: string, pod: KubeObject): Promise<void> {
+function onPod(type: string, pod: KubeObject): void {
   const { name, namespace, uid } = pod.metadata;
   const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (type === 'DELETED' || !name || !namespace || !uid || !node || pod.metadata.deletionTimestamp) return;
@@ -66,26 +67,12 @@ async function onPod(type: string, pod: KubeObject): Promise<void> {
   const kubeletDir = join(run, 'nodes', node, 'var/lib/kubelet/pods', uid);
   mkdirSync(workDir, { recursive: true });
   mkdirSync(join(kubeletDir, 'volumes'), { recursive: true });
-  // Not awaited: a PVC volume may wait for its binding, and other pods should not wait behind it.
+  // Not awaited: a PVC volume may wait for its binding, an Exec for kwok to see it, and other pods
+  // should not wait behind them.
   void createPodVolumeDirs(cluster, run, pod).catch((err: unknown) => log(`volumes of ${namespace}/${name}`, err));
   void holdForRestoreWait(cluster, run, pod, kubeletDir, log);
   const env = { POD_NAME: name, POD_NAMESPACE: namespace, POD_UID: uid, NODE_NAME: node, KUBELET_POD_DIR: kubeletDir };
-  const exec: KubeObject = {
-    apiVersion: 'kwok.x-k8s.io/v1alpha1',
-    kind: 'Exec',
-    metadata: {
-      name,
-      namespace,
-      labels: { 'velero.io/exclude-from-backup': 'true', 'app.kubernetes.io/managed-by': 'skiff-testenv' },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name, uid }],
-    },
-    spec: { execs: [{ local: { workDir, envs: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } }] },
-  };
-  try {
-    await cluster.create(execs, exec);
-  } catch (err) {
-    if (!isAlreadyExists(err)) log(`exec for ${namespace}/${name}`, err);
-  }
+  void makeExecReady(cluster, pod, { workDir, env }, log, controller.signal);
 }
 
 async function onClaim(type: string, pvc: KubeObject): Promise<void> {
