@@ -9,7 +9,7 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Page size (the API server's `limit`). */
+  /** Page size (the API server's `limit`); 0 asks for everything in one answer. Default 500. */
   pageSize?: number;
   signal?: AbortSignal;
   /** The first page's answer, already asked for (Cluster.prefetchFirstPage); the rest are fetched. */
@@ -65,7 +65,7 @@ export function listPageRequest(rt: ResourceType, opts: ListOptions, cont?: stri
     method: 'GET',
     path: resourcePath(rt, opts.namespace),
     query: {
-      limit: opts.pageSize ?? 500,
+      limit: opts.pageSize === 0 ? undefined : (opts.pageSize ?? 500),
       continue: cont,
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,

@@ -14,7 +14,7 @@ export interface ServerOptions {
   restoreResourcePriorities?: string[];
   /** `--restore-backend-timeout` (Go duration): how long, in all, a restore's webhooks and APIServices wait for their backends; default 1m. */
   restoreBackendTimeout?: string;
-  /** `--client-page-size`; default 500. */
+  /** `--client-page-size`; default 500, 0 for unpaged lists. */
   clientPageSize?: number;
   /** `--store-validation-frequency` (Go duration); default 1m. */
   storeValidationFrequency?: string;

@@ -51,8 +51,8 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   p.attempt(() => parseDurationFlag(flags.storeValidationFrequency, '--store-validation-frequency'));
   p.attempt(() => parseDurationFlag(flags.backupSyncPeriod, '--backup-sync-period'));
   const backendTimeout = p.attempt(() => parseDurationFlag(flags.restoreBackendTimeout, '--restore-backend-timeout'));
+  // 0 lists without paging, as in Velero (where it is the default).
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
-  if (pageSize === 0) p.add('--client-page-size must be at least 1');
   const controllers = controllerOptions(p, flags);
   const concurrency = concurrencyOptions(p, flags);
   if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
@@ -210,7 +210,11 @@ export function serverCommand() {
       'how long, in all, a restore waits for the Services of its webhooks and APIServices to have a ready endpoint',
       '1m',
     )
-    .option('--client-page-size <n>', 'page size of list calls to the API server', '500')
+    .option(
+      '--client-page-size <n>',
+      'page size of list calls to the API server; 0 lists each type in one answer, held in memory whole',
+      '500',
+    )
     .option('--store-validation-frequency <duration>', 'how often locations are validated', '1m')
     .option('--backup-sync-period <duration>', 'how often backups in each location are synced (0 disables)', '1m')
     .option('--schedule-skip-immediately [bool]', 'schedules without spec.skipImmediately skip their first run')

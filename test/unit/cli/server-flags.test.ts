@@ -35,6 +35,15 @@ describe('skiff server flags for concurrency', () => {
     assert.equal(defaults.itemBlockWorkerCount, undefined);
   });
 
+  test('--client-page-size 0 means unpaged lists, as in Velero; a non-number is refused', () => {
+    assert.equal(serverOptions(ctx, { clientPageSize: '0' }).clientPageSize, 0);
+    assert.equal(serverOptions(ctx, { clientPageSize: '2000' }).clientPageSize, 2000);
+    assert.throws(
+      () => serverOptions(ctx, { clientPageSize: '-1' }),
+      (err: unknown) => err instanceof FlagError && /--client-page-size: "-1"/.test(err.problems[0] ?? ''),
+    );
+  });
+
   test('zero and non-numbers are refused, naming each flag', () => {
     assert.throws(
       () => serverOptions(ctx, { concurrentBackups: '0', itemBlockWorkerCount: 'many' }),
