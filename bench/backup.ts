@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchCluster, benchEnv, ensureObjects, environmentCpuSeconds, mib } from './bench-env.ts';
+import { benchCluster, benchEnv, ensureObjects, environmentCpuSeconds, mib, waitForQuietServers } from './bench-env.ts';
 // @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
 import { SERVER_NODE_FLAGS } from '../bin/server-process.mjs';
 import { bundledRun } from './bundled.ts';
@@ -88,7 +88,13 @@ const MODES: Mode[] = ['list', 'list-parallel', 'backup'];
 const measured = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
 if (values.profile) mkdirSync(values.profile, { recursive: true });
 if (values.timeline) mkdirSync(values.timeline, { recursive: true });
-for (let i = 0; i < runs; i++) for (const mode of MODES) measured.get(mode)?.push(measure(mode, i));
+for (let i = 0; i < runs; i++) {
+  for (const mode of MODES) {
+    // Not timed: creating the objects (or the previous run's uploads) can leave the controllers busy.
+    await waitForQuietServers(env.runDir);
+    measured.get(mode)?.push(measure(mode, i));
+  }
+}
 const rate = (r: Run): number => r.objects / r.seconds;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const medianRate = (mode: Mode): number => median((measured.get(mode) ?? []).map(rate));

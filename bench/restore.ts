@@ -40,6 +40,7 @@ import {
   deleteNamespaces,
   ensureObjects,
   environmentCpuSeconds,
+  waitForQuietServers,
   mib,
 } from './bench-env.ts';
 // @ts-expect-error: plain JavaScript shared with bin/skiff.mjs; no declarations
@@ -208,12 +209,15 @@ try {
     // three runs as it grew), which counted against the restore.
     const order = i % 2 === 0 ? [raw, restore] : [restore, raw];
     const deletions: number[] = [];
+    const settled: string[] = [];
     for (const step of order) {
       deletions.push(values.fresh ? 0 : await emptied(cluster));
+      const quiet = await waitForQuietServers(env.runDir);
+      settled.push(`${quiet.waitedSeconds.toFixed(1)} s (then ${quiet.cores.toFixed(2)} cores)`);
       await step();
     }
     console.log(
-      `run ${i + 1} done, ${i % 2 === 0 ? 'raw' : 'restore'} first (namespace deletion took ${deletions.map((d) => d.toFixed(1)).join(' s and ')} s, not timed)`,
+      `run ${i + 1} done, ${i % 2 === 0 ? 'raw' : 'restore'} first (namespace deletion took ${deletions.map((d) => d.toFixed(1)).join(' s and ')} s; servers settled in ${settled.join(' and ')}; neither timed)`,
     );
   }
 } finally {
