@@ -188,10 +188,10 @@ export function environmentCpuSeconds(runDir: string): number {
 
 /**
  * Waits until the environment's servers are nearly idle: under `maxCores` of CPU over a
- * half-second window, for at most `limitMs`. Why: after a run of 10,000 creates the controllers
- * (garbage collector, quota, namespace) go on working through the new objects for seconds, and
- * a measured run that starts then pays for it; which side of a pair that was changed from run to
- * run. Returns the seconds waited and the servers' last rate (in cores).
+ * half-second window, for at most `limitMs`. Why: a measured run that starts while the servers
+ * still work for something else (an earlier bench's namespaces being deleted, the controllers
+ * catching up on 10,000 new objects) pays for that work, and which side of a pair it hits varies.
+ * Returns the seconds waited and the servers' last rate (in cores).
  */
 export async function waitForQuietServers(
   runDir: string,
