@@ -17,8 +17,8 @@ import {
   type KubeObject,
 } from '../../src/kube/index.ts';
 
-/** The pod condition kwok's pod-ready stage waits for. */
-export const EXEC_READY_CONDITION = 'skiff.dev/ExecReady';
+/** The pod condition kwok's pod-ready stage waits for (named again in exec-ready-hold.sed). */
+const EXEC_READY_CONDITION = 'skiff.dev/ExecReady';
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const EXECS = { group: 'kwok.x-k8s.io', version: 'v1alpha1', resource: 'execs' };
 /** After this the pod is let go anyway (logged), so that a broken probe cannot hold every pod. */
@@ -116,8 +116,7 @@ async function ensureExec(cluster: Cluster, pod: KubeObject, exec: PodExec): Pro
     await cluster.create(EXECS, object);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
-    const current = await cluster.get(EXECS, name, namespace);
-    if (current.metadata.ownerReferences?.[0]?.uid === uid) return;
+    // Ours from an earlier probe, or an earlier pod's: either way it now says this pod.
     await cluster.patch(EXECS, { name, namespace }, 'merge', { metadata: { ownerReferences }, spec });
   }
 }
