@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/index.ts';
 import type { Cluster } from '../../src/kube/index.ts';
 import type { ServerOptions } from '../../src/server/options.ts';
@@ -116,9 +116,27 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       // The filesystem location and the server's repository clients (kopia caches) are per test
       // server: left behind, a day of test runs filled the disk.
       rmSync(fsRoot, { recursive: true, force: true });
-      rmSync(repositoryWorkRoot(namespace), { recursive: true, force: true });
+      removeWorkRoots(namespace);
     },
   };
+}
+
+/**
+ * The server's repository work root, and those its tests opened beside it to check a repository
+ * on their own (`<namespace>-check`, `-verify`): a run of the suite left a dozen of these in /tmp.
+ */
+function removeWorkRoots(namespace: string): void {
+  const own = repositoryWorkRoot(namespace);
+  const parent = dirname(own);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const prefix = `${basename(own)}-`;
+  for (const name of names)
+    if (name === basename(own) || name.startsWith(prefix)) rmSync(join(parent, name), { recursive: true, force: true });
 }
 
 export function s3LocationSpec(
