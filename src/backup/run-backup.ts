@@ -272,10 +272,7 @@ async function writeTarball(
 ): Promise<BackupProgress> {
   const name = backup.metadata.name ?? '';
   const start = backup.status?.startTimestamp ? new Date(backup.status.startTimestamp) : deps.clock.now();
-  const writer = new BackupArchiveWriter({
-    mtime: start,
-    ...(process.env.SKIFF_GZIP_LEVEL ? { gzipLevel: Number(process.env.SKIFF_GZIP_LEVEL) } : {}),
-  });
+  const writer = new BackupArchiveWriter({ mtime: start });
   const upload = deps.store.putBackupContents(name, writer.stream);
   upload.catch(() => undefined);
   const progress: BackupProgress = { totalItems: 0, itemsBackedUp: 0 };
