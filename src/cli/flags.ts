@@ -181,6 +181,20 @@ export function parseIntFlag(value: string | undefined, flag: string): number | 
   return Number(value.trim());
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/**
+ * A `--log-level`: one of the logger's levels, or Velero's `warning` (its name for warn).
+ * Checked here because the logger's own refusal does not name the flag.
+ */
+export function parseLogLevel(value: string | undefined, flag = '--log-level'): string | undefined {
+  if (value === undefined) return undefined;
+  const level = value.trim().toLowerCase();
+  if (level === 'warning') return 'warn';
+  if (LOG_LEVELS.includes(level)) return level;
+  throw new FlagError([`${flag} "${value}" is not one of ${[...LOG_LEVELS, 'warning'].join(', ')}`]);
+}
+
 /** Runs each parser and gathers every FlagError, so one run reports all bad flags. */
 export class ProblemCollector {
   readonly problems: string[] = [];

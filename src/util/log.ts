@@ -4,11 +4,11 @@ import { serializeError } from './errors.ts';
 export type { Logger } from 'pino';
 
 /**
- * The process logger: JSON lines on stderr (level from SKIFF_LOG_LEVEL, default info). An
+ * The process logger: JSON lines on stderr (the caller's level, from `--log-level`). An
  * `err` field is written as one line with its cause chain (`formatError`); its stack only at
  * debug level, so a failure retried every few seconds does not flood the log with stacks.
  */
-export function createLogger(name: string, level = process.env.SKIFF_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(name: string, level = 'info'): Logger {
   const logger: Logger = pino(
     {
       name,

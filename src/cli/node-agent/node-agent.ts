@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { runNodeAgent } from '../../volumes/node-agent/node-agent.ts';
 import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
-import { parseIntFlag, ProblemCollector } from '../flags.ts';
+import { parseIntFlag, parseLogLevel, ProblemCollector } from '../flags.ts';
 import {
   DEFAULT_UPLOADER_TUNING,
   describeMemoryLimit,
@@ -94,6 +94,7 @@ RSS on a 2 GiB volume). --data-mover-memory-limit and --data-mover-parallel-file
       const p = new ProblemCollector();
       const concurrency = p.attempt(() => parseIntFlag(flags.concurrency, '--concurrency'));
       if (concurrency === 0) p.add('--concurrency must be at least 1');
+      const logLevel = p.attempt(() => parseLogLevel(flags.logLevel));
       const node = flags.node || process.env.NODE_NAME || hostname();
       const uploaderTuning = p.attempt(() => uploaderTuningFrom(flags));
       const dataMover = dataMoverTuningFrom(flags);
@@ -116,7 +117,7 @@ RSS on a 2 GiB volume). --data-mover-memory-limit and --data-mover-parallel-file
         ...(concurrency ? { concurrency } : {}),
         ...(uploaderTuning ? { uploaderTuning } : {}),
         dataMoverTuning: dataMover.tuning,
-        logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel,
+        ...(logLevel ? { logLevel } : {}),
         onReady: () => process.stdout.write(`node agent ready on ${node}\n`),
       });
     });

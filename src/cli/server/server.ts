@@ -6,7 +6,14 @@ import { LeadershipLostError, runServer } from '../../server/server.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
-import { parseDurationFlag, parseIntFlag, parseOptionalBool, ProblemCollector, splitList } from '../flags.ts';
+import {
+  parseDurationFlag,
+  parseIntFlag,
+  parseLogLevel,
+  parseOptionalBool,
+  ProblemCollector,
+  splitList,
+} from '../flags.ts';
 import { disableControllersProblems } from '../../server/controller-names.ts';
 import { featureProblems } from '../../server/features.ts';
 import { fsBackupServerOptions, type FsBackupServerFlags } from './volume-flags.ts';
@@ -42,8 +49,6 @@ export interface ServerFlags extends FsBackupServerFlags {
   viewApiKey?: string | undefined;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal'];
-
 /** Flags → ServerOptions, checked: durations, numbers and the log level fail here, not later in the server. */
 export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOptions {
   const p = new ProblemCollector();
@@ -55,9 +60,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
   const pageSize = p.attempt(() => parseIntFlag(flags.clientPageSize, '--client-page-size'));
   const controllers = controllerOptions(p, flags);
   const concurrency = concurrencyOptions(p, flags);
-  if (flags.logLevel && !LOG_LEVELS.includes(flags.logLevel)) {
-    p.add(`--log-level "${flags.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = p.attempt(() => parseLogLevel(flags.logLevel));
   const skipImmediately = p.attempt(() =>
     parseOptionalBool(flags.scheduleSkipImmediately, '--schedule-skip-immediately'),
   );
@@ -91,7 +94,7 @@ export function serverOptions(ctx: CliContext, flags: ServerFlags): ServerOption
     ...controllers,
     ...concurrency,
     ...view,
-    ...(flags.logLevel ? { logLevel: flags.logLevel === 'warning' ? 'warn' : flags.logLevel } : {}),
+    ...(logLevel ? { logLevel } : {}),
     ...election,
     ...features,
     ...fsBackup,
