@@ -1,3 +1,4 @@
+import { isAlreadyExists } from '../kube/errors.ts';
 import { SkiffError } from '../util/errors.ts';
 
 /** A flag or argument the user must fix; `problems` lists every one found, not only the first. */
@@ -25,4 +26,17 @@ export class CommandFailedError extends SkiffError {
 /** Throws a FlagError when validation found problems; `validate()` methods end with this. */
 export function throwIfProblems(problems: readonly string[]): void {
   if (problems.length > 0) throw new FlagError(problems);
+}
+
+/**
+ * Sends a create; when an object of that name is already there, the user gets `whenExists`
+ * (which names it and says what to do instead) as a FlagError, not the API server's 409.
+ */
+export async function createNew<T>(create: () => Promise<T>, whenExists: string): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (isAlreadyExists(err)) throw new FlagError([whenExists]);
+    throw err;
+  }
 }

@@ -2,9 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
-import { isAlreadyExists } from '../../kube/errors.ts';
 import { CliContext } from '../context.ts';
-import { FlagError, throwIfProblems } from '../errors.ts';
+import { createNew, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { clearOtherDefaults } from './defaults.ts';
@@ -48,16 +47,10 @@ Examples:
         return;
       }
       const cluster = ctx.cluster();
-      try {
-        await cluster.create(resourceRef(Kinds.BackupStorageLocation), location);
-      } catch (err) {
-        if (isAlreadyExists(err)) {
-          throw new FlagError([
-            `backup storage location ${name} already exists in namespace ${ctx.namespace}: use skiff backup-location set`,
-          ]);
-        }
-        throw err;
-      }
+      await createNew(
+        () => cluster.create(resourceRef(Kinds.BackupStorageLocation), location),
+        `backup storage location ${name} already exists in namespace ${ctx.namespace}: use skiff backup-location set`,
+      );
       if (flags.default) {
         for (const other of await clearOtherDefaults(cluster, ctx.namespace, name)) {
           console.log(`Backup storage location ${other} is no longer the default.`);

@@ -13,10 +13,9 @@ import type { KubeObject } from '../../kube/object.ts';
 import { INCLUDE_APP_CLUSTER_RESOURCES_ANNOTATION } from '../../backup/plan/app-cluster-resources.ts';
 import { findVelero } from '../resources.ts';
 import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-cluster.ts';
-import { isAlreadyExists } from '../../kube/errors.ts';
 import { timestampSuffix } from '../../util/clock.ts';
 import { CliContext } from '../context.ts';
-import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
+import { CommandFailedError, createNew, FlagError, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
@@ -87,16 +86,10 @@ export class CreateBackupOptions {
       process.stdout.write(formatObjects([backup], this.output));
       return;
     }
-    try {
-      await this.ctx.cluster().create(resourceRef(Kinds.Backup), backup);
-    } catch (err) {
-      if (isAlreadyExists(err)) {
-        throw new FlagError([
-          `backup ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
-        ]);
-      }
-      throw err;
-    }
+    await createNew(
+      () => this.ctx.cluster().create(resourceRef(Kinds.Backup), backup),
+      `backup ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
+    );
     console.log(`Backup request "${this.name}" submitted successfully.`);
     if (!this.flags.wait) {
       console.log(`Run \`skiff backup describe ${this.name}\` or \`skiff backup logs ${this.name}\` for more details.`);

@@ -10,12 +10,11 @@ import { Kinds, resourceRef } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
 import { LocationResolver } from '../../controllers/locations.ts';
 import { newestScheduledBackup, resolveRestoreSource } from '../../controllers/restore-source.ts';
-import { isAlreadyExists } from '../../kube/errors.ts';
 import { formatRestorePlanStream, withRestorePlan } from '../../restore/index.ts';
 import { Feature, featureEnabled } from '../../server/features.ts';
 import { serverFeatures } from '../server-features.ts';
 import { CliContext } from '../context.ts';
-import { CommandFailedError, FlagError, throwIfProblems } from '../errors.ts';
+import { CommandFailedError, createNew, FlagError, throwIfProblems } from '../errors.ts';
 import { collect, parseOptionalBool } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
@@ -86,16 +85,10 @@ export class CreateRestoreOptions {
       process.stdout.write(formatObjects([restore], this.output));
       return;
     }
-    try {
-      await this.ctx.cluster().create(resourceRef(Kinds.Restore), restore);
-    } catch (err) {
-      if (isAlreadyExists(err)) {
-        throw new FlagError([
-          `restore ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
-        ]);
-      }
-      throw err;
-    }
+    await createNew(
+      () => this.ctx.cluster().create(resourceRef(Kinds.Restore), restore),
+      `restore ${this.name} already exists in namespace ${this.ctx.namespace}: choose another name`,
+    );
     console.log(`Restore request "${this.name}" submitted successfully.`);
     if (!this.flags.wait) {
       console.log(

@@ -1,10 +1,9 @@
 /** `skiff schedule create NAME --schedule CRON [backup flags]` (reference §8.2, §1.3). */
 import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
-import { isAlreadyExists } from '../../kube/errors.ts';
 import { backupSpecOptions } from '../backup/create.ts';
 import { CliContext } from '../context.ts';
-import { FlagError, throwIfProblems } from '../errors.ts';
+import { createNew, FlagError, throwIfProblems } from '../errors.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { buildSchedule } from './create-options.ts';
 import { findVelero } from '../resources.ts';
@@ -62,14 +61,10 @@ export function scheduleCreateCommand() {
           `--storage-location: backup storage location ${location} not found in namespace ${ctx.namespace}: list them with skiff backup-location get`,
         ]);
       }
-      try {
-        await cluster.create(resourceRef(Kinds.Schedule), schedule);
-      } catch (err) {
-        if (isAlreadyExists(err)) {
-          throw new FlagError([`schedule ${name} already exists in namespace ${ctx.namespace}: choose another name`]);
-        }
-        throw err;
-      }
+      await createNew(
+        () => cluster.create(resourceRef(Kinds.Schedule), schedule),
+        `schedule ${name} already exists in namespace ${ctx.namespace}: choose another name`,
+      );
       console.log(`Schedule "${name}" created successfully.`);
     });
 }

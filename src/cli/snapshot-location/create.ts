@@ -1,9 +1,8 @@
 /** `skiff snapshot-location create NAME` (reference §8.2). */
 import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
-import { isAlreadyExists } from '../../kube/errors.ts';
 import { CliContext } from '../context.ts';
-import { FlagError, throwIfProblems } from '../errors.ts';
+import { createNew, throwIfProblems } from '../errors.ts';
 import { collect } from '../flags.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { buildSnapshotLocation, NO_SNAPSHOTTER_NOTE } from './snapshot-location-options.ts';
@@ -34,16 +33,10 @@ Examples:
         process.stdout.write(formatObjects([location], output));
         return;
       }
-      try {
-        await ctx.cluster().create(resourceRef(Kinds.VolumeSnapshotLocation), location);
-      } catch (err) {
-        if (isAlreadyExists(err)) {
-          throw new FlagError([
-            `volume snapshot location ${name} already exists in namespace ${ctx.namespace}: use skiff snapshot-location set`,
-          ]);
-        }
-        throw err;
-      }
+      await createNew(
+        () => ctx.cluster().create(resourceRef(Kinds.VolumeSnapshotLocation), location),
+        `volume snapshot location ${name} already exists in namespace ${ctx.namespace}: use skiff snapshot-location set`,
+      );
       console.log(`Snapshot volume location "${name}" configured successfully.`);
       console.log(NO_SNAPSHOTTER_NOTE);
     });

@@ -3,11 +3,10 @@
  * admission compares it with), a 403 names the missing permission, and `-o` prints the object
  * instead of sending it, as `skiff backup create -o` does.
  */
-import { isAlreadyExists } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { tenantResource } from '../../tenant/api/kinds.ts';
 import { TENANT_API_VERSION } from '../../tenant/api/types.ts';
-import { FlagError, throwIfProblems } from '../errors.ts';
+import { createNew, throwIfProblems } from '../errors.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { waitForTenantOperation, type TenantNoun } from './resource-commands.ts';
 import type { TenantContext } from './tenant-context.ts';
@@ -37,17 +36,13 @@ export async function createTenantObject(
     process.stdout.write(formatObjects([obj], output));
     return undefined;
   }
-  let created: KubeObject;
-  try {
-    created = await ctx.withPermission({ verb: 'create', kind: noun.kind, namespace }, () =>
-      ctx.cluster().create(tenantResource(noun.kind), obj),
-    );
-  } catch (err) {
-    if (isAlreadyExists(err)) {
-      throw new FlagError([`${noun.kind.kind} ${name} already exists in namespace ${namespace}: choose another name`]);
-    }
-    throw err;
-  }
+  const created = await createNew(
+    () =>
+      ctx.withPermission({ verb: 'create', kind: noun.kind, namespace }, () =>
+        ctx.cluster().create(tenantResource(noun.kind), obj),
+      ),
+    `${noun.kind.kind} ${name} already exists in namespace ${namespace}: choose another name`,
+  );
   const who = built.withRequester ? ` as ${(await ctx.user()).username}` : '';
   console.log(`${noun.kind.kind} "${name}" created in namespace ${namespace}${who}.`);
   if (!flags.wait) {

@@ -181,6 +181,12 @@ describe('skiff CLI against the cluster', { concurrency: false }, () => {
     });
     const get = await skiffOk(['-n', serverNs, 'backup', 'get', 'real']);
     assert.match(get.stdout, /^real +New +0 +0 .* app=web or app=db$/m);
+
+    const again = await skiff(['-n', serverNs, 'backup', 'create', 'real', '--include-namespaces', 'other']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`backup real already exists in namespace ${serverNs}: choose another name`));
+    const kept = await cluster.get(resourceRef(Kinds.Backup), 'real', serverNs);
+    assert.deepEqual(kept.spec, b.spec, 'the Backup already there is left as it was');
     await cluster.delete(resourceRef(Kinds.Backup), 'real', serverNs);
   });
 
@@ -205,7 +211,10 @@ describe('skiff CLI against the cluster', { concurrency: false }, () => {
     ]);
     const dup = await skiff([...loc, 'create', 'one', '--provider', 'aws', '--bucket', 'b1']);
     assert.equal(dup.code, 1);
-    assert.match(dup.stderr, /already exists/);
+    assert.match(
+      dup.stderr,
+      /backup storage location one already exists in namespace .*: use skiff backup-location set/,
+    );
 
     const table = await skiffOk([...loc, 'get']);
     assert.match(table.stdout, /^NAME +PROVIDER +BUCKET\/PREFIX +PHASE +LAST VALIDATED +ACCESS MODE +DEFAULT$/m);
