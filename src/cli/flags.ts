@@ -183,16 +183,21 @@ export function parseIntFlag(value: string | undefined, flag: string): number | 
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
+/** Velero's (logrus's) level names that the logger calls otherwise; `panic` has no level above fatal here. */
+const VELERO_LOG_LEVELS: Readonly<Record<string, string>> = { warning: 'warn', panic: 'fatal' };
+
 /**
- * A `--log-level`: one of the logger's levels, or Velero's `warning` (its name for warn).
+ * A `--log-level`: one of the logger's levels, or a name Velero's manifests use for one.
  * Checked here because the logger's own refusal does not name the flag.
  */
 export function parseLogLevel(value: string | undefined, flag = '--log-level'): string | undefined {
   if (value === undefined) return undefined;
   const level = value.trim().toLowerCase();
-  if (level === 'warning') return 'warn';
-  if (LOG_LEVELS.includes(level)) return level;
-  throw new FlagError([`${flag} "${value}" is not one of ${[...LOG_LEVELS, 'warning'].join(', ')}`]);
+  const named = VELERO_LOG_LEVELS[level] ?? level;
+  if (LOG_LEVELS.includes(named)) return named;
+  throw new FlagError([
+    `${flag} "${value}" is not one of ${[...LOG_LEVELS, ...Object.keys(VELERO_LOG_LEVELS)].join(', ')}`,
+  ]);
 }
 
 /** Runs each parser and gathers every FlagError, so one run reports all bad flags. */

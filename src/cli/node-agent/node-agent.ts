@@ -57,7 +57,7 @@ export function nodeAgentCommand() {
       '--data-mover-parallel-files <n>',
       "files the data mover's kopia reads or writes at once when the DataUpload's or DataDownload's dataMoverConfig does not say (default: $SKIFF_DATA_MOVER_PARALLEL_FILES, else 0: kopia's own, one per CPU in a backup)",
     )
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--log-level <level>', 'trace, debug, info, warn (or warning), error, fatal (or panic)', 'info')
     .option(
       '--restic-pack-size <MiB>',
       `size of the packs restic writes, which it holds in memory while filling them; 0: restic's 16 (default: $SKIFF_RESTIC_PACK_SIZE or ${DEFAULT_UPLOADER_TUNING.resticPackSizeMiB})`,

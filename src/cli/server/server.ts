@@ -222,7 +222,7 @@ export function serverCommand() {
     .option('--backup-sync-period <duration>', 'how often backups in each location are synced (0 disables)', '1m')
     .option('--schedule-skip-immediately [bool]', 'schedules without spec.skipImmediately skip their first run')
     .option('--metrics-address <host:port>', 'address for /metrics, /healthz and /readyz (empty disables)', ':8085')
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--log-level <level>', 'trace, debug, info, warn (or warning), error, fatal (or panic)', 'info')
     .option('--leader-elect [bool]', 'run the controllers only while holding the Lease (false: single server)', 'true')
     .option(
       '--leader-elect-lease-duration <duration>',

@@ -12,10 +12,11 @@ const namesFlag = (err: unknown): boolean =>
   /^--log-level "loud" is not one of /.test(err.problems[0] ?? '');
 
 describe('--log-level', () => {
-  test("takes the logger's levels in any case, and Velero's warning as warn", () => {
+  test("takes the logger's levels in any case, and Velero's warning and panic", () => {
     assert.equal(parseLogLevel('debug'), 'debug');
     assert.equal(parseLogLevel('Info'), 'info');
     assert.equal(parseLogLevel('warning'), 'warn');
+    assert.equal(parseLogLevel('panic'), 'fatal', 'Velero has a level above fatal; here fatal is the highest');
     assert.equal(parseLogLevel(undefined), undefined);
     assert.throws(() => parseLogLevel('loud'), namesFlag);
   });
