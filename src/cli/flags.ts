@@ -190,13 +190,13 @@ const VELERO_LOG_LEVELS: Readonly<Record<string, string>> = { warning: 'warn', p
  * A `--log-level`: one of the logger's levels, or a name Velero's manifests use for one.
  * Checked here because the logger's own refusal does not name the flag.
  */
-export function parseLogLevel(value: string | undefined, flag = '--log-level'): string | undefined {
+export function parseLogLevel(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const level = value.trim().toLowerCase();
   const named = VELERO_LOG_LEVELS[level] ?? level;
   if (LOG_LEVELS.includes(named)) return named;
   throw new FlagError([
-    `${flag} "${value}" is not one of ${[...LOG_LEVELS, ...Object.keys(VELERO_LOG_LEVELS)].join(', ')}`,
+    `--log-level "${value}" is not one of ${[...LOG_LEVELS, ...Object.keys(VELERO_LOG_LEVELS)].join(', ')}`,
   ]);
 }
 
