@@ -6,25 +6,13 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/kube/index.ts';
 import { csiTargetPath } from '../../scripts/testenv/csi-volumes.ts';
+import { isMountPoint } from '../../src/volumes/node-agent/mount-point.ts';
 import { waitFor } from './cluster.ts';
 import type { TestEnv } from './testenv.ts';
 
 /** Kubelet's publish path of PV `pvName` for pod `podUid` on `node`: a bind mount of the volume's data. */
 export function csiVolumeDir(env: TestEnv, node: string, podUid: string, pvName: string): string {
   return csiTargetPath(env.nodeRoot(node), podUid, pvName);
-}
-
-/** Whether `path` is a mount point (of any mount), from /proc/self/mountinfo. */
-export function isMountPoint(path: string): boolean {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mountPoint = line.split(' ')[4];
-    if (
-      mountPoint &&
-      mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === path
-    )
-      return true;
-  }
-  return false;
 }
 
 /**
@@ -43,7 +31,7 @@ export async function waitForCsiVolumeMounted(
   const dir = csiVolumeDir(env, node, uid, pvName);
   return waitFor(
     `${pvName} to be mounted for pod ${pod.metadata.name} at ${dir}`,
-    () => Promise.resolve(isMountPoint(dir) && dir),
+    async () => (await isMountPoint(dir)) && dir,
     timeoutMs,
   );
 }

@@ -9,6 +9,7 @@
  */
 import { isAlreadyExists, waitForObject, type Cluster, type KubeObject, type ResourceType } from '../../kube/index.ts';
 import { validLabelValue } from '../../util/label-value.ts';
+import { waitForMountPoint } from '../node-agent/mount-point.ts';
 import { getPod, volumePathOf, type HostLayout } from '../node-agent/pod-volume.ts';
 
 /** `=<DataUpload or DataDownload name>` on the mover's PVC and pod. */
@@ -277,9 +278,12 @@ async function pendingReason(
   return conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.message ?? '';
 }
 
+/** How long the mover volume's folder may exist before the CSI driver has mounted it. */
+const MOUNT_WAIT_MS = 60_000;
+
 /**
  * The mover volume's directory on this node (the caller is the node agent of `placement.node`), resolved as
- * for any pod volume (pod-volume.ts), so it waits a little for the kubelet to finish mounting.
+ * for any pod volume (pod-volume.ts), once the CSI driver has mounted the volume there.
  */
 export async function moverVolumeDir(
   cluster: Cluster,
@@ -290,6 +294,7 @@ export async function moverVolumeDir(
 ): Promise<MoverVolume> {
   const pod = await getPod(cluster, { namespace: ref.namespace, name: ref.name, uid: placement.podUid });
   const { path } = await volumePathOf(cluster, host, pod, MOVER_VOLUME, signal);
+  await waitForMountPoint(path, MOUNT_WAIT_MS, signal);
   return { ...placement, dir: path };
 }
 

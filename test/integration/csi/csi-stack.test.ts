@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster, KubeObject, ResourceRef } from '../../../src/kube/index.ts';
 import { adminCluster, core, createNamespace, waitFor } from '../../helpers/cluster.ts';
-import { isMountPoint, startCsiDriver, stopCsiDriver, waitForCsiVolumeMounted } from '../../helpers/csi.ts';
+import { startCsiDriver, stopCsiDriver, waitForCsiVolumeMounted } from '../../helpers/csi.ts';
+import { isMountPoint } from '../../../src/volumes/node-agent/mount-point.ts';
 import { digestTree, makeRichTree } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { loadTestEnv, type TestEnv } from '../../helpers/testenv.ts';
@@ -111,7 +112,7 @@ describe('CSI test stack', () => {
     const ns = await newNamespace();
     await createClaim(ns, 'data');
     const writer = await createPod(ns, 'writer', 'data');
-    assert.ok(isMountPoint(writer.dir), `${writer.dir} is a bind mount, not a folder or symlink`);
+    assert.ok(await isMountPoint(writer.dir), `${writer.dir} is a bind mount, not a folder or symlink`);
     const pv = await cluster.get(core('persistentvolumes'), writer.pv);
     const csi = (pv.spec as { csi?: { driver?: string; volumeHandle?: string } }).csi;
     assert.equal(csi?.driver, env.csi.driver);
@@ -138,7 +139,7 @@ describe('CSI test stack', () => {
 
     // Pod deleted: the harness unpublishes its volume.
     await cluster.delete(core('pods'), 'writer', ns);
-    await waitFor(`${writer.dir} to be unmounted`, () => Promise.resolve(!isMountPoint(writer.dir)));
+    await waitFor(`${writer.dir} to be unmounted`, async () => !(await isMountPoint(writer.dir)));
   });
 
   test('a driver restart keeps its volumes and snapshots, and the stack serves again afterwards', async () => {
@@ -153,7 +154,7 @@ describe('CSI test stack', () => {
 
     // The volume was not lost, and the restarted driver still knows it: a new pod mounts it with its data.
     await cluster.delete(core('pods'), 'first', ns);
-    await waitFor(`${first.dir} to be unmounted`, () => Promise.resolve(!isMountPoint(first.dir)));
+    await waitFor(`${first.dir} to be unmounted`, async () => !(await isMountPoint(first.dir)));
     const second = await createPod(ns, 'second', 'data', first.node);
     assert.equal(second.pv, first.pv);
     assert.equal(await readFile(join(second.dir, 'kept.txt'), 'utf8'), 'still here\n');
