@@ -39,17 +39,25 @@ export function gcController(deps: GcControllerDeps): ControllerSpec {
   };
 }
 
-async function reconcile(deps: GcControllerDeps, backup: Backup): Promise<ReconcileResult | undefined> {
+async function reconcile(deps: GcControllerDeps, seen: Backup): Promise<ReconcileResult | undefined> {
   const now = deps.clock.now();
   // Most backups have not expired: decided without a single API call.
-  if (gcPrecheck(backup, now)) return undefined;
-  const name = backup.metadata.name ?? '';
+  if (gcPrecheck(seen, now)) return undefined;
+  const name = seen.metadata.name ?? '';
+  // The requests first, then the Backup as it is now, not the informer's copy: a successful deletion
+  // removes the Backup before it marks its request Processed, so read in this order a Processed request
+  // beside a Backup still there means the deletion failed (and is asked again). With the informer's copy,
+  // which could predate the deletion, a finished request made a second one for a Backup already gone,
+  // and that one stayed, refused as "not found".
+  const phases = await requestPhases(deps, seen);
+  const backup = (await deps.cluster.find(resourceRef(Kinds.Backup), name, deps.namespace)) as Backup | undefined;
+  if (!backup || gcPrecheck(backup, now)) return undefined;
   const decision = decideGc(
     {
       backup,
       location: await readLocationState(deps.locations, backupLocationName(backup)),
       restores: await restoresOf(deps, name),
-      requestPhases: await requestPhases(deps, backup),
+      requestPhases: phases,
     },
     now,
   );
