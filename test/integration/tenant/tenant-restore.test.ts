@@ -89,14 +89,19 @@ describe('TenantRestore (issue 17 acceptance 5, 6, 7, 8, 10)', () => {
         expires: expires.toISOString().replace(/\.\d+Z$/, 'Z'),
       },
     });
-    await bob.asUser.create(TenantTypes.RestoreGrant, grant('to-alice', new Date(Date.now() + 3_000)));
+    // An hour: a grant that ran out while a loaded machine was still starting the restore would fail it.
+    await bob.asUser.create(TenantTypes.RestoreGrant, grant('to-alice', new Date(Date.now() + 3_600_000)));
     await restoreAs(alice, 'granted', ref);
     const granted = await outcome(alice, 'granted');
     assert.equal(granted.phase, 'Completed', JSON.stringify(granted));
     const restored = await admin.get(core('configmaps'), 'bobs', alice.namespace);
     assert.deepEqual(restored.data, { from: bob.namespace });
 
-    await new Promise((r) => setTimeout(r, 3_500));
+    // bob ends his grant: its expiry is now in the past.
+    const ended = new Date(Date.now() - 1_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await bob.asUser.patch(TenantTypes.RestoreGrant, { name: 'to-alice', namespace: bob.namespace }, 'merge', {
+      spec: { expires: ended },
+    });
     await restoreAs(alice, 'expired', ref);
     const expired = await outcome(alice, 'expired');
     assert.equal(expired.phase, 'Failed');
