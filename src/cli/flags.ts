@@ -43,6 +43,21 @@ export function parseLabels(values: readonly string[] | undefined, flag = '--lab
   return labels;
 }
 
+/** The metadata of an object a create verb makes: empty `--labels` / `--annotations` leave no empty map behind. */
+export function newObjectMetadata(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+): { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> } {
+  return {
+    name,
+    namespace,
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}
+
 const TRUE = new Set(['true', '1', 't', 'yes']);
 const FALSE = new Set(['false', '0', 'f', 'no']);
 

@@ -3,7 +3,14 @@
  * `backup-location create` and `install`, which creates the `default` location.
  */
 import type { BackupStorageLocation, BackupStorageLocationSpec } from '../../api/backup-storage-location.ts';
-import { parseCredential, parseDurationFlag, parseKeyValues, parseLabels, ProblemCollector } from '../flags.ts';
+import {
+  parseCredential,
+  parseDurationFlag,
+  parseKeyValues,
+  newObjectMetadata,
+  parseLabels,
+  ProblemCollector,
+} from '../flags.ts';
 
 export interface LocationFlags {
   provider?: string | undefined;
@@ -72,7 +79,7 @@ export function buildLocation(
   const location: BackupStorageLocation = {
     apiVersion: 'velero.io/v1',
     kind: 'BackupStorageLocation',
-    metadata: { name, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    metadata: newObjectMetadata(name, namespace, labels),
     spec,
   };
   return { location, problems: p.problems };

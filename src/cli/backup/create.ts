@@ -16,7 +16,7 @@ import { collectFromCluster, planBackupForCluster } from '../../backup/plan-for-
 import { timestampSuffix } from '../../util/clock.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, createNew, FlagError, throwIfProblems } from '../errors.ts';
-import { collect } from '../flags.ts';
+import { collect, newObjectMetadata } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   backupFromSchedule,
@@ -102,12 +102,7 @@ export class CreateBackupOptions {
     return {
       apiVersion: 'velero.io/v1',
       kind: 'Backup',
-      metadata: {
-        name: this.name,
-        namespace: this.ctx.namespace,
-        ...(Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
-        ...(Object.keys(request.annotations).length > 0 ? { annotations: request.annotations } : {}),
-      },
+      metadata: newObjectMetadata(this.name, this.ctx.namespace, request.labels, request.annotations),
       spec: request.spec,
     };
   }

@@ -15,7 +15,7 @@ import { Feature, featureEnabled } from '../../server/features.ts';
 import { serverFeatures } from '../server-features.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, createNew, FlagError, throwIfProblems } from '../errors.ts';
-import { collect, parseOptionalBool } from '../flags.ts';
+import { collect, parseOptionalBool, newObjectMetadata } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   buildRestoreRequest,
@@ -119,12 +119,7 @@ export class CreateRestoreOptions {
     return {
       apiVersion: 'velero.io/v1',
       kind: 'Restore',
-      metadata: {
-        name: this.name,
-        namespace: this.ctx.namespace,
-        ...(Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
-        ...(Object.keys(request.annotations).length > 0 ? { annotations: request.annotations } : {}),
-      },
+      metadata: newObjectMetadata(this.name, this.ctx.namespace, request.labels, request.annotations),
       spec: request.spec,
     };
   }

@@ -1,6 +1,6 @@
 /** Flags → VolumeSnapshotLocation, pure (reference §1.5, §8.2). */
 import type { VolumeSnapshotLocation, VolumeSnapshotLocationSpec } from '../../api/volume-snapshot-location.ts';
-import { parseCredential, parseKeyValues, parseLabels, ProblemCollector } from '../flags.ts';
+import { parseCredential, parseKeyValues, newObjectMetadata, parseLabels, ProblemCollector } from '../flags.ts';
 
 export interface SnapshotLocationFlags {
   provider?: string | undefined;
@@ -35,7 +35,7 @@ export function buildSnapshotLocation(
   const location: VolumeSnapshotLocation = {
     apiVersion: 'velero.io/v1',
     kind: 'VolumeSnapshotLocation',
-    metadata: { name, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    metadata: newObjectMetadata(name, namespace, labels),
     spec,
   };
   return { location, problems: p.problems };
