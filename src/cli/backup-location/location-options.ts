@@ -4,10 +4,10 @@
  */
 import type { BackupStorageLocation, BackupStorageLocationSpec } from '../../api/backup-storage-location.ts';
 import {
+  newObjectMetadata,
   parseCredential,
   parseDurationFlag,
   parseKeyValues,
-  newObjectMetadata,
   parseLabels,
   ProblemCollector,
 } from '../flags.ts';

@@ -15,7 +15,7 @@ import { Feature, featureEnabled } from '../../server/features.ts';
 import { serverFeatures } from '../server-features.ts';
 import { CliContext } from '../context.ts';
 import { CommandFailedError, createNew, FlagError, throwIfProblems } from '../errors.ts';
-import { collect, parseOptionalBool, newObjectMetadata } from '../flags.ts';
+import { collect, newObjectMetadata, parseOptionalBool } from '../flags.ts';
 import { formatObjects, parseOutputFormat, type OutputFormat } from '../output.ts';
 import {
   buildRestoreRequest,

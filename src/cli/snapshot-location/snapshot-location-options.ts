@@ -1,6 +1,6 @@
 /** Flags → VolumeSnapshotLocation, pure (reference §1.5, §8.2). */
 import type { VolumeSnapshotLocation, VolumeSnapshotLocationSpec } from '../../api/volume-snapshot-location.ts';
-import { parseCredential, parseKeyValues, newObjectMetadata, parseLabels, ProblemCollector } from '../flags.ts';
+import { newObjectMetadata, parseCredential, parseKeyValues, parseLabels, ProblemCollector } from '../flags.ts';
 
 export interface SnapshotLocationFlags {
   provider?: string | undefined;
