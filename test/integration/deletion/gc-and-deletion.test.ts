@@ -255,11 +255,16 @@ describe('garbage collection and deletion', { concurrency: false }, () => {
       assert.ok(await store.backupExists('restored-from'));
       assert.deepEqual(await requestsFor(server, 'restored-from'), []);
 
-      // The restore runs on a server that runs restores; then GC collects both.
-      await server.restart(FAST_GC);
+      // The restore runs on a server without GC: with GC running, a restore that finished just before
+      // GC's next pass was collected with its backup before this test could see it Completed.
+      await server.restart({ ...FAST_GC, disableControllers: ['gc'] });
       const done = await waitForRestoreDone(cluster, server.namespace, 'held');
       assert.equal(done.status?.phase, 'Completed');
       assert.ok((await store.listRestores()).includes('held'), 'the restore wrote its files');
+      assert.ok(await findBackup(server, 'restored-from'), 'nothing collected the backup without GC');
+
+      // With GC back, the finished restore no longer holds it: backup and restore go.
+      await server.restart(FAST_GC);
       await waitFor(
         'the backup to be collected after its restore',
         async () => (await findBackup(server, 'restored-from')) === undefined,
