@@ -75,14 +75,26 @@ function storeFor(ns: string, prefix: string): Promise<BackupStore> {
   );
 }
 
-/** Copies the Velero-written fixture bucket under `prefix` in the test bucket, as Velero laid it out. */
+/**
+ * Copies the Velero-written fixture bucket under `prefix` in the test bucket, as Velero laid it out,
+ * with the backup's expiration moved a month past today. As written it expires 30 days after it was
+ * made (2027-01-04): from then on, the GC of the server that synced it would delete it at once, files
+ * and all, and these tests would fail for a reason that has nothing to do with sync.
+ */
 async function uploadFixture(store: BackupStore, prefix: string): Promise<void> {
   const files = readdirSync(FIXTURE_BUCKET, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
   assert.ok(files.length > 0, `no fixture files under ${FIXTURE_BUCKET}`);
   for (const f of files) {
     const key = `${prefix}/${relative(FIXTURE_BUCKET, join(f.parentPath, f.name))}`;
-    await store.objectStore.putObject(key, readFileSync(join(f.parentPath, f.name)));
+    const bytes = readFileSync(join(f.parentPath, f.name));
+    await store.objectStore.putObject(key, f.name === 'velero-backup.json' ? unexpired(bytes) : bytes);
   }
+}
+
+function unexpired(backupJson: Buffer): Buffer {
+  const backup = JSON.parse(backupJson.toString('utf8')) as { status?: { expiration?: string } };
+  const expiration = new Date(Date.now() + 30 * 24 * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  return Buffer.from(JSON.stringify({ ...backup, status: { ...backup.status, expiration } }, null, 2));
 }
 
 function findBackup(ns: string, name: string): Promise<Backup | undefined> {
