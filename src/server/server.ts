@@ -58,6 +58,8 @@ export interface ServerHooks {
   onMetricsListening?: (address: AddressInfo) => void;
   /** The view API is serving: its address and certificate. */
   onViewApiListening?: (view: { address: AddressInfo; certPem: string }) => void;
+  /** Another server leads and this one stands by; or this one leads, its start-up repairs done and its controllers starting. */
+  onRole?: (role: 'leader' | 'standby') => void;
 }
 
 /**
@@ -119,12 +121,24 @@ export async function runServer(opts: ServerOptions, signal?: AbortSignal, hooks
       hooks.onViewApiListening?.({ address: view.address, certPem: view.certPem });
     }
     const elector = opts.leaderElect === false ? undefined : leaderElector(cluster, opts, log);
-    if (elector && !(await elector.acquire(stop.signal, () => readiness.standingBy()))) return;
+    const standingBy = (): void => {
+      readiness.standingBy();
+      hooks.onRole?.('standby');
+    };
+    if (elector && !(await elector.acquire(stop.signal, standingBy))) return;
     // Renewal goes on until the controllers have stopped, in-flight work included: a graceful
     // stop must not let a standby start while a backup still runs here.
     const holding = new AbortController();
     const lost = elector?.holdUntilLost(holding.signal);
-    const controllers = runAsLeader({ cluster, opts, log, metrics, readiness, signal: stop.signal });
+    const controllers = runAsLeader({
+      cluster,
+      opts,
+      log,
+      metrics,
+      readiness,
+      signal: stop.signal,
+      onLeading: () => hooks.onRole?.('leader'),
+    });
     controllers.catch(() => undefined);
     try {
       const first = await Promise.race([
@@ -172,10 +186,19 @@ interface LeaderContext {
   metrics: ServerMetrics;
   readiness: Readiness;
   signal: AbortSignal;
+  onLeading: () => void;
 }
 
 /** What only the leader does: the start-up repairs, then the controllers until `signal` aborts. */
-async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: LeaderContext): Promise<void> {
+async function runAsLeader({
+  cluster,
+  opts,
+  log,
+  metrics,
+  readiness,
+  signal,
+  onLeading,
+}: LeaderContext): Promise<void> {
   const clock = systemClock;
   const namespace = opts.namespace;
   const locations = new LocationResolver(cluster, namespace, opts.credentialsFile);
@@ -300,6 +323,7 @@ async function runAsLeader({ cluster, opts, log, metrics, readiness, signal }: L
   ].filter((s) => !(opts.disableControllers ?? []).includes(s.name));
   readiness.leading(specs.map((s) => s.name));
   log.info({ namespace, controllers: specs.map((s) => s.name) }, 'skiff server started');
+  onLeading();
   await Promise.all([
     countObjectsEvery(cluster, namespace, metrics, signal, log),
     runLocationApprovals(cluster, signal, log.child({ controller: 'tenant-location-approval' })),

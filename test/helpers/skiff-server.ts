@@ -5,6 +5,7 @@ import { Kinds, resourceRef, type Backup, type BackupSpec } from '../../src/api/
 import type { Cluster } from '../../src/kube/index.ts';
 import type { ServerOptions } from '../../src/server/options.ts';
 import { runServer } from '../../src/server/server.ts';
+import { errorMessage } from '../../src/util/errors.ts';
 import { repositoryWorkRoot } from '../../src/volumes/repository/open.ts';
 import { backupStoreForLocation, type BackupStore } from '../../src/storage/index.ts';
 import { core, waitFor } from './cluster.ts';
@@ -55,10 +56,13 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
   const fsRoot = mkdtempSync(join(tmpdir(), 'skiff-fs-'));
   let metricsUrl: string | undefined;
   let viewApi: TestServer['viewApi'];
-  const start = (next: TestServerOptions): { controller: AbortController; running: Promise<void> } => {
+  const start = (
+    next: TestServerOptions,
+  ): { controller: AbortController; running: Promise<void>; role: Promise<void> } => {
     const { prefix: _prefix, metrics, viewApi: withView, ...serverOptions } = next;
     const viewHost = withView ? hostAddress() : '';
     const controller = new AbortController();
+    const role = Promise.withResolvers<undefined>();
     const running = runServer(
       {
         namespace,
@@ -73,12 +77,14 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       {
         onMetricsListening: (address) => (metricsUrl = `http://127.0.0.1:${address.port}`),
         onViewApiListening: ({ address, certPem }) => (viewApi = { host: viewHost, port: address.port, certPem }),
+        onRole: () => role.resolve(undefined),
       },
     );
     running.catch(() => undefined);
-    return { controller, running };
+    return { controller, running, role: untilRole(running, role.promise) };
   };
   let current = start(options);
+  await current.role;
   await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
   await cluster.create(core('secrets'), {
     apiVersion: 'v1',
@@ -108,6 +114,7 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       current.controller.abort();
       await current.running.catch(() => undefined);
       current = start(next);
+      await current.role;
     },
     stop: async () => {
       current.controller.abort();
@@ -119,6 +126,20 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
       removeWorkRoots(namespace);
     },
   };
+}
+
+/**
+ * Resolves once the server leads with its controllers started, or stands by; rejects if it stops
+ * first. Returning earlier let a test's next step race the new server's start-up repairs (which
+ * fail an InProgress Backup they find) and its first passes.
+ */
+async function untilRole(running: Promise<void>, role: Promise<undefined>): Promise<void> {
+  const stopped = running.then(
+    () => Promise.reject(new Error('the test server stopped before it started its controllers')),
+    (err: unknown) => Promise.reject(new Error(`the test server failed to start: ${errorMessage(err)}`)),
+  );
+  stopped.catch(() => undefined);
+  await Promise.race([role, stopped]);
 }
 
 /**

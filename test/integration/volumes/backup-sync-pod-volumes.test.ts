@@ -74,7 +74,9 @@ describe('backup sync recreates PodVolumeBackups', () => {
     assert.equal(made.spec.uploaderType, 'kopia');
     assert.ok(made.metadata.annotations?.['skiff.io/dir-times-snapshot'], 'kopia recorded the directory times');
 
-    // A new cluster's view: the objects are gone, the bucket keeps the backup.
+    // A new cluster's view: the objects are gone, the bucket keeps the backup. Deleted while sync is
+    // off: the minutely sync could otherwise bring the Backup back before the test saw it gone.
+    await server.restart({ disableControllers: ['backup-sync'] });
     await cluster.delete(BACKUPS, name, server.namespace);
     for (const p of original) await cluster.delete(PVBS, p.metadata.name ?? '', server.namespace);
     await waitFor('Backup and PodVolumeBackups gone', async () =>
@@ -85,6 +87,7 @@ describe('backup sync recreates PodVolumeBackups', () => {
     await cluster.patch(LOCATIONS, { name: 'default', namespace: server.namespace }, 'merge', {
       spec: { backupSyncPeriod: '1s' },
     });
+    await server.restart();
 
     const synced = await waitFor(
       `backup ${name} synced back`,

@@ -322,7 +322,7 @@ volumePolicies:
     assert.equal(pvb?.spec.cancel, true, 'the node agent is asked to cancel');
     assert.match(
       JSON.stringify((await results(name)).errors),
-      new RegExp(`pod ${ns}/slow volume a timed out after 3s in phase InProgress`),
+      new RegExp(`pod ${ns}/slow volume a timed out after 3s in phase (New|InProgress)`),
     );
     await cluster.delete(core('pods'), 'slow', ns);
   });
