@@ -9,6 +9,12 @@ export function adminCluster(): Cluster {
 export const core = (resource: string): ResourceRef => ({ group: '', version: 'v1', resource });
 export const apps = (resource: string): ResourceRef => ({ group: 'apps', version: 'v1', resource });
 
+/**
+ * Thrown by a `waitFor` check when what it waits for can no longer happen (the upload it wanted to
+ * interrupt has finished): the wait fails at once with this message instead of at its deadline.
+ */
+export class WaitImpossible extends Error {}
+
 /** Polls until `check` returns a value other than undefined/false, or fails naming what it waited for. */
 export async function waitFor<T>(
   what: string,
@@ -22,6 +28,7 @@ export async function waitFor<T>(
       const v = await check();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof WaitImpossible) throw new Error(`waiting for ${what}: ${err.message}`, { cause: err });
       last = err;
     }
     if (Date.now() > deadline)

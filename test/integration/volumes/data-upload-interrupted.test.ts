@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DATA_UPLOAD_TYPE } from '../../../src/backup/csi/data-uploads.ts';
-import { adminCluster, createNamespace, deleteNamespaceAndWait } from '../../helpers/cluster.ts';
+import { adminCluster, createNamespace, deleteNamespaceAndWait, WaitImpossible } from '../../helpers/cluster.ts';
 import { createCsiVolumePod } from '../../helpers/csi-volume-pod.ts';
 import { theDataUpload, waitNothingLeftOfUpload } from '../../helpers/data-mover.ts';
 import { writeRandomFile } from '../../helpers/file-tree.ts';
@@ -42,7 +42,7 @@ describe('CSI snapshot data movement: interrupted', { concurrency: false }, () =
           600_000,
         );
         const running = await theDataUpload(cluster, server.namespace, (du) => {
-          if (du.status?.phase === 'Completed') throw new Error('finished before it could be interrupted');
+          if (du.status?.phase === 'Completed') throw new WaitImpossible('finished before it could be interrupted');
           const done = du.status?.progress?.bytesDone ?? 0;
           return du.status?.phase === 'InProgress' && done > 0 && done < LARGE;
         });

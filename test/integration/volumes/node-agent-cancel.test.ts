@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PodVolumeBackup } from '../../../src/api/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
-import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
+import { adminCluster, createNamespace, waitFor, WaitImpossible } from '../../helpers/cluster.ts';
 import { writeRandomFile } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
@@ -52,7 +52,7 @@ describe('spec.cancel on a PodVolumeBackup mid-upload', () => {
         `${first} uploading`,
         async () => {
           const pvb = (await cluster.get(PVB, first, namespace)) as PodVolumeBackup;
-          if (pvb.status?.phase === 'Completed') throw new Error('finished before it could be canceled');
+          if (pvb.status?.phase === 'Completed') throw new WaitImpossible('finished before it could be canceled');
           const done = pvb.status?.progress?.bytesDone ?? 0;
           return pvb.status?.phase === 'InProgress' && done > 0 && done < LARGE;
         },

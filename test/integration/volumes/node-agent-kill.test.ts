@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PodVolumeBackup } from '../../../src/api/index.ts';
 import { ensureRepository, openRepository, repositoryWorkRoot } from '../../../src/volumes/repository/index.ts';
-import { adminCluster, createNamespace, waitFor } from '../../helpers/cluster.ts';
+import { adminCluster, createNamespace, waitFor, WaitImpossible } from '../../helpers/cluster.ts';
 import { writeRandomFile } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
 import { useServerWithNodeAgents, useTestUploaderBinaries } from '../../helpers/node-agents.ts';
@@ -40,7 +40,7 @@ describe('node agent killed mid-upload', () => {
         `${first} uploading`,
         async () => {
           const pvb = (await cluster.get(PVB, first, suite.server.namespace)) as PodVolumeBackup;
-          if (pvb.status?.phase === 'Completed') throw new Error('finished before it could be interrupted');
+          if (pvb.status?.phase === 'Completed') throw new WaitImpossible('finished before it could be interrupted');
           const done = pvb.status?.progress?.bytesDone ?? 0;
           return pvb.status?.phase === 'InProgress' && done > 0 && done < LARGE;
         },
