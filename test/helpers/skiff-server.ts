@@ -84,8 +84,8 @@ export async function startTestServer(cluster: Cluster, options: TestServerOptio
     return { controller, running, role: untilRole(running, role.promise) };
   };
   let current = start(options);
+  // The server has created its namespace before it takes a role.
   await current.role;
-  await waitFor(`namespace ${namespace}`, () => cluster.find(core('namespaces'), namespace));
   await cluster.create(core('secrets'), {
     apiVersion: 'v1',
     kind: 'Secret',
