@@ -1,4 +1,4 @@
-import { isAlreadyExists } from '../../kube/errors.ts';
+import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
@@ -69,7 +69,10 @@ export async function applyOperation(
       if (op.reason === SkipReason.Excluded || op.reason === SkipReason.NonRestorable) return undefined;
       deps.log.info(`skipping ${describe(op)}: ${op.detail}`, fields(op));
       // A resumed restore: the earlier attempt created it, so it is this restore's creation.
-      if (op.restoredEarlier) return ItemAction.Created;
+      if (op.restoredEarlier) {
+        if (op.managedFields) await restoreManagedFields(op, op.managedFields, deps);
+        return ItemAction.Created;
+      }
       // An existing namespace is not a restored item (reference §4.3 records only created ones).
       return op.reason === SkipReason.Exists ? undefined : ItemAction.Skipped;
   }
@@ -104,6 +107,8 @@ async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps):
   if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
     deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);
+  const managedFields = op.object.metadata.managedFields;
+  if (managedFields && managedFields.length > 0) await restoreManagedFields(op, managedFields, deps);
   if (tier.wait === TierWait.Established && op.target.groupResource === CRD_GROUP_RESOURCE) {
     if (!(await waitForCrd(deps.cluster, type, op.target.name, deps.resourceWait))) {
       deps.log.error(
@@ -152,6 +157,35 @@ async function restoreStatus(op: CreateOperation, deps: OperationDeps): Promise<
     deps.log.warn(
       scopeOf(op.target.namespace),
       `could not restore the status of ${describe(op)}: ${formatError(err)}`,
+      fields(op),
+    );
+  }
+}
+
+/**
+ * Reference §4.4 step 11. A create hands every field of the new object to the restore's own
+ * field manager, whatever `managedFields` its body carried, so the backed-up owners (the
+ * appliers and controllers a later server-side apply checks against) are put back with a merge
+ * patch, which the API server takes as given. Last, so that a status update is not recorded
+ * over them.
+ */
+async function restoreManagedFields(
+  op: RestoreOperation,
+  managedFields: unknown[],
+  deps: OperationDeps,
+): Promise<void> {
+  try {
+    const target = { name: op.target.name, namespace: op.target.namespace };
+    await deps.cluster.patch(typeOf(op), target, 'merge', { metadata: { managedFields } });
+  } catch (err) {
+    // Gone already (a pod that ran to its end and was removed): nothing left to own.
+    if (isNotFound(err)) {
+      deps.log.info(`${describe(op)} was gone before its managedFields were restored`, fields(op));
+      return;
+    }
+    deps.log.error(
+      scopeOf(op.target.namespace),
+      `could not restore the managedFields of ${describe(op)}: ${formatError(err)}`,
       fields(op),
     );
   }

@@ -90,6 +90,8 @@ function identicalSkip(input: ExistingInput, detail: string): RestoreOperation {
   const { target, warnings, live, desired } = input;
   const restoreName = desired.metadata.labels?.[Labels.RestoreName];
   if (restoreName !== undefined && restoreName !== '' && live.metadata.labels?.[Labels.RestoreName] === restoreName) {
+    const owners = desired.metadata.managedFields;
+    const ownersLeft = owners !== undefined && owners.length > 0 && !jsonEqual(live.metadata.managedFields, owners);
     return {
       kind: 'skip',
       target,
@@ -97,6 +99,7 @@ function identicalSkip(input: ExistingInput, detail: string): RestoreOperation {
       reason: SkipReason.Identical,
       detail: 'created earlier by this restore (identical)',
       restoredEarlier: true,
+      ...(ownersLeft ? { managedFields: owners } : {}),
     };
   }
   return { kind: 'skip', target, warnings, reason: SkipReason.Identical, detail };

@@ -100,6 +100,11 @@ export interface SkipOperation extends OperationBase {
    * it as created, so a resumed restore ends with the counts of an uninterrupted one.
    */
   restoredEarlier?: boolean;
+  /**
+   * The backed-up field owners, when the earlier attempt created the object but stopped before
+   * it put them back (apply-operation.ts): the executor does that now.
+   */
+  managedFields?: unknown[];
 }
 
 export interface ConflictOperation extends OperationBase {

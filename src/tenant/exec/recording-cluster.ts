@@ -89,6 +89,23 @@ export class TenantRestoreWrites extends RefusalRecordingCluster {
     await this.server.createOnly(rt, obj, opts);
   }
 
+  /**
+   * The server created the content, so it also puts the content's backed-up field owners back
+   * (the one patch a restore sends after a create, apply-operation.ts); any other patch of a
+   * content is the requester's, and refused like their create would be.
+   */
+  override async patch(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    if (isSnapshotContent(rt) && type === 'merge' && !target.subresource && isOwnersOnly(patch))
+      return this.server.patch(rt, target, type, patch, opts);
+    return super.patch(rt, target, type, patch, opts);
+  }
+
   private checkBound(obj: KubeObject): void {
     const spec = isRecord(obj.spec) ? obj.spec : {};
     const ref = isRecord(spec.volumeSnapshotRef) ? spec.volumeSnapshotRef : {};
@@ -101,4 +118,11 @@ export class TenantRestoreWrites extends RefusalRecordingCluster {
 
 function isSnapshotContent(rt: ResourceRef): boolean {
   return rt.group === VOLUME_SNAPSHOT_CONTENTS.group && rt.resource === VOLUME_SNAPSHOT_CONTENTS.resource;
+}
+
+/** `{"metadata":{"managedFields":[...]}}` and nothing else. */
+function isOwnersOnly(patch: unknown): boolean {
+  if (!isRecord(patch) || Object.keys(patch).length !== 1 || !isRecord(patch.metadata)) return false;
+  const keys = Object.keys(patch.metadata);
+  return keys.length === 1 && keys[0] === 'managedFields' && Array.isArray(patch.metadata.managedFields);
 }

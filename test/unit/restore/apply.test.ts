@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OperationLog } from '../../../src/results/operation-log.ts';
 import { applyRestorePlan, type RestoreProgress } from '../../../src/restore/apply/apply-plan.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
 import { FakeRestoreCluster } from '../../helpers/restore-fake-cluster.ts';
 import { item, obj, planFor } from '../../helpers/restore-fixtures.ts';
 
@@ -83,5 +84,54 @@ describe('applying a restore plan', () => {
     const cluster = new FakeRestoreCluster();
     await withLog((log) => applyRestorePlan(plan, { cluster, log }));
     assert.ok(cluster.calls.includes('patch /configmaps/app/s/status {"status":{"ok":true}}'));
+  });
+
+  test('backed-up managedFields are patched back after the create and the status, in one merge patch', async () => {
+    const managedFields = [{ manager: 'gitops-tool', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1' }];
+    const owned = item(
+      'configmaps',
+      obj('v1', 'ConfigMap', 'o', 'app', { metadata: { managedFields }, status: { ok: true } }),
+    );
+    const plan = await planFor({ items: [owned, cms[0]!], spec: { restoreStatus: { includedResources: ['*'] } } });
+    const cluster = new FakeRestoreCluster();
+    await withLog((log) => applyRestorePlan(plan, { cluster, log }));
+    const forO = cluster.calls.filter((c) => c.includes('/configmaps/app/o'));
+    assert.deepEqual(forO, [
+      'create /configmaps/app/o',
+      'patch /configmaps/app/o/status {"status":{"ok":true}}',
+      `patch /configmaps/app/o ${JSON.stringify({ metadata: { managedFields } })}`,
+    ]);
+    // An object without owners to put back costs no second request.
+    assert.deepEqual(
+      cluster.calls.filter((c) => c.includes('/configmaps/app/cm-00')),
+      ['create /configmaps/app/cm-00'],
+    );
+  });
+
+  test('a managedFields patch that fails is an error naming the object; one whose object is gone is not', async () => {
+    const managedFields = [{ manager: 'm', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1' }];
+    const items = ['refused', 'gone'].map((n) =>
+      item('configmaps', obj('v1', 'ConfigMap', n, 'app', { metadata: { managedFields } })),
+    );
+    const plan = await planFor({ items });
+    const cluster = new FakeRestoreCluster();
+    const patch = cluster.patch.bind(cluster);
+    cluster.patch = (rt, target, type, body) => {
+      if (target.name === 'refused')
+        throw new KubeApiError(403, 'Forbidden', 'patch is not allowed', { method: 'PATCH', path: 'x' });
+      if (target.name === 'gone') cluster.objects.delete(FakeRestoreCluster.key(rt, target.name, target.namespace));
+      return patch(rt, target, type, body);
+    };
+    const { out, results } = await withLog(async (log) => ({
+      out: await applyRestorePlan(plan, { cluster, log }),
+      results: log.results.toJSON(),
+    }));
+    assert.equal(results.errors.namespaces?.app?.length, 1);
+    assert.match(
+      results.errors.namespaces?.app?.[0] ?? '',
+      /could not restore the managedFields of .*refused.*patch is not allowed/,
+    );
+    // Both were created: the object is there, only its owners are not.
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/gone(created)', 'app/refused(created)']);
   });
 });

@@ -80,4 +80,26 @@ describe('resuming a restore after a restart', () => {
     assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-a(created)']);
     assert.ok(!cluster.calls.some((c) => c.startsWith('patch')), cluster.calls.join('\n'));
   });
+
+  test('a copy whose field owners the earlier attempt did not put back gets them now; one that has them is left', async () => {
+    const owners = [{ manager: 'gitops-tool', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1' }];
+    const owned = ['a', 'b'].map((n) =>
+      item(
+        'configmaps',
+        obj('v1', 'ConfigMap', `cm-${n}`, 'app', { metadata: { managedFields: owners }, data: { n } }),
+      ),
+    );
+    const interrupted = restoredCopy('cm-a', 'a', 'r1');
+    interrupted.metadata.managedFields = [{ manager: 'skiff', operation: 'Update', apiVersion: 'v1' }];
+    const finished = restoredCopy('cm-b', 'b', 'r1');
+    finished.metadata.managedFields = owners;
+    const plan = await planFor({ items: owned, live: [interrupted, finished] });
+    const cluster = new FakeRestoreCluster();
+    for (const o of [interrupted, finished]) cluster.objects.set(`/configmaps/app/${o.metadata.name ?? ''}`, o);
+    const { out } = await apply(plan, cluster);
+    assert.deepEqual(cluster.calls, [
+      `patch /configmaps/app/cm-a ${JSON.stringify({ metadata: { managedFields: owners } })}`,
+    ]);
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/cm-a(created)', 'app/cm-b(created)']);
+  });
 });
