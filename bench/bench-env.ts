@@ -165,25 +165,31 @@ export async function deleteNamespaces(cluster: Cluster, namespaces: string[], t
  * load from other processes distorts less than wall time. Linux only (/proc); 0 elsewhere.
  */
 export function environmentCpuSeconds(runDir: string): number {
-  let ticks = 0;
+  return Object.values(environmentCpuByProcess(runDir)).reduce((a, b) => a + b, 0);
+}
+
+/** `environmentCpuSeconds` by process name (kube-apiserver, etcd, minio, ...), to tell which server a run costs. */
+export function environmentCpuByProcess(runDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return 0;
+    return out;
   }
   for (const pid of pids) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir)) continue;
       // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     } catch {
       // the process ended while we looked
     }
   }
-  return ticks / CLOCK_TICKS_PER_SECOND;
+  return out;
 }
 
 /**

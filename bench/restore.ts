@@ -3,14 +3,15 @@
  * Creates N ConfigMaps and Secrets over `--spread` namespaces and backs them up once with Skiff
  * to MinIO. Then, alternating, each in a fresh process and each after deleting the namespaces
  * (outside the timing): (a) a raw parallel CREATE of the backed-up objects at the restore's
- * concurrency, (b) a Skiff restore of the backup. Prints objects/s, the ratio b/a and the
- * restore's peak RSS, and per run the CPU of the measured process and of the environment's
+ * concurrency, (b) a Skiff restore of the backup, (c) the same CREATE, each followed by the merge
+ * patch that puts its backed-up `managedFields` back, as a restore must (restore-run.ts). Prints
+ * objects/s, the ratios b/a and b/c and the restore's peak RSS, and per run the CPU of the measured process and of the environment's
  * servers (`environmentCpuSeconds`), which a loaded machine distorts less than wall time.
  * No timed assertions.
  *
  * `--fresh`: each run writes into namespaces of its own instead (the restore through a
  * `namespaceMapping`), so nothing is deleted between runs, and the cluster grows by the set with
- * each measured run: which of the two goes first alternates from run to run. For many small namespaces
+ * each measured run: which of the three goes first rotates from run to run. For many small namespaces
  * (`--objects 4000 --spread 2000`), whose deletion takes the namespace controller minutes. They
  * are deleted at the end, not waited for.
  *
@@ -40,6 +41,7 @@ import {
   deleteNamespaces,
   ensureObjects,
   environmentCpuSeconds,
+  environmentCpuByProcess,
   waitForQuietServers,
   mib,
 } from './bench-env.ts';
@@ -96,7 +98,7 @@ const SERVER_SET = ['uid', 'resourceVersion', 'creationTimestamp', 'generation',
  * The backed-up objects as a plain client would send them back: server-set fields and status
  * stripped. Each namespace's kube-root-ca.crt is left out: kube-controller-manager makes it.
  */
-async function rawBodies(store: BackupStore, name: string): Promise<KubeObject[]> {
+async function rawBodies(store: BackupStore, name: string, keepOwners = false): Promise<KubeObject[]> {
   const catalogue = await readBackupCatalogue(await store.getBackupContents(name));
   const out: KubeObject[] = [];
   try {
@@ -104,7 +106,7 @@ async function rawBodies(store: BackupStore, name: string): Promise<KubeObject[]
       for (const entry of catalogue.entries(gr)) {
         if (entry.name === 'kube-root-ca.crt') continue;
         const obj = await catalogue.read(entry);
-        for (const k of SERVER_SET) delete obj.metadata[k];
+        for (const k of SERVER_SET.filter((f) => !keepOwners || f !== 'managedFields')) delete obj.metadata[k];
         delete obj.status;
         out.push(obj);
       }
@@ -124,16 +126,18 @@ interface Run {
   threads?: Record<string, number>;
   /** CPU the environment's servers (API server, etcd, ...) used during the run, start-up included. */
   serverCpuSeconds: number;
+  serverCpuByProcess?: Record<string, number>;
   peakRss: number;
   phases?: Record<string, number>;
   window?: { firstCreate: number; afterLastCreate: number; meanInFlight: number };
   gc?: { minorMs: number; minor: number; majorMs: number; major: number; otherMs: number; heapUsedMiB: number };
 }
 
-function measure(mode: 'raw' | 'restore', args: string[]): Run {
+function measure(mode: 'raw' | 'raw-owned' | 'restore', args: string[]): Run {
   const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
   // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
   const serverCpu = environmentCpuSeconds(env.runDir);
+  const byProcess = environmentCpuByProcess(env.runDir);
   const res = spawnSync(
     process.execPath,
     [
@@ -151,7 +155,11 @@ function measure(mode: 'raw' | 'restore', args: string[]): Run {
   );
   if (res.status !== 0) throw new Error(`${mode} run failed: ${res.stderr}`);
   const run = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as Omit<Run, 'serverCpuSeconds'>;
-  return { ...run, serverCpuSeconds: environmentCpuSeconds(env.runDir) - serverCpu };
+  const after = environmentCpuByProcess(env.runDir);
+  const serverCpuByProcess = Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, Math.round((v - (byProcess[k] ?? 0)) * 100) / 100]),
+  );
+  return { ...run, serverCpuSeconds: environmentCpuSeconds(env.runDir) - serverCpu, serverCpuByProcess };
 }
 
 async function emptied(c: Cluster): Promise<number> {
@@ -167,6 +175,8 @@ await backUp(store, backupName);
 const dir = await mkdtemp(join(tmpdir(), 'skiff-rbench-'));
 const objectsFile = join(dir, 'objects.json');
 await writeFile(objectsFile, JSON.stringify(await rawBodies(store, backupName)));
+const ownedObjectsFile = join(dir, 'objects-owned.json');
+await writeFile(ownedObjectsFile, JSON.stringify(await rawBodies(store, backupName, true)));
 
 /** `--fresh`: a mapping of the set's namespaces to ones no run has used, in a file for the run. */
 const freshTargets: string[] = [];
@@ -187,12 +197,22 @@ async function warmMapping(tag: string): Promise<string[]> {
 }
 
 const raws: Run[] = [];
+const owned: Run[] = [];
 const restores: Run[] = [];
 try {
   for (let i = 0; i < runs; i++) {
     const raw = async (): Promise<void> => {
       raws.push(
         measure('raw', ['--objects-file', objectsFile, ...(await freshMapping('a')), ...(await warmMapping('wa'))]),
+      );
+    };
+    const rawOwned = async (): Promise<void> => {
+      owned.push(
+        measure('raw-owned', [
+          ...['--objects-file', ownedObjectsFile],
+          ...(await freshMapping('c')),
+          ...(await warmMapping('wc')),
+        ]),
       );
     };
     const restore = async (): Promise<void> => {
@@ -207,7 +227,12 @@ try {
     // Alternating which goes first: with --fresh the cluster holds 10,000 more objects after each
     // measured run, and the second of a pair always met the larger etcd (raw 8.8, 9.8, 12.0 s in
     // three runs as it grew), which counted against the restore.
-    const order = i % 2 === 0 ? [raw, restore] : [restore, raw];
+    const order =
+      [
+        [raw, rawOwned, restore],
+        [restore, rawOwned, raw],
+        [rawOwned, restore, raw],
+      ][i % 3] ?? [];
     const deletions: number[] = [];
     const settled: string[] = [];
     for (const step of order) {
@@ -217,7 +242,7 @@ try {
       await step();
     }
     console.log(
-      `run ${i + 1} done, ${i % 2 === 0 ? 'raw' : 'restore'} first (namespace deletion took ${deletions.map((d) => d.toFixed(1)).join(' s and ')} s; servers settled in ${settled.join(' and ')}; neither timed)`,
+      `run ${i + 1} done, ${['raw', 'restore', 'raw-owned'][i % 3]} first (namespace deletion took ${deletions.map((d) => d.toFixed(1)).join(' s and ')} s; servers settled in ${settled.join(' and ')}; neither timed)`,
     );
   }
 } finally {
@@ -232,6 +257,7 @@ const rate = (r: Run): number => objects / r.seconds;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const rawRate = median(raws.map(rate));
 const restoreRate = median(restores.map(rate));
+const ownedRate = median(owned.map(rate));
 console.log(
   `objects: raw ${raws[0]?.objects ?? 0} (namespaces, ConfigMaps, Secrets), restore ${restores[0]?.objects ?? 0} items (also each namespace's kube-root-ca.crt); rates are over the raw objects; concurrency ${concurrency}`,
 );
@@ -243,7 +269,8 @@ console.log(
 for (let i = 0; i < runs; i++) {
   const a = raws[i];
   const b = restores[i];
-  if (!a || !b) continue;
+  const c = owned[i];
+  if (!a || !b || !c) continue;
   const phases = Object.entries(b.phases ?? {})
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
@@ -261,13 +288,25 @@ for (let i = 0; i < runs; i++) {
       .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
       .join(', ');
   console.log(`run ${i + 1} client CPU by thread: raw ${threads(a)}; restore ${threads(b)}`);
+  const servers = (r: Run): string =>
+    Object.entries(r.serverCpuByProcess ?? {})
+      .filter(([, v]) => v >= 0.05)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(', ');
+  console.log(`run ${i + 1} servers' CPU: raw ${servers(a)}; raw-owned ${servers(c)}; restore ${servers(b)}`);
   console.log(`run ${i + 1} GC pauses: raw ${gc(a)}; restore ${gc(b)}`);
+  console.log(
+    `run ${i + 1}: raw create + managedFields patch ${rate(c).toFixed(0)} obj/s (${c.seconds.toFixed(2)} s, client CPU ${c.cpuSeconds.toFixed(1)} s, servers ${c.serverCpuSeconds.toFixed(1)} s)`,
+  );
   console.log(
     `run ${i + 1}: raw create ${rate(a).toFixed(0)} obj/s (${a.seconds.toFixed(2)} s, client CPU ${a.cpuSeconds.toFixed(1)} s, servers ${a.serverCpuSeconds.toFixed(1)} s, peak ${mib(a.peakRss)}), restore ${rate(b).toFixed(0)} obj/s (${b.seconds.toFixed(2)} s: ${phases}; client CPU ${b.cpuSeconds.toFixed(1)} s, servers ${b.serverCpuSeconds.toFixed(1)} s; peak ${mib(b.peakRss)})`,
   );
 }
 console.log(
   `median: raw create ${rawRate.toFixed(0)} obj/s, restore ${restoreRate.toFixed(0)} obj/s, ratio restore/raw ${(restoreRate / rawRate).toFixed(2)} at the same concurrency (target >= 0.9)`,
+);
+console.log(
+  `median: raw create + managedFields patch ${ownedRate.toFixed(0)} obj/s, ratio restore/that ${(restoreRate / ownedRate).toFixed(2)} (the requests a restore that keeps field owners sends)`,
 );
 console.log(`restore peak RSS: ${mib(Math.max(...restores.map((r) => r.peakRss)))}`);
 if (freshTargets.length > 0) {
