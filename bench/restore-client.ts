@@ -68,6 +68,7 @@ const writes: RestoreTargetCluster = {
   },
   find: () => Promise.resolve(undefined),
   patch: (_rt, _t, _p, patch) => Promise.resolve(patch as KubeObject),
+  patchOnly: () => Promise.resolve(),
 };
 for (let i = 0; i < Number(values.rounds); i++) {
   bodyBytes = 0;

@@ -228,7 +228,7 @@ async function createAll(objects: KubeObject[]): Promise<void> {
     const managedFields = o.metadata.managedFields;
     if (values.mode !== 'raw-owned' || !managedFields?.length) return;
     const target = { name: o.metadata.name ?? '', namespace: o.metadata.namespace };
-    await cluster.patch(type, target, 'merge', { metadata: { managedFields } });
+    await cluster.patchOnly(type, target, 'merge', { metadata: { managedFields } });
   };
   await pMap(
     objects.filter((o) => o.kind === 'Namespace'),

@@ -157,6 +157,23 @@ export class Cluster {
     });
   }
 
+  /** `patch` when the patched object is not needed (a restore's managedFields): the answer is not parsed. */
+  async patchOnly(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<void> {
+    await this.client.requestIgnoringAnswer({
+      method: 'PATCH',
+      path: resourcePath(rt, target.namespace, target.name, target.subresource),
+      query: writeQuery(opts),
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+    });
+  }
+
   /** Merge-patches the status subresource. */
   patchStatus(
     rt: ResourceRef,

@@ -65,4 +65,13 @@ export class FakeRestoreCluster implements RestoreTargetCluster {
       return obj;
     });
   }
+
+  async patchOnly(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: string,
+    patch: unknown,
+  ): Promise<void> {
+    await this.patch(rt, target, type, patch);
+  }
 }

@@ -176,7 +176,7 @@ async function restoreManagedFields(
 ): Promise<void> {
   try {
     const target = { name: op.target.name, namespace: op.target.namespace };
-    await deps.cluster.patch(typeOf(op), target, 'merge', { metadata: { managedFields } });
+    await deps.cluster.patchOnly(typeOf(op), target, 'merge', { metadata: { managedFields } });
   } catch (err) {
     // Gone already (a pod that ran to its end and was removed): nothing left to own.
     if (isNotFound(err)) {

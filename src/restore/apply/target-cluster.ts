@@ -14,4 +14,11 @@ export interface RestoreTargetCluster {
     type: PatchType,
     patch: unknown,
   ): Promise<KubeObject>;
+  /** `patch` when the patched object is not needed: the answer is not parsed. */
+  patchOnly(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+  ): Promise<void>;
 }

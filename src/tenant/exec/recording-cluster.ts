@@ -57,6 +57,20 @@ export class RefusalRecordingCluster extends Cluster {
       return this.note(err, rt.resource, target.name, target.namespace);
     }
   }
+
+  override async patchOnly(
+    rt: ResourceRef,
+    target: { name: string; namespace?: string | undefined; subresource?: string },
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<void> {
+    try {
+      await super.patchOnly(rt, target, type, patch, opts);
+    } catch (err) {
+      this.note(err, rt.resource, target.name, target.namespace);
+    }
+  }
 }
 
 /**
@@ -94,16 +108,16 @@ export class TenantRestoreWrites extends RefusalRecordingCluster {
    * (the one patch a restore sends after a create, apply-operation.ts); any other patch of a
    * content is the requester's, and refused like their create would be.
    */
-  override async patch(
+  override async patchOnly(
     rt: ResourceRef,
     target: { name: string; namespace?: string | undefined; subresource?: string },
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
-  ): Promise<KubeObject> {
+  ): Promise<void> {
     if (isSnapshotContent(rt) && type === 'merge' && !target.subresource && isOwnersOnly(patch))
-      return this.server.patch(rt, target, type, patch, opts);
-    return super.patch(rt, target, type, patch, opts);
+      return this.server.patchOnly(rt, target, type, patch, opts);
+    return super.patchOnly(rt, target, type, patch, opts);
   }
 
   private checkBound(obj: KubeObject): void {
