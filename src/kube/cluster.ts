@@ -1,4 +1,4 @@
-import type { KubeClient } from './client.ts';
+import type { KubeClient, KubeRequest } from './client.ts';
 import { discover, type Discovery } from './discovery.ts';
 import { isNotFound } from './errors.ts';
 import { firstPageKey, listObjects, listPageRequest, listPages, listServedPages, type ListOptions } from './list.ts';
@@ -12,6 +12,13 @@ import { watchObjects, type WatchEvent, type WatchOptions } from './watch.ts';
 const PREFETCH_TTL_MS = 2000;
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+/** The object a patch is for, or its subresource (`status`, `scale`). */
+export interface PatchTarget {
+  name: string;
+  namespace?: string | undefined;
+  subresource?: string;
+}
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -143,35 +150,23 @@ export class Cluster {
 
   async patch(
     rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
+    target: PatchTarget,
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
-    return this.client.request<KubeObject>({
-      method: 'PATCH',
-      path: resourcePath(rt, target.namespace, target.name, target.subresource),
-      query: writeQuery(opts),
-      body: patch,
-      contentType: PATCH_CONTENT_TYPES[type],
-    });
+    return this.client.request<KubeObject>(patchRequest(rt, target, type, patch, opts));
   }
 
   /** `patch` when the patched object is not needed (a restore's managedFields): the answer is not parsed. */
   async patchOnly(
     rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
+    target: PatchTarget,
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
   ): Promise<void> {
-    await this.client.requestIgnoringAnswer({
-      method: 'PATCH',
-      path: resourcePath(rt, target.namespace, target.name, target.subresource),
-      query: writeQuery(opts),
-      body: patch,
-      contentType: PATCH_CONTENT_TYPES[type],
-    });
+    await this.client.requestIgnoringAnswer(patchRequest(rt, target, type, patch, opts));
   }
 
   /** Merge-patches the status subresource. */
@@ -208,5 +203,21 @@ function writeQuery(opts: WriteOptions): Record<string, string | boolean | undef
     dryRun: opts.dryRun ? 'All' : undefined,
     fieldManager: opts.fieldManager ?? 'skiff',
     force: opts.force,
+  };
+}
+
+function patchRequest(
+  rt: ResourceRef,
+  target: PatchTarget,
+  type: PatchType,
+  patch: unknown,
+  opts: WriteOptions,
+): KubeRequest {
+  return {
+    method: 'PATCH',
+    path: resourcePath(rt, target.namespace, target.name, target.subresource),
+    query: writeQuery(opts),
+    body: patch,
+    contentType: PATCH_CONTENT_TYPES[type],
   };
 }

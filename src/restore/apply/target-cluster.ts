@@ -1,4 +1,4 @@
-import type { PatchType } from '../../kube/cluster.ts';
+import type { PatchTarget, PatchType } from '../../kube/cluster.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 
@@ -15,10 +15,5 @@ export interface RestoreTargetCluster {
     patch: unknown,
   ): Promise<KubeObject>;
   /** `patch` when the patched object is not needed: the answer is not parsed. */
-  patchOnly(
-    rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
-    type: PatchType,
-    patch: unknown,
-  ): Promise<void>;
+  patchOnly(rt: ResourceRef, target: PatchTarget, type: PatchType, patch: unknown): Promise<void>;
 }

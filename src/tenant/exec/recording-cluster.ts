@@ -1,4 +1,4 @@
-import { Cluster, type PatchType, type WriteOptions } from '../../kube/cluster.ts';
+import { Cluster, type PatchTarget, type PatchType, type WriteOptions } from '../../kube/cluster.ts';
 import { KubeApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
@@ -21,55 +21,48 @@ export interface RefusedItem {
 export class RefusalRecordingCluster extends Cluster {
   readonly refused: RefusedItem[] = [];
 
-  private note(err: unknown, kind: string, name: string, namespace: string | undefined): never {
-    if (err instanceof KubeApiError && err.status === 403) {
-      this.refused.push({ kind, ...(namespace ? { namespace } : {}), name, reason: err.apiMessage });
-    }
-    throw err;
-  }
-
-  override async create(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  /** Runs a write; a refusal is recorded with the object it concerns, and still thrown. */
+  private async recorded<T>(write: () => Promise<T>, kind: string, name: string, namespace?: string): Promise<T> {
     try {
-      return await super.create(rt, obj, opts);
+      return await write();
     } catch (err) {
-      return this.note(err, obj.kind, obj.metadata.name ?? '', obj.metadata.namespace);
+      if (err instanceof KubeApiError && err.status === 403) {
+        this.refused.push({ kind, ...(namespace ? { namespace } : {}), name, reason: err.apiMessage });
+      }
+      throw err;
     }
   }
 
-  override async createOnly(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<void> {
-    try {
-      await super.createOnly(rt, obj, opts);
-    } catch (err) {
-      this.note(err, obj.kind, obj.metadata.name ?? '', obj.metadata.namespace);
-    }
+  override create(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const { name = '', namespace } = obj.metadata;
+    return this.recorded(() => super.create(rt, obj, opts), obj.kind, name, namespace);
   }
 
-  override async patch(
+  override createOnly(rt: ResourceRef, obj: KubeObject, opts: WriteOptions = {}): Promise<void> {
+    const { name = '', namespace } = obj.metadata;
+    return this.recorded(() => super.createOnly(rt, obj, opts), obj.kind, name, namespace);
+  }
+
+  override patch(
     rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
+    target: PatchTarget,
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
-    try {
-      return await super.patch(rt, target, type, patch, opts);
-    } catch (err) {
-      return this.note(err, rt.resource, target.name, target.namespace);
-    }
+    const write = (): Promise<KubeObject> => super.patch(rt, target, type, patch, opts);
+    return this.recorded(write, rt.resource, target.name, target.namespace);
   }
 
-  override async patchOnly(
+  override patchOnly(
     rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
+    target: PatchTarget,
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
   ): Promise<void> {
-    try {
-      await super.patchOnly(rt, target, type, patch, opts);
-    } catch (err) {
-      this.note(err, rt.resource, target.name, target.namespace);
-    }
+    const write = (): Promise<void> => super.patchOnly(rt, target, type, patch, opts);
+    return this.recorded(write, rt.resource, target.name, target.namespace);
   }
 }
 
@@ -110,7 +103,7 @@ export class TenantRestoreWrites extends RefusalRecordingCluster {
    */
   override async patchOnly(
     rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
+    target: PatchTarget,
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
