@@ -69,6 +69,9 @@ export class KubeConnectionError extends SkiffError {
 export function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.notFound;
 }
+export function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.forbidden;
+}
 export function isAlreadyExists(err: unknown): boolean {
   return err instanceof KubeApiError && err.alreadyExists;
 }

@@ -1,4 +1,4 @@
-import { isAlreadyExists, isNotFound } from '../../kube/errors.ts';
+import { isAlreadyExists, isForbidden, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceRef } from '../../kube/resource.ts';
 import type { OperationLog } from '../../results/operation-log.ts';
@@ -183,7 +183,10 @@ async function restoreManagedFields(
       deps.log.info(`${describe(op)} was gone before its managedFields were restored`, fields(op));
       return;
     }
-    deps.log.error(
+    // A role that may create but not patch (least-privilege RBAC on CRDs): the object is
+    // restored, only its owners are not, which the user can still grant and does not lose data.
+    const log = isForbidden(err) ? deps.log.warn.bind(deps.log) : deps.log.error.bind(deps.log);
+    log(
       scopeOf(op.target.namespace),
       `could not restore the managedFields of ${describe(op)}: ${formatError(err)}`,
       fields(op),

@@ -16,7 +16,8 @@ export interface RefusedItem {
 /**
  * A Cluster whose refused writes (403: RBAC, escalation checks, admission denials) are
  * recorded with the object they concern; the error still reaches the caller, which records
- * the item as failed in the restore's results.
+ * the item as failed in the restore's results. `patchOnly` is not recorded: a restore sends
+ * it only for the owners of an object it has created, which is restored, not skipped.
  */
 export class RefusalRecordingCluster extends Cluster {
   readonly refused: RefusedItem[] = [];
@@ -51,17 +52,6 @@ export class RefusalRecordingCluster extends Cluster {
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
     const write = (): Promise<KubeObject> => super.patch(rt, target, type, patch, opts);
-    return this.recorded(write, rt.resource, target.name, target.namespace);
-  }
-
-  override patchOnly(
-    rt: ResourceRef,
-    target: PatchTarget,
-    type: PatchType,
-    patch: unknown,
-    opts: WriteOptions = {},
-  ): Promise<void> {
-    const write = (): Promise<void> => super.patchOnly(rt, target, type, patch, opts);
     return this.recorded(write, rt.resource, target.name, target.namespace);
   }
 }

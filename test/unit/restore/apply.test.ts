@@ -108,17 +108,21 @@ describe('applying a restore plan', () => {
     );
   });
 
-  test('a managedFields patch that fails is an error naming the object; one whose object is gone is not', async () => {
+  test('a managedFields patch that fails is an error naming the object; a refused one a warning; a gone object neither', async () => {
     const managedFields = [{ manager: 'm', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1' }];
-    const items = ['refused', 'gone'].map((n) =>
+    const names = ['broken', 'refused', 'gone'];
+    const items = names.map((n) =>
       item('configmaps', obj('v1', 'ConfigMap', n, 'app', { metadata: { managedFields } })),
     );
     const plan = await planFor({ items });
     const cluster = new FakeRestoreCluster();
     const patch = cluster.patch.bind(cluster);
     cluster.patch = (rt, target, type, body) => {
+      const path = `/configmaps/app/${target.name}`;
+      if (target.name === 'broken')
+        throw new KubeApiError(422, 'Invalid', 'managedFields is invalid', { method: 'PATCH', path });
       if (target.name === 'refused')
-        throw new KubeApiError(403, 'Forbidden', 'patch is not allowed', { method: 'PATCH', path: 'x' });
+        throw new KubeApiError(403, 'Forbidden', 'cannot patch resource "configmaps"', { method: 'PATCH', path });
       if (target.name === 'gone') cluster.objects.delete(FakeRestoreCluster.key(rt, target.name, target.namespace));
       return patch(rt, target, type, body);
     };
@@ -129,9 +133,18 @@ describe('applying a restore plan', () => {
     assert.equal(results.errors.namespaces?.app?.length, 1);
     assert.match(
       results.errors.namespaces?.app?.[0] ?? '',
-      /could not restore the managedFields of .*refused.*patch is not allowed/,
+      /could not restore the managedFields of .*broken.*managedFields is invalid/,
     );
-    // Both were created: the object is there, only its owners are not.
-    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], ['app/gone(created)', 'app/refused(created)']);
+    assert.equal(results.warnings.namespaces?.app?.length, 1);
+    assert.match(
+      results.warnings.namespaces?.app?.[0] ?? '',
+      /could not restore the managedFields of .*refused.*cannot patch/,
+    );
+    // All three were created: each object is there, only its owners are not.
+    assert.deepEqual((await out.resourceList.toJSON())['v1/ConfigMap'], [
+      'app/broken(created)',
+      'app/gone(created)',
+      'app/refused(created)',
+    ]);
   });
 });
