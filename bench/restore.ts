@@ -5,8 +5,9 @@
  * (outside the timing): (a) a raw parallel CREATE of the backed-up objects at the restore's
  * concurrency, (b) a Skiff restore of the backup, (c) the same CREATE, each followed by the merge
  * patch that puts its backed-up `managedFields` back, as a restore must (restore-run.ts). Prints
- * objects/s, the ratios b/a and b/c and the restore's peak RSS, and per run the CPU of the measured process and of the environment's
- * servers (`environmentCpuSeconds`), which a loaded machine distorts less than wall time.
+ * objects/s, the ratios b/a and b/c and the restore's peak RSS, and per run the CPU of the
+ * measured process and of the environment's servers by process (`environmentCpuByProcess`),
+ * which a loaded machine distorts less than wall time.
  * No timed assertions.
  *
  * `--fresh`: each run writes into namespaces of its own instead (the restore through a
@@ -40,7 +41,6 @@ import {
   benchStore,
   deleteNamespaces,
   ensureObjects,
-  environmentCpuSeconds,
   environmentCpuByProcess,
   waitForQuietServers,
   mib,
@@ -136,7 +136,6 @@ interface Run {
 function measure(mode: 'raw' | 'raw-owned' | 'restore', args: string[]): Run {
   const prof = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : [];
   // Run as `skiff server` runs backups and restores: with its V8 flags (bin/server-process.mjs).
-  const serverCpu = environmentCpuSeconds(env.runDir);
   const byProcess = environmentCpuByProcess(env.runDir);
   const res = spawnSync(
     process.execPath,
@@ -159,7 +158,8 @@ function measure(mode: 'raw' | 'raw-owned' | 'restore', args: string[]): Run {
   const serverCpuByProcess = Object.fromEntries(
     Object.entries(after).map(([k, v]) => [k, Math.round((v - (byProcess[k] ?? 0)) * 100) / 100]),
   );
-  return { ...run, serverCpuSeconds: environmentCpuSeconds(env.runDir) - serverCpu, serverCpuByProcess };
+  const serverCpuSeconds = Object.values(serverCpuByProcess).reduce((a, b) => a + b, 0);
+  return { ...run, serverCpuSeconds, serverCpuByProcess };
 }
 
 async function emptied(c: Cluster): Promise<number> {
@@ -224,7 +224,7 @@ try {
         ]),
       );
     };
-    // Alternating which goes first: with --fresh the cluster holds 10,000 more objects after each
+    // Rotating which goes first: with --fresh the cluster holds 10,000 more objects after each
     // measured run, and the second of a pair always met the larger etcd (raw 8.8, 9.8, 12.0 s in
     // three runs as it grew), which counted against the restore.
     const order =
