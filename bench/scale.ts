@@ -19,7 +19,7 @@
  * restoring it in place would, without deleting 2,100 namespaces before each restore.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +48,7 @@ const root = join(import.meta.dirname, '..');
 const env = benchEnv();
 const cluster = benchCluster(env);
 const work = mkdtempSync(join(tmpdir(), 'skiff-scale-'));
+let completed = false;
 // Its own per run: Backups and Restores it leaves behind carry finalizers only a server removes.
 const serverNs = `${PREFIX}-server-${Date.now().toString(36)}`;
 
@@ -299,8 +300,13 @@ try {
   console.log(
     'items count namespaces and their kube-root-ca.crt ConfigMaps too; every size was verified object by object.',
   );
+  completed = true;
 } finally {
   await server.stop();
+  // The server's log is what explains a failed run; after a good one nothing in it (its S3
+  // credentials included) is worth leaving in the temp folder.
+  if (completed) rmSync(work, { recursive: true, force: true });
+  else console.log(`the server's log is kept: ${join(work, 'server.log')}`);
   // Deleted in the background by the namespace controller; a later run's targets are checked first.
   await pMap(restoredCopies, (ns) => cluster.delete(NAMESPACES, ns), { concurrency: 16 });
   console.log(`deleting the ${restoredCopies.length} restored namespaces (not waited for)`);
