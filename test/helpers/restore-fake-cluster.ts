@@ -1,3 +1,4 @@
+import type { PatchTarget } from '../../src/kube/cluster.ts';
 import { KubeApiError } from '../../src/kube/errors.ts';
 import type { KubeObject } from '../../src/kube/object.ts';
 import type { ResourceRef } from '../../src/kube/resource.ts';
@@ -66,12 +67,7 @@ export class FakeRestoreCluster implements RestoreTargetCluster {
     });
   }
 
-  async patchOnly(
-    rt: ResourceRef,
-    target: { name: string; namespace?: string | undefined; subresource?: string },
-    type: string,
-    patch: unknown,
-  ): Promise<void> {
+  async patchOnly(rt: ResourceRef, target: PatchTarget, type: string, patch: unknown): Promise<void> {
     await this.patch(rt, target, type, patch);
   }
 }

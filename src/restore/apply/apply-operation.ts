@@ -70,7 +70,7 @@ export async function applyOperation(
       deps.log.info(`skipping ${describe(op)}: ${op.detail}`, fields(op));
       // A resumed restore: the earlier attempt created it, so it is this restore's creation.
       if (op.restoredEarlier) {
-        if (op.managedFields) await restoreManagedFields(op, op.managedFields, deps);
+        await restoreManagedFields(op, op.managedFields, deps);
         return ItemAction.Created;
       }
       // An existing namespace is not a restored item (reference §4.3 records only created ones).
@@ -107,8 +107,7 @@ async function create(op: CreateOperation, tier: TierInfo, deps: OperationDeps):
   if (op.target.groupResource === 'pods' && op.target.namespace !== undefined)
     deps.onPodCreated?.(op.object, op.target.namespace);
   if (op.status !== undefined) await restoreStatus(op, deps);
-  const managedFields = op.object.metadata.managedFields;
-  if (managedFields && managedFields.length > 0) await restoreManagedFields(op, managedFields, deps);
+  await restoreManagedFields(op, op.object.metadata.managedFields, deps);
   if (tier.wait === TierWait.Established && op.target.groupResource === CRD_GROUP_RESOURCE) {
     if (!(await waitForCrd(deps.cluster, type, op.target.name, deps.resourceWait))) {
       deps.log.error(
@@ -171,9 +170,11 @@ async function restoreStatus(op: CreateOperation, deps: OperationDeps): Promise<
  */
 async function restoreManagedFields(
   op: RestoreOperation,
-  managedFields: unknown[],
+  managedFields: unknown[] | undefined,
   deps: OperationDeps,
 ): Promise<void> {
+  // A backup without owners costs no second request.
+  if (!managedFields || managedFields.length === 0) return;
   try {
     const target = { name: op.target.name, namespace: op.target.namespace };
     await deps.cluster.patchOnly(typeOf(op), target, 'merge', { metadata: { managedFields } });
