@@ -4,7 +4,10 @@
  * hands these settings to kopia or restic, small (location.ts opens the store itself).
  */
 import { StorageConfigError } from './errors.ts';
-import type { ObjectStoreProvider, ProviderDeps } from './provider.ts';
+import type { ObjectStoreProvider, ProviderDeps, ProviderInit } from './provider.ts';
+
+/** Velero's install namespace (Appendix B); BSLs and their secrets live there. */
+const VELERO_NAMESPACE = 'velero';
 
 /** The fields of a BackupStorageLocation (§1.4) that storage reads; the full type lives in api/. */
 export interface BackupStorageLocationLike {
@@ -81,4 +84,22 @@ export async function caCertOf(
   }
   if (objectStorage.caCert) return Buffer.from(objectStorage.caCert, 'base64').toString('utf8');
   return undefined;
+}
+
+/**
+ * What Velero passes to a plugin's Init for a BSL (§1.4): a copy of `spec.config`, the bucket,
+ * the CA bundle and the credential. The object store and the repositories start from the same
+ * one, so a provider refuses the same location whichever of them opens it.
+ */
+export async function providerInitOf(bsl: BackupStorageLocationLike, deps: LocationDeps): Promise<ProviderInit> {
+  const { provider, objectStorage, config, credential } = bsl.spec;
+  const namespace = bsl.metadata?.namespace ?? deps.defaultNamespace ?? VELERO_NAMESPACE;
+  const caCert = await caCertOf(bsl, namespace, deps);
+  return {
+    provider,
+    bucket: normalizeBucket(provider, objectStorage.bucket),
+    config: { ...config },
+    ...(caCert !== undefined ? { caCert } : {}),
+    ...(credential ? { credential: { namespace, name: credential.name ?? '', key: credential.key } } : {}),
+  };
 }

@@ -30,6 +30,30 @@ const RESYNC_MS = 5 * 60_000;
 /** How soon a NotReady repository is tried again. */
 const RETRY_NOT_READY_MS = 60_000;
 
+/**
+ * `spec.repositoryConfig`, which Velero fills from `--backup-repository-configmap` (reference
+ * §1.6: `cacheLimitMB`, `fullMaintenanceInterval`, ...), on a repository carried over from Velero:
+ * Skiff's repositories run with the uploader's own cache and maintenance settings, so the keys
+ * are named rather than dropped.
+ */
+export function repositoryConfigNote(repo: Pick<BackupRepository, 'spec'>): string | undefined {
+  const keys = Object.keys(repo.spec.repositoryConfig ?? {});
+  if (keys.length === 0) return undefined;
+  return `spec.repositoryConfig (${keys.sort().join(', ')}) is not acted on: Skiff runs the repository with the uploader's default cache and maintenance settings`;
+}
+
+/** A repository that was Ready before Skiff ran (Velero's) gets the note too, unless a message is there. */
+async function noteRepositoryConfig(
+  deps: RepositoryControllerDeps,
+  repo: BackupRepository,
+  target: { name: string; namespace: string },
+): Promise<void> {
+  const note = repositoryConfigNote(repo);
+  if (note === undefined || repo.status?.message) return;
+  deps.log.warn({ repository: target.name }, note);
+  await deps.cluster.patchStatus(REF, target, { message: note });
+}
+
 /** Velero's BackupRepository type field: "" is a legacy restic repository. */
 export function repositoryTypeField(value: string | undefined): RepositoryType {
   return value === 'kopia' ? 'kopia' : 'restic';
@@ -93,7 +117,8 @@ async function reconcile(
       const uploader = await openRepository(deps, key);
       const how = await uploader.initOrConnect();
       deps.log.info({ repository: name, how }, 'backup repository ready');
-      await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: '' });
+      // Ready, but saying on the object what of it is not acted on (Velero's --backup-repository-configmap keys).
+      await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: repositoryConfigNote(repo) ?? '' });
       attempts.delete(name);
     } catch (err) {
       const message = `cannot initialise or connect to the ${type} repository: ${errorMessage(err)}`;
@@ -103,6 +128,8 @@ async function reconcile(
     }
     return { requeueAfterMs: RESYNC_MS };
   }
+
+  await noteRepositoryConfig(deps, repo, target);
 
   // Look again soon: the status patch at the end of the run may be seen while it is still running.
   if (running.has(name)) return { requeueAfterMs: 1000 };

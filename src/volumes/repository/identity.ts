@@ -5,6 +5,7 @@
  */
 import { Labels, type RepositoryType } from '../../api/index.ts';
 import { normalizePrefix } from '../../storage/layout.ts';
+import { parseResticRepoPrefix } from '../../storage/restic-repo-prefix.ts';
 
 export interface RepositoryKey {
   volumeNamespace: string;
@@ -48,16 +49,20 @@ export interface LocationForIdentifier {
 /**
  * The restic repository URL Velero writes into `repoIdentifier` (§2.5):
  * `s3:<s3Url or s3-<region>.amazonaws.com>/<bucket>/<prefix>/restic/<ns>`; BSL config
- * `resticRepoPrefix` replaces everything before `/<ns>`. For Skiff's filesystem locations it
- * is the repository's directory.
+ * `resticRepoPrefix` replaces everything before `/<ns>`, kept as written, since Velero records it
+ * so and a PodVolumeBackup of Velero's is compared with it. For Skiff's filesystem locations it
+ * is the repository's directory. `repositoryTarget` points restic at the same place.
  */
 export function resticIdentifier(bsl: LocationForIdentifier, volumeNamespace: string): string {
+  const { provider } = bsl.spec;
   const config = bsl.spec.config ?? {};
-  const override = config.resticRepoPrefix;
-  if (override) return `${override.replace(/\/+$/, '')}/${volumeNamespace}`;
+  const filesystem = isFilesystemProvider(provider);
+  // Read as target.ts reads it, so a value restic could not be pointed at is refused here too.
+  const override = parseResticRepoPrefix(provider, config, filesystem ? 'filesystem' : 's3');
+  if (override !== undefined) return `${override.asWritten}/${volumeNamespace}`;
   const bucket = bsl.spec.objectStorage.bucket.replace(/^\/+|\/+$/g, '');
   const path = `${bucket}/${repositoryPrefix(bsl.spec.objectStorage.prefix, 'restic', volumeNamespace)}`;
-  if (isFilesystemProvider(bsl.spec.provider)) {
+  if (filesystem) {
     return `${(config.path ?? '').replace(/\/+$/, '')}/${path}`;
   }
   const host = config.s3Url ? config.s3Url.replace(/\/+$/, '') : `s3-${config.region || 'us-east-1'}.amazonaws.com`;

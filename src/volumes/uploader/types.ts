@@ -11,7 +11,11 @@ export interface S3RepositoryTarget {
   bucket: string;
   /** Key prefix of this repository inside the bucket, without a leading or trailing `/`. */
   prefix: string;
-  /** `s3Url` of the location, e.g. `http://127.0.0.1:9000`; undefined for AWS itself. */
+  /**
+   * `s3Url` of the location, e.g. `http://127.0.0.1:9000`; undefined for AWS itself. For a restic
+   * repository under the location's `resticRepoPrefix`, that URL's host as written, which may have
+   * no scheme (restic then uses https).
+   */
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;

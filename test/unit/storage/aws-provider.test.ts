@@ -16,6 +16,11 @@ import { mapS3Error } from '../../../src/storage/providers/aws/map-error.ts';
 import { S3ObjectStore } from '../../../src/storage/providers/aws/s3-object-store.ts';
 import { sendOptions } from '../../../src/storage/providers/aws/send-options.ts';
 
+const pick = (s: { serverSideEncryption?: string | undefined; kmsKeyId?: string | undefined }) => ({
+  serverSideEncryption: s.serverSideEncryption,
+  kmsKeyId: s.kmsKeyId,
+});
+
 describe('AWS plugin config keys', () => {
   test('an S3-compatible endpoint: s3Url, path style, and checksums only when required', () => {
     const s = parseAwsSettings('aws', { region: 'minio', s3Url: 'http://minio:9000/', s3ForcePathStyle: 'true' });
@@ -51,6 +56,71 @@ describe('AWS plugin config keys', () => {
   test('s3Url and publicUrl must be http(s) URLs', () => {
     assert.throws(() => parseAwsSettings('aws', { s3Url: 'minio:9000' }), /spec.config.s3Url/);
     assert.throws(() => parseAwsSettings('aws', { publicUrl: 'ftp://x' }), /must be http or https/);
+  });
+
+  test('s3ForcePathStyle and insecureSkipTLSVerify take Go\'s boolean spellings, "" is unset, anything else is refused naming the key', () => {
+    for (const yes of ['1', 't', 'T', 'TRUE', 'true', 'True']) {
+      const s = parseAwsSettings('aws', { s3ForcePathStyle: yes, insecureSkipTLSVerify: yes });
+      assert.equal(s.forcePathStyle, true, yes);
+      assert.equal(s.insecureSkipTLSVerify, true, yes);
+    }
+    for (const no of ['0', 'f', 'F', 'FALSE', 'false', 'False', '']) {
+      const s = parseAwsSettings('aws', { s3ForcePathStyle: no, insecureSkipTLSVerify: no });
+      assert.equal(s.forcePathStyle, false, no);
+      assert.equal(s.insecureSkipTLSVerify, false, no);
+    }
+    for (const key of ['s3ForcePathStyle', 'insecureSkipTLSVerify']) {
+      for (const bad of ['yes', 'on', 'tRUE', ' true']) {
+        assert.throws(
+          () => parseAwsSettings('aws', { [key]: bad }),
+          (err: unknown) =>
+            err instanceof StorageConfigError &&
+            err.field === `spec.config.${key}` &&
+            err.message.startsWith(`spec.config.${key} ${JSON.stringify(bad)} is not a boolean`),
+          `${key}=${bad}`,
+        );
+      }
+    }
+  });
+
+  test('kmsKeyId implies aws:kms encryption; beside a non-KMS serverSideEncryption it is refused', () => {
+    assert.deepEqual(pick(parseAwsSettings('aws', { region: 'eu-west-1', kmsKeyId: 'alias/backups' })), {
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: 'alias/backups',
+    });
+    assert.deepEqual(
+      pick(parseAwsSettings('aws', { region: 'eu-west-1', kmsKeyId: 'k', serverSideEncryption: 'aws:kms:dsse' })),
+      { serverSideEncryption: 'aws:kms:dsse', kmsKeyId: 'k' },
+    );
+    assert.deepEqual(pick(parseAwsSettings('aws', { region: 'eu-west-1', serverSideEncryption: 'AES256' })), {
+      serverSideEncryption: 'AES256',
+      kmsKeyId: undefined,
+    });
+    assert.throws(
+      () => parseAwsSettings('aws', { region: 'eu-west-1', kmsKeyId: 'k', serverSideEncryption: 'AES256' }),
+      /spec\.config\.kmsKeyId needs KMS encryption, but spec\.config\.serverSideEncryption is "AES256"/,
+    );
+  });
+
+  test('resticRepoPrefix must be an S3 restic URL, s3:<host>/<bucket>[/<prefix>]', () => {
+    assert.deepEqual(
+      parseAwsSettings('aws', { resticRepoPrefix: 's3:s3.amazonaws.com/bkt/custom/path/' }).resticRepoPrefix,
+      {
+        kind: 's3',
+        asWritten: 's3:s3.amazonaws.com/bkt/custom/path',
+        host: 's3.amazonaws.com',
+        bucket: 'bkt',
+        prefix: 'custom/path',
+      },
+    );
+    assert.equal(parseAwsSettings('aws', { resticRepoPrefix: '' }).resticRepoPrefix, undefined);
+    for (const bad of ['azure:container:/restic', '/var/restic', 's3:host-only', 's3:host//bkt', 's3:']) {
+      assert.throws(
+        () => parseAwsSettings('aws', { resticRepoPrefix: bad }),
+        (err: unknown) => err instanceof StorageConfigError && err.field === 'spec.config.resticRepoPrefix',
+        bad,
+      );
+    }
   });
 
   test('a CA bundle or insecureSkipTLSVerify configures the HTTPS agent', () => {

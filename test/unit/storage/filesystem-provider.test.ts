@@ -99,6 +99,53 @@ describe('filesystem provider', () => {
     assert.equal(await s.objectExists('k'), true);
   });
 
+  test("createBucket takes Go's boolean spellings; another value is refused, naming it, and creates nothing", async () => {
+    await create({ provider: 'filesystem', bucket: 'made-upper', config: { path: root, createBucket: 'True' } });
+    await create({ provider: 'filesystem', bucket: 'made-one', config: { path: root, createBucket: '1' } });
+    await create({ provider: 'filesystem', bucket: 'not-made', config: { path: root, createBucket: 'F' } });
+    await assert.rejects(
+      create({ provider: 'filesystem', bucket: 'not-made', config: { path: root, createBucket: 'yes' } }),
+      (err: unknown) =>
+        err instanceof StorageConfigError &&
+        err.field === 'spec.config.createBucket' &&
+        /spec\.config\.createBucket "yes" is not a boolean/.test(err.message),
+    );
+    const dirs = await readdir(root);
+    assert.ok(dirs.includes('made-upper') && dirs.includes('made-one'));
+    assert.equal(dirs.includes('not-made'), false);
+  });
+
+  test('a config key it does not act on, a CA bundle or a credential is refused, naming it', async () => {
+    const refused = async (init: Partial<Parameters<typeof create>[0]>, field: string, message: RegExp) =>
+      assert.rejects(
+        create({ provider: 'filesystem', bucket: 'bucket', config: { path: root }, ...init }),
+        (err: unknown) => err instanceof StorageConfigError && err.field === field && message.test(err.message),
+        field,
+      );
+    await refused(
+      { config: { path: root, createbucket: 'true' } },
+      'spec.config.createbucket',
+      /spec\.config\.createbucket: .*not a key of the filesystem provider.*createBucket/,
+    );
+    await refused({ config: { path: root, region: 'us-east-1' } }, 'spec.config.region', /spec\.config\.region/);
+    await refused({ caCert: 'PEM' }, 'spec.objectStorage.caCert', /spec\.objectStorage\.caCert/);
+    await refused(
+      { credential: { namespace: 'velero', name: 'cloud-credentials', key: 'cloud' } },
+      'spec.credential',
+      /spec\.credential/,
+    );
+    await refused(
+      { config: { path: root, resticRepoPrefix: 's3:host/bkt' } },
+      'spec.config.resticRepoPrefix',
+      /spec\.config\.resticRepoPrefix "s3:host\/bkt"/,
+    );
+    await create({
+      provider: 'filesystem',
+      bucket: 'bucket',
+      config: { path: root, resticRepoPrefix: '/legacy/restic' },
+    });
+  });
+
   test('the signed URL is a file:// URL of the object', async () => {
     const s = await store();
     await s.putObject('url/o.txt', 'x');

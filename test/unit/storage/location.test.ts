@@ -88,6 +88,23 @@ describe('backup storage locations', () => {
     });
   });
 
+  test('a filesystem location refuses the credential and CA bundle the location resolves for it', async () => {
+    const fs = (spec: Partial<BackupStorageLocationLike['spec']>) =>
+      bsl({ provider: 'filesystem', config: { path: '/srv/backups' }, ...spec });
+    const readSecretKey = () => Promise.resolve('[default]\naws_access_key_id=a\naws_secret_access_key=b\n');
+    await assert.rejects(
+      objectStoreForLocation(fs({ credential: { name: 'cloud-credentials', key: 'cloud' } }), { readSecretKey }),
+      (err: unknown) => err instanceof StorageConfigError && err.field === 'spec.credential',
+    );
+    await assert.rejects(
+      objectStoreForLocation(fs({ objectStorage: { bucket: 'b', caCertRef: { name: 'ca', key: 'ca.crt' } } }), {
+        readSecretKey,
+      }),
+      (err: unknown) =>
+        err instanceof StorageConfigError && err.field === 'spec.objectStorage.caCert' && /caCertRef/.test(err.message),
+    );
+  });
+
   test('a filesystem location builds a working backup store that validates', async () => {
     const root = await mkdtemp(join(tmpdir(), 'skiff-loc-'));
     try {

@@ -11,7 +11,7 @@ import {
   resticIdentifier,
   snapshotsToForget,
 } from '../../../src/volumes/repository/index.ts';
-import { repositoryTypeField } from '../../../src/volumes/repository/controller.ts';
+import { repositoryConfigNote, repositoryTypeField } from '../../../src/volumes/repository/controller.ts';
 
 const repo = (status: BackupRepository['status'] = {}): BackupRepository => ({
   apiVersion: 'velero.io/v1',
@@ -44,6 +44,18 @@ test('restic identifiers: s3Url, AWS by region, resticRepoPrefix, filesystem', (
   assert.equal(resticIdentifier(bsl({ region: 'eu-west-1' }), 'app'), 's3:s3-eu-west-1.amazonaws.com/bkt/restic/app');
   assert.equal(resticIdentifier(bsl({ resticRepoPrefix: 's3:custom/x/' }), 'app'), 's3:custom/x/app');
   assert.equal(resticIdentifier(bsl({ path: '/data' }, 'p', 'filesystem'), 'app'), '/data/bkt/p/restic/app');
+});
+
+test("a repository carried over with Velero's repositoryConfig says on its status that the keys are not acted on", () => {
+  const spec = { volumeNamespace: 'shop', backupStorageLocation: 'default' };
+  assert.equal(repositoryConfigNote({ spec }), undefined);
+  assert.equal(repositoryConfigNote({ spec: { ...spec, repositoryConfig: null } }), undefined);
+  assert.equal(
+    repositoryConfigNote({
+      spec: { ...spec, repositoryConfig: { fullMaintenanceInterval: 'fastGC', cacheLimitMB: '2048' } },
+    }),
+    "spec.repositoryConfig (cacheLimitMB, fullMaintenanceInterval) is not acted on: Skiff runs the repository with the uploader's default cache and maintenance settings",
+  );
 });
 
 test('"" is a legacy restic repository; kopia is kopia', () => {

@@ -1,4 +1,6 @@
 import { StorageConfigError } from '../../errors.ts';
+import { parseResticRepoPrefix, type S3ResticRepoPrefix } from '../../restic-repo-prefix.ts';
+import { parseBoolConfig } from '../config-bool.ts';
 
 /** The checksum algorithms Velero's AWS plugin accepts for `checksumAlgorithm`. */
 export const checksumAlgorithms = ['CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const;
@@ -30,6 +32,8 @@ export interface AwsSettings {
   kmsKeyId?: string;
   /** What error messages call the endpoint. */
   displayEndpoint: string;
+  /** Where legacy restic repositories live instead of `<prefix>/restic/` (§2.5). */
+  resticRepoPrefix?: S3ResticRepoPrefix;
 }
 
 function parseUrl(provider: string, key: string, value: string): string {
@@ -78,7 +82,7 @@ const HONOURED_KEYS = new Set([
   'kmsKeyId',
   'credentialsFile',
   'credentialProcess',
-  // Read by the repository layer (src/volumes/repository/identity.ts).
+  // Where restic repositories live (src/volumes/repository/target.ts and identity.ts).
   'resticRepoPrefix',
   // The SDK always reads the shared config files, which is what this asks for.
   'enableSharedConfig',
@@ -105,6 +109,30 @@ function refuseUnknownKeys(provider: string, config: Readonly<Record<string, str
   }
 }
 
+const KMS_ENCRYPTIONS = ['aws:kms', 'aws:kms:dsse'];
+
+/**
+ * A KMS key implies KMS encryption, as with Velero's AWS plugin: sent alone, the key header is
+ * rejected by AWS and may be dropped by an S3-compatible server, leaving objects encrypted
+ * some other way or not at all. A key beside a non-KMS encryption contradicts itself.
+ */
+function parseEncryption(
+  provider: string,
+  config: Readonly<Record<string, string>>,
+): Pick<AwsSettings, 'serverSideEncryption' | 'kmsKeyId'> {
+  const sse = config.serverSideEncryption ?? '';
+  const kmsKeyId = config.kmsKeyId ?? '';
+  if (kmsKeyId === '') return sse ? { serverSideEncryption: sse } : {};
+  if (sse !== '' && !KMS_ENCRYPTIONS.includes(sse)) {
+    throw new StorageConfigError(
+      provider,
+      'spec.config.kmsKeyId',
+      `spec.config.kmsKeyId needs KMS encryption, but spec.config.serverSideEncryption is "${sse}": set it to ${KMS_ENCRYPTIONS.join(' or ')}, or remove one of the two keys`,
+    );
+  }
+  return { serverSideEncryption: sse || 'aws:kms', kmsKeyId };
+}
+
 /** Parses the AWS plugin's config keys (Velero's AWS plugin, §1.4 `spec.config`). */
 export function parseAwsSettings(provider: string, config: Readonly<Record<string, string>>): AwsSettings {
   refuseUnknownKeys(provider, config);
@@ -114,18 +142,19 @@ export function parseAwsSettings(provider: string, config: Readonly<Record<strin
   // Without a region, S3-compatible servers conventionally accept us-east-1; for AWS the
   // client follows the bucket's region redirect (Velero looks the region up instead).
   const region = config.region || 'us-east-1';
+  const resticRepoPrefix = parseResticRepoPrefix(provider, config, 's3');
   return {
     region,
     regionConfigured,
     ...(endpoint !== undefined ? { endpoint } : {}),
-    forcePathStyle: config.s3ForcePathStyle === 'true',
-    insecureSkipTLSVerify: config.insecureSkipTLSVerify === 'true',
+    forcePathStyle: parseBoolConfig(provider, config, 's3ForcePathStyle'),
+    insecureSkipTLSVerify: parseBoolConfig(provider, config, 'insecureSkipTLSVerify'),
     profile: config.profile || 'default',
     profileConfigured: Boolean(config.profile),
     ...parseChecksum(provider, config, endpoint),
     ...(publicUrl !== undefined ? { publicUrl } : {}),
-    ...(config.serverSideEncryption ? { serverSideEncryption: config.serverSideEncryption } : {}),
-    ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
+    ...parseEncryption(provider, config),
     displayEndpoint: endpoint ?? `https://s3.${region}.amazonaws.com`,
+    ...(resticRepoPrefix !== undefined ? { resticRepoPrefix } : {}),
   };
 }

@@ -1,12 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { StorageConfigError } from '../../errors.ts';
 import type { ObjectStoreProvider, ProviderInit } from '../../provider.ts';
 import { invalidBucketReason } from './key-path.ts';
 import { FilesystemObjectStore } from './filesystem-object-store.ts';
+import { parseFilesystemSettings } from './settings.ts';
 
 export { FilesystemObjectStore } from './filesystem-object-store.ts';
 export { invalidKeyReason } from './key-path.ts';
+export { parseFilesystemSettings, type FilesystemSettings } from './settings.ts';
 
 /**
  * Skiff's own provider (Velero has none): a directory on local disk, for trying Skiff
@@ -16,14 +18,7 @@ export { invalidKeyReason } from './key-path.ts';
 export const id = 'filesystem';
 
 export async function create(init: ProviderInit): Promise<FilesystemObjectStore> {
-  const path = init.config.path;
-  if (!path || !isAbsolute(path)) {
-    throw new StorageConfigError(
-      id,
-      'spec.config.path',
-      `provider "${init.provider}" needs spec.config.path set to an absolute directory (got ${JSON.stringify(path ?? '')})`,
-    );
-  }
+  const settings = parseFilesystemSettings(init);
   const bucketReason = invalidBucketReason(init.bucket);
   if (bucketReason !== null) {
     throw new StorageConfigError(
@@ -32,9 +27,8 @@ export async function create(init: ProviderInit): Promise<FilesystemObjectStore>
       `bucket "${init.bucket}" is not usable as a directory: ${bucketReason}`,
     );
   }
-  const root = resolve(path);
-  if (init.config.createBucket === 'true') await mkdir(resolve(root, init.bucket), { recursive: true });
-  return new FilesystemObjectStore(root, init.bucket);
+  if (settings.createBucket) await mkdir(resolve(settings.root, init.bucket), { recursive: true });
+  return new FilesystemObjectStore(settings.root, init.bucket);
 }
 
 export const filesystemProvider: ObjectStoreProvider = {
