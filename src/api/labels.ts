@@ -26,9 +26,11 @@ export const Labels = {
   VolumeSnapshotName: 'velero.io/volume-snapshot-name',
   /** Label on a VolumeSnapshotClass selecting it for Velero. */
   CSIVolumeSnapshotClass: 'velero.io/csi-volumesnapshot-class',
-  /** Default key grouping PVCs into one VolumeGroupSnapshot. */
+  /**
+   * Default key grouping PVCs into one VolumeGroupSnapshot (server `--volume-group-snapshot-label-key`).
+   * Skiff takes no group snapshots: a labelled claim is snapshotted alone, with a warning.
+   */
   VolumeGroup: 'velero.io/volume-group',
-  CSIVolumeGroupSnapshotClass: 'velero.io/csi-volumegroupsnapshot-class',
   DynamicPVRestore: 'velero.io/dynamic-pv-restore',
   AsyncOperationID: 'velero.io/async-operation-id',
   DataUpload: 'velero.io/data-upload',
@@ -74,19 +76,12 @@ export const Annotations = {
   CSIVolumeGroupSnapshotHandle: 'velero.io/csi-volumegroupsnapshot-handle',
   /** On a PVC: override the VolumeSnapshotClass. */
   CSIVolumeSnapshotClass: 'velero.io/csi-volumesnapshot-class',
-  /** On a PVC: override the VolumeGroupSnapshotClass. */
-  CSIVolumeGroupSnapshotClass: 'velero.io/csi-volume-group-snapshot-class',
   SkippedNoCSIPV: 'backup.velero.io/skipped-no-csi-pv',
 } as const;
 
 /** On a Backup or Schedule: VolumeSnapshotClass to use for one CSI driver. */
 export function csiVolumeSnapshotClassForDriver(driver: string): string {
   return `velero.io/csi-volumesnapshot-class_${driver}`;
-}
-
-/** On a Backup: VolumeGroupSnapshotClass to use for one CSI driver. */
-export function csiVolumeGroupSnapshotClassForDriver(driver: string): string {
-  return `velero.io/csi-volumegroupsnapshot-class_${driver}`;
 }
 
 /** Legacy restic snapshot-ID annotation on pods, one per volume. */
@@ -175,7 +170,6 @@ export const Defaults = {
   StoreValidationFrequency: '1m',
   /** Repository password Velero installs when none is given. */
   RepositoryPassword: 'static-passw0rd',
-  VolumeGroupSnapshotLabelKey: 'velero.io/volume-group',
   BackupFormatVersion: '1.1.0',
   BackupStatusVersion: 1,
   ListPageSize: 500,

@@ -4,6 +4,7 @@
  * backup is due, and the Backup to create. The controller only carries it out.
  */
 import { parseIncludeAppClusterResources } from '../backup/plan/app-cluster-resources.ts';
+import { volumeGroupSnapshotRefusal } from '../backup/volumes/settings.ts';
 import type { Backup } from '../api/backup.ts';
 import { Labels } from '../api/labels.ts';
 import type { Schedule, SchedulePhase } from '../api/schedule.ts';
@@ -72,6 +73,9 @@ export function validateSchedule(schedule: Schedule): {
     errors.push(errorMessage(err));
   }
   for (const e of validateBackupSelection(schedule.spec.template)) errors.push(`spec.template: ${e}`);
+  // Every backup made from it would fail validation for this: say so on the Schedule instead.
+  const groupKey = schedule.spec.template.volumeGroupSnapshotLabelKey;
+  if (groupKey) errors.push(`spec.template: ${volumeGroupSnapshotRefusal(groupKey)}`);
   const name = schedule.metadata.name ?? '';
   if (name.length + BACKUP_SUFFIX_LENGTH > MAX_NAME_LENGTH) {
     errors.push(

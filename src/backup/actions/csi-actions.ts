@@ -17,6 +17,7 @@ import {
   vscView,
   vsView,
 } from '../../volumes/csi/snapshot-objects.ts';
+import { volumeGroupWarning } from '../csi/volume-group.ts';
 import type { BackupItemAction, ItemRef } from './types.ts';
 
 export const csiPvcAction: BackupItemAction = {
@@ -26,6 +27,8 @@ export const csiPvcAction: BackupItemAction = {
   async execute(original, ctx) {
     const snap = ctx.csi ? await ctx.csi.snapshotClaim(original, ctx) : undefined;
     if (!snap) return { item: original, additionalItems: [] };
+    const grouped = volumeGroupWarning(original);
+    const warnings = grouped === undefined ? {} : { warnings: [grouped] };
     const item = cloneJson(original);
     item.metadata.labels = {
       ...(item.metadata.labels ?? {}),
@@ -39,7 +42,7 @@ export const csiPvcAction: BackupItemAction = {
     // Moved data (reference §7.3 step 8): the DataUpload, not the VolumeSnapshot, carries the volume.
     if (snap.dataUpload) {
       item.metadata.annotations[Annotations.DataUploadName] = snap.dataUpload;
-      return { item, additionalItems: [] };
+      return { item, additionalItems: [], ...warnings };
     }
     raiseRequest(item, snap.restoreSize);
     return {
@@ -53,6 +56,7 @@ export const csiPvcAction: BackupItemAction = {
           mustInclude: true,
         },
       ],
+      ...warnings,
     };
   },
 };

@@ -14,7 +14,7 @@ import { errorMessage } from '../../util/errors.ts';
 import type { BackupActionRegistry } from '../actions/registry.ts';
 import type { BackupActionContext, CsiSnapshotter, ItemRef } from '../actions/types.ts';
 import type { BackupPlan, ListStep } from '../plan/backup-plan.ts';
-import { orderKey } from '../plan/ordered-resources.ts';
+import { OrderedEntriesSeen, orderKey } from '../plan/ordered-resources.ts';
 import { AppFacts, appReadsSpec, type AppClusterResource } from '../plan/app-cluster-resources.ts';
 import { AppResourceFinder } from './app-cluster-resources.ts';
 import type { ItemSource } from './item-source.ts';
@@ -71,6 +71,8 @@ export interface ListedPage {
   items: ListedObject[];
   /** Set instead of items when the API server refused the list (see listStep). */
   error?: { namespace: string | undefined; message: string };
+  /** On the one page of a type with ordered objects: the entries of its order that matched an object. */
+  orderedFound?: Set<string>;
 }
 
 /**
@@ -112,11 +114,17 @@ export async function* collectBackupItemBatches(
   const listings = listUnits(plan).map((step) => () => listStep(step, opts.source, plan.orderedResources));
   const namespaceObjects: KubeObject[] = [];
   const decideListed = listedItemDecider(plan.selection);
-  for await (const { step, items, error } of mergeBounded(listings, opts.listConcurrency ?? LIST_CONCURRENCY)) {
+  const ordered = new OrderedEntriesSeen(plan.orderedResources);
+  for await (const { step, items, error, orderedFound } of mergeBounded(
+    listings,
+    opts.listConcurrency ?? LIST_CONCURRENCY,
+  )) {
     if (error) {
+      ordered.listFailed(step.type.resource);
       yield [{ kind: 'error', namespace: error.namespace, message: error.message }];
       continue;
     }
+    if (orderedFound) ordered.listed(step.type, orderedFound);
     if (step.groupResource === 'namespaces') {
       for (const ns of items) namespaceObjects.push(wholeObject(ns));
       continue;
@@ -151,6 +159,8 @@ export async function* collectBackupItemBatches(
     }
     if (batch.length > 0) yield batch;
   }
+  const notFound = ordered.notFoundWarnings();
+  if (notFound.length > 0) yield notFound.map((message): CollectedEvent => ({ kind: 'warning', message }));
   yield* alone(c.takeCustomResourceDefinitions());
   yield* alone(c.takeAppClusterResources());
   const nsType = plan.steps.find((s) => s.groupResource === 'namespaces')?.type;
@@ -449,12 +459,15 @@ async function* listStep(
     }
   }
   if (!order) return;
-  // Ordered objects first, in the order given; the rest as listed.
-  const rank = (o: ListedObject): number => {
-    const i = order.indexOf(orderKey(o.metadata.namespace, o.metadata.name ?? ''));
-    return i < 0 ? order.length : i;
-  };
-  yield { step, items: buffered.sort((a, b) => rank(a) - rank(b)) };
+  // Ordered objects first, in the order given; the rest as listed. Only the names found are
+  // remembered, so that those never found can be warned about.
+  const position = new Map<string, number>();
+  for (const [i, key] of order.entries()) if (!position.has(key)) position.set(key, i);
+  const keyOf = (o: ListedObject): string => orderKey(o.metadata.namespace, o.metadata.name ?? '');
+  const found = new Set<string>();
+  for (const o of buffered) if (position.has(keyOf(o))) found.add(keyOf(o));
+  const rank = (o: ListedObject): number => position.get(keyOf(o)) ?? order.length;
+  yield { step, items: buffered.sort((a, b) => rank(a) - rank(b)), orderedFound: found };
 }
 
 /** One LIST of a step (a namespace, a label selector), page by page. */

@@ -13,7 +13,7 @@ import {
 } from '../../selection/index.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { resolveBackupHooks, type ResolvedBackupHooks } from '../hooks/hook-spec.ts';
-import { parseOrderedResources } from './ordered-resources.ts';
+import { orderedKeyWarnings, parseOrderedResources } from './ordered-resources.ts';
 import { backupResourceOrder } from './resource-order.ts';
 
 export interface NamespaceInfo {
@@ -160,13 +160,22 @@ export function planBackup(input: BackupPlanInput): BackupPlan {
       labelSelectors: gr === 'namespaces' ? [undefined] : labelSelectors,
     });
   }
+  const orderedResources = parseOrderedResources(spec.orderedResources);
+  warnings.push(
+    ...orderedKeyWarnings(orderedResources, {
+      served: input.resourceTypes,
+      listed: new Set(steps.map((s) => s.type.resource)),
+      skipped: new Map(skippedTypes.map((s) => [s.groupResource, s.reason])),
+      resolve: input.resolve,
+    }),
+  );
   return {
     selection,
     steps,
     skippedTypes,
     namespaces: nsChoice.namespaces,
     allNamespaces: nsChoice.all,
-    orderedResources: parseOrderedResources(spec.orderedResources),
+    orderedResources,
     validationErrors,
     errors,
     warnings,

@@ -18,6 +18,7 @@ import { resolveVolumeFields } from './settings.ts';
 import type { ResourceType } from '../../kube/resource.ts';
 import { selectSnapshotClass } from '../../volumes/csi/class-selection.ts';
 import { VOLUME_SNAPSHOT_CLASSES } from '../../volumes/csi/snapshot-objects.ts';
+import { volumeGroupWarning } from '../csi/volume-group.ts';
 
 export interface DryRunVolume {
   pod: string;
@@ -94,17 +95,29 @@ export async function dryRunVolumes(
     { claim: (ns, name) => claims.get(`${ns}/${name}`), volume: (name) => pvs.get(name) },
   );
   const csiClass = snapshotClassChooser(cluster, backup.metadata.annotations ?? {});
+  // A claim mounted by several pods is snapshotted once: its group warning is given once.
+  const grouping = new Set<KubeObject>();
   for (const pod of pods) {
     const p = planner.planPod(pod);
+    out.warnings.push(...p.warnings);
     for (const d of p.volumes) {
       const claim = d.method === 'csi-snapshot' ? claims.get(`${p.pod.namespace}/${d.pvc?.name ?? ''}`) : undefined;
       out.volumes.push(
         dryRunVolume(`${p.pod.namespace}/${p.pod.name}`, d, await csiClass(claim), backup.spec.snapshotMoveData),
       );
       if (d.method === 'snapshot-unsupported') out.warnings.push(snapshotUnsupportedWarning(p.pod, d));
+      out.warnings.push(...groupWarningOnce(claim, grouping));
     }
   }
   return out;
+}
+
+/** The claim a volume would CSI-snapshot (if any): its volume-group warning, once per claim. */
+function groupWarningOnce(claim: KubeObject | undefined, warned: Set<KubeObject>): string[] {
+  if (!claim || warned.has(claim)) return [];
+  warned.add(claim);
+  const warning = volumeGroupWarning(claim, true);
+  return warning === undefined ? [] : [warning];
 }
 
 function dryRunVolume(

@@ -4,15 +4,17 @@
  * annotations or `defaultVolumesToFsBackup`, then `snapshotVolumes`. Pure: the dry run prints
  * it and the executor creates PodVolumeBackups from it.
  */
-import { Annotations } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { describePolicy, matchVolumePolicy } from '../../volumes/policy/match.ts';
 import type { ResourcePolicies } from '../../volumes/policy/types.ts';
 import { boundVolumeName, claimName, podPhase, podSpec, policyVolume, pvSpec, type PodVolume } from './pod-volumes.ts';
 import { skipReason } from '../../volumes/host-path.ts';
-
-const BACKUP_VOLUMES_ANNOTATION = Annotations.BackupVolumes;
-const BACKUP_VOLUMES_EXCLUDES_ANNOTATION = Annotations.BackupVolumesExcludes;
+import {
+  annotationEntries,
+  BACKUP_VOLUMES_ANNOTATION,
+  BACKUP_VOLUMES_EXCLUDES_ANNOTATION,
+  fsBackupAnnotationWarnings,
+} from './fs-backup-annotations.ts';
 
 /**
  * - `fs-backup`: a PodVolumeBackup is made;
@@ -35,6 +37,8 @@ export interface VolumeDecision {
 export interface PodVolumePlan {
   pod: { namespace: string; name: string; uid: string; node: string };
   volumes: VolumeDecision[];
+  /** What the pod's file-system backup annotations say that the backup does not act on (backup warnings). */
+  warnings: string[];
 }
 
 export interface VolumeSettings {
@@ -73,6 +77,11 @@ export class VolumePlanner {
     const plan: PodVolumePlan = {
       pod: { namespace, name, uid: pod.metadata.uid ?? '', node: spec.nodeName ?? '' },
       volumes: [],
+      warnings: fsBackupAnnotationWarnings(
+        pod,
+        (spec.volumes ?? []).map((v) => v.name),
+        this.settings,
+      ),
     };
     const phase = podPhase(pod);
     for (const volume of spec.volumes ?? []) {
@@ -189,9 +198,8 @@ export class VolumePlanner {
 
   /** The annotations, or the default (reference §3.7): both are comma-separated, not trimmed. */
   private legacyRule(pod: KubeObject, volume: string): { fsBackup: boolean; rule: string } {
-    const annotations = pod.metadata.annotations ?? {};
     if (this.settings.defaultVolumesToFsBackup) {
-      const excluded = (annotations[BACKUP_VOLUMES_EXCLUDES_ANNOTATION] ?? '').split(',').includes(volume);
+      const excluded = annotationEntries(pod, BACKUP_VOLUMES_EXCLUDES_ANNOTATION).includes(volume);
       return excluded
         ? { fsBackup: false, rule: `opt-out: listed in annotation ${BACKUP_VOLUMES_EXCLUDES_ANNOTATION}` }
         : {
@@ -199,7 +207,7 @@ export class VolumePlanner {
             rule: `opt-out (${this.settings.defaultSource} true): not listed in ${BACKUP_VOLUMES_EXCLUDES_ANNOTATION}`,
           };
     }
-    const listed = (annotations[BACKUP_VOLUMES_ANNOTATION] ?? '').split(',').includes(volume);
+    const listed = annotationEntries(pod, BACKUP_VOLUMES_ANNOTATION).includes(volume);
     return listed
       ? { fsBackup: true, rule: `opt-in: listed in annotation ${BACKUP_VOLUMES_ANNOTATION}` }
       : {

@@ -182,6 +182,7 @@ export class PodVolumeBackups {
     }
     const plan = this.planner.planPod(pod);
     this.plans.push(plan);
+    for (const w of plan.warnings) this.reporter?.warn(namespace, w);
     for (const d of plan.volumes) {
       if (d.method === 'snapshot-unsupported') {
         if (d.pv) this.warnedPvs.add(d.pv);

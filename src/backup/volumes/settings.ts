@@ -1,7 +1,8 @@
 /**
  * The volume fields of a Backup, resolved against the server's defaults (reference §1.1,
- * §3.7, §10.2), with a warning for each field Skiff accepts but cannot act on yet (issue 14
- * item 8: nothing silently ignored). Pure.
+ * §3.7, §10.2), with a warning for each field Skiff accepts but cannot act on yet, or a
+ * validation error where acting otherwise would mislead (issue 14 item 8: nothing silently
+ * ignored). Pure.
  */
 import type { BackupSpec } from '../../api/backup.ts';
 import { Annotations, Defaults } from '../../api/labels.ts';
@@ -58,6 +59,8 @@ export function resolveVolumeFields(
       `spec.volumeSnapshotLocations (${spec.volumeSnapshotLocations.join(', ')}) has no effect: ${NO_NATIVE}`,
     );
   checkDataMover(spec, warnings, validationErrors);
+  if (spec.volumeGroupSnapshotLabelKey)
+    validationErrors.push(volumeGroupSnapshotRefusal(spec.volumeGroupSnapshotLabelKey));
   const csiSnapshotTimeoutMs = csiSnapshotTimeout(spec.csiSnapshotTimeout, validationErrors);
   if ((spec.uploaderConfig?.parallelFilesUpload ?? 0) > 0 && server.uploaderType === 'restic')
     warnings.push(
@@ -87,6 +90,20 @@ function checkDataMover(spec: BackupSpec, warnings: string[], errors: string[]):
       `spec.datamover "${mover}" is not a data mover Skiff runs: only the built-in one (empty or "velero") moves snapshot data`,
     );
   else warnings.push(`spec.datamover "${mover}" has no effect: spec.snapshotMoveData is not true`);
+}
+
+/**
+ * `spec.volumeGroupSnapshotLabelKey` (reference §1.1, §3.4, §7.3): Velero takes one CSI
+ * VolumeGroupSnapshot for the claims sharing the label's value. Skiff takes no group
+ * snapshots, and a backup that asks for crash-consistent groups must not end Completed with
+ * separate snapshots. Only new backups get here: synced and adopted ones, which real Velero may
+ * have filled from its server default, are created finished and never validated.
+ */
+export function volumeGroupSnapshotRefusal(key: string): string {
+  return (
+    `spec.volumeGroupSnapshotLabelKey "${key}" cannot be honoured: Skiff does not support CSI volume group snapshots ` +
+    `(VolumeGroupSnapshot); remove the field to snapshot each claim on its own`
+  );
 }
 
 function fsBackupTimeout(

@@ -61,6 +61,13 @@ export function indexDataUploads(dataUploads: readonly KubeObject[], restoreUID:
     }
     const datamover = str(getPath(du, 'spec', 'datamover'));
     const nodeOS = str(getPath(du, 'status', 'nodeOS'));
+    // Velero restores such a volume from a mover pod on a Windows node; Skiff's mover pods run
+    // on Linux nodes only, where a Windows volume may not even attach: the claim fails, saying so.
+    if (nodeOS === 'windows') {
+      env.unfinished[key] =
+        `DataUpload ${name} moved the data of a Windows volume (status.nodeOS "windows"), and Skiff's data mover restores on Linux nodes only`;
+      continue;
+    }
     const size = getPath(du, 'status', 'progress', 'totalBytes');
     const moverResult = asRecord(getPath(du, 'status', 'dataMoverResult'));
     const result: DataUploadResult = {
@@ -69,7 +76,7 @@ export function indexDataUploads(dataUploads: readonly KubeObject[], restoreUID:
       snapshotID,
       sourceNamespace,
       ...(moverResult ? { dataMoverResult: stringMap(moverResult) } : {}),
-      ...(nodeOS === 'linux' || nodeOS === 'windows' || nodeOS === 'auto' ? { nodeOS } : {}),
+      ...(nodeOS === 'linux' || nodeOS === 'auto' ? { nodeOS } : {}),
       ...(typeof size === 'number' ? { snapshotSize: size } : {}),
     };
     env.volumes[key] = { dataUpload: name, sourceNamespace, sourcePVC, result };

@@ -194,7 +194,12 @@ describe('file-system backup: volume selection and PodVolumeBackups', { concurre
     // The opt-out pod's claim is not selected: Velero would snapshot it, Skiff says it cannot.
     const warnings = JSON.stringify((await results(name)).warnings);
     assert.match(warnings, /volume local of pod [^ ]+\/opt-out \(claim opt-out-local, PV [^)]+\) would be snapshotted/);
-    assert.equal(b.status?.warnings, 1, warnings);
+    // Its exclude annotation does nothing in an opt-in backup, which the backup says too.
+    assert.match(
+      warnings,
+      /annotation backup\.velero\.io\/backup-volumes-excludes of pod [^ ]+\/opt-out has no effect: the backup is opt-in/,
+    );
+    assert.equal(b.status?.warnings, 2, warnings);
   });
 
   test('opt-out via spec.defaultVolumesToFsBackup: every volume FSB can take but the excluded ones', async () => {
@@ -248,7 +253,13 @@ volumePolicies:
     // c (emptyDir, 1Gi limit) is skipped by policy #1; both claims are taken by policy #2,
     // the opt-out pod's despite its exclude annotation.
     assert.deepEqual(volumesOf(pvbs), ['opt-in/a', 'opt-in/b', 'opt-in/local', 'opt-out/a', 'opt-out/local']);
-    assert.equal(b.status?.warnings ?? 0, 0, JSON.stringify((await results(name)).warnings));
+    // The only warning: the opt-in pod's annotation does nothing in an opt-out backup.
+    const warnings = JSON.stringify((await results(name)).warnings);
+    assert.match(
+      warnings,
+      /annotation backup\.velero\.io\/backup-volumes of pod [^ ]+\/opt-in has no effect: the backup is opt-out/,
+    );
+    assert.equal(b.status?.warnings ?? 0, 1, warnings);
   });
 
   test('a malformed or missing policy ConfigMap is FailedValidation naming it and the line', async () => {

@@ -135,6 +135,61 @@ describe('collecting backup items', () => {
     assert.ok(evs.some((e) => e.kind === 'warning' && /persistentvolumes pv-data not found/.test(e.message)));
   });
 
+  test('spec.orderedResources: listed names go first in order; each name no listing returned is a warning naming it', async () => {
+    const evs = await collect({
+      orderedResources: {
+        configmaps: 'blog/ghost,blog/theme,shop/settings',
+        pods: 'web-1',
+        persistentvolumes: 'pv-other,shop/pv-data',
+      },
+    });
+    const names = (resource: string): string[] =>
+      evs.flatMap((e) =>
+        e.kind === 'included' && e.type.resource === resource && e.origin === 'listed'
+          ? [e.item.metadata.name ?? '']
+          : [],
+      );
+    assert.deepEqual(names('configmaps'), ['theme', 'settings']);
+    assert.equal(names('persistentvolumes')[0], 'pv-other');
+    const warnings = evs.flatMap((e) => (e.kind === 'warning' ? [e.message] : []));
+    assert.deepEqual(warnings, [
+      'spec.orderedResources configmaps entry "blog/ghost" matches no listed object ' +
+        "(not in the cluster, or outside the backup's namespaces or label selector); it is not ordered",
+      'spec.orderedResources pods entry "web-1" matches no listed object ' +
+        "(not in the cluster, or outside the backup's namespaces or label selector): pods are namespaced, give them as namespace/name; it is not ordered",
+      'spec.orderedResources persistentvolumes entry "shop/pv-data" matches no listed object ' +
+        "(not in the cluster, or outside the backup's namespaces or label selector): persistentvolumes are cluster-scoped, give them by name alone; it is not ordered",
+    ]);
+  });
+
+  test('spec.orderedResources: no name is warned about for a resource whose listing failed', async () => {
+    const plan = planBackup({
+      spec: { orderedResources: { secrets: 'shop/token', configmaps: 'shop/nope' } },
+      resourceTypes: TYPES,
+      resolve,
+      namespaces: [{ name: 'shop' }],
+    });
+    const source = memorySource(world);
+    const denied: ItemSource = {
+      list: (type, opts) => {
+        if (type.resource === 'secrets')
+          throw new KubeApiError(403, 'Forbidden', 'secrets is forbidden', { method: 'GET', path: '/api/v1/secrets' });
+        return source.list(type, opts);
+      },
+      find: (ref, name, ns) => source.find(ref, name, ns),
+    };
+    const warnings: string[] = [];
+    for await (const ev of collectBackupItems(plan, {
+      backupName: 'b1',
+      source: denied,
+      actions: defaultBackupActions(),
+      typeOf,
+    }))
+      if (ev.kind === 'warning') warnings.push(ev.message);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] ?? '', /^spec\.orderedResources configmaps entry "shop\/nope" matches no listed object/);
+  });
+
   test('a kind the server may not list is an error naming it; the other kinds are still backed up', async () => {
     const plan = planBackup({ spec: {}, resourceTypes: TYPES, resolve, namespaces: [{ name: 'shop' }] });
     const source = memorySource(world);

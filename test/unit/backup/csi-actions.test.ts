@@ -68,6 +68,29 @@ describe('CSI backup item actions (reference §7.3)', () => {
     assert.deepEqual(out.additionalItems, []);
   });
 
+  it('a snapshotted claim labelled for a volume group snapshot is a warning naming it: it is snapshotted alone', async () => {
+    const grouped = (name: string): KubeObject => {
+      const c = pvc(name);
+      c.metadata.labels = { ...c.metadata.labels, 'velero.io/volume-group': 'orders' };
+      return c;
+    };
+    const out = await csiPvcAction.execute(grouped('data'), ctx(snapshotter));
+    assert.deepEqual(out.warnings, [
+      'claim shop/data carries label velero.io/volume-group=orders: it was snapshotted on its own, not together with ' +
+        'the other claims of group "orders" in one VolumeGroupSnapshot, as Skiff does not support volume group snapshots',
+    ]);
+    const moving: CsiSnapshotter = {
+      ...snapshotter,
+      snapshotClaim: () =>
+        Promise.resolve({ volumeSnapshot: 'velero-data-abcde', rule: 'r', dataUpload: 'velero/du-1' }),
+    };
+    assert.equal((await csiPvcAction.execute(grouped('data'), ctx(moving))).warnings?.length, 1, 'data moved too');
+    // Not snapshotted (another method, or a dry run), or not labelled: nothing to say.
+    assert.equal((await csiPvcAction.execute(grouped('logs'), ctx(snapshotter))).warnings, undefined);
+    assert.equal((await csiPvcAction.execute(grouped('data'), ctx())).warnings, undefined);
+    assert.equal((await csiPvcAction.execute(pvc('data'), ctx(snapshotter))).warnings, undefined);
+  });
+
   it("the VolumeSnapshot gets Velero's annotations and brings its content and class", async () => {
     const vs: KubeObject = {
       apiVersion: 'snapshot.storage.k8s.io/v1',

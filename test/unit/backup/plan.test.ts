@@ -107,3 +107,42 @@ describe('backup planning', () => {
     );
   });
 });
+
+describe('spec.orderedResources keys that order nothing', () => {
+  test('a key that is not a served plural resource name is a warning naming it, with the key Velero expects', () => {
+    const plan = planBackup(
+      input({
+        includedNamespaces: ['shop'],
+        excludedResources: ['secrets'],
+        orderedResources: {
+          pods: 'shop/web-1',
+          deployments: 'shop/web',
+          'deployments.apps': 'shop/web',
+          deployment: 'shop/web',
+          gizmos: 'shop/g',
+          secrets: 'shop/token',
+        },
+      }),
+    );
+    const ordered = plan.warnings.filter((w) => w.startsWith('spec.orderedResources'));
+    assert.deepEqual(ordered, [
+      'spec.orderedResources key "deployments.apps" is not the plural name of a resource this cluster serves: keys are ' +
+        'plural resource names without a group (use "deployments"); nothing is ordered for it',
+      'spec.orderedResources key "deployment" is not the plural name of a resource this cluster serves: keys are ' +
+        'plural resource names without a group (use "deployments"); nothing is ordered for it',
+      'spec.orderedResources key "gizmos" is not the plural name of a resource this cluster serves: keys are ' +
+        'plural resource names without a group (e.g. "deployments"); nothing is ordered for it',
+      'spec.orderedResources key "secrets": the backup does not list secrets ' +
+        '(resource secrets is excluded by spec.excludedResources (secrets)); nothing is ordered for it',
+    ]);
+    // Velero's key form still orders.
+    assert.deepEqual([...plan.orderedResources.keys()].sort(), [
+      'deployment',
+      'deployments',
+      'deployments.apps',
+      'gizmos',
+      'pods',
+      'secrets',
+    ]);
+  });
+});

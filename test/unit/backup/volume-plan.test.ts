@@ -173,3 +173,69 @@ volumePolicies:
     assert.match(by.raw?.reason ?? '', /block volumes/);
   });
 });
+
+describe('file-system backup annotations that the backup does not act on', () => {
+  const plan = (settings: Partial<VolumeSettings>, p: KubeObject): ReturnType<VolumePlanner['planPod']> =>
+    new VolumePlanner({ ...base, ...settings }, lookup).planPod(p);
+
+  it('opt-in: entries naming no volume of the pod are a warning naming the pod, the annotation and each entry; spaces are kept and pointed out', () => {
+    const p = pod('p', { 'backup.velero.io/backup-volumes': 'data,dta, cache,scratch' });
+    const planned = plan({}, p);
+    assert.deepEqual(
+      planned.volumes.filter((v) => v.method === 'fs-backup').map((v) => v.volume),
+      ['data', 'scratch'],
+      'the volumes are decided as before: " cache" is not "cache"',
+    );
+    assert.equal(planned.warnings.length, 1, planned.warnings.join('\n'));
+    const [w] = planned.warnings;
+    assert.match(
+      w ?? '',
+      /^annotation backup\.velero\.io\/backup-volumes of pod app\/p lists "dta", " cache", which name no volume/,
+    );
+    assert.match(w ?? '', /its volumes: data, logs, scratch, cache, config, token, unused, raw/);
+    assert.match(w ?? '', /entries are not trimmed \(as in Velero\): remove the spaces around " cache"$/);
+  });
+
+  it('opt-out: entries of backup-volumes-excludes naming no volume are a warning too', () => {
+    const p = pod('p', { 'backup.velero.io/backup-volumes-excludes': 'scratch,scrach' });
+    const planned = plan({ defaultVolumesToFsBackup: true }, p);
+    assert.equal(planned.volumes.find((v) => v.volume === 'scratch')?.method, 'skipped');
+    assert.equal(planned.warnings.length, 1, planned.warnings.join('\n'));
+    assert.match(
+      planned.warnings[0] ?? '',
+      /^annotation backup\.velero\.io\/backup-volumes-excludes of pod app\/p lists "scrach", which name no volume .*nothing is excluded/,
+    );
+    assert.doesNotMatch(planned.warnings[0] ?? '', /trimmed/);
+  });
+
+  it('opt-in: backup-volumes-excludes has no effect, and the warning names the mode and the setting that chose it', () => {
+    const p = pod('p', { 'backup.velero.io/backup-volumes-excludes': 'scratch' });
+    const planned = plan({}, p);
+    assert.deepEqual(planned.warnings, [
+      'annotation backup.velero.io/backup-volumes-excludes of pod app/p has no effect: the backup is opt-in ' +
+        '(defaultVolumesToFsBackup false, set by spec.defaultVolumesToFsBackup): only the volumes annotation ' +
+        'backup.velero.io/backup-volumes lists are backed up from the file system',
+    ]);
+    assert.equal(planned.volumes.find((v) => v.volume === 'scratch')?.method, 'skipped');
+  });
+
+  it('opt-out: backup-volumes has no effect, and the warning names the mode and the setting that chose it', () => {
+    const p = pod('p', { 'backup.velero.io/backup-volumes': 'data,typo' });
+    const planned = plan({ defaultVolumesToFsBackup: true, defaultSource: 'server --default-volumes-to-fs-backup' }, p);
+    // Only the mode warning: the entries of an annotation that does not apply are not checked.
+    assert.equal(planned.warnings.length, 1, planned.warnings.join('\n'));
+    assert.match(
+      planned.warnings[0] ?? '',
+      /^annotation backup\.velero\.io\/backup-volumes of pod app\/p has no effect: the backup is opt-out \(defaultVolumesToFsBackup true, set by server --default-volumes-to-fs-backup\)/,
+    );
+    assert.deepEqual(fsBacked({ defaultVolumesToFsBackup: true }, p), ['data', 'scratch', 'cache']);
+  });
+
+  it('annotations whose every entry names a volume, or that list nothing, give no warning', () => {
+    assert.deepEqual(plan({}, pod('p', { 'backup.velero.io/backup-volumes': 'data,scratch,' })).warnings, []);
+    assert.deepEqual(plan({}, pod('p', { 'backup.velero.io/backup-volumes-excludes': '' })).warnings, []);
+    assert.deepEqual(plan({}, pod('p')).warnings, []);
+    const optOut = pod('p', { 'backup.velero.io/backup-volumes-excludes': 'cache' });
+    assert.deepEqual(plan({ defaultVolumesToFsBackup: true }, optOut).warnings, []);
+  });
+});

@@ -64,6 +64,17 @@ describe('backup volume fields', () => {
     );
   });
 
+  it('refuses spec.volumeGroupSnapshotLabelKey, naming it: Skiff takes no volume group snapshots', () => {
+    const refused = resolveVolumeFields({ volumeGroupSnapshotLabelKey: 'velero.io/volume-group' }, {}, server);
+    assert.deepEqual(refused.validationErrors, [
+      'spec.volumeGroupSnapshotLabelKey "velero.io/volume-group" cannot be honoured: Skiff does not support CSI volume ' +
+        'group snapshots (VolumeGroupSnapshot); remove the field to snapshot each claim on its own',
+    ]);
+    // Unset or empty is Velero's "use the server default", which only matters for group snapshots.
+    assert.deepEqual(resolveVolumeFields({ volumeGroupSnapshotLabelKey: '' }, {}, server).validationErrors, []);
+    assert.deepEqual(resolveVolumeFields({}, {}, server).validationErrors, []);
+  });
+
   it('acts on snapshotMoveData with the built-in data mover and refuses any other, naming it', () => {
     for (const datamover of [undefined, '', 'velero'])
       assert.deepEqual(resolveVolumeFields({ snapshotMoveData: true, datamover }, {}, server), {

@@ -111,6 +111,17 @@ describe('DataUploads of the backup (reference §1.12, §7.5)', () => {
     assert.match(index.unfinished['shop/data'] ?? '', /DataUpload b1-data ended in phase Failed/);
   });
 
+  test('a Windows volume is kept aside: its claim fails naming the reason, not restored by a Linux mover', () => {
+    const linux = dataUpload('b1-data', 'data');
+    const windows = { ...linux, status: { ...(linux.status as Record<string, unknown>), nodeOS: 'windows' } };
+    const index = indexDataUploads([windows], 'ruid');
+    assert.equal(index.volumes['shop/data'], undefined);
+    assert.throws(
+      () => preparePvc(pvc(), env({ dataMover: index })),
+      /claim shop\/data had its snapshot data moved, but DataUpload b1-data moved the data of a Windows volume/,
+    );
+  });
+
   test('the DataUploadResult ConfigMap: generateName, labels and the restore UID as data key', () => {
     const index = indexDataUploads([dataUpload('b1-data', 'data')], 'ruid');
     const volume = index.volumes['shop/data'];

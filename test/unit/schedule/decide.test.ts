@@ -52,6 +52,15 @@ describe('schedule decisions on a fake clock (reference §5.1)', () => {
     assert.equal(due.action.kind, 'create');
   });
 
+  test('a template asking for volume group snapshots is FailedValidation on the Schedule, not on each backup', () => {
+    const s = schedule({ template: { includedNamespaces: ['web'], volumeGroupSnapshotLabelKey: 'app.io/group' } });
+    const d = decide(s, '2025-01-01T01:00:05Z');
+    assert.equal(d.phase, 'FailedValidation');
+    assert.equal(d.action.kind, 'invalid');
+    assert.equal(d.validationErrors.length, 1);
+    assert.match(d.validationErrors[0] ?? '', /^spec\.template: spec\.volumeGroupSnapshotLabelKey "app\.io\/group"/);
+  });
+
   test('the backup is named <schedule>-<YYYYMMDDhhmmss> in UTC, labelled, annotated and owned as Velero does', () => {
     const s = schedule(
       { useOwnerReferencesInBackup: true, template: { includedNamespaces: ['web'], ttl: '0s' } },
