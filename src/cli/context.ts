@@ -30,18 +30,50 @@ export function resolveNamespace(
   return flag || clientConfig.namespace || env.VELERO_NAMESPACE || DEFAULT_NAMESPACE;
 }
 
+/** The keys of Velero's client config file that Skiff reads (reference §8.1). */
+export interface ClientConfig {
+  namespace?: string;
+  /** `cacert`: a CA bundle file, trusted when fetching a signed download URL. */
+  cacert?: string;
+  /** What the file asks for that Skiff does not do, one line each. */
+  notes?: string[];
+}
+
 /** `$HOME/.config/velero/config.json`, the file `velero client config set` writes; absent or broken means empty. */
-export function readClientConfig(env: NodeJS.ProcessEnv = process.env): { namespace?: string } {
+export function readClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
   const home = env.HOME ?? homedir();
+  const file = join(home, '.config', 'velero', 'config.json');
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(join(home, '.config', 'velero', 'config.json'), 'utf8'));
-    if (isRecord(parsed) && typeof parsed.namespace === 'string' && parsed.namespace !== '') {
-      return { namespace: parsed.namespace };
-    }
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     // No client config is the common case.
+    return {};
   }
-  return {};
+  return isRecord(parsed) ? parseClientConfig(parsed, file) : {};
+}
+
+/** Velero's client features whose effect Skiff always has: CSI snapshots are always described. */
+const ALWAYS_ON_FEATURES = new Set(['EnableCSI']);
+
+/** The file's keys (pure): `namespace` and `cacert` are used; what else it asks for is noted. */
+export function parseClientConfig(raw: Record<string, unknown>, file: string): ClientConfig {
+  const text = (k: string): string => (typeof raw[k] === 'string' ? raw[k] : '');
+  const notes: string[] = [];
+  const features = text('features')
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '' && !ALWAYS_ON_FEATURES.has(f));
+  if (features.length > 0) {
+    notes.push(`${file}: features ${features.join(', ')}: skiff has no such client feature; remove them`);
+  }
+  // Skiff prints no colours, so only asking for them goes unmet.
+  if (text('colorized') === 'true') notes.push(`${file}: colorized "true": skiff prints no colours; remove the key`);
+  return {
+    ...(text('namespace') !== '' ? { namespace: text('namespace') } : {}),
+    ...(text('cacert') !== '' ? { cacert: text('cacert') } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }
 
 /** What a verb needs from the global flags: the namespace, and a cluster opened on first use. */
@@ -50,7 +82,9 @@ export class CliContext {
   private opened: Cluster | undefined;
 
   constructor(readonly flags: GlobalFlags) {
-    this.namespace = resolveNamespace(flags.namespace);
+    const config = readClientConfig();
+    this.namespace = resolveNamespace(flags.namespace, process.env, config);
+    for (const note of config.notes ?? []) process.stderr.write(`warning: ${note}\n`);
   }
 
   /** Reads the global flags wherever they were given (before or after the subcommand). */

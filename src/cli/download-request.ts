@@ -5,13 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
+import { Agent, fetch as fetchWith } from 'undici';
 import { Kinds, resourceRef } from '../api/kinds.ts';
 import type { DownloadRequest, DownloadTargetKind } from '../api/requests.ts';
 import type { Cluster } from '../kube/cluster.ts';
-import { SkiffError } from '../util/errors.ts';
+import { errorMessage, SkiffError } from '../util/errors.ts';
+import { readClientConfig } from './context.ts';
 
 export interface DownloadTarget {
   cluster: Cluster;
@@ -34,7 +37,8 @@ export class DownloadError extends SkiffError {
   }
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+/** How long to wait for a server to serve the file when no `--timeout` is given: Velero's 1m (§8.2). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 
 /** A stream of the file's bytes, gunzipped unless the kind is BackupContents. */
 export async function openDownload(target: DownloadTarget): Promise<Readable> {
@@ -74,7 +78,7 @@ export async function requestDownloadUrl(target: DownloadTarget): Promise<string
 }
 
 async function pollForUrl(target: DownloadTarget, name: string): Promise<string> {
-  const timeoutMs = target.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = target.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const ref = resourceRef(Kinds.DownloadRequest);
   for (;;) {
@@ -92,6 +96,31 @@ async function pollForUrl(target: DownloadTarget, name: string): Promise<string>
   }
 }
 
+/**
+ * The client config's `cacert` (reference §8.1) is trusted for the signed URL, as Velero's CLI
+ * does: a location behind a private CA serves its URLs with that CA's certificate.
+ */
+export async function httpGet(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Pick<Response, 'ok' | 'status' | 'body' | 'text'>> {
+  const { cacert } = readClientConfig(env);
+  if (cacert === undefined) return fetch(url);
+  let ca: Buffer;
+  try {
+    ca = await readFile(cacert);
+  } catch (err) {
+    throw new DownloadError(url, `cacert ${cacert} of the client config could not be read: ${errorMessage(err)}`);
+  }
+  const dispatcher = new Agent({ connect: { ca } });
+  try {
+    const res = await fetchWith(url, { dispatcher });
+    return { ok: res.ok, status: res.status, body: res.body, text: () => res.text() };
+  } finally {
+    void dispatcher.close();
+  }
+}
+
 /** `file://` URLs come from the filesystem provider and are read from disk; others with an HTTP GET. */
 async function fetchUrl(url: string, target: DownloadTarget): Promise<Readable> {
   const what = `${target.kind} of ${target.name}`;
@@ -103,7 +132,7 @@ async function fetchUrl(url: string, target: DownloadTarget): Promise<Readable> 
     });
     return stream;
   }
-  const res = await fetch(url);
+  const res = await httpGet(url);
   if (!res.ok || !res.body) {
     const detail = res.status === 404 ? 'the file does not exist in the storage location' : await res.text();
     throw new DownloadError(url, `${what} could not be downloaded: HTTP ${res.status}: ${detail.slice(0, 300)}`);

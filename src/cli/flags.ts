@@ -84,6 +84,25 @@ export function parseDurationFlag(value: string | undefined, flag: string): stri
 }
 
 /**
+ * The `--timeout` of the commands that wait for the server to serve a file through a
+ * DownloadRequest (`logs`, `download`, `describe --details`), in milliseconds: a Go duration,
+ * as Velero takes it (`1m`, reference §8.2), or a plain number of seconds, the form Skiff took
+ * before. Zero is refused: the command would give up before any server could answer.
+ */
+export function parseTimeoutFlag(value: string | undefined, flag = '--timeout'): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  let ms: number;
+  try {
+    ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text, 'duration');
+  } catch (err) {
+    throw new FlagError([`${flag}: ${errorMessage(err)}, or a number of seconds`]);
+  }
+  if (ms <= 0) throw new FlagError([`${flag}: "${value}" is not more than zero (e.g. ${flag} 1m)`]);
+  return ms;
+}
+
+/**
  * Milliseconds as Go's `time.Duration.String()` prints them (`5m0s`, `720h0m0s`, `1.5s`,
  * `500ms`, `0s`), the form Velero's CLI writes into specs.
  */

@@ -9,8 +9,9 @@ import { validLabelValue } from '../../util/label-value.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { CliContext } from '../context.ts';
+import { describeOptions } from '../describe-options.ts';
 import { downloadText } from '../download-request.ts';
-import { formatObjects, parseOutputFormat } from '../output.ts';
+import { formatObjects } from '../output.ts';
 import { getNamedOrSelected, newestFirst } from '../resources.ts';
 import { describeBackup, parseResourceList, parseResultsFile, type BackupDetails } from './describe-format.ts';
 
@@ -61,7 +62,10 @@ export function backupDescribeCommand() {
     .argument('[names...]', 'backups to describe (default: all)')
     .option('-l, --selector <selector>', 'only backups whose labels match this selector')
     .option('--details', 'also show the resource list and the warnings and errors (needs a running server)')
-    .option('--timeout <seconds>', 'how long to wait for the server to serve each file', '60')
+    .option(
+      '--timeout <duration>',
+      'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
+    )
     .option('-o, --output <format>', 'json or yaml instead of text')
     .addHelpText(
       'after',
@@ -72,7 +76,7 @@ Examples:
     )
     .action(async (names, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
-      const output = parseOutputFormat(flags.output, ['json', 'yaml']);
+      const { output, details } = describeOptions(flags);
       const cluster = ctx.cluster();
       const backups = newestFirst(
         await getNamedOrSelected<Backup>(cluster, Kinds.Backup, ctx.namespace, names, flags.selector),
@@ -81,11 +85,10 @@ Examples:
         process.stdout.write(formatObjects(backups, output, names.length !== 1));
         return;
       }
-      const timeoutMs = Number(flags.timeout) * 1000 || 60_000;
       const texts: string[] = [];
       for (const b of backups) {
-        const details = flags.details ? await fetchDetails(cluster, ctx.namespace, b, timeoutMs) : undefined;
-        texts.push(describeBackup(b, details, await podVolumeBackupsOf(cluster, ctx.namespace, b)));
+        const fetched = details ? await fetchDetails(cluster, ctx.namespace, b, details.timeoutMs) : undefined;
+        texts.push(describeBackup(b, fetched, await podVolumeBackupsOf(cluster, ctx.namespace, b)));
       }
       process.stdout.write(texts.join('\n\n'));
     });

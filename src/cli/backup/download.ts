@@ -6,7 +6,7 @@ import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { CliContext } from '../context.ts';
 import { openDownload } from '../download-request.ts';
 import { FlagError } from '../errors.ts';
-import { parseIntFlag } from '../flags.ts';
+import { parseTimeoutFlag } from '../flags.ts';
 
 /** Velero's default file name. */
 export function defaultDownloadPath(name: string): string {
@@ -19,7 +19,11 @@ export function backupDownloadCommand() {
     .argument('<name>', 'the backup')
     .option('-o, --output <file>', 'file to write (default: NAME-data.tar.gz)')
     .option('--force', 'overwrite the file if it exists')
-    .option('--timeout <seconds>', 'how long to wait for the server to serve the tarball', '60')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the server to serve the tarball (a plain number is seconds)',
+      '1m',
+    )
     .addHelpText(
       'after',
       `
@@ -29,7 +33,7 @@ Examples:
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
-      const timeoutMs = (parseIntFlag(flags.timeout, '--timeout') ?? 60) * 1000;
+      const timeoutMs = parseTimeoutFlag(flags.timeout);
       const path = flags.output ?? defaultDownloadPath(name);
       const cluster = ctx.cluster();
       if (!(await cluster.find(resourceRef(Kinds.Backup), name, ctx.namespace))) {

@@ -5,13 +5,17 @@ import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { CliContext } from '../context.ts';
 import { openDownload } from '../download-request.ts';
 import { FlagError } from '../errors.ts';
-import { parseIntFlag } from '../flags.ts';
+import { parseTimeoutFlag } from '../flags.ts';
 
 export function backupLogsCommand() {
   return new Command('logs')
     .description('Print the log of a backup')
     .argument('<name>', 'the backup')
-    .option('--timeout <seconds>', 'how long to wait for the server to serve the log', '60')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the server to serve the log (a plain number is seconds)',
+      '1m',
+    )
     .addHelpText(
       'after',
       `
@@ -21,7 +25,7 @@ Examples:
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
-      const timeoutMs = (parseIntFlag(flags.timeout, '--timeout') ?? 60) * 1000;
+      const timeoutMs = parseTimeoutFlag(flags.timeout);
       const cluster = ctx.cluster();
       if (!(await cluster.find(resourceRef(Kinds.Backup), name, ctx.namespace))) {
         throw new FlagError([`backup ${name} not found in namespace ${ctx.namespace}`]);

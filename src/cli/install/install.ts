@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from '@commander-js/extra-typings';
 import { installCrds } from '../../api/install.ts';
+import { Kinds } from '../../api/kinds.ts';
 import { installTenantObjects, isTenantInstallObject } from '../../tenant/install.ts';
 import type { Cluster } from '../../kube/cluster.ts';
 import { isAlreadyExists } from '../../kube/errors.ts';
@@ -18,18 +19,27 @@ import { DEFAULT_IMAGE, DEFAULT_RESOURCES } from './deployment.ts';
 import { installObjects } from './manifests.ts';
 import { describeObject, refOf } from './object-refs.ts';
 import { RBAC_MODES } from './rbac.ts';
+import { NO_SNAPSHOTTER_NOTE } from '../snapshot-location/snapshot-location-options.ts';
 import { waitForServerAvailable } from './wait-available.ts';
 
-/** Creates each object; one that already exists is left as it is, as `velero install` does. */
-async function createAll(cluster: Cluster, objects: readonly KubeObject[]): Promise<void> {
+/**
+ * Creates each object; one that already exists is left as it is, as `velero install` does.
+ * A VolumeSnapshotLocation it creates gets the same note `snapshot-location create` prints.
+ */
+export async function createAll(
+  cluster: Pick<Cluster, 'create'>,
+  objects: readonly KubeObject[],
+  print: (line: string) => void = console.log,
+): Promise<void> {
   for (const obj of objects) {
     const what = describeObject(obj);
     try {
       await cluster.create(refOf(obj), obj);
-      console.log(`${what}: created`);
+      print(`${what}: created`);
+      if (obj.kind === Kinds.VolumeSnapshotLocation.kind) print(NO_SNAPSHOTTER_NOTE);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      console.log(`${what}: already exists, left unchanged`);
+      print(`${what}: already exists, left unchanged`);
     }
   }
 }
@@ -48,7 +58,10 @@ export function installCommand() {
     .description(
       'Install Skiff in a cluster: CRDs, namespace, ServiceAccount and RBAC, credentials, default locations and the server Deployment',
     )
-    .option('--crds-only', 'only install (or update) the CustomResourceDefinitions')
+    .option(
+      '--crds-only',
+      'only install (or update) the CustomResourceDefinitions; other flags but --dry-run and -o are refused with it',
+    )
     .option('--provider <name>', 'object-store provider of the default location: aws or filesystem')
     .option('--bucket <bucket>', 'bucket of the default location')
     .option('--prefix <prefix>', 'path inside the bucket')
@@ -57,7 +70,10 @@ export function installCommand() {
     .option('--secret-file <file>', 'credentials file stored as secret cloud-credentials (key cloud)')
     .option('--no-secret', 'create no credentials secret (the server gets credentials another way)')
     .option('--no-default-backup-location', 'create no default backup storage location')
-    .option('--use-volume-snapshots [bool]', 'create the default volume snapshot location (default true)')
+    .option(
+      '--use-volume-snapshots [bool]',
+      'create the default volume snapshot location (default true), kept for Velero compatibility: Skiff takes no native snapshots yet',
+    )
     .option('--image <image>', `image of the server Deployment (default ${DEFAULT_IMAGE})`)
     .option(
       '--velero-pod-cpu-request <quantity>',
@@ -143,7 +159,8 @@ Examples:
         throw new FlagError(['--wait waits for the server Deployment, which --no-server leaves out']);
       }
       const output = parseOutputFormat(flags.output, ['json', 'yaml']) ?? (flags.dryRun ? 'yaml' : undefined);
-      const secretFileContents = await readSecretFile(flags.secretFile);
+      // With --crds-only the file is not read: installObjects refuses --secret-file then.
+      const secretFileContents = flags.crdsOnly ? undefined : await readSecretFile(flags.secretFile);
       const { objects, problems } = installObjects(ctx.namespace, { ...flags, secretFileContents });
       throwIfProblems(problems);
       if (output) {

@@ -27,6 +27,8 @@ export interface InstallFlags {
   /** Commander's value of `--no-default-backup-location`: false when the flag is given. */
   defaultBackupLocation?: boolean | undefined;
   useVolumeSnapshots?: string | boolean | undefined;
+  /** `--secret-file`: the path, checked against `--crds-only` (the CLI reads it only without). */
+  secretFile?: string | undefined;
   /** Contents of --secret-file (the CLI reads it). */
   secretFileContents?: Buffer | undefined;
   /** Commander's value of `--no-secret`: false when the flag is given. */
@@ -54,6 +56,8 @@ export interface InstallFlags {
   uploaderType?: string | undefined;
   /** `--view-api`: serve view.skiff.dev (tenants' logs) from the server, with its Service and APIService. */
   viewApi?: boolean | undefined;
+  /** `--wait` (the CLI waits for the Deployment): checked here against `--crds-only` only. */
+  wait?: boolean | undefined;
 }
 
 /** The flags that shape the in-cluster server, refused with `--no-server`. */
@@ -75,13 +79,50 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['viewApi', '--view-api'],
 ];
 
+/**
+ * Every flag that shapes an object other than the CRDs, refused with `--crds-only`; `--dry-run`
+ * and `-o` print the CRDs instead of installing them, so they are not here.
+ */
+const NON_CRD_FLAGS: [keyof InstallFlags, string][] = [
+  ['provider', '--provider'],
+  ['bucket', '--bucket'],
+  ['prefix', '--prefix'],
+  ['backupLocationConfig', '--backup-location-config'],
+  ['snapshotLocationConfig', '--snapshot-location-config'],
+  ['useVolumeSnapshots', '--use-volume-snapshots'],
+  ['secretFile', '--secret-file'],
+  ['secretFileContents', '--secret-file'],
+  ...SERVER_FLAGS,
+  ['wait', '--wait'],
+];
+
+/** The `--no-*` flags: commander gives false when one is given and true otherwise. */
+const NEGATED_NON_CRD_FLAGS: [keyof InstallFlags, string][] = [
+  ['defaultBackupLocation', '--no-default-backup-location'],
+  ['secret', '--no-secret'],
+  ['server', '--no-server'],
+];
+
+/** `--crds-only` installs the CRDs alone: any other flag given would change nothing. */
+function crdsOnlyProblems(flags: InstallFlags): string[] {
+  const given = new Set([
+    ...NON_CRD_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag),
+    ...NEGATED_NON_CRD_FLAGS.filter(([key]) => flags[key] === false).map(([, flag]) => flag),
+  ]);
+  if (given.size === 0) return [];
+  return [
+    `${[...given].join(', ')} configure what install creates besides the CRDs, which --crds-only leaves out: ` +
+      'drop them or drop --crds-only',
+  ];
+}
+
 const COMPONENT = { component: 'velero' };
 
 /** Everything install would create, in creation order; `problems` lists every bad flag. */
 export function installObjects(namespace: string, flags: InstallFlags): { objects: KubeObject[]; problems: string[] } {
   // The tenant kinds come with their admission policies and roles, never without them.
   const crds = [...buildAllCrds(), ...tenantInstallObjects()];
-  if (flags.crdsOnly) return { objects: crds, problems: [] };
+  if (flags.crdsOnly) return { objects: crds, problems: crdsOnlyProblems(flags) };
   const p = new ProblemCollector();
   const withLocation = flags.defaultBackupLocation !== false;
   const withSnapshots = p.attempt(() => parseOptionalBool(flags.useVolumeSnapshots, '--use-volume-snapshots')) ?? true;
@@ -242,15 +283,43 @@ function checkInstallFlags(
       '--provider is required (aws or filesystem), unless --no-default-backup-location and --use-volume-snapshots=false',
     );
   }
-  if (!withLocation && (flags.bucket || flags.prefix)) {
-    p.add('--bucket and --prefix configure the default location: drop them or drop --no-default-backup-location');
-  }
+  for (const problem of unusedLocationFlags(flags, withLocation, withSnapshots)) p.add(problem);
   const hasSecret = flags.secretFileContents !== undefined;
   if (hasSecret && flags.secret === false) p.add('use either --secret-file or --no-secret, not both');
+  // The location would name the secret as its credential, which a filesystem location refuses.
+  if (hasSecret && flags.provider === 'filesystem') {
+    p.add('--secret-file: a filesystem location takes no credentials (it refuses spec.credential): drop --secret-file');
+  }
   // Velero requires one of the two; a filesystem location needs no credentials, so it is exempt.
   if (!hasSecret && flags.secret !== false && flags.provider !== undefined && flags.provider !== 'filesystem') {
     p.add('give credentials with --secret-file FILE, or --no-secret if the server gets them another way');
   }
+}
+
+/** The location flags whose location `--no-default-backup-location` or `--use-volume-snapshots=false` leaves out. */
+function unusedLocationFlags(flags: InstallFlags, withLocation: boolean, withSnapshots: boolean): string[] {
+  const problems: string[] = [];
+  const bslFlags = [
+    flags.bucket ? '--bucket' : undefined,
+    flags.prefix ? '--prefix' : undefined,
+    flags.backupLocationConfig !== undefined ? '--backup-location-config' : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (!withLocation && bslFlags.length > 0) {
+    problems.push(
+      `${bslFlags.join(', ')} configure the default location: drop them or drop --no-default-backup-location`,
+    );
+  }
+  if (!withSnapshots && flags.snapshotLocationConfig !== undefined) {
+    problems.push(
+      '--snapshot-location-config configures the default volume snapshot location, which --use-volume-snapshots=false leaves out: drop one of them',
+    );
+  }
+  if (!withLocation && !withSnapshots && flags.provider !== undefined) {
+    problems.push(
+      '--provider is the provider of the default locations, which --no-default-backup-location and --use-volume-snapshots=false leave out: drop it',
+    );
+  }
+  return problems;
 }
 
 function namespaceObject(namespace: string): KubeObject {

@@ -10,8 +10,9 @@ import { validLabelValue } from '../../util/label-value.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { parseResourceList, parseResultsFile } from '../backup/describe-format.ts';
 import { CliContext } from '../context.ts';
+import { describeOptions } from '../describe-options.ts';
 import { downloadText } from '../download-request.ts';
-import { formatObjects, parseOutputFormat } from '../output.ts';
+import { formatObjects } from '../output.ts';
 import { getNamedOrSelected, newestFirst } from '../resources.ts';
 import { describeRestore, type RestoreDetails } from './describe-format.ts';
 
@@ -65,7 +66,10 @@ export function restoreDescribeCommand() {
       '--details',
       'also show the warnings, errors, the resource list and each pod volume restore (needs a running server)',
     )
-    .option('--timeout <seconds>', 'how long to wait for the server to serve each file', '60')
+    .option(
+      '--timeout <duration>',
+      'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
+    )
     .option('-o, --output <format>', 'json or yaml instead of text')
     .addHelpText(
       'after',
@@ -76,7 +80,7 @@ Examples:
     )
     .action(async (names, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
-      const output = parseOutputFormat(flags.output, ['json', 'yaml']);
+      const { output, details } = describeOptions(flags);
       const cluster = ctx.cluster();
       const restores = newestFirst(
         await getNamedOrSelected<Restore>(cluster, Kinds.Restore, ctx.namespace, names, flags.selector),
@@ -85,11 +89,10 @@ Examples:
         process.stdout.write(formatObjects(restores, output, names.length !== 1));
         return;
       }
-      const timeoutMs = Number(flags.timeout) * 1000 || 60_000;
       const texts: string[] = [];
       for (const r of restores) {
-        const details = flags.details ? await fetchDetails(cluster, ctx.namespace, r, timeoutMs) : undefined;
-        texts.push(describeRestore(r, details, await podVolumeRestoresOf(cluster, ctx.namespace, r)));
+        const fetched = details ? await fetchDetails(cluster, ctx.namespace, r, details.timeoutMs) : undefined;
+        texts.push(describeRestore(r, fetched, await podVolumeRestoresOf(cluster, ctx.namespace, r)));
       }
       process.stdout.write(texts.join('\n\n'));
     });

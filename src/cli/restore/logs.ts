@@ -5,13 +5,17 @@ import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { CliContext } from '../context.ts';
 import { openDownload } from '../download-request.ts';
 import { FlagError } from '../errors.ts';
-import { parseIntFlag } from '../flags.ts';
+import { parseTimeoutFlag } from '../flags.ts';
 
 export function restoreLogsCommand() {
   return new Command('logs')
     .description('Print the log of a restore')
     .argument('<name>', 'the restore')
-    .option('--timeout <seconds>', 'how long to wait for the server to serve the log', '60')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the server to serve the log (a plain number is seconds)',
+      '1m',
+    )
     .addHelpText(
       'after',
       `
@@ -21,7 +25,7 @@ Examples:
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
-      const timeoutMs = (parseIntFlag(flags.timeout, '--timeout') ?? 60) * 1000;
+      const timeoutMs = parseTimeoutFlag(flags.timeout);
       const cluster = ctx.cluster();
       if (!(await cluster.find(resourceRef(Kinds.Restore), name, ctx.namespace))) {
         throw new FlagError([`restore ${name} not found in namespace ${ctx.namespace}`]);

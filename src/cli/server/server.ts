@@ -233,7 +233,10 @@ export function serverCommand() {
     .option('--leader-elect-retry-period <duration>', 'how often candidates try to acquire or renew', '2s')
     .option('--leader-elect-resource-name <name>', 'name of the Lease in the server namespace', 'skiff-server')
     .option('--garbage-collection-frequency <duration>', 'how often expired backups are looked for (0 = 1h)', '1h')
-    .option('--disable-controllers <names>', 'controllers not to run, comma-separated (e.g. gc,restore)')
+    .option(
+      '--disable-controllers <names>',
+      'controllers not to run, comma-separated (e.g. gc,restore); backup-operations and backup-finalizer only with backup, restore-operations and restore-finalizer only with restore (their work runs inside those)',
+    )
     .option('--features <list>', 'server features, comma-separated (EnableAPIGroupVersions)')
     .option('--concurrent-backups <n>', 'backups of disjoint namespaces that run at once; the others queue', '1')
     .option(

@@ -6,6 +6,7 @@ import { CliContext } from '../context.ts';
 import { FlagError, throwIfProblems } from '../errors.ts';
 import { collect, parseCredential, parseKeyValues, ProblemCollector } from '../flags.ts';
 import { findVelero } from '../resources.ts';
+import { NO_SNAPSHOTTER_NOTE } from './snapshot-location-options.ts';
 
 export interface SetSnapshotLocationFlags {
   credential?: string | undefined;
@@ -55,5 +56,6 @@ Examples:
       }
       await cluster.patch(ref, { name, namespace: ctx.namespace }, 'merge', { spec: patch });
       console.log(`Snapshot volume location "${name}" configured successfully.`);
+      console.log(NO_SNAPSHOTTER_NOTE);
     });
 }

@@ -12,7 +12,8 @@ export interface SnapshotLocationFlags {
 /**
  * Skiff has no volume snapshotter of its own yet: a VolumeSnapshotLocation is kept for Velero
  * compatibility (manifests, `--volume-snapshot-locations`), and PVs with native snapshots are
- * restored without their data, with a warning. Every command that writes one says so.
+ * restored without their data, with a warning. Every command that writes one says so:
+ * `snapshot-location create` and `set`, and `install` when it creates VSL `default`.
  */
 export const NO_SNAPSHOTTER_NOTE =
   'Note: Skiff takes no native volume snapshots yet; the location is stored for Velero compatibility.';

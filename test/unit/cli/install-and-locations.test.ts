@@ -51,6 +51,18 @@ describe('install objects', () => {
     });
   });
 
+  test('--secret-file with a filesystem location is refused: the location would refuse the credential', () => {
+    const { problems } = installObjects('velero', {
+      provider: 'filesystem',
+      bucket: 'skiff',
+      backupLocationConfig: ['path=/var/backups'],
+      secretFileContents: Buffer.from('[default]\n'),
+    });
+    assert.deepEqual(problems, [
+      '--secret-file: a filesystem location takes no credentials (it refuses spec.credential): drop --secret-file',
+    ]);
+  });
+
   test('--no-default-backup-location and --use-volume-snapshots=false leave out the locations', () => {
     const { objects, problems } = installObjects('velero', {
       defaultBackupLocation: false,

@@ -23,6 +23,47 @@ describe('skiff server flags for garbage collection and controllers', () => {
         /"gardener" is not a controller/.test(err.problems[1] ?? ''),
     );
   });
+
+  test('a Velero controller whose work runs inside backup or restore is refused alone, naming its host', () => {
+    assert.throws(
+      () =>
+        serverOptions(ctx, {
+          disableControllers: 'backup-operations,backup-finalizer,restore-operations,restore-finalizer',
+        }),
+      (err: unknown) =>
+        err instanceof FlagError &&
+        err.problems.length === 4 &&
+        /"backup-operations" is not a separate controller in Skiff: its work runs inside the "backup" controller, so it can be disabled only together with it/.test(
+          err.problems[0] ?? '',
+        ) &&
+        /"backup-finalizer" .*inside the "backup" controller/.test(err.problems[1] ?? '') &&
+        /"restore-operations" .*inside the "restore" controller/.test(err.problems[2] ?? '') &&
+        /"restore-finalizer" .*inside the "restore" controller.*--disable-controllers restore,restore-finalizer/.test(
+          err.problems[3] ?? '',
+        ),
+    );
+  });
+
+  test('with the controller that does its work, such a name is accepted: that work then stops', () => {
+    const opts = serverOptions(ctx, { disableControllers: 'backup,backup-finalizer,restore-finalizer,restore' });
+    assert.deepEqual(opts.disableControllers, ['backup', 'backup-finalizer', 'restore-finalizer', 'restore']);
+  });
+
+  test('every other Velero name is a Skiff controller and is accepted', () => {
+    const names = [
+      'backup-queue',
+      'backup',
+      'backup-deletion',
+      'backup-sync',
+      'download-request',
+      'gc',
+      'backup-repo',
+      'restore',
+      'schedule',
+      'server-status-request',
+    ];
+    assert.deepEqual(serverOptions(ctx, { disableControllers: names.join(',') }).disableControllers, names);
+  });
 });
 
 describe('skiff server flags for concurrency', () => {
