@@ -1,6 +1,6 @@
 import { StorageConfigError } from '../../errors.ts';
 import { parseResticRepoPrefix, type S3ResticRepoPrefix } from '../../restic-repo-prefix.ts';
-import { parseBoolConfig } from '../config-bool.ts';
+import { parseBoolConfig, refuseUnknownConfigKeys } from '../config-keys.ts';
 
 /** The checksum algorithms Velero's AWS plugin accepts for `checksumAlgorithm`. */
 export const checksumAlgorithms = ['CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const;
@@ -70,7 +70,7 @@ function parseChecksum(provider: string, config: Readonly<Record<string, string>
 }
 
 /** The `spec.config` keys Skiff acts on for an AWS location. */
-const HONOURED_KEYS = new Set([
+const HONOURED_KEYS = [
   'region',
   's3Url',
   'publicUrl',
@@ -86,7 +86,7 @@ const HONOURED_KEYS = new Set([
   'resticRepoPrefix',
   // The SDK always reads the shared config files, which is what this asks for.
   'enableSharedConfig',
-]);
+];
 
 /** Keys of Velero's AWS plugin that Skiff does not implement, with what to do instead. */
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
@@ -95,18 +95,14 @@ const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   signatureVersion: 'only Signature Version 4 is supported; set "4" or remove the key',
 };
 
-/**
- * A key Skiff would not act on is refused rather than ignored: a user who set it believes it
- * works. Velero's AWS plugin refuses keys it does not know as well.
- */
+/** Velero's AWS plugin refuses keys it does not know as well; version 4 is the one Skiff signs with. */
 function refuseUnknownKeys(provider: string, config: Readonly<Record<string, string>>): void {
-  for (const key of Object.keys(config)) {
-    if (HONOURED_KEYS.has(key)) continue;
-    if (key === 'signatureVersion' && config[key] === '4') continue;
-    const why =
-      UNSUPPORTED_KEYS[key] ?? `it is not a key of the AWS provider (known: ${[...HONOURED_KEYS].join(', ')})`;
-    throw new StorageConfigError(provider, `spec.config.${key}`, `spec.config.${key}: ${why}`);
-  }
+  const { signatureVersion, ...others } = config;
+  refuseUnknownConfigKeys(provider, signatureVersion === '4' ? others : config, {
+    label: 'AWS',
+    keys: HONOURED_KEYS,
+    unsupported: UNSUPPORTED_KEYS,
+  });
 }
 
 const KMS_ENCRYPTIONS = ['aws:kms', 'aws:kms:dsse'];

@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { StorageConfigError } from '../../errors.ts';
 import type { ProviderInit } from '../../provider.ts';
 import { parseResticRepoPrefix, type DirectoryResticRepoPrefix } from '../../restic-repo-prefix.ts';
-import { parseBoolConfig } from '../config-bool.ts';
+import { parseBoolConfig, refuseUnknownConfigKeys } from '../config-keys.ts';
 
 export interface FilesystemSettings {
   /** `path`, resolved: the directory the buckets are sub-directories of. */
@@ -27,14 +27,7 @@ const HONOURED_KEYS = ['path', 'createBucket', 'resticRepoPrefix'] as const;
  */
 function refuseUnused(init: Pick<ProviderInit, 'provider' | 'config' | 'caCert' | 'credential'>): void {
   const { provider } = init;
-  for (const key of Object.keys(init.config)) {
-    if ((HONOURED_KEYS as readonly string[]).includes(key)) continue;
-    throw new StorageConfigError(
-      provider,
-      `spec.config.${key}`,
-      `spec.config.${key}: it is not a key of the filesystem provider (known: ${HONOURED_KEYS.join(', ')})`,
-    );
-  }
+  refuseUnknownConfigKeys(provider, init.config, { label: 'filesystem', keys: HONOURED_KEYS });
   if (init.caCert !== undefined) {
     throw new StorageConfigError(
       provider,

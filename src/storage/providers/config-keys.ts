@@ -27,3 +27,28 @@ export function parseBoolConfig(provider: string, config: Readonly<Record<string
   }
   return parsed;
 }
+
+/** The keys a provider acts on, and the ones it knows but refuses with a reason of their own. */
+export interface ProviderKeys {
+  /** How the message names the provider: `AWS`, `filesystem`. */
+  label: string;
+  keys: readonly string[];
+  unsupported?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A key Skiff would not act on is refused rather than ignored: a user who set it believes it
+ * works. The first such key is named, with what to do instead when the provider says.
+ */
+export function refuseUnknownConfigKeys(
+  provider: string,
+  config: Readonly<Record<string, string>>,
+  known: ProviderKeys,
+): void {
+  for (const key of Object.keys(config)) {
+    if (known.keys.includes(key)) continue;
+    const why =
+      known.unsupported?.[key] ?? `it is not a key of the ${known.label} provider (known: ${known.keys.join(', ')})`;
+    throw new StorageConfigError(provider, `spec.config.${key}`, `spec.config.${key}: ${why}`);
+  }
+}
