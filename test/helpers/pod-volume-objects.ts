@@ -13,6 +13,8 @@ export interface ManualPodVolumeBackup {
   uploaderType: 'kopia' | 'restic';
   repoIdentifier?: string;
   uploaderSettings?: Record<string, string>;
+  /** Default: `default`. */
+  location?: string;
 }
 
 export async function createPodVolumeBackup(
@@ -28,7 +30,7 @@ export async function createPodVolumeBackup(
       node: pod.node,
       pod: { kind: 'Pod', namespace: pod.pod.metadata.namespace, name: pod.pod.metadata.name, uid: pod.uid },
       volume,
-      backupStorageLocation: 'default',
+      backupStorageLocation: extra.location ?? 'default',
       repoIdentifier: extra.repoIdentifier ?? '',
       uploaderType,
       tags: { backup: 'manual', volume, ns: pod.pod.metadata.namespace ?? '' },
@@ -82,6 +84,10 @@ export interface ManualPodVolumeRestore {
   annotations?: Record<string, string>;
   /** Default: `WriteSparseFiles: "true"`. */
   uploaderSettings?: Record<string, string>;
+  /** Default: the PodVolumeBackup's. */
+  location?: string;
+  /** Default: the PodVolumeBackup's. */
+  repoIdentifier?: string;
 }
 
 export async function createPodVolumeRestore(
@@ -109,8 +115,8 @@ export async function createPodVolumeRestore(
     spec: {
       pod: { kind: 'Pod', namespace: r.pod.pod.metadata.namespace, name: r.pod.pod.metadata.name, uid: r.pod.uid },
       volume: r.volume,
-      backupStorageLocation: 'default',
-      repoIdentifier: r.backup.spec.repoIdentifier ?? '',
+      backupStorageLocation: r.location ?? r.backup.spec.backupStorageLocation,
+      repoIdentifier: r.repoIdentifier ?? r.backup.spec.repoIdentifier ?? '',
       uploaderType: r.backup.spec.uploaderType,
       snapshotID: r.backup.status?.snapshotID,
       sourceNamespace: r.sourceNamespace,

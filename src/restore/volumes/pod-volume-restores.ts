@@ -19,6 +19,7 @@ import { parseDuration } from '../../util/duration.ts';
 import { formatError } from '../../util/errors.ts';
 import { validLabelValue } from '../../util/label-value.ts';
 import { DIR_TIMES_ANNOTATION } from '../../volumes/dir-times/record.ts';
+import { currentResticIdentifier } from '../../volumes/repository/current-identifier.ts';
 import { UploaderSettingKeys } from '../../volumes/uploader/settings.ts';
 import { getPath } from '../actions/types.ts';
 import { claimOf, type BackedUpVolume } from './pod-volumes.ts';
@@ -64,6 +65,8 @@ export interface PodVolumeRestoreInput {
   volume: BackedUpVolume;
   /** The backup's location (contract §4); the PVB's own when empty. */
   backupStorageLocation: string;
+  /** restic: the location's repository URL for the source namespace now (§1.11); "" for kopia. */
+  repoIdentifier: string;
   uploaderSettings: Record<string, string>;
   /** The uid of the claim the volume mounts in the target namespace, when it is a PVC. */
   pvcUID?: string;
@@ -106,7 +109,7 @@ export function podVolumeRestoreObject(input: PodVolumeRestoreInput): KubeObject
       pod: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: podUID },
       volume: volume.volume,
       backupStorageLocation: input.backupStorageLocation || volume.backupStorageLocation,
-      repoIdentifier: volume.repoIdentifier,
+      repoIdentifier: input.repoIdentifier,
       uploaderType: volume.uploaderType,
       snapshotID: volume.snapshotID,
       sourceNamespace: input.sourceNamespace,
@@ -202,12 +205,14 @@ export class PodVolumeRestorer {
       try {
         const claim = claimOf(pod, volume.volume);
         const pvc = claim ? await cluster.find(PVCS, claim, namespace) : undefined;
+        const location = this.deps.backupStorageLocation || volume.backupStorageLocation;
         const pvr = podVolumeRestoreObject({
           restore: this.deps.restore,
           pod,
           sourceNamespace,
           volume,
-          backupStorageLocation: this.deps.backupStorageLocation,
+          backupStorageLocation: location,
+          repoIdentifier: await this.repoIdentifier(volume, location, sourceNamespace),
           uploaderSettings: this.deps.uploaderSettings,
           ...(pvc?.metadata.uid ? { pvcUID: pvc.metadata.uid } : {}),
           ...(this.deps.dataOnly ? { dataOnly: true } : {}),
@@ -221,6 +226,29 @@ export class PodVolumeRestorer {
         log.error(scopeOf(namespace), `could not start the pod volume restore of ${where}: ${formatError(err)}`);
       }
     }
+  }
+
+  /**
+   * What a restic PodVolumeRestore records as its repository (Velero takes it from the
+   * BackupRepository of this cluster, not from the backup): the location's URL for the source
+   * namespace now. A backup that recorded another is restored from the location all the same,
+   * and the log says so, since "snapshot not found" would otherwise be hard to place.
+   */
+  private async repoIdentifier(volume: BackedUpVolume, location: string, sourceNamespace: string): Promise<string> {
+    if (volume.uploaderType !== 'restic') return '';
+    const current = await currentResticIdentifier(
+      this.deps.cluster,
+      this.deps.restore.namespace,
+      location,
+      sourceNamespace,
+    );
+    if (current === undefined) throw new Error(`backup storage location "${location}" not found`);
+    if (volume.repoIdentifier !== '' && volume.repoIdentifier !== current) {
+      this.deps.log.info(
+        `the backup recorded restic repository "${volume.repoIdentifier}" for volume ${volume.volume}; location ${location} keeps it at "${current}" now, which is read`,
+      );
+    }
+    return current;
   }
 
   /**

@@ -16,7 +16,7 @@ import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
-import { resticIdentifier } from '../repository/identity.ts';
+import { checkRecordedResticIdentifier } from '../repository/current-identifier.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
@@ -104,7 +104,14 @@ async function run(
         ...(await volumePathOf(ctx.cluster, ctx, pod, pvb.spec.volume, signal)),
       })),
       (async () => {
-        if (type === 'restic' && pvb.spec.repoIdentifier) await checkResticIdentifier(ctx, pvb, podNamespace);
+        if (type === 'restic' && pvb.spec.repoIdentifier) {
+          await checkRecordedResticIdentifier(ctx.cluster, ctx.namespace, {
+            owner: `PodVolumeBackup ${pvb.metadata.name ?? ''}`,
+            recorded: pvb.spec.repoIdentifier,
+            location: pvb.spec.backupStorageLocation,
+            volumeNamespace: podNamespace,
+          });
+        }
         return openRepository(ctx, { volumeNamespace: podNamespace, location: pvb.spec.backupStorageLocation, type });
       })(),
     ]);
@@ -144,21 +151,6 @@ async function run(
     await recordDataPathError(
       { ctx, what: 'backup', pod: pvb.spec.pod, volume: pvb.spec.volume, signal, log, patch },
       err,
-    );
-  }
-}
-
-async function checkResticIdentifier(ctx: NodeAgentContext, pvb: PodVolumeBackup, podNamespace: string): Promise<void> {
-  const bsl = await ctx.cluster.find(
-    resourceRef(Kinds.BackupStorageLocation),
-    pvb.spec.backupStorageLocation,
-    ctx.namespace,
-  );
-  if (!bsl) return; // openRepository names the missing location
-  const expected = resticIdentifier(bsl as never, podNamespace);
-  if (pvb.spec.repoIdentifier !== expected) {
-    throw new Error(
-      `spec.repoIdentifier "${pvb.spec.repoIdentifier}" is not the restic repository of location ${pvb.spec.backupStorageLocation} for namespace ${podNamespace} ("${expected}")`,
     );
   }
 }

@@ -12,7 +12,8 @@ import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime, type Clock } from '../../util/clock.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { Logger } from '../../util/log.ts';
-import { resticIdentifier } from './identity.ts';
+import { currentResticIdentifier, movedMessage } from './current-identifier.ts';
+import type { RepositoryKey } from './identity.ts';
 import { maintenanceFrequencyFor, msUntilMaintenance, recordMaintenance } from './maintenance.ts';
 import { openRepository, type RepositoryContext } from './open.ts';
 
@@ -52,6 +53,78 @@ async function noteRepositoryConfig(
   if (note === undefined || repo.status?.message) return;
   deps.log.warn({ repository: target.name }, note);
   await deps.cluster.patchStatus(REF, target, { message: note });
+}
+
+/**
+ * Initialises or connects a repository that is not Ready, or whose location now keeps it
+ * elsewhere, and records the outcome; a NotReady one is tried again at most once a minute.
+ */
+async function connect(
+  deps: RepositoryControllerDeps,
+  attempts: ControllerState['attempts'],
+  { repo, key }: { repo: BackupRepository; key: RepositoryKey },
+  location: LocationCheck,
+): Promise<ReconcileResult> {
+  const name = repo.metadata.name ?? '';
+  const target = { name, namespace: deps.namespace };
+  const { type } = key;
+  const now = deps.clock.now().getTime();
+  const last = attempts.get(name);
+  if (repo.status?.phase === 'NotReady' && last !== undefined && now - last < RETRY_NOT_READY_MS) {
+    return { requeueAfterMs: last + RETRY_NOT_READY_MS - now };
+  }
+  attempts.set(name, now);
+  try {
+    if (location.error !== undefined) throw location.error;
+    if (location.moved !== undefined) {
+      // Written before connecting, so what the repository says is where it is connected.
+      await deps.cluster.patch(REF, target, 'merge', { spec: { resticIdentifier: location.moved } });
+      if (repo.spec.resticIdentifier) {
+        deps.log.info({ repository: name }, movedMessage(key.location, repo.spec.resticIdentifier, location.moved));
+      }
+    }
+    const uploader = await openRepository(deps, key);
+    const how = await uploader.initOrConnect();
+    deps.log.info({ repository: name, how }, 'backup repository ready');
+    // Ready, but saying on the object what of it is not acted on (Velero's --backup-repository-configmap keys).
+    await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: repositoryConfigNote(repo) ?? '' });
+    attempts.delete(name);
+  } catch (err) {
+    const message = `cannot initialise or connect to the ${type} repository: ${errorMessage(err)}`;
+    deps.log.warn({ repository: name, err }, 'backup repository not ready');
+    await deps.cluster.patchStatus(REF, target, { phase: 'NotReady', message });
+    return { requeueAfterMs: RETRY_NOT_READY_MS };
+  }
+  return { requeueAfterMs: RESYNC_MS };
+}
+
+interface LocationCheck {
+  moved?: string;
+  error?: Error;
+}
+
+/**
+ * Where the location keeps a restic repository now, against `spec.resticIdentifier`: `moved`
+ * is the new URL when they differ (or none was written yet); `error` a location restic cannot
+ * use. Kopia repositories are found from the location each time they are opened.
+ */
+async function locationCheck(
+  deps: RepositoryControllerDeps,
+  repo: BackupRepository,
+  type: RepositoryType,
+): Promise<LocationCheck> {
+  if (type !== 'restic') return {};
+  try {
+    const current = await currentResticIdentifier(
+      deps.cluster,
+      deps.namespace,
+      repo.spec.backupStorageLocation,
+      repo.spec.volumeNamespace,
+    );
+    return current !== undefined && current !== (repo.spec.resticIdentifier ?? '') ? { moved: current } : {};
+  } catch (err) {
+    return { error: err instanceof Error ? err : new Error(String(err)) };
+  }
 }
 
 /** Velero's BackupRepository type field: "" is a legacy restic repository. */
@@ -99,34 +172,9 @@ async function reconcile(
     await deps.cluster.patch(REF, target, 'merge', { spec: { maintenanceFrequency: frequency } });
   }
 
-  if (repo.status?.phase !== 'Ready') {
-    const now = deps.clock.now().getTime();
-    const last = attempts.get(name);
-    if (repo.status?.phase === 'NotReady' && last !== undefined && now - last < RETRY_NOT_READY_MS) {
-      return { requeueAfterMs: last + RETRY_NOT_READY_MS - now };
-    }
-    attempts.set(name, now);
-    try {
-      if (type === 'restic' && !repo.spec.resticIdentifier) {
-        const bsl = await deps.cluster.find(resourceRef(Kinds.BackupStorageLocation), key.location, deps.namespace);
-        if (bsl) {
-          const identifier = resticIdentifier(bsl as never, key.volumeNamespace);
-          await deps.cluster.patch(REF, target, 'merge', { spec: { resticIdentifier: identifier } });
-        }
-      }
-      const uploader = await openRepository(deps, key);
-      const how = await uploader.initOrConnect();
-      deps.log.info({ repository: name, how }, 'backup repository ready');
-      // Ready, but saying on the object what of it is not acted on (Velero's --backup-repository-configmap keys).
-      await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: repositoryConfigNote(repo) ?? '' });
-      attempts.delete(name);
-    } catch (err) {
-      const message = `cannot initialise or connect to the ${type} repository: ${errorMessage(err)}`;
-      deps.log.warn({ repository: name, err }, 'backup repository not ready');
-      await deps.cluster.patchStatus(REF, target, { phase: 'NotReady', message });
-      return { requeueAfterMs: RETRY_NOT_READY_MS };
-    }
-    return { requeueAfterMs: RESYNC_MS };
+  const location = await locationCheck(deps, repo, type);
+  if (repo.status?.phase !== 'Ready' || location.moved !== undefined || location.error !== undefined) {
+    return connect(deps, attempts, { repo, key }, location);
   }
 
   await noteRepositoryConfig(deps, repo, target);

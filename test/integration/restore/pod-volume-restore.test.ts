@@ -15,6 +15,8 @@ import type { BackupStore } from '../../../src/storage/index.ts';
 import { adminCluster, core, createNamespace, deleteNamespaceAndWait, waitFor } from '../../helpers/cluster.ts';
 import { startFakeNodeAgent, volumeDir } from '../../helpers/fake-node-agent.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { restoreLogLines } from '../../helpers/restore-log.ts';
+import { loadTestEnv } from '../../helpers/testenv.ts';
 import { skiffOk } from '../cli/run-skiff.ts';
 import { restoreAndWait, waitForRestoreDone } from '../../helpers/restore-server.ts';
 import { backupAndWait, defaultStore, startTestServer, type TestServer } from '../../helpers/skiff-server.ts';
@@ -32,7 +34,7 @@ async function podRunning(namespace: string, name: string): Promise<KubeObject> 
 
 /** A namespace with pod `db` (a node-local claim `data` and an emptyDir `scratch`), backed up, with PVB records, then deleted. */
 async function backedUpPod(
-  options: { keep?: boolean; extraPods?: string[] } = {},
+  options: { keep?: boolean; extraPods?: string[]; resticData?: { repoIdentifier: string } } = {},
 ): Promise<{ ns: string; backup: string }> {
   const ns = uniqueName('fsr');
   const backup = uniqueName('bk');
@@ -86,8 +88,9 @@ async function backedUpPod(
       pod: { kind: 'Pod', namespace: ns, name: 'db', uid: pod.metadata.uid },
       volume,
       backupStorageLocation: 'default',
-      repoIdentifier: '',
-      uploaderType: 'kopia',
+      ...(volume === 'data' && options.resticData
+        ? { repoIdentifier: options.resticData.repoIdentifier, uploaderType: 'restic' }
+        : { repoIdentifier: '', uploaderType: 'kopia' }),
     },
     status: { phase: 'Completed', snapshotID: `snap-${volume}`, progress: { totalBytes: 10, bytesDone: 10 } },
   });
@@ -292,5 +295,36 @@ describe('restore of pod volumes (reference §6.5)', { concurrency: false }, () 
       errors.join('\n'),
     );
     assert.ok(errors.some((e) => e.startsWith('spec.existingResourcePolicy cannot be used with a data-only restore')));
+  });
+
+  test("a restic volume's PodVolumeRestore names the location's repository now, not the URL the backup recorded", async () => {
+    // The backup was taken where the bucket was reached at another address (another cluster's s3Url).
+    const recorded = 's3:http://minio.old-cluster:9000/velero/restic/shop';
+    const { ns, backup } = await backedUpPod({ resticData: { repoIdentifier: recorded } });
+    const agent = startFakeNodeAgent(cluster, {
+      namespace: server.namespace,
+      files: { data: { 'base/PG_VERSION': '17\n' }, scratch: { 'tmp/a.txt': 'scratch data' } },
+    });
+    try {
+      const name = uniqueName('rs');
+      const restore = await restoreAndWait(cluster, server.namespace, name, { backupName: backup });
+      assert.equal(restore.status?.phase, 'Completed', JSON.stringify(restore.status));
+      const env = loadTestEnv();
+      const current = `s3:${env.s3.endpoint}/${env.s3.bucket}/${server.prefix}/restic/${ns}`;
+      const byVolume = new Map((await pvrsOf(name)).map((p) => [(p.spec as { volume: string }).volume, p]));
+      const data = byVolume.get('data')?.spec as { repoIdentifier?: string; uploaderType?: string } | undefined;
+      assert.deepEqual([data?.uploaderType, data?.repoIdentifier], ['restic', current]);
+      assert.equal((byVolume.get('scratch')?.spec as { repoIdentifier?: string }).repoIdentifier, '', 'kopia: none');
+      const lines = await restoreLogLines(store, name);
+      assert.ok(
+        lines.some(
+          (l) => l.includes('the backup recorded restic repository') && l.includes(recorded) && l.includes(current),
+        ),
+        lines.join('\n'),
+      );
+    } finally {
+      await agent.stop();
+      await deleteNamespaceAndWait(cluster, ns);
+    }
   });
 });

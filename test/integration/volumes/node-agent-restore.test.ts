@@ -9,10 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Kinds, resourceRef } from '../../../src/api/index.ts';
 import { ensureRepository } from '../../../src/volumes/repository/index.ts';
 import { adminCluster, createNamespace } from '../../helpers/cluster.ts';
 import { allocatedBytes, digestTree, makeRichTree, SPARSE_FILE, treeSum } from '../../helpers/file-tree.ts';
 import { uniqueName } from '../../helpers/names.ts';
+import { testS3Client } from '../../helpers/s3.ts';
+import { createLocation, s3LocationSpec } from '../../helpers/skiff-server.ts';
 import { useServerWithNodeAgents } from '../../helpers/node-agents.ts';
 import {
   createPodVolumeBackup,
@@ -107,5 +111,69 @@ describe('node agent: PodVolumeRestore', () => {
     const pvr = await waitForPodVolumeRestore(cluster, suite.server.namespace, name);
     assert.equal(pvr.status?.phase, 'Completed', pvr.status?.message);
     assert.deepEqual(await digestTree(dir), want, 'the files are back, and no .velero marker');
+  });
+
+  test("restic: a location's restic repositories move with its resticRepoPrefix; a PodVolumeRestore naming the old URL is refused", async () => {
+    const env = loadTestEnv();
+    const serverNs = suite.server.namespace;
+    const ns = uniqueName('pvr-moved');
+    await createNamespace(cluster, ns);
+    const location = uniqueName('moving');
+    await createLocation(cluster, serverNs, location, s3LocationSpec(suite.server.prefix));
+    const key = { volumeNamespace: ns, location, type: 'restic' as const };
+    const first = await ensureRepository(cluster, serverNs, key);
+    const oldURL = `s3:${env.s3.endpoint}/${env.s3.bucket}/${suite.server.prefix}/restic/${ns}`;
+    assert.equal(first.spec.resticIdentifier, oldURL);
+
+    // The location now keeps restic repositories elsewhere in the bucket.
+    const movedPrefix = `s3:${env.s3.endpoint}/${env.s3.bucket}/${suite.server.prefix}/moved`;
+    await cluster.patch(resourceRef(Kinds.BackupStorageLocation), { name: location, namespace: serverNs }, 'merge', {
+      spec: { config: { resticRepoPrefix: movedPrefix } },
+    });
+    const moved = await ensureRepository(cluster, serverNs, key);
+    assert.equal(moved.metadata.uid, first.metadata.uid, 'the same BackupRepository');
+    assert.equal(moved.spec.resticIdentifier, `${movedPrefix}/${ns}`);
+    assert.equal(moved.status?.phase, 'Ready');
+
+    const source = await createVolumePod(cluster, ns, 'app', { claims: ['data'] });
+    const sourceDir = await source.volumeDir('data');
+    await makeRichTree(sourceDir, { largeBytes: 1024 * 1024, sparseBytes: 1024 * 1024 });
+    const pvbName = await createPodVolumeBackup(cluster, serverNs, {
+      pod: source,
+      volume: 'data',
+      uploaderType: 'restic',
+      repoIdentifier: moved.spec.resticIdentifier ?? '',
+      location,
+    });
+    const backup = await waitForPodVolumeBackup(cluster, serverNs, pvbName);
+    assert.equal(backup.status?.phase, 'Completed', `${backup.status?.message}\n${suite.agents.logs(source.node)}`);
+    // The data is where the location now says, not under the old repository.
+    const listed = await testS3Client().send(
+      new ListObjectsV2Command({ Bucket: env.s3.bucket, Prefix: `${suite.server.prefix}/moved/${ns}/snapshots/` }),
+    );
+    assert.equal(listed.KeyCount, 1, 'one restic snapshot at the new place');
+
+    const target = await createVolumePod(cluster, ns, 'copy', { claims: ['restored'] });
+    const restore = (repoIdentifier: string): Promise<string> =>
+      createPodVolumeRestore(cluster, serverNs, {
+        pod: target,
+        volume: 'restored',
+        backup,
+        sourceNamespace: ns,
+        restoreUID: randomUUID(),
+        repoIdentifier,
+      });
+    const stale = await waitForPodVolumeRestore(cluster, serverNs, await restore(oldURL));
+    assert.equal(stale.status?.phase, 'Failed');
+    assert.match(
+      stale.status?.message ?? '',
+      /spec\.repoIdentifier ".*\/restic\/pvr-moved-[^"]*" is not the restic repository of location/,
+    );
+    const pvr = await waitForPodVolumeRestore(cluster, serverNs, await restore(moved.spec.resticIdentifier ?? ''));
+    assert.equal(pvr.status?.phase, 'Completed', pvr.status?.message);
+    assert.deepEqual(
+      await digestTree(await target.volumeDir('restored'), { skipVelero: true }),
+      await digestTree(sourceDir),
+    );
   });
 });

@@ -4,9 +4,11 @@
  * InProgress then Completed with a snapshot ID, or Failed with the message `fail` gives.
  * It writes through the real API server, as the node agent does; it moves no data.
  */
-import { Kinds, resourceRef, type PodVolumeBackup } from '../../../src/api/index.ts';
+import { Kinds, resourceRef, type BackupRepository, type PodVolumeBackup } from '../../../src/api/index.ts';
 import { veleroListType } from '../../../src/controllers/velero-types.ts';
 import type { Cluster } from '../../../src/kube/index.ts';
+import { currentResticIdentifier } from '../../../src/volumes/repository/current-identifier.ts';
+import { repositoryTypeField } from '../../../src/volumes/repository/index.ts';
 
 export interface StandInAgent {
   stop(): Promise<void>;
@@ -22,14 +24,21 @@ export function standInNodeAgent(
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      for await (const repo of cluster.list(veleroListType(Kinds.BackupRepository), { namespace })) {
-        const phase = (repo.status as { phase?: string } | undefined)?.phase;
-        if (phase !== 'Ready')
-          await cluster.patchStatus(
-            resourceRef(Kinds.BackupRepository),
-            { name: repo.metadata.name ?? '', namespace },
-            { phase: 'Ready' },
+      for await (const obj of cluster.list(veleroListType(Kinds.BackupRepository), { namespace })) {
+        const repo = obj as BackupRepository;
+        const ref = { name: repo.metadata.name ?? '', namespace };
+        if (repo.status?.phase === 'Ready') continue;
+        // As the real controller does: a restic repository records where its location keeps it.
+        if (repositoryTypeField(repo.spec.repositoryType) === 'restic') {
+          const url = await currentResticIdentifier(
+            cluster,
+            namespace,
+            repo.spec.backupStorageLocation,
+            repo.spec.volumeNamespace,
           );
+          await cluster.patch(resourceRef(Kinds.BackupRepository), ref, 'merge', { spec: { resticIdentifier: url } });
+        }
+        await cluster.patchStatus(resourceRef(Kinds.BackupRepository), ref, { phase: 'Ready' });
       }
       for await (const obj of cluster.list(veleroListType(Kinds.PodVolumeBackup), { namespace })) {
         const pvb = obj as PodVolumeBackup;

@@ -211,6 +211,7 @@ describe('pod volume restore: matching and objects', () => {
       sourceNamespace: 'app',
       volume: data,
       backupStorageLocation: 'primary',
+      repoIdentifier: '',
       uploaderSettings: restoreUploaderSettings({
         uploaderConfig: { writeSparseFiles: true, parallelFilesDownload: 4 },
       }),
@@ -249,6 +250,7 @@ describe('pod volume restore: matching and objects', () => {
       sourceNamespace: 'app',
       volume: data,
       backupStorageLocation: 'tenant-loc',
+      repoIdentifier: '',
       uploaderSettings: {},
     });
     assert.equal(pvr.metadata.ownerReferences, undefined);
@@ -267,6 +269,7 @@ describe('pod volume restore: matching and objects', () => {
         sourceNamespace: 'app',
         volume: data,
         backupStorageLocation: 'primary',
+        repoIdentifier: '',
         uploaderSettings: {},
         dataOnly,
       });
