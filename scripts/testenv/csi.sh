@@ -103,10 +103,12 @@ OBJ
 # saying why in its log. down.sh's unmount_under unmounts all of it (deepest first; the loop device goes with it).
 csi_storage() {
   local dir=$1 n; shift
-  local img=$dir/csi-storage.img mnt=$dir/csi-storage log=$dir/csi-storage.log why=""
+  local img=$dir/csi-storage.img mnt=$dir/csi-storage log=$dir/csi-storage.log why="" mkfs
+  # Debian puts mkfs.xfs in /usr/sbin, which a root shell started without a login (su, env -i) lacks on PATH.
+  mkfs=$(PATH="$PATH:/usr/sbin:/sbin" command -v mkfs.xfs || true)
   if [ "$(id -u)" != 0 ]; then why="not root"
-  elif ! command -v mkfs.xfs >/dev/null; then why="mkfs.xfs not found (apt-get install xfsprogs)"
-  elif ! { truncate -s "${SKIFF_CSI_STORAGE_SIZE:-32G}" "$img" && mkfs.xfs -q -m reflink=1 "$img" && mkdir -p "$mnt" &&
+  elif [ -z "$mkfs" ]; then why="mkfs.xfs not found (apt-get install xfsprogs)"
+  elif ! { truncate -s "${SKIFF_CSI_STORAGE_SIZE:-32G}" "$img" && "$mkfs" -q -m reflink=1 "$img" && mkdir -p "$mnt" &&
            mount -o loop "$img" "$mnt"; } > "$log" 2>&1; then why="making or mounting $img failed: $(tail -n 3 "$log")"
   fi
   if [ -n "$why" ]; then
