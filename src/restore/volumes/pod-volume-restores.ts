@@ -63,7 +63,7 @@ export interface PodVolumeRestoreInput {
   pod: KubeObject;
   sourceNamespace: string;
   volume: BackedUpVolume;
-  /** The backup's location (contract §4); the PVB's own when empty. */
+  /** The location whose repository holds the data (contract §4). */
   backupStorageLocation: string;
   /** restic: the location's repository URL for the source namespace now (§1.11); "" for kopia. */
   repoIdentifier: string;
@@ -108,7 +108,7 @@ export function podVolumeRestoreObject(input: PodVolumeRestoreInput): KubeObject
     spec: {
       pod: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: podUID },
       volume: volume.volume,
-      backupStorageLocation: input.backupStorageLocation || volume.backupStorageLocation,
+      backupStorageLocation: input.backupStorageLocation,
       repoIdentifier: input.repoIdentifier,
       uploaderType: volume.uploaderType,
       snapshotID: volume.snapshotID,
@@ -179,12 +179,15 @@ const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolum
  */
 export class PodVolumeRestorer {
   private created = 0;
+  /** Restic URLs by location and source namespace: looked up once, not once per volume. */
+  private readonly resticURLs = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly deps: {
       cluster: PodVolumeCluster;
       log: OperationLog;
       restore: RestoreIdentity;
+      /** The backup's location (contract §4); each PVB's own when empty. */
       backupStorageLocation: string;
       uploaderSettings: Record<string, string>;
       dataOnly?: boolean;
@@ -236,12 +239,13 @@ export class PodVolumeRestorer {
    */
   private async repoIdentifier(volume: BackedUpVolume, location: string, sourceNamespace: string): Promise<string> {
     if (volume.uploaderType !== 'restic') return '';
-    const current = await currentResticIdentifier(
-      this.deps.cluster,
-      this.deps.restore.namespace,
-      location,
-      sourceNamespace,
-    );
+    const key = `${location}/${sourceNamespace}`;
+    let lookup = this.resticURLs.get(key);
+    if (!lookup) {
+      lookup = currentResticIdentifier(this.deps.cluster, this.deps.restore.namespace, location, sourceNamespace);
+      this.resticURLs.set(key, lookup);
+    }
+    const current = await lookup;
     if (current === undefined) throw new Error(`backup storage location "${location}" not found`);
     if (volume.repoIdentifier !== '' && volume.repoIdentifier !== current) {
       this.deps.log.info(

@@ -16,7 +16,6 @@ import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
-import { checkRecordedResticIdentifier } from '../repository/current-identifier.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseBackupSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
@@ -103,17 +102,11 @@ async function run(
         pod,
         ...(await volumePathOf(ctx.cluster, ctx, pod, pvb.spec.volume, signal)),
       })),
-      (async () => {
-        if (type === 'restic' && pvb.spec.repoIdentifier) {
-          await checkRecordedResticIdentifier(ctx.cluster, ctx.namespace, {
-            owner: `PodVolumeBackup ${pvb.metadata.name ?? ''}`,
-            recorded: pvb.spec.repoIdentifier,
-            location: pvb.spec.backupStorageLocation,
-            volumeNamespace: podNamespace,
-          });
-        }
-        return openRepository(ctx, { volumeNamespace: podNamespace, location: pvb.spec.backupStorageLocation, type });
-      })(),
+      openRepository(
+        ctx,
+        { volumeNamespace: podNamespace, location: pvb.spec.backupStorageLocation, type },
+        { owner: `PodVolumeBackup ${pvb.metadata.name ?? ''}`, repoIdentifier: pvb.spec.repoIdentifier ?? '' },
+      ),
     ]);
     inProgress = patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()), path });
     inProgress.catch(() => undefined);

@@ -22,7 +22,6 @@ import { veleroListType } from '../../controllers/velero-types.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import { kubeTime } from '../../util/clock.ts';
 import { DIR_TIMES_ANNOTATION } from '../dir-times/record.ts';
-import { checkRecordedResticIdentifier } from '../repository/current-identifier.ts';
 import { openRepository, repositoryTypeOf } from '../repository/open.ts';
 import { parseRestoreSettings } from '../uploader/settings.ts';
 import type { NodeAgentContext } from './context.ts';
@@ -126,22 +125,15 @@ async function run(ctx: NodeAgentContext, job: RestoreJob, signal: AbortSignal):
     if (!dataOnly && !restoreUID) throw new Error(`it has no ${Labels.RestoreUID} label to name the done marker`);
     const { path } = await volumePathOf(ctx.cluster, ctx, pod, pvr.spec.volume, signal);
     const settings = parseRestoreSettings(pvr.spec.uploaderSettings);
-    const type = repositoryTypeOf(pvr.spec.uploaderType);
-    // Velero's node agent hands the recorded URL to restic; Skiff opens the location's repository,
-    // so a recorded URL that is no longer that repository is refused, not quietly read elsewhere.
-    if (type === 'restic' && pvr.spec.repoIdentifier) {
-      await checkRecordedResticIdentifier(ctx.cluster, ctx.namespace, {
-        owner: `PodVolumeRestore ${pvr.metadata.name ?? ''}`,
-        recorded: pvr.spec.repoIdentifier,
-        location: pvr.spec.backupStorageLocation,
+    const uploader = await openRepository(
+      ctx,
+      {
         volumeNamespace: pvr.spec.sourceNamespace,
-      });
-    }
-    const uploader = await openRepository(ctx, {
-      volumeNamespace: pvr.spec.sourceNamespace,
-      location: pvr.spec.backupStorageLocation,
-      type,
-    });
+        location: pvr.spec.backupStorageLocation,
+        type: repositoryTypeOf(pvr.spec.uploaderType),
+      },
+      { owner: `PodVolumeRestore ${pvr.metadata.name ?? ''}`, repoIdentifier: pvr.spec.repoIdentifier ?? '' },
+    );
     await patch({ phase: DataPathPhase.InProgress, startTimestamp: kubeTime(ctx.clock.now()) });
     log.info({ path, snapshotID: pvr.spec.snapshotID }, 'restoring pod volume');
     const dirTimesSnapshotID = pvr.metadata.annotations?.[DIR_TIMES_ANNOTATION];

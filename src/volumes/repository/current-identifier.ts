@@ -29,24 +29,22 @@ export async function currentResticIdentifier(
   return resticIdentifier(bsl as unknown as LocationForIdentifier, volumeNamespace);
 }
 
+/** A PodVolumeBackup's or PodVolumeRestore's `spec.repoIdentifier`, and what records it (`PodVolumeBackup <name>`). */
 export interface RecordedIdentifier {
-  /** What records it, for the message: `PodVolumeBackup ns/name`. */
   owner: string;
-  recorded: string;
-  location: string;
-  volumeNamespace: string;
+  repoIdentifier: string;
 }
 
 /** Throws, naming both URLs, when a recorded restic repository URL is not the location's repository now. */
-export async function checkRecordedResticIdentifier(
-  cluster: Pick<Cluster, 'find'>,
-  serverNamespace: string,
-  r: RecordedIdentifier,
-): Promise<void> {
-  const expected = await currentResticIdentifier(cluster, serverNamespace, r.location, r.volumeNamespace);
-  if (expected === undefined || r.recorded === expected) return;
+export function checkRecordedResticIdentifier(
+  bsl: LocationForIdentifier & { metadata?: { name?: string } },
+  volumeNamespace: string,
+  recorded: RecordedIdentifier,
+): void {
+  const expected = resticIdentifier(bsl, volumeNamespace);
+  if (recorded.repoIdentifier === expected) return;
   throw new Error(
-    `${r.owner}: spec.repoIdentifier "${r.recorded}" is not the restic repository of location ${r.location} for namespace ${r.volumeNamespace} ("${expected}")`,
+    `${recorded.owner}: spec.repoIdentifier "${recorded.repoIdentifier}" is not the restic repository of location ${bsl.metadata?.name ?? ''} for namespace ${volumeNamespace} ("${expected}")`,
   );
 }
 

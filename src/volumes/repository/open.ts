@@ -10,6 +10,7 @@ import type { Cluster } from '../../kube/index.ts';
 import { readSecretKey } from '../../kube/secrets.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { createUploader, type Uploader, type UploaderBinaries, type UploaderTuning } from '../uploader/index.ts';
+import { checkRecordedResticIdentifier, type RecordedIdentifier } from './current-identifier.ts';
 import { repositoryName, type RepositoryKey } from './identity.ts';
 import { readRepositoryPassword } from './password.ts';
 import { repositoryTarget } from './target.ts';
@@ -27,11 +28,22 @@ export interface RepositoryContext {
   uploaderTuning?: UploaderTuning | undefined;
 }
 
-export async function openRepository(ctx: RepositoryContext, key: RepositoryKey): Promise<Uploader> {
+/**
+ * `recorded`: the restic URL a PodVolumeBackup or PodVolumeRestore names; one that is not the
+ * location's repository is refused (Velero hands it to restic; Skiff opens the location's).
+ */
+export async function openRepository(
+  ctx: RepositoryContext,
+  key: RepositoryKey,
+  recorded?: RecordedIdentifier,
+): Promise<Uploader> {
   const bsl = (await ctx.cluster.find(resourceRef(Kinds.BackupStorageLocation), key.location, ctx.namespace)) as
     BackupStorageLocation | undefined;
   if (!bsl) {
     throw new ValidationError(`backup storage location "${key.location}" not found in namespace ${ctx.namespace}`);
+  }
+  if (key.type === 'restic' && recorded?.repoIdentifier) {
+    checkRecordedResticIdentifier(bsl, key.volumeNamespace, recorded);
   }
   const target = await repositoryTarget(bsl, key.type, key.volumeNamespace, {
     defaultNamespace: ctx.namespace,
