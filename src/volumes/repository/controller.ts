@@ -76,15 +76,16 @@ async function connect(
   attempts.set(name, now);
   try {
     if (location.error !== undefined) throw location.error;
-    if (location.moved !== undefined) {
-      // Written before connecting, so what the repository says is where it is connected.
-      await deps.cluster.patch(REF, target, 'merge', { spec: { resticIdentifier: location.moved } });
-      if (repo.spec.resticIdentifier) {
-        deps.log.info({ repository: name }, movedMessage(key.location, repo.spec.resticIdentifier, location.moved));
-      }
+    if (location.moved !== undefined && repo.spec.resticIdentifier) {
+      deps.log.info({ repository: name }, movedMessage(key.location, repo.spec.resticIdentifier, location.moved));
     }
     const uploader = await openRepository(deps, key);
     const how = await uploader.initOrConnect();
+    // Written only once connected there: a repository that was Ready under the old URL must not
+    // look Ready under the new one before restic has a repository at it.
+    if (location.moved !== undefined) {
+      await deps.cluster.patch(REF, target, 'merge', { spec: { resticIdentifier: location.moved } });
+    }
     deps.log.info({ repository: name, how }, 'backup repository ready');
     // Ready, but saying on the object what of it is not acted on (Velero's --backup-repository-configmap keys).
     await deps.cluster.patchStatus(REF, target, { phase: 'Ready', message: repositoryConfigNote(repo) ?? '' });

@@ -55,9 +55,9 @@ export function movedMessage(location: string, from: string, to: string): string
 
 /**
  * Sends a restic BackupRepository whose location has moved it back through initialisation
- * (phase New). The repository controller then writes the new URL into `spec.resticIdentifier`
- * and connects there, or initialises a repository when nothing is there yet; only the status is
- * written here, so the repository is never Ready under the new URL before it is connected.
+ * (phase New). The repository controller then connects at the new URL, or initialises a
+ * repository when nothing is there yet, and only then writes it into `spec.resticIdentifier`:
+ * the repository is never Ready under a URL it is not connected to.
  */
 export async function markRepositoryMoved(
   cluster: Pick<Cluster, 'patchStatus'>,
