@@ -17,9 +17,16 @@ start_csi() {
 
   STEP="${what}install the VolumeSnapshot CRDs"
   kubectl --kubeconfig="$kc" apply $(printf -- '-f %s ' "$BIN/csi-crds-$CSI_SNAPSHOTTER"/*.yaml) > "$log" 2>&1 || die "$(cat "$log")"
-  kubectl --kubeconfig="$kc" wait --for=condition=Established --timeout=60s \
-    crd/volumesnapshots.snapshot.storage.k8s.io crd/volumesnapshotcontents.snapshot.storage.k8s.io \
-    crd/volumesnapshotclasses.snapshot.storage.k8s.io >> "$log" 2>&1 || die "$(cat "$log")"
+  # Right after the apply a CRD can have a status without conditions, and kubectl wait then fails at
+  # once (".status.conditions accessor error: <nil>") instead of waiting: so it is asked again.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    kubectl --kubeconfig="$kc" wait --for=condition=Established --timeout=60s \
+      crd/volumesnapshots.snapshot.storage.k8s.io crd/volumesnapshotcontents.snapshot.storage.k8s.io \
+      crd/volumesnapshotclasses.snapshot.storage.k8s.io >> "$log" 2>&1 && break
+    [ "$attempt" = 5 ] && die "$(cat "$log")"
+    sleep 1
+  done
 
   STEP="${what}create the CSI cluster objects"
   {
