@@ -18,7 +18,22 @@ async function loadProgram() {
   return (await import('./program.ts')).buildProgram();
 }
 
+/**
+ * A reader that stops early (`skiff restore create --dry-run | head`) closes the pipe under a
+ * command still printing: stop quietly, as other command-line tools do, rather than crash on the
+ * unhandled EPIPE with a stack trace. Not for the server and the node agent, which log there:
+ * losing their log stream stays a failure a supervisor sees.
+ */
+function stopQuietlyWhenOutputCloses(command: string | undefined): void {
+  if (command === 'server' || command === 'node-agent') return;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 async function main(): Promise<void> {
+  stopQuietlyWhenOutputCloses(subcommand(process.argv.slice(2)));
   try {
     await (await loadProgram()).parseAsync(process.argv);
   } catch (err) {
