@@ -39,10 +39,13 @@ export interface ClientConfig {
   notes?: string[];
 }
 
-/** `$HOME/.config/velero/config.json`, the file `velero client config set` writes; absent or broken means empty. */
-export function readClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
-  const home = env.HOME ?? homedir();
-  const file = join(home, '.config', 'velero', 'config.json');
+/** `$HOME/.config/velero/config.json`: the file `velero client config set` (and `skiff client config set`) writes. */
+export function clientConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.HOME ?? homedir(), '.config', 'velero', 'config.json');
+}
+
+/** The file's keys as written; absent or broken means empty. */
+export function readClientConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -50,11 +53,17 @@ export function readClientConfig(env: NodeJS.ProcessEnv = process.env): ClientCo
     // No client config is the common case.
     return {};
   }
-  return isRecord(parsed) ? parseClientConfig(parsed, file) : {};
+  return isRecord(parsed) ? parsed : {};
+}
+
+/** What the client config file asks of Skiff; absent or broken means nothing. */
+export function readClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
+  const file = clientConfigFile(env);
+  return parseClientConfig(readClientConfigFile(file), file);
 }
 
 /** Velero's client features whose effect Skiff always has: CSI snapshots are always described. */
-const ALWAYS_ON_FEATURES = new Set(['EnableCSI']);
+export const ALWAYS_ON_FEATURES: ReadonlySet<string> = new Set(['EnableCSI']);
 
 /** The file's keys (pure): `namespace` and `cacert` are used; what else it asks for is noted. */
 export function parseClientConfig(raw: Record<string, unknown>, file: string): ClientConfig {

@@ -17,6 +17,10 @@ import { tenantCommand } from './tenant/index.ts';
 import { snapshotLocationCommand } from './snapshot-location/snapshot-location-command.ts';
 import { versionCommand } from './version/version.ts';
 import { completionCommand } from './completion/completion.ts';
+import { clientCommand } from './client/config.ts';
+import { pluginCommand } from './plugin/plugin-command.ts';
+import { repoCommand } from './repo/repo-command.ts';
+import { verbFirstCommands } from './verb-first.ts';
 import { rootCommand } from './root.ts';
 
 // Where tests and callers have always found it; the node agent's entry needs it without this tree.
@@ -42,9 +46,14 @@ Examples:
   program.addCommand(restoreCommand());
   program.addCommand(scheduleCommand());
   program.addCommand(snapshotLocationCommand());
+  program.addCommand(repoCommand());
   program.addCommand(tenantCommand());
   program.addCommand(versionCommand());
   program.addCommand(restoreHelperCommand());
+  program.addCommand(clientCommand());
+  program.addCommand(pluginCommand());
+  // Velero's verb-first spellings (`skiff get backups`), after the noun-first ones in --help.
+  for (const verb of verbFirstCommands()) program.addCommand(verb);
   program.addCommand(completionCommand(() => program));
   return program;
 }

@@ -1,10 +1,9 @@
 /** `skiff backup get [NAMES...]`: a table (or json/yaml) of backups (reference §8.2). */
-import { Command } from '@commander-js/extra-typings';
 import type { Backup } from '../../api/backup.ts';
 import { Kinds } from '../../api/kinds.ts';
-import { CliContext } from '../context.ts';
-import { formatObjects, formatRelative, formatTable, formatTimestamp, parseOutputFormat } from '../output.ts';
-import { getNamedOrSelected, newestFirst } from '../resources.ts';
+import { getCommand } from '../get-command.ts';
+import { formatRelative, formatTable, formatTimestamp } from '../output.ts';
+import { newestFirst } from '../resources.ts';
 import { selectorText } from '../selector-text.ts';
 
 export const BACKUP_COLUMNS = [
@@ -51,29 +50,16 @@ export function formatBackupTable(backups: readonly Backup[], now: Date): string
 }
 
 export function backupGetCommand() {
-  return new Command('get')
-    .description('Get backups')
-    .argument('[names...]', 'backups to show (default: all)')
-    .option('-l, --selector <selector>', 'only backups whose labels match this selector')
-    .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  skiff backup get
-  skiff backup get web-daily -o yaml
-  skiff backup get -l velero.io/schedule-name=nightly`,
-    )
-    .action(async (names, flags, cmd) => {
-      const ctx = CliContext.fromCommand(cmd);
-      const output = parseOutputFormat(flags.output) ?? 'table';
-      const backups = newestFirst(
-        await getNamedOrSelected<Backup>(ctx.cluster(), Kinds.Backup, ctx.namespace, names, flags.selector),
-      );
-      if (output !== 'table') {
-        process.stdout.write(formatObjects(backups, output, names.length !== 1));
-        return;
-      }
-      process.stdout.write(formatBackupTable(backups, new Date()));
-    });
+  return getCommand<Backup>({
+    kind: Kinds.Backup,
+    plural: 'backups',
+    description: 'Get backups',
+    examples: [
+      'skiff backup get',
+      'skiff backup get web-daily -o yaml',
+      'skiff backup get -l velero.io/schedule-name=nightly',
+    ],
+    order: newestFirst,
+    table: formatBackupTable,
+  });
 }

@@ -1,10 +1,9 @@
 /** `skiff restore get [NAMES...]`: a table (or json/yaml) of restores (reference §8.2). */
-import { Command } from '@commander-js/extra-typings';
 import { Kinds } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
-import { CliContext } from '../context.ts';
-import { formatObjects, formatTable, formatTimestamp, parseOutputFormat } from '../output.ts';
-import { getNamedOrSelected, newestFirst } from '../resources.ts';
+import { getCommand } from '../get-command.ts';
+import { formatTable, formatTimestamp } from '../output.ts';
+import { newestFirst } from '../resources.ts';
 import { selectorText } from '../selector-text.ts';
 
 export const RESTORE_COLUMNS = [
@@ -50,28 +49,12 @@ export function formatRestoreTable(restores: readonly Restore[]): string {
 }
 
 export function restoreGetCommand() {
-  return new Command('get')
-    .description('Get restores')
-    .argument('[names...]', 'restores to show (default: all)')
-    .option('-l, --selector <selector>', 'only restores whose labels match this selector')
-    .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  skiff restore get
-  skiff restore get web-daily-20250131140509 -o yaml`,
-    )
-    .action(async (names, flags, cmd) => {
-      const ctx = CliContext.fromCommand(cmd);
-      const output = parseOutputFormat(flags.output) ?? 'table';
-      const restores = newestFirst(
-        await getNamedOrSelected<Restore>(ctx.cluster(), Kinds.Restore, ctx.namespace, names, flags.selector),
-      );
-      if (output !== 'table') {
-        process.stdout.write(formatObjects(restores, output, names.length !== 1));
-        return;
-      }
-      process.stdout.write(formatRestoreTable(restores));
-    });
+  return getCommand<Restore>({
+    kind: Kinds.Restore,
+    plural: 'restores',
+    description: 'Get restores',
+    examples: ['skiff restore get', 'skiff restore get web-daily-20250131140509 -o yaml'],
+    order: newestFirst,
+    table: formatRestoreTable,
+  });
 }
