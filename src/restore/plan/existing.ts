@@ -47,7 +47,7 @@ export function decideExisting(input: ExistingInput): RestoreOperation {
     if (policy === ExistingPolicy.Update && !restoreLabelsMatch(live, desired)) {
       return { kind: 'update', target, warnings, object: desired, ...labelsOnlyPatch(desired) };
     }
-    return identicalSkip(input, 'already restored (identical)');
+    return identicalSkip(input, 'exists and matches the backup');
   }
   const desiredForPatch = withoutManagedFields(desired);
   if (target.groupResource === 'serviceaccounts') {
@@ -97,7 +97,7 @@ function identicalSkip(input: ExistingInput, detail: string): RestoreOperation {
       target,
       warnings,
       reason: SkipReason.Identical,
-      detail: 'created earlier by this restore (identical)',
+      detail: 'created earlier by this restore',
       restoredEarlier: true,
       ...(ownersLeft ? { managedFields: owners } : {}),
     };
