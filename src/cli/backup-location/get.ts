@@ -1,8 +1,8 @@
 /** `skiff backup-location get [NAMES...]` (reference §8.2). */
 import type { BackupStorageLocation } from '../../api/backup-storage-location.ts';
 import { Kinds } from '../../api/kinds.ts';
-import { byName, getCommand } from '../get-command.ts';
-import { formatTable, formatTimestamp } from '../output.ts';
+import { byName, getCommand, type TableSpec } from '../get-command.ts';
+import { formatTimestamp } from '../output.ts';
 
 export const LOCATION_COLUMNS = [
   'NAME',
@@ -27,9 +27,7 @@ export function locationRow(bsl: BackupStorageLocation): string[] {
   ];
 }
 
-export function formatLocationTable(locations: readonly BackupStorageLocation[]): string {
-  return formatTable(LOCATION_COLUMNS, locations.map(locationRow));
-}
+export const LOCATION_TABLE: TableSpec<BackupStorageLocation> = { columns: LOCATION_COLUMNS, row: locationRow };
 
 export function backupLocationGetCommand() {
   return getCommand<BackupStorageLocation>({
@@ -38,7 +36,7 @@ export function backupLocationGetCommand() {
     description: 'Get backup storage locations',
     examples: ['skiff backup-location get', 'skiff backup-location get --default -o yaml'],
     order: byName,
-    table: formatLocationTable,
+    ...LOCATION_TABLE,
     only: { flag: '--default', description: 'only the default location', keep: (l) => l.spec.default === true },
   });
 }

@@ -1,8 +1,8 @@
 /** `skiff backup get [NAMES...]`: a table (or json/yaml) of backups (reference §8.2). */
 import type { Backup } from '../../api/backup.ts';
 import { Kinds } from '../../api/kinds.ts';
-import { getCommand } from '../get-command.ts';
-import { formatRelative, formatTable, formatTimestamp } from '../output.ts';
+import { getCommand, type TableSpec } from '../get-command.ts';
+import { formatRelative, formatTimestamp } from '../output.ts';
 import { newestFirst } from '../resources.ts';
 import { selectorText } from '../selector-text.ts';
 
@@ -42,12 +42,7 @@ export function backupRow(backup: Backup, now: Date): string[] {
   ];
 }
 
-export function formatBackupTable(backups: readonly Backup[], now: Date): string {
-  return formatTable(
-    BACKUP_COLUMNS,
-    backups.map((b) => backupRow(b, now)),
-  );
-}
+export const BACKUP_TABLE: TableSpec<Backup> = { columns: BACKUP_COLUMNS, row: backupRow };
 
 export function backupGetCommand() {
   return getCommand<Backup>({
@@ -60,6 +55,6 @@ export function backupGetCommand() {
       'skiff backup get -l velero.io/schedule-name=nightly',
     ],
     order: newestFirst,
-    table: formatBackupTable,
+    ...BACKUP_TABLE,
   });
 }

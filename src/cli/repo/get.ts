@@ -2,17 +2,16 @@
 import type { BackupRepository } from '../../api/backup-repository.ts';
 import { Kinds } from '../../api/kinds.ts';
 import { byName, getCommand } from '../get-command.ts';
-import { formatTable, formatTimestamp } from '../output.ts';
+import { formatTimestamp } from '../output.ts';
 
-export function formatRepositoryTable(repositories: readonly BackupRepository[]): string {
-  return formatTable(
-    ['NAME', 'STATUS', 'LAST MAINTENANCE'],
-    repositories.map((r) => [
-      r.metadata.name ?? '',
-      r.status?.phase ?? 'New',
-      r.status?.lastMaintenanceTime ? formatTimestamp(r.status.lastMaintenanceTime) : '<never>',
-    ]),
-  );
+const REPOSITORY_COLUMNS = ['NAME', 'STATUS', 'LAST MAINTENANCE'] as const;
+
+function repositoryRow(r: BackupRepository): string[] {
+  return [
+    r.metadata.name ?? '',
+    r.status?.phase ?? 'New',
+    r.status?.lastMaintenanceTime ? formatTimestamp(r.status.lastMaintenanceTime) : '<never>',
+  ];
 }
 
 export function repoGetCommand() {
@@ -26,6 +25,7 @@ export function repoGetCommand() {
       'skiff repo get shop-default-kopia -o yaml',
     ],
     order: byName,
-    table: formatRepositoryTable,
+    columns: REPOSITORY_COLUMNS,
+    row: repositoryRow,
   });
 }

@@ -1,8 +1,8 @@
 /** `skiff restore get [NAMES...]`: a table (or json/yaml) of restores (reference §8.2). */
 import { Kinds } from '../../api/kinds.ts';
 import type { Restore } from '../../api/restore.ts';
-import { getCommand } from '../get-command.ts';
-import { formatTable, formatTimestamp } from '../output.ts';
+import { getCommand, type TableSpec } from '../get-command.ts';
+import { formatTimestamp } from '../output.ts';
 import { newestFirst } from '../resources.ts';
 import { selectorText } from '../selector-text.ts';
 
@@ -44,9 +44,7 @@ export function restoreRow(restore: Restore): string[] {
   ];
 }
 
-export function formatRestoreTable(restores: readonly Restore[]): string {
-  return formatTable(RESTORE_COLUMNS, restores.map(restoreRow));
-}
+export const RESTORE_TABLE: TableSpec<Restore> = { columns: RESTORE_COLUMNS, row: restoreRow };
 
 export function restoreGetCommand() {
   return getCommand<Restore>({
@@ -55,6 +53,6 @@ export function restoreGetCommand() {
     description: 'Get restores',
     examples: ['skiff restore get', 'skiff restore get web-daily-20250131140509 -o yaml'],
     order: newestFirst,
-    table: formatRestoreTable,
+    ...RESTORE_TABLE,
   });
 }

@@ -2,7 +2,7 @@
 import { Kinds } from '../../api/kinds.ts';
 import type { Schedule } from '../../api/schedule.ts';
 import { getCommand } from '../get-command.ts';
-import { formatRelative, formatTable, formatTimestamp } from '../output.ts';
+import { formatRelative, formatTimestamp } from '../output.ts';
 import { newestFirst } from '../resources.ts';
 import { selectorText } from '../selector-text.ts';
 
@@ -38,10 +38,7 @@ export function scheduleGetCommand() {
     description: 'Get schedules',
     examples: ['skiff schedule get', 'skiff schedule get nightly -o yaml'],
     order: newestFirst,
-    table: (schedules, now) =>
-      formatTable(
-        SCHEDULE_COLUMNS,
-        schedules.map((s) => scheduleRow(s, now)),
-      ),
+    columns: SCHEDULE_COLUMNS,
+    row: scheduleRow,
   });
 }

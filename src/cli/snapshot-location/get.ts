@@ -2,13 +2,11 @@
 import { Kinds } from '../../api/kinds.ts';
 import type { VolumeSnapshotLocation } from '../../api/volume-snapshot-location.ts';
 import { byName, getCommand } from '../get-command.ts';
-import { formatTable } from '../output.ts';
 
-export function formatSnapshotLocationTable(locations: readonly VolumeSnapshotLocation[]): string {
-  return formatTable(
-    ['NAME', 'PROVIDER'],
-    locations.map((l) => [l.metadata.name ?? '', l.spec.provider]),
-  );
+const SNAPSHOT_LOCATION_COLUMNS = ['NAME', 'PROVIDER'] as const;
+
+function snapshotLocationRow(l: VolumeSnapshotLocation): string[] {
+  return [l.metadata.name ?? '', l.spec.provider];
 }
 
 export function snapshotLocationGetCommand() {
@@ -18,6 +16,7 @@ export function snapshotLocationGetCommand() {
     description: 'Get volume snapshot locations',
     examples: ['skiff snapshot-location get', 'skiff snapshot-location get default -o yaml'],
     order: byName,
-    table: formatSnapshotLocationTable,
+    columns: SNAPSHOT_LOCATION_COLUMNS,
+    row: snapshotLocationRow,
   });
 }

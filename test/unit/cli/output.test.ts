@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Backup, BackupStorageLocation } from '../../../src/api/index.ts';
-import { formatBackupTable } from '../../../src/cli/backup/get.ts';
-import { formatLocationTable } from '../../../src/cli/backup-location/get.ts';
+import { BACKUP_TABLE } from '../../../src/cli/backup/get.ts';
+import { LOCATION_TABLE } from '../../../src/cli/backup-location/get.ts';
+import { formatGetTable } from '../../../src/cli/get-command.ts';
 import { goDuration } from '../../../src/cli/flags.ts';
 import {
   formatObjects,
@@ -38,7 +39,7 @@ describe('tables', () => {
     const fresh = aBackup('new-one', {
       spec: { orLabelSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { c: 'd' } }] },
     });
-    const lines = formatBackupTable([completed, fresh], now).split('\n');
+    const lines = formatGetTable(BACKUP_TABLE, [completed, fresh], now).split('\n');
     assert.match(lines[0]!, /^NAME +STATUS +ERRORS +WARNINGS +CREATED +EXPIRES +STORAGE LOCATION +SELECTOR$/);
     assert.match(lines[1]!, /^web +Completed +0 +2 +2025-03-01 11:00:00 \+0000 UTC +30d +default +app=web$/);
     assert.match(lines[2]!, /^new-one +New +0 +0 +2025-03-01 11:00:00 \+0000 UTC +n\/a +a=b or c=d$/);
@@ -47,7 +48,7 @@ describe('tables', () => {
   test('a backup being deleted shows Deleting', () => {
     const b = aBackup('gone', { status: { phase: 'Completed' } });
     b.metadata.deletionTimestamp = '2025-03-01T11:59:00Z';
-    assert.match(formatBackupTable([b], now), /gone +Deleting/);
+    assert.match(formatGetTable(BACKUP_TABLE, [b], now), /gone +Deleting/);
   });
 
   test('backup-location get shows bucket/prefix, Unknown before validation, and the default flag', () => {
@@ -62,14 +63,18 @@ describe('tables', () => {
       spec: { provider: 'aws', objectStorage: { bucket: 'b' }, ...spec },
       ...(status ? { status } : {}),
     });
-    const text = formatLocationTable([
-      bsl(
-        'default',
-        { objectStorage: { bucket: 'b', prefix: 'team' }, default: true },
-        { phase: 'Available', lastValidationTime: '2025-03-01T11:59:00Z' },
-      ),
-      bsl('ro', { accessMode: 'ReadOnly' }),
-    ]);
+    const text = formatGetTable(
+      LOCATION_TABLE,
+      [
+        bsl(
+          'default',
+          { objectStorage: { bucket: 'b', prefix: 'team' }, default: true },
+          { phase: 'Available', lastValidationTime: '2025-03-01T11:59:00Z' },
+        ),
+        bsl('ro', { accessMode: 'ReadOnly' }),
+      ],
+      new Date(),
+    );
     const lines = text.split('\n');
     assert.match(lines[0]!, /^NAME +PROVIDER +BUCKET\/PREFIX +PHASE +LAST VALIDATED +ACCESS MODE +DEFAULT$/);
     assert.match(lines[1]!, /^default +aws +b\/team +Available +2025-03-01 11:59:00 \+0000 UTC +ReadWrite +true$/);
@@ -130,4 +135,24 @@ describe('json and yaml', () => {
       /invalid output format "table": use one of json, yaml/,
     );
   });
+});
+
+test('--show-labels and -L add label columns after the noun’s own, as kubectl and Velero print them', () => {
+  const backup = (name: string, labels?: Record<string, string>): Backup => ({
+    apiVersion: 'velero.io/v1',
+    kind: 'Backup',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    spec: {},
+    status: { phase: 'Completed' },
+  });
+  const text = formatGetTable(
+    BACKUP_TABLE,
+    [backup('a', { 'velero.io/schedule-name': 'nightly', team: 'web' }), backup('b')],
+    new Date(),
+    { keys: ['velero.io/schedule-name', 'team'], showLabels: true },
+  );
+  const [head, a, b] = text.split('\n').map((l) => l.split(/ {2,}/));
+  assert.deepEqual(head?.slice(-3), ['SCHEDULE-NAME', 'TEAM', 'LABELS']);
+  assert.deepEqual(a?.slice(-3), ['nightly', 'web', 'team=web,velero.io/schedule-name=nightly']);
+  assert.equal(b?.at(-1), '<none>');
 });

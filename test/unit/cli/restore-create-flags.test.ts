@@ -8,7 +8,8 @@ import {
 import { planDocument } from '../../../src/cli/restore/create.ts';
 import { restoreDeleteSelectionProblems } from '../../../src/cli/restore/delete.ts';
 import { describeRestore } from '../../../src/cli/restore/describe-format.ts';
-import { formatRestoreTable } from '../../../src/cli/restore/get.ts';
+import { formatGetTable } from '../../../src/cli/get-command.ts';
+import { RESTORE_TABLE } from '../../../src/cli/restore/get.ts';
 import type { Restore } from '../../../src/api/index.ts';
 import { item, obj, planFor } from '../../helpers/restore-fixtures.ts';
 
@@ -163,7 +164,7 @@ describe('restore create: names and printing', () => {
   };
 
   test('get prints Velero’s columns', () => {
-    const text = formatRestoreTable([restore]);
+    const text = formatGetTable(RESTORE_TABLE, [restore], new Date());
     assert.match(text, /^NAME +BACKUP +STATUS +STARTED +COMPLETED +ERRORS +WARNINGS +CREATED +SELECTOR$/m);
     assert.match(text, /^r1 +b1 +Completed +2025-01-31 14:05:10 \+0000 UTC .* 0 +2 +2025-01-31 14:05:09 .*<none>$/m);
   });
