@@ -1,10 +1,11 @@
 /** The flags `backup describe` and `restore describe` share, checked against each other. */
-import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from './download-request.ts';
+import { downloadTls, type DownloadTlsFlags } from './download-flags.ts';
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, type DownloadTls } from './download-request.ts';
 import { throwIfProblems } from './errors.ts';
 import { parseTimeoutFlag, ProblemCollector } from './flags.ts';
 import { parseOutputFormat } from './output.ts';
 
-export interface DescribeFlags {
+export interface DescribeFlags extends DownloadTlsFlags {
   details?: boolean | undefined;
   timeout?: string | undefined;
   output?: string | undefined;
@@ -13,7 +14,7 @@ export interface DescribeFlags {
 export interface DescribeOptions {
   output?: 'json' | 'yaml';
   /** Set with `--details`: how long to wait for the server to serve each file. */
-  details?: { timeoutMs: number };
+  details?: { timeoutMs: number; tls: DownloadTls };
 }
 
 /**
@@ -26,17 +27,26 @@ export function describeOptions(flags: DescribeFlags): DescribeOptions {
   const p = new ProblemCollector();
   const output = p.attempt(() => parseOutputFormat(flags.output, ['json', 'yaml']));
   const timeoutMs = p.attempt(() => parseTimeoutFlag(flags.timeout));
+  const { tls, problems } = downloadTls(flags);
+  for (const problem of problems) p.add(problem);
+  const downloadFlags = [
+    ...(flags.timeout !== undefined ? ['--timeout'] : []),
+    ...(flags.cacert !== undefined ? ['--cacert'] : []),
+    ...(flags.insecureSkipTlsVerify ? ['--insecure-skip-tls-verify'] : []),
+  ];
   if (flags.output) {
     const withOutput = (flag: string): string =>
       `${flag} does nothing with -o ${flags.output ?? ''}, which prints the objects as stored: drop one of them`;
     if (flags.details) p.add(withOutput('--details'));
-    if (flags.timeout !== undefined) p.add(withOutput('--timeout'));
-  } else if (flags.timeout !== undefined && !flags.details) {
-    p.add('--timeout applies only with --details (it bounds the wait for the files --details fetches): add --details');
+    for (const flag of downloadFlags) p.add(withOutput(flag));
+  } else if (!flags.details) {
+    for (const flag of downloadFlags) {
+      p.add(`${flag} applies only with --details (it is about the files --details fetches): add --details`);
+    }
   }
   throwIfProblems(p.problems);
   return {
     ...(output ? { output } : {}),
-    ...(flags.details ? { details: { timeoutMs: timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS } } : {}),
+    ...(flags.details ? { details: { timeoutMs: timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, tls } } : {}),
   };
 }

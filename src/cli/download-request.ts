@@ -16,8 +16,16 @@ import type { Cluster } from '../kube/cluster.ts';
 import { errorMessage, SkiffError } from '../util/errors.ts';
 import { readClientConfig } from './context.ts';
 
+/** How the signed URL's certificate is checked: Velero's `--cacert` and `--insecure-skip-tls-verify` (§8.2). */
+export interface DownloadTls {
+  /** A CA bundle to trust; without one, the client config's `cacert` (§8.1). */
+  cacert?: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
 export interface DownloadTarget {
   cluster: Cluster;
+  tls?: DownloadTls;
   namespace: string;
   kind: DownloadTargetKind;
   /** Name of the backup (or restore) the file belongs to. */
@@ -97,22 +105,29 @@ async function pollForUrl(target: DownloadTarget, name: string): Promise<string>
 }
 
 /**
- * The client config's `cacert` (reference §8.1) is trusted for the signed URL, as Velero's CLI
- * does: a location behind a private CA serves its URLs with that CA's certificate.
+ * `--cacert`, else the client config's `cacert` (reference §8.1), is trusted for the signed URL,
+ * as Velero's CLI does: a location behind a private CA serves its URLs with that CA's
+ * certificate. `--insecure-skip-tls-verify` checks no certificate at all.
  */
 export async function httpGet(
   url: string,
   env: NodeJS.ProcessEnv = process.env,
+  tls: DownloadTls = {},
 ): Promise<Pick<Response, 'ok' | 'status' | 'body' | 'text'>> {
-  const { cacert } = readClientConfig(env);
-  if (cacert === undefined) return fetch(url);
-  let ca: Buffer;
-  try {
-    ca = await readFile(cacert);
-  } catch (err) {
-    throw new DownloadError(url, `cacert ${cacert} of the client config could not be read: ${errorMessage(err)}`);
+  const cacert = tls.cacert ?? readClientConfig(env).cacert;
+  if (cacert === undefined && !tls.insecureSkipTlsVerify) return fetch(url);
+  let ca: Buffer | undefined;
+  if (cacert !== undefined) {
+    try {
+      ca = await readFile(cacert);
+    } catch (err) {
+      const whose = tls.cacert === undefined ? ' of the client config' : '';
+      throw new DownloadError(url, `cacert ${cacert}${whose} could not be read: ${errorMessage(err)}`);
+    }
   }
-  const dispatcher = new Agent({ connect: { ca } });
+  const dispatcher = new Agent({
+    connect: { ...(ca ? { ca } : {}), ...(tls.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}) },
+  });
   try {
     const res = await fetchWith(url, { dispatcher });
     return { ok: res.ok, status: res.status, body: res.body, text: () => res.text() };
@@ -132,7 +147,7 @@ async function fetchUrl(url: string, target: DownloadTarget): Promise<Readable> 
     });
     return stream;
   }
-  const res = await httpGet(url);
+  const res = await httpGet(url, process.env, target.tls);
   if (!res.ok || !res.body) {
     const detail = res.status === 404 ? 'the file does not exist in the storage location' : await res.text();
     throw new DownloadError(url, `${what} could not be downloaded: HTTP ${res.status}: ${detail.slice(0, 300)}`);

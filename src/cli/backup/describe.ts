@@ -10,7 +10,8 @@ import type { Cluster } from '../../kube/cluster.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { CliContext } from '../context.ts';
 import { describeOptions } from '../describe-options.ts';
-import { downloadText } from '../download-request.ts';
+import { downloadText, type DownloadTls } from '../download-request.ts';
+import { downloadTlsOptions } from '../download-flags.ts';
 import { formatObjects } from '../output.ts';
 import { getNamedOrSelected, newestFirst } from '../resources.ts';
 import { describeBackup, parseResourceList, parseResultsFile, type BackupDetails } from './describe-format.ts';
@@ -22,7 +23,7 @@ async function fetchDetails(
   cluster: Cluster,
   namespace: string,
   backup: Backup,
-  timeoutMs: number,
+  download: { timeoutMs: number; tls: DownloadTls },
 ): Promise<BackupDetails> {
   const name = backup.metadata.name ?? '';
   if (!HAS_FILES.has(backup.status?.phase ?? '')) {
@@ -31,7 +32,7 @@ async function fetchDetails(
   }
   const get = async <T>(kind: 'BackupResourceList' | 'BackupResults', parse: (t: string) => T): Promise<T | string> => {
     try {
-      return parse(await downloadText({ cluster, namespace, kind, name, timeoutMs }));
+      return parse(await downloadText({ cluster, namespace, kind, name, ...download }));
     } catch (err) {
       return `error getting ${kind}: ${errorMessage(err)}`;
     }
@@ -57,16 +58,18 @@ async function podVolumeBackupsOf(cluster: Cluster, namespace: string, backup: B
 }
 
 export function backupDescribeCommand() {
-  return new Command('describe')
-    .description('Describe backups')
-    .argument('[names...]', 'backups to describe (default: all)')
-    .option('-l, --selector <selector>', 'only backups whose labels match this selector')
-    .option('--details', 'also show the resource list and the warnings and errors (needs a running server)')
-    .option(
-      '--timeout <duration>',
-      'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
-    )
-    .option('-o, --output <format>', 'json or yaml instead of text')
+  return downloadTlsOptions(
+    new Command('describe')
+      .description('Describe backups')
+      .argument('[names...]', 'backups to describe (default: all)')
+      .option('-l, --selector <selector>', 'only backups whose labels match this selector')
+      .option('--details', 'also show the resource list and the warnings and errors (needs a running server)')
+      .option(
+        '--timeout <duration>',
+        'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
+      )
+      .option('-o, --output <format>', 'json or yaml instead of text'),
+  )
     .addHelpText(
       'after',
       `
@@ -87,7 +90,7 @@ Examples:
       }
       const texts: string[] = [];
       for (const b of backups) {
-        const fetched = details ? await fetchDetails(cluster, ctx.namespace, b, details.timeoutMs) : undefined;
+        const fetched = details ? await fetchDetails(cluster, ctx.namespace, b, details) : undefined;
         texts.push(describeBackup(b, fetched, await podVolumeBackupsOf(cluster, ctx.namespace, b)));
       }
       process.stdout.write(texts.join('\n\n'));

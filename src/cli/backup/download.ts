@@ -5,7 +5,8 @@ import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { CliContext } from '../context.ts';
 import { openDownload } from '../download-request.ts';
-import { FlagError } from '../errors.ts';
+import { downloadTls, downloadTlsOptions } from '../download-flags.ts';
+import { FlagError, throwIfProblems } from '../errors.ts';
 import { parseTimeoutFlag } from '../flags.ts';
 
 /** Velero's default file name. */
@@ -14,16 +15,18 @@ export function defaultDownloadPath(name: string): string {
 }
 
 export function backupDownloadCommand() {
-  return new Command('download')
-    .description('Download all Kubernetes manifests of a backup (the tarball, as stored)')
-    .argument('<name>', 'the backup')
-    .option('-o, --output <file>', 'file to write (default: NAME-data.tar.gz)')
-    .option('--force', 'overwrite the file if it exists')
-    .option(
-      '--timeout <duration>',
-      'how long to wait for the server to serve the tarball (a plain number is seconds)',
-      '1m',
-    )
+  return downloadTlsOptions(
+    new Command('download')
+      .description('Download all Kubernetes manifests of a backup (the tarball, as stored)')
+      .argument('<name>', 'the backup')
+      .option('-o, --output <file>', 'file to write (default: NAME-data.tar.gz)')
+      .option('--force', 'overwrite the file if it exists')
+      .option(
+        '--timeout <duration>',
+        'how long to wait for the server to serve the tarball (a plain number is seconds)',
+        '1m',
+      ),
+  )
     .addHelpText(
       'after',
       `
@@ -33,6 +36,8 @@ Examples:
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
+      const { tls, problems } = downloadTls(flags);
+      throwIfProblems(problems);
       const timeoutMs = parseTimeoutFlag(flags.timeout);
       const path = flags.output ?? defaultDownloadPath(name);
       const cluster = ctx.cluster();
@@ -47,7 +52,14 @@ Examples:
         throw err;
       });
       try {
-        const body = await openDownload({ cluster, namespace: ctx.namespace, kind: 'BackupContents', name, timeoutMs });
+        const body = await openDownload({
+          cluster,
+          namespace: ctx.namespace,
+          kind: 'BackupContents',
+          name,
+          timeoutMs,
+          tls,
+        });
         await pipeline(body, file.createWriteStream());
       } catch (err) {
         await file.close().catch(() => undefined);

@@ -4,18 +4,21 @@ import { Command } from '@commander-js/extra-typings';
 import { Kinds, resourceRef } from '../../api/kinds.ts';
 import { CliContext } from '../context.ts';
 import { openDownload } from '../download-request.ts';
-import { FlagError } from '../errors.ts';
+import { downloadTls, downloadTlsOptions } from '../download-flags.ts';
+import { FlagError, throwIfProblems } from '../errors.ts';
 import { parseTimeoutFlag } from '../flags.ts';
 
 export function backupLogsCommand() {
-  return new Command('logs')
-    .description('Print the log of a backup')
-    .argument('<name>', 'the backup')
-    .option(
-      '--timeout <duration>',
-      'how long to wait for the server to serve the log (a plain number is seconds)',
-      '1m',
-    )
+  return downloadTlsOptions(
+    new Command('logs')
+      .description('Print the log of a backup')
+      .argument('<name>', 'the backup')
+      .option(
+        '--timeout <duration>',
+        'how long to wait for the server to serve the log (a plain number is seconds)',
+        '1m',
+      ),
+  )
     .addHelpText(
       'after',
       `
@@ -25,12 +28,14 @@ Examples:
     )
     .action(async (name, flags, cmd) => {
       const ctx = CliContext.fromCommand(cmd);
+      const { tls, problems } = downloadTls(flags);
+      throwIfProblems(problems);
       const timeoutMs = parseTimeoutFlag(flags.timeout);
       const cluster = ctx.cluster();
       if (!(await cluster.find(resourceRef(Kinds.Backup), name, ctx.namespace))) {
         throw new FlagError([`backup ${name} not found in namespace ${ctx.namespace}`]);
       }
-      const log = await openDownload({ cluster, namespace: ctx.namespace, kind: 'BackupLog', name, timeoutMs });
+      const log = await openDownload({ cluster, namespace: ctx.namespace, kind: 'BackupLog', name, timeoutMs, tls });
       // end: false keeps stdout open; a closed stdout (e.g. `| head`) just stops the copy.
       await pipeline(log, process.stdout, { end: false });
     });

@@ -3,11 +3,12 @@
  * `velero client config set namespace=backups` works with `skiff` too. Only what Skiff acts on
  * can be set: a key or value it would not honour is refused, naming it.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { ALWAYS_ON_FEATURES, clientConfigFile, readClientConfigFile } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
+import { isFile } from '../../util/is-file.ts';
 
 const KEYS = ['namespace', 'features', 'cacert', 'colorized'] as const;
 
@@ -32,14 +33,6 @@ export function clientConfigProblem(key: string, value: string): string | undefi
       return isFile(value) ? undefined : `cacert: no file at ${value}`;
     default:
       return undefined;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -11,7 +11,8 @@ import { errorMessage } from '../../util/errors.ts';
 import { parseResourceList, parseResultsFile } from '../backup/describe-format.ts';
 import { CliContext } from '../context.ts';
 import { describeOptions } from '../describe-options.ts';
-import { downloadText } from '../download-request.ts';
+import { downloadText, type DownloadTls } from '../download-request.ts';
+import { downloadTlsOptions } from '../download-flags.ts';
 import { formatObjects } from '../output.ts';
 import { getNamedOrSelected, newestFirst } from '../resources.ts';
 import { describeRestore, type RestoreDetails } from './describe-format.ts';
@@ -23,7 +24,7 @@ async function fetchDetails(
   cluster: Cluster,
   namespace: string,
   restore: Restore,
-  timeoutMs: number,
+  download: { timeoutMs: number; tls: DownloadTls },
 ): Promise<RestoreDetails> {
   const name = restore.metadata.name ?? '';
   if (!HAS_FILES.has(restore.status?.phase ?? '')) {
@@ -35,7 +36,7 @@ async function fetchDetails(
     parse: (t: string) => T,
   ): Promise<T | string> => {
     try {
-      return parse(await downloadText({ cluster, namespace, kind, name, timeoutMs }));
+      return parse(await downloadText({ cluster, namespace, kind, name, ...download }));
     } catch (err) {
       return `error getting ${kind}: ${errorMessage(err)}`;
     }
@@ -58,19 +59,21 @@ async function podVolumeRestoresOf(cluster: Cluster, namespace: string, restore:
 }
 
 export function restoreDescribeCommand() {
-  return new Command('describe')
-    .description('Describe restores')
-    .argument('[names...]', 'restores to describe (default: all)')
-    .option('-l, --selector <selector>', 'only restores whose labels match this selector')
-    .option(
-      '--details',
-      'also show the warnings, errors, the resource list and each pod volume restore (needs a running server)',
-    )
-    .option(
-      '--timeout <duration>',
-      'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
-    )
-    .option('-o, --output <format>', 'json or yaml instead of text')
+  return downloadTlsOptions(
+    new Command('describe')
+      .description('Describe restores')
+      .argument('[names...]', 'restores to describe (default: all)')
+      .option('-l, --selector <selector>', 'only restores whose labels match this selector')
+      .option(
+        '--details',
+        'also show the warnings, errors, the resource list and each pod volume restore (needs a running server)',
+      )
+      .option(
+        '--timeout <duration>',
+        'with --details: how long to wait for the server to serve each file (default 1m; a plain number is seconds)',
+      )
+      .option('-o, --output <format>', 'json or yaml instead of text'),
+  )
     .addHelpText(
       'after',
       `
@@ -91,7 +94,7 @@ Examples:
       }
       const texts: string[] = [];
       for (const r of restores) {
-        const fetched = details ? await fetchDetails(cluster, ctx.namespace, r, details.timeoutMs) : undefined;
+        const fetched = details ? await fetchDetails(cluster, ctx.namespace, r, details) : undefined;
         texts.push(describeRestore(r, fetched, await podVolumeRestoresOf(cluster, ctx.namespace, r)));
       }
       process.stdout.write(texts.join('\n\n'));

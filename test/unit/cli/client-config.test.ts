@@ -54,6 +54,18 @@ describe("Velero's client config file (reference §8.1)", () => {
       assert.equal(await res.text(), 'the log');
     });
 
+    test('--cacert trusts the CA without a client config; --insecure-skip-tls-verify checks no certificate', async () => {
+      const config = join(home, '.config', 'velero', 'config.json');
+      await writeFile(config, JSON.stringify({ namespace: 'velero' }));
+      const flagged = await httpGet(url, { HOME: home }, { cacert: join(home, 'ca.pem') });
+      assert.equal(await flagged.text(), 'the log');
+      const unchecked = await httpGet(url, { HOME: home }, { insecureSkipTlsVerify: true });
+      assert.equal(await unchecked.text(), 'the log');
+      // The flag wins over the config file's cacert.
+      await writeFile(config, JSON.stringify({ cacert: '/nonexistent/ca.pem' }));
+      assert.equal(await (await httpGet(url, { HOME: home }, { cacert: join(home, 'ca.pem') })).text(), 'the log');
+    });
+
     test('a cacert that cannot be read is an error naming it', async () => {
       await writeFile(
         join(home, '.config', 'velero', 'config.json'),

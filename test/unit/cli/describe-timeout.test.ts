@@ -56,15 +56,29 @@ describe('--timeout of the commands that wait for a DownloadRequest', () => {
 
 describe('describe --details, --timeout and -o', () => {
   test('--details waits 1m for each file unless --timeout says otherwise', () => {
-    assert.deepEqual(describeOptions({ details: true }), { details: { timeoutMs: 60_000 } });
-    assert.deepEqual(describeOptions({ details: true, timeout: '2m' }), { details: { timeoutMs: 120_000 } });
-    assert.deepEqual(describeOptions({ details: true, timeout: '30' }), { details: { timeoutMs: 30_000 } });
+    assert.deepEqual(describeOptions({ details: true }), { details: { timeoutMs: 60_000, tls: {} } });
+    assert.deepEqual(describeOptions({ details: true, timeout: '2m' }), { details: { timeoutMs: 120_000, tls: {} } });
+    assert.deepEqual(describeOptions({ details: true, timeout: '30' }), { details: { timeoutMs: 30_000, tls: {} } });
+    assert.deepEqual(describeOptions({ details: true, insecureSkipTlsVerify: true }), {
+      details: { timeoutMs: 60_000, tls: { insecureSkipTlsVerify: true } },
+    });
     assert.deepEqual(describeOptions({}), {});
     assert.deepEqual(describeOptions({ output: 'yaml' }), { output: 'yaml' });
   });
 
   test('--timeout without --details is refused: nothing is downloaded for it to bound', () => {
     assert.throws(() => describeOptions({ timeout: '2m' }), refused(/^--timeout applies only with --details/));
+  });
+
+  test('--cacert and --insecure-skip-tls-verify need --details, a CA file that is there, and not each other', () => {
+    assert.throws(
+      () => describeOptions({ insecureSkipTlsVerify: true }),
+      refused(/^--insecure-skip-tls-verify applies only with --details/),
+    );
+    assert.throws(
+      () => describeOptions({ details: true, cacert: '/no/such/ca.pem', insecureSkipTlsVerify: true }),
+      refused(/^--cacert and --insecure-skip-tls-verify: give one/, /^--cacert: no file at \/no\/such\/ca\.pem/),
+    );
   });
 
   test('--details and --timeout with -o json|yaml are refused, naming each', () => {
@@ -83,6 +97,7 @@ describe('describe --details, --timeout and -o', () => {
       await refusedCommand([noun, 'describe', 'x', '--timeout', '2m'], /^--timeout applies only with --details/);
       await refusedCommand([noun, 'describe', 'x', '--details', '-o', 'json'], /^--details does nothing with -o json/);
       await refusedCommand([noun, 'describe', 'x', '--details', '--timeout', 'abc'], /^--timeout: invalid duration/);
+      await refusedCommand([noun, 'logs', 'x', '--cacert', '/no/such/ca.pem'], /^--cacert: no file at/);
     }
   });
 });
