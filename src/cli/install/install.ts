@@ -17,6 +17,7 @@ import { collect } from '../flags.ts';
 import { formatObjects, parseOutputFormat } from '../output.ts';
 import { DEFAULT_IMAGE, DEFAULT_RESOURCES } from './deployment.ts';
 import { installObjects } from './manifests.ts';
+import { serverDefaultOptions } from './server-defaults.ts';
 import { describeObject, refOf } from './object-refs.ts';
 import { RBAC_MODES } from './rbac.ts';
 import { NO_SNAPSHOTTER_NOTE } from '../snapshot-location/snapshot-location-options.ts';
@@ -54,64 +55,70 @@ async function readSecretFile(path: string | undefined): Promise<Buffer | undefi
 }
 
 export function installCommand() {
-  return new Command('install')
-    .description(
-      'Install Skiff in a cluster: CRDs, namespace, ServiceAccount and RBAC, credentials, default locations and the server Deployment',
-    )
-    .option(
-      '--crds-only',
-      'only install (or update) the CustomResourceDefinitions; other flags but --dry-run and -o are refused with it',
-    )
-    .option('--provider <name>', 'object-store provider of the default location: aws or filesystem')
-    .option('--bucket <bucket>', 'bucket of the default location')
-    .option('--prefix <prefix>', 'path inside the bucket')
-    .option('--backup-location-config <pairs>', 'settings of the default location, k=v,...', collect)
-    .option('--snapshot-location-config <pairs>', 'settings of the default volume snapshot location, k=v,...', collect)
-    .option('--secret-file <file>', 'credentials file stored as secret cloud-credentials (key cloud)')
-    .option('--no-secret', 'create no credentials secret (the server gets credentials another way)')
-    .option('--no-default-backup-location', 'create no default backup storage location')
-    .option(
-      '--use-volume-snapshots [bool]',
-      'create the default volume snapshot location (default true), kept for Velero compatibility: Skiff takes no native snapshots yet',
-    )
-    .option('--image <image>', `image of the server Deployment (default ${DEFAULT_IMAGE})`)
-    .option(
-      '--velero-pod-cpu-request <quantity>',
-      `CPU request of the server pod (default ${DEFAULT_RESOURCES.cpuRequest}; 0 for none)`,
-    )
-    .option(
-      '--velero-pod-mem-request <quantity>',
-      `memory request of the server pod (default ${DEFAULT_RESOURCES.memRequest}; 0 for none)`,
-    )
-    .option(
-      '--velero-pod-cpu-limit <quantity>',
-      `CPU limit of the server pod (default ${DEFAULT_RESOURCES.cpuLimit}; 0 for none)`,
-    )
-    .option(
-      '--velero-pod-mem-limit <quantity>',
-      `memory limit of the server pod (default ${DEFAULT_RESOURCES.memLimit}; 0 for none)`,
-    )
-    .option('--pod-annotations <pairs>', 'annotations of the server pod, k=v,...', collect)
-    .option('--pod-labels <pairs>', 'labels of the server pod, k=v,...', collect)
-    .option('--sa-annotations <pairs>', 'annotations of the ServiceAccount install creates, k=v,...', collect)
-    .option(
-      '--service-account-name <name>',
-      'run the server as this existing ServiceAccount; install creates no ServiceAccount or RBAC',
-    )
-    .addOption(
-      new Option('--rbac <mode>', 'cluster-admin (as Velero) or least-privilege (see README)').choices(RBAC_MODES),
-    )
-    .option(
-      '--server-arg <flag>',
-      'a `skiff server` flag for the Deployment, e.g. --server-arg=--log-level=debug (repeatable)',
-      collect,
-    )
-    .option(
-      '--features <list>',
-      'server features, comma-separated, as `skiff server --features` (EnableAPIGroupVersions)',
-    )
-    .option('--use-node-agent', 'also create the node-agent DaemonSet, for file-system backup of pod volumes')
-    .option('--uploader-type <type>', 'uploader of file-system backups, kopia (default) or restic: a server flag')
+  return serverDefaultOptions(
+    new Command('install')
+      .description(
+        'Install Skiff in a cluster: CRDs, namespace, ServiceAccount and RBAC, credentials, default locations and the server Deployment',
+      )
+      .option(
+        '--crds-only',
+        'only install (or update) the CustomResourceDefinitions; other flags but --dry-run and -o are refused with it',
+      )
+      .option('--provider <name>', 'object-store provider of the default location: aws or filesystem')
+      .option('--bucket <bucket>', 'bucket of the default location')
+      .option('--prefix <prefix>', 'path inside the bucket')
+      .option('--backup-location-config <pairs>', 'settings of the default location, k=v,...', collect)
+      .option(
+        '--snapshot-location-config <pairs>',
+        'settings of the default volume snapshot location, k=v,...',
+        collect,
+      )
+      .option('--secret-file <file>', 'credentials file stored as secret cloud-credentials (key cloud)')
+      .option('--no-secret', 'create no credentials secret (the server gets credentials another way)')
+      .option('--no-default-backup-location', 'create no default backup storage location')
+      .option(
+        '--use-volume-snapshots [bool]',
+        'create the default volume snapshot location (default true), kept for Velero compatibility: Skiff takes no native snapshots yet',
+      )
+      .option('--image <image>', `image of the server Deployment (default ${DEFAULT_IMAGE})`)
+      .option(
+        '--velero-pod-cpu-request <quantity>',
+        `CPU request of the server pod (default ${DEFAULT_RESOURCES.cpuRequest}; 0 for none)`,
+      )
+      .option(
+        '--velero-pod-mem-request <quantity>',
+        `memory request of the server pod (default ${DEFAULT_RESOURCES.memRequest}; 0 for none)`,
+      )
+      .option(
+        '--velero-pod-cpu-limit <quantity>',
+        `CPU limit of the server pod (default ${DEFAULT_RESOURCES.cpuLimit}; 0 for none)`,
+      )
+      .option(
+        '--velero-pod-mem-limit <quantity>',
+        `memory limit of the server pod (default ${DEFAULT_RESOURCES.memLimit}; 0 for none)`,
+      )
+      .option('--pod-annotations <pairs>', 'annotations of the server pod, k=v,...', collect)
+      .option('--pod-labels <pairs>', 'labels of the server pod, k=v,...', collect)
+      .option('--sa-annotations <pairs>', 'annotations of the ServiceAccount install creates, k=v,...', collect)
+      .option(
+        '--service-account-name <name>',
+        'run the server as this existing ServiceAccount; install creates no ServiceAccount or RBAC',
+      )
+      .addOption(
+        new Option('--rbac <mode>', 'cluster-admin (as Velero) or least-privilege (see README)').choices(RBAC_MODES),
+      )
+      .option(
+        '--server-arg <flag>',
+        'a `skiff server` flag for the Deployment, e.g. --server-arg=--log-level=debug (repeatable)',
+        collect,
+      )
+      .option(
+        '--features <list>',
+        'server features, comma-separated, as `skiff server --features` (EnableAPIGroupVersions)',
+      )
+      .option('--use-node-agent', 'also create the node-agent DaemonSet, for file-system backup of pod volumes')
+      .option('--uploader-type <type>', 'uploader of file-system backups, kopia (default) or restic: a server flag'),
+  )
     .option(
       '--view-api',
       'serve view.skiff.dev from the server: tenants read their logs and details through the API server (adds a Service and an APIService)',
@@ -161,8 +168,9 @@ Examples:
       const output = parseOutputFormat(flags.output, ['json', 'yaml']) ?? (flags.dryRun ? 'yaml' : undefined);
       // With --crds-only the file is not read: installObjects refuses --secret-file then.
       const secretFileContents = flags.crdsOnly ? undefined : await readSecretFile(flags.secretFile);
-      const { objects, problems } = installObjects(ctx.namespace, { ...flags, secretFileContents });
+      const { objects, problems, notes } = installObjects(ctx.namespace, { ...flags, secretFileContents });
       throwIfProblems(problems);
+      for (const note of notes) process.stderr.write(`note: ${note}\n`);
       if (output) {
         process.stdout.write(formatObjects(objects, output, true));
         return;

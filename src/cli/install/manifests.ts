@@ -16,8 +16,9 @@ import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
 import { nodeAgentDaemonSet } from './node-agent.ts';
 import { volumeServerOptions } from '../../volumes/server-flags.ts';
 import { VIEW_API_PORT, viewApiInstallObjects } from '../../tenant/view/manifests.ts';
+import { pluginNotes, SERVER_DEFAULT_FLAGS, serverDefaultArgs, type ServerDefaultFlags } from './server-defaults.ts';
 
-export interface InstallFlags {
+export interface InstallFlags extends ServerDefaultFlags {
   crdsOnly?: boolean | undefined;
   provider?: string | undefined;
   bucket?: string | undefined;
@@ -77,6 +78,8 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['useNodeAgent', '--use-node-agent'],
   ['uploaderType', '--uploader-type'],
   ['viewApi', '--view-api'],
+  ...SERVER_DEFAULT_FLAGS.map(({ key, flag }): [keyof InstallFlags, string] => [key, flag]),
+  ['plugins', '--plugins'],
 ];
 
 /**
@@ -118,12 +121,19 @@ function crdsOnlyProblems(flags: InstallFlags): string[] {
 
 const COMPONENT = { component: 'velero' };
 
-/** Everything install would create, in creation order; `problems` lists every bad flag. */
-export function installObjects(namespace: string, flags: InstallFlags): { objects: KubeObject[]; problems: string[] } {
+/**
+ * Everything install would create, in creation order; `problems` lists every bad flag, and
+ * `notes` what a flag asked for that needs nothing (a plugin Skiff has built in).
+ */
+export function installObjects(
+  namespace: string,
+  flags: InstallFlags,
+): { objects: KubeObject[]; problems: string[]; notes: string[] } {
   // The tenant kinds come with their admission policies and roles, never without them.
   const crds = [...buildAllCrds(), ...tenantInstallObjects()];
-  if (flags.crdsOnly) return { objects: crds, problems: crdsOnlyProblems(flags) };
+  if (flags.crdsOnly) return { objects: crds, problems: crdsOnlyProblems(flags), notes: [] };
   const p = new ProblemCollector();
+  const notes = pluginNotes(flags.plugins, p);
   const withLocation = flags.defaultBackupLocation !== false;
   const withSnapshots = p.attempt(() => parseOptionalBool(flags.useVolumeSnapshots, '--use-volume-snapshots')) ?? true;
   checkInstallFlags(p, flags, withLocation, withSnapshots);
@@ -154,7 +164,7 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
     objects.push(location);
   }
   if (withSnapshots) objects.push(snapshotLocation(namespace, flags, p));
-  if (!inCluster) return { objects, problems: p.problems };
+  if (!inCluster) return { objects, problems: p.problems, notes };
   objects.push(
     serverDeployment(
       namespace,
@@ -184,7 +194,7 @@ export function installObjects(namespace: string, flags: InstallFlags): { object
       ),
     );
   }
-  return { objects, problems: p.problems };
+  return { objects, problems: p.problems, notes };
 }
 
 /** The Deployment's `skiff server` flags: those install derives, then `--server-arg`s. */
@@ -192,6 +202,7 @@ function serverArgs(flags: InstallFlags, p: ProblemCollector): string[] {
   return [
     ...featureArgs(flags, p),
     ...uploaderArgs(flags, p),
+    ...serverDefaultArgs(flags, p),
     ...(flags.viewApi ? [`--view-api-bind-address=:${VIEW_API_PORT}`] : []),
     ...(flags.serverArg ?? []),
   ];
