@@ -45,12 +45,12 @@ export async function createAll(
   }
 }
 
-async function readSecretFile(path: string | undefined): Promise<Buffer | undefined> {
+async function readFlagFile(flag: string, path: string | undefined): Promise<Buffer | undefined> {
   if (path === undefined) return undefined;
   try {
     return await readFile(path);
   } catch (err) {
-    throw new FlagError([`--secret-file: cannot read ${path}: ${errorMessage(err)}`]);
+    throw new FlagError([`${flag}: cannot read ${path}: ${errorMessage(err)}`]);
   }
 }
 
@@ -74,6 +74,7 @@ export function installCommand() {
         collect,
       )
       .option('--secret-file <file>', 'credentials file stored as secret cloud-credentials (key cloud)')
+      .option('--cacert <file>', 'CA bundle to verify the object store certificate of the default location')
       .option('--no-secret', 'create no credentials secret (the server gets credentials another way)')
       .option('--no-default-backup-location', 'create no default backup storage location')
       .option(
@@ -167,8 +168,13 @@ Examples:
       }
       const output = parseOutputFormat(flags.output, ['json', 'yaml']) ?? (flags.dryRun ? 'yaml' : undefined);
       // With --crds-only the file is not read: installObjects refuses --secret-file then.
-      const secretFileContents = flags.crdsOnly ? undefined : await readSecretFile(flags.secretFile);
-      const { objects, problems, notes } = installObjects(ctx.namespace, { ...flags, secretFileContents });
+      const secretFileContents = flags.crdsOnly ? undefined : await readFlagFile('--secret-file', flags.secretFile);
+      const caCert = flags.crdsOnly ? undefined : await readFlagFile('--cacert', flags.cacert);
+      const { objects, problems, notes } = installObjects(ctx.namespace, {
+        ...flags,
+        secretFileContents,
+        ...(caCert ? { caCertBase64: caCert.toString('base64') } : {}),
+      });
       throwIfProblems(problems);
       for (const note of notes) process.stderr.write(`note: ${note}\n`);
       if (output) {

@@ -30,6 +30,10 @@ export interface InstallFlags extends ServerDefaultFlags {
   useVolumeSnapshots?: string | boolean | undefined;
   /** `--secret-file`: the path, checked against `--crds-only` (the CLI reads it only without). */
   secretFile?: string | undefined;
+  /** `--cacert`: the path, checked against `--crds-only` and `--no-default-backup-location`. */
+  cacert?: string | undefined;
+  /** Contents of --cacert, base64, for the default location's `objectStorage.caCert` (the CLI reads it). */
+  caCertBase64?: string | undefined;
   /** Contents of --secret-file (the CLI reads it). */
   secretFileContents?: Buffer | undefined;
   /** Commander's value of `--no-secret`: false when the flag is given. */
@@ -95,6 +99,7 @@ const NON_CRD_FLAGS: [keyof InstallFlags, string][] = [
   ['useVolumeSnapshots', '--use-volume-snapshots'],
   ['secretFile', '--secret-file'],
   ['secretFileContents', '--secret-file'],
+  ['cacert', '--cacert'],
   ...SERVER_FLAGS,
   ['wait', '--wait'],
 ];
@@ -156,6 +161,7 @@ export function installObjects(
       bucket: flags.bucket,
       prefix: flags.prefix,
       config: flags.backupLocationConfig,
+      caCertBase64: flags.caCertBase64,
       default: true,
       ...(withSecret ? { credential: `${Names.CredentialsSecret}=${Names.CredentialsSecretKey}` } : {}),
     });
@@ -314,6 +320,7 @@ function unusedLocationFlags(flags: InstallFlags, withLocation: boolean, withSna
     flags.bucket ? '--bucket' : undefined,
     flags.prefix ? '--prefix' : undefined,
     flags.backupLocationConfig !== undefined ? '--backup-location-config' : undefined,
+    flags.cacert !== undefined ? '--cacert' : undefined,
   ].filter((flag) => flag !== undefined);
   if (!withLocation && bslFlags.length > 0) {
     problems.push(

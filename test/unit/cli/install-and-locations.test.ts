@@ -73,6 +73,20 @@ describe('install objects', () => {
     assert.ok(!objects.some((o) => o.kind === 'BackupStorageLocation' || o.kind === 'VolumeSnapshotLocation'));
   });
 
+  test('--cacert becomes the default location’s objectStorage.caCert; refused when that location is left out', () => {
+    const caCertBase64 = Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64');
+    const flags = { provider: 'aws', bucket: 'b', secret: false, cacert: '/etc/ca.pem', caCertBase64 };
+    const { objects, problems } = installObjects('velero', flags);
+    assert.deepEqual(problems, []);
+    const bsl = objects.find((o) => o.kind === 'BackupStorageLocation');
+    assert.equal((bsl?.spec as { objectStorage: { caCert?: string } }).objectStorage.caCert, caCertBase64);
+    const without = installObjects('velero', { ...flags, bucket: undefined, defaultBackupLocation: false });
+    assert.match(
+      without.problems.join('\n'),
+      /--cacert configure the default location: drop them or drop --no-default-backup-location/,
+    );
+  });
+
   test('--features reaches the server Deployment as its --features flag; an unknown feature is refused by name', () => {
     const base = { provider: 'filesystem', bucket: 'b', useVolumeSnapshots: 'false' } as const;
     const { objects, problems } = installObjects('velero', { ...base, features: 'EnableAPIGroupVersions' });
