@@ -1,11 +1,13 @@
 /**
- * The features the in-cluster server runs with, read from the args of the Deployment
- * `skiff install` created. A client-side dry run plans as the server would: with
- * EnableAPIGroupVersions a restore may pick another version of a resource.
+ * What the in-cluster server runs with, read from the args of the Deployment `skiff install`
+ * created. A client-side dry run plans as the server would: with EnableAPIGroupVersions a
+ * restore may pick another version of a resource, and a backup reads the server's volume defaults.
  */
+import { UploaderType } from '../api/index.ts';
 import { Names } from '../api/labels.ts';
+import type { DryRunServerDefaults } from '../backup/volumes/dry-run.ts';
 import type { Cluster } from '../kube/cluster.ts';
-import { splitList } from './flags.ts';
+import { parseOptionalBool, splitList } from './flags.ts';
 import { INSTALL_REFS } from './install/object-refs.ts';
 
 /** `--features=a,b` or `--features a,b` in a container's args (pure). */
@@ -18,12 +20,62 @@ export function featuresInArgs(args: readonly string[]): string[] {
   return out;
 }
 
-/** The server Deployment's features, or undefined when there is no such Deployment (a server run by hand). */
-export async function serverFeatures(cluster: Cluster, namespace: string): Promise<string[] | undefined> {
+/**
+ * The value of `flag` in args (pure): `--flag=v`, `--flag v`, or a bare `--flag` (`true`, for a
+ * boolean flag followed by another flag or nothing). The last one wins, as on a command line.
+ */
+export function flagInArgs(args: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
+  args.forEach((arg, i) => {
+    if (arg.startsWith(`${flag}=`)) value = arg.slice(flag.length + 1);
+    else if (arg === flag) {
+      const next = args[i + 1];
+      value = next === undefined || next.startsWith('-') ? 'true' : next;
+    }
+  });
+  return value;
+}
+
+/** The args of the server Deployment's containers, or undefined when there is no such Deployment (a server run by hand). */
+export async function serverDeploymentArgs(cluster: Cluster, namespace: string): Promise<string[] | undefined> {
   const deployment = await cluster.find(INSTALL_REFS.Deployment, Names.Deployment, namespace);
   if (!deployment) return undefined;
   const containers =
     (deployment.spec as { template?: { spec?: { containers?: { args?: string[] }[] } } } | undefined)?.template?.spec
       ?.containers ?? [];
-  return containers.flatMap((c) => featuresInArgs(c.args ?? []));
+  return containers.flatMap((c) => c.args ?? []);
+}
+
+/** The server Deployment's features, or undefined when there is no such Deployment (a server run by hand). */
+export async function serverFeatures(cluster: Cluster, namespace: string): Promise<string[] | undefined> {
+  const args = await serverDeploymentArgs(cluster, namespace);
+  return args && featuresInArgs(args);
+}
+
+/**
+ * The server's `--default-volumes-to-fs-backup` and `--uploader-type`, as the Deployment runs
+ * it; without a Deployment (a server run by hand) Velero's defaults, marked as assumed.
+ */
+export async function serverVolumeDefaults(cluster: Cluster, namespace: string): Promise<DryRunServerDefaults> {
+  const args = await serverDeploymentArgs(cluster, namespace);
+  const defaults = { defaultVolumesToFsBackup: false, uploaderType: UploaderType.Kopia };
+  if (!args) return { defaults, known: false };
+  const fsBackup = flagInArgs(args, '--default-volumes-to-fs-backup');
+  const uploader = flagInArgs(args, '--uploader-type');
+  return {
+    defaults: {
+      // A value the server would refuse keeps it from starting: nothing to plan for then.
+      defaultVolumesToFsBackup: parseOptionalBoolOr(fsBackup, false),
+      uploaderType: uploader === UploaderType.Restic ? UploaderType.Restic : UploaderType.Kopia,
+    },
+    known: true,
+  };
+}
+
+function parseOptionalBoolOr(value: string | undefined, fallback: boolean): boolean {
+  try {
+    return parseOptionalBool(value, '') ?? fallback;
+  } catch {
+    return fallback;
+  }
 }

@@ -14,7 +14,7 @@ import { loadResourcePolicies } from '../../volumes/policy/config-map.ts';
 import type { BackupPlan } from '../plan/backup-plan.ts';
 import { VolumePlanner, snapshotUnsupportedWarning, type VolumeDecision, type VolumeMethod } from './plan.ts';
 import { boundVolumeName, claimName, podSpec } from './pod-volumes.ts';
-import { resolveVolumeFields } from './settings.ts';
+import { resolveVolumeFields, type ServerVolumeDefaults } from './settings.ts';
 import type { ResourceType } from '../../kube/resource.ts';
 import { selectSnapshotClass } from '../../volumes/csi/class-selection.ts';
 import { VOLUME_SNAPSHOT_CLASSES } from '../../volumes/csi/snapshot-objects.ts';
@@ -45,17 +45,38 @@ export interface DryRunVolumes {
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 
+/**
+ * The server's volume defaults as the dry run knows them: read from the server Deployment's
+ * args (`known`), or Velero's defaults, assumed, for a server run by hand.
+ */
+export interface DryRunServerDefaults {
+  defaults: Pick<ServerVolumeDefaults, 'defaultVolumesToFsBackup' | 'uploaderType'>;
+  known: boolean;
+}
+
+const ASSUMED_DEFAULTS: DryRunServerDefaults = {
+  defaults: { defaultVolumesToFsBackup: false, uploaderType: 'kopia' },
+  known: false,
+};
+
+/** The server the dry run plans for: its namespace (volume policies live there) and, when known, its defaults. */
+export interface DryRunServer extends Partial<DryRunServerDefaults> {
+  namespace: string;
+}
+
 export async function dryRunVolumes(
   cluster: Cluster,
-  serverNamespace: string,
+  server: DryRunServer,
   backup: Pick<Backup, 'spec' | 'metadata'>,
   plan: BackupPlan,
   pods: readonly KubeObject[],
 ): Promise<DryRunVolumes> {
-  const fields = resolveVolumeFields(backup.spec, backup.metadata.annotations, {
-    defaultVolumesToFsBackup: false,
-    uploaderType: 'kopia',
-  });
+  const known = server.known ?? ASSUMED_DEFAULTS.known;
+  const fields = resolveVolumeFields(
+    backup.spec,
+    backup.metadata.annotations,
+    server.defaults ?? ASSUMED_DEFAULTS.defaults,
+  );
   const out: DryRunVolumes = {
     volumes: [],
     warnings: [...fields.warnings],
@@ -63,30 +84,18 @@ export async function dryRunVolumes(
   };
   let policies;
   try {
-    policies = await loadResourcePolicies(cluster, serverNamespace, backup.spec);
+    policies = await loadResourcePolicies(cluster, server.namespace, backup.spec);
   } catch (err) {
     out.validationErrors.push(err instanceof Error ? err.message : String(err));
     return out;
   }
-  const claims = new Map<string, KubeObject | undefined>();
-  const pvs = new Map<string, KubeObject | undefined>();
-  for (const pod of pods) {
-    const ns = pod.metadata.namespace ?? '';
-    for (const v of podSpec(pod).volumes ?? []) {
-      const claim = claimName(v);
-      if (claim === undefined || claims.has(`${ns}/${claim}`)) continue;
-      const pvc = await cluster.find(PVCS, claim, ns);
-      claims.set(`${ns}/${claim}`, pvc);
-      const pv = boundVolumeName(pvc);
-      if (pv !== undefined && !pvs.has(pv)) pvs.set(pv, await cluster.find(PVS, pv));
-    }
-  }
+  const { claims, pvs } = await claimsAndVolumes(cluster, pods);
   const planner = new VolumePlanner(
     {
       policies,
       defaultVolumesToFsBackup: fields.defaultVolumesToFsBackup,
       defaultSource:
-        fields.defaultSource === 'server --default-volumes-to-fs-backup'
+        fields.defaultSource === 'server --default-volumes-to-fs-backup' && !known
           ? 'the server default --default-volumes-to-fs-backup, assumed'
           : fields.defaultSource,
       snapshotVolumes: backup.spec.snapshotVolumes ?? undefined,
@@ -189,4 +198,25 @@ export async function* keepPods(
     if (ev.kind === 'included' && ev.type.group === '' && ev.type.resource === 'pods') pods.push(wholeObject(ev.item));
     yield ev;
   }
+}
+
+/** The claims the pods mount and the volumes bound to them, each read once (`ns/claim` and PV name keys). */
+async function claimsAndVolumes(
+  cluster: Cluster,
+  pods: readonly KubeObject[],
+): Promise<{ claims: Map<string, KubeObject | undefined>; pvs: Map<string, KubeObject | undefined> }> {
+  const claims = new Map<string, KubeObject | undefined>();
+  const pvs = new Map<string, KubeObject | undefined>();
+  for (const pod of pods) {
+    const ns = pod.metadata.namespace ?? '';
+    for (const v of podSpec(pod).volumes ?? []) {
+      const claim = claimName(v);
+      if (claim === undefined || claims.has(`${ns}/${claim}`)) continue;
+      const pvc = await cluster.find(PVCS, claim, ns);
+      claims.set(`${ns}/${claim}`, pvc);
+      const pv = boundVolumeName(pvc);
+      if (pv !== undefined && !pvs.has(pv)) pvs.set(pv, await cluster.find(PVS, pv));
+    }
+  }
+  return { claims, pvs };
 }

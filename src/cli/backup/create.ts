@@ -26,6 +26,7 @@ import {
 } from './create-options.ts';
 import { formatDryRun, formatValidationErrors } from './dry-run-report.ts';
 import { explainUnseen } from './explain-unseen.ts';
+import { serverVolumeDefaults } from '../server-features.ts';
 import { waitAndReport } from '../wait-for-phase.ts';
 
 export interface CreateBackupFlags extends BackupCreateFlags {
@@ -120,7 +121,8 @@ export class CreateBackupOptions {
     const pods: KubeObject[] = [];
     const events = keepPods(await collectFromCluster(cluster, this.name, plan), pods);
     const report = await summarizeDryRun(events, plan, explain);
-    const volumes = await dryRunVolumes(cluster, this.ctx.namespace, this.buildBackup(request), plan, pods);
+    const server = { namespace: this.ctx.namespace, ...(await serverVolumeDefaults(cluster, this.ctx.namespace)) };
+    const volumes = await dryRunVolumes(cluster, server, this.buildBackup(request), plan, pods);
     if (volumes.validationErrors.length > 0) {
       process.stdout.write(formatValidationErrors(this.name, volumes.validationErrors));
       throw new CommandFailedError(`backup ${this.name} would fail validation`);

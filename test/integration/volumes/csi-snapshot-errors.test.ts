@@ -103,7 +103,7 @@ describe('CSI snapshot backup without a usable VolumeSnapshotClass', { concurren
     };
     const spec = { includedNamespaces: [ns] };
     const plan = await planBackupForCluster(cluster, spec);
-    const out = await dryRunVolumes(cluster, server.namespace, { spec, metadata: {} }, plan, [pod]);
+    const out = await dryRunVolumes(cluster, { namespace: server.namespace }, { spec, metadata: {} }, plan, [pod]);
     assert.equal(out.volumes.length, 1);
     assert.equal(out.volumes[0]?.method, 'csi-snapshot');
     assert.match(out.volumes[0]?.rule ?? '', /snapshotVolumes unset \(true\)/);

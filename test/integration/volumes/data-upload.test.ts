@@ -71,7 +71,7 @@ async function stored(server: Server, name: string, gr: string): Promise<KubeObj
 async function assertDryRun(ns: string, pod: KubeObject): Promise<void> {
   const spec = { includedNamespaces: [ns], snapshotMoveData: true };
   const plan = await planBackupForCluster(cluster, spec);
-  const out = await dryRunVolumes(cluster, 'unused', { spec, metadata: {} }, plan, [pod]);
+  const out = await dryRunVolumes(cluster, { namespace: 'unused' }, { spec, metadata: {} }, plan, [pod]);
   assert.deepEqual(
     out.volumes.filter((v) => v.volume === 'data').map((v) => methodText(v)),
     ['CSI snapshot, data moved'],

@@ -88,10 +88,13 @@ describe('pod volume warnings reach the backup and the dry run', () => {
   });
 
   it('the dry run lists the annotation warnings and, once per claim, the volume group one', async () => {
-    const out = await dryRunVolumes(fakeCluster(), 'velero', { metadata: { name: 'b' }, spec: {} }, plan, [
-      pod('a', { 'backup.velero.io/backup-volumes': 'cahce' }, 'db'),
-      pod('b', {}, 'db'),
-    ]);
+    const out = await dryRunVolumes(
+      fakeCluster(),
+      { namespace: 'velero' },
+      { metadata: { name: 'b' }, spec: {} },
+      plan,
+      [pod('a', { 'backup.velero.io/backup-volumes': 'cahce' }, 'db'), pod('b', {}, 'db')],
+    );
     assert.deepEqual(out.validationErrors, []);
     assert.equal(out.warnings.length, 2, out.warnings.join('\n'));
     assert.match(
@@ -107,7 +110,7 @@ describe('pod volume warnings reach the backup and the dry run', () => {
   it('the dry run says a backup setting spec.volumeGroupSnapshotLabelKey would fail validation', async () => {
     const out = await dryRunVolumes(
       fakeCluster(),
-      'velero',
+      { namespace: 'velero' },
       { metadata: { name: 'b' }, spec: { volumeGroupSnapshotLabelKey: 'app.example/group' } },
       plan,
       [],
