@@ -28,7 +28,12 @@ export interface DeploymentSettings {
   withCredentials: boolean;
   /** Extra arguments after `server`. */
   serverArgs: string[];
+  /** `--server-priority-class-name`. */
+  priorityClassName?: string | undefined;
 }
+
+/** Requests and limits of a container; a quantity of `0` or `""` leaves that one unset (unbounded). */
+export type PodResources = DeploymentSettings['resources'];
 
 export function serviceAccountObject(
   namespace: string,
@@ -53,10 +58,18 @@ function quantities(pairs: Record<string, string>): Record<string, string> | und
   return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
 
+/** A container's `resources`, from the quantities that are set. */
+export function containerResources(r: PodResources): {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+} {
+  const requests = quantities({ cpu: r.cpuRequest, memory: r.memRequest });
+  const limits = quantities({ cpu: r.cpuLimit, memory: r.memLimit });
+  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+}
+
 export function serverDeployment(namespace: string, s: DeploymentSettings, labels: Record<string, string>): KubeObject {
   const selector = { deploy: Names.Deployment };
-  const requests = quantities({ cpu: s.resources.cpuRequest, memory: s.resources.memRequest });
-  const limits = quantities({ cpu: s.resources.cpuLimit, memory: s.resources.memLimit });
   const credentialsFile = '/credentials/cloud';
   const env: unknown[] = [
     // Velero's scratch volume; Skiff's temporary files (restore spill, operation logs) go to os.tmpdir().
@@ -98,6 +111,7 @@ export function serverDeployment(namespace: string, s: DeploymentSettings, label
         },
         spec: {
           serviceAccountName: s.serviceAccount,
+          ...(s.priorityClassName ? { priorityClassName: s.priorityClassName } : {}),
           restartPolicy: 'Always',
           terminationGracePeriodSeconds: 30,
           // Meets the `restricted` Pod Security Standard, should the namespace enforce it.
@@ -128,7 +142,7 @@ export function serverDeployment(namespace: string, s: DeploymentSettings, label
               args: ['server', `--metrics-address=0.0.0.0:${METRICS_PORT}`, ...s.serverArgs],
               ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
               env,
-              resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) },
+              resources: containerResources(s.resources),
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
               securityContext: {

@@ -118,6 +118,14 @@ export function installCommand() {
         'server features, comma-separated, as `skiff server --features` (EnableAPIGroupVersions)',
       )
       .option('--use-node-agent', 'also create the node-agent DaemonSet, for file-system backup of pod volumes')
+      .option('--node-agent-pod-cpu-request <quantity>', 'CPU request of the node-agent pods (default none)')
+      .option('--node-agent-pod-mem-request <quantity>', 'memory request of the node-agent pods (default none)')
+      .option('--node-agent-pod-cpu-limit <quantity>', 'CPU limit of the node-agent pods (default none)')
+      .option('--node-agent-pod-mem-limit <quantity>', 'memory limit of the node-agent pods (default none)')
+      .option('--privileged-node-agent', 'run the node-agent containers privileged')
+      .option('--kubelet-root-dir <dir>', "the nodes' kubelet root directory (default /var/lib/kubelet)")
+      .option('--node-agent-priority-class-name <name>', 'priority class of the node-agent pods')
+      .option('--server-priority-class-name <name>', 'priority class of the server pod')
       .option('--uploader-type <type>', 'uploader of file-system backups, kopia (default) or restic: a server flag'),
   )
     .option(

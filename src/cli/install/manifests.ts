@@ -13,7 +13,7 @@ import { parseKeyValues, parseLabels, parseOptionalBool, ProblemCollector, split
 import { buildLocation } from '../backup-location/location-options.ts';
 import { DEFAULT_IMAGE, DEFAULT_RESOURCES, serverDeployment, serviceAccountObject } from './deployment.ts';
 import { RBAC_MODES, rbacObjects, type RbacMode } from './rbac.ts';
-import { nodeAgentDaemonSet } from './node-agent.ts';
+import { nodeAgentDaemonSet, type NodeAgentSettings } from './node-agent.ts';
 import { volumeServerOptions } from '../../volumes/server-flags.ts';
 import { VIEW_API_PORT, viewApiInstallObjects } from '../../tenant/view/manifests.ts';
 import { pluginNotes, SERVER_DEFAULT_FLAGS, serverDefaultArgs, type ServerDefaultFlags } from './server-defaults.ts';
@@ -57,6 +57,14 @@ export interface InstallFlags extends ServerDefaultFlags {
   server?: boolean | undefined;
   /** `--use-node-agent`: add the node-agent DaemonSet (file-system backup). */
   useNodeAgent?: boolean | undefined;
+  nodeAgentPodCpuRequest?: string | undefined;
+  nodeAgentPodMemRequest?: string | undefined;
+  nodeAgentPodCpuLimit?: string | undefined;
+  nodeAgentPodMemLimit?: string | undefined;
+  privilegedNodeAgent?: boolean | undefined;
+  kubeletRootDir?: string | undefined;
+  nodeAgentPriorityClassName?: string | undefined;
+  serverPriorityClassName?: string | undefined;
   /** `--uploader-type`: passed to the server as its own flag, checked here. */
   uploaderType?: string | undefined;
   /** `--view-api`: serve view.skiff.dev (tenants' logs) from the server, with its Service and APIService. */
@@ -64,6 +72,17 @@ export interface InstallFlags extends ServerDefaultFlags {
   /** `--wait` (the CLI waits for the Deployment): checked here against `--crds-only` only. */
   wait?: boolean | undefined;
 }
+
+/** The flags that shape the node-agent DaemonSet, refused without `--use-node-agent`. */
+const NODE_AGENT_FLAGS: [keyof InstallFlags, string][] = [
+  ['nodeAgentPodCpuRequest', '--node-agent-pod-cpu-request'],
+  ['nodeAgentPodMemRequest', '--node-agent-pod-mem-request'],
+  ['nodeAgentPodCpuLimit', '--node-agent-pod-cpu-limit'],
+  ['nodeAgentPodMemLimit', '--node-agent-pod-mem-limit'],
+  ['privilegedNodeAgent', '--privileged-node-agent'],
+  ['kubeletRootDir', '--kubelet-root-dir'],
+  ['nodeAgentPriorityClassName', '--node-agent-priority-class-name'],
+];
 
 /** The flags that shape the in-cluster server, refused with `--no-server`. */
 const SERVER_FLAGS: [keyof InstallFlags, string][] = [
@@ -82,6 +101,8 @@ const SERVER_FLAGS: [keyof InstallFlags, string][] = [
   ['useNodeAgent', '--use-node-agent'],
   ['uploaderType', '--uploader-type'],
   ['viewApi', '--view-api'],
+  ['serverPriorityClassName', '--server-priority-class-name'],
+  ...NODE_AGENT_FLAGS,
   ...SERVER_DEFAULT_FLAGS.map(({ key, flag }): [keyof InstallFlags, string] => [key, flag]),
   ['plugins', '--plugins'],
 ];
@@ -182,12 +203,14 @@ export function installObjects(
         podLabels: server.podLabels,
         withCredentials: withSecret,
         serverArgs: serverArgs(flags, p),
+        priorityClassName: nonEmpty(p, flags.serverPriorityClassName, '--server-priority-class-name'),
       },
       COMPONENT,
     ),
   );
   objects.push(...viewApiFor(namespace, flags, server.rbac));
-  if (flags.useNodeAgent) {
+  const nodeAgent = nodeAgentSettings(flags, p);
+  if (nodeAgent) {
     objects.push(
       nodeAgentDaemonSet(
         namespace,
@@ -195,6 +218,7 @@ export function installObjects(
           image: server.image,
           serviceAccount: flags.serviceAccountName ?? Names.ServiceAccount,
           withCredentials: withSecret,
+          ...nodeAgent,
         },
         COMPONENT,
       ),
@@ -254,13 +278,54 @@ interface ServerSettings {
 /** A Kubernetes quantity (`500m`, `128Mi`, `1.5`, `0`): checked here so a typo fails before anything is created. */
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
 
-function serverSettings(flags: InstallFlags, p: ProblemCollector): ServerSettings {
-  const quantity = (value: string | undefined, fallback: string, flag: string): string => {
-    if (value === undefined) return fallback;
-    if (!QUANTITY.test(value.trim()))
-      p.add(`${flag}: "${value}" is not a Kubernetes quantity (e.g. 500m, 128Mi; 0 for none)`);
-    return value.trim();
+/** A resource flag's quantity, or `fallback` when not given; a malformed one is a problem naming the flag. */
+function quantityFlag(p: ProblemCollector, value: string | undefined, fallback: string, flag: string): string {
+  if (value === undefined) return fallback;
+  if (!QUANTITY.test(value.trim()))
+    p.add(`${flag}: "${value}" is not a Kubernetes quantity (e.g. 500m, 128Mi; 0 for none)`);
+  return value.trim();
+}
+
+function nonEmpty(p: ProblemCollector, value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && value.trim() === '') p.add(`${flag} must not be empty`);
+  return value?.trim() || undefined;
+}
+
+/**
+ * The node-agent DaemonSet's own settings (Velero's `--node-agent-pod-*`, `--privileged-node-agent`,
+ * `--kubelet-root-dir`, `--node-agent-priority-class-name`), or undefined without `--use-node-agent`,
+ * when each of them given is a problem.
+ */
+function nodeAgentSettings(
+  flags: InstallFlags,
+  p: ProblemCollector,
+): Omit<NodeAgentSettings, 'image' | 'serviceAccount' | 'withCredentials'> | undefined {
+  if (!flags.useNodeAgent) {
+    const given = NODE_AGENT_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+    if (given.length > 0) {
+      p.add(`${given.join(', ')} configure the node-agent DaemonSet, which --use-node-agent adds: add it or drop them`);
+    }
+    return undefined;
+  }
+  const root = flags.kubeletRootDir;
+  if (root !== undefined && !root.startsWith('/')) p.add(`--kubelet-root-dir: "${root}" is not an absolute path`);
+  return {
+    // Velero's node agent has no requests or limits unless asked (BestEffort).
+    resources: {
+      cpuRequest: quantityFlag(p, flags.nodeAgentPodCpuRequest, '0', '--node-agent-pod-cpu-request'),
+      memRequest: quantityFlag(p, flags.nodeAgentPodMemRequest, '0', '--node-agent-pod-mem-request'),
+      cpuLimit: quantityFlag(p, flags.nodeAgentPodCpuLimit, '0', '--node-agent-pod-cpu-limit'),
+      memLimit: quantityFlag(p, flags.nodeAgentPodMemLimit, '0', '--node-agent-pod-mem-limit'),
+    },
+    privileged: flags.privilegedNodeAgent === true,
+    ...(root !== undefined ? { kubeletRootDir: root } : {}),
+    priorityClassName: nonEmpty(p, flags.nodeAgentPriorityClassName, '--node-agent-priority-class-name'),
   };
+}
+
+function serverSettings(flags: InstallFlags, p: ProblemCollector): ServerSettings {
+  const quantity = (value: string | undefined, fallback: string, flag: string): string =>
+    quantityFlag(p, value, fallback, flag);
   const rbac = flags.rbac ?? 'cluster-admin';
   if (!(RBAC_MODES as readonly string[]).includes(rbac)) {
     p.add(`--rbac: "${rbac}" is not one of ${RBAC_MODES.join(', ')}`);

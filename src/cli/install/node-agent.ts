@@ -6,14 +6,24 @@
  */
 import { Names } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { IMAGE_COMMAND } from './deployment.ts';
+import { containerResources, IMAGE_COMMAND, type PodResources } from './deployment.ts';
 
 export interface NodeAgentSettings {
   image: string;
   serviceAccount: string;
   /** Mount Secret cloud-credentials at /credentials. */
   withCredentials: boolean;
+  /** `--node-agent-pod-*`: none by default (BestEffort), as Velero. */
+  resources?: PodResources | undefined;
+  /** `--privileged-node-agent`: some volume types (block, some CSI drivers) need it. */
+  privileged?: boolean | undefined;
+  /** `--kubelet-root-dir`: where the node's kubelet keeps pods and plugins; default /var/lib/kubelet. */
+  kubeletRootDir?: string | undefined;
+  /** `--node-agent-priority-class-name`. */
+  priorityClassName?: string | undefined;
 }
+
+export const DEFAULT_KUBELET_ROOT_DIR = '/var/lib/kubelet';
 
 const CREDENTIALS_FILE = '/credentials/cloud';
 
@@ -23,6 +33,8 @@ export function nodeAgentDaemonSet(
   labels: Record<string, string>,
 ): KubeObject {
   const selector = { name: Names.NodeAgentDaemonSet };
+  const kubelet = (s.kubeletRootDir ?? DEFAULT_KUBELET_ROOT_DIR).replace(/\/+$/, '');
+  const resources = s.resources ? containerResources(s.resources) : {};
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -33,6 +45,7 @@ export function nodeAgentDaemonSet(
         metadata: { labels: { ...labels, ...selector, role: 'node-agent' } },
         spec: {
           serviceAccountName: s.serviceAccount,
+          ...(s.priorityClassName ? { priorityClassName: s.priorityClassName } : {}),
           // Reading and writing every pod's volume needs root (Velero: runAsUser 0).
           securityContext: { runAsUser: 0 },
           nodeSelector: { 'kubernetes.io/os': 'linux' },
@@ -43,6 +56,8 @@ export function nodeAgentDaemonSet(
               imagePullPolicy: 'IfNotPresent',
               command: IMAGE_COMMAND,
               args: ['node-agent', '--host-root=/host_pods', '--kubelet-pods-dir=/host_pods'],
+              ...(Object.keys(resources).length > 0 ? { resources } : {}),
+              ...(s.privileged ? { securityContext: { privileged: true } } : {}),
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'VELERO_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -58,8 +73,8 @@ export function nodeAgentDaemonSet(
             },
           ],
           volumes: [
-            { name: 'host-pods', hostPath: { path: '/var/lib/kubelet/pods' } },
-            { name: 'host-plugins', hostPath: { path: '/var/lib/kubelet/plugins' } },
+            { name: 'host-pods', hostPath: { path: `${kubelet}/pods` } },
+            { name: 'host-plugins', hostPath: { path: `${kubelet}/plugins` } },
             { name: 'scratch', emptyDir: {} },
             ...(s.withCredentials
               ? [{ name: 'cloud-credentials', secret: { secretName: Names.CredentialsSecret } }]

@@ -78,3 +78,61 @@ test('--uploader-type goes to the server; a wrong one, or either flag with --no-
     /--use-node-agent configure the server Deployment/,
   );
 });
+
+test("Velero's node-agent and priority-class install flags shape the DaemonSet and the Deployment", () => {
+  const { objects, problems } = installObjects('velero', {
+    ...BASE,
+    useNodeAgent: true,
+    nodeAgentPodCpuRequest: '100m',
+    nodeAgentPodMemLimit: '1Gi',
+    privilegedNodeAgent: true,
+    kubeletRootDir: '/var/lib/k0s/kubelet/',
+    nodeAgentPriorityClassName: 'node-critical',
+    serverPriorityClassName: 'backup-critical',
+  });
+  assert.deepEqual(problems, []);
+  const pod = (kind: string) =>
+    (objects.find((o) => o.kind === kind)?.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+  const agent = pod('DaemonSet') as {
+    priorityClassName?: string;
+    containers: { resources?: unknown; securityContext?: unknown }[];
+    volumes: { name: string; hostPath?: { path: string } }[];
+  };
+  assert.equal(agent.priorityClassName, 'node-critical');
+  assert.deepEqual(agent.containers[0]?.resources, { requests: { cpu: '100m' }, limits: { memory: '1Gi' } });
+  assert.deepEqual(agent.containers[0]?.securityContext, { privileged: true });
+  assert.deepEqual(
+    agent.volumes.filter((v) => v.hostPath).map((v) => v.hostPath?.path),
+    ['/var/lib/k0s/kubelet/pods', '/var/lib/k0s/kubelet/plugins'],
+  );
+  assert.equal(pod('Deployment').priorityClassName, 'backup-critical');
+});
+
+test('without those flags the node agent stays BestEffort and unprivileged, as Velero’s', () => {
+  const { objects } = installObjects('velero', { ...BASE, useNodeAgent: true });
+  const agent = (objects.find((o) => o.kind === 'DaemonSet')?.spec as { template: { spec: { containers: object[] } } })
+    .template.spec;
+  assert.deepEqual(
+    Object.keys(agent.containers[0] ?? {}).filter((k) => k === 'resources' || k === 'securityContext'),
+    [],
+  );
+  assert.equal('priorityClassName' in agent, false);
+});
+
+test('node-agent flags without --use-node-agent, a relative kubelet dir and a bad quantity are refused, each named', () => {
+  assert.deepEqual(installObjects('velero', { ...BASE, privilegedNodeAgent: true, kubeletRootDir: '/k' }).problems, [
+    '--privileged-node-agent, --kubelet-root-dir configure the node-agent DaemonSet, which --use-node-agent adds: add it or drop them',
+  ]);
+  assert.deepEqual(
+    installObjects('velero', {
+      ...BASE,
+      useNodeAgent: true,
+      kubeletRootDir: 'var/lib/kubelet',
+      nodeAgentPodMemLimit: '1 GB',
+    }).problems,
+    [
+      '--kubelet-root-dir: "var/lib/kubelet" is not an absolute path',
+      '--node-agent-pod-mem-limit: "1 GB" is not a Kubernetes quantity (e.g. 500m, 128Mi; 0 for none)',
+    ],
+  );
+});
