@@ -55,7 +55,7 @@ export const SERVER_DEFAULT_FLAGS: readonly {
     flag: '--default-repo-maintain-frequency',
     server: '--default-repo-maintain-frequency',
     check: 'duration',
-    help: 'server default: how often backup repositories are maintained',
+    help: 'server default: how often backup repositories are maintained (1h kopia, 168h restic)',
   },
   {
     key: 'podVolumeOperationTimeout',
@@ -76,20 +76,25 @@ export const SERVER_DEFAULT_FLAGS: readonly {
     flag: '--item-block-worker-count',
     server: '--item-block-worker-count',
     check: 'count',
-    help: 'server: workers that back up the items of one backup (default 1)',
+    help: 'server: resource listings one backup runs at once (default 3)',
   },
 ];
 
-/** Adds the flags to `skiff install`. */
+/** The help of an install flag of the table above. */
+function helpOf(flag: string): string {
+  return SERVER_DEFAULT_FLAGS.find((f) => f.flag === flag)?.help ?? '';
+}
+
+/** Adds the flags to `skiff install` (spelt out, so that commander types each one). */
 export function serverDefaultOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
   return cmd
-    .option('--default-volumes-to-fs-backup [bool]', SERVER_DEFAULT_FLAGS[0]?.help)
-    .option('--schedule-skip-immediately [bool]', SERVER_DEFAULT_FLAGS[1]?.help)
-    .option('--garbage-collection-frequency <duration>', SERVER_DEFAULT_FLAGS[2]?.help)
-    .option('--default-repo-maintain-frequency <duration>', SERVER_DEFAULT_FLAGS[3]?.help)
-    .option('--pod-volume-operation-timeout <duration>', SERVER_DEFAULT_FLAGS[4]?.help)
-    .option('--concurrent-backups <n>', SERVER_DEFAULT_FLAGS[5]?.help)
-    .option('--item-block-worker-count <n>', SERVER_DEFAULT_FLAGS[6]?.help)
+    .option('--default-volumes-to-fs-backup [bool]', helpOf('--default-volumes-to-fs-backup'))
+    .option('--schedule-skip-immediately [bool]', helpOf('--schedule-skip-immediately'))
+    .option('--garbage-collection-frequency <duration>', helpOf('--garbage-collection-frequency'))
+    .option('--default-repo-maintain-frequency <duration>', helpOf('--default-repo-maintain-frequency'))
+    .option('--pod-volume-operation-timeout <duration>', helpOf('--pod-volume-operation-timeout'))
+    .option('--concurrent-backups <n>', helpOf('--concurrent-backups'))
+    .option('--item-block-worker-count <n>', helpOf('--item-block-worker-count'))
     .option(
       '--plugins <images>',
       'Velero plugin images, comma-separated: the AWS and CSI ones are built into Skiff and need nothing; others are refused',
