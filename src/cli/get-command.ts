@@ -64,7 +64,13 @@ export function formatGetTable<T extends KubeObject>(
 }
 
 function collectKeys(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').filter((k) => k.trim() !== '')];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== ''),
+  ];
 }
 
 export function getCommand<T extends KubeObject>(spec: GetCommandSpec<T>) {
