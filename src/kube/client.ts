@@ -470,7 +470,7 @@ export function apiErrorOf(
   req: Pick<KubeRequest, 'method' | 'path'>,
 ): KubeApiError {
   let reason = statusText || 'Unknown';
-  let message = text.slice(0, 500);
+  let message = text.trim().slice(0, 500);
   let namesAnObject = false;
   try {
     const parsed: unknown = JSON.parse(text);

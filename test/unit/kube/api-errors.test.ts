@@ -21,7 +21,8 @@ test("a Status answer gives the error its reason and message, and an object's 40
 });
 
 test('a 404 that is not a Status naming an object means the type is not served', () => {
-  const err = apiErrorOf(404, 'Not Found', '404 page not found', GET);
+  // The API server ends the text with a newline, which a message quoting it must not carry.
+  const err = apiErrorOf(404, 'Not Found', '404 page not found\n', GET);
   assert.equal(err.typeNotServed, true);
   assert.equal(err.reason, 'Not Found');
   assert.equal(err.apiMessage, '404 page not found');
