@@ -65,14 +65,19 @@ export function readClientConfig(env: NodeJS.ProcessEnv = process.env): ClientCo
 /** Velero's client features whose effect Skiff always has: CSI snapshots are always described. */
 export const ALWAYS_ON_FEATURES: ReadonlySet<string> = new Set(['EnableCSI']);
 
+/** The client features in a comma-separated `features` value that Skiff does not have. */
+export function unknownClientFeatures(value: string): string[] {
+  return value
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '' && !ALWAYS_ON_FEATURES.has(f));
+}
+
 /** The file's keys (pure): `namespace` and `cacert` are used; what else it asks for is noted. */
 export function parseClientConfig(raw: Record<string, unknown>, file: string): ClientConfig {
   const text = (k: string): string => (typeof raw[k] === 'string' ? raw[k] : '');
   const notes: string[] = [];
-  const features = text('features')
-    .split(',')
-    .map((f) => f.trim())
-    .filter((f) => f !== '' && !ALWAYS_ON_FEATURES.has(f));
+  const features = unknownClientFeatures(text('features'));
   if (features.length > 0) {
     notes.push(`${file}: features ${features.join(', ')}: skiff has no such client feature; remove them`);
   }

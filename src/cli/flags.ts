@@ -215,6 +215,13 @@ export function parseIntFlag(value: string | undefined, flag: string): number | 
   return Number(value.trim());
 }
 
+/** A whole number from 1 (`--concurrent-backups`, `--item-block-worker-count`): 0 would run nothing. */
+export function parseCountFlag(value: string | undefined, flag: string): number | undefined {
+  const n = parseIntFlag(value, flag);
+  if (n === 0) throw new FlagError([`${flag} must be at least 1`]);
+  return n;
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** Velero's (logrus's) level names that the logger calls otherwise; `panic` has no level above fatal here. */

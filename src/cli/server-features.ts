@@ -5,7 +5,7 @@
  */
 import { UploaderType } from '../api/index.ts';
 import { Names } from '../api/labels.ts';
-import type { DryRunServerDefaults } from '../backup/volumes/dry-run.ts';
+import type { DryRunVolumeDefaults } from '../backup/volumes/dry-run.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import { parseOptionalBool, splitList } from './flags.ts';
 import { INSTALL_REFS } from './install/object-refs.ts';
@@ -54,21 +54,19 @@ export async function serverFeatures(cluster: Cluster, namespace: string): Promi
 
 /**
  * The server's `--default-volumes-to-fs-backup` and `--uploader-type`, as the Deployment runs
- * it; without a Deployment (a server run by hand) Velero's defaults, marked as assumed.
+ * it; undefined without a Deployment (a server run by hand), whose defaults are not known.
  */
-export async function serverVolumeDefaults(cluster: Cluster, namespace: string): Promise<DryRunServerDefaults> {
+export async function serverVolumeDefaults(
+  cluster: Cluster,
+  namespace: string,
+): Promise<DryRunVolumeDefaults | undefined> {
   const args = await serverDeploymentArgs(cluster, namespace);
-  const defaults = { defaultVolumesToFsBackup: false, uploaderType: UploaderType.Kopia };
-  if (!args) return { defaults, known: false };
-  const fsBackup = flagInArgs(args, '--default-volumes-to-fs-backup');
+  if (!args) return undefined;
   const uploader = flagInArgs(args, '--uploader-type');
   return {
-    defaults: {
-      // A value the server would refuse keeps it from starting: nothing to plan for then.
-      defaultVolumesToFsBackup: parseOptionalBoolOr(fsBackup, false),
-      uploaderType: uploader === UploaderType.Restic ? UploaderType.Restic : UploaderType.Kopia,
-    },
-    known: true,
+    // A value the server would refuse keeps it from starting: nothing to plan for then.
+    defaultVolumesToFsBackup: parseOptionalBoolOr(flagInArgs(args, '--default-volumes-to-fs-backup'), false),
+    uploaderType: uploader === UploaderType.Restic ? UploaderType.Restic : UploaderType.Kopia,
   };
 }
 

@@ -2,8 +2,9 @@
  * The pod-volume part of `backup create --dry-run`: per volume of every pod the backup would
  * take, the method (file system, CSI snapshot with its VolumeSnapshotClass, none) and the rule
  * that chose it (issue 14 item 5, issue 16 item 7). Reads the resource-policies
- * ConfigMap, the claims and the PVs; writes nothing. The server's defaults are not known to
- * the CLI: an unset `defaultVolumesToFsBackup` is shown as the server default, assumed false.
+ * ConfigMap, the claims and the PVs; writes nothing. The server's defaults come from its
+ * Deployment's args when there is one; without, an unset `defaultVolumesToFsBackup` is shown as
+ * the server default, assumed false.
  */
 import type { Backup } from '../../api/backup.ts';
 import type { Cluster } from '../../kube/cluster.ts';
@@ -45,23 +46,19 @@ export interface DryRunVolumes {
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 
+/** The server's volume defaults a dry run plans with. */
+export type DryRunVolumeDefaults = Pick<ServerVolumeDefaults, 'defaultVolumesToFsBackup' | 'uploaderType'>;
+
+/** Velero's, assumed when the server's are not known (a server run by hand). */
+const ASSUMED_DEFAULTS: DryRunVolumeDefaults = { defaultVolumesToFsBackup: false, uploaderType: 'kopia' };
+
 /**
- * The server's volume defaults as the dry run knows them: read from the server Deployment's
- * args (`known`), or Velero's defaults, assumed, for a server run by hand.
+ * The server the dry run plans for: its namespace (volume policies live there) and its defaults,
+ * when known (read from the server Deployment's args).
  */
-export interface DryRunServerDefaults {
-  defaults: Pick<ServerVolumeDefaults, 'defaultVolumesToFsBackup' | 'uploaderType'>;
-  known: boolean;
-}
-
-const ASSUMED_DEFAULTS: DryRunServerDefaults = {
-  defaults: { defaultVolumesToFsBackup: false, uploaderType: 'kopia' },
-  known: false,
-};
-
-/** The server the dry run plans for: its namespace (volume policies live there) and, when known, its defaults. */
-export interface DryRunServer extends Partial<DryRunServerDefaults> {
+export interface DryRunServer {
   namespace: string;
+  defaults?: DryRunVolumeDefaults | undefined;
 }
 
 export async function dryRunVolumes(
@@ -71,12 +68,7 @@ export async function dryRunVolumes(
   plan: BackupPlan,
   pods: readonly KubeObject[],
 ): Promise<DryRunVolumes> {
-  const known = server.known ?? ASSUMED_DEFAULTS.known;
-  const fields = resolveVolumeFields(
-    backup.spec,
-    backup.metadata.annotations,
-    server.defaults ?? ASSUMED_DEFAULTS.defaults,
-  );
+  const fields = resolveVolumeFields(backup.spec, backup.metadata.annotations, server.defaults ?? ASSUMED_DEFAULTS);
   const out: DryRunVolumes = {
     volumes: [],
     warnings: [...fields.warnings],
@@ -95,7 +87,7 @@ export async function dryRunVolumes(
       policies,
       defaultVolumesToFsBackup: fields.defaultVolumesToFsBackup,
       defaultSource:
-        fields.defaultSource === 'server --default-volumes-to-fs-backup' && !known
+        fields.defaultSource === 'server --default-volumes-to-fs-backup' && !server.defaults
           ? 'the server default --default-volumes-to-fs-backup, assumed'
           : fields.defaultSource,
       snapshotVolumes: backup.spec.snapshotVolumes ?? undefined,

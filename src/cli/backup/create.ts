@@ -121,7 +121,7 @@ export class CreateBackupOptions {
     const pods: KubeObject[] = [];
     const events = keepPods(await collectFromCluster(cluster, this.name, plan), pods);
     const report = await summarizeDryRun(events, plan, explain);
-    const server = { namespace: this.ctx.namespace, ...(await serverVolumeDefaults(cluster, this.ctx.namespace)) };
+    const server = { namespace: this.ctx.namespace, defaults: await serverVolumeDefaults(cluster, this.ctx.namespace) };
     const volumes = await dryRunVolumes(cluster, server, this.buildBackup(request), plan, pods);
     if (volumes.validationErrors.length > 0) {
       process.stdout.write(formatValidationErrors(this.name, volumes.validationErrors));

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { ALWAYS_ON_FEATURES, clientConfigFile, readClientConfigFile } from '../context.ts';
+import { ALWAYS_ON_FEATURES, clientConfigFile, readClientConfigFile, unknownClientFeatures } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import { isFile } from '../../util/is-file.ts';
 
@@ -18,10 +18,7 @@ export function clientConfigProblem(key: string, value: string): string | undefi
   if (value === '') return undefined;
   switch (key) {
     case 'features': {
-      const unknown = value
-        .split(',')
-        .map((f) => f.trim())
-        .filter((f) => f !== '' && !ALWAYS_ON_FEATURES.has(f));
+      const unknown = unknownClientFeatures(value);
       return unknown.length > 0
         ? `features: skiff has no client feature ${unknown.join(', ')} (${[...ALWAYS_ON_FEATURES].join(', ')} is always on)`
         : undefined;

@@ -338,9 +338,8 @@ function serverSettings(flags: InstallFlags, p: ProblemCollector): ServerSetting
   if (flags.serviceAccountName && flags.saAnnotations?.length) {
     p.add('--sa-annotations applies to the ServiceAccount install creates: drop it with --service-account-name');
   }
-  if (flags.image !== undefined && flags.image.trim() === '') p.add('--image must not be empty');
   return {
-    image: flags.image?.trim() || DEFAULT_IMAGE,
+    image: nonEmpty(p, flags.image, '--image') ?? DEFAULT_IMAGE,
     rbac: rbac as RbacMode,
     resources: {
       cpuRequest: quantity(flags.veleroPodCpuRequest, DEFAULT_RESOURCES.cpuRequest, '--velero-pod-cpu-request'),

@@ -5,19 +5,23 @@
  * created. A Velero install script then runs unchanged with `skiff install`.
  */
 import type { Command, OptionValues } from '@commander-js/extra-typings';
-import { FlagError } from '../errors.ts';
-import { parseDurationFlag, parseIntFlag, parseOptionalBool, type ProblemCollector } from '../flags.ts';
+import { parseCountFlag, parseDurationFlag, parseOptionalBool, type ProblemCollector } from '../flags.ts';
+import type { ServerFlags } from '../server/server.ts';
 
-export interface ServerDefaultFlags {
-  defaultVolumesToFsBackup?: string | boolean | undefined;
-  scheduleSkipImmediately?: string | boolean | undefined;
-  garbageCollectionFrequency?: string | undefined;
-  defaultRepoMaintainFrequency?: string | undefined;
+/** The server's own flags under the same names, plus Velero's install-only spellings. */
+export type ServerDefaultFlags = Pick<
+  ServerFlags,
+  | 'defaultVolumesToFsBackup'
+  | 'scheduleSkipImmediately'
+  | 'garbageCollectionFrequency'
+  | 'defaultRepoMaintainFrequency'
+  | 'concurrentBackups'
+  | 'itemBlockWorkerCount'
+> & {
+  /** Velero's install name of the server's `--fs-backup-timeout`. */
   podVolumeOperationTimeout?: string | undefined;
-  concurrentBackups?: string | undefined;
-  itemBlockWorkerCount?: string | undefined;
   plugins?: string | undefined;
-}
+};
 
 type Check = 'bool' | 'duration' | 'count';
 
@@ -117,9 +121,7 @@ function checkValue(check: Check, value: string | boolean, flag: string): string
   if (check === 'bool') return String(parseOptionalBool(value, flag));
   const text = String(value);
   if (check === 'duration') return parseDurationFlag(text, flag);
-  // The server refuses 0 for both counts: nothing would ever run.
-  if (parseIntFlag(text, flag) === 0) throw new FlagError([`${flag} must be at least 1`]);
-  return text.trim();
+  return String(parseCountFlag(text, flag));
 }
 
 /**

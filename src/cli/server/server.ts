@@ -7,6 +7,7 @@ import { parseDuration } from '../../util/duration.ts';
 import { CliContext } from '../context.ts';
 import { throwIfProblems } from '../errors.ts';
 import {
+  parseCountFlag,
   parseDurationFlag,
   parseIntFlag,
   parseLogLevel,
@@ -185,13 +186,8 @@ function concurrencyOptions(
   p: ProblemCollector,
   flags: ServerFlags,
 ): Pick<ServerOptions, 'concurrentBackups' | 'itemBlockWorkerCount'> {
-  const atLeastOne = (value: string | undefined, flag: string): number | undefined => {
-    const n = p.attempt(() => parseIntFlag(value, flag));
-    if (n === 0) p.add(`${flag} must be at least 1`);
-    return n ? n : undefined;
-  };
-  const concurrentBackups = atLeastOne(flags.concurrentBackups, '--concurrent-backups');
-  const itemBlockWorkerCount = atLeastOne(flags.itemBlockWorkerCount, '--item-block-worker-count');
+  const concurrentBackups = p.attempt(() => parseCountFlag(flags.concurrentBackups, '--concurrent-backups'));
+  const itemBlockWorkerCount = p.attempt(() => parseCountFlag(flags.itemBlockWorkerCount, '--item-block-worker-count'));
   return {
     ...(concurrentBackups !== undefined ? { concurrentBackups } : {}),
     ...(itemBlockWorkerCount !== undefined ? { itemBlockWorkerCount } : {}),
